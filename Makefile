@@ -1,0 +1,51 @@
+# Every target installs what it needs from scratch: a fresh machine has only python3.11, pip and git.
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+CONSTRAINTS := constraints/constraints-3.11.txt
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(CONSTRAINTS) 2>/dev/null | sha256sum | cut -c1-16)
+PYTEST_ARGS ?=
+
+.PHONY: install lint typecheck unit test bench demo sandbox constraints clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP): $(PY) pyproject.toml $(CONSTRAINTS)
+	$(PY) -m pip install --quiet -c $(CONSTRAINTS) -e ".[dev]"
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: install
+	$(VENV)/bin/ruff check provider tests dags benchmarks
+	$(VENV)/bin/ruff format --check provider tests dags benchmarks
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+# The whole suite: lint + type check + tests (unit, contract, integration, DAGs).
+test: lint typecheck
+	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+
+bench: install
+	$(PY) -m benchmarks
+
+demo: install
+	$(PY) -m bedrock_rft_provider.demo
+
+sandbox: install
+	$(VENV)/bin/bedrock-rft sandbox
+
+# Regenerate the lock file from a clean venv resolved against pyproject.toml.
+constraints:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet --upgrade pip
+	.venv-lock/bin/pip install --quiet -e ".[dev]"
+	.venv-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > $(CONSTRAINTS)
+	rm -rf .venv-lock
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache build *.egg-info

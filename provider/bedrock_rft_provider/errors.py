@@ -1,0 +1,33 @@
+"""Exceptions shared by the pure core (not by ``rewards/``, which must stand alone inside Lambda)."""
+
+from __future__ import annotations
+
+
+class BedrockRFTError(Exception):
+    """Base class for every error this provider raises on purpose."""
+
+
+class ConfigError(BedrockRFTError, ValueError):
+    """A configuration value is invalid; ``field`` names it the way the user wrote it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}" if field else message)
+
+
+class ConfigErrors(ConfigError):
+    """Several invalid configuration values, reported together so one run shows every problem."""
+
+    def __init__(self, errors: list[ConfigError]) -> None:
+        self.errors = errors
+        lines = "\n".join(f"  - {e}" for e in errors)
+        super().__init__("", f"{len(errors)} invalid configuration value(s):\n{lines}")
+
+
+class JobConflictError(BedrockRFTError):
+    """A job with the requested name exists but was started with a different request."""
+
+
+class JobFailedError(BedrockRFTError):
+    """A Bedrock job ended in Failed or Stopped; the message carries Bedrock's ``failureMessage``."""

@@ -1,0 +1,45 @@
+"""Provider metadata read by Airflow through the ``apache_airflow_provider`` entry point."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bedrock_rft_provider import __version__
+
+
+def get_provider_info() -> dict[str, Any]:
+    """Return the provider description Airflow's ProvidersManager loads."""
+    return {
+        "package-name": "airflow-provider-bedrock-rft",
+        "name": "Amazon Bedrock RFT",
+        "description": "Amazon Bedrock Reinforcement Fine-Tuning: datasets, reward graders, RFT jobs, "
+        "evaluation, champion/challenger promotion, and an offline sandbox.",
+        "versions": [__version__],
+        "hooks": [
+            {
+                "integration-name": "Amazon Bedrock RFT",
+                "python-modules": ["bedrock_rft_provider.hooks.bedrock_rft"],
+            },
+        ],
+        "operators": [
+            {
+                "integration-name": "Amazon Bedrock RFT",
+                "python-modules": ["bedrock_rft_provider.operators.rft_job"],
+            },
+        ],
+        "sensors": [
+            {
+                "integration-name": "Amazon Bedrock RFT",
+                "python-modules": ["bedrock_rft_provider.sensors.rft_job"],
+            },
+        ],
+        "triggers": [
+            {
+                "integration-name": "Amazon Bedrock RFT",
+                "python-modules": ["bedrock_rft_provider.triggers.rft_job"],
+            },
+        ],
+        "extra-links": [
+            "bedrock_rft_provider.links.bedrock.BedrockRFTJobLink",
+        ],
+    }

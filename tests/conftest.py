@@ -1,0 +1,43 @@
+"""Test-wide setup: a private AIRFLOW_HOME (SQLite), never ``~/airflow``, and shared fixtures."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+# Must happen before anything imports airflow: Airflow reads its home and config at import time.
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="bedrock-rft-airflow-home-"))
+os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(_AIRFLOW_HOME / "dags")
+os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_AIRFLOW_HOME / 'airflow.db'}"
+os.environ["AIRFLOW__LOGGING__BASE_LOG_FOLDER"] = str(_AIRFLOW_HOME / "logs")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ.pop("AWS_PROFILE", None)
+(_AIRFLOW_HOME / "dags").mkdir(parents=True, exist_ok=True)
+
+import pytest  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+GSM8K_DIR = REPO_ROOT.parent / "shared" / "data" / "gsm8k"
+
+sys.path.insert(0, str(REPO_ROOT / "tests"))
+
+
+@pytest.fixture(scope="session")
+def airflow_home() -> Path:
+    """The private AIRFLOW_HOME every test in this run shares."""
+    return _AIRFLOW_HOME
+
+
+@pytest.fixture(scope="session")
+def gsm8k_dir() -> Path:
+    """The real GSM8K files from ../shared/data/gsm8k; skips the test when they are absent."""
+    if not (GSM8K_DIR / "train.jsonl").exists():
+        pytest.skip(f"GSM8K data not present at {GSM8K_DIR} (it is not shipped with the project)")
+    return GSM8K_DIR
