@@ -13,7 +13,8 @@ class ConfigError(BedrockRFTError, ValueError):
     def __init__(self, field: str, message: str) -> None:
         self.field = field
         self.message = message
-        super().__init__(f"{field}: {message}" if field else message)
+        separator = " " if message.startswith("=") else ": "
+        super().__init__(f"{field}{separator}{message}" if field else message)
 
 
 class ConfigErrors(ConfigError):

@@ -1,0 +1,57 @@
+"""Deterministic job, model and token names derived from an Airflow run.
+
+A retried task must derive the same names, so they come only from (dag_id, run_id, task_id) and a
+caller-chosen salt — never from the clock. Every name satisfies the API's pattern and 63-char limit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from bedrock_rft_provider.jobs.validation import (
+    NAME_MAX_LENGTH,
+    check_client_token,
+    check_custom_model_name,
+    check_job_name,
+)
+
+HASH_LENGTH = 8
+
+
+def run_fingerprint(*parts: str) -> str:
+    """A short, stable hex digest of the parts (order matters)."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    return digest[:HASH_LENGTH]
+
+
+def _slug(text: str, allowed: str) -> str:
+    slug = re.sub(f"[^{allowed}]+", "-", text).strip("-_.+")
+    return re.sub("-{2,}", "-", slug)
+
+
+def _fit(prefix: str, readable: str, digest: str, separator: str) -> str:
+    room = NAME_MAX_LENGTH - len(prefix) - len(digest) - 2 * len(separator)
+    readable = readable[: max(room, 0)].rstrip("-_.+")
+    return separator.join(p for p in (prefix, readable, digest) if p)
+
+
+def job_name_for_run(dag_id: str, run_id: str, task_id: str, prefix: str = "rft") -> str:
+    """``rft-<dag>-<task>-<hash>``: letters, digits and '-' only (job names cannot contain '_')."""
+    digest = run_fingerprint(dag_id, run_id, task_id)
+    readable = _slug(f"{dag_id}-{task_id}", "a-zA-Z0-9")
+    return check_job_name("job_name", _fit(_slug(prefix, "a-zA-Z0-9"), readable, digest, "-"))
+
+
+def custom_model_name_for_run(dag_id: str, run_id: str, task_id: str, prefix: str = "rft") -> str:
+    """``rft-<dag>-<task>-<hash>`` within the custom model name pattern (single '-' or '_' separators)."""
+    digest = run_fingerprint(dag_id, run_id, task_id, "model")
+    readable = _slug(f"{dag_id}-{task_id}", "a-zA-Z0-9")
+    name = _fit(_slug(prefix, "a-zA-Z0-9"), readable, digest, "-")
+    return check_custom_model_name("custom_model_name", name)
+
+
+def client_request_token(*parts: str) -> str:
+    """An idempotency token: the same request parts always give the same token."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    return check_client_token("client_request_token", f"bedrock-rft-{digest[:48]}")
