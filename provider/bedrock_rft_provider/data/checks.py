@@ -1,0 +1,111 @@
+"""The streaming record checker shared by validation and preparation: rules, duplicates, ids, lengths."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from bedrock_rft_provider.data.problems import Problem
+from bedrock_rft_provider.data.records import content_id, prompt_chars, prompt_text, validate_record
+from bedrock_rft_provider.data.sources import SourceItem
+from bedrock_rft_provider.data.stats import PromptLengthStats
+
+EXAMPLE_LIMIT = 20
+PROBLEM_LIMIT = 1000
+
+
+def _key(text: str) -> int:
+    # 64-bit digests keep memory per record small; a false duplicate needs ~4e9 records to become likely.
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+@dataclass
+class Findings:
+    """What a pass over the data found: problems (capped, with the total), drops, warnings."""
+
+    source: str
+    problems: list[Problem] = field(default_factory=list)
+    problem_count: int = 0
+    duplicates: list[str] = field(default_factory=list)
+    duplicate_count: int = 0
+    warnings: list[str] = field(default_factory=list)
+    warning_count: int = 0
+
+    def problem(self, line: int | None, message: str) -> None:
+        """Record a problem (only the first PROBLEM_LIMIT are kept; all are counted)."""
+        self.problem_count += 1
+        if len(self.problems) < PROBLEM_LIMIT:
+            self.problems.append(Problem(self.source, line, message))
+
+    def warn(self, line: int | None, message: str) -> None:
+        """Record a warning (not fatal)."""
+        self.warning_count += 1
+        if len(self.warnings) < EXAMPLE_LIMIT:
+            self.warnings.append(str(Problem(self.source, line, message)))
+
+    def duplicate(self, line: int | None, record_id: str) -> None:
+        """Record a removed duplicate prompt."""
+        self.duplicate_count += 1
+        if len(self.duplicates) < EXAMPLE_LIMIT:
+            self.duplicates.append(
+                str(Problem(self.source, line, f'prompt of "{record_id}" repeats an earlier one'))
+            )
+
+
+@dataclass
+class RecordChecker:
+    """Checks records one at a time in bounded memory per record (two 64-bit digests)."""
+
+    source: str
+    require_reference_answer: bool = False
+    drop_duplicate_prompts: bool = True
+    warn_missing_id: bool = False
+    findings: Findings = field(init=False)
+    lengths: PromptLengthStats = field(default_factory=PromptLengthStats)
+    read: int = 0
+    kept: int = 0
+    _prompts: set[int] = field(default_factory=set, repr=False)
+    _ids: set[int] = field(default_factory=set, repr=False)
+
+    def __post_init__(self) -> None:
+        self.findings = Findings(self.source)
+
+    def check(self, item: SourceItem) -> dict[str, Any] | None:
+        """The record to keep (with an id assigned when missing), or None (problem or duplicate)."""
+        self.read += 1
+        if item.error is not None or item.record is None:
+            self.findings.problem(item.line, item.error or "no record")
+            return None
+        record = item.record
+        messages = record.get("messages") if isinstance(record, dict) else None
+        errors = validate_record(record, self.require_reference_answer)
+        if errors:
+            for message in errors:
+                self.findings.problem(item.line, message)
+            return None
+        assert isinstance(messages, list)
+        text = prompt_text(messages)
+        if "id" not in record:
+            if self.warn_missing_id:
+                self.findings.warn(item.line, "id is missing; give every record a stable id")
+            record = {"id": content_id(text), **record}
+        record_id: str = record["id"]
+        if "reference_answer" not in record and not self.require_reference_answer:
+            self.findings.warn(item.line, "reference_answer is missing; a verifiable grader needs one")
+        prompt_key = _key(text)
+        if prompt_key in self._prompts:
+            self.findings.duplicate(item.line, record_id)
+            if self.drop_duplicate_prompts:
+                return None
+        self._prompts.add(prompt_key)
+        id_key = _key(record_id)
+        if id_key in self._ids:
+            self.findings.problem(
+                item.line, f'id "{record_id}" is used by an earlier record; ids must be unique'
+            )
+            return None
+        self._ids.add(id_key)
+        self.lengths.add(prompt_chars(messages))
+        self.kept += 1
+        return record

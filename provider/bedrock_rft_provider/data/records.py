@@ -1,0 +1,124 @@
+"""The RFT training record: validation rules (bedrock-rft-facts §1), stable ids and prompt keys."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+ROLES = ("system", "user", "assistant")
+TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return f'"{value}"' if len(value) <= 40 else f'"{value[:37]}..."'
+    return type(value).__name__
+
+
+def validate_messages(messages: Any) -> list[str]:
+    """Problems with a prompt's ``messages`` list (empty when it is valid)."""
+    if not isinstance(messages, list):
+        return [f"messages is {_describe(messages)}; expected a list of {{role, content}} objects"]
+    if not messages:
+        return ["messages is empty; expected at least one user message"]
+    problems: list[str] = []
+    has_user = False
+    for index, message in enumerate(messages):
+        where = f"messages[{index}]"
+        if not isinstance(message, dict):
+            problems.append(f"{where} is {_describe(message)}; expected an object with role and content")
+            continue
+        role = message.get("role")
+        if role not in ROLES:
+            problems.append(f"{where}.role is {_describe(role)}; expected one of {', '.join(ROLES)}")
+        elif role == "system" and index != 0:
+            problems.append(f"{where}.role is system; a system message may only come first")
+        has_user = has_user or role == "user"
+        content = message.get("content")
+        if not isinstance(content, str):
+            problems.append(f"{where}.content is {_describe(content)}; expected a non-empty string")
+        elif not content.strip():
+            problems.append(f"{where}.content is empty; expected a non-empty string")
+    if not has_user:
+        problems.append("messages has no user message; expected at least one")
+    last = messages[-1]
+    if isinstance(last, dict) and last.get("role") in ("system", "assistant"):
+        problems.append(
+            f"messages[{len(messages) - 1}].role is {last.get('role')}; the prompt must end on a user turn "
+            "(the model writes the assistant turn)"
+        )
+    return problems
+
+
+def validate_tools(tools: Any) -> list[str]:
+    """Problems with an optional OpenAI-style ``tools`` list."""
+    if not isinstance(tools, list):
+        return [f"tools is {_describe(tools)}; expected a list of function specs"]
+    problems: list[str] = []
+    names: set[str] = set()
+    for index, tool in enumerate(tools):
+        where = f"tools[{index}]"
+        if not isinstance(tool, dict):
+            problems.append(f"{where} is {_describe(tool)}; expected an object")
+            continue
+        if tool.get("type", "function") != "function":
+            problems.append(f"{where}.type is {_describe(tool.get('type'))}; expected function")
+        function = tool.get("function")
+        if not isinstance(function, dict):
+            problems.append(f"{where}.function is {_describe(function)}; expected an object with a name")
+            continue
+        name = function.get("name")
+        if not isinstance(name, str) or not TOOL_NAME.match(name):
+            problems.append(f"{where}.function.name is {_describe(name)}; expected 1-64 of [A-Za-z0-9_-]")
+        elif name in names:
+            problems.append(
+                f'{where}.function.name "{name}" is used by an earlier tool; names must be unique'
+            )
+        else:
+            names.add(name)
+        parameters = function.get("parameters")
+        if parameters is not None and (
+            not isinstance(parameters, dict) or parameters.get("type") != "object"
+        ):
+            problems.append(f'{where}.function.parameters must be a JSON schema object with "type": "object"')
+    return problems
+
+
+def validate_record(record: Any, require_reference_answer: bool = False) -> list[str]:
+    """Problems with one RFT record (empty when it is valid). ``id`` may be absent (it gets assigned)."""
+    if not isinstance(record, dict):
+        return [f"record is {_describe(record)}; expected a JSON object"]
+    if "messages" not in record:
+        return ["messages is missing; expected a list of {role, content} objects"]
+    problems = validate_messages(record["messages"])
+    if "id" in record:
+        record_id = record["id"]
+        if not isinstance(record_id, str) or not record_id.strip():
+            problems.append(f"id is {_describe(record_id)}; expected a non-empty string")
+    if "tools" in record:
+        problems.extend(validate_tools(record["tools"]))
+    if "reference_answer" in record:
+        answer = record["reference_answer"]
+        if not isinstance(answer, (str, dict)) or not answer:
+            problems.append(f"reference_answer is {_describe(answer)}; expected a non-empty string or object")
+    elif require_reference_answer:
+        problems.append("reference_answer is missing; the chosen grader needs one")
+    return problems
+
+
+def prompt_text(messages: list[dict[str, Any]]) -> str:
+    """The prompt as one string (role-tagged), used for duplicate detection and content ids."""
+    return "\x1e".join(f"{m['role']}\x1f{m['content']}" for m in messages)
+
+
+def prompt_chars(messages: list[dict[str, Any]]) -> int:
+    """Characters the model reads in the prompt (sum of message contents)."""
+    return sum(len(m["content"]) for m in messages)
+
+
+def content_id(text: str, prefix: str = "rft") -> str:
+    """A stable id from content: ``<prefix>-<first 16 hex of sha256>``."""
+    return f"{prefix}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:16]}"

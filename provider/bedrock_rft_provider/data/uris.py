@@ -1,0 +1,93 @@
+"""Reading inputs from a local path or ``s3://`` (through an injected boto3-style S3 client)."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from bedrock_rft_provider.data.problems import DatasetValidationError, Problem
+
+
+def is_s3_uri(uri: str) -> bool:
+    """True for ``s3://bucket/key`` style URIs."""
+    return uri.startswith("s3://")
+
+
+def parse_s3_uri(uri: str) -> tuple[str, str]:
+    """Split ``s3://bucket/key`` into ``(bucket, key)``; the key may be empty."""
+    if not is_s3_uri(uri):
+        raise ValueError(f"{uri!r} is not an s3:// URI")
+    bucket, _, key = uri[len("s3://") :].partition("/")
+    if not bucket:
+        raise ValueError(f"{uri!r} has no bucket name")
+    return bucket, key
+
+
+def default_s3_client() -> Any:
+    """A plain boto3 S3 client (for the CLI; the operator passes its hook's client instead)."""
+    import boto3
+
+    return boto3.client("s3")
+
+
+def _unreadable(uri: str, exc: BaseException) -> DatasetValidationError:
+    code = ""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        code = str(response.get("Error", {}).get("Code", ""))
+    reason = f"{code}: {exc}" if code else str(exc) or type(exc).__name__
+    return DatasetValidationError([Problem(uri, None, f"cannot read input ({reason})")])
+
+
+@contextmanager
+def open_binary(uri: str, s3_client: Any = None) -> Iterator[IO[bytes]]:
+    """Open ``uri`` for streaming binary reads; unreadable inputs raise DatasetValidationError."""
+    if is_s3_uri(uri):
+        bucket, key = parse_s3_uri(uri)
+        client = s3_client if s3_client is not None else default_s3_client()
+        try:
+            body = client.get_object(Bucket=bucket, Key=key)["Body"]
+        except Exception as exc:
+            raise _unreadable(uri, exc) from exc
+        stream = io.BufferedReader(body, buffer_size=1 << 20)
+        try:
+            yield stream
+        finally:
+            stream.close()
+        return
+    try:
+        handle = open(uri, "rb", buffering=1 << 20)  # noqa: SIM115 - closed below, after the yield
+    except OSError as exc:
+        raise _unreadable(uri, exc) from exc
+    with handle:
+        yield handle
+
+
+@contextmanager
+def local_copy(uri: str, s3_client: Any = None) -> Iterator[Path]:
+    """A local, seekable path for ``uri`` (S3 objects are downloaded to a temporary file)."""
+    if not is_s3_uri(uri):
+        if not Path(uri).is_file():
+            raise DatasetValidationError([Problem(uri, None, "cannot read input (no such file)")])
+        yield Path(uri)
+        return
+    tmp_dir = Path(tempfile.mkdtemp(prefix="bedrock-rft-input-"))
+    try:
+        target = tmp_dir / (Path(parse_s3_uri(uri)[1]).name or "input")
+        with open_binary(uri, s3_client) as src, open(target, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+        yield target
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
+def iter_lines(uri: str, s3_client: Any = None) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(line_no, raw_line)`` for each line of ``uri`` (1-based, newline stripped), streaming."""
+    with open_binary(uri, s3_client) as stream:
+        for line_no, raw in enumerate(stream, start=1):
+            yield line_no, raw.rstrip(b"\r\n")

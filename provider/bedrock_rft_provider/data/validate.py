@@ -1,0 +1,78 @@
+"""Validate an RFT JSONL file as Bedrock would receive it (``bedrock-rft validate-data``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bedrock_rft_provider.data.checks import RecordChecker
+from bedrock_rft_provider.data.prepare import PROGRESS_EVERY, Progress, count_bound_problems
+from bedrock_rft_provider.data.problems import DatasetValidationError, Problem
+from bedrock_rft_provider.data.sources import SourceReader
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """The outcome of validating one file: problems (first 1000, plus the total), warnings, statistics."""
+
+    source: str
+    read: int
+    valid: int
+    problems: list[Problem]
+    problem_count: int
+    duplicate_prompts: int
+    warnings: list[str]
+    warning_count: int
+    prompt_length: dict[str, Any]
+
+    @property
+    def ok(self) -> bool:
+        """True when the file can be submitted as is."""
+        return self.problem_count == 0
+
+
+def validate_file(
+    uri: str,
+    *,
+    min_records: int | None = 100,
+    max_records: int | None = 20_000,
+    require_reference_answer: bool = False,
+    max_prompt_length: int | None = None,
+    s3_client: Any = None,
+    progress: Progress | None = None,
+) -> ValidationReport:
+    """Check every line of an RFT JSONL file (local or ``s3://``), streaming; never raises on bad data.
+
+    Duplicate prompts and missing ids are warnings here (``prepare-data`` removes / assigns them).
+    """
+    reader = SourceReader("jsonl", uri, s3_client=s3_client)
+    checker = RecordChecker(
+        reader.display_name, require_reference_answer, drop_duplicate_prompts=False, warn_missing_id=True
+    )
+    try:
+        for item in reader.items():
+            checker.check(item)
+            if progress is not None and checker.read % PROGRESS_EVERY == 0:
+                progress(checker.read)
+    except DatasetValidationError as exc:  # unreadable input
+        for problem in exc.problems:
+            checker.findings.problem(problem.line, problem.message)
+    findings = checker.findings
+    if findings.duplicate_count:
+        findings.warn(None, f"{findings.duplicate_count} duplicate prompt(s); prepare-data removes them")
+    bounds = (
+        []
+        if findings.problem_count
+        else count_bound_problems(reader.display_name, checker.kept, min_records, max_records, "file")
+    )
+    return ValidationReport(
+        source=reader.display_name,
+        read=checker.read,
+        valid=checker.kept,
+        problems=findings.problems + bounds,
+        problem_count=findings.problem_count + len(bounds),
+        duplicate_prompts=findings.duplicate_count,
+        warnings=findings.warnings,
+        warning_count=findings.warning_count,
+        prompt_length=checker.lengths.to_dict(max_prompt_length),
+    )
