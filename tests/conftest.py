@@ -41,3 +41,12 @@ def gsm8k_dir() -> Path:
     if not (GSM8K_DIR / "train.jsonl").exists():
         pytest.skip(f"GSM8K data not present at {GSM8K_DIR} (it is not shipped with the project)")
     return GSM8K_DIR
+
+
+@pytest.fixture(scope="session")
+def airflow_db(airflow_home: Path) -> Path:
+    """A migrated Airflow metadata DB (SQLite in the private AIRFLOW_HOME), created once per worker."""
+    from airflow.utils import db
+
+    db.initdb()
+    return airflow_home / "airflow.db"

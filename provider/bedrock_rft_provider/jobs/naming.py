@@ -51,6 +51,14 @@ def custom_model_name_for_run(dag_id: str, run_id: str, task_id: str, prefix: st
     return check_custom_model_name("custom_model_name", name)
 
 
+def attempt_name(base: str, attempt: int) -> str:
+    """The name for retry ``attempt`` that must start afresh: ``<base>-a<attempt>``, within 63 chars."""
+    if attempt <= 1:
+        return base
+    suffix = f"-a{attempt}"
+    return base[: NAME_MAX_LENGTH - len(suffix)].rstrip("-+._") + suffix
+
+
 def client_request_token(*parts: str) -> str:
     """An idempotency token: the same request parts always give the same token."""
     digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()

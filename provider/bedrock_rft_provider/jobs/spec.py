@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Mapping
@@ -10,6 +11,7 @@ from typing import Any
 
 from bedrock_rft_provider.errors import ConfigError, ConfigErrors
 from bedrock_rft_provider.jobs.hyperparameters import RFTHyperParameters
+from bedrock_rft_provider.jobs.naming import attempt_name, client_request_token
 from bedrock_rft_provider.jobs.validation import (
     MAX_VALIDATORS,
     check_base_model,
@@ -136,7 +138,15 @@ class RFTJobSpec:
 
     def client_request_token(self) -> str:
         """Deterministic idempotency token: the same request always carries the same token."""
-        return f"bedrock-rft-{self.request_fingerprint()[:48]}"
+        return client_request_token(self.request_fingerprint())
+
+    def for_attempt(self, attempt: int) -> RFTJobSpec:
+        """The same request under the names retry ``attempt`` uses when it must start a fresh job."""
+        return dataclasses.replace(
+            self,
+            job_name=attempt_name(self.job_name, attempt),
+            custom_model_name=attempt_name(self.custom_model_name, attempt),
+        )
 
     def differences_from(self, job: Mapping[str, Any]) -> list[str]:
         """What differs between this spec and an existing job (a GetModelCustomizationJob response).

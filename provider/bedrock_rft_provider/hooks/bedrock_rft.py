@@ -1,0 +1,208 @@
+"""BedrockRFTHook: start (or reattach to), watch, stop and read metrics of Bedrock RFT jobs."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from airflow.providers.amazon.aws.hooks.bedrock import BedrockHook
+from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+from airflow.providers.amazon.aws.utils.waiter_with_logging import wait
+from botocore.exceptions import ClientError
+
+from bedrock_rft_provider.errors import JobConflictError
+from bedrock_rft_provider.jobs.metrics import TrainingMetrics, is_metrics_key, parse_metrics_files
+from bedrock_rft_provider.jobs.spec import CUSTOMIZATION_TYPE, RFTJobSpec
+
+ACTIVE_STATES = frozenset({"InProgress", "Stopping"})
+SUCCESS_STATES = frozenset({"Completed"})
+FAILURE_STATES = frozenset({"Failed", "Stopped"})
+TERMINAL_STATES = SUCCESS_STATES | FAILURE_STATES
+DUPLICATE_NAME_MESSAGE = "currently in use"
+# What the waiter logs on every poll: status, the stage statuses and Bedrock's failure message.
+STATUS_QUERIES = [
+    "status",
+    "statusDetails.validationDetails.status",
+    "statusDetails.dataProcessingDetails.status",
+    "statusDetails.trainingDetails.status",
+    "failureMessage",
+]
+
+
+@dataclass(frozen=True)
+class RFTJob:
+    """The job a start call ended up with, and whether it was already there."""
+
+    job_arn: str
+    job_name: str
+    status: str
+    reattached: bool
+    description: dict[str, Any]
+
+
+class BedrockRFTHook(BedrockHook):
+    """Bedrock control-plane calls for RFT jobs, idempotent under task retries.
+
+    Uses the Airflow AWS connection (``aws_conn_id``) like every amazon-provider hook.
+    """
+
+    @property
+    def waiter_path(self) -> Path:
+        return Path(__file__).resolve().parents[1] / "waiters" / "bedrock_rft.json"
+
+    # -- lookups -----------------------------------------------------------------------------------
+    def describe_job(self, job_identifier: str) -> dict[str, Any]:
+        """``get_model_customization_job`` by name or ARN, without the response metadata."""
+        response = self.conn.get_model_customization_job(jobIdentifier=job_identifier)
+        response.pop("ResponseMetadata", None)
+        return dict(response)
+
+    def find_job(self, job_identifier: str) -> dict[str, Any] | None:
+        """The job's description, or None when no job has that name or ARN."""
+        try:
+            return self.describe_job(job_identifier)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+                return None
+            raise
+
+    def list_rft_jobs(
+        self, *, name_contains: str | None = None, status: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Summaries of RFT jobs (other customization types are left out), newest first."""
+        kwargs: dict[str, Any] = {"sortBy": "CreationTime", "sortOrder": "Descending"}
+        if name_contains:
+            kwargs["nameContains"] = name_contains
+        if status:
+            kwargs["statusEquals"] = status
+        jobs: list[dict[str, Any]] = []
+        for page in self.conn.get_paginator("list_model_customization_jobs").paginate(**kwargs):
+            jobs.extend(
+                s
+                for s in page.get("modelCustomizationJobSummaries", [])
+                if s.get("customizationType") in (None, CUSTOMIZATION_TYPE)
+            )
+        return jobs
+
+    # -- start ------------------------------------------------------------------------------------
+    def start_or_reattach(self, spec: RFTJobSpec, *, attempt: int = 1) -> RFTJob:
+        """Start the job described by ``spec``, or reattach to the one an earlier try started.
+
+        Names are deterministic, so a retried task finds its own job: a running or completed job with
+        the same request is reattached; a job with the same name but a different request is a conflict
+        (never a second paid job under a made-up name). When every earlier try's job ended Failed or
+        Stopped, this try starts a fresh job named ``<name>-a<attempt>``.
+        """
+        tries = [spec.for_attempt(n) for n in range(1, max(attempt, 1) + 1)]
+        tries = list({t.job_name: t for t in tries}.values())
+        for candidate in tries:
+            existing = self.find_job(candidate.job_name)
+            if existing is None:
+                continue
+            self._check_same_request(candidate, existing)
+            if existing.get("status") not in FAILURE_STATES:
+                self.log.info("Reattaching to RFT job %s (status %s)", candidate.job_name, existing["status"])
+                return _job(existing, reattached=True)
+            self.log.info("Earlier RFT job %s ended %s", candidate.job_name, existing.get("status"))
+            if candidate is tries[-1]:
+                raise JobConflictError(
+                    f"RFT job {candidate.job_name!r} of this try already ended {existing.get('status')}: "
+                    f"{existing.get('failureMessage') or 'no failure message'}. Retry the task to start "
+                    "a fresh job, or pass a different job_name."
+                )
+        return self._create(tries[-1])
+
+    def _create(self, spec: RFTJobSpec) -> RFTJob:
+        try:
+            response = self.conn.create_model_customization_job(
+                clientRequestToken=spec.client_request_token(), **spec.to_request()
+            )
+        except ClientError as exc:
+            if DUPLICATE_NAME_MESSAGE not in str(exc):
+                raise
+            # Another try (or a racing worker) created it between our lookup and our create.
+            existing = self.describe_job(spec.job_name)
+            self._check_same_request(spec, existing)
+            return _job(existing, reattached=True)
+        self.log.info("Started RFT job %s (%s)", spec.job_name, response["jobArn"])
+        return RFTJob(response["jobArn"], spec.job_name, "InProgress", reattached=False, description={})
+
+    @staticmethod
+    def _check_same_request(spec: RFTJobSpec, existing: dict[str, Any]) -> None:
+        differences = spec.differences_from(existing)
+        if differences:
+            listed = "\n  - ".join(differences)
+            raise JobConflictError(
+                f"An RFT job named {spec.job_name!r} already exists with a different request:\n  - {listed}\n"
+                "Pick another job_name, or rerun with the original parameters to reattach to it."
+            )
+
+    # -- stop and wait ----------------------------------------------------------------------------
+    def stop_job(self, job_identifier: str) -> bool:
+        """Ask Bedrock to stop the job; False when it had already ended (nothing to stop)."""
+        try:
+            self.conn.stop_model_customization_job(jobIdentifier=job_identifier)
+        except ClientError:
+            job = self.find_job(job_identifier)
+            if job is not None and job.get("status") in TERMINAL_STATES | {"Stopping"}:
+                return False
+            raise
+        self.log.info("Requested stop of RFT job %s", job_identifier)
+        return True
+
+    def wait_for_job(self, job_identifier: str, *, poll_interval: int, max_attempts: int) -> dict[str, Any]:
+        """Block until the job leaves InProgress, logging status and stages on every poll.
+
+        Returns the final description whatever the outcome; the caller decides what failure means.
+        """
+        from airflow.providers.amazon.aws.utils.waiter_with_logging import WaiterTerminalFailure
+
+        with contextlib.suppress(WaiterTerminalFailure):
+            wait(
+                waiter=self.get_waiter("rft_job_complete"),
+                waiter_delay=poll_interval,
+                waiter_max_attempts=max_attempts,
+                args={"jobIdentifier": job_identifier},
+                failure_message=f"RFT job {job_identifier} did not complete",
+                status_message=f"RFT job {job_identifier}",
+                status_args=STATUS_QUERIES,
+            )
+        return self.describe_job(job_identifier)
+
+    # -- metrics ----------------------------------------------------------------------------------
+    def read_training_metrics(self, job: dict[str, Any]) -> TrainingMetrics:
+        """Parse the metrics files the job wrote under its output prefix; empty when there are none.
+
+        The RFT layout is undocumented: every ``*step_wise_training_metrics.csv`` and
+        ``*validation_metrics.csv`` under the prefix is read, preferring keys under a folder named
+        after the job (name or id) when the prefix holds several jobs' outputs.
+        """
+        output_uri = (job.get("outputDataConfig") or {}).get("s3Uri")
+        if not output_uri:
+            return TrainingMetrics()
+        parsed = urlparse(output_uri)
+        bucket, prefix = parsed.netloc, parsed.path.lstrip("/")
+        s3 = S3Hook(aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify)
+        try:
+            keys = [k for k in s3.list_keys(bucket_name=bucket, prefix=prefix) or [] if is_metrics_key(k)]
+        except ClientError as exc:
+            self.log.warning("Could not list training metrics under %s: %s", output_uri, exc)
+            return TrainingMetrics()
+        job_id = str(job.get("jobArn", "")).rsplit("/", 1)[-1]
+        markers = [m for m in (job.get("jobName"), job_id) if m]
+        own = [k for k in keys if any(f"/{m}/" in f"/{k}" for m in markers)]
+        chosen = own or keys
+        return parse_metrics_files({k: s3.read_key(k, bucket_name=bucket) for k in chosen})
+
+
+def _job(description: dict[str, Any], *, reattached: bool) -> RFTJob:
+    return RFTJob(
+        job_arn=description["jobArn"],
+        job_name=description["jobName"],
+        status=description.get("status", "InProgress"),
+        reattached=reattached,
+        description=description,
+    )
