@@ -1,0 +1,416 @@
+"""Run a test set through Bedrock Runtime ``converse`` with bounded, adaptive concurrency and resume."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+
+from bedrock_rft_provider.errors import BedrockRFTError, ConfigError
+from bedrock_rft_provider.evaluation.records import EvalRecord
+
+log = logging.getLogger(__name__)
+
+THROTTLE_CODES = frozenset({"ThrottlingException", "TooManyRequestsException"})
+TRANSIENT_CODES = THROTTLE_CODES | frozenset(
+    {
+        "ServiceUnavailableException",
+        "ModelNotReadyException",
+        "ModelTimeoutException",
+        "InternalServerException",
+        "RequestTimeout",
+    }
+)
+# Errors that every further request would hit too: stop instead of paying for a run that cannot succeed.
+FATAL_CODES = frozenset({"AccessDeniedException", "ResourceNotFoundException", "UnrecognizedClientException"})
+_TRANSIENT_EXCEPTIONS = (
+    ReadTimeoutError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ConnectionClosedError,
+)
+
+
+class ConverseClient(Protocol):
+    """The one call of a ``bedrock-runtime`` client the runner makes."""
+
+    def converse(self, **kwargs: Any) -> dict[str, Any]: ...
+
+
+class InferenceIncompleteError(BedrockRFTError):
+    """Some prompts still have no answer after all retries; a re-run resumes from the output file."""
+
+
+class InferenceAbortedError(BedrockRFTError):
+    """A non-retryable error (access, unknown model) made every further request pointless."""
+
+
+@dataclass
+class InferenceStats:
+    """What a run did: counts, retries, throttles and the throughput it achieved."""
+
+    total: int
+    already_done: int
+    completed: int
+    errors: int
+    unfinished: int
+    retries: int
+    throttles: int
+    elapsed_s: float
+    requests_per_s: float
+    final_concurrency_limit: int
+    lowest_concurrency_limit: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class AdaptiveLimiter:
+    """AIMD concurrency limit: halve on throttling, add one after ``success_window`` successes.
+
+    A throttle only lowers the limit once per "generation", so the burst of throttles from requests
+    already in flight when the first one hit does not collapse the limit to one.
+    """
+
+    def __init__(self, max_limit: int, *, success_window: int = 10) -> None:
+        self.max_limit = max_limit
+        self.limit = max_limit
+        self.lowest = max_limit
+        self.success_window = success_window
+        self._in_flight = 0
+        self._successes = 0
+        self._generation = 0
+        self._cond = threading.Condition()
+
+    def acquire(self) -> int:
+        with self._cond:
+            while self._in_flight >= self.limit:
+                self._cond.wait()
+            self._in_flight += 1
+            return self._generation
+
+    def release(self) -> None:
+        with self._cond:
+            self._in_flight -= 1
+            self._cond.notify()
+
+    def on_success(self) -> None:
+        with self._cond:
+            self._successes += 1
+            if self._successes >= self.success_window and self.limit < self.max_limit:
+                self.limit += 1
+                self._successes = 0
+                self._cond.notify()
+
+    def on_throttle(self, generation: int) -> None:
+        with self._cond:
+            if generation != self._generation:
+                return
+            self._generation += 1
+            self._successes = 0
+            self.limit = max(1, self.limit // 2)
+            self.lowest = min(self.lowest, self.limit)
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            str(block.get("text", "")) for block in content if isinstance(block, dict) and "text" in block
+        )
+    return str(content)
+
+
+def converse_request(
+    record: EvalRecord, model_id: str, inference_config: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Render an OpenAI-style prompt as ``converse`` arguments (system messages go to ``system``)."""
+    system: list[dict[str, str]] = []
+    messages: list[dict[str, Any]] = []
+    for message in record.messages:
+        role = message.get("role")
+        text = _text(message.get("content", ""))
+        if role == "system":
+            system.append({"text": text})
+        elif role in ("user", "assistant"):
+            messages.append({"role": role, "content": [{"text": text}]})
+    request: dict[str, Any] = {"modelId": model_id, "messages": messages}
+    if system:
+        request["system"] = system
+    if inference_config:
+        request["inferenceConfig"] = dict(inference_config)
+    return request
+
+
+def response_text(response: dict[str, Any]) -> str:
+    """The assistant text of a ``converse`` response (reasoning blocks are left out)."""
+    content = response.get("output", {}).get("message", {}).get("content", [])
+    return "".join(block["text"] for block in content if isinstance(block, dict) and "text" in block)
+
+
+def finished_keys(path: Path) -> set[tuple[str, int]]:
+    """Keys already answered in ``path``; a line cut short by a killed process is dropped."""
+    if not path.exists():
+        return set()
+    raw = path.read_bytes()
+    good_end = raw.rfind(b"\n") + 1
+    if good_end < len(raw):
+        with path.open("r+b") as handle:
+            handle.truncate(good_end)
+    done: set[tuple[str, int]] = set()
+    for line in raw[:good_end].splitlines():
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            done.add((str(obj["id"]), int(obj.get("sample", 0))))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(str(path), f"cannot resume: a line is not a response record ({exc})") from exc
+    return done
+
+
+def _error_code(exc: ClientError) -> tuple[str, int]:
+    error = exc.response.get("Error", {})
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return str(error.get("Code", "")), int(status or 0)
+
+
+class ConverseRunner:
+    """Answer every (prompt, sample) once, appending each result to a JSONL file as it arrives.
+
+    :param client: a ``bedrock-runtime`` client (or anything with ``converse``); its per-request timeout
+        is the client's ``read_timeout``.
+    :param model_id: foundation model id, inference profile, custom model deployment ARN or provisioned ARN.
+    :param concurrency: the most requests in flight; the adaptive limit never exceeds it.
+    :param samples_per_prompt: answers per prompt (``n`` of pass@k); the sample index is part of the key.
+    """
+
+    def __init__(
+        self,
+        client: ConverseClient,
+        model_id: str,
+        *,
+        concurrency: int = 8,
+        samples_per_prompt: int = 1,
+        inference_config: dict[str, Any] | None = None,
+        max_attempts: int = 8,
+        base_delay_s: float = 0.5,
+        max_delay_s: float = 20.0,
+        success_window: int = 10,
+        progress_interval_s: float = 15.0,
+        seed: int | None = None,
+    ) -> None:
+        if concurrency < 1:
+            raise ConfigError("concurrency", f"must be at least 1, got {concurrency}")
+        if samples_per_prompt < 1:
+            raise ConfigError("samples_per_prompt", f"must be at least 1, got {samples_per_prompt}")
+        if max_attempts < 1:
+            raise ConfigError("max_attempts", f"must be at least 1, got {max_attempts}")
+        self.client = client
+        self.model_id = model_id
+        self.concurrency = concurrency
+        self.samples_per_prompt = samples_per_prompt
+        self.inference_config = inference_config
+        self.max_attempts = max_attempts
+        self.base_delay_s = base_delay_s
+        self.max_delay_s = max_delay_s
+        self.success_window = success_window
+        self.progress_interval_s = progress_interval_s
+        self._rng = random.Random(seed)
+        self._rng_lock = threading.Lock()
+
+    def run(self, records: Sequence[EvalRecord], output_path: str | Path) -> InferenceStats:
+        """Answer what ``output_path`` does not hold yet; raises if anything is left unanswered."""
+        output_path = Path(output_path)
+        output_path.parent.mkdir(parents=True, exist_ok=True)
+        done = finished_keys(output_path)
+        todo = [
+            (record, sample)
+            for record in records
+            for sample in range(self.samples_per_prompt)
+            if (record.id, sample) not in done
+        ]
+        total = len(records) * self.samples_per_prompt
+        run = _Run(self, total=total, already_done=total - len(todo))
+        log.info(
+            "inference on %s: %d request(s) to make, %d already answered in %s (concurrency %d)",
+            self.model_id,
+            len(todo),
+            run.already_done,
+            output_path,
+            self.concurrency,
+        )
+        with output_path.open("a", encoding="utf-8") as out:
+            run.out = out
+            with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="converse") as pool:
+                futures = [pool.submit(run.answer, record, sample) for record, sample in todo]
+                for future in futures:
+                    future.result()
+        stats = run.stats()
+        run.log_progress(final=True)
+        if run.fatal is not None:
+            raise InferenceAbortedError(f"inference on {self.model_id} stopped: {run.fatal}")
+        if stats.unfinished:
+            raise InferenceIncompleteError(
+                f"{stats.unfinished} of {len(todo)} request(s) still failing after {self.max_attempts} "
+                f"attempts each; {stats.completed} were saved to {output_path} and a re-run resumes there"
+            )
+        return stats
+
+    def backoff(self, attempt: int) -> float:
+        """Full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
+        with self._rng_lock:
+            return self._rng.uniform(0, min(self.max_delay_s, self.base_delay_s * 2**attempt))
+
+
+class _Run:
+    """The mutable state of one ``ConverseRunner.run`` call, shared by its worker threads."""
+
+    def __init__(self, runner: ConverseRunner, *, total: int, already_done: int) -> None:
+        self.runner = runner
+        self.total = total
+        self.already_done = already_done
+        self.limiter = AdaptiveLimiter(runner.concurrency, success_window=runner.success_window)
+        self.out: Any = None
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.fatal: str | None = None
+        self.completed = self.errors = self.unfinished = self.retries = self.throttles = 0
+        self.started = time.monotonic()
+        self.last_log = self.started
+
+    def answer(self, record: EvalRecord, sample: int) -> None:
+        runner = self.runner
+        request = converse_request(record, runner.model_id, runner.inference_config)
+        last_problem = ""
+        for attempt in range(runner.max_attempts):
+            if self.stop.is_set():
+                break
+            generation = self.limiter.acquire()
+            if self.stop.is_set():
+                self.limiter.release()
+                break
+            started = time.monotonic()
+            try:
+                response = runner.client.converse(**request)
+            except ClientError as exc:
+                self.limiter.release()
+                code, status = _error_code(exc)
+                last_problem = f"{code or status}: {exc}"
+                if code in THROTTLE_CODES:
+                    self.limiter.on_throttle(generation)
+                    self._count("throttles")
+                elif code in FATAL_CODES:
+                    self._abort(last_problem)
+                    break
+                elif code not in TRANSIENT_CODES and status < 500:
+                    self._write(record.id, sample, None, error=last_problem, attempts=attempt + 1)
+                    return
+            except _TRANSIENT_EXCEPTIONS as exc:
+                self.limiter.release()
+                last_problem = f"{type(exc).__name__}: {exc}"
+            else:
+                self.limiter.release()
+                self.limiter.on_success()
+                latency_ms = (time.monotonic() - started) * 1000
+                self._write(
+                    record.id,
+                    sample,
+                    response_text(response),
+                    attempts=attempt + 1,
+                    latency_ms=latency_ms,
+                    usage=response.get("usage"),
+                    stop_reason=response.get("stopReason"),
+                )
+                return
+            if attempt + 1 < runner.max_attempts:
+                self._count("retries")
+                self.stop.wait(runner.backoff(attempt))
+        with self.lock:
+            self.unfinished += 1
+        if last_problem and not self.stop.is_set():
+            log.warning("giving up on id %s sample %d for this run: %s", record.id, sample, last_problem)
+
+    def _abort(self, problem: str) -> None:
+        with self.lock:
+            if self.fatal is None:
+                self.fatal = problem
+        self.stop.set()
+
+    def _count(self, name: str) -> None:
+        with self.lock:
+            setattr(self, name, getattr(self, name) + 1)
+
+    def _write(self, record_id: str, sample: int, text: str | None, **extra: Any) -> None:
+        line: dict[str, Any] = {"id": record_id, "sample": sample, "response": text}
+        line.update({k: v for k, v in extra.items() if v is not None})
+        encoded = json.dumps(line, ensure_ascii=False) + "\n"
+        with self.lock:
+            self.out.write(encoded)
+            self.out.flush()
+            if text is None:
+                self.errors += 1
+            else:
+                self.completed += 1
+            due = time.monotonic() - self.last_log >= self.runner.progress_interval_s
+        if due:
+            self.log_progress()
+
+    def stats(self) -> InferenceStats:
+        elapsed = time.monotonic() - self.started
+        answered = self.completed + self.errors
+        return InferenceStats(
+            total=self.total,
+            already_done=self.already_done,
+            completed=self.completed,
+            errors=self.errors,
+            unfinished=self.unfinished,
+            retries=self.retries,
+            throttles=self.throttles,
+            elapsed_s=round(elapsed, 3),
+            requests_per_s=round(answered / elapsed, 3) if elapsed > 0 else 0.0,
+            final_concurrency_limit=self.limiter.limit,
+            lowest_concurrency_limit=self.limiter.lowest,
+        )
+
+    def log_progress(self, *, final: bool = False) -> None:
+        with self.lock:
+            self.last_log = time.monotonic()
+            elapsed = self.last_log - self.started
+            answered = self.completed + self.errors
+            done = self.already_done + answered
+            throttles, retries = self.throttles, self.retries
+        rate = answered / elapsed if elapsed > 0 else 0.0
+        remaining = self.total - done
+        eta = f"{remaining / rate:.0f}s" if rate > 0 and remaining else ("0s" if not remaining else "?")
+        log.info(
+            "inference %s%d/%d (%.0f%%) %.1f req/s, ETA %s; errors %d, throttled %d, retries %d, "
+            "concurrency limit %d/%d",
+            "finished: " if final else "",
+            done,
+            self.total,
+            100.0 * done / self.total if self.total else 100.0,
+            rate,
+            eta,
+            self.errors,
+            throttles,
+            retries,
+            self.limiter.limit,
+            self.limiter.max_limit,
+        )
