@@ -1,0 +1,174 @@
+"""``code_tests``: run candidate Python code against the reference's tests in a locked-down subprocess.
+
+The child runs with a wall-clock timeout, CPU, memory, file-size and process-count limits, no network
+modules (``socket``, ``ssl``, ``ctypes``, ``subprocess`` cannot be imported) and no ``os`` process
+calls, in an empty temporary directory. This stops accidents and the exploits an RL policy stumbles
+on (loops, fork bombs, network calls, printing a fake result); it is not a security boundary against
+deliberately hostile code, which needs a separate sandbox (a Lambda per test, gVisor, ...).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bedrock_rft_provider.rewards.contract import RewardResult, Sample
+
+DEFAULT_TIMEOUT_S = 10.0
+DEFAULT_MEMORY_MB = 512
+_FENCED_CODE = re.compile(r"```(?:python|py|python3)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
+
+# Runs in the child. Reads {"nonce", "code", "tests"} on stdin; writes one "<nonce><json>" line per test.
+_HARNESS = r"""
+import io, json, os, sys
+payload = json.loads(sys.stdin.read())
+nonce, code, tests = payload["nonce"], payload["code"], payload["tests"]
+del payload
+out = sys.stdout
+for name in ("socket", "_socket", "ssl", "_ssl", "ctypes", "_ctypes", "subprocess", "_posixsubprocess",
+             "multiprocessing", "_multiprocessing", "asyncio", "urllib.request", "http.client", "ftplib",
+             "smtplib", "telnetlib"):
+    sys.modules[name] = None
+def _blocked(*args, **kwargs):
+    raise PermissionError("process creation is disabled in code_tests")
+for name in ("system", "popen", "fork", "forkpty", "execv", "execve", "execvp", "execvpe", "execl", "execle",
+             "execlp", "execlpe", "spawnv", "spawnve", "spawnl", "spawnle", "posix_spawn", "posix_spawnp",
+             "kill", "killpg"):
+    if hasattr(os, name):
+        setattr(os, name, _blocked)
+def run(test):
+    namespace = {"__name__": "__main__", "__builtins__": __builtins__}
+    sys.stdin = io.StringIO(test.get("input", "") if isinstance(test, dict) else "")
+    sys.stdout = captured = io.StringIO()
+    try:
+        try:
+            exec(compile(code, "<candidate>", "exec"), namespace)
+        except SystemExit:
+            pass
+        if isinstance(test, dict):
+            got = [line.rstrip() for line in captured.getvalue().strip().splitlines()]
+            want = [line.rstrip() for line in str(test.get("output", "")).strip().splitlines()]
+            return got == want
+        exec(compile(test, "<test>", "exec"), namespace)
+        return True
+    except BaseException:
+        return False
+    finally:
+        sys.stdout, sys.stdin = out, sys.__stdin__
+for index, test in enumerate(tests):
+    passed = run(test)
+    out.write(nonce + json.dumps({"index": index, "passed": passed}) + "\n")
+    out.flush()
+"""
+
+
+@dataclass(frozen=True)
+class CodeTestReport:
+    """How the candidate did: ``passed`` of ``total`` tests; ``timed_out`` when the run was killed."""
+
+    passed: int
+    total: int
+    timed_out: bool = False
+
+    @property
+    def share(self) -> float:
+        """Share of tests passed (0.0 with no tests)."""
+        return self.passed / self.total if self.total else 0.0
+
+
+def extract_code(response: str) -> str:
+    """The candidate program: the last fenced Python block of the response, or the whole response."""
+    blocks = _FENCED_CODE.findall(response)
+    return blocks[-1] if blocks else response
+
+
+def _limits(timeout_s: float, memory_mb: int) -> None:  # pragma: no cover - runs in the child
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 2**20, memory_mb * 2**20))
+    cpu = int(timeout_s) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (2**24, 2**24))
+    resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
+
+
+def run_code_tests(
+    code: str,
+    tests: Sequence[str | dict[str, Any]],
+    *,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    memory_mb: int = DEFAULT_MEMORY_MB,
+) -> CodeTestReport:
+    """Run ``code`` against ``tests`` (assert snippets, or ``{"input", "output"}`` stdin/stdout pairs)."""
+    nonce = secrets.token_hex(16)
+    payload = json.dumps({"nonce": nonce, "code": code, "tests": list(tests)})
+    with tempfile.TemporaryDirectory(prefix="code-tests-") as workdir:
+        process = subprocess.Popen(
+            [sys.executable, "-I", "-c", _HARNESS],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            cwd=workdir,
+            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+            start_new_session=True,
+            preexec_fn=(lambda: _limits(timeout_s, memory_mb)) if os.name == "posix" else None,  # noqa: PLW1509
+        )
+        timed_out = False
+        try:
+            stdout, _ = process.communicate(payload.encode(), timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            stdout, _ = process.communicate()
+    passed = set()
+    for line in stdout.decode("utf-8", "replace").splitlines():
+        if line.startswith(nonce):
+            try:
+                record = json.loads(line[len(nonce) :])
+            except ValueError:
+                continue
+            if record.get("passed") is True:
+                passed.add(record.get("index"))
+    return CodeTestReport(len(passed), len(tests), timed_out)
+
+
+def _tests_of(reference: Any) -> tuple[list[Any], dict[str, Any]]:
+    if isinstance(reference, str):
+        return ([reference] if reference.strip() else []), {}
+    if isinstance(reference, dict):
+        tests = reference.get("tests", reference.get("test_cases"))
+        if isinstance(tests, str):
+            tests = [tests]
+        if isinstance(tests, list):
+            return [t for t in tests if isinstance(t, (str, dict))], reference
+    return [], {}
+
+
+def code_tests(sample: Sample) -> RewardResult | None:
+    """Share of the reference's tests the response's code passes.
+
+    The reference is ``{"tests": [...], "timeout_s": 10, "memory_mb": 512}`` (tests: assert snippets or
+    ``{"input", "output"}`` pairs) or a string of test code. ``None`` when there are no tests.
+    """
+    tests, options = _tests_of(sample.reference)
+    if not tests:
+        return None
+    report = run_code_tests(
+        extract_code(sample.response),
+        tests,
+        timeout_s=float(options.get("timeout_s", DEFAULT_TIMEOUT_S)),
+        memory_mb=int(options.get("memory_mb", DEFAULT_MEMORY_MB)),
+    )
+    metrics = {"code_tests_passed": float(report.passed), "code_tests_timed_out": float(report.timed_out)}
+    return RewardResult(report.share, {"code_tests": report.share}, metrics)

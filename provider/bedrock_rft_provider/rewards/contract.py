@@ -1,0 +1,199 @@
+"""The Bedrock RFT grader contract: parse grader events into samples, render and check grader results.
+
+Bedrock invokes the reward Lambda with a JSON list of samples and expects one result per sample, same
+ids, same order (facts §2). Several details are undocumented or contradictory across AWS sources, so
+parsing is deliberately lenient: ``reference_answer`` is read from ``metadata`` first, then from the
+top level; it may be a string or an object; message content may be a string or a list of text blocks;
+the graded turn may have the role ``assistant`` or ``nova_assistant``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+ASSISTANT_ROLES = frozenset({"assistant", "nova_assistant"})
+# Keys under which an object-shaped reference answer holds its text, most specific first.
+REFERENCE_TEXT_KEYS = ("final_answer", "answer", "text", "reference_answer", "solution", "value", "output")
+METRIC_TYPES = frozenset({"Reward", "Metric"})
+ERROR_METRIC = "reward_error"
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One graded sample, parsed from a grader event.
+
+    ``response`` is the text of the final assistant turn ("" when there is none); ``reference`` is the
+    reference answer as given (a string or a dict, ``None`` when absent); ``raw`` is the sample exactly
+    as Bedrock sent it.
+    """
+
+    id: str
+    prompt_messages: tuple[dict[str, str], ...]
+    response: str
+    reference: str | dict[str, Any] | None
+    metadata: dict[str, Any]
+    raw: Any = field(repr=False, compare=False)
+
+    @property
+    def prompt(self) -> str:
+        """The text of the last user turn of the prompt ("" when there is none)."""
+        for message in reversed(self.prompt_messages):
+            if message["role"] == "user":
+                return message["content"]
+        return ""
+
+    @property
+    def reference_text(self) -> str | None:
+        """The reference answer as text: the string itself, or the answer held by an object."""
+        return reference_text(self.reference)
+
+
+@dataclass(frozen=True)
+class RewardResult:
+    """A score with named parts: ``components`` are reported as ``Reward``, ``metrics`` as ``Metric``."""
+
+    score: float
+    components: Mapping[str, float] = field(default_factory=dict)
+    metrics: Mapping[str, float] = field(default_factory=dict)
+
+
+def text_of(content: Any) -> str:
+    """Message content as text: a string, a ``{"text": ...}`` block, or a list of blocks."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, Mapping):
+        text = content.get("text")
+        return text if isinstance(text, str) else ""
+    if isinstance(content, Sequence) and not isinstance(content, (bytes, bytearray)):
+        return "".join(text_of(block) for block in content if isinstance(block, (Mapping, str)))
+    return ""
+
+
+def reference_text(reference: Any) -> str | None:
+    """The text of a reference answer given as a string, a number or an object (searched by key)."""
+    if reference is None or isinstance(reference, bool):
+        return None
+    if isinstance(reference, str):
+        return reference
+    if isinstance(reference, (int, float)):
+        return repr(reference) if isinstance(reference, float) else str(reference)
+    if isinstance(reference, Mapping):
+        for key in REFERENCE_TEXT_KEYS:
+            if key in reference:
+                found = reference_text(reference[key])
+                if found is not None:
+                    return found
+    return None
+
+
+def _reference_of(raw: Mapping[str, Any], metadata: Mapping[str, Any]) -> str | dict[str, Any] | None:
+    for holder in (metadata, raw):
+        if "reference_answer" not in holder:
+            continue
+        value = holder["reference_answer"]
+        if isinstance(value, str):
+            return value
+        if isinstance(value, Mapping):
+            return dict(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return reference_text(value)
+    return None
+
+
+def _sample_id(raw: Any, index: int) -> str:
+    value = raw.get("id") if isinstance(raw, Mapping) else None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return str(index)
+
+
+def parse_sample(raw: Any, index: int = 0) -> Sample:
+    """Parse one grader sample; never raises (a malformed sample yields an empty response)."""
+    sample_id = _sample_id(raw, index)
+    if not isinstance(raw, Mapping):
+        return Sample(sample_id, (), "", None, {}, raw)
+    metadata = raw.get("metadata")
+    metadata = dict(metadata) if isinstance(metadata, Mapping) else {}
+    messages = raw.get("messages")
+    parsed: list[dict[str, str]] = []
+    if isinstance(messages, Sequence) and not isinstance(messages, (str, bytes, bytearray)):
+        for message in messages:
+            if isinstance(message, Mapping):
+                role = message.get("role")
+                parsed.append(
+                    {
+                        "role": role if isinstance(role, str) else "",
+                        "content": text_of(message.get("content")),
+                    }
+                )
+    response = ""
+    if parsed and parsed[-1]["role"] in ASSISTANT_ROLES:
+        response = parsed.pop()["content"]
+    return Sample(sample_id, tuple(parsed), response, _reference_of(raw, metadata), metadata, raw)
+
+
+def samples_of(event: Any) -> list[Any]:
+    """The list of raw samples in a grader event (a list; also tolerates a wrapper object or JSON text)."""
+    if isinstance(event, (str, bytes, bytearray)):
+        try:
+            event = json.loads(event)
+        except ValueError:
+            return []
+    if isinstance(event, list):
+        return event
+    if isinstance(event, Mapping):
+        for key in ("samples", "batch", "records", "Records"):
+            if isinstance(event.get(key), list):
+                return list(event[key])
+        if "messages" in event or "id" in event:
+            return [event]
+    return []
+
+
+def finite_number(value: Any) -> bool:
+    """True for an int or float (not bool) that is finite."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def check_results(samples: Sequence[Any], results: Any) -> list[str]:
+    """Contract problems of a grader's ``results`` for the given input samples ([] when it is valid)."""
+    if not isinstance(results, list):
+        return [f"grader returned {type(results).__name__}; expected a list with one result per sample"]
+    problems: list[str] = []
+    if len(results) != len(samples):
+        problems.append(f"grader returned {len(results)} results for {len(samples)} samples")
+    for index, (sample, result) in enumerate(zip(samples, results, strict=False)):
+        expected_id = _sample_id(sample, index)
+        where = f"result[{index}] (id {expected_id!r})"
+        if not isinstance(result, Mapping):
+            problems.append(f"{where}: is {type(result).__name__}; expected an object")
+            continue
+        if result.get("id") != expected_id:
+            problems.append(f"{where}: id is {result.get('id')!r}; expected {expected_id!r} (same order)")
+        if not finite_number(result.get("aggregate_reward_score")):
+            problems.append(
+                f"{where}: aggregate_reward_score is {result.get('aggregate_reward_score')!r}; "
+                "expected a finite number"
+            )
+        metrics = result.get("metrics_list", [])
+        if not isinstance(metrics, list):
+            problems.append(f"{where}: metrics_list is {type(metrics).__name__}; expected a list")
+            continue
+        for position, metric in enumerate(metrics):
+            if not (
+                isinstance(metric, Mapping)
+                and isinstance(metric.get("name"), str)
+                and finite_number(metric.get("value"))
+                and metric.get("type") in METRIC_TYPES
+            ):
+                problems.append(
+                    f"{where}: metrics_list[{position}] is {metric!r}; expected "
+                    '{"name": str, "value": finite number, "type": "Reward" | "Metric"}'
+                )
+    return problems

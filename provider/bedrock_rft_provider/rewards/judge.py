@@ -1,0 +1,138 @@
+"""``llm_judge``: RLAIF reward — a Bedrock model grades the response against a rubric (Converse API)."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bedrock_rft_provider.rewards.contract import RewardResult, Sample
+
+RETRYABLE_ERRORS = frozenset(
+    {
+        "ThrottlingException",
+        "TooManyRequestsException",
+        "ServiceUnavailableException",
+        "ModelNotReadyException",
+        "InternalServerException",
+        "ModelTimeoutException",
+    }
+)
+_SCORE_FIELD = re.compile(r'"?score"?\s*[:=]\s*(-?\d+(?:\.\d+)?)', re.IGNORECASE)
+
+SYSTEM_PROMPT = """You are a strict grader.
+Grade the RESPONSE to the PROMPT against the RUBRIC{reference_hint}.
+Reply with one JSON object and nothing else:
+{{"score": <number from {low} to {high}>, "reason": "<one sentence>"}}.
+
+RUBRIC:
+{rubric}"""
+
+
+class JudgeOutputError(ValueError):
+    """The judge's reply holds no usable score."""
+
+
+def parse_judge_score(text: str, low: float, high: float) -> float:
+    """The score in a judge reply (a JSON object, or ``score: N`` in prose), scaled to 0..1."""
+    value: Any = None
+    start, end = text.find("{"), text.rfind("}")
+    if 0 <= start < end:
+        try:
+            value = json.loads(text[start : end + 1]).get("score")
+        except (ValueError, AttributeError):
+            value = None
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        match = _SCORE_FIELD.search(text)
+        if match is None:
+            raise JudgeOutputError(f"no score in judge output: {text[:200]!r}")
+        value = float(match.group(1))
+    if not low <= value <= high:
+        raise JudgeOutputError(f"judge score {value} is outside {low}..{high}")
+    return (float(value) - low) / (high - low)
+
+
+def _error_code(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def llm_judge(
+    model_id: str,
+    rubric: str,
+    *,
+    score_range: tuple[float, float] = (0, 10),
+    region_name: str | None = None,
+    client: Any = None,
+    max_tokens: int = 512,
+    max_attempts: int = 6,
+    backoff_s: float = 1.0,
+    max_workers: int = 8,
+    name: str = "llm_judge",
+    sleep: Callable[[float], None] = time.sleep,
+) -> Callable[[Sample], RewardResult]:
+    """A reward that asks ``model_id`` (through Bedrock Converse, temperature 0) to grade against ``rubric``.
+
+    Throttling and transient errors are retried with exponential backoff and jitter (``max_attempts``
+    calls in all); an unparseable reply scores 0.0 with ``judge_parse_error`` = 1. The boto3 client is
+    created once per Lambda container unless ``client`` is given. The handler scores a batch with
+    ``max_workers`` threads.
+    """
+    low, high = score_range
+    if not low < high:
+        raise ValueError(f"score_range must be (low, high) with low < high; got {score_range}")
+    clients: list[Any] = [client] if client is not None else []
+    lock = threading.Lock()
+
+    def bedrock() -> Any:
+        with lock:
+            if not clients:
+                import boto3  # available in the Lambda Python runtime
+
+                clients.append(boto3.client("bedrock-runtime", region_name=region_name))
+            return clients[0]
+
+    def converse(sample: Sample) -> tuple[str, int]:
+        reference = sample.reference_text
+        system = SYSTEM_PROMPT.format(
+            reference_hint=" and the REFERENCE answer" if reference else "", low=low, high=high, rubric=rubric
+        )
+        user = f"PROMPT:\n{sample.prompt}\n\n"
+        if reference:
+            user += f"REFERENCE:\n{reference}\n\n"
+        user += f"RESPONSE:\n{sample.response}"
+        for attempt in range(1, max_attempts + 1):
+            try:
+                reply = bedrock().converse(
+                    modelId=model_id,
+                    system=[{"text": system}],
+                    messages=[{"role": "user", "content": [{"text": user}]}],
+                    inferenceConfig={"temperature": 0.0, "maxTokens": max_tokens},
+                )
+            except Exception as exc:
+                if _error_code(exc) not in RETRYABLE_ERRORS or attempt == max_attempts:
+                    raise
+                sleep(backoff_s * 2 ** (attempt - 1) * (0.5 + random.random() / 2))
+                continue
+            blocks = reply.get("output", {}).get("message", {}).get("content", [])
+            return "".join(b.get("text", "") for b in blocks if isinstance(b, dict)), attempt
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def reward(sample: Sample) -> RewardResult:
+        text, attempts = converse(sample)
+        retries = float(attempts - 1)
+        try:
+            score = parse_judge_score(text, low, high)
+        except JudgeOutputError:
+            return RewardResult(0.0, {name: 0.0}, {"judge_parse_error": 1.0, "judge_retries": retries})
+        return RewardResult(score, {name: score}, {"judge_parse_error": 0.0, "judge_retries": retries})
+
+    reward.reward_name = name  # type: ignore[attr-defined]
+    reward.max_workers = max_workers  # type: ignore[attr-defined]
+    return reward

@@ -1,0 +1,232 @@
+"""Final-answer extraction and numeric comparison for GSM8K-style math rewards.
+
+The extraction rules, strongest signal first (the first rule that finds a number decides):
+``hash`` (``#### N``), ``boxed`` (``\\boxed{N}``), ``answer_is`` ("The (final) answer is N", "Answer: N"),
+``label`` (a line starting ``A: N``), ``final_line`` (a last line holding one number, or ``... = N``),
+``last_number`` (the last number anywhere). Within a rule the last occurrence wins, since a model that
+corrects itself states its final answer last; ``conflicting`` reports that the rule saw different values.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+RULES = ("hash", "boxed", "answer_is", "label", "final_line", "last_number")
+
+_NUMBER = re.compile(
+    r"(?<![\w.])(?P<sign>[-+])?[ \t]?(?P<cur>[$€£¥₹])?[ \t]?(?P<sign2>[-+])?"
+    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(?![\d])"
+    r"(?:[ \t]?/[ \t]?(?P<den>\d+(?:\.\d+)?)(?![\d.]\d))?"
+    r"(?P<scale>[ \t]+(?:thousand|million|billion)\b)?"
+    r"(?P<pct>[ \t]?(?:%|percent\b))?",
+    re.IGNORECASE,
+)
+_SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9}
+_CALCULATOR = re.compile(r"<<[^<>]*>>")
+_LATEX_FRAC = re.compile(r"\\[dt]?frac\s*\{\s*([-+]?[\d.,]+)\s*\}\s*\{\s*([\d.,]+)\s*\}")
+_LATEX_WRAP = re.compile(r"\\(?:text|textbf|mathrm|mathbf|textrm)\s*\{([^{}]*)\}")
+_LATEX_DROP = re.compile(r"\\(?:left|right|[!,;: ]|quad|qquad)")
+_MIXED = re.compile(r"(?<![\w./])(\d+)[ \t]+(\d+)/(\d+)(?![\w/])")
+_HASH = re.compile(r"####[ \t]*([^\n]*)")
+_BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
+_ANSWER_IS = re.compile(
+    r"\b(?:final\s+answer|answer)\**\s*(?:is|was|would\s+be|will\s+be|equals|:|=)\**\s*:?\s*",
+    re.IGNORECASE,
+)
+_LABEL = re.compile(r"^[ \t>*_#-]*(?:a|ans)\.?\**[ \t]*:\**[ \t]*([^\n]*)", re.IGNORECASE | re.MULTILINE)
+_CLAUSE_END = re.compile(r"\.(?:\s|$)|;")
+_OPERATOR_NEXT = re.compile(r"[ \t]*[-+*/\u00d7x\u00f7][ \t]*[$(]?[ \t]*\d")
+
+
+@dataclass(frozen=True)
+class Number:
+    """A number read from text; ``percent`` when it was written with ``%``."""
+
+    value: float
+    percent: bool = False
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """The final answer found in a text, the rule that found it, and whether that rule saw rivals."""
+
+    number: Number | None
+    rule: str
+    conflicting: bool = False
+
+
+NOT_FOUND = Extraction(None, "none")
+
+
+def normalize_text(text: str) -> str:
+    """Text with calculator annotations, LaTeX number markup and unicode minus signs normalized."""
+    if "<<" in text:
+        text = _CALCULATOR.sub("", text)
+    if "\\" in text or "{" in text:
+        text = _LATEX_FRAC.sub(r"\1/\2", text)
+        text = _LATEX_WRAP.sub(r"\1", text)
+        text = text.replace("\\$", "$").replace("\\%", "%").replace("{,}", ",")
+        text = _LATEX_DROP.sub("", text)
+    if "\u2212" in text:
+        text = text.replace("\u2212", "-")
+    if "/" in text:
+        text = _MIXED.sub(_mixed_to_fraction, text)
+    return text
+
+
+def _mixed_to_fraction(match: re.Match[str]) -> str:
+    whole, numerator, denominator = (int(g) for g in match.groups())
+    if 0 < numerator < denominator:
+        return f"{whole * denominator + numerator}/{denominator}"
+    return match.group(0)
+
+
+def _to_number(match: re.Match[str]) -> Number | None:
+    value = float(match.group("num").replace(",", ""))
+    denominator = match.group("den")
+    if denominator is not None:
+        divisor = float(denominator)
+        if divisor == 0:
+            return None
+        value /= divisor
+    scale = match.group("scale")
+    if scale:
+        value *= _SCALES[scale.strip().lower()]
+    if "-" in (match.group("sign") or "", match.group("sign2") or ""):
+        value = -value
+    return Number(value, percent=bool(match.group("pct")))
+
+
+def numbers_in(text: str) -> list[Number]:
+    """Every number in ``text``, in order (thousands separators, currency, signs, fractions, percent)."""
+    found = []
+    for match in _NUMBER.finditer(text):
+        number = _to_number(match)
+        if number is not None:
+            found.append(number)
+    return found
+
+
+def _first(text: str) -> tuple[Number, int] | None:
+    for match in _NUMBER.finditer(text):
+        number = _to_number(match)
+        if number is not None:
+            return number, match.end()
+    return None
+
+
+def clause_answer(clause: str) -> Number | None:
+    """The number an answer clause states: its first number, or the result when it opens with a sum.
+
+    The clause ends at the first sentence end, so a later "check: 16 - 3 - 4 = 9" does not count;
+    ``2 + 3 = 5`` reads as 5, ``$18 (9 eggs)`` as 18.
+    """
+    clause = _CLAUSE_END.split(clause, 1)[0]
+    found = _first(clause)
+    if found is None:
+        return None
+    number, end = found
+    if "=" in clause[end:] and _OPERATOR_NEXT.match(clause, end):
+        after = _first(clause.rsplit("=", 1)[1])
+        if after is not None:
+            return after[0]
+    return number
+
+
+def line_answer(line: str) -> Number | None:
+    """The number a last line states: the one after its last ``=``, else its only number."""
+    if "=" in line:
+        found = _first(line.rsplit("=", 1)[1])
+        if found is not None:
+            return found[0]
+    numbers = numbers_in(line)
+    return numbers[0] if len(numbers) == 1 else None
+
+
+def _boxed_contents(text: str) -> list[str]:
+    contents = []
+    for match in _BOXED.finditer(text):
+        depth, start = 1, match.end()
+        for position in range(start, len(text)):
+            char = text[position]
+            if char == "{":
+                depth += 1
+            elif char == "}":
+                depth -= 1
+                if depth == 0:
+                    contents.append(text[start:position])
+                    break
+    return contents
+
+
+def _clauses_after(trigger: re.Pattern[str], text: str) -> list[str]:
+    clauses = []
+    for match in trigger.finditer(text):
+        end = text.find("\n", match.end())
+        clauses.append(text[match.end() : end if end >= 0 else len(text)])
+    return clauses
+
+
+def _decide(candidates: list[str], rule: str) -> Extraction | None:
+    numbers = [n for n in (clause_answer(c) for c in candidates) if n is not None]
+    if not numbers:
+        return None
+    final = numbers[-1]
+    conflicting = any(not same_number(n, final) for n in numbers[:-1])
+    return Extraction(final, rule, conflicting)
+
+
+def extract_answer(text: str) -> Extraction:
+    """The final answer of a model response (or of a GSM8K solution), by the rules in the module doc."""
+    text = normalize_text(text)
+    if "####" in text:
+        found = _decide(_HASH.findall(text), "hash")
+        if found:
+            return found
+    if "box" in text:
+        found = _decide(_boxed_contents(text), "boxed")
+        if found:
+            return found
+    if "nswer" in text or "NSWER" in text:
+        found = _decide(_clauses_after(_ANSWER_IS, text), "answer_is")
+        if found:
+            return found
+    if ":" in text or "=" in text:
+        found = _decide(_LABEL.findall(text), "label")
+        if found:
+            return found
+    stripped = text.rstrip()
+    last_line = stripped[stripped.rfind("\n") + 1 :]
+    number = line_answer(last_line)
+    if number is not None:
+        return Extraction(number, "final_line")
+    numbers = numbers_in(text)
+    if numbers:
+        return Extraction(numbers[-1], "last_number")
+    return NOT_FOUND
+
+
+def parse_reference(text: str) -> Number | None:
+    """The numeric answer of a reference: a bare number, a GSM8K solution ending ``#### N``, or prose."""
+    stripped = text.strip()
+    match = _NUMBER.fullmatch(stripped)
+    if match:
+        return _to_number(match)
+    return extract_answer(stripped).number
+
+
+def _close(a: float, b: float) -> bool:
+    return a == b or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+
+
+def same_number(answer: Number, reference: Number) -> bool:
+    """Numeric equality; a percent on one side also matches its fraction on the other (50% = 0.5)."""
+    if _close(answer.value, reference.value):
+        return True
+    if answer.percent and not reference.percent:
+        return _close(answer.value / 100, reference.value)
+    if reference.percent and not answer.percent:
+        return _close(answer.value, reference.value / 100)
+    return False

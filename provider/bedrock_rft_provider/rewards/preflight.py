@@ -1,0 +1,245 @@
+"""Reward preflight: grader events built from training records, and the checks a grader must pass.
+
+Bedrock has no ``graders/run`` or ``validate`` endpoint, so before paying for training we call the
+deployed grader ourselves on each record's reference answer written as an ideal response, plus a
+wrong, an empty and a malformed response, and check the answers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bedrock_rft_provider.rewards.contract import ERROR_METRIC, reference_text, text_of
+from bedrock_rft_provider.rewards.runner import RunReport
+
+KINDS = ("ideal", "wrong", "empty", "malformed")
+BAD_KINDS = ("wrong", "empty", "malformed")
+MALFORMED_RESPONSE = '```json\n{"answer": \u0000 NaN, <<<\ufffd [unterminated'
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+@dataclass(frozen=True)
+class PreflightCase:
+    """One grader sample of the preflight: which record it came from and which kind of response it holds."""
+
+    record: int
+    kind: str
+    event: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PreflightCheck:
+    """One named check and, when it failed, why."""
+
+    name: str
+    passed: bool
+    detail: str
+
+
+@dataclass
+class PreflightReport:
+    """The outcome of a preflight: every check, per-kind score summaries and the latency seen."""
+
+    checks: list[PreflightCheck]
+    kind_scores: dict[str, dict[str, float]] = field(default_factory=dict)
+    max_batch_latency_s: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        """True when every check passed."""
+        return all(check.passed for check in self.checks)
+
+    def failure_message(self) -> str:
+        """One line per failed check, for the task log and the raised error."""
+        failed = [f"  - {c.name}: {c.detail}" for c in self.checks if not c.passed]
+        return "reward preflight failed {} check(s):\n{}".format(len(failed), "\n".join(failed))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready report."""
+        return {
+            "passed": self.passed,
+            "checks": [{"name": c.name, "passed": c.passed, "detail": c.detail} for c in self.checks],
+            "kind_scores": self.kind_scores,
+            "max_batch_latency_s": self.max_batch_latency_s,
+        }
+
+
+def _wrong_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, (int, float)):
+        return value * 2 + 7
+    if isinstance(value, str):
+        return _wrong_text(value) if _NUMBER.search(value) else f"not {value}"
+    if isinstance(value, Mapping):
+        return {k: _wrong_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_wrong_value(v) for v in value] or ["wrong"]
+    return "wrong"
+
+
+def _wrong_text(text: str) -> str:
+    """The text with every number changed (n -> 2n + 7), so any numeric answer in it is wrong."""
+
+    def change(match: re.Match[str]) -> str:
+        number = float(match.group(0))
+        changed = number * 2 + 7
+        return str(int(changed)) if changed.is_integer() and "." not in match.group(0) else f"{changed:g}"
+
+    return _NUMBER.sub(change, text)
+
+
+def ideal_response(reference: Any) -> str:
+    """The reference answer written as a response (an object without an answer field becomes JSON)."""
+    text = reference_text(reference)
+    if text is not None:
+        return text
+    return json.dumps(reference) if isinstance(reference, Mapping) else ""
+
+
+def wrong_response(reference: Any, others: Sequence[str]) -> str:
+    """A response that must not earn the top score: numbers changed, fields changed, or another answer."""
+    if isinstance(reference, Mapping) and reference_text(reference) is None:
+        return json.dumps(_wrong_value(dict(reference)))
+    text = ideal_response(reference)
+    if _NUMBER.search(text):
+        return _wrong_text(text)
+    for other in others:
+        if other.strip().casefold() != text.strip().casefold() and other.strip():
+            return other
+    return "This response is deliberately unrelated to the question."
+
+
+def build_preflight_cases(
+    records: Sequence[Mapping[str, Any]], *, max_records: int = 16
+) -> list[PreflightCase]:
+    """Grader events for the first ``max_records`` training records that have a reference answer."""
+    usable = [(i, r) for i, r in enumerate(records) if r.get("reference_answer") not in (None, "", {})][
+        :max_records
+    ]
+    answers = [ideal_response(r["reference_answer"]) for _, r in usable]
+    cases: list[PreflightCase] = []
+    for position, (index, record) in enumerate(usable):
+        reference = record["reference_answer"]
+        prompt = [
+            {"role": str(m.get("role", "")), "content": text_of(m.get("content"))}
+            for m in record.get("messages") or []
+            if isinstance(m, Mapping)
+        ]
+        extra = {k: v for k, v in record.items() if k not in ("messages", "reference_answer", "id")}
+        others = answers[position + 1 :] + answers[:position]
+        responses = {
+            "ideal": ideal_response(reference),
+            "wrong": wrong_response(reference, others),
+            "empty": "",
+            "malformed": MALFORMED_RESPONSE,
+        }
+        for kind in KINDS:
+            event = {
+                "id": f"preflight-{index}-{kind}",
+                "messages": [*prompt, {"role": "assistant", "content": responses[kind]}],
+                "metadata": {"reference_answer": reference, **extra},
+            }
+            cases.append(PreflightCase(index, kind, event))
+    return cases
+
+
+def _metric(result: Mapping[str, Any], name: str) -> float:
+    for metric in result.get("metrics_list") or []:
+        if isinstance(metric, Mapping) and metric.get("name") == name:
+            value = metric.get("value")
+            return float(value) if isinstance(value, (int, float)) else 0.0
+    return 0.0
+
+
+def _examples(items: list[str], limit: int = 5) -> str:
+    shown = "; ".join(items[:limit])
+    return shown + (f"; ... and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def judge_preflight(
+    cases: Sequence[PreflightCase],
+    run: RunReport,
+    *,
+    lambda_timeout_s: float,
+    latency_budget: float = 0.5,
+) -> PreflightReport:
+    """Check a grader's answers to the preflight ``cases`` (``run`` from ``score_events`` on their events).
+
+    Fails when there was nothing to check, the contract is broken, any call or sample errored, an ideal
+    response is not top-scored, a bad response scores as high as the ideal one, or a batch took more
+    than ``latency_budget`` of the Lambda timeout.
+    """
+    checks: list[PreflightCheck] = []
+    checks.append(
+        PreflightCheck(
+            "records",
+            bool(cases),
+            "ok" if cases else "no training record has a reference_answer; nothing to check the reward on",
+        )
+    )
+    checks.append(
+        PreflightCheck(
+            "contract",
+            not run.contract_problems,
+            "ok" if not run.contract_problems else _examples(run.contract_problems),
+        )
+    )
+    errored = list(run.failed_batches)
+    errored += [
+        f"{case.event['id']} reported {ERROR_METRIC}"
+        for case, result in zip(cases, run.results, strict=False)
+        if result is not None and _metric(result, ERROR_METRIC)
+    ]
+    checks.append(PreflightCheck("errors", not errored, "ok" if not errored else _examples(errored)))
+
+    scores: dict[tuple[int, str], float] = {
+        (case.record, case.kind): float(result["aggregate_reward_score"])
+        for case, result in zip(cases, run.results, strict=False)
+        if result is not None
+    }
+    top = max(scores.values(), default=0.0)
+    not_top = [
+        f"{case.event['id']} scored {scores[(case.record, 'ideal')]:g} (top score {top:g})"
+        for case in cases
+        if case.kind == "ideal" and scores.get((case.record, "ideal"), top) < top
+    ]
+    checks.append(PreflightCheck("ideal_top_score", not not_top, "ok" if not not_top else _examples(not_top)))
+    too_high = [
+        f"{case.event['id']} scored {scores[(case.record, case.kind)]:g}, "
+        f"as high as the ideal response's {scores[(case.record, 'ideal')]:g}"
+        for case in cases
+        if case.kind in BAD_KINDS
+        and (case.record, case.kind) in scores
+        and (case.record, "ideal") in scores
+        and scores[(case.record, case.kind)] >= scores[(case.record, "ideal")]
+    ]
+    checks.append(
+        PreflightCheck("bad_below_ideal", not too_high, "ok" if not too_high else _examples(too_high))
+    )
+
+    slowest = max(run.batch_latencies_s, default=0.0)
+    budget = latency_budget * lambda_timeout_s
+    checks.append(
+        PreflightCheck(
+            "latency",
+            slowest <= budget,
+            f"slowest batch took {slowest:.2f} s; budget {budget:.2f} s "
+            f"({latency_budget:.0%} of the {lambda_timeout_s:g} s Lambda timeout)",
+        )
+    )
+    kind_scores = {}
+    for kind in KINDS:
+        values = [v for (_, k), v in scores.items() if k == kind]
+        if values:
+            kind_scores[kind] = {
+                "n": len(values),
+                "mean": sum(values) / len(values),
+                "min": min(values),
+                "max": max(values),
+            }
+    return PreflightReport(checks, kind_scores, slowest)
