@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 CONSTRAINTS := constraints/constraints-3.11.txt
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(CONSTRAINTS) 2>/dev/null | sha256sum | cut -c1-16)
 PYTEST_ARGS ?=
+LINT_PATHS := $(wildcard provider tests dags benchmarks)
 
 .PHONY: install lint typecheck unit test bench demo sandbox constraints clean
 
@@ -20,8 +21,8 @@ $(STAMP): $(PY) pyproject.toml $(CONSTRAINTS)
 install: $(STAMP)
 
 lint: install
-	$(VENV)/bin/ruff check provider tests dags benchmarks
-	$(VENV)/bin/ruff format --check provider tests dags benchmarks
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
 
 typecheck: install
 	$(VENV)/bin/mypy
