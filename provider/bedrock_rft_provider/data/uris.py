@@ -91,3 +91,21 @@ def iter_lines(uri: str, s3_client: Any = None) -> Iterator[tuple[int, bytes]]:
     with open_binary(uri, s3_client) as stream:
         for line_no, raw in enumerate(stream, start=1):
             yield line_no, raw.rstrip(b"\r\n")
+
+
+def stable_prefix(uri: str) -> str | None:
+    """The part of a (possibly Jinja-templated) output URI that is fixed at DAG-parse time, as a URI.
+
+    ``s3://bucket/rft/{{ ds }}/`` -> ``s3://bucket/rft``; a local ``/data/rft/{{ ds }}`` ->
+    ``file:///data/rft``. None when nothing stable is left (e.g. a templated bucket).
+    """
+    cut = min((i for i in (uri.find("{{"), uri.find("{%")) if i >= 0), default=len(uri))
+    fixed = uri[:cut]
+    if cut < len(uri):
+        fixed = fixed[: fixed.rfind("/") + 1] if "/" in fixed else ""
+    fixed = fixed.rstrip("/")
+    if is_s3_uri(uri):
+        return fixed if len(fixed) > len("s3://") and "{" not in fixed else None
+    if not fixed:
+        return None
+    return Path(fixed).resolve().as_uri()
