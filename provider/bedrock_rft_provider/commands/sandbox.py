@@ -1,0 +1,79 @@
+"""``bedrock-rft sandbox``: run the local Bedrock RFT sandbox in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``sandbox`` subcommand (each flag overrides its ``BEDROCK_RFT_SANDBOX_*`` env var)."""
+    parser = subparsers.add_parser(
+        "sandbox",
+        help="run the local AWS sandbox (moto + emulated Bedrock RFT) in the foreground",
+        description="Serve S3, IAM, STS, SSM and Lambda (moto) plus an emulated Bedrock and Bedrock Runtime "
+        "on one local endpoint. Training dynamics and model answers are simulated.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=5000, help="port (default 5000; 0 picks a free port)")
+    parser.add_argument("--time-scale", type=float, help="multiplier of nominal durations; 0 = fastest")
+    parser.add_argument("--latency-ms", help="injected latency per API, e.g. 'Converse=200,*=10'")
+    parser.add_argument("--throttle-rate", help="ThrottlingException share per API, e.g. 'Converse=0.2'")
+    parser.add_argument("--fail-jobs", help="force jobs matching GLOB[@STAGE] to fail")
+    parser.add_argument("--seed", type=int, help="seed of the simulated policies and throttling")
+    parser.add_argument("--max-training-steps", type=int, help="cap on emulated training steps")
+    parser.add_argument("--max-validation-records", type=int, help="validation prompts scored per evaluation")
+    parser.add_argument("--grader-batch-size", type=int, help="samples per reward Lambda invocation")
+    parser.add_argument("--base-models", help="comma-separated base model ids the sandbox serves")
+    parser.set_defaults(handler=run)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the sandbox, print its endpoint and what is real vs simulated, serve until Ctrl-C."""
+    from bedrock_rft_provider.sandbox.config import SandboxConfig
+    from bedrock_rft_provider.sandbox.server import BANNER, Sandbox
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = SandboxConfig.from_env(
+            time_scale=args.time_scale,
+            latency_ms=args.latency_ms,
+            throttle_rate=args.throttle_rate,
+            fail_jobs=args.fail_jobs,
+            seed=args.seed,
+            max_training_steps=args.max_training_steps,
+            max_validation_records=args.max_validation_records,
+            grader_batch_size=args.grader_batch_size,
+            base_models=args.base_models,
+        )
+    except ValueError as exc:
+        print(f"bedrock-rft sandbox: {exc}", file=sys.stderr)
+        return 2
+    sandbox = Sandbox(host=args.host, port=args.port, config=config)
+    # `docker stop` and process managers send SIGTERM: stop jobs and Lambda workers cleanly.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        sandbox.start()
+    except OSError as exc:
+        print(f"bedrock-rft sandbox: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    print(BANNER, flush=True)
+    print(f"\nendpoint: {sandbox.endpoint_url}", flush=True)
+    print(
+        f"airflow:  AIRFLOW_CONN_AWS_DEFAULT='{sandbox.airflow_conn_env()}'\n"
+        f"knobs:    time_scale={config.time_scale} seed={config.seed} "
+        f"max_training_steps={config.max_training_steps} (Ctrl-C to stop)",
+        flush=True,
+    )
+    try:
+        sandbox.serve()
+    except KeyboardInterrupt:
+        sandbox.stop()
+    return 0

@@ -1,0 +1,196 @@
+"""The sandbox's WSGI application: moto's server app with Bedrock, Bedrock Runtime and Lambda Invoke on top.
+
+Requests are routed by their SigV4 credential scope: ``bedrock`` (both Bedrock and Bedrock Runtime sign
+with it) is matched against botocore's own models; an operation the sandbox emulates is answered here,
+any other operation of those two services gets a NotImplementedException naming it, and paths that
+belong to neither (Agents for Bedrock) go to moto. Lambda ``Invoke`` runs the function's code here;
+everything else (S3, IAM, STS, SSM, the rest of Lambda) is moto's, in the same process and state.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from bedrock_rft_provider.sandbox import lambda_invoke
+from bedrock_rft_provider.sandbox.config import SandboxConfig
+from bedrock_rft_provider.sandbox.control_plane import BedrockControlPlane
+from bedrock_rft_provider.sandbox.deployments import Deployments
+from bedrock_rft_provider.sandbox.lambda_runtime import LambdaPool
+from bedrock_rft_provider.sandbox.protocol import (
+    ServiceError,
+    error_response,
+    json_response,
+    match_route,
+    not_emulated,
+    raw_path,
+    signing_scope,
+    throttled,
+    validation_error,
+)
+from bedrock_rft_provider.sandbox.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[["Call"], Any]
+
+
+class Call:
+    """One decoded request to an emulated operation."""
+
+    def __init__(self, request: Request, labels: dict[str, str], region: str) -> None:
+        self.request = request
+        self.labels = labels
+        self.region = region
+        self.query = {k: v for k, v in request.args.items()}
+        self.raw = request.get_data()
+
+    def json(self) -> dict[str, Any]:
+        if not self.raw:
+            return {}
+        try:
+            body = json.loads(self.raw)
+        except json.JSONDecodeError as exc:
+            raise validation_error(f"The request body is not valid JSON: {exc.msg}") from None
+        if not isinstance(body, dict):
+            raise validation_error("The request body must be a JSON object.")
+        return body
+
+
+class SandboxApp:
+    """WSGI callable; ``reset()`` clears the emulated state (moto's reset endpoint calls it too)."""
+
+    def __init__(self, config: SandboxConfig) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        self.config = config
+        self.endpoint_url: str | None = None
+        self.moto = DomainDispatcherApplication(create_backend_app)
+        self._rng = random.Random(config.seed)
+        self._rng_lock = threading.Lock()
+        self.lambdas = LambdaPool()
+        self._build_state()
+
+    def _build_state(self) -> None:
+        self.plane = BedrockControlPlane(self.config, lambda: self.endpoint_url)
+        self.deployments = Deployments(self.plane)
+        self.runtime = Runtime(self.plane, self.deployments)
+        self.handlers: dict[str, tuple[Handler, int | None]] = {
+            "CreateModelCustomizationJob": (lambda c: self.plane.create_job(c.json(), c.region), None),
+            "GetModelCustomizationJob": (lambda c: self.plane.get_job(c.labels["jobIdentifier"]), None),
+            "ListModelCustomizationJobs": (lambda c: self.plane.list_jobs(c.query), None),
+            "StopModelCustomizationJob": (lambda c: self.plane.stop_job(c.labels["jobIdentifier"]), None),
+            "GetCustomModel": (lambda c: self.plane.get_model(c.labels["modelIdentifier"]), None),
+            "ListCustomModels": (lambda c: self.plane.list_models(c.query), None),
+            "DeleteCustomModel": (
+                lambda c: self.plane.delete_model(c.labels["modelIdentifier"], self.deployments.model_in_use),
+                None,
+            ),
+            "CreateCustomModelDeployment": (lambda c: self.deployments.create(c.json(), c.region), None),
+            "GetCustomModelDeployment": (
+                lambda c: self.deployments.get(c.labels["customModelDeploymentIdentifier"]),
+                None,
+            ),
+            "ListCustomModelDeployments": (lambda c: self.deployments.list(c.query), None),
+            "DeleteCustomModelDeployment": (
+                lambda c: self.deployments.delete(c.labels["customModelDeploymentIdentifier"]),
+                None,
+            ),
+            "ListTagsForResource": (lambda c: self.plane.list_tags(c.json()), None),
+            "TagResource": (lambda c: self.plane.tag(c.json()), None),
+            "UntagResource": (lambda c: self.plane.untag(c.json()), None),
+            "Converse": (lambda c: self.runtime.converse(c.labels["modelId"], c.json()), None),
+            "InvokeModel": (lambda c: self.runtime.invoke_model(c.labels["modelId"], c.raw), None),
+        }
+
+    def set_endpoint(self, endpoint_url: str) -> None:
+        self.endpoint_url = endpoint_url
+        self.lambdas.endpoint_url = endpoint_url
+
+    def reset(self) -> None:
+        """Forget every job, model, deployment and worker (moto's own state is reset separately)."""
+        self.plane.shutdown(timeout=5)
+        self.lambdas.close()
+        self._build_state()
+
+    def close(self) -> None:
+        self.plane.shutdown(timeout=5)
+        self.lambdas.close()
+
+    # ----- dispatch -------------------------------------------------------------------------------
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = raw_path(environ)
+        scope = signing_scope(environ)
+        if path.startswith("/moto-api/reset") and method == "POST":
+            self.reset()
+        elif scope is not None and scope[0] == "lambda" and lambda_invoke.is_invoke(method, path):
+            return self._answer("Invoke", scope[1], environ, start_response, self._invoke_lambda, {})
+        elif scope is not None and scope[0] == "bedrock":
+            found = match_route(("bedrock-runtime", "bedrock"), method, path)
+            if found is not None:
+                route, labels = found
+                entry = self.handlers.get(route.operation)
+                if entry is None:
+                    error = not_emulated(route.service, route.operation)
+                    return error_response(error)(environ, start_response)
+                handler, _ = entry
+
+                def respond(call: Call) -> Response:
+                    return json_response(handler(call), route.success_status)
+
+                return self._answer(route.operation, scope[1], environ, start_response, respond, labels)
+        return self.moto(environ, start_response)
+
+    def _invoke_lambda(self, call: Call) -> Response:
+        headers = {k: v for k, v in call.request.headers.items()}
+        return lambda_invoke.invoke(
+            self.lambdas,
+            path=raw_path(call.request.environ),
+            query=call.query,
+            headers=headers,
+            body=call.raw,
+            region=call.region,
+        )
+
+    def _answer(  # noqa: PLR0917
+        self,
+        api: str,
+        region: str,
+        environ: dict[str, Any],
+        start_response: Callable[..., Any],
+        respond: Callable[[Call], Response],
+        labels: dict[str, str],
+    ) -> Iterable[bytes]:
+        try:
+            self._inject(api)
+            response = respond(Call(Request(environ), labels, region))
+        except ServiceError as error:
+            response = error_response(error)
+        except Exception as exc:  # a sandbox bug: say so instead of hanging the client
+            log.exception("sandbox error in %s", api)
+            response = error_response(
+                ServiceError(
+                    "InternalServerException", f"bedrock-rft sandbox internal error in {api}: {exc!r}", 500
+                )
+            )
+        return response(environ, start_response)
+
+    def _inject(self, api: str) -> None:
+        """Apply the latency and throttling knobs for this API."""
+        delay = self.config.per_api(self.config.latency_ms, api)
+        if delay > 0:
+            time.sleep(delay / 1000.0)
+        rate = self.config.per_api(self.config.throttle_rate, api)
+        if rate > 0:
+            with self._rng_lock:
+                draw = self._rng.random()
+            if draw < rate:
+                raise throttled()

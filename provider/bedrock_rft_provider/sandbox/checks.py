@@ -1,0 +1,181 @@
+"""Service-side request checks that botocore skips (patterns, maxima, unions), in Bedrock's wording.
+
+AWS services report these as one ValidationException listing every violation:
+``2 validation errors detected: Value 'a_b' at 'jobName' failed to satisfy constraint: Member must
+satisfy regular expression pattern: ...; Value '1024' at '...batchSize' failed to satisfy constraint:
+Member must have value less than or equal to 512``. The constraints come from the botocore model.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bedrock_rft_provider.sandbox.protocol import ServiceError, not_emulated, validation_error
+
+JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9\+\-\.])*")
+CUSTOM_MODEL_NAME = re.compile(r"([0-9a-zA-Z][_-]?){1,63}")
+TOKEN = re.compile(r"[a-zA-Z0-9]([-a-zA-Z0-9]{0,254}[a-zA-Z0-9])?")
+ROLE_ARN = re.compile(r"arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+")
+LAMBDA_ARN = re.compile(
+    r"arn:(aws[a-zA-Z-]*)?:lambda:[a-z]{2}(-gov)?-[a-z]+-\d{1}:\d{12}:function:[a-zA-Z0-9-_\.]+(:(\$LATEST|[a-zA-Z0-9-_]+))?"
+)
+S3_URI = re.compile(
+    r"s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9](?:/[-!_*'().a-z0-9A-Z]+(?:/[-!_*'().a-z0-9A-Z]+)*)?/?"
+)
+
+# (minimum, maximum) of rftConfig.hyperParameters from the service model; None = unbounded there.
+HYPERPARAMETER_RANGES: dict[str, tuple[float | None, float | None]] = {
+    "epochCount": (1, 50),
+    "batchSize": (16, 512),
+    "learningRate": (1e-7, 1e-3),
+    "trainingSamplePerPrompt": (2, 16),
+    "evalInterval": (1, 100),
+    "maxPromptLength": (1, None),
+    "inferenceMaxTokens": (1, None),
+}
+REASONING_EFFORT = ("low", "medium", "high")
+MAX_VALIDATORS = 10
+MAX_TAGS = 200
+
+
+class Violations:
+    """Collects constraint violations and raises them as one Bedrock-style ValidationException."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, value: object, where: str, constraint: str) -> None:
+        self.items.append(
+            f"Value '{value}' at '{where}' failed to satisfy constraint: Member must {constraint}"
+        )
+
+    def pattern(
+        self, value: object, where: str, regex: re.Pattern[str], max_length: int | None = None
+    ) -> None:
+        if not isinstance(value, str):
+            return
+        if max_length is not None and not 1 <= len(value) <= max_length:
+            self.add(value, where, f"have length less than or equal to {max_length}")
+        elif not regex.fullmatch(value):
+            self.add(value, where, f"satisfy regular expression pattern: {regex.pattern}")
+
+    def one_of_union(self, value: object, where: str) -> None:
+        if isinstance(value, dict) and len([v for v in value.values() if v is not None]) != 1:
+            members = ", ".join(sorted(value)) or "none"
+            self.items.append(f"'{where}' must set exactly one member of the union (got: {members})")
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            count = len(self.items)
+            noun = "error" if count == 1 else "errors"
+            raise validation_error(f"{count} validation {noun} detected: " + "; ".join(self.items))
+
+
+def check_hyperparameters(params: dict[str, Any], where: str, violations: Violations) -> None:
+    """Bounds and enum of ``rftConfig.hyperParameters`` (botocore checks only the minimums)."""
+    for name, (low, high) in HYPERPARAMETER_RANGES.items():
+        value = params.get(name)
+        if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        if low is not None and value < low:
+            violations.add(value, f"{where}.{name}", f"have value greater than or equal to {low:g}")
+        if high is not None and value > high:
+            violations.add(value, f"{where}.{name}", f"have value less than or equal to {high:g}")
+    effort = params.get("reasoningEffort")
+    if effort is not None and effort not in REASONING_EFFORT:
+        violations.add(
+            effort, f"{where}.reasoningEffort", f"satisfy enum value set: [{', '.join(REASONING_EFFORT)}]"
+        )
+
+
+def check_create_job(body: dict[str, Any]) -> None:
+    """Every request-level check of CreateModelCustomizationJob; raises ServiceError on the first kind."""
+    customization_type = body.get("customizationType", "FINE_TUNING")
+    if customization_type != "REINFORCEMENT_FINE_TUNING":
+        raise ServiceError(
+            not_emulated("bedrock", "CreateModelCustomizationJob").code,
+            f"The bedrock-rft sandbox emulates CreateModelCustomizationJob only for customizationType "
+            f"REINFORCEMENT_FINE_TUNING, not {customization_type}.",
+            501,
+        )
+    violations = Violations()
+    for name in (
+        "jobName",
+        "customModelName",
+        "roleArn",
+        "baseModelIdentifier",
+        "trainingDataConfig",
+        "outputDataConfig",
+    ):
+        if body.get(name) in (None, "", {}):
+            violations.items.append(f"'{name}' is required")
+    violations.pattern(body.get("jobName"), "jobName", JOB_NAME, 63)
+    violations.pattern(body.get("customModelName"), "customModelName", CUSTOM_MODEL_NAME, 63)
+    violations.pattern(body.get("clientRequestToken"), "clientRequestToken", TOKEN, 256)
+    violations.pattern(body.get("roleArn"), "roleArn", ROLE_ARN, 2048)
+
+    training = body.get("trainingDataConfig") or {}
+    if training.get("invocationLogsConfig") is not None:
+        raise ServiceError(
+            "NotImplementedException",
+            "The bedrock-rft sandbox does not emulate trainingDataConfig.invocationLogsConfig; use s3Uri.",
+            501,
+        )
+    violations.pattern(training.get("s3Uri"), "trainingDataConfig.s3Uri", S3_URI, 1024)
+    if body.get("trainingDataConfig") and not training.get("s3Uri"):
+        violations.items.append("'trainingDataConfig' must set s3Uri or invocationLogsConfig")
+    validators = (body.get("validationDataConfig") or {}).get("validators") or []
+    if len(validators) > MAX_VALIDATORS:
+        violations.add(
+            len(validators),
+            "validationDataConfig.validators",
+            f"have length less than or equal to {MAX_VALIDATORS}",
+        )
+    for index, validator in enumerate(validators):
+        violations.pattern(
+            validator.get("s3Uri"), f"validationDataConfig.validators.{index + 1}.member.s3Uri", S3_URI, 1024
+        )
+    violations.pattern(
+        (body.get("outputDataConfig") or {}).get("s3Uri"), "outputDataConfig.s3Uri", S3_URI, 1024
+    )
+    for tags in ("jobTags", "customModelTags"):
+        if len(body.get(tags) or []) > MAX_TAGS:
+            violations.add(len(body[tags]), tags, f"have length less than or equal to {MAX_TAGS}")
+
+    if body.get("hyperParameters"):
+        violations.items.append(
+            "'hyperParameters' (the string map) applies to FINE_TUNING and CONTINUED_PRE_TRAINING; "
+            "for REINFORCEMENT_FINE_TUNING set customizationConfig.rftConfig.hyperParameters"
+        )
+    config = body.get("customizationConfig")
+    if not config:
+        violations.items.append("'customizationConfig.rftConfig' is required for REINFORCEMENT_FINE_TUNING")
+    else:
+        violations.one_of_union(config, "customizationConfig")
+        rft = config.get("rftConfig")
+        if rft is None:
+            violations.items.append(
+                "'customizationConfig.rftConfig' is required for REINFORCEMENT_FINE_TUNING"
+            )
+        else:
+            grader = rft.get("graderConfig")
+            if not grader:
+                violations.items.append("'customizationConfig.rftConfig.graderConfig' is required")
+            else:
+                violations.one_of_union(grader, "customizationConfig.rftConfig.graderConfig")
+                lambda_arn = (grader.get("lambdaGrader") or {}).get("lambdaArn")
+                if grader.get("lambdaGrader") is not None and not lambda_arn:
+                    violations.items.append(
+                        "'customizationConfig.rftConfig.graderConfig.lambdaGrader.lambdaArn' is required"
+                    )
+                violations.pattern(
+                    lambda_arn,
+                    "customizationConfig.rftConfig.graderConfig.lambdaGrader.lambdaArn",
+                    LAMBDA_ARN,
+                    512,
+                )
+            check_hyperparameters(
+                rft.get("hyperParameters") or {}, "customizationConfig.rftConfig.hyperParameters", violations
+            )
+    violations.raise_if_any()

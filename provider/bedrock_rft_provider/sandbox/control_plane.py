@@ -1,0 +1,486 @@
+"""Bedrock control plane emulation: customization jobs, custom models and tags (thread-safe state).
+
+Deployments live in ``deployments.py``, the training that moves a job through its stages in
+``training.py``; this module owns the records and the request handlers for jobs and models.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import secrets
+import string
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bedrock_rft_provider.sandbox import checks, moto_state
+from bedrock_rft_provider.sandbox.config import JOB_STAGES, SandboxConfig
+from bedrock_rft_provider.sandbox.dataset import AnswerIndex
+from bedrock_rft_provider.sandbox.policy import SimulatedPolicy, canonical_model_family
+from bedrock_rft_provider.sandbox.protocol import (
+    ACCOUNT_ID,
+    ServiceError,
+    conflict,
+    not_found,
+    parse_timestamp,
+    timestamp,
+    validation_error,
+)
+
+STAGE_FIELDS = {
+    "validation": "validationDetails",
+    "dataProcessing": "dataProcessingDetails",
+    "training": "trainingDetails",
+}
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def bedrock_arn(region: str, resource_type: str) -> str:
+    """``arn:aws:bedrock:REGION:ACCOUNT:TYPE`` (the caller appends ``/...``)."""
+    return f"arn:aws:bedrock:{region}:{ACCOUNT_ID}:{resource_type}"
+
+
+def new_resource_id() -> str:
+    """12 lowercase alphanumerics, the id suffix of Bedrock ARNs."""
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(12))
+
+
+@dataclass
+class StageState:
+    status: str = "NotStarted"
+    creation_time: float | None = None
+    last_modified: float | None = None
+
+    def render(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"status": self.status}
+        if self.creation_time is not None:
+            out["creationTime"] = timestamp(self.creation_time)
+        if self.last_modified is not None:
+            out["lastModifiedTime"] = timestamp(self.last_modified)
+        return out
+
+
+@dataclass
+class JobRecord:
+    """One model customization job and everything its Get/List responses show."""
+
+    arn: str
+    name: str
+    request: dict[str, Any]
+    region: str
+    base_model_id: str
+    creation_time: float
+    status: str = "InProgress"
+    stages: dict[str, StageState] = field(default_factory=lambda: {s: StageState() for s in JOB_STAGES})
+    failure_message: str | None = None
+    last_modified: float | None = None
+    end_time: float | None = None
+    output_model_arn: str | None = None
+    stop_requested: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def base_model_arn(self) -> str:
+        return f"arn:aws:bedrock:{self.region}::foundation-model/{self.base_model_id}"
+
+    @property
+    def custom_model_name(self) -> str:
+        return str(self.request["customModelName"])
+
+    def statuses(self) -> dict[str, Any]:
+        return {STAGE_FIELDS[name]: stage.render() for name, stage in self.stages.items()}
+
+    def summary(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "jobArn": self.arn,
+            "baseModelArn": self.base_model_arn,
+            "jobName": self.name,
+            "status": self.status,
+            "statusDetails": self.statuses(),
+            "creationTime": timestamp(self.creation_time),
+            "customModelName": self.custom_model_name,
+            "customizationType": self.request.get("customizationType", "FINE_TUNING"),
+        }
+        if self.last_modified is not None:
+            out["lastModifiedTime"] = timestamp(self.last_modified)
+        if self.end_time is not None:
+            out["endTime"] = timestamp(self.end_time)
+        if self.output_model_arn:
+            out["customModelArn"] = self.output_model_arn
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        req = self.request
+        out: dict[str, Any] = {
+            "jobArn": self.arn,
+            "jobName": self.name,
+            "outputModelName": self.custom_model_name,
+            "roleArn": req["roleArn"],
+            "status": self.status,
+            "statusDetails": self.statuses(),
+            "creationTime": timestamp(self.creation_time),
+            "baseModelArn": self.base_model_arn,
+            "trainingDataConfig": copy.deepcopy(req["trainingDataConfig"]),
+            "validationDataConfig": copy.deepcopy(req.get("validationDataConfig") or {"validators": []}),
+            "outputDataConfig": copy.deepcopy(req["outputDataConfig"]),
+            "customizationType": req.get("customizationType", "FINE_TUNING"),
+        }
+        for source, target in (
+            ("clientRequestToken", "clientRequestToken"),
+            ("customizationConfig", "customizationConfig"),
+            ("vpcConfig", "vpcConfig"),
+            ("customModelKmsKeyId", "outputModelKmsKeyArn"),
+        ):
+            if req.get(source) is not None:
+                out[target] = copy.deepcopy(req[source])
+        if self.output_model_arn:
+            out["outputModelArn"] = self.output_model_arn
+        if self.failure_message:
+            out["failureMessage"] = self.failure_message
+        if self.last_modified is not None:
+            out["lastModifiedTime"] = timestamp(self.last_modified)
+        if self.end_time is not None:
+            out["endTime"] = timestamp(self.end_time)
+        return out
+
+
+@dataclass
+class CustomModelRecord:
+    """A custom model produced by a completed job; it carries the trained simulated policy."""
+
+    arn: str
+    name: str
+    job: JobRecord
+    policy: SimulatedPolicy
+    creation_time: float
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "modelArn": self.arn,
+            "modelName": self.name,
+            "creationTime": timestamp(self.creation_time),
+            "baseModelArn": self.job.base_model_arn,
+            "baseModelName": self.job.base_model_id,
+            "customizationType": "REINFORCEMENT_FINE_TUNING",
+            "ownerAccountId": ACCOUNT_ID,
+            "modelStatus": "Active",
+        }
+
+    def describe(self) -> dict[str, Any]:
+        req = self.job.request
+        out = {
+            "modelArn": self.arn,
+            "modelName": self.name,
+            "jobName": self.job.name,
+            "jobArn": self.job.arn,
+            "baseModelArn": self.job.base_model_arn,
+            "customizationType": "REINFORCEMENT_FINE_TUNING",
+            "trainingDataConfig": copy.deepcopy(req["trainingDataConfig"]),
+            "validationDataConfig": copy.deepcopy(req.get("validationDataConfig") or {"validators": []}),
+            "outputDataConfig": copy.deepcopy(req["outputDataConfig"]),
+            "creationTime": timestamp(self.creation_time),
+            "modelStatus": "Active",
+        }
+        if req.get("customizationConfig") is not None:
+            out["customizationConfig"] = copy.deepcopy(req["customizationConfig"])
+        return out
+
+
+def paginate(items: list[dict[str, Any]], query: dict[str, str], key: str) -> dict[str, Any]:
+    """Apply maxResults/nextToken (an offset) to a sorted list, as the List* APIs do."""
+    start = int(query.get("nextToken") or 0)
+    size = int(query.get("maxResults") or 100)
+    page = items[start : start + size]
+    out: dict[str, Any] = {key: page}
+    if start + size < len(items):
+        out["nextToken"] = str(start + size)
+    return out
+
+
+def sort_and_filter_time(
+    records: Iterable[Any], query: dict[str, str], created: Callable[[Any], float], before: str, after: str
+) -> list[Any]:
+    chosen = list(records)
+    if query.get(after):
+        chosen = [r for r in chosen if created(r) > parse_timestamp(query[after])]
+    if query.get(before):
+        chosen = [r for r in chosen if created(r) < parse_timestamp(query[before])]
+    chosen.sort(key=created, reverse=query.get("sortOrder", "Descending") == "Descending")
+    return chosen
+
+
+class BedrockControlPlane:
+    """State and handlers of the emulated Bedrock control plane; every method is thread-safe."""
+
+    def __init__(self, config: SandboxConfig, endpoint_url: Callable[[], str | None]) -> None:
+        self.config = config
+        self.endpoint_url = endpoint_url
+        self.lock = threading.RLock()
+        self.jobs: dict[str, JobRecord] = {}
+        self.tokens: dict[str, str] = {}
+        self.models: dict[str, CustomModelRecord] = {}
+        self.tags: dict[str, list[dict[str, str]]] = {}
+        self.answers = AnswerIndex()
+        self._base_policies: dict[str, SimulatedPolicy] = {}
+        self._threads: list[threading.Thread] = []
+
+    # ----- shared helpers -------------------------------------------------------------------------
+    def base_policy(self, model_id: str) -> SimulatedPolicy:
+        family = canonical_model_family(model_id)
+        with self.lock:
+            if family not in self._base_policies:
+                self._base_policies[family] = SimulatedPolicy(family, self.config.seed)
+            return self._base_policies[family]
+
+    def known_base_model(self, identifier: str) -> str | None:
+        """The foundation model id for an id or foundation-model ARN the sandbox serves, else None."""
+        model_id = identifier.rsplit("/", 1)[-1] if ":foundation-model/" in identifier else identifier
+        return model_id if model_id in self.config.base_models else None
+
+    def find_job(self, identifier: str) -> JobRecord:
+        with self.lock:
+            job = self.jobs.get(identifier)
+            if job is None:
+                job = next((j for j in self.jobs.values() if j.name == identifier), None)
+        if job is None:
+            raise not_found(f"Could not find model customization job {identifier}.")
+        return job
+
+    def find_model(self, identifier: str) -> CustomModelRecord:
+        with self.lock:
+            model = self.models.get(identifier)
+            if model is None:
+                model = next((m for m in self.models.values() if m.name == identifier), None)
+        if model is None:
+            raise not_found(f"Could not find custom model {identifier}.")
+        return model
+
+    def touch(self, job: JobRecord, **changes: Any) -> None:
+        """Apply changes to a job under the lock and stamp lastModifiedTime."""
+        with self.lock:
+            for name, value in changes.items():
+                setattr(job, name, value)
+            job.last_modified = time.time()
+
+    def set_stage(self, job: JobRecord, stage: str, status: str) -> None:
+        with self.lock:
+            state = job.stages[stage]
+            now = time.time()
+            if state.creation_time is None:
+                state.creation_time = now
+            state.status = status
+            state.last_modified = now
+            job.last_modified = now
+
+    def finish(self, job: JobRecord, status: str, message: str | None = None) -> None:
+        """End a job: Completed, Failed (with failureMessage) or Stopped; stages follow."""
+        with self.lock:
+            now = time.time()
+            for stage in job.stages.values():
+                if stage.status == "InProgress":
+                    stage.status = {"Completed": "Completed", "Failed": "Failed"}.get(status, "Stopped")
+                    stage.last_modified = now
+            job.status = status
+            job.failure_message = message[:2048] if message else None
+            job.end_time = job.last_modified = now
+
+    def register_model(self, job: JobRecord, policy: SimulatedPolicy) -> CustomModelRecord:
+        with self.lock:
+            arn = f"{bedrock_arn(job.region, 'custom-model')}/{job.base_model_id}/{new_resource_id()}"
+            model = CustomModelRecord(arn, job.custom_model_name, job, policy, time.time())
+            self.models[arn] = model
+            self.tags[arn] = list(job.request.get("customModelTags") or [])
+            job.output_model_arn = arn
+            return model
+
+    def resource_exists(self, arn: str) -> bool:
+        with self.lock:
+            return arn in self.tags
+
+    # ----- jobs -----------------------------------------------------------------------------------
+    def create_job(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        checks.check_create_job(body)
+        token = body.get("clientRequestToken")
+        with self.lock:
+            if token and token in self.tokens:
+                existing = self.jobs[self.tokens[token]]
+                if _comparable(existing.request) != _comparable(body):
+                    raise conflict(
+                        f"The clientRequestToken {token} was already used for a different request "
+                        f"(job {existing.name})."
+                    )
+                return {"jobArn": existing.arn}
+        base_model_id = self.known_base_model(body["baseModelIdentifier"])
+        if base_model_id is None:
+            raise validation_error(
+                f"The provided model identifier {body['baseModelIdentifier']} is invalid or does not support "
+                f"reinforcement fine-tuning. The sandbox serves: {', '.join(self.config.base_models)}."
+            )
+        self._check_resources_exist(body)
+        with self.lock:
+            if token and token in self.tokens:  # a concurrent duplicate request won the race
+                return {"jobArn": self.tokens[token]}
+            if any(job.name == body["jobName"] for job in self.jobs.values()):
+                raise validation_error("The provided job name is currently in use.")
+            if any(m.name == body["customModelName"] for m in self.models.values()) or any(
+                j.custom_model_name == body["customModelName"] and j.status in ("InProgress", "Stopping")
+                for j in self.jobs.values()
+            ):
+                raise validation_error("The provided custom model name is currently in use.")
+            arn = f"{bedrock_arn(region, 'model-customization-job')}/{base_model_id}/{new_resource_id()}"
+            job = JobRecord(arn, body["jobName"], copy.deepcopy(body), region, base_model_id, time.time())
+            self.jobs[arn] = job
+            if token:
+                self.tokens[token] = arn
+            self.tags[arn] = list(body.get("jobTags") or [])
+        from bedrock_rft_provider.sandbox.training import TrainingRun
+
+        thread = threading.Thread(
+            target=TrainingRun(self, job).run, name=f"sandbox-job-{job.name}", daemon=True
+        )
+        with self.lock:
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
+        return {"jobArn": arn}
+
+    def _check_resources_exist(self, body: dict[str, Any]) -> None:
+        role = body["roleArn"]
+        if not moto_state.role_exists(role):
+            raise validation_error(f"Could not assume the service role {role}: the role does not exist.")
+        lambda_arn = body["customizationConfig"]["rftConfig"]["graderConfig"]["lambdaGrader"]["lambdaArn"]
+        if moto_state.get_lambda(lambda_arn) is None:
+            raise validation_error(
+                f"The reward Lambda function {lambda_arn} does not exist (or that version/alias does not)."
+            )
+        uris = [("training data", body["trainingDataConfig"]["s3Uri"])] + [
+            ("validation data", v["s3Uri"])
+            for v in (body.get("validationDataConfig") or {}).get("validators") or []
+        ]
+        for what, uri in uris:
+            if moto_state.read_object(uri) is None:
+                raise validation_error(f"Unable to access the {what} at {uri}: the S3 object does not exist.")
+        output = body["outputDataConfig"]["s3Uri"]
+        if not moto_state.bucket_exists(moto_state.split_s3_uri(output)[0]):
+            raise validation_error(
+                f"Unable to access the output location {output}: the S3 bucket does not exist."
+            )
+
+    def get_job(self, identifier: str) -> dict[str, Any]:
+        job = self.find_job(identifier)
+        with self.lock:
+            return job.describe()
+
+    def list_jobs(self, query: dict[str, str]) -> dict[str, Any]:
+        with self.lock:
+            jobs = list(self.jobs.values())
+            if query.get("statusEquals"):
+                jobs = [j for j in jobs if j.status == query["statusEquals"]]
+            if query.get("nameContains"):
+                jobs = [j for j in jobs if query["nameContains"] in j.name]
+            jobs = sort_and_filter_time(
+                jobs, query, lambda j: j.creation_time, "creationTimeBefore", "creationTimeAfter"
+            )
+            return paginate([j.summary() for j in jobs], query, "modelCustomizationJobSummaries")
+
+    def stop_job(self, identifier: str) -> dict[str, Any]:
+        job = self.find_job(identifier)
+        with self.lock:
+            if job.status == "Stopping":
+                return {}
+            if job.status != "InProgress":
+                raise validation_error(
+                    f"Job {job.name} cannot be stopped because its status is {job.status}."
+                )
+            job.status = "Stopping"
+            for stage in job.stages.values():
+                if stage.status == "InProgress":
+                    stage.status = "Stopping"
+            job.last_modified = time.time()
+            job.stop_requested.set()
+        return {}
+
+    # ----- custom models --------------------------------------------------------------------------
+    def get_model(self, identifier: str) -> dict[str, Any]:
+        return self.find_model(identifier).describe()
+
+    def list_models(self, query: dict[str, str]) -> dict[str, Any]:
+        with self.lock:
+            models = list(self.models.values())
+        if query.get("nameContains"):
+            models = [m for m in models if query["nameContains"] in m.name]
+        for name in ("baseModelArnEquals", "foundationModelArnEquals"):
+            if query.get(name):
+                models = [m for m in models if m.job.base_model_arn == query[name]]
+        if query.get("modelStatus") and query["modelStatus"] != "Active":
+            models = []
+        models = sort_and_filter_time(
+            models, query, lambda m: m.creation_time, "creationTimeBefore", "creationTimeAfter"
+        )
+        return paginate([m.summary() for m in models], query, "modelSummaries")
+
+    def delete_model(self, identifier: str, in_use: Callable[[str], bool]) -> dict[str, Any]:
+        model = self.find_model(identifier)
+        if in_use(model.arn):
+            raise validation_error(
+                f"Custom model {model.name} has a custom model deployment; delete the deployment first."
+            )
+        with self.lock:
+            self.models.pop(model.arn, None)
+            self.tags.pop(model.arn, None)
+        return {}
+
+    # ----- tags -----------------------------------------------------------------------------------
+    def list_tags(self, body: dict[str, Any]) -> dict[str, Any]:
+        arn = body.get("resourceARN", "")
+        with self.lock:
+            if arn not in self.tags:
+                raise not_found(f"Could not find resource {arn}.")
+            return {"tags": list(self.tags[arn])}
+
+    def tag(self, body: dict[str, Any]) -> dict[str, Any]:
+        arn = body.get("resourceARN", "")
+        with self.lock:
+            if arn not in self.tags:
+                raise not_found(f"Could not find resource {arn}.")
+            merged = {t["key"]: t["value"] for t in self.tags[arn]}
+            merged.update({t["key"]: t["value"] for t in body.get("tags") or []})
+            if len(merged) > checks.MAX_TAGS:
+                raise ServiceError(
+                    "TooManyTagsException", f"A resource can have at most {checks.MAX_TAGS} tags."
+                )
+            self.tags[arn] = [{"key": k, "value": v} for k, v in merged.items()]
+        return {}
+
+    def untag(self, body: dict[str, Any]) -> dict[str, Any]:
+        arn = body.get("resourceARN", "")
+        with self.lock:
+            if arn not in self.tags:
+                raise not_found(f"Could not find resource {arn}.")
+            drop = set(body.get("tagKeys") or [])
+            self.tags[arn] = [t for t in self.tags[arn] if t["key"] not in drop]
+        return {}
+
+    def add_tagged_resource(self, arn: str, tags: list[dict[str, str]]) -> None:
+        with self.lock:
+            self.tags[arn] = list(tags)
+
+    def forget_resource(self, arn: str) -> None:
+        with self.lock:
+            self.tags.pop(arn, None)
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Ask running jobs to stop and wait for their threads (used when the sandbox stops)."""
+        with self.lock:
+            jobs = list(self.jobs.values())
+            threads = list(self._threads)
+        for job in jobs:
+            job.stop_requested.set()
+        deadline = time.monotonic() + timeout
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+
+def _comparable(request: dict[str, Any]) -> str:
+    return json.dumps(request, sort_keys=True, default=str)

@@ -1,0 +1,155 @@
+"""The emulated service-side check of an RFT dataset (what Bedrock's validation stage rejects).
+
+Rules follow reference/bedrock-rft-facts.md section 1: JSONL of OpenAI chat records with ``messages``
+(system first if present, at least one user turn, ending on a user turn, non-empty string content),
+optional ``reference_answer`` and any extra fields; 100 to 20,000 records.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from bedrock_rft_provider.sandbox.policy import Task, prompt_key, task_for
+
+MIN_RECORDS = 100
+MAX_RECORDS = 20_000
+ROLES = ("system", "user", "assistant")
+
+
+@dataclass
+class Dataset:
+    """Parsed records, with the problems the validation stage found (``file:line: message``)."""
+
+    uri: str
+    records: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def _message_problems(messages: object) -> list[str]:
+    if not isinstance(messages, list) or not messages:
+        return ["messages must be a non-empty list"]
+    problems = []
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict):
+            problems.append(f"messages[{index}] must be an object with role and content")
+            continue
+        role = message.get("role")
+        if role not in ROLES:
+            problems.append(f"messages[{index}].role is {role!r}; expected one of {', '.join(ROLES)}")
+        elif role == "system" and index != 0:
+            problems.append(f"messages[{index}] is a system message; only the first message may be one")
+        content = message.get("content")
+        if not isinstance(content, str) or not content.strip():
+            problems.append(f"messages[{index}].content must be a non-empty string")
+    roles = [m.get("role") for m in messages if isinstance(m, dict)]
+    if "user" not in roles:
+        problems.append("messages has no user message")
+    elif roles and roles[-1] != "user":
+        problems.append(f"the last message is {roles[-1]!r}; a prompt must end on a user turn")
+    return problems
+
+
+def parse_dataset(uri: str, body: bytes, *, min_records: int = MIN_RECORDS) -> Dataset:
+    """Parse and check one JSONL file; every problem is reported, not just the first."""
+    dataset = Dataset(uri)
+    name = uri.rsplit("/", 1)[-1]
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        dataset.problems.append(f"{name}: not UTF-8 text ({exc})")
+        return dataset
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            dataset.problems.append(f"{name}:{number}: not valid JSON ({exc.msg})")
+            continue
+        if not isinstance(record, dict):
+            dataset.problems.append(f"{name}:{number}: a record must be a JSON object")
+            continue
+        problems = _message_problems(record.get("messages"))
+        dataset.problems.extend(f"{name}:{number}: {p}" for p in problems)
+        if not problems:
+            dataset.records.append(record)
+    count = len(dataset.records)
+    if not dataset.problems and count < min_records:
+        dataset.problems.append(
+            f"{name} has {count} valid records; reinforcement fine-tuning needs at least {min_records}"
+        )
+    if count > MAX_RECORDS:
+        dataset.problems.append(f"{name} has {count} records; the maximum is {MAX_RECORDS}")
+    return dataset
+
+
+def last_user_text(messages: list[dict[str, Any]]) -> str:
+    """The text of the last user turn (string content or a list of text blocks)."""
+    for message in reversed(messages):
+        if message.get("role") == "user":
+            content = message.get("content")
+            if isinstance(content, str):
+                return content
+            if isinstance(content, list):
+                return " ".join(str(block.get("text", "")) for block in content if isinstance(block, dict))
+    return ""
+
+
+def record_task(record: dict[str, Any], distractor: str = "I do not know") -> Task:
+    """The policy task of a dataset record (prompt + reference answer)."""
+    return task_for(last_user_text(record["messages"]), record.get("reference_answer"), distractor)
+
+
+def grader_metadata(record: dict[str, Any]) -> dict[str, Any]:
+    """``metadata`` of a grader event: ``reference_answer`` and every other extra top-level field."""
+    return {k: v for k, v in record.items() if k != "messages"}
+
+
+class AnswerIndex:
+    """Prompts the sandbox has seen in JSONL datasets in its S3, mapped to their reference answers.
+
+    The simulated model can only be right about prompts whose answer some dataset in the sandbox holds.
+    """
+
+    def __init__(self) -> None:
+        self._by_object: dict[str, tuple[str, dict[str, Task]]] = {}
+        self._lock = threading.Lock()
+
+    def add_records(self, source: str, version: str, records: list[dict[str, Any]]) -> None:
+        tasks: dict[str, Task] = {}
+        for record in records:
+            if isinstance(record, dict) and isinstance(record.get("messages"), list):
+                task = record_task(record)
+                if task.answer is not None:
+                    tasks[task.key] = task
+        with self._lock:
+            self._by_object[source] = (version, tasks)
+
+    def lookup(self, prompt_text: str) -> Task | None:
+        key = prompt_key(prompt_text)
+        with self._lock:
+            indexed = list(self._by_object.values())
+        for _, tasks in indexed:
+            if key in tasks:
+                return tasks[key]
+        return None
+
+    def refresh_from_s3(self, max_bytes: int = 64 * 1024 * 1024) -> None:
+        """Index every ``*.jsonl`` object in the sandbox's S3 that changed since the last refresh."""
+        from bedrock_rft_provider.sandbox import moto_state
+
+        for uri, etag, read in moto_state.iter_objects(".jsonl", max_bytes):
+            with self._lock:
+                known = self._by_object.get(uri)
+            if known is not None and known[0] == etag:
+                continue
+            records = []
+            for line in read().decode("utf-8", errors="replace").splitlines():
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError:
+                    continue
+            self.add_records(uri, etag, records)

@@ -1,0 +1,159 @@
+"""On-demand custom model deployments: Creating -> Active after a scaled delay, then served by Converse."""
+
+from __future__ import annotations
+
+import copy
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from bedrock_rft_provider.sandbox.checks import CUSTOM_MODEL_NAME, TOKEN, Violations
+from bedrock_rft_provider.sandbox.control_plane import (
+    BedrockControlPlane,
+    CustomModelRecord,
+    _comparable,
+    new_resource_id,
+    paginate,
+    sort_and_filter_time,
+)
+from bedrock_rft_provider.sandbox.protocol import ACCOUNT_ID, conflict, not_found, timestamp, validation_error
+
+CUSTOM_MODEL_ARN = re.compile(
+    r"arn:aws(|-us-gov|-cn|-iso|-iso-b):bedrock:[a-z0-9-]{1,20}:[0-9]{12}:custom-model/"
+    r"(imported|[a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}([a-z0-9-]{1,63}[.]){0,2}[a-z0-9-]{1,63}([:][a-z0-9-]{1,63}){0,2})/[a-z0-9]{12}"
+)
+
+
+@dataclass
+class DeploymentRecord:
+    arn: str
+    name: str
+    model: CustomModelRecord
+    request: dict[str, Any]
+    created: float
+    ready_at: float
+
+    @property
+    def status(self) -> str:
+        return "Active" if time.time() >= self.ready_at else "Creating"
+
+    def summary(self) -> dict[str, Any]:
+        out = {
+            "customModelDeploymentArn": self.arn,
+            "customModelDeploymentName": self.name,
+            "modelArn": self.model.arn,
+            "createdAt": timestamp(self.created),
+            "status": self.status,
+        }
+        if self.status == "Active":
+            out["lastUpdatedAt"] = timestamp(self.ready_at)
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        out = {
+            "customModelDeploymentArn": self.arn,
+            "modelDeploymentName": self.name,
+            "modelArn": self.model.arn,
+            "createdAt": timestamp(self.created),
+            "status": self.status,
+        }
+        if self.request.get("description") is not None:
+            out["description"] = self.request["description"]
+        if self.status == "Active":
+            out["lastUpdatedAt"] = timestamp(self.ready_at)
+        return out
+
+
+class Deployments:
+    """CreateCustomModelDeployment and friends; state guarded by the control plane's lock."""
+
+    def __init__(self, plane: BedrockControlPlane) -> None:
+        self.plane = plane
+        self.lock: threading.RLock = plane.lock
+        self.records: dict[str, DeploymentRecord] = {}
+        self.tokens: dict[str, str] = {}
+
+    def find(self, identifier: str) -> DeploymentRecord:
+        with self.lock:
+            found = self.records.get(identifier) or next(
+                (d for d in self.records.values() if d.name == identifier), None
+            )
+        if found is None:
+            raise not_found(f"Could not find custom model deployment {identifier}.")
+        return found
+
+    def model_in_use(self, model_arn: str) -> bool:
+        with self.lock:
+            return any(d.model.arn == model_arn for d in self.records.values())
+
+    def create(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        violations = Violations()
+        violations.pattern(body.get("modelDeploymentName"), "modelDeploymentName", CUSTOM_MODEL_NAME, 63)
+        violations.pattern(body.get("modelArn"), "modelArn", CUSTOM_MODEL_ARN, 1011)
+        violations.pattern(body.get("clientRequestToken"), "clientRequestToken", TOKEN, 256)
+        violations.raise_if_any()
+        token = body.get("clientRequestToken")
+        with self.lock:
+            if token and token in self.tokens:
+                existing = self.records[self.tokens[token]]
+                if _comparable(existing.request) != _comparable(body):
+                    raise conflict(
+                        f"The clientRequestToken {token} was already used for a different request."
+                    )
+                return {"customModelDeploymentArn": existing.arn}
+            model = self.plane.find_model(body["modelArn"])
+            if any(d.name == body["modelDeploymentName"] for d in self.records.values()):
+                raise conflict(
+                    f"A custom model deployment named {body['modelDeploymentName']} already exists."
+                )
+            arn = f"arn:aws:bedrock:{region}:{ACCOUNT_ID}:custom-model-deployment/{new_resource_id()}"
+            now = time.time()
+            record = DeploymentRecord(
+                arn,
+                body["modelDeploymentName"],
+                model,
+                copy.deepcopy(body),
+                now,
+                now + self.plane.config.seconds("deployment"),
+            )
+            self.records[arn] = record
+            if token:
+                self.tokens[token] = arn
+            self.plane.add_tagged_resource(arn, list(body.get("tags") or []))
+        return {"customModelDeploymentArn": arn}
+
+    def get(self, identifier: str) -> dict[str, Any]:
+        return self.find(identifier).describe()
+
+    def list(self, query: dict[str, str]) -> dict[str, Any]:
+        with self.lock:
+            records = list(self.records.values())
+        if query.get("nameContains"):
+            records = [d for d in records if query["nameContains"] in d.name]
+        if query.get("statusEquals"):
+            records = [d for d in records if d.status == query["statusEquals"]]
+        if query.get("modelArnEquals"):
+            records = [d for d in records if d.model.arn == query["modelArnEquals"]]
+        records = sort_and_filter_time(records, query, lambda d: d.created, "createdBefore", "createdAfter")
+        return paginate([d.summary() for d in records], query, "modelDeploymentSummaries")
+
+    def delete(self, identifier: str) -> dict[str, Any]:
+        record = self.find(identifier)
+        with self.lock:
+            self.records.pop(record.arn, None)
+            self.plane.forget_resource(record.arn)
+        return {}
+
+    def serving_model(self, arn: str) -> CustomModelRecord:
+        """The custom model behind an Active deployment ARN (Converse/InvokeModel ``modelId``)."""
+        with self.lock:
+            record = self.records.get(arn)
+        if record is None:
+            raise not_found(f"Could not find custom model deployment {arn}.")
+        if record.status != "Active":
+            raise validation_error(
+                f"The custom model deployment {arn} is not ready for inference (status {record.status})."
+            )
+        return record.model

@@ -1,0 +1,139 @@
+"""The only module that reads moto's in-process backends (pinned: moto >= 5.2.5, < 5.3).
+
+The sandbox serves moto in the same process, so what a client wrote through the endpoint (roles,
+functions, objects) is visible here without a network round trip.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from bedrock_rft_provider.sandbox.protocol import ACCOUNT_ID
+
+S3_URI = re.compile(r"s3://(?P<bucket>[^/]+)/?(?P<key>.*)")
+LAMBDA_ARN = re.compile(r"arn:aws[a-zA-Z-]*:lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):function:.+")
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """(bucket, key) of an ``s3://bucket/key`` URI; raises ValueError otherwise."""
+    found = S3_URI.fullmatch(uri)
+    if not found:
+        raise ValueError(f"{uri!r} is not an s3://bucket/key URI")
+    return found["bucket"], found["key"]
+
+
+def _s3():  # type: ignore[no-untyped-def]
+    from moto.s3.models import s3_backends
+
+    return s3_backends[ACCOUNT_ID]["aws"]
+
+
+def bucket_exists(bucket: str) -> bool:
+    from moto.s3.exceptions import MissingBucket
+
+    try:
+        _s3().get_bucket(bucket)
+    except MissingBucket:
+        return False
+    return True
+
+
+def read_object(uri: str) -> bytes | None:
+    """The bytes of an S3 object, or None when the bucket or key does not exist."""
+    from moto.s3.exceptions import MissingBucket
+
+    bucket, key = split_s3_uri(uri)
+    try:
+        obj = _s3().get_object(bucket, key)
+    except MissingBucket:
+        return None
+    return None if obj is None else bytes(obj.value)
+
+
+def write_object(uri: str, body: bytes) -> None:
+    """Write an S3 object (the bucket must exist)."""
+    bucket, key = split_s3_uri(uri)
+    _s3().put_object(bucket, key, body)
+
+
+def iter_objects(suffix: str, max_bytes: int) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
+    """(uri, etag, read) of every S3 object whose key ends with ``suffix`` and is at most ``max_bytes``."""
+    backend = _s3()
+    for bucket_name, bucket in list(backend.buckets.items()):
+        for key_name in list(bucket.keys.keys()):
+            if not key_name.endswith(suffix):
+                continue
+            obj = bucket.keys.get(key_name)
+            if obj is None or getattr(obj, "size", 0) > max_bytes:
+                continue
+            yield f"s3://{bucket_name}/{key_name}", str(obj.etag), _reader(obj)
+
+
+def _reader(obj: Any) -> Callable[[], bytes]:
+    return lambda: bytes(obj.value)
+
+
+def role_exists(role_arn: str) -> bool:
+    from moto.iam.models import iam_backends
+
+    try:
+        iam_backends[ACCOUNT_ID]["aws"].get_role_by_arn(role_arn)
+    except Exception:  # moto raises IAMNotFoundException
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class LambdaCode:
+    """What is needed to run one version of a Lambda function locally."""
+
+    function_name: str
+    function_arn: str
+    version: str
+    handler: str
+    runtime: str
+    timeout: float
+    memory_size: int
+    code_sha256: str
+    zip_bytes: bytes = field(repr=False)
+    environment: dict[str, str] = field(default_factory=dict)
+
+
+def get_lambda(
+    name_or_arn: str, qualifier: str | None = None, region: str = "us-east-1"
+) -> LambdaCode | None:
+    """The code of a function (name or ARN, optional version/alias qualifier) held by moto, or None."""
+    from moto.awslambda.models import lambda_backends
+
+    found = LAMBDA_ARN.fullmatch(name_or_arn)
+    if found:
+        region = found["region"]
+    try:
+        fn = lambda_backends[ACCOUNT_ID][region].get_function(name_or_arn, qualifier)
+    except Exception:  # moto raises UnknownFunctionException
+        return None
+    if fn is None:
+        return None
+    # moto's function_arn is qualified for a published version and unqualified for $LATEST.
+    return LambdaCode(
+        function_name=fn.function_name,
+        function_arn=fn.function_arn,
+        version=str(fn.version),
+        handler=str(fn.handler or ""),
+        runtime=str(fn.run_time or ""),
+        timeout=float(fn.timeout or 3),
+        memory_size=int(fn.memory_size or 128),
+        code_sha256=str(fn.code_sha_256),
+        zip_bytes=bytes(fn.code_bytes or b""),
+        environment=dict(getattr(fn, "environment_vars", None) or {}),
+    )
+
+
+def reset_moto() -> None:
+    """Reset every moto backend (what ``POST /moto-api/reset`` does)."""
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()

@@ -1,0 +1,337 @@
+"""One emulated RFT job on its own thread: validation -> dataProcessing -> training -> Completed.
+
+Training is simulated but its numbers are computed: every step samples ``batchSize`` prompts x
+``trainingSamplePerPrompt`` responses from the simulated policy, scores them with the job's deployed
+reward Lambda (its uploaded zip, run by ``lambda_runtime``), updates the policy from group-relative
+advantages, and appends the step's metrics to
+``<outputDataConfig.s3Uri>/<jobName>/training_artifacts/step_wise_training_metrics.csv``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import math
+import random
+import time
+from typing import TYPE_CHECKING, Any
+
+from bedrock_rft_provider.sandbox import moto_state
+from bedrock_rft_provider.sandbox.dataset import Dataset, grader_metadata, parse_dataset, record_task
+from bedrock_rft_provider.sandbox.lambda_runtime import InvocationResult, LambdaWorker
+from bedrock_rft_provider.sandbox.policy import Task, render, stable_seed, token_count
+
+if TYPE_CHECKING:
+    from bedrock_rft_provider.sandbox.control_plane import BedrockControlPlane, JobRecord
+    from bedrock_rft_provider.sandbox.policy import SimulatedPolicy
+
+log = logging.getLogger(__name__)
+
+METRIC_COLUMNS = (
+    "step_number",
+    "epoch_number",
+    "critic/rewards/mean",
+    "critic/rewards/max",
+    "critic/rewards/min",
+    "val-score/rewards/mean@1",
+    "response_length/mean",
+    "actor/entropy",
+)
+# Values of the documentation example; the service's defaults are undocumented.
+DEFAULT_HYPERPARAMETERS = {
+    "epochCount": 2,
+    "batchSize": 64,
+    "learningRate": 1e-5,
+    "trainingSamplePerPrompt": 4,
+    "evalInterval": 10,
+    "maxPromptLength": 4096,
+    "inferenceMaxTokens": 8192,
+}
+GRADER_RETRIES = 3
+
+
+class JobFailure(Exception):
+    """Ends the job as Failed with this message as ``failureMessage``."""
+
+
+class JobStopped(Exception):
+    """StopModelCustomizationJob was called."""
+
+
+def metrics_uri(output_s3_uri: str, job_name: str, file_name: str) -> str:
+    return f"{output_s3_uri.rstrip('/')}/{job_name}/training_artifacts/{file_name}"
+
+
+class Grader:
+    """Scores samples with the deployed reward Lambda, batching events and retrying failures."""
+
+    def __init__(self, lambda_arn: str, worker: LambdaWorker, batch_size: int, backoff: float) -> None:
+        self.lambda_arn = lambda_arn
+        self.worker = worker
+        self.batch_size = batch_size
+        self.backoff = backoff
+
+    def score(self, events: list[dict[str, Any]], where: str) -> list[float]:
+        scores: list[float] = []
+        for start in range(0, len(events), self.batch_size):
+            scores.extend(self._score_batch(events[start : start + self.batch_size], where))
+        return scores
+
+    def _score_batch(self, batch: list[dict[str, Any]], where: str) -> list[float]:
+        problem = ""
+        for attempt in range(GRADER_RETRIES + 1):
+            result = self.worker.invoke(batch, invoked_arn=self.lambda_arn)
+            scores, problem = _read_scores(batch, result)
+            if scores is not None:
+                return scores
+            log.warning("reward Lambda attempt %d failed %s: %s", attempt + 1, where, problem)
+            time.sleep(self.backoff * (2**attempt))
+        raise JobFailure(
+            f"The reward function {self.lambda_arn} failed {where} after {GRADER_RETRIES} retries: "
+            f"{problem} Fix the grader (run it locally with `bedrock-rft test-reward`), redeploy it, "
+            "and start a new job."
+        )
+
+
+def _read_scores(batch: list[dict[str, Any]], result: InvocationResult) -> tuple[list[float] | None, str]:
+    if result.error is not None:
+        error = result.error
+        where = ""
+        trace = error.get("stackTrace") or []
+        if trace:
+            where = f" (at {str(trace[-1]).strip().splitlines()[0]})"
+        return None, f"{error.get('errorType', 'Error')}: {error.get('errorMessage', '')}{where}."
+    payload = result.payload
+    expected = "a list with one {id, aggregate_reward_score} object per sample"
+    if not isinstance(payload, list) or len(payload) != len(batch):
+        size = len(payload) if isinstance(payload, list) else type(payload).__name__
+        return None, f"the grader returned {size} result(s) for {len(batch)} samples; expected {expected}."
+    by_id: dict[str, float] = {}
+    for item in payload:
+        score = item.get("aggregate_reward_score") if isinstance(item, dict) else None
+        if isinstance(score, bool) or not isinstance(score, (int, float)) or not math.isfinite(score):
+            return (
+                None,
+                f"the grader returned {json.dumps(item)[:200]}; expected {expected} with a finite number.",
+            )
+        by_id[str(item.get("id"))] = float(score)
+    missing = [e["id"] for e in batch if e["id"] not in by_id]
+    if missing:
+        return None, f"the grader's results have no entry for sample id {missing[0]!r}; expected {expected}."
+    return [by_id[e["id"]] for e in batch], ""
+
+
+class TrainingRun:
+    """Runs one job's stages; everything it learns goes through the control plane's lock."""
+
+    def __init__(self, plane: BedrockControlPlane, job: JobRecord) -> None:
+        self.plane = plane
+        self.job = job
+        self.config = plane.config
+        request = job.request
+        rft = request["customizationConfig"]["rftConfig"]
+        self.hyper = {**DEFAULT_HYPERPARAMETERS, **(rft.get("hyperParameters") or {})}
+        self.lambda_arn = rft["graderConfig"]["lambdaGrader"]["lambdaArn"]
+        self.output_uri = request["outputDataConfig"]["s3Uri"]
+        self.rows: list[dict[str, Any]] = []
+
+    def _wait(self, seconds: float) -> None:
+        if self.job.stop_requested.wait(seconds) or self.job.stop_requested.is_set():
+            raise JobStopped
+
+    def run(self) -> None:
+        worker: LambdaWorker | None = None
+        stage = "validation"
+        try:
+            stage = "validation"
+            self.plane.set_stage(self.job, stage, "InProgress")
+            self._wait(self.config.seconds(stage))
+            self._forced_failure(stage)
+            train, validation = self._validate()
+            self.plane.set_stage(self.job, stage, "Completed")
+
+            stage = "dataProcessing"
+            self.plane.set_stage(self.job, stage, "InProgress")
+            self._wait(self.config.seconds(stage))
+            self._forced_failure(stage)
+            train_records = self._drop_long_prompts(train.records)
+            self.plane.set_stage(self.job, stage, "Completed")
+
+            stage = "training"
+            self.plane.set_stage(self.job, stage, "InProgress")
+            code = moto_state.get_lambda(self.lambda_arn)
+            if code is None:
+                raise JobFailure(f"The reward Lambda function {self.lambda_arn} no longer exists.")
+            worker = LambdaWorker(code, region=self.job.region, endpoint_url=self.plane.endpoint_url())
+            backoff = 0.2 if self.config.time_scale > 0 else 0.0
+            grader = Grader(self.lambda_arn, worker, self.config.grader_batch_size, backoff)
+            policy = self._train(grader, train_records, validation.records if validation else [])
+            self.plane.set_stage(self.job, stage, "Completed")
+            self.plane.register_model(self.job, policy)
+            self.plane.finish(self.job, "Completed")
+            log.info("sandbox job %s completed after %d steps", self.job.name, len(self.rows))
+        except JobStopped:
+            time.sleep(self.config.seconds("stopping"))
+            self.plane.finish(self.job, "Stopped")
+        except JobFailure as exc:
+            self.plane.finish(self.job, "Failed", str(exc))
+        except Exception as exc:  # a sandbox bug must still end the job visibly
+            log.exception("sandbox job %s crashed", self.job.name)
+            self.plane.finish(self.job, "Failed", f"Internal sandbox error during {stage}: {exc!r}")
+        finally:
+            if worker is not None:
+                worker.close()
+
+    def _forced_failure(self, stage: str) -> None:
+        if self.config.forced_failure_stage(self.job.name) == stage:
+            raise JobFailure(
+                f"Sandbox forced failure during the {stage} stage "
+                f"(BEDROCK_RFT_SANDBOX_FAIL_JOBS={self.config.fail_jobs!r}); this is not a real error."
+            )
+
+    def _load(self, uri: str, min_records: int) -> Dataset:
+        body = moto_state.read_object(uri)
+        if body is None:
+            raise JobFailure(f"Unable to read {uri}: the S3 object no longer exists.")
+        dataset = parse_dataset(uri, body, min_records=min_records)
+        if dataset.problems:
+            shown = "; ".join(dataset.problems[:5])
+            more = f" ({len(dataset.problems)} problems in total)" if len(dataset.problems) > 5 else ""
+            raise JobFailure(f"Data validation failed for {uri}: {shown}{more}")
+        self.plane.answers.add_records(uri, f"job:{self.job.arn}", dataset.records)
+        return dataset
+
+    def _validate(self) -> tuple[Dataset, Dataset | None]:
+        train = self._load(self.job.request["trainingDataConfig"]["s3Uri"], min_records=100)
+        validators = (self.job.request.get("validationDataConfig") or {}).get("validators") or []
+        validation: Dataset | None = None
+        for validator in validators:
+            loaded = self._load(validator["s3Uri"], min_records=1)
+            if validation is None:
+                validation = loaded
+            else:
+                validation.records.extend(loaded.records)
+        return train, validation
+
+    def _drop_long_prompts(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Prompts longer than maxPromptLength are dropped silently, as the service does."""
+        limit = int(self.hyper["maxPromptLength"])
+        kept = [r for r in records if sum(token_count(str(m.get("content"))) for m in r["messages"]) <= limit]
+        if not kept:
+            raise JobFailure(
+                f"All {len(records)} training prompts are longer than maxPromptLength={limit} tokens; "
+                "raise maxPromptLength or shorten the prompts."
+            )
+        return kept
+
+    def _tasks(self, records: list[dict[str, Any]]) -> list[Task]:
+        answers = [str(r.get("reference_answer")) for r in records]
+        return [record_task(r, answers[(i + 1) % len(answers)]) for i, r in enumerate(records)]
+
+    def _train(
+        self, grader: Grader, train: list[dict[str, Any]], validation: list[dict[str, Any]]
+    ) -> SimulatedPolicy:
+        policy = self.plane.base_policy(self.job.base_model_id).copy()
+        tasks = self._tasks(train)
+        val_records = validation[: self.config.max_validation_records]
+        val_tasks = self._tasks(val_records) if val_records else []
+        batch_size = int(self.hyper["batchSize"])
+        group = int(self.hyper["trainingSamplePerPrompt"])
+        eval_interval = int(self.hyper["evalInterval"])
+        steps_per_epoch = math.ceil(len(tasks) / batch_size)
+        total = min(int(self.hyper["epochCount"]) * steps_per_epoch, self.config.max_training_steps)
+        rng = random.Random(stable_seed("train", self.config.seed, self.job.arn))
+        order: list[int] = []
+        log.info(
+            "sandbox job %s: %d training steps of %d prompts x %d samples",
+            self.job.name,
+            total,
+            batch_size,
+            group,
+        )
+        for step in range(1, total + 1):
+            epoch = (step - 1) // steps_per_epoch
+            if (step - 1) % steps_per_epoch == 0:
+                order = list(range(len(tasks)))
+                rng.shuffle(order)
+            offset = ((step - 1) % steps_per_epoch) * batch_size
+            picked = (order[offset:] + order)[: min(batch_size, len(tasks))]
+            events, actions, texts = [], [], []
+            for index in picked:
+                for k in range(group):
+                    action = policy.sample(tasks[index], rng)
+                    text = render(tasks[index], action, rng)
+                    actions.append(action)
+                    texts.append(text)
+                    events.append(self._event(train[index], text, f"step{step}-{index}-{k}"))
+            rewards = grader.score(events, f"at training step {step}")
+            groups = [
+                (tasks[index], actions[i * group : (i + 1) * group], rewards[i * group : (i + 1) * group])
+                for i, index in enumerate(picked)
+            ]
+            row: dict[str, Any] = {
+                "step_number": step,
+                "epoch_number": epoch,
+                "critic/rewards/mean": sum(rewards) / len(rewards),
+                "critic/rewards/max": max(rewards),
+                "critic/rewards/min": min(rewards),
+                "response_length/mean": sum(token_count(t) for t in texts) / len(texts),
+                "actor/entropy": sum(policy.entropy(tasks[i]) for i in picked) / len(picked),
+            }
+            policy.update(groups, float(self.hyper["learningRate"]))
+            if val_tasks and (step % eval_interval == 0 or step == total):
+                row["val-score/rewards/mean@1"] = self._validation_score(
+                    grader, policy, val_records, val_tasks, step
+                )
+            self.rows.append(row)
+            self._write_metrics()
+            self._wait(self.config.seconds("training_step"))
+        return policy
+
+    def _validation_score(
+        self,
+        grader: Grader,
+        policy: SimulatedPolicy,
+        records: list[dict[str, Any]],
+        tasks: list[Task],
+        step: int,
+    ) -> float:
+        rng = random.Random(stable_seed("validation", self.config.seed, self.job.arn, step))
+        events = []
+        for index, (record, task) in enumerate(zip(records, tasks, strict=False)):
+            text = render(task, policy.sample(task, rng), rng)
+            events.append(self._event(record, text, f"val{step}-{index}"))
+        scores = grader.score(events, f"while scoring validation samples at step {step}")
+        return sum(scores) / len(scores)
+
+    @staticmethod
+    def _event(record: dict[str, Any], response: str, sample_id: str) -> dict[str, Any]:
+        return {
+            "id": sample_id,
+            "messages": [*record["messages"], {"role": "assistant", "content": response}],
+            "metadata": grader_metadata(record),
+        }
+
+    def _write_metrics(self) -> None:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=METRIC_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for row in self.rows:
+            writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+        name = self.job.name
+        moto_state.write_object(
+            metrics_uri(self.output_uri, name, "step_wise_training_metrics.csv"), buffer.getvalue().encode()
+        )
+        note = {
+            "sandbox": True,
+            "note": "Produced by the bedrock-rft sandbox: training dynamics are SIMULATED; rewards come from "
+            "running your reward Lambda's code on the simulated policy's responses.",
+            "job_arn": self.job.arn,
+            "reward_lambda": self.lambda_arn,
+            "steps_completed": len(self.rows),
+        }
+        moto_state.write_object(
+            metrics_uri(self.output_uri, name, "SANDBOX_SIMULATED.json"), json.dumps(note).encode()
+        )
