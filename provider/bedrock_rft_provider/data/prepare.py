@@ -111,7 +111,7 @@ class _SplitWriter:
         self.counts = dict.fromkeys(FILES, 0)
 
     def write(self, split: str, record: dict[str, Any]) -> None:
-        line = json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n"
+        line = json.dumps(record).encode("ascii") + b"\n"  # ASCII: no U+2028 surprises for line splitters
         self.handles[split].write(line)
         self.hashes[split].update(line)
         self.counts[split] += 1
@@ -198,10 +198,10 @@ def prepare_dataset(
             options.max_records,
             "training split",
         )
-        if findings.problem_count or count_problems:
-            raise DatasetValidationError(
-                findings.problems + count_problems, findings.problem_count + len(count_problems)
-            )
+        if findings.problem_count:  # counts say little while records are invalid: report those alone
+            raise DatasetValidationError(findings.problems, findings.problem_count)
+        if count_problems:
+            raise DatasetValidationError(count_problems)
         digests = writer.file_digests()
         sha = dataset_sha256(digests)
         report = _report(

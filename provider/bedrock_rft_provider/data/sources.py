@@ -79,8 +79,7 @@ class SourceReader:
         update = self._hash.update
         for line_no, raw in iter_lines(self.input_uri, self.s3_client):
             update(raw)
-            update(b"\n")
-            if not raw.strip():
+            if raw.isspace():
                 yield SourceItem(line_no, error="blank line; every line must be one JSON object")
                 continue
             try:

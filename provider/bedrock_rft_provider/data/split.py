@@ -6,6 +6,7 @@ record always lands in the same split and adding records never moves existing on
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 SPLITS = ("train", "validation", "test")
@@ -29,8 +30,13 @@ def check_fractions(val_fraction: float, test_fraction: float) -> list[str]:
 
 def split_point(record_id: str, seed: int = 0) -> float:
     """The record's fixed position in [0, 1) for ``seed``."""
-    digest = hashlib.blake2b(f"{seed}\x00{record_id}".encode(), digest_size=8).digest()
+    digest = hashlib.blake2b(record_id.encode(), digest_size=8, salt=_salt(seed)).digest()
     return int.from_bytes(digest, "big") / _SCALE
+
+
+@functools.lru_cache(maxsize=64)
+def _salt(seed: int) -> bytes:
+    return hashlib.blake2b(str(seed).encode(), digest_size=16).digest()
 
 
 def assign_split(record_id: str, seed: int = 0, val_fraction: float = 0.1, test_fraction: float = 0.1) -> str:

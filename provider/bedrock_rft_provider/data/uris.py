@@ -87,10 +87,9 @@ def local_copy(uri: str, s3_client: Any = None) -> Iterator[Path]:
 
 
 def iter_lines(uri: str, s3_client: Any = None) -> Iterator[tuple[int, bytes]]:
-    """Yield ``(line_no, raw_line)`` for each line of ``uri`` (1-based, newline stripped), streaming."""
+    """Yield ``(line_no, raw_line)`` for each line of ``uri`` (1-based, newline kept), streaming."""
     with open_binary(uri, s3_client) as stream:
-        for line_no, raw in enumerate(stream, start=1):
-            yield line_no, raw.rstrip(b"\r\n")
+        yield from enumerate(stream, start=1)
 
 
 def stable_prefix(uri: str) -> str | None:
