@@ -1,0 +1,113 @@
+"""Training-health checks on an RFT job's metrics: the warning signs of a run not worth deploying.
+
+The signs come from AWS's RFT best-practice guidance (facts §4): a flat reward curve (the grader
+gives no signal), response-length explosion (verbosity hacking), and a train/validation reward gap
+(overfitting). Each check reports what it saw; the policy decides whether a finding warns or fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bedrock_rft_provider.errors import ConfigError
+from bedrock_rft_provider.jobs.metrics import (
+    RESPONSE_LENGTH,
+    TRAIN_REWARD,
+    VALIDATION_REWARD,
+    TrainingMetrics,
+)
+
+POLICIES = ("warn", "fail")
+
+
+@dataclass(frozen=True)
+class HealthPolicy:
+    """Thresholds of the checks, and what a finding does (``warn`` or ``fail``)."""
+
+    on_finding: str = "warn"
+    min_reward_gain: float = 0.02
+    max_length_growth: float = 0.5
+    max_train_validation_gap: float = 0.15
+    window: int = 3
+
+    def __post_init__(self) -> None:
+        if self.on_finding not in POLICIES:
+            raise ConfigError("on_finding", f"{self.on_finding!r} is not one of {', '.join(POLICIES)}")
+        if self.window < 1:
+            raise ConfigError("window", f"must be at least 1, got {self.window}")
+
+
+@dataclass
+class HealthReport:
+    """What the checks found. ``failed`` is True when a finding must fail the task under the policy."""
+
+    findings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    reward_start: float | None = None
+    reward_end: float | None = None
+    on_finding: str = "warn"
+
+    @property
+    def healthy(self) -> bool:
+        return not self.findings
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.findings) and self.on_finding == "fail"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "healthy": self.healthy,
+            "failed": self.failed,
+            "findings": list(self.findings),
+            "notes": list(self.notes),
+            "reward_start": self.reward_start,
+            "reward_end": self.reward_end,
+        }
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+def assess_training(metrics: TrainingMetrics, policy: HealthPolicy | None = None) -> HealthReport:
+    """Check the reward curve, response length and train/validation gap of one job's metrics."""
+    policy = policy or HealthPolicy()
+    report = HealthReport(on_finding=policy.on_finding)
+    rewards = metrics.values(TRAIN_REWARD)
+    if len(rewards) < 2:
+        report.notes.append(f"no {TRAIN_REWARD} curve to check ({len(rewards)} point(s) found)")
+        return report
+    window = min(policy.window, len(rewards) // 2) or 1
+    start, end = _mean(rewards[:window]), _mean(rewards[-window:])
+    report.reward_start, report.reward_end = start, end
+    report.notes.append(f"train reward {start:.3f} -> {end:.3f} over {len(rewards)} steps")
+    if end - start < policy.min_reward_gain:
+        report.findings.append(
+            f"flat reward: {TRAIN_REWARD} moved {end - start:+.3f} (from {start:.3f} to {end:.3f}); "
+            f"expected at least +{policy.min_reward_gain:.3f}. Check that the grader can tell good "
+            "answers from bad (run the reward preflight) and that the base model is not already at 0 or 1."
+        )
+    lengths = metrics.values(RESPONSE_LENGTH)
+    if len(lengths) >= 2:
+        first, last = _mean(lengths[:window]), _mean(lengths[-window:])
+        growth = (last - first) / first if first > 0 else 0.0
+        report.notes.append(f"response length {first:.0f} -> {last:.0f}")
+        if growth > policy.max_length_growth:
+            report.findings.append(
+                f"response length explosion: mean length grew {growth:+.0%} ({first:.0f} -> {last:.0f}); "
+                f"allowed {policy.max_length_growth:+.0%}. The policy may be padding answers to game the "
+                "reward (add a length penalty)."
+            )
+    validation = metrics.values(VALIDATION_REWARD)
+    if validation:
+        gap = end - validation[-1]
+        report.notes.append(f"validation reward {validation[-1]:.3f} (train {end:.3f})")
+        if gap > policy.max_train_validation_gap:
+            report.findings.append(
+                f"train/validation gap: train reward {end:.3f} vs validation {validation[-1]:.3f} "
+                f"(gap {gap:.3f} > {policy.max_train_validation_gap:.3f}): likely overfitting; use fewer "
+                "epochs or more data."
+            )
+    return report
