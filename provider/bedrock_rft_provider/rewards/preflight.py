@@ -115,9 +115,16 @@ def wrong_response(reference: Any, others: Sequence[str]) -> str:
 
 
 def build_preflight_cases(
-    records: Sequence[Mapping[str, Any]], *, max_records: int = 16
+    records: Sequence[Mapping[str, Any]], *, max_records: int = 16, response_template: str = "{reference}"
 ) -> list[PreflightCase]:
-    """Grader events for the first ``max_records`` training records that have a reference answer."""
+    """Grader events for the first ``max_records`` training records that have a reference answer.
+
+    ``response_template`` writes an answer the way the prompt asks the model to (e.g.
+    ``"Reasoning.\n#### {reference}"`` when the reward checks a ``####`` format); it is applied to the
+    ideal and the wrong answer.
+    """
+    if "{reference}" not in response_template:
+        raise ValueError(f"response_template {response_template!r} must contain {{reference}}")
     usable = [(i, r) for i, r in enumerate(records) if r.get("reference_answer") not in (None, "", {})][
         :max_records
     ]
@@ -133,8 +140,8 @@ def build_preflight_cases(
         extra = {k: v for k, v in record.items() if k not in ("messages", "reference_answer", "id")}
         others = answers[position + 1 :] + answers[:position]
         responses = {
-            "ideal": ideal_response(reference),
-            "wrong": wrong_response(reference, others),
+            "ideal": response_template.replace("{reference}", ideal_response(reference)),
+            "wrong": response_template.replace("{reference}", wrong_response(reference, others)),
             "empty": "",
             "malformed": MALFORMED_RESPONSE,
         }
@@ -243,3 +250,19 @@ def judge_preflight(
                 "max": max(values),
             }
     return PreflightReport(checks, kind_scores, slowest)
+
+
+def parse_training_records(text: str, source: str) -> list[dict[str, Any]]:
+    """Training records from JSONL text; a bad line raises ValueError naming ``source:line``."""
+    records = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            raise ValueError(f"{source}:{number}: not valid JSON: {exc}") from None
+        if not isinstance(record, dict):
+            raise ValueError(f"{source}:{number}: expected a JSON object, got {type(record).__name__}")
+        records.append(record)
+    return records

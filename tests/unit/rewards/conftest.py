@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,3 +38,13 @@ def grader_event(
 def make_event() -> Any:
     """The :func:`grader_event` builder."""
     return grader_event
+
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "rewards"
+
+
+@pytest.fixture
+def reward_fixtures(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """tests/fixtures/rewards, importable (the ``acme_rewards`` package lives there)."""
+    monkeypatch.syspath_prepend(str(FIXTURES))
+    return FIXTURES

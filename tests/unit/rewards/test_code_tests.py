@@ -1,0 +1,85 @@
+"""code_tests: candidate code runs in a limited subprocess; passing, failing, looping, networking."""
+
+from __future__ import annotations
+
+import socket
+import time
+from typing import Any
+
+import pytest
+
+from bedrock_rft_provider.rewards import make_handler, parse_sample
+from bedrock_rft_provider.rewards.codeexec import code_tests, extract_code, run_code_tests
+
+ADD = "```python\ndef add(a, b):\n    return a + b\n```"
+TESTS = {"tests": ["assert add(1, 2) == 3", "assert add(-1, 1) == 0", "assert add('a', 'b') == 'ab'"]}
+
+
+def _score(response: str, reference: Any, make_event: Any) -> Any:
+    return code_tests(parse_sample(make_event(response, reference)))
+
+
+def test_passing_code_scores_one(make_event: Any) -> None:
+    result = _score(ADD, TESTS, make_event)
+    assert result.score == 1.0
+    assert result.metrics["code_tests_passed"] == 3.0
+
+
+def test_failing_code_scores_share_passed(make_event: Any) -> None:
+    result = _score("def add(a, b):\n    return a - b if isinstance(a, int) else a + b", TESTS, make_event)
+    assert result.score == pytest.approx(1 / 3)
+
+
+def test_infinite_loop_times_out_and_keeps_earlier_passes(make_event: Any) -> None:
+    code = "def add(a, b):\n    while a == -1:\n        pass\n    return a + b"
+    started = time.monotonic()
+    result = _score(code, {**TESTS, "timeout_s": 1}, make_event)
+    assert time.monotonic() - started < 10
+    assert result.metrics["code_tests_timed_out"] == 1.0
+    assert result.score == pytest.approx(1 / 3)  # the first test passed before the loop
+
+
+def test_network_access_is_blocked() -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        port = server.getsockname()[1]
+        code = (
+            "def fetch():\n    import socket\n"
+            f"    socket.create_connection(('127.0.0.1', {port}), timeout=2).close()\n    return True\n"
+        )
+        report = run_code_tests(code, ["assert fetch()"], timeout_s=5)
+        server.setblocking(False)
+        with pytest.raises(BlockingIOError):  # a completed connection would be waiting in the backlog
+            server.accept()
+    assert report.passed == 0
+
+
+def test_subprocess_and_fake_results_are_blocked() -> None:
+    escape = "import os\nos.system('echo hi')\n"
+    forge = 'import sys\nsys.__stdout__.write(\'{"index": 0, "passed": true}\\n\')\nraise SystemExit(0)\n'
+    assert run_code_tests(escape, ["assert True"], timeout_s=5).passed == 0
+    assert run_code_tests(forge, ["assert undefined_name"], timeout_s=5).passed == 0
+
+
+def test_stdin_stdout_tests() -> None:
+    code = "n = int(input())\nprint(n * 2)"
+    report = run_code_tests(
+        code, [{"input": "3\n", "output": "6"}, {"input": "5", "output": "11"}], timeout_s=5
+    )
+    assert (report.passed, report.total) == (1, 2)
+
+
+def test_no_tests_is_not_applicable(make_event: Any) -> None:
+    assert _score(ADD, {"answer": "x"}, make_event) is None
+
+
+def test_code_is_taken_from_the_last_fence() -> None:
+    assert extract_code("```python\nx = 1\n```\ntext\n```python\nx = 2\n```") == "x = 2\n"
+    assert extract_code("x = 3") == "x = 3"
+
+
+def test_code_tests_through_handler(make_event: Any) -> None:
+    results = make_handler(code_tests)([make_event(ADD, TESTS, sample_id="c")], None)
+    assert results[0]["id"] == "c"
+    assert results[0]["aggregate_reward_score"] == 1.0

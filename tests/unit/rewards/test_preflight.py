@@ -1,0 +1,133 @@
+"""Preflight: events built from training records, and the checks judged on a grader's answers."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bedrock_rft_provider.rewards import Sample, make_handler
+from bedrock_rft_provider.rewards.builtin import exact_match, json_match, math_answer
+from bedrock_rft_provider.rewards.preflight import build_preflight_cases, judge_preflight
+from bedrock_rft_provider.rewards.runner import score_events
+
+
+def _records(fixtures: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (fixtures / "train_sample.jsonl").read_text().splitlines()]
+
+
+def _preflight(handler: Any, records: list[dict[str, Any]], timeout_s: float = 300) -> Any:
+    cases = build_preflight_cases(records)
+    run = score_events(handler, [c.event for c in cases], batch_size=8)
+    return judge_preflight(cases, run, lambda_timeout_s=timeout_s)
+
+
+def test_cases_cover_each_record_with_a_reference(reward_fixtures: Path) -> None:
+    cases = build_preflight_cases(_records(reward_fixtures))
+    assert [(c.record, c.kind) for c in cases[:4]] == [
+        (0, "ideal"),
+        (0, "wrong"),
+        (0, "empty"),
+        (0, "malformed"),
+    ]
+    assert {c.record for c in cases} == {0, 1, 2}  # t4 has no reference answer
+    by_id = {c.event["id"]: c.event for c in cases}
+    assert by_id["preflight-0-ideal"]["messages"][-1] == {"role": "assistant", "content": "18"}
+    assert by_id["preflight-0-wrong"]["messages"][-1]["content"] == "43"
+    assert by_id["preflight-2-ideal"]["metadata"]["difficulty"] == "medium"
+    assert by_id["preflight-1-ideal"]["metadata"]["reference_answer"]["final_answer"] == "3"
+
+
+def test_math_answer_passes_preflight(reward_fixtures: Path) -> None:
+    report = _preflight(make_handler(math_answer), _records(reward_fixtures))
+    assert report.passed, report.failure_message()
+    assert report.kind_scores["ideal"]["min"] == 1.0
+    assert report.kind_scores["wrong"]["max"] == 0.0
+
+
+def test_constant_reward_fails_bad_below_ideal(reward_fixtures: Path) -> None:
+    report = _preflight(make_handler(lambda sample: 1.0), _records(reward_fixtures))
+    failed = {c.name: c.detail for c in report.checks if not c.passed}
+    assert set(failed) == {"bad_below_ideal"}
+    assert "preflight-0-wrong scored 1, as high as the ideal response's 1" in failed["bad_below_ideal"]
+    assert "bad_below_ideal" in report.failure_message()
+
+
+def test_reward_that_misses_the_ideal_fails_ideal_top_score(reward_fixtures: Path) -> None:
+    def inverted(sample: Sample) -> float:
+        return 0.0 if sample.response == (sample.reference_text or "") else 0.5
+
+    failed = {
+        c.name for c in _preflight(make_handler(inverted), _records(reward_fixtures)).checks if not c.passed
+    }
+    assert {"ideal_top_score", "bad_below_ideal"} <= failed
+
+
+def test_crashing_grader_fails_errors_and_contract(reward_fixtures: Path) -> None:
+    def crash(event: Any, context: Any) -> Any:
+        raise RuntimeError("FunctionError: Unhandled")
+
+    def wrong_ids(event: Any, context: Any) -> Any:
+        return [{"id": "x", "aggregate_reward_score": 1.0} for _ in event]
+
+    crashed = {c.name: c for c in _preflight(crash, _records(reward_fixtures)).checks}
+    assert not crashed["errors"].passed and "FunctionError" in crashed["errors"].detail
+    broken = {c.name: c for c in _preflight(wrong_ids, _records(reward_fixtures)).checks}
+    assert not broken["contract"].passed and "expected 'preflight-0-ideal'" in broken["contract"].detail
+
+
+def test_reward_error_metric_fails_errors(reward_fixtures: Path) -> None:
+    def flaky(sample: Sample) -> float:
+        if sample.id.endswith("malformed"):
+            raise ValueError("cannot parse")
+        return math_answer(sample).score  # type: ignore[union-attr]
+
+    errors = next(
+        c for c in _preflight(make_handler(flaky), _records(reward_fixtures)).checks if c.name == "errors"
+    )
+    assert not errors.passed
+    assert "preflight-0-malformed reported reward_error" in errors.detail
+
+
+def test_slow_grader_fails_latency(reward_fixtures: Path) -> None:
+    def slow(sample: Sample) -> Any:
+        time.sleep(0.01)
+        return math_answer(sample)
+
+    report = _preflight(make_handler(slow), _records(reward_fixtures), timeout_s=0.05)
+    latency = next(c for c in report.checks if c.name == "latency")
+    assert not latency.passed
+    assert "of the 0.05 s Lambda timeout" in latency.detail
+
+
+def test_no_reference_answers_fails_records() -> None:
+    report = _preflight(make_handler(math_answer), [{"messages": [{"role": "user", "content": "hi"}]}])
+    assert not report.passed
+    assert report.to_dict()["checks"][0] == {
+        "name": "records",
+        "passed": False,
+        "detail": "no training record has a reference_answer; nothing to check the reward on",
+    }
+
+
+@pytest.mark.parametrize(
+    ("reward", "reference"),
+    [(exact_match, "Paris"), (json_match, {"city": "Paris", "year": 1889})],
+)
+def test_other_builtins_pass_preflight(reward: Any, reference: Any) -> None:
+    records = [
+        {
+            "messages": [{"role": "user", "content": f"q{i}"}],
+            "reference_answer": reference if i == 0 else f"other {i}",
+        }
+        for i in range(3)
+    ]
+    if isinstance(reference, dict):
+        records = [
+            {**r, "reference_answer": {"city": f"C{i}", "year": 1900 + i}} for i, r in enumerate(records)
+        ]
+    report = _preflight(make_handler(reward), records)
+    assert report.passed, report.failure_message()
