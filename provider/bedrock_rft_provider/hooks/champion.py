@@ -1,0 +1,96 @@
+"""BedrockRFTChampionHook: the champion of each model family in SSM Parameter Store, with its history."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from airflow.providers.amazon.aws.hooks.ssm import SsmHook
+
+from bedrock_rft_provider.evaluation.champion import (
+    PARAMETER_PREFIX,
+    ChampionVersion,
+    champion_as_of,
+    encode_record,
+    parameter_name,
+    same_promotion,
+)
+
+
+class BedrockRFTChampionHook(SsmHook):
+    """Promote, look up (now or at any past time) and roll back champions.
+
+    Every promotion overwrites ``/bedrock-rft/champion/<family>``, so SSM keeps each earlier champion as
+    a parameter version (SSM keeps the last 100 versions). A rollback writes an old version's value as
+    a new version: the history stays append-only and "who was champion at T" stays answerable.
+    """
+
+    def __init__(self, *args: Any, parameter_prefix: str = PARAMETER_PREFIX, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.parameter_prefix = parameter_prefix
+
+    def parameter(self, family: str) -> str:
+        return parameter_name(family, self.parameter_prefix)
+
+    def history(self, family: str) -> list[ChampionVersion]:
+        """Every stored version, oldest first; empty when the family has no champion yet."""
+        client = self.conn
+        versions: list[ChampionVersion] = []
+        try:
+            for page in client.get_paginator("get_parameter_history").paginate(Name=self.parameter(family)):
+                versions.extend(
+                    ChampionVersion(int(p["Version"]), p["LastModifiedDate"], json.loads(p["Value"]))
+                    for p in page.get("Parameters", [])
+                )
+        except client.exceptions.ParameterNotFound:
+            return []
+        return sorted(versions, key=lambda v: v.version)
+
+    def current(self, family: str) -> ChampionVersion | None:
+        """The champion now, or None."""
+        client = self.conn
+        try:
+            param = client.get_parameter(Name=self.parameter(family))["Parameter"]
+        except client.exceptions.ParameterNotFound:
+            return None
+        return ChampionVersion(int(param["Version"]), param["LastModifiedDate"], json.loads(param["Value"]))
+
+    def champion_at(self, family: str, when: datetime) -> ChampionVersion | None:
+        """Who was champion at ``when`` (naive datetimes are UTC); None before the first promotion."""
+        return champion_as_of(self.history(family), when)
+
+    def promote(self, family: str, record: dict[str, Any]) -> ChampionVersion:
+        """Make ``record`` the champion; a retry of the same promotion returns the existing version."""
+        current = self.current(family)
+        if current is not None and same_promotion(current.record, record):
+            self.log.info(
+                "%s is already champion of %s (version %d)",
+                record["custom_model_arn"],
+                family,
+                current.version,
+            )
+            return current
+        return self._put(family, record)
+
+    def rollback(self, family: str, version: int) -> ChampionVersion:
+        """Re-point the champion to the record of ``version`` (written as a new version)."""
+        history = {v.version: v for v in self.history(family)}
+        if version not in history:
+            raise ValueError(f"{self.parameter(family)} has no version {version}; it has {sorted(history)}")
+        record = dict(history[version].record, rollback_of_version=version)
+        return self._put(family, record)
+
+    def _put(self, family: str, record: dict[str, Any]) -> ChampionVersion:
+        value, _tier = encode_record(record)
+        name = self.parameter(family)
+        # Intelligent-Tiering: Standard while the value fits, Advanced only when needed (no downgrade error).
+        response = self.conn.put_parameter(
+            Name=name, Value=value, Type="String", Overwrite=True, Tier="Intelligent-Tiering"
+        )
+        param = self.conn.get_parameter(Name=f"{name}:{response['Version']}")["Parameter"]
+        stored = ChampionVersion(int(param["Version"]), param["LastModifiedDate"], json.loads(param["Value"]))
+        self.log.info(
+            "champion of %s is now %s (version %d)", family, record.get("custom_model_arn"), stored.version
+        )
+        return stored

@@ -1,0 +1,131 @@
+"""BedrockCustomModelDeploymentHook: create-or-reuse, wait for and delete on-demand deployments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from airflow.providers.amazon.aws.hooks.bedrock import BedrockHook
+from airflow.providers.amazon.aws.utils.waiter_with_logging import wait
+from botocore.exceptions import ClientError
+
+from bedrock_rft_provider.errors import BedrockRFTError, ConfigError
+from bedrock_rft_provider.jobs.naming import client_request_token
+from bedrock_rft_provider.jobs.validation import check_tags
+
+STATUS_QUERIES = ["status", "failureMessage"]
+
+
+class DeploymentFailedError(BedrockRFTError):
+    """The deployment ended Failed; the message carries Bedrock's ``failureMessage``."""
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A deployment as a create-or-reuse call found or made it."""
+
+    arn: str
+    name: str
+    model_arn: str
+    status: str
+    reused: bool
+
+
+def _not_found(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException"
+
+
+class BedrockCustomModelDeploymentHook(BedrockHook):
+    """Bedrock control-plane calls for custom model deployments, idempotent under task retries."""
+
+    @property
+    def waiter_path(self) -> Path:
+        return Path(__file__).resolve().parents[1] / "waiters" / "bedrock_rft_deployment.json"
+
+    def describe(self, identifier: str) -> dict[str, Any] | None:
+        """``get_custom_model_deployment`` by name or ARN; None when it does not exist."""
+        try:
+            response = self.conn.get_custom_model_deployment(customModelDeploymentIdentifier=identifier)
+        except ClientError as exc:
+            if _not_found(exc):
+                return None
+            raise
+        response.pop("ResponseMetadata", None)
+        return dict(response)
+
+    def create_or_reuse(
+        self,
+        name: str,
+        model_arn: str,
+        *,
+        description: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> Deployment:
+        """Return the deployment called ``name`` for ``model_arn``, creating it only if it is absent.
+
+        A deployment of that name serving a different model is an error, never silently reused.
+        """
+        existing = self.describe(name)
+        if existing is None:
+            request: dict[str, Any] = {
+                "modelDeploymentName": name,
+                "modelArn": model_arn,
+                "clientRequestToken": client_request_token("deployment", name, model_arn),
+            }
+            if description:
+                request["description"] = description
+            if tags:
+                request["tags"] = check_tags("tags", tags)
+            arn = self.conn.create_custom_model_deployment(**request)["customModelDeploymentArn"]
+            self.log.info("Created deployment %s of %s: %s", name, model_arn, arn)
+            return Deployment(arn, name, model_arn, "Creating", reused=False)
+        if existing["modelArn"] != model_arn:
+            raise ConfigError(
+                "deployment_name",
+                f"deployment {name!r} already serves {existing['modelArn']}, not {model_arn}; "
+                "choose another name or delete it",
+            )
+        if existing["status"] == "Failed":
+            raise DeploymentFailedError(
+                f"deployment {name} exists and Failed: "
+                f"{existing.get('failureMessage') or 'Bedrock gave no failureMessage'}; "
+                "delete it (BedrockCustomModelDeploymentDeleteOperator) before retrying"
+            )
+        self.log.info(
+            "Reusing deployment %s (%s), status %s",
+            name,
+            existing["customModelDeploymentArn"],
+            existing["status"],
+        )
+        return Deployment(
+            existing["customModelDeploymentArn"], name, model_arn, existing["status"], reused=True
+        )
+
+    def wait_until_active(self, identifier: str, *, delay: int = 30, max_attempts: int = 120) -> None:
+        """Block until the deployment is Active (raises if it Fails or the wait runs out)."""
+        wait(
+            waiter=self.get_waiter("custom_model_deployment_active"),
+            waiter_delay=delay,
+            waiter_max_attempts=max_attempts,
+            args={"customModelDeploymentIdentifier": identifier},
+            failure_message=f"Deployment {identifier} did not become Active",
+            status_message=f"Deployment {identifier}",
+            status_args=STATUS_QUERIES,
+        )
+
+    def delete(self, identifier: str) -> bool:
+        """Delete the deployment; False (and no error) when it is already gone."""
+        try:
+            self.conn.delete_custom_model_deployment(customModelDeploymentIdentifier=identifier)
+        except ClientError as exc:
+            if _not_found(exc):
+                self.log.info("Deployment %s is already gone", identifier)
+                return False
+            raise
+        self.log.info("Deleted deployment %s", identifier)
+        return True
+
+    def tag_resource(self, arn: str, tags: dict[str, str]) -> None:
+        """Add tags to a Bedrock resource (custom model, deployment)."""
+        self.conn.tag_resource(resourceARN=arn, tags=check_tags("tags", tags))

@@ -1,0 +1,139 @@
+"""Create-or-reuse (and wait for) an on-demand custom model deployment; delete it at teardown."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
+from airflow.providers.amazon.aws.utils import validate_execute_complete_event
+from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
+from airflow.providers.common.compat.sdk import conf
+
+from bedrock_rft_provider.evaluation.naming import check_deployment_name, deployment_name_for_run
+from bedrock_rft_provider.hooks.deployment import BedrockCustomModelDeploymentHook, DeploymentFailedError
+from bedrock_rft_provider.triggers.deployment import BedrockCustomModelDeploymentActiveTrigger
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+
+class BedrockCustomModelDeploymentOperator(AwsBaseOperator[BedrockCustomModelDeploymentHook]):
+    """Deploy a custom model for on-demand inference and wait until it is Active.
+
+    The name is ``deployment_name`` or derived from (dag_id, run_id, task_id, model ARN), so a retried
+    task reuses the deployment its earlier try created. Pair it with
+    ``BedrockCustomModelDeploymentDeleteOperator(trigger_rule="all_done")`` so no paid deployment
+    outlives the run.
+
+    :param model_arn: the custom model ARN (e.g. the RFT job's ``custom_model_arn``).
+    :param deployment_name: optional explicit name.
+    :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``).
+    :return: the deployment ARN (use it as ``model_id`` for evaluation).
+    """
+
+    aws_hook_class = BedrockCustomModelDeploymentHook
+    template_fields: Sequence[str] = aws_template_fields(
+        "model_arn", "deployment_name", "description", "tags"
+    )
+    template_fields_renderers = {"tags": "json"}
+    ui_color = "#f0e5ff"
+
+    def __init__(
+        self,
+        *,
+        model_arn: str,
+        deployment_name: str | None = None,
+        description: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        wait_for_completion: bool = True,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        waiter_delay: int = 30,
+        waiter_max_attempts: int = 120,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.model_arn = model_arn
+        self.deployment_name = deployment_name
+        self.description = description
+        self.tags = tags
+        self.wait_for_completion = wait_for_completion
+        self.deferrable = deferrable
+        self.waiter_delay = waiter_delay
+        self.waiter_max_attempts = waiter_max_attempts
+
+    def resolve_name(self, context: Context) -> str:
+        if self.deployment_name:
+            return check_deployment_name("deployment_name", self.deployment_name)
+        ti = context["ti"]
+        return deployment_name_for_run(ti.dag_id, ti.run_id, ti.task_id, self.model_arn)
+
+    def execute(self, context: Context) -> str:
+        name = self.resolve_name(context)
+        deployment = self.hook.create_or_reuse(
+            name, self.model_arn, description=self.description, tags=dict(self.tags or {})
+        )
+        if deployment.status == "Active" or not self.wait_for_completion:
+            return deployment.arn
+        if self.deferrable:
+            self.log.info("Deferring until deployment %s is Active", deployment.arn)
+            self.defer(
+                trigger=BedrockCustomModelDeploymentActiveTrigger(
+                    deployment_arn=deployment.arn,
+                    waiter_delay=self.waiter_delay,
+                    waiter_max_attempts=self.waiter_max_attempts,
+                    aws_conn_id=self.aws_conn_id,
+                    region_name=self.region_name,
+                    verify=self.verify,
+                    botocore_config=self.botocore_config,
+                ),
+                method_name="execute_complete",
+                timeout=timedelta(seconds=self.waiter_delay * (self.waiter_max_attempts + 1)),
+            )
+        self.hook.wait_until_active(
+            deployment.arn, delay=self.waiter_delay, max_attempts=self.waiter_max_attempts
+        )
+        return deployment.arn
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> str:
+        validated = validate_execute_complete_event(event)
+        arn = str(validated["deployment_arn"])
+        if validated["status"] != "success":
+            described = self.hook.describe(arn) or {}
+            raise DeploymentFailedError(
+                f"deployment {arn} did not become Active: {validated.get('message')}; "
+                f"status {described.get('status')}, {described.get('failureMessage') or 'no failureMessage'}"
+            )
+        return arn
+
+
+class BedrockCustomModelDeploymentDeleteOperator(AwsBaseOperator[BedrockCustomModelDeploymentHook]):
+    """Delete a deployment; succeeds when it is already gone or was never created (teardown-safe).
+
+    :param deployment_identifier: ARN or name, typically ``deploy.output``; empty/None is a no-op.
+    :param wait_for_deletion: block until ``get`` no longer finds it.
+    """
+
+    aws_hook_class = BedrockCustomModelDeploymentHook
+    template_fields: Sequence[str] = aws_template_fields("deployment_identifier")
+    ui_color = "#f0e5ff"
+
+    def __init__(
+        self, *, deployment_identifier: str | None, wait_for_deletion: bool = False, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.deployment_identifier = deployment_identifier
+        self.wait_for_deletion = wait_for_deletion
+
+    def execute(self, context: Context) -> bool:
+        identifier = (self.deployment_identifier or "").strip()
+        if identifier in ("", "None"):
+            self.log.info("No deployment to delete (the deploy task produced none)")
+            return False
+        deleted = self.hook.delete(identifier)
+        if deleted and self.wait_for_deletion:
+            self.hook.get_waiter("custom_model_deployment_deleted").wait(
+                customModelDeploymentIdentifier=identifier, WaiterConfig={"Delay": 15, "MaxAttempts": 80}
+            )
+        return deleted

@@ -1,0 +1,70 @@
+"""BedrockRFTQualityGateOperator: branch to promotion or rejection on the champion/challenger gate."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import BaseBranchOperator
+
+from bedrock_rft_provider.evaluation.gate import GatePolicy, Guard, decide
+from bedrock_rft_provider.evaluation.summary import coerce_summary
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+
+class BedrockRFTQualityGateOperator(BaseBranchOperator):
+    """Follow ``promote_task_ids`` only if the challenger passes the gate, else ``reject_task_ids``.
+
+    Every check is logged with its outcome; the decision is pushed to XCom under ``gate_decision``.
+
+    :param summary: the evaluation summary, e.g. ``evaluate.output`` (XComArg) or a template.
+    :param min_improvement: least mean-reward delta over the baseline.
+    :param require_ci_excludes_zero: the delta's paired-bootstrap 95% CI must lie above zero.
+    :param max_p_value: optional ceiling on the paired test's p-value.
+    :param min_samples: least number of scored samples.
+    :param min_accuracy: optional floor on the challenger's accuracy.
+    :param guards: metrics that must not regress, e.g. ``[{"metric": "response_length.mean",
+        "tolerance": 0.25, "relative": True}]`` (default: response length +25%, error rate +0.01).
+    """
+
+    template_fields: Sequence[str] = ("summary",)
+    ui_color = "#fff5e0"
+
+    def __init__(
+        self,
+        *,
+        summary: Any,
+        promote_task_ids: str | Iterable[str],
+        reject_task_ids: str | Iterable[str],
+        min_improvement: float = 0.0,
+        require_ci_excludes_zero: bool = True,
+        max_p_value: float | None = None,
+        min_samples: int = 100,
+        min_accuracy: float | None = None,
+        guards: Sequence[Guard | Mapping[str, Any]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.summary = summary
+        self.promote_task_ids = promote_task_ids
+        self.reject_task_ids = reject_task_ids
+        values: dict[str, Any] = {
+            "min_improvement": min_improvement,
+            "require_ci_excludes_zero": require_ci_excludes_zero,
+            "max_p_value": max_p_value,
+            "min_samples": min_samples,
+            "min_accuracy": min_accuracy,
+        }
+        if guards is not None:
+            values["guards"] = list(guards)
+        self.policy = GatePolicy.from_dict(values)  # invalid policies fail at DAG parse time
+
+    def choose_branch(self, context: Context) -> str | Iterable[str]:
+        decision = decide(coerce_summary(self.summary), self.policy)
+        self.log.info("Quality gate: %s", "PROMOTE" if decision.promote else "REJECT")
+        for reason in decision.reasons:
+            self.log.info("  %s", reason)
+        context["ti"].xcom_push(key="gate_decision", value=decision.as_dict())
+        return self.promote_task_ids if decision.promote else self.reject_task_ids

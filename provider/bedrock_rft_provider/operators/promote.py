@@ -1,0 +1,135 @@
+"""BedrockRFTPromoteOperator: record the champion in SSM Parameter Store and tag the custom model."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
+from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
+
+from bedrock_rft_provider.evaluation.champion import build_record, parameter_name
+from bedrock_rft_provider.evaluation.summary import coerce_summary
+from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
+from bedrock_rft_provider.hooks.deployment import BedrockCustomModelDeploymentHook
+from bedrock_rft_provider.hooks.evaluation import BedrockRFTEvaluationHook, is_s3, split_s3
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+CHAMPION_TAG = "bedrock-rft-champion"
+
+
+class BedrockRFTPromoteOperator(AwsBaseOperator[BedrockRFTChampionHook]):
+    """Make a tuned model the champion of ``family`` (parameter ``/bedrock-rft/champion/<family>``).
+
+    The JSON value records the custom model, deployment and job ARNs, dataset URIs and their sha256,
+    the evaluation summary URI and key metrics, ``promoted_at`` and the run id. Each promotion is a
+    new SSM parameter version, so ``BedrockRFTChampionHook.rollback`` and ``champion_at`` work on the
+    history. A retried task finds its own promotion already recorded and adds nothing.
+
+    :param dataset_uris: e.g. ``{"train": "s3://...", "test": "s3://..."}``.
+    :param dataset_sha256: their digests; computed by reading the objects when omitted.
+    :param summary: the evaluation summary (key metrics are kept in the record).
+    :param tag_model: tag the custom model ``bedrock-rft-champion=<family>``.
+    :return: ``{parameter, version, record}``.
+    """
+
+    aws_hook_class = BedrockRFTChampionHook
+    template_fields: Sequence[str] = aws_template_fields(
+        "family",
+        "custom_model_arn",
+        "deployment_arn",
+        "job_arn",
+        "dataset_uris",
+        "dataset_sha256",
+        "eval_summary_uri",
+        "summary",
+    )
+    template_fields_renderers = {"dataset_uris": "json", "summary": "json"}
+    ui_color = "#e8ffe5"
+
+    def __init__(
+        self,
+        *,
+        family: str,
+        custom_model_arn: str,
+        deployment_arn: str | None = None,
+        job_arn: str | None = None,
+        dataset_uris: Mapping[str, str] | None = None,
+        dataset_sha256: Mapping[str, str] | None = None,
+        eval_summary_uri: str | None = None,
+        summary: Any = None,
+        tag_model: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.family = family
+        self.custom_model_arn = custom_model_arn
+        self.deployment_arn = deployment_arn
+        self.job_arn = job_arn
+        self.dataset_uris = dataset_uris
+        self.dataset_sha256 = dataset_sha256
+        self.eval_summary_uri = eval_summary_uri
+        self.summary = summary
+        self.tag_model = tag_model
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        parameter_name(self.family)  # validate before any AWS call
+        dataset_uris = dict(self.dataset_uris or {})
+        record = build_record(
+            family=self.family,
+            custom_model_arn=self.custom_model_arn,
+            deployment_arn=self.deployment_arn or None,
+            job_arn=self.job_arn or None,
+            dataset_uris=dataset_uris,
+            dataset_sha256=dict(self.dataset_sha256 or {}) or self._digests(dataset_uris),
+            eval_summary_uri=self.eval_summary_uri,
+            summary=coerce_summary(self.summary) if self.summary else None,
+            run_id=context["run_id"],
+            promoted_at=datetime.now(timezone.utc),
+        )
+        version = self.hook.promote(self.family, record)
+        if self.tag_model:
+            BedrockCustomModelDeploymentHook(**self._hook_kwargs()).tag_resource(
+                self.custom_model_arn, {CHAMPION_TAG: self.family}
+            )
+        self.log.info(
+            "%s is champion of %s (SSM version %d)", self.custom_model_arn, self.family, version.version
+        )
+        return {
+            "parameter": self.hook.parameter(self.family),
+            "version": version.version,
+            "record": version.record,
+        }
+
+    def _hook_kwargs(self) -> dict[str, Any]:
+        return {
+            "aws_conn_id": self.aws_conn_id,
+            "region_name": self.region_name,
+            "verify": self.verify,
+            "config": self.botocore_config,
+        }
+
+    def _digests(self, uris: Mapping[str, str]) -> dict[str, str]:
+        """sha256 of each dataset file (streamed from S3 or read locally)."""
+        storage = BedrockRFTEvaluationHook(**self._hook_kwargs())
+        digests: dict[str, str] = {}
+        for name, uri in uris.items():
+            if is_s3(uri):
+                bucket, key = split_s3(uri)
+                digests[name] = _sha256(storage.s3.get_conn().get_object(Bucket=bucket, Key=key)["Body"])
+            else:
+                with Path(uri).open("rb") as handle:
+                    digests[name] = _sha256(handle)
+        return digests
+
+
+def _sha256(stream: Any) -> str:
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: stream.read(1 << 20), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
