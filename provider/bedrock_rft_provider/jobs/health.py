@@ -1,4 +1,4 @@
-"""Training-health checks on an RFT job's metrics: the warning signs of a run not worth deploying.
+"""Training health: whether to train at all, and the warning signs of a run not worth deploying.
 
 The signs come from AWS's RFT best-practice guidance (facts §4): a flat reward curve (the grader
 gives no signal), response-length explosion (verbosity hacking), and a train/validation reward gap
@@ -111,3 +111,33 @@ def assess_training(metrics: TrainingMetrics, policy: HealthPolicy | None = None
                 "epochs or more data."
             )
     return report
+
+
+@dataclass(frozen=True)
+class BaselineVerdict:
+    """Whether RFT is worth paying for, given the base model's mean reward on a sample."""
+
+    train: bool
+    message: str
+
+
+def baseline_verdict(
+    mean_reward: float, *, skip_above: float = 0.95, skip_below: float = 0.02
+) -> BaselineVerdict:
+    """Bedrock's guidance (facts §4): above ~95% RFT is not needed; at ~0% the model needs SFT first."""
+    if mean_reward >= skip_above:
+        return BaselineVerdict(
+            False,
+            f"Skipping training: the base model already scores {mean_reward:.3f} >= {skip_above:.3f}; "
+            "RFT has little left to gain.",
+        )
+    if mean_reward <= skip_below:
+        return BaselineVerdict(
+            False,
+            f"Skipping training: the base model scores {mean_reward:.3f} <= {skip_below:.3f}; with almost no "
+            "reward signal RFT cannot learn. Fine-tune with SFT first, or check the grader and prompts.",
+        )
+    return BaselineVerdict(
+        True,
+        f"Training: the base model scores {mean_reward:.3f}, inside ({skip_below:.3f}, {skip_above:.3f}).",
+    )

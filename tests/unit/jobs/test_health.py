@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bedrock_rft_provider.errors import ConfigError
-from bedrock_rft_provider.jobs.health import HealthPolicy, assess_training
+from bedrock_rft_provider.jobs.health import HealthPolicy, assess_training, baseline_verdict
 from bedrock_rft_provider.jobs.metrics import TrainingMetrics
 
 
@@ -58,3 +58,12 @@ def test_missing_metrics_is_a_note_not_a_finding() -> None:
 def test_unknown_policy_is_rejected() -> None:
     with pytest.raises(ConfigError, match="on_finding"):
         HealthPolicy(on_finding="ignore")
+
+
+@pytest.mark.parametrize(
+    ("mean_reward", "train", "phrase"),
+    [(0.97, False, "already scores"), (0.0, False, "SFT first"), (0.4, True, "Training")],
+)
+def test_baseline_verdict(mean_reward: float, train: bool, phrase: str) -> None:
+    verdict = baseline_verdict(mean_reward)
+    assert verdict.train is train and phrase in verdict.message
