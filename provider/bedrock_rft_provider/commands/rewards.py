@@ -1,0 +1,142 @@
+"""``bedrock-rft test-reward`` (0 ok, 1 contract broken or reward errors, 2 usage) and ``iam-policy``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_BROKEN, EXIT_USAGE = 0, 1, 2
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an integer") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return number
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``test-reward`` and ``iam-policy`` parsers."""
+    test = subparsers.add_parser(
+        "test-reward",
+        help="run a reward through the exact Lambda grader contract on sample events",
+        description=(
+            "Score grader events (one JSON sample per line, as Bedrock sends them) with a reward through "
+            "the same handler the Lambda runs; report scores, errors, metrics and latency. "
+            "Exit 0 ok, 1 when the contract is broken or the reward raised, 2 usage."
+        ),
+    )
+    test.add_argument(
+        "--reward", required=True, metavar="MODULE:FUNC", help="e.g. my_rewards:gsm8k or file.py:fn"
+    )
+    test.add_argument("--samples", required=True, metavar="PATH", help="JSONL of grader event samples")
+    test.add_argument("--output", metavar="PATH", help="write the full JSON report (with every result) here")
+    test.add_argument(
+        "--batch-size", type=_positive, default=64, help="samples per handler call (default 64)"
+    )
+    test.add_argument(
+        "--max-workers", type=_positive, default=None, help="threads per batch (I/O-bound rewards)"
+    )
+    test.add_argument(
+        "--allow-errors", action="store_true", help="exit 0 even when the reward raised on samples"
+    )
+    test.set_defaults(handler=run_test_reward)
+
+    iam = subparsers.add_parser(
+        "iam-policy",
+        help="print least-privilege IAM policies for the Bedrock service role, the grader and Airflow",
+        description="Print trust and permission policies (JSON) for a Bedrock RFT setup.",
+    )
+    iam.add_argument("--bucket", required=True, help="S3 bucket holding the training data and job output")
+    iam.add_argument("--reward-function", required=True, metavar="NAME", help="grader Lambda name or ARN")
+    iam.add_argument(
+        "--account", metavar="ID", help="12-digit AWS account id (default: ACCOUNT_ID placeholder)"
+    )
+    iam.add_argument("--region", default="us-east-1", metavar="R", help="AWS region (default us-east-1)")
+    iam.add_argument("--judge-model", action="append", default=[], metavar="MODEL_ID", help="LLM-judge model")
+    iam.add_argument("--data-prefix", default="", help="key prefix of the training/validation data")
+    iam.add_argument("--output-prefix", default="", help="key prefix of the job output")
+    iam.set_defaults(handler=run_iam_policy)
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    scores, latency = summary["scores"], summary["latency_ms_per_batch"]
+    print(f"samples: {summary['n']}  scored: {summary['scored']}  reward errors: {summary['reward_errors']}")
+    if scores["mean"] is not None:
+        print(
+            f"score: mean {scores['mean']:.4f}  min {scores['min']:g}  "
+            f"p50 {scores['p50']:g}  max {scores['max']:g}"
+        )
+        for bin_ in scores["histogram"]:
+            print(f"  [{bin_['low']:.3g}, {bin_['high']:.3g}]  {bin_['count']}")
+    for name, mean in summary["metric_means"].items():
+        print(f"metric {name}: mean {mean:.4f}")
+    print(
+        f"latency per batch of {latency['batch_size']}: p50 {latency['p50']:.2f} ms  "
+        f"p99 {latency['p99']:.2f} ms  max {latency['max']:.2f} ms"
+    )
+    for problem in summary["contract_problems"] + summary["failed_batches"]:
+        print(f"CONTRACT: {problem}")
+
+
+def run_test_reward(args: argparse.Namespace) -> int:
+    """Score the samples file with the reward; print the report."""
+    from bedrock_rft_provider.rewards import as_handler
+    from bedrock_rft_provider.rewards.runner import RewardSpecError, load_events, load_reward, score_events
+
+    try:
+        reward = load_reward(args.reward)
+        handler = as_handler(reward, max_workers=args.max_workers)
+        events = load_events(args.samples)
+    except (RewardSpecError, TypeError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    report = score_events(handler, events, batch_size=args.batch_size)
+    summary = report.to_dict()
+    _print_summary(summary)
+    if args.output:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.output).write_text(json.dumps(report.to_dict(include_results=True), indent=2) + "\n")
+        print(f"report written to {args.output}")
+    if not report.contract_ok:
+        print("FAIL: the grader contract is broken", file=sys.stderr)
+        return EXIT_BROKEN
+    if report.reward_errors and not args.allow_errors:
+        print(
+            f"FAIL: the reward raised on {report.reward_errors} sample(s) (see the log above)",
+            file=sys.stderr,
+        )
+        return EXIT_BROKEN
+    print("OK")
+    return EXIT_OK
+
+
+def run_iam_policy(args: argparse.Namespace) -> int:
+    """Print the policy bundle as JSON."""
+    from bedrock_rft_provider.iam import ACCOUNT_PLACEHOLDER, policy_bundle
+
+    try:
+        bundle = policy_bundle(
+            bucket=args.bucket,
+            reward_function=args.reward_function,
+            account=args.account,
+            region=args.region,
+            judge_models=args.judge_model,
+            data_prefix=args.data_prefix,
+            output_prefix=args.output_prefix,
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(json.dumps(bundle, indent=2))
+    if ACCOUNT_PLACEHOLDER in json.dumps(bundle):
+        print(
+            f"note: replace {ACCOUNT_PLACEHOLDER} with your account id (or pass --account)", file=sys.stderr
+        )
+    return EXIT_OK
