@@ -242,7 +242,7 @@ class TrainingRun:
         eval_interval = int(self.hyper["evalInterval"])
         steps_per_epoch = math.ceil(len(tasks) / batch_size)
         total = min(int(self.hyper["epochCount"]) * steps_per_epoch, self.config.max_training_steps)
-        rng = random.Random(stable_seed("train", self.config.seed, self.job.arn))
+        rng = random.Random(stable_seed("train", self.config.seed, self.job.name))
         order: list[int] = []
         log.info(
             "sandbox job %s: %d training steps of %d prompts x %d samples",
@@ -298,7 +298,7 @@ class TrainingRun:
         tasks: list[Task],
         step: int,
     ) -> float:
-        rng = random.Random(stable_seed("validation", self.config.seed, self.job.arn, step))
+        rng = random.Random(stable_seed("validation", self.config.seed, self.job.name, step))
         events = []
         for index, (record, task) in enumerate(zip(records, tasks, strict=False)):
             text = render(task, policy.sample(task, rng), rng)
