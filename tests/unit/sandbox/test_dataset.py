@@ -1,0 +1,54 @@
+"""The emulated validation stage's dataset checks and the grader metadata."""
+
+from __future__ import annotations
+
+import json
+
+from bedrock_rft_provider.sandbox.dataset import AnswerIndex, grader_metadata, parse_dataset
+from unit.sandbox.sandbox_helpers import jsonl, numeric_records
+
+
+def test_a_good_file_has_no_problems() -> None:
+    dataset = parse_dataset("s3://b/train.jsonl", jsonl(numeric_records(100)))
+    assert dataset.problems == []
+    assert len(dataset.records) == 100
+
+
+def test_every_problem_is_reported_with_file_and_line() -> None:
+    lines = [
+        json.dumps({"messages": [{"role": "user", "content": ""}]}),
+        json.dumps({"messages": [{"role": "user", "content": "q"}, {"role": "system", "content": "s"}]}),
+        json.dumps({"messages": [{"role": "assistant", "content": "a"}]}),
+        json.dumps(["not", "an", "object"]),
+    ]
+    dataset = parse_dataset("s3://b/t.jsonl", "\n".join(lines).encode())
+
+    assert dataset.problems == [
+        "t.jsonl:1: messages[0].content must be a non-empty string",
+        "t.jsonl:2: messages[1] is a system message; only the first message may be one",
+        "t.jsonl:2: the last message is 'system'; a prompt must end on a user turn",
+        "t.jsonl:3: messages has no user message",
+        "t.jsonl:4: a record must be a JSON object",
+    ]
+
+
+def test_too_few_records() -> None:
+    dataset = parse_dataset("s3://b/t.jsonl", jsonl(numeric_records(99)))
+    assert dataset.problems == ["t.jsonl has 99 valid records; reinforcement fine-tuning needs at least 100"]
+
+
+def test_metadata_carries_reference_answer_and_extra_fields_but_not_messages() -> None:
+    record = numeric_records(1)[0]
+    assert grader_metadata(record) == {
+        "id": "q0",
+        "reference_answer": record["reference_answer"],
+        "difficulty": "easy",
+    }
+
+
+def test_answer_index_recognises_a_prompt_despite_whitespace() -> None:
+    index = AnswerIndex()
+    index.add_records("s3://b/test.jsonl", "v1", numeric_records(3))
+    found = index.lookup("Ann has 1 marbles and wins 8 more.   How many now? (1)\n")
+    assert found is not None and found.answer == "9"
+    assert index.lookup("something else") is None
