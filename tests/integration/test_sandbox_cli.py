@@ -1,0 +1,82 @@
+"""`bedrock-rft sandbox` as a process, and the pytest plugin's fixtures as a user's test sees them."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import boto3
+import pytest
+
+from bedrock_rft_provider.sandbox.server import Sandbox
+
+pytestmark = pytest.mark.integration
+
+
+def test_the_cli_serves_one_endpoint_prints_the_honesty_banner_and_stops_on_sigterm() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bedrock_rft_provider.cli", "sandbox", "--port", "0", "--time-scale", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines: list[str] = []
+        deadline = time.monotonic() + 60
+        while not any(line.startswith("endpoint:") for line in lines):
+            line = process.stdout.readline()
+            assert line and time.monotonic() < deadline, f"no endpoint printed: {lines}"
+            lines.append(line)
+        banner = "".join(lines)
+        assert "REAL:" in banner and "SIMULATED: training dynamics and model answers" in banner
+        endpoint = re.search(r"endpoint: (http://127\.0\.0\.1:\d+)", banner)
+        assert endpoint is not None
+        session = boto3.Session(aws_access_key_id="t", aws_secret_access_key="t", region_name="us-east-1")
+        session.client("s3", endpoint_url=endpoint[1]).create_bucket(Bucket="cli-bucket")
+        buckets = session.client("s3", endpoint_url=endpoint[1]).list_buckets()["Buckets"]
+        assert [b["Name"] for b in buckets if b["Name"] == "cli-bucket"] == ["cli-bucket"]
+        jobs = session.client("bedrock", endpoint_url=endpoint[1]).list_model_customization_jobs()
+        assert jobs["modelCustomizationJobSummaries"] == []
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=30)
+    assert code == 0
+
+
+def test_a_bad_knob_is_a_usage_error() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bedrock_rft_provider.cli", "sandbox", "--throttle-rate", "Converse=5"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "throttle_rate[Converse] = 5.0 must be between 0 and 1" in done.stderr
+
+
+def test_the_session_fixture_gives_an_endpoint_clients_and_the_airflow_connection(
+    bedrock_rft_sandbox: Sandbox,
+) -> None:
+    conn = json.loads(bedrock_rft_sandbox.airflow_conn_env())
+    assert conn == {
+        "conn_type": "aws",
+        "extra": {"endpoint_url": bedrock_rft_sandbox.endpoint_url, "region_name": "us-east-1"},
+    }
+    assert bedrock_rft_sandbox.client("sts").get_caller_identity()["Account"] == "123456789012"
+
+
+def test_the_airflow_conn_fixture_points_aws_default_at_the_sandbox(
+    bedrock_rft_sandbox_airflow_conn: Sandbox,
+) -> None:
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+    bedrock_rft_sandbox_airflow_conn.client("s3").create_bucket(Bucket="airflow-conn-bucket")
+    assert os.environ["AIRFLOW_CONN_AWS_DEFAULT"] == bedrock_rft_sandbox_airflow_conn.airflow_conn_env()
+    assert S3Hook(aws_conn_id="aws_default").check_for_bucket("airflow-conn-bucket")
