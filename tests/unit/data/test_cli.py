@@ -155,3 +155,15 @@ def test_console_script_exit_codes(tmp_path: Path) -> None:
     usage = subprocess.run([*script, "prepare-data"], capture_output=True, text=True, timeout=60, check=False)
     assert (bad.returncode, usage.returncode) == (1, 2)
     assert f"{path}:1: invalid JSON" in bad.stdout
+
+
+def test_long_runs_report_progress_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bedrock_rft_provider.commands import data as data_command
+
+    monkeypatch.setattr(data_command, "PROGRESS_SECONDS", 0.0)
+    path = write_jsonl(tmp_path / "train.jsonl", [rft_record(i) for i in range(10_001)])
+    assert _run(["validate-data", str(path), "--max-records", "none"]) == 0
+    err = capsys.readouterr().err
+    assert "validate-data: 5,000 records" in err and "validate-data: 10,000 records" in err
