@@ -7,6 +7,7 @@ import logging
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -81,17 +82,23 @@ class InferenceStats:
 
 
 class AdaptiveLimiter:
-    """AIMD concurrency limit: halve on throttling, add one after ``success_window`` successes.
+    """AIMD concurrency limit: halve on sustained throttling, add one after ``success_window`` successes.
 
-    A throttle only lowers the limit once per "generation", so the burst of throttles from requests
-    already in flight when the first one hit does not collapse the limit to one.
+    Throttles are a signal only when they are more than ``throttle_tolerance`` of the recent outcomes
+    (the last ``2 * max_limit``, at least 20): an occasional throttle is absorbed by a retry, while a
+    service pushed past its quota throttles a large share of requests and gets fewer of them. A
+    throttle lowers the limit once per "generation", so the burst of throttles from requests already
+    in flight when the limit dropped does not collapse it to one.
     """
 
-    def __init__(self, max_limit: int, *, success_window: int = 10) -> None:
+    def __init__(self, max_limit: int, *, success_window: int = 10, throttle_tolerance: float = 0.2) -> None:
         self.max_limit = max_limit
         self.limit = max_limit
         self.lowest = max_limit
         self.success_window = success_window
+        self.throttle_tolerance = throttle_tolerance
+        self._recent: deque[int] = deque(maxlen=max(20, 2 * max_limit))
+        self._recent_throttles = 0
         self._in_flight = 0
         self._successes = 0
         self._generation = 0
@@ -109,8 +116,15 @@ class AdaptiveLimiter:
             self._in_flight -= 1
             self._cond.notify()
 
+    def _record(self, throttled: int) -> None:
+        if len(self._recent) == self._recent.maxlen:
+            self._recent_throttles -= self._recent[0]
+        self._recent.append(throttled)
+        self._recent_throttles += throttled
+
     def on_success(self) -> None:
         with self._cond:
+            self._record(0)
             self._successes += 1
             if self._successes >= self.success_window and self.limit < self.max_limit:
                 self.limit += 1
@@ -119,7 +133,9 @@ class AdaptiveLimiter:
 
     def on_throttle(self, generation: int) -> None:
         with self._cond:
-            if generation != self._generation:
+            self._record(1)
+            share = self._recent_throttles / max(len(self._recent), 10)
+            if generation != self._generation or share <= self.throttle_tolerance:
                 return
             self._generation += 1
             self._successes = 0
@@ -213,6 +229,7 @@ class ConverseRunner:
         base_delay_s: float = 0.5,
         max_delay_s: float = 20.0,
         success_window: int = 10,
+        throttle_tolerance: float = 0.2,
         progress_interval_s: float = 15.0,
         seed: int | None = None,
     ) -> None:
@@ -231,6 +248,7 @@ class ConverseRunner:
         self.base_delay_s = base_delay_s
         self.max_delay_s = max_delay_s
         self.success_window = success_window
+        self.throttle_tolerance = throttle_tolerance
         self.progress_interval_s = progress_interval_s
         self._rng = random.Random(seed)
         self._rng_lock = threading.Lock()
@@ -286,7 +304,11 @@ class _Run:
         self.runner = runner
         self.total = total
         self.already_done = already_done
-        self.limiter = AdaptiveLimiter(runner.concurrency, success_window=runner.success_window)
+        self.limiter = AdaptiveLimiter(
+            runner.concurrency,
+            success_window=runner.success_window,
+            throttle_tolerance=runner.throttle_tolerance,
+        )
         self.out: Any = None
         self.lock = threading.Lock()
         self.stop = threading.Event()

@@ -51,9 +51,10 @@ def operator(**kwargs: Any) -> BedrockCustomModelDeploymentOperator:
 
 
 def test_deterministic_name_fits_the_service_pattern() -> None:
-    assert deployment_name_for_run(
-        "rft_retrain", "scheduled__2026-11-01T00:00:00+00:00", "deploy", MODEL_ARN
-    ) == NAME
+    assert (
+        deployment_name_for_run("rft_retrain", "scheduled__2026-11-01T00:00:00+00:00", "deploy", MODEL_ARN)
+        == NAME
+    )
     assert NAME.startswith("rft-eval-rft-retrain-deploy-") and len(NAME) <= 63
     long = deployment_name_for_run("d" * 100, "r", "t" * 100, MODEL_ARN)
     assert len(long) == 63

@@ -70,7 +70,7 @@ def test_every_prompt_answered_exactly_once_under_latency_and_throttling(
     client = FakeRuntime(latency_s=0.005, throttle_rate=0.2, seed=3)
     out = tmp_path / "responses.jsonl"
     with caplog.at_level(logging.INFO, logger="bedrock_rft_provider.evaluation.inference"):
-        stats = fast_runner(client, max_attempts=50).run(records, out)
+        stats = fast_runner(client, max_attempts=50, throttle_tolerance=0.1).run(records, out)
 
     keys = output_keys(out)
     assert sorted(keys) == [(r.id, 0) for r in records]  # none lost, none duplicated
@@ -177,7 +177,7 @@ def test_killed_run_resumes_without_redoing_finished_prompts(tmp_path: Path) -> 
 
 
 def test_limiter_halves_once_per_generation_and_probes_back_up() -> None:
-    limiter = AdaptiveLimiter(16, success_window=2)
+    limiter = AdaptiveLimiter(16, success_window=2, throttle_tolerance=0.0)
     generation = limiter.acquire()
     limiter.release()
     limiter.on_throttle(generation)
@@ -186,3 +186,25 @@ def test_limiter_halves_once_per_generation_and_probes_back_up() -> None:
     for _ in range(4):
         limiter.on_success()
     assert limiter.limit == 10 and limiter.lowest == 8
+
+
+def test_limiter_absorbs_occasional_throttles_but_backs_off_under_sustained_ones() -> None:
+    occasional = AdaptiveLimiter(32)
+    for i in range(200):
+        if i % 20 == 19:  # 5% of requests throttled
+            occasional.on_throttle(occasional.acquire())
+        else:
+            occasional.acquire()
+            occasional.on_success()
+        occasional.release()
+    assert occasional.lowest == 32
+
+    sustained = AdaptiveLimiter(32)
+    for i in range(40):
+        generation = sustained.acquire()
+        sustained.release()
+        if i % 2:  # 50% of requests throttled
+            sustained.on_throttle(generation)
+        else:
+            sustained.on_success()
+    assert sustained.limit < 32
