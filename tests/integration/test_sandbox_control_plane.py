@@ -312,7 +312,7 @@ def test_operation_not_emulated_says_so_by_name(bedrock: Any) -> None:
         ),
         (
             jsonl([{"messages": [{"role": "robot", "content": "hi"}]}, *numeric_records(120)]),
-            "train.jsonl:1: messages[0].role is 'robot'",
+            'train.jsonl:1: messages[0].role is "robot"',
         ),
     ],
 )

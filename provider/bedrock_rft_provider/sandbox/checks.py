@@ -3,7 +3,8 @@
 AWS services report these as one ValidationException listing every violation:
 ``2 validation errors detected: Value 'a_b' at 'jobName' failed to satisfy constraint: Member must
 satisfy regular expression pattern: ...; Value '1024' at '...batchSize' failed to satisfy constraint:
-Member must have value less than or equal to 512``. The constraints come from the botocore model.
+Member must have value less than or equal to 512``. The constraints come from the botocore model
+(via ``bedrock_rft_provider.jobs``).
 """
 
 from __future__ import annotations
@@ -11,32 +12,24 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bedrock_rft_provider.sandbox.protocol import ServiceError, not_emulated, validation_error
+from bedrock_rft_provider.jobs import validation as rules
+from bedrock_rft_provider.jobs.hyperparameters import BOUNDS
+from bedrock_rft_provider.sandbox.protocol import ServiceError, validation_error
 
-JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9\+\-\.])*")
-CUSTOM_MODEL_NAME = re.compile(r"([0-9a-zA-Z][_-]?){1,63}")
-TOKEN = re.compile(r"[a-zA-Z0-9]([-a-zA-Z0-9]{0,254}[a-zA-Z0-9])?")
-ROLE_ARN = re.compile(r"arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+")
-LAMBDA_ARN = re.compile(
-    r"arn:(aws[a-zA-Z-]*)?:lambda:[a-z]{2}(-gov)?-[a-z]+-\d{1}:\d{12}:function:[a-zA-Z0-9-_\.]+(:(\$LATEST|[a-zA-Z0-9-_]+))?"
-)
-S3_URI = re.compile(
-    r"s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9](?:/[-!_*'().a-z0-9A-Z]+(?:/[-!_*'().a-z0-9A-Z]+)*)?/?"
-)
-
-# (minimum, maximum) of rftConfig.hyperParameters from the service model; None = unbounded there.
+# The patterns and bounds are the ones the provider checks client-side (one place for each rule); only
+# the wording here is the service's.
+JOB_NAME = re.compile(rules.JOB_NAME_PATTERN)
+CUSTOM_MODEL_NAME = re.compile(rules.CUSTOM_MODEL_NAME_PATTERN)
+TOKEN = re.compile(rules.CLIENT_TOKEN_PATTERN)
+ROLE_ARN = re.compile(rules.ROLE_ARN_PATTERN)
+LAMBDA_ARN = re.compile(rules.LAMBDA_ARN_PATTERN)
+S3_URI = re.compile(rules.S3_URI_PATTERN)
 HYPERPARAMETER_RANGES: dict[str, tuple[float | None, float | None]] = {
-    "epochCount": (1, 50),
-    "batchSize": (16, 512),
-    "learningRate": (1e-7, 1e-3),
-    "trainingSamplePerPrompt": (2, 16),
-    "evalInterval": (1, 100),
-    "maxPromptLength": (1, None),
-    "inferenceMaxTokens": (1, None),
+    bound.api_name: (bound.minimum, bound.maximum) for bound in BOUNDS.values() if not bound.choices
 }
-REASONING_EFFORT = ("low", "medium", "high")
-MAX_VALIDATORS = 10
-MAX_TAGS = 200
+REASONING_EFFORT = BOUNDS["reasoning_effort"].choices
+MAX_VALIDATORS = rules.MAX_VALIDATORS
+MAX_TAGS = rules.MAX_TAGS
 
 
 class Violations:
@@ -94,7 +87,7 @@ def check_create_job(body: dict[str, Any]) -> None:
     customization_type = body.get("customizationType", "FINE_TUNING")
     if customization_type != "REINFORCEMENT_FINE_TUNING":
         raise ServiceError(
-            not_emulated("bedrock", "CreateModelCustomizationJob").code,
+            "NotImplementedException",
             f"The bedrock-rft sandbox emulates CreateModelCustomizationJob only for customizationType "
             f"REINFORCEMENT_FINE_TUNING, not {customization_type}.",
             501,

@@ -1,8 +1,8 @@
 """The emulated service-side check of an RFT dataset (what Bedrock's validation stage rejects).
 
-Rules follow reference/bedrock-rft-facts.md section 1: JSONL of OpenAI chat records with ``messages``
-(system first if present, at least one user turn, ending on a user turn, non-empty string content),
-optional ``reference_answer`` and any extra fields; 100 to 20,000 records.
+Per-record rules are the provider's own (``bedrock_rft_provider.data.records.validate_record``, from
+reference/bedrock-rft-facts.md section 1), so a file the provider accepts is one the sandbox accepts;
+the service's count limits are 100 to 20,000 records.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from bedrock_rft_provider.data.records import validate_record
 from bedrock_rft_provider.sandbox.policy import Task, prompt_key, task_for
 
 MIN_RECORDS = 100
 MAX_RECORDS = 20_000
-ROLES = ("system", "user", "assistant")
 
 
 @dataclass
@@ -26,30 +26,6 @@ class Dataset:
     uri: str
     records: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-
-
-def _message_problems(messages: object) -> list[str]:
-    if not isinstance(messages, list) or not messages:
-        return ["messages must be a non-empty list"]
-    problems = []
-    for index, message in enumerate(messages):
-        if not isinstance(message, dict):
-            problems.append(f"messages[{index}] must be an object with role and content")
-            continue
-        role = message.get("role")
-        if role not in ROLES:
-            problems.append(f"messages[{index}].role is {role!r}; expected one of {', '.join(ROLES)}")
-        elif role == "system" and index != 0:
-            problems.append(f"messages[{index}] is a system message; only the first message may be one")
-        content = message.get("content")
-        if not isinstance(content, str) or not content.strip():
-            problems.append(f"messages[{index}].content must be a non-empty string")
-    roles = [m.get("role") for m in messages if isinstance(m, dict)]
-    if "user" not in roles:
-        problems.append("messages has no user message")
-    elif roles and roles[-1] != "user":
-        problems.append(f"the last message is {roles[-1]!r}; a prompt must end on a user turn")
-    return problems
 
 
 def parse_dataset(uri: str, body: bytes, *, min_records: int = MIN_RECORDS) -> Dataset:
@@ -69,10 +45,7 @@ def parse_dataset(uri: str, body: bytes, *, min_records: int = MIN_RECORDS) -> D
         except json.JSONDecodeError as exc:
             dataset.problems.append(f"{name}:{number}: not valid JSON ({exc.msg})")
             continue
-        if not isinstance(record, dict):
-            dataset.problems.append(f"{name}:{number}: a record must be a JSON object")
-            continue
-        problems = _message_problems(record.get("messages"))
+        problems = validate_record(record)
         dataset.problems.extend(f"{name}:{number}: {p}" for p in problems)
         if not problems:
             dataset.records.append(record)

@@ -7,6 +7,8 @@ import json
 from bedrock_rft_provider.sandbox.dataset import AnswerIndex, grader_metadata, parse_dataset
 from unit.sandbox.sandbox_helpers import jsonl, numeric_records
 
+END_ON_USER = "the prompt must end on a user turn (the model writes the assistant turn)"
+
 
 def test_a_good_file_has_no_problems() -> None:
     dataset = parse_dataset("s3://b/train.jsonl", jsonl(numeric_records(100)))
@@ -23,12 +25,14 @@ def test_every_problem_is_reported_with_file_and_line() -> None:
     ]
     dataset = parse_dataset("s3://b/t.jsonl", "\n".join(lines).encode())
 
+    # The per-record rules are the provider's (data.records.validate_record): same file, same verdict.
     assert dataset.problems == [
-        "t.jsonl:1: messages[0].content must be a non-empty string",
-        "t.jsonl:2: messages[1] is a system message; only the first message may be one",
-        "t.jsonl:2: the last message is 'system'; a prompt must end on a user turn",
-        "t.jsonl:3: messages has no user message",
-        "t.jsonl:4: a record must be a JSON object",
+        "t.jsonl:1: messages[0].content is empty; expected a non-empty string",
+        "t.jsonl:2: messages[1].role is system; a system message may only come first",
+        f"t.jsonl:2: messages[1].role is system; {END_ON_USER}",
+        "t.jsonl:3: messages has no user message; expected at least one",
+        f"t.jsonl:3: messages[0].role is assistant; {END_ON_USER}",
+        "t.jsonl:4: record is list; expected a JSON object",
     ]
 
 
