@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from bedrock_rft_provider.jobs.metrics import TRAIN_REWARD, VALIDATION_REWARD, parse_metrics_files
 from bedrock_rft_provider.sandbox.server import Sandbox
 from unit.sandbox.sandbox_helpers import (
     GRADER_CRASHING,
