@@ -32,7 +32,14 @@ __all__ = [
     "regex_match",
 ]
 
-_RULE_METRICS = {rule: f"math_rule_{rule}" for rule in (*RULES, "none")}
+# One-hot "which rule decided" per sample, so that the mean of each metric is that rule's share.
+_RULE_ONE_HOT = {
+    fired: {
+        **{f"math_rule_{rule}": 1.0 if rule == fired else 0.0 for rule in (*RULES, "none")},
+        "math_answer_found": 0.0 if fired == "none" else 1.0,
+    }
+    for fired in (*RULES, "none")
+}
 
 
 def _reference_number(sample: Sample) -> Number | None:
@@ -52,10 +59,7 @@ def math_answer(sample: Sample) -> RewardResult | None:
     found = extract_answer(sample.response)
     correct = found.number is not None and same_number(found.number, reference)
     score = 1.0 if correct else 0.0
-    metrics = dict.fromkeys(_RULE_METRICS.values(), 0.0)
-    metrics[_RULE_METRICS[found.rule]] = 1.0
-    metrics["math_answer_found"] = 0.0 if found.number is None else 1.0
-    metrics["math_conflicting_answers"] = 1.0 if found.conflicting else 0.0
+    metrics = {**_RULE_ONE_HOT[found.rule], "math_conflicting_answers": 1.0 if found.conflicting else 0.0}
     return RewardResult(score, {"math_answer": score}, metrics)
 
 

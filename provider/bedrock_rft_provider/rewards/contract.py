@@ -22,7 +22,7 @@ METRIC_TYPES = frozenset({"Reward", "Metric"})
 ERROR_METRIC = "reward_error"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Sample:
     """One graded sample, parsed from a grader event.
 
@@ -32,11 +32,29 @@ class Sample:
     """
 
     id: str
-    prompt_messages: tuple[dict[str, str], ...]
     response: str
     reference: str | dict[str, Any] | None
     metadata: dict[str, Any]
-    raw: Any = field(repr=False, compare=False)
+    raw: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def prompt_messages(self) -> tuple[dict[str, str], ...]:
+        """The prompt turns as ``{"role", "content"}`` with text content (the graded turn excluded)."""
+        messages = self.raw.get("messages") if isinstance(self.raw, dict) else None
+        parsed: list[dict[str, str]] = []
+        if isinstance(messages, (list, tuple)):
+            for message in messages:
+                if isinstance(message, dict):
+                    role = message.get("role")
+                    parsed.append(
+                        {
+                            "role": role if isinstance(role, str) else "",
+                            "content": text_of(message.get("content")),
+                        }
+                    )
+        if parsed and parsed[-1]["role"] in ASSISTANT_ROLES:
+            parsed.pop()
+        return tuple(parsed)
 
     @property
     def prompt(self) -> str:
@@ -65,11 +83,11 @@ def text_of(content: Any) -> str:
     """Message content as text: a string, a ``{"text": ...}`` block, or a list of blocks."""
     if isinstance(content, str):
         return content
-    if isinstance(content, Mapping):
+    if isinstance(content, dict):
         text = content.get("text")
         return text if isinstance(text, str) else ""
-    if isinstance(content, Sequence) and not isinstance(content, (bytes, bytearray)):
-        return "".join(text_of(block) for block in content if isinstance(block, (Mapping, str)))
+    if isinstance(content, (list, tuple)):
+        return "".join(text_of(block) for block in content if isinstance(block, (dict, str)))
     return ""
 
 
@@ -81,7 +99,7 @@ def reference_text(reference: Any) -> str | None:
         return reference
     if isinstance(reference, (int, float)):
         return repr(reference) if isinstance(reference, float) else str(reference)
-    if isinstance(reference, Mapping):
+    if isinstance(reference, dict):
         for key in REFERENCE_TEXT_KEYS:
             if key in reference:
                 found = reference_text(reference[key])
@@ -90,23 +108,23 @@ def reference_text(reference: Any) -> str | None:
     return None
 
 
-def _reference_of(raw: Mapping[str, Any], metadata: Mapping[str, Any]) -> str | dict[str, Any] | None:
+def _reference_of(raw: dict[str, Any], metadata: dict[str, Any]) -> str | dict[str, Any] | None:
     for holder in (metadata, raw):
         if "reference_answer" not in holder:
             continue
         value = holder["reference_answer"]
         if isinstance(value, str):
             return value
-        if isinstance(value, Mapping):
-            return dict(value)
+        if isinstance(value, dict):
+            return value
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return reference_text(value)
     return None
 
 
 def _sample_id(raw: Any, index: int) -> str:
-    value = raw.get("id") if isinstance(raw, Mapping) else None
-    if isinstance(value, str):
+    value = raw.get("id") if isinstance(raw, dict) else None
+    if type(value) is str:
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
@@ -116,26 +134,20 @@ def _sample_id(raw: Any, index: int) -> str:
 def parse_sample(raw: Any, index: int = 0) -> Sample:
     """Parse one grader sample; never raises (a malformed sample yields an empty response)."""
     sample_id = _sample_id(raw, index)
-    if not isinstance(raw, Mapping):
-        return Sample(sample_id, (), "", None, {}, raw)
+    if not isinstance(raw, dict):
+        return Sample(sample_id, "", None, {}, raw)
     metadata = raw.get("metadata")
-    metadata = dict(metadata) if isinstance(metadata, Mapping) else {}
+    if not isinstance(metadata, dict):
+        metadata = {}
     messages = raw.get("messages")
-    parsed: list[dict[str, str]] = []
-    if isinstance(messages, Sequence) and not isinstance(messages, (str, bytes, bytearray)):
-        for message in messages:
-            if isinstance(message, Mapping):
-                role = message.get("role")
-                parsed.append(
-                    {
-                        "role": role if isinstance(role, str) else "",
-                        "content": text_of(message.get("content")),
-                    }
-                )
     response = ""
-    if parsed and parsed[-1]["role"] in ASSISTANT_ROLES:
-        response = parsed.pop()["content"]
-    return Sample(sample_id, tuple(parsed), response, _reference_of(raw, metadata), metadata, raw)
+    if isinstance(messages, (list, tuple)):
+        last = next((m for m in reversed(messages) if isinstance(m, dict)), None)
+        if last is not None:
+            role = last.get("role")
+            if isinstance(role, str) and role in ASSISTANT_ROLES:
+                response = text_of(last.get("content"))
+    return Sample(sample_id, response, _reference_of(raw, metadata), metadata, raw)
 
 
 def samples_of(event: Any) -> list[Any]:
@@ -147,7 +159,7 @@ def samples_of(event: Any) -> list[Any]:
             return []
     if isinstance(event, list):
         return event
-    if isinstance(event, Mapping):
+    if isinstance(event, dict):
         for key in ("samples", "batch", "records", "Records"):
             if isinstance(event.get(key), list):
                 return list(event[key])

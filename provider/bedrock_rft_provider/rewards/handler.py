@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -33,40 +32,63 @@ def reward_name(fn: Any) -> str:
     return name if isinstance(name, str) and name != "<lambda>" else "reward"
 
 
+def _number(value: Any, what: str, key: str = "") -> float:
+    if type(value) is float:
+        number = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value)
+    else:
+        raise ValueError(f"reward {what}{f' {key!r}' if key else ''} is {value!r}; expected a number")
+    if number - number != 0.0:  # NaN or an infinity
+        raise ValueError(f"reward {what}{f' {key!r}' if key else ''} is {value!r}; expected a finite number")
+    return number
+
+
 def as_result(value: RewardValue, name: str) -> RewardResult:
     """Normalize what a reward returned; raises ValueError on a non-finite or unusable value."""
     if isinstance(value, RewardResult):
         result = value
     elif isinstance(value, Mapping):
-        score = value.get("score", value.get("aggregate_reward_score"))
         result = RewardResult(
-            score=score,  # checked below
+            score=value.get("score", value.get("aggregate_reward_score")),  # checked below
             components=dict(value.get("components") or {}),
             metrics=dict(value.get("metrics") or {}),
         )
-    elif isinstance(value, (int, float)):
-        result = RewardResult(float(value), {name: float(value)})
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        score = _number(value, "score")
+        return RewardResult(score, {name: score})
     else:
         raise ValueError(f"reward returned {type(value).__name__}; expected a float or RewardResult")
-    if isinstance(result.score, bool) or not isinstance(result.score, (int, float)):
-        raise ValueError(f"reward score is {result.score!r}; expected a number")
-    if not math.isfinite(result.score):
-        raise ValueError(f"reward score is {result.score!r}; expected a finite number")
-    for part in (result.components, result.metrics):
-        for key, number in part.items():
-            if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number):
-                raise ValueError(f"reward component {key!r} is {number!r}; expected a finite number")
+    score = _number(result.score, "score")
     if not result.components:
-        result = RewardResult(float(result.score), {name: float(result.score)}, result.metrics)
+        return RewardResult(score, {name: score}, result.metrics)
     return result
 
 
 def render(sample_id: str, result: RewardResult, error: float = 0.0) -> dict[str, Any]:
-    """One grader result in Bedrock's output shape."""
-    metrics = [{"name": k, "value": float(v), "type": "Reward"} for k, v in result.components.items()]
-    metrics += [{"name": k, "value": float(v), "type": "Metric"} for k, v in result.metrics.items()]
+    """One grader result in Bedrock's output shape; raises ValueError on a non-finite value."""
+    metrics = [
+        {
+            "name": k,
+            "value": v if type(v) is float and v - v == 0.0 else _number(v, "component", k),
+            "type": "Reward",
+        }
+        for k, v in result.components.items()
+    ]
+    metrics += [
+        {
+            "name": k,
+            "value": v if type(v) is float and v - v == 0.0 else _number(v, "metric", k),
+            "type": "Metric",
+        }
+        for k, v in result.metrics.items()
+    ]
     metrics.append({"name": ERROR_METRIC, "value": error, "type": "Metric"})
-    return {"id": sample_id, "aggregate_reward_score": float(result.score), "metrics_list": metrics}
+    return {
+        "id": sample_id,
+        "aggregate_reward_score": _number(result.score, "score"),
+        "metrics_list": metrics,
+    }
 
 
 def score_sample(fn: RewardFn, raw: Any, index: int, name: str) -> dict[str, Any]:

@@ -64,16 +64,22 @@ def normalize_text(text: str) -> str:
     """Text with calculator annotations, LaTeX number markup and unicode minus signs normalized."""
     if "<<" in text:
         text = _CALCULATOR.sub("", text)
-    if "\\" in text or "{" in text:
-        text = _LATEX_FRAC.sub(r"\1/\2", text)
-        text = _LATEX_WRAP.sub(r"\1", text)
-        text = text.replace("\\$", "$").replace("\\%", "%").replace("{,}", ",")
-        text = _LATEX_DROP.sub("", text)
+    if "\\" in text:
+        if "frac" in text:
+            text = _LATEX_FRAC.sub(r"\1/\2", text)
+        if "\\text" in text or "\\math" in text:
+            text = _LATEX_WRAP.sub(r"\1", text)
+        text = _LATEX_DROP.sub("", text.replace("\\$", "$").replace("\\%", "%"))
+    if "{,}" in text:
+        text = text.replace("{,}", ",")
     if "\u2212" in text:
         text = text.replace("\u2212", "-")
-    if "/" in text:
-        text = _MIXED.sub(_mixed_to_fraction, text)
     return text
+
+
+def _mixed_numbers(text: str) -> str:
+    """``3 1/2`` -> ``7/2`` (only in the short answer clauses: a mixed number reads as one number)."""
+    return _MIXED.sub(_mixed_to_fraction, text) if "/" in text else text
 
 
 def _mixed_to_fraction(match: re.Match[str]) -> str:
@@ -84,19 +90,18 @@ def _mixed_to_fraction(match: re.Match[str]) -> str:
 
 
 def _to_number(match: re.Match[str]) -> Number | None:
-    value = float(match.group("num").replace(",", ""))
-    denominator = match.group("den")
+    sign, _currency, sign2, digits, denominator, scale, percent = match.groups()
+    value = float(digits.replace(",", "")) if "," in digits else float(digits)
     if denominator is not None:
         divisor = float(denominator)
         if divisor == 0:
             return None
         value /= divisor
-    scale = match.group("scale")
     if scale:
         value *= _SCALES[scale.strip().lower()]
-    if "-" in (match.group("sign") or "", match.group("sign2") or ""):
+    if sign == "-" or sign2 == "-":
         value = -value
-    return Number(value, percent=bool(match.group("pct")))
+    return Number(value, percent=bool(percent))
 
 
 def numbers_in(text: str) -> list[Number]:
@@ -123,7 +128,7 @@ def clause_answer(clause: str) -> Number | None:
     The clause ends at the first sentence end, so a later "check: 16 - 3 - 4 = 9" does not count;
     ``2 + 3 = 5`` reads as 5, ``$18 (9 eggs)`` as 18.
     """
-    clause = _CLAUSE_END.split(clause, 1)[0]
+    clause = _mixed_numbers(_CLAUSE_END.split(clause, 1)[0])
     found = _first(clause)
     if found is None:
         return None
@@ -137,6 +142,7 @@ def clause_answer(clause: str) -> Number | None:
 
 def line_answer(line: str) -> Number | None:
     """The number a last line states: the one after its last ``=``, else its only number."""
+    line = _mixed_numbers(line)
     if "=" in line:
         found = _first(line.rsplit("=", 1)[1])
         if found is not None:

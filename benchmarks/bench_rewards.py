@@ -1,0 +1,153 @@
+"""Reward grading throughput: ``math_answer`` through ``make_handler`` vs a bare last-number regex.
+
+Both graders see the same 100,000 grader samples (real GSM8K solutions as responses when
+``../shared/data/gsm8k`` is present — half of them with the final answer changed, written in five
+answer formats, two of which defeat a last-number regex — else synthetic ones), in batches of 64 as
+Bedrock would send them, in the same run, interleaved three times; each grader's best throughput and
+lowest p99 are kept, to filter noise on a shared machine. Baseline: a minimal grader that reads the
+last message, takes the last number with one regex and compares strings with the reference.
+Target: ``math_answer`` within 3x of the baseline's samples/s. It also reports how often each grader
+is right, since the baseline's speed comes from ignoring answer formats.
+
+    .venv/bin/python benchmarks/bench_rewards.py [--samples 100000] [--batch-size 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import random
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bedrock_rft_provider.rewards import make_handler
+from bedrock_rft_provider.rewards.builtin import math_answer
+from bedrock_rft_provider.rewards.runner import percentile
+
+GSM8K = Path(__file__).resolve().parents[2] / "shared" / "data" / "gsm8k" / "train.jsonl"
+_LAST_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+FORMATS = (
+    "{steps}\n#### {answer}",
+    "{steps}\nThe answer is {answer}.",
+    "{steps}\nSo the final answer is \\boxed{{{answer}}}.",
+    "{steps}\nShe ends up with ${answer_commas} in total.",
+    "{steps}\nThe answer is {answer}. (I checked it in 2 steps.)",
+)
+
+
+def baseline_handler(event: list[dict[str, Any]], context: Any = None) -> list[dict[str, Any]]:
+    """The bare baseline: last number in the last message, string-compared with the reference."""
+    results = []
+    for sample in event:
+        numbers = _LAST_NUMBER.findall(sample["messages"][-1]["content"])
+        reference = str(sample["metadata"]["reference_answer"]).strip()
+        score = 1.0 if numbers and numbers[-1] == reference else 0.0
+        results.append({"id": sample["id"], "aggregate_reward_score": score})
+    return results
+
+
+def solutions() -> list[tuple[str, str, str]]:
+    """``(question, steps, final answer)`` from GSM8K, or synthetic word problems when it is absent."""
+    if GSM8K.exists():
+        rows = [json.loads(line) for line in GSM8K.read_text().splitlines() if line.strip()]
+        out = []
+        for row in rows:
+            steps, answer = row["answer"].rsplit("####", 1)
+            out.append(
+                (row["question"], re.sub(r"<<[^>]*>>", "", steps.strip()), answer.strip().replace(",", ""))
+            )
+        return out
+    rng = random.Random(0)
+    out = []
+    for _ in range(5000):
+        a, b = rng.randint(2, 500), rng.randint(2, 500)
+        out.append((f"Tom has {a} apples and buys {b} more. How many?", f"{a} + {b} = {a + b}", str(a + b)))
+    return out
+
+
+def samples(n: int) -> tuple[list[dict[str, Any]], list[float]]:
+    """``n`` grader samples and the score a perfect grader gives each."""
+    rng = random.Random(42)
+    pool = solutions()
+    events, truth = [], []
+    for i in range(n):
+        question, steps, answer = pool[i % len(pool)]
+        correct = rng.random() < 0.5
+        stated = answer if correct else str(int(float(answer)) + rng.randint(1, 9))
+        commas = f"{int(stated):,}" if stated.lstrip("-").isdigit() else stated
+        response = rng.choice(FORMATS).format(steps=steps, answer=stated, answer_commas=commas)
+        events.append(
+            {
+                "id": f"s{i}",
+                "messages": [
+                    {"role": "user", "content": question},
+                    {"role": "assistant", "content": response},
+                ],
+                "metadata": {"reference_answer": answer},
+            }
+        )
+        truth.append(1.0 if correct else 0.0)
+    return events, truth
+
+
+def measure(
+    handler: Callable[..., list[dict[str, Any]]], events: list[dict[str, Any]], batch: int
+) -> dict[str, Any]:
+    """Samples/s over the whole run, p99 latency per batch, and the scores."""
+    latencies, scores = [], []
+    gc.collect()
+    started = time.perf_counter()
+    for start in range(0, len(events), batch):
+        t0 = time.perf_counter()
+        results = handler(events[start : start + batch], None)
+        latencies.append(time.perf_counter() - t0)
+        scores.extend(r["aggregate_reward_score"] for r in results)
+    elapsed = time.perf_counter() - started
+    return {
+        "samples_per_s": len(events) / elapsed,
+        "p50_ms": percentile(latencies, 0.5) * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
+        "scores": scores,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=100_000)
+    parser.add_argument("--batch-size", type=int, default=64)
+    args = parser.parse_args()
+    events, truth = samples(args.samples)
+    source = "GSM8K train solutions" if GSM8K.exists() else "synthetic problems"
+    print(f"{args.samples} samples ({source}, 5 answer formats, half wrong), batches of {args.batch_size}")
+    handler = make_handler(math_answer)
+    measure(handler, events[:2000], args.batch_size)  # warm up regex caches
+    # Interleave the two graders so that machine noise hits both alike; keep each one's best run.
+    runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "math_answer": []}
+    for _ in range(3):
+        runs["baseline"].append(measure(baseline_handler, events, args.batch_size))
+        runs["math_answer"].append(measure(handler, events, args.batch_size))
+    best = {
+        name: {**max(results, key=lambda r: r["samples_per_s"]), "p99_ms": min(r["p99_ms"] for r in results)}
+        for name, results in runs.items()
+    }
+    print(f"{'grader':<14}{'samples/s':>12}{'p50 ms/64':>12}{'p99 ms/64':>12}{'agrees with truth':>20}")
+    for name, result in best.items():
+        accuracy = sum(s == t for s, t in zip(result["scores"], truth, strict=True)) / len(truth)
+        print(
+            f"{name:<14}{result['samples_per_s']:>12,.0f}{result['p50_ms']:>12.2f}{result['p99_ms']:>12.2f}"
+            f"{accuracy:>19.1%}"
+        )
+    ratio = best["baseline"]["samples_per_s"] / best["math_answer"]["samples_per_s"]
+    p99_ratio = best["math_answer"]["p99_ms"] / best["baseline"]["p99_ms"]
+    verdict = "met" if ratio <= 3.0 else "MISSED"
+    print(
+        f"math_answer is {ratio:.2f}x slower than the baseline (p99 {p99_ratio:.2f}x); target <= 3x {verdict}"
+    )
+
+
+if __name__ == "__main__":
+    main()
