@@ -13,6 +13,7 @@ from unit.sandbox.sandbox_helpers import (
     GRADER_FLAT,
     GRADER_RIGHT_NUMBER,
     World,
+    jsonl,
     make_world,
     read_metrics,
     wait_for_job,
@@ -131,3 +132,35 @@ def test_a_grader_that_needs_a_module_missing_from_its_zip_fails_like_lambda(wor
     assert job["status"] == "Failed"
     assert "Runtime.ImportModuleError" in job["failureMessage"]
     assert "No module named 'bedrock_rft_provider'" in job["failureMessage"]
+
+
+def test_the_providers_math_answer_package_trains_on_synthetic_gsm8k_style_data(world: World) -> None:
+    from bedrock_rft_provider.data.gsm8k import to_rft_record
+    from bedrock_rft_provider.data.synthetic import generate
+    from bedrock_rft_provider.rewards.packaging import build_reward_package
+
+    records = [to_rft_record(raw, "synthetic") for raw in generate(150, seed=3)]
+    s3, lam = world.sandbox.client("s3"), world.sandbox.client("lambda")
+    s3.put_object(Bucket=world.bucket, Key="synthetic/train.jsonl", Body=jsonl(records[:120]))
+    s3.put_object(Bucket=world.bucket, Key="synthetic/validation.jsonl", Body=jsonl(records[120:]))
+    package = build_reward_package("bedrock_rft_provider.rewards.builtin:math_answer")
+    lam.create_function(
+        FunctionName="math-answer-grader",
+        Runtime="python3.11",
+        Role=world.role_arn,
+        Handler=package.handler,
+        Code={"ZipFile": package.zip_bytes},
+        Timeout=60,
+    )
+    grader = lam.publish_version(FunctionName="math-answer-grader")["FunctionArn"]
+    request = world.job_request(grader, epochCount=2)
+    request["trainingDataConfig"] = {"s3Uri": f"s3://{world.bucket}/synthetic/train.jsonl"}
+    request["validationDataConfig"] = {
+        "validators": [{"s3Uri": f"s3://{world.bucket}/synthetic/validation.jsonl"}]
+    }
+    bedrock = world.sandbox.client("bedrock")
+
+    job = wait_for_job(bedrock, bedrock.create_model_customization_job(**request)["jobArn"])
+    assert job["status"] == "Completed", job.get("failureMessage")
+    rows = read_metrics(world.sandbox, world.bucket, request["jobName"])
+    assert _mean(rows[-4:], "critic/rewards/mean") > _mean(rows[:4], "critic/rewards/mean") + 0.2
