@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -79,21 +78,17 @@ def handler_grader(handler: Callable[[Any, Any], Any]) -> Grader:
 
 
 def load_reward(spec: str) -> Any:
-    """Import ``module:function`` (``module:attr.attr`` works too); errors name the field ``reward``."""
-    module_name, sep, attr_path = spec.partition(":")
-    if not sep or not module_name or not attr_path:
-        raise ConfigError("reward", f"expected MODULE:FUNCTION, got {spec!r}")
+    """Import ``module:function`` or ``path/to/file.py:function`` (the rewards runner's loader)."""
+    from bedrock_rft_provider.rewards.runner import RewardSpecError
+    from bedrock_rft_provider.rewards.runner import load_reward as load
+
     try:
-        obj: Any = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ConfigError("reward", f"cannot import module {module_name!r}: {exc}") from exc
-    for part in attr_path.split("."):
-        if not hasattr(obj, part):
-            raise ConfigError("reward", f"{module_name!r} has no attribute {attr_path!r}")
-        obj = getattr(obj, part)
-    if not callable(obj):
+        reward = load(spec)
+    except RewardSpecError as exc:
+        raise ConfigError("reward", str(exc)) from exc
+    if not callable(reward):
         raise ConfigError("reward", f"{spec} is not callable")
-    return obj
+    return reward
 
 
 def reward_grader(reward: str | Callable[..., Any]) -> Grader:

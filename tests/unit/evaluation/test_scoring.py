@@ -103,7 +103,7 @@ def test_missing_responses_are_an_error_naming_the_ids() -> None:
 
 
 def test_load_reward_names_the_field() -> None:
-    with pytest.raises(ConfigError, match="reward: expected MODULE:FUNCTION"):
+    with pytest.raises(ConfigError, match=r"^reward: .*expected MODULE:FUNCTION"):
         load_reward("no_colon")
     with pytest.raises(ConfigError, match="has no attribute"):
         load_reward("json:nope")
