@@ -24,6 +24,16 @@ _NUMBER = re.compile(
     re.IGNORECASE,
 )
 _SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9}
+_WORD = re.compile(r"[a-z]+")
+_UNIT_WORDS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen"
+)
+_TENS_WORDS = "twenty thirty forty fifty sixty seventy eighty ninety"
+_WORD_VALUES = {word: value for value, word in enumerate(_UNIT_WORDS.split())}
+_WORD_VALUES.update({word: 10 * value for value, word in enumerate(_TENS_WORDS.split(), start=2)})
+_WORD_SCALES = {"thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
+_SPACED_THOUSANDS = re.compile(r"(?<=\d)[\u00a0\u202f\u2009](?=\d{3}(?!\d))")
 _CALCULATOR = re.compile(r"<<[^<>]*>>")
 _LATEX_FRAC = re.compile(r"\\[dt]?frac\s*\{\s*([-+]?[\d.,]+)\s*\}\s*\{\s*([\d.,]+)\s*\}")
 _LATEX_WRAP = re.compile(r"\\(?:text|textbf|mathrm|mathbf|textrm)\s*\{([^{}]*)\}")
@@ -70,6 +80,8 @@ def normalize_text(text: str) -> str:
         if "\\text" in text or "\\math" in text:
             text = _LATEX_WRAP.sub(r"\1", text)
         text = _LATEX_DROP.sub("", text.replace("\\$", "$").replace("\\%", "%"))
+    if "\u00a0" in text or "\u202f" in text or "\u2009" in text:
+        text = _SPACED_THOUSANDS.sub("", text)
     if "{,}" in text:
         text = text.replace("{,}", ",")
     if "\u2212" in text:
@@ -131,13 +143,34 @@ def clause_answer(clause: str) -> Number | None:
     clause = _mixed_numbers(_CLAUSE_END.split(clause, 1)[0])
     found = _first(clause)
     if found is None:
-        return None
+        return word_number(clause)
     number, end = found
     if "=" in clause[end:] and _OPERATOR_NEXT.match(clause, end):
         after = _first(clause.rsplit("=", 1)[1])
         if after is not None:
             return after[0]
     return number
+
+
+def word_number(text: str) -> Number | None:
+    """The first number written in words (``eighteen``, ``twenty-five``, ``one hundred and five``)."""
+    total = current = 0
+    seen = False
+    for word in _WORD.findall(text.lower()):
+        if word in _WORD_VALUES:
+            current += _WORD_VALUES[word]
+        elif word == "hundred" and seen:
+            current *= 100
+        elif word in _WORD_SCALES and seen:
+            total, current = total + current * _WORD_SCALES[word], 0
+        elif word == "and" and seen:
+            continue
+        elif seen:
+            break
+        else:
+            continue
+        seen = True
+    return Number(float(total + current)) if seen else None
 
 
 def line_answer(line: str) -> Number | None:

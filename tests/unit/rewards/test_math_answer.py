@@ -81,7 +81,16 @@ CASES: list[tuple[str, Any, float, str]] = [
     # nothing usable
     ("I do not know.", "18", 0.0, "none"),
     ("", "18", 0.0, "none"),
-    ("eighteen", "18", 0.0, "none"),
+    ("eighteen", "18", 0.0, "none"),  # words count only where an answer is stated
+    # numbers in words and spaced thousands
+    ("The answer is eighteen.", "18", 1.0, "answer_is"),
+    ("The answer is twenty-five dollars.", "25", 1.0, "answer_is"),
+    ("Final answer: one hundred and five", "105", 1.0, "answer_is"),
+    ("#### two thousand three hundred", "2300", 1.0, "hash"),
+    ("The answer is 1\u202f234 m", "1234", 1.0, "answer_is"),
+    ("The answer is 12\u00a0500.", "12500", 1.0, "answer_is"),
+    ("The answer is -$3.", "-3", 1.0, "answer_is"),
+    ("The answer is $-3.", "-3", 1.0, "answer_is"),
     # calculator annotations copied from GSM8K never decide the answer
     ("She makes 9 * 2 = $<<9*2=18>>18 every day.", "18", 1.0, "final_line"),
     ("<<16-3-4=9>>9 eggs, so 9*2=<<9*2=17>>18", "18", 1.0, "final_line"),
