@@ -42,7 +42,7 @@ _MIXED = re.compile(r"(?<![\w./])(\d+)[ \t]+(\d+)/(\d+)(?![\w/])")
 _HASH = re.compile(r"####[ \t]*([^\n]*)")
 _BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
 _ANSWER_IS = re.compile(
-    r"\b(?:final\s+answer|answer)\**\s*(?:is|was|would\s+be|will\s+be|equals|:|=)\**\s*:?\s*",
+    r"(?<![/\w])(?:final\s+answer|answer)\**\s*(?:is|was|would\s+be|will\s+be|equals|:|=)\**\s*:?\s*",
     re.IGNORECASE,
 )
 _LABEL = re.compile(r"^[ \t>*_#-]*(?:a|ans)\.?\**[ \t]*:\**[ \t]*([^\n]*)", re.IGNORECASE | re.MULTILINE)
@@ -52,10 +52,11 @@ _OPERATOR_NEXT = re.compile(r"[ \t]*[-+*/\u00d7x\u00f7][ \t]*[$(]?[ \t]*\d")
 
 @dataclass(frozen=True)
 class Number:
-    """A number read from text; ``percent`` when it was written with ``%``."""
+    """A number read from text; ``percent`` when written with ``%``, ``scale`` from "thousand", "million"."""
 
     value: float
     percent: bool = False
+    scale: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -109,11 +110,10 @@ def _to_number(match: re.Match[str]) -> Number | None:
         if divisor == 0:
             return None
         value /= divisor
-    if scale:
-        value *= _SCALES[scale.strip().lower()]
+    factor = _SCALES[scale.strip().lower()] if scale else 1.0
     if sign == "-" or sign2 == "-":
         value = -value
-    return Number(value, percent=bool(percent))
+    return Number(value * factor, percent=bool(percent), scale=factor)
 
 
 def numbers_in(text: str) -> list[Number]:
@@ -260,12 +260,23 @@ def _close(a: float, b: float) -> bool:
     return a == b or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
 
 
+def _alternative(number: Number, other: Number) -> float | None:
+    """The other reading of a number when only it carries a percent sign or a scale word."""
+    if number.percent and not other.percent:
+        return number.value / 100
+    if number.scale != 1.0 and other.scale == 1.0:
+        return number.value / number.scale
+    return None
+
+
 def same_number(answer: Number, reference: Number) -> bool:
-    """Numeric equality; a percent on one side also matches its fraction on the other (50% = 0.5)."""
+    """Numeric equality; a percent or scale word on one side also matches the bare number on the other.
+
+    ``50%`` matches ``0.5`` and ``50``; ``$4 million`` matches ``4000000`` and ``4``.
+    """
     if _close(answer.value, reference.value):
         return True
-    if answer.percent and not reference.percent:
-        return _close(answer.value / 100, reference.value)
-    if reference.percent and not answer.percent:
-        return _close(answer.value, reference.value / 100)
-    return False
+    answer_alt, reference_alt = _alternative(answer, reference), _alternative(reference, answer)
+    return (answer_alt is not None and _close(answer_alt, reference.value)) or (
+        reference_alt is not None and _close(answer.value, reference_alt)
+    )

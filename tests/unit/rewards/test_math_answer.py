@@ -60,6 +60,8 @@ CASES: list[tuple[str, Any, float, str]] = [
     ("The answer is 25 percent", "25", 1.0, "answer_is"),
     ("The answer is 2 million", "2000000", 1.0, "answer_is"),
     ("The answer is 3 thousand dollars", "3000", 1.0, "answer_is"),
+    ("There is 32 - 28 = $4 million to manage.", "4", 1.0, "final_line"),
+    ("He earns 24 * 2 points/answer = 48 points.\nSo 48 + 16 = 64 points.", "64", 1.0, "final_line"),
     ("The answer is €45", "45", 1.0, "answer_is"),
     ("The answer is .75", "0.75", 1.0, "answer_is"),
     ("The answer is 1,000,000", "1000000", 1.0, "answer_is"),
