@@ -287,3 +287,20 @@ def test_a_deployment_is_creating_before_it_is_active(knobbed: Sandbox) -> None:
     with pytest.raises(ClientError) as caught:
         knobbed.client("bedrock-runtime", config=NO_RETRY).invoke_model(modelId=arn, body=body)
     assert "not ready" in caught.value.response["Error"]["Message"]
+
+
+def test_lambda_invoke_runs_the_new_code_after_an_update(bedrock_rft_sandbox: Sandbox, world: World) -> None:
+    lam = bedrock_rft_sandbox.client("lambda")
+    lam.create_function(
+        FunctionName="changing-grader",
+        Runtime="python3.11",
+        Role=world.role_arn,
+        Handler="bedrock_rft_entry.handler",
+        Code={"ZipFile": zip_module("def handler(e, c):\n    return 'v1'\n")},
+    )
+    assert json.loads(lam.invoke(FunctionName="changing-grader")["Payload"].read()) == "v1"
+
+    lam.update_function_code(
+        FunctionName="changing-grader", ZipFile=zip_module("def handler(e, c):\n    return 'v2'\n")
+    )
+    assert json.loads(lam.invoke(FunctionName="changing-grader")["Payload"].read()) == "v2"

@@ -317,28 +317,28 @@ class LambdaWorker:
 
 
 class LambdaPool:
-    """Workers for the Lambda ``Invoke`` API, one per function version and code; thread-safe."""
+    """Workers for the Lambda ``Invoke`` API, one per function version; thread-safe.
+
+    A worker is replaced (and its process ended) when that version's code, handler, timeout or
+    environment changes, e.g. after ``update_function_code`` on ``$LATEST``.
+    """
 
     def __init__(self, endpoint_url: str | None = None) -> None:
         self.endpoint_url = endpoint_url
         self._lock = threading.Lock()
-        self._workers: dict[tuple[str, str, str, str], LambdaWorker] = {}
+        self._workers: dict[str, LambdaWorker] = {}
 
     def worker(self, code: LambdaCode, region: str) -> LambdaWorker:
-        key = (
-            code.function_arn,
-            code.code_sha256,
-            code.handler,
-            json.dumps(code.environment, sort_keys=True),
-        )
+        retired: LambdaWorker | None = None
         with self._lock:
-            found = self._workers.get(key)
-            if found is None or found.code.timeout != code.timeout:
-                if found is not None:
-                    found.close()
+            found = self._workers.get(code.function_arn)
+            if found is None or found.code != code:
+                retired = found
                 found = LambdaWorker(code, region=region, endpoint_url=self.endpoint_url)
-                self._workers[key] = found
-            return found
+                self._workers[code.function_arn] = found
+        if retired is not None:
+            retired.close()
+        return found
 
     def close(self) -> None:
         with self._lock:
