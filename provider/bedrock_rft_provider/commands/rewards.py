@@ -73,7 +73,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
             f"score: mean {scores['mean']:.4f}  min {scores['min']:g}  "
             f"p50 {scores['p50']:g}  max {scores['max']:g}"
         )
-        for bin_ in scores["histogram"]:
+        for bin_ in (b for b in scores["histogram"] if b["count"]):
             print(f"  [{bin_['low']:.3g}, {bin_['high']:.3g}]  {bin_['count']}")
     for name, mean in summary["metric_means"].items():
         print(f"metric {name}: mean {mean:.4f}")

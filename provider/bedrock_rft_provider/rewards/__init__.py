@@ -6,7 +6,13 @@ this subpackage as-is inside the grader Lambda zip.
 
 from __future__ import annotations
 
-from bedrock_rft_provider.rewards.contract import RewardResult, Sample, check_results, parse_sample
+from bedrock_rft_provider.rewards.contract import (
+    RewardResult,
+    Sample,
+    check_results,
+    grader_sample,
+    parse_sample,
+)
 from bedrock_rft_provider.rewards.handler import GraderHandler, RewardFn, as_handler, make_handler
 
 __all__ = [
@@ -16,6 +22,7 @@ __all__ = [
     "Sample",
     "as_handler",
     "check_results",
+    "grader_sample",
     "make_handler",
     "parse_sample",
 ]

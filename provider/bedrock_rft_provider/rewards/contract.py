@@ -150,6 +150,28 @@ def parse_sample(raw: Any, index: int = 0) -> Sample:
     return Sample(sample_id, response, _reference_of(raw, metadata), metadata, raw)
 
 
+def grader_sample(
+    sample_id: str,
+    prompt_messages: Sequence[Mapping[str, Any]],
+    response: str,
+    reference: Any = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A grader sample shaped the way Bedrock sends it (facts §2): the prompt plus the model's turn.
+
+    ``reference`` goes under ``metadata.reference_answer`` (where the documentation puts it), next to
+    the record's other fields in ``metadata``.
+    """
+    meta = dict(metadata or {})
+    if reference is not None:
+        meta["reference_answer"] = reference
+    return {
+        "id": sample_id,
+        "messages": [*(dict(m) for m in prompt_messages), {"role": "assistant", "content": response}],
+        "metadata": meta,
+    }
+
+
 def samples_of(event: Any) -> list[Any]:
     """The list of raw samples in a grader event (a list; also tolerates a wrapper object or JSON text)."""
     if isinstance(event, (str, bytes, bytearray)):

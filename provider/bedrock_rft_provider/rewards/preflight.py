@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bedrock_rft_provider.rewards.contract import ERROR_METRIC, reference_text, text_of
+from bedrock_rft_provider.rewards.contract import ERROR_METRIC, grader_sample, reference_text, text_of
 from bedrock_rft_provider.rewards.runner import RunReport
 
 KINDS = ("ideal", "wrong", "empty", "malformed")
@@ -146,11 +146,7 @@ def build_preflight_cases(
             "malformed": MALFORMED_RESPONSE,
         }
         for kind in KINDS:
-            event = {
-                "id": f"preflight-{index}-{kind}",
-                "messages": [*prompt, {"role": "assistant", "content": responses[kind]}],
-                "metadata": {"reference_answer": reference, **extra},
-            }
+            event = grader_sample(f"preflight-{index}-{kind}", prompt, responses[kind], reference, extra)
             cases.append(PreflightCase(index, kind, event))
     return cases
 

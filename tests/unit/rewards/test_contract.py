@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from bedrock_rft_provider.rewards import RewardResult, Sample, check_results, make_handler, parse_sample
+from bedrock_rft_provider.rewards import (
+    RewardResult,
+    Sample,
+    check_results,
+    grader_sample,
+    make_handler,
+    parse_sample,
+)
 from bedrock_rft_provider.rewards.builtin import (
     composite,
     exact_match,
@@ -229,3 +236,18 @@ def test_length_penalty_falls_linearly() -> None:
         for n in (5, 10, 15, 20, 40)
     ]
     assert scores == [1.0, 1.0, 0.5, 0.0, 0.0]
+
+
+def test_grader_sample_round_trips_through_the_parser() -> None:
+    event = grader_sample(
+        "r-1", [{"role": "user", "content": "2+2?"}], "#### 4", {"answer": "4"}, {"source": "x"}
+    )
+    sample = parse_sample(event)
+    assert (sample.id, sample.response, sample.reference_text, sample.prompt) == (
+        "r-1",
+        "#### 4",
+        "4",
+        "2+2?",
+    )
+    assert sample.metadata == {"source": "x", "reference_answer": {"answer": "4"}}
+    assert make_handler(math_answer)([event], None)[0]["aggregate_reward_score"] == 1.0
