@@ -196,3 +196,32 @@ def test_inconsistent_arguments_fail_before_any_aws_call() -> None:
     with pytest.raises(Exception, match="reward / reward_lambda_arn") as info:
         op.execute(context())
     assert "model_id / responses_uri / champion_family" in str(info.value)
+
+
+def test_champion_fallback_templated_numbers_and_a_training_curve_from_a_job_prefix(
+    aws: Any, runtime: FakeRuntime, tmp_path: Path
+) -> None:
+    metrics = "step_number,critic/rewards/mean\n1,0.4\n2,0.6\n3,0.7\n"
+    aws.put_object(
+        Bucket="rft-data", Key="job/out/training_artifacts/step_wise_training_metrics.csv", Body=metrics
+    )
+    op = BedrockRFTEvaluationOperator(
+        task_id="evaluate",
+        dataset_uri="s3://rft-data/test/dataset.jsonl",
+        champion_family="never-promoted",
+        champion_fallback_model_id="amazon.nova-2-lite-v1:0",
+        reward=REWARD,
+        output_uri=str(tmp_path / "out"),
+        training_metrics_uri="s3://rft-data/job/out/",
+        concurrency="3",  # rendered templates arrive as strings
+        sandbox="True",
+        success_threshold="0.5",
+        aws_conn_id=None,
+        region_name="us-east-1",
+    )
+    summary = op.execute(context(data_interval_end=datetime.now(timezone.utc)))
+    assert summary["model_id"] == "amazon.nova-2-lite-v1:0" and summary["champion"]["version"] is None
+    assert summary["sandbox"] is True and summary["success_threshold"] == 0.5
+    assert runtime.max_in_flight <= 3
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "Training reward curve" in html

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,17 +76,49 @@ class GatePolicy:
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> GatePolicy:
-        """Build a policy from plain values (operator arguments, JSON); unknown keys are errors."""
+        """Build a policy from plain values (operator arguments, JSON, rendered templates).
+
+        Numbers and booleans may arrive as strings (a rendered Jinja template); unknown keys are errors.
+        """
         allowed = {f for f in cls.__dataclass_fields__}
         unknown = set(values) - allowed
         if unknown:
             raise ConfigError("policy", f"unknown field(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
-        kwargs = dict(values)
+        kwargs = {name: _coerce(name, value) for name, value in values.items()}
         if "guards" in kwargs:
-            kwargs["guards"] = tuple(
-                Guard.from_value(g, f"guards[{i}]") for i, g in enumerate(kwargs["guards"] or ())
-            )
+            guards = kwargs["guards"]
+            if isinstance(guards, str):
+                try:
+                    guards = json.loads(guards)
+                except ValueError as exc:
+                    raise ConfigError("guards", f"not a JSON list of guards: {exc}") from exc
+            kwargs["guards"] = tuple(Guard.from_value(g, f"guards[{i}]") for i, g in enumerate(guards or ()))
         return cls(**kwargs)
+
+
+_FLOAT_FIELDS = frozenset({"min_improvement", "max_p_value", "min_accuracy"})
+_TRUE, _FALSE = frozenset({"true", "1", "yes", "on"}), frozenset({"false", "0", "no", "off"})
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """Turn a rendered template string into the field's type; errors name the field."""
+    if value is None or (isinstance(value, str) and value.strip() in ("", "None")):
+        return None if name in _FLOAT_FIELDS else value
+    try:
+        if name in _FLOAT_FIELDS:
+            return float(value)
+        if name == "min_samples":
+            number = float(value)
+            if not number.is_integer():
+                raise ValueError(f"{value!r} is not a whole number")
+            return int(number)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(name, f"expected a number, got {value!r}") from exc
+    if name == "require_ci_excludes_zero" and isinstance(value, str):
+        if value.strip().lower() not in _TRUE | _FALSE:
+            raise ConfigError(name, f"expected true or false, got {value!r}")
+        return value.strip().lower() in _TRUE
+    return value
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -81,6 +82,21 @@ class BedrockRFTEvaluationHook(BedrockRuntimeHook):
 
     def fetch_if_exists(self, uri: str, local_path: Path) -> Path | None:
         return self.fetch(uri, local_path) if self.exists(uri) else None
+
+    def read_texts_under(self, prefix: str, wanted: Callable[[str], bool]) -> dict[str, str]:
+        """``{uri: text}`` of files under an S3 prefix or local directory whose key ``wanted`` accepts."""
+        if is_s3(prefix):
+            bucket, key_prefix = split_s3(prefix)
+            keys = [k for k in self.s3.list_keys(bucket_name=bucket, prefix=key_prefix) or [] if wanted(k)]
+            return {f"s3://{bucket}/{k}": self.s3.read_key(k, bucket_name=bucket) for k in keys}
+        root = Path(prefix)
+        if not root.is_dir():
+            return {}
+        return {
+            str(path): path.read_text(encoding="utf-8")
+            for path in sorted(root.rglob("*"))
+            if path.is_file() and wanted(str(path))
+        }
 
     def put_file(self, local_path: Path, uri: str) -> None:
         """Upload (overwrite) one file to an S3 URI or copy it to a local path."""

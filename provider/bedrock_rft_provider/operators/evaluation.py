@@ -20,7 +20,7 @@ from bedrock_rft_provider.evaluation.report import training_curve
 from bedrock_rft_provider.evaluation.scoring import Grader, lambda_grader, reward_grader
 from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 from bedrock_rft_provider.hooks.evaluation import BedrockRFTEvaluationHook, is_s3, join_uri, split_s3
-from bedrock_rft_provider.jobs.metrics import TrainingMetrics
+from bedrock_rft_provider.jobs.metrics import TrainingMetrics, is_metrics_key, parse_metrics_files
 from bedrock_rft_provider.links.evaluation import BedrockRFTEvaluationReportLink
 
 if TYPE_CHECKING:
@@ -36,6 +36,23 @@ OUTPUT_FILES = [
     "report.html",
     "summary.json",
 ]
+
+
+_TRUE = frozenset({"true", "1", "yes", "on"})
+
+
+def _number(
+    field: str, value: Any, kind: type[int] | type[float], minimum: int | None, errors: list[ConfigError]
+) -> Any:
+    """``value`` as ``kind`` (it may be a rendered template string); a problem is added to ``errors``."""
+    try:
+        number = kind(float(value)) if kind is int else kind(value)
+    except (TypeError, ValueError):
+        errors.append(ConfigError(field, f"expected a number, got {value!r}"))
+        return kind(minimum or 0)
+    if minimum is not None and number < minimum:
+        errors.append(ConfigError(field, f"must be at least {minimum}, got {number}"))
+    return number
 
 
 class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
@@ -69,11 +86,16 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
         "model_id",
         "responses_uri",
         "champion_family",
+        "champion_fallback_model_id",
         "baseline_model_id",
         "baseline_responses_uri",
         "baseline_summary_uri",
         "inference_config",
         "training_metrics_uri",
+        "concurrency",
+        "samples_per_prompt",
+        "success_threshold",
+        "sandbox",
     )
     template_fields_renderers = {"inference_config": "json"}
     operator_extra_links = (BedrockRFTEvaluationReportLink(),)
@@ -89,21 +111,22 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
         model_id: str | None = None,
         responses_uri: str | None = None,
         champion_family: str | None = None,
+        champion_fallback_model_id: str | None = None,
         baseline_model_id: str | None = None,
         baseline_responses_uri: str | None = None,
         baseline_summary_uri: str | None = None,
-        concurrency: int = 8,
-        samples_per_prompt: int = 1,
+        concurrency: int | str = 8,
+        samples_per_prompt: int | str = 1,
         inference_config: Mapping[str, Any] | None = None,
         request_timeout: float = 120.0,
         max_attempts: int = 8,
-        success_threshold: float = 1.0,
+        success_threshold: float | str = 1.0,
         slice_field: str | None = None,
         training_metrics_uri: str | None = None,
         grader_batch_size: int = 25,
         grader_concurrency: int = 4,
         seed: int = 0,
-        sandbox: bool = False,
+        sandbox: bool | str = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -114,6 +137,7 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
         self.model_id = model_id
         self.responses_uri = responses_uri
         self.champion_family = champion_family
+        self.champion_fallback_model_id = champion_fallback_model_id
         self.baseline_model_id = baseline_model_id
         self.baseline_responses_uri = baseline_responses_uri
         self.baseline_summary_uri = baseline_summary_uri
@@ -147,8 +171,12 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
             errors.append(ConfigError("output_uri", "is required"))
         if not self.dataset_uri:
             errors.append(ConfigError("dataset_uri", "is required"))
-        if self.concurrency < 1:
-            errors.append(ConfigError("concurrency", f"must be at least 1, got {self.concurrency}"))
+        # Rendered templates arrive as strings unless the DAG renders native objects.
+        self._concurrency = _number("concurrency", self.concurrency, int, 1, errors)
+        self._samples_per_prompt = _number("samples_per_prompt", self.samples_per_prompt, int, 1, errors)
+        self._success_threshold = _number("success_threshold", self.success_threshold, float, None, errors)
+        sandbox = self.sandbox
+        self._sandbox = sandbox.strip().lower() in _TRUE if isinstance(sandbox, str) else bool(sandbox)
         if errors:
             raise errors[0] if len(errors) == 1 else ConfigErrors(errors)
 
@@ -187,13 +215,13 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
                 baseline_responses_path=baseline_responses,
                 baseline_results_path=baseline_results,
                 baseline_summary=baseline_summary,
-                success_threshold=self.success_threshold,
+                success_threshold=self._success_threshold,
                 seed=self.seed,
                 slice_field=self.slice_field,
                 training_curve=curve,
                 model_id=model_id or self.responses_uri,
                 baseline_model_id=self.baseline_model_id,
-                sandbox=self.sandbox,
+                sandbox=self._sandbox,
                 batch_size=self.grader_batch_size,
                 grader_workers=self.grader_concurrency if self.reward_lambda_arn else 1,
                 extra=extra,
@@ -228,6 +256,14 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
         )
         version = hook.champion_at(self.champion_family, when)
         if version is None:
+            if self.champion_fallback_model_id:
+                self.log.info(
+                    "No champion of %s at %s; evaluating the fallback %s",
+                    self.champion_family,
+                    when.isoformat(),
+                    self.champion_fallback_model_id,
+                )
+                return self.champion_fallback_model_id, {"version": None, "as_of": when.isoformat()}
             raise ConfigError(
                 "champion_family", f"{self.champion_family!r} had no champion at {when.isoformat()}"
             )
@@ -259,11 +295,11 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
             self.hook.fetch_if_exists(join_uri(self.output_uri, name), local)
         runner = ConverseRunner(
             self.hook.runtime_client(
-                read_timeout=self.request_timeout, max_pool_connections=self.concurrency + 2
+                read_timeout=self.request_timeout, max_pool_connections=self._concurrency + 2
             ),
             model_id,
-            concurrency=self.concurrency,
-            samples_per_prompt=self.samples_per_prompt,
+            concurrency=self._concurrency,
+            samples_per_prompt=self._samples_per_prompt,
             inference_config=dict(self.inference_config) if self.inference_config else None,
             max_attempts=self.max_attempts,
             seed=self.seed,
@@ -289,16 +325,20 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
         return summary, results
 
     def _training_curve(self, work: Path) -> dict[str, list[tuple[float, float]]] | None:
-        if not self.training_metrics_uri:
-            return None
-        local = self.hook.fetch_if_exists(self.training_metrics_uri, work / "training_metrics.csv")
-        if local is None:
-            self.log.warning(
-                "Training metrics %s not found; the report has no training curve", self.training_metrics_uri
-            )
+        """Reward curves from a metrics CSV, or from the metrics files under a job's output prefix."""
+        uri = self.training_metrics_uri
+        if not uri:
             return None
         metrics = TrainingMetrics()
-        metrics.add_csv(self.training_metrics_uri, local.read_text(encoding="utf-8"))
+        if uri.endswith(".csv"):
+            local = self.hook.fetch_if_exists(uri, work / "training_metrics.csv")
+            if local is not None:
+                metrics.add_csv(uri, local.read_text(encoding="utf-8"))
+        else:
+            metrics = parse_metrics_files(self.hook.read_texts_under(uri, is_metrics_key))
+        if not metrics.series:
+            self.log.warning("No training metrics found at %s; the report has no training curve", uri)
+            return None
         return training_curve(metrics)
 
     def _persist_report_link(self, context: Context) -> None:

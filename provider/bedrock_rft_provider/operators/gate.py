@@ -13,11 +13,30 @@ from bedrock_rft_provider.evaluation.summary import coerce_summary
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+POLICY_FIELDS = (
+    "min_improvement",
+    "require_ci_excludes_zero",
+    "max_p_value",
+    "min_samples",
+    "min_accuracy",
+    "guards",
+)
+
+
+def _is_plain(value: Any) -> bool:
+    """A value known at parse time: not a template to render and not an XComArg."""
+    if isinstance(value, str):
+        return "{{" not in value and "{%" not in value
+    if isinstance(value, (list, tuple)):
+        return all(isinstance(v, (Guard, Mapping)) for v in value)
+    return value is None or isinstance(value, (bool, int, float))
+
 
 class BedrockRFTQualityGateOperator(BaseBranchOperator):
     """Follow ``promote_task_ids`` only if the challenger passes the gate, else ``reject_task_ids``.
 
     Every check is logged with its outcome; the decision is pushed to XCom under ``gate_decision``.
+    The policy fields are templated; when none is a template the policy is validated at parse time.
 
     :param summary: the evaluation summary, e.g. ``evaluate.output`` (XComArg) or a template.
     :param min_improvement: least mean-reward delta over the baseline.
@@ -29,7 +48,7 @@ class BedrockRFTQualityGateOperator(BaseBranchOperator):
         "tolerance": 0.25, "relative": True}]`` (default: response length +25%, error rate +0.01).
     """
 
-    template_fields: Sequence[str] = ("summary",)
+    template_fields: Sequence[str] = ("summary", *POLICY_FIELDS)
     ui_color = "#fff5e0"
 
     def __init__(
@@ -38,31 +57,37 @@ class BedrockRFTQualityGateOperator(BaseBranchOperator):
         summary: Any,
         promote_task_ids: str | Iterable[str],
         reject_task_ids: str | Iterable[str],
-        min_improvement: float = 0.0,
-        require_ci_excludes_zero: bool = True,
-        max_p_value: float | None = None,
-        min_samples: int = 100,
-        min_accuracy: float | None = None,
-        guards: Sequence[Guard | Mapping[str, Any]] | None = None,
+        min_improvement: float | str = 0.0,
+        require_ci_excludes_zero: bool | str = True,
+        max_p_value: float | str | None = None,
+        min_samples: int | str = 100,
+        min_accuracy: float | str | None = None,
+        guards: Sequence[Guard | Mapping[str, Any]] | str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.summary = summary
         self.promote_task_ids = promote_task_ids
         self.reject_task_ids = reject_task_ids
-        values: dict[str, Any] = {
-            "min_improvement": min_improvement,
-            "require_ci_excludes_zero": require_ci_excludes_zero,
-            "max_p_value": max_p_value,
-            "min_samples": min_samples,
-            "min_accuracy": min_accuracy,
-        }
-        if guards is not None:
-            values["guards"] = list(guards)
-        self.policy = GatePolicy.from_dict(values)  # invalid policies fail at DAG parse time
+        self.min_improvement = min_improvement
+        self.require_ci_excludes_zero = require_ci_excludes_zero
+        self.max_p_value = max_p_value
+        self.min_samples = min_samples
+        self.min_accuracy = min_accuracy
+        self.guards = guards
+        values = self._policy_values()
+        if all(_is_plain(v) for v in values.values()):
+            GatePolicy.from_dict(values)  # a bad literal policy fails at DAG parse time
+
+    def _policy_values(self) -> dict[str, Any]:
+        values = {name: getattr(self, name) for name in POLICY_FIELDS}
+        if values["guards"] is None:
+            del values["guards"]
+        return values
 
     def choose_branch(self, context: Context) -> str | Iterable[str]:
-        decision = decide(coerce_summary(self.summary), self.policy)
+        policy = GatePolicy.from_dict(self._policy_values())
+        decision = decide(coerce_summary(self.summary), policy)
         self.log.info("Quality gate: %s", "PROMOTE" if decision.promote else "REJECT")
         for reason in decision.reasons:
             self.log.info("  %s", reason)

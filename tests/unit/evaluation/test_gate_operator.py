@@ -64,3 +64,12 @@ def test_invalid_policy_fails_at_parse_time() -> None:
         gate(SUMMARY, min_samples=0)
     with pytest.raises(ConfigError, match=r"guards\[0\]"):
         gate(SUMMARY, guards=[{"metric": "error_rate"}])
+
+
+def test_templated_policy_fields_are_read_after_rendering() -> None:
+    op = gate(SUMMARY, min_improvement="{{ params.min_improvement }}", min_samples="{{ params.n }}")
+    op.min_improvement, op.min_samples = "0.2", "50"  # what Jinja renders without native objects
+    assert op.choose_branch({"ti": FakeTI(pushed={})}) == ["reject"]  # type: ignore[arg-type]
+    op.min_improvement = "abc"
+    with pytest.raises(ConfigError, match="min_improvement: expected a number"):
+        op.choose_branch({"ti": FakeTI(pushed={})})  # type: ignore[arg-type]
