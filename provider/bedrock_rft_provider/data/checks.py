@@ -5,19 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bedrock_rft_provider.data.keyset import KeySet
 from bedrock_rft_provider.data.problems import Problem
-from bedrock_rft_provider.data.records import content_id, prompt_chars, prompt_text, validate_record
+from bedrock_rft_provider.data.records import content_id, prompt_key_and_chars, prompt_text, validate_record
 from bedrock_rft_provider.data.sources import SourceItem
 from bedrock_rft_provider.data.stats import PromptLengthStats
 
 EXAMPLE_LIMIT = 20
 PROBLEM_LIMIT = 1000
-
-
-def _key(text: str) -> int:
-    # Python's 64-bit SipHash of the string: fast and keeps memory per record small. Keys live only for
-    # one run, so per-process hash randomization does not matter; a false duplicate needs ~4e9 records.
-    return hash(text)
 
 
 @dataclass
@@ -55,7 +50,7 @@ class Findings:
 
 @dataclass
 class RecordChecker:
-    """Checks records one at a time in bounded memory per record (two 64-bit digests)."""
+    """Checks records one at a time; per-record memory is two 64-bit digests in compact KeySets."""
 
     source: str
     require_reference_answer: bool = False
@@ -65,8 +60,8 @@ class RecordChecker:
     lengths: PromptLengthStats = field(default_factory=PromptLengthStats)
     read: int = 0
     kept: int = 0
-    _prompts: set[int] = field(default_factory=set, repr=False)
-    _ids: set[int] = field(default_factory=set, repr=False)
+    _prompts: KeySet = field(default_factory=KeySet, repr=False)
+    _ids: KeySet = field(default_factory=KeySet, repr=False)
 
     def __post_init__(self) -> None:
         self.findings = Findings(self.source)
@@ -85,27 +80,23 @@ class RecordChecker:
                 self.findings.problem(item.line, message)
             return None
         assert isinstance(messages, list)
-        text = prompt_text(messages)
         if "id" not in record:
             if self.warn_missing_id:
                 self.findings.warn(item.line, "id is missing; give every record a stable id")
-            record = {"id": content_id(text), **record}
+            record = {"id": content_id(prompt_text(messages)), **record}
         record_id: str = record["id"]
         if "reference_answer" not in record and not self.require_reference_answer:
             self.findings.warn(item.line, "reference_answer is missing; a verifiable grader needs one")
-        prompt_key = _key(text)
-        if prompt_key in self._prompts:
+        prompt_key, chars = prompt_key_and_chars(messages)
+        if not self._prompts.add(prompt_key):
             self.findings.duplicate(item.line, record_id)
             if self.drop_duplicate_prompts:
                 return None
-        self._prompts.add(prompt_key)
-        id_key = _key(record_id)
-        if id_key in self._ids:
+        if not self._ids.add(hash(record_id)):
             self.findings.problem(
                 item.line, f'id "{record_id}" is used by an earlier record; ids must be unique'
             )
             return None
-        self._ids.add(id_key)
-        self.lengths.add(prompt_chars(messages))
+        self.lengths.add(chars)
         self.kept += 1
         return record

@@ -21,7 +21,7 @@ _RESERVED = {"question", "answer", "id", "messages", "reference_answer"}
 
 def strip_calculator_notes(text: str) -> str:
     """Remove GSM8K calculator annotations such as ``<<48/2=24>>``."""
-    return _CALCULATOR_NOTE.sub("", text)
+    return _CALCULATOR_NOTE.sub("", text) if "<<" in text else text
 
 
 def split_answer(answer: str) -> tuple[str, str]:
@@ -47,19 +47,19 @@ def to_rft_record(raw: Any, id_prefix: str = "gsm8k") -> dict[str, Any]:
         raise ValueError(f"record is {type(raw).__name__}; expected a JSON object with question and answer")
     question = raw.get("question")
     answer = raw.get("answer")
-    if not isinstance(question, str) or not question.strip():
+    if not isinstance(question, str) or not (question := question.strip()):
         raise ValueError("question is missing or empty; expected a non-empty string")
-    if not isinstance(answer, str) or not answer.strip():
+    if not isinstance(answer, str) or not answer or answer.isspace():
         raise ValueError("answer is missing or empty; expected the worked solution ending in #### <number>")
     steps, final = split_answer(answer)
-    question = question.strip()
     raw_id = raw.get("id")
     record: dict[str, Any] = {
         "id": str(raw_id) if raw_id not in (None, "") else content_id(question, id_prefix),
         "messages": [{"role": "user", "content": question + INSTRUCTION}],
         "reference_answer": {"final_answer": final, "steps": strip_calculator_notes(steps)},
     }
-    for key, value in raw.items():
-        if key not in _RESERVED:
-            record[key] = value
+    if len(raw) > 2 + ("id" in raw):
+        for key, value in raw.items():
+            if key not in _RESERVED:
+                record[key] = value
     return record

@@ -29,6 +29,7 @@ REPORT_FORMAT = "bedrock-rft-dataset-report/1"
 FILES = {"train": "train.jsonl", "validation": "validation.jsonl", "test": "test.jsonl"}
 REPORT_FILE = "report.json"
 PROGRESS_EVERY = 5000
+_encode = json.JSONEncoder().encode
 
 Progress = Callable[[int], None]
 
@@ -111,7 +112,7 @@ class _SplitWriter:
         self.counts = dict.fromkeys(FILES, 0)
 
     def write(self, split: str, record: dict[str, Any]) -> None:
-        line = json.dumps(record).encode("ascii") + b"\n"  # ASCII: no U+2028 surprises for line splitters
+        line = _encode(record).encode("ascii") + b"\n"  # ASCII: no U+2028 surprises for line splitters
         self.handles[split].write(line)
         self.hashes[split].update(line)
         self.counts[split] += 1

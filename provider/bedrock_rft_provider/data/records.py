@@ -18,8 +18,29 @@ def _describe(value: Any) -> str:
     return type(value).__name__
 
 
+def _messages_look_valid(messages: Any) -> bool:
+    # The common case, checked cheaply; anything unusual goes through the explaining checks below.
+    if type(messages) is not list or not messages:
+        return False
+    last = messages[-1]
+    if type(last) is not dict or last.get("role") != "user":
+        return False
+    for index, message in enumerate(messages):
+        if type(message) is not dict:
+            return False
+        role = message.get("role")
+        content = message.get("content")
+        if role != "user" and role != "assistant" and (role != "system" or index):  # noqa: PLR1714
+            return False
+        if type(content) is not str or not content or content.isspace():
+            return False
+    return True
+
+
 def validate_messages(messages: Any) -> list[str]:
     """Problems with a prompt's ``messages`` list (empty when it is valid)."""
+    if _messages_look_valid(messages):
+        return []
     if not isinstance(messages, list):
         return [f"messages is {_describe(messages)}; expected a list of {{role, content}} objects"]
     if not messages:
@@ -112,6 +133,18 @@ def validate_record(record: Any, require_reference_answer: bool = False) -> list
 def prompt_text(messages: list[dict[str, Any]]) -> str:
     """The prompt as one string (role-tagged), used for duplicate detection and content ids."""
     return "\x1e".join(f"{m['role']}\x1f{m['content']}" for m in messages)
+
+
+def prompt_key_and_chars(messages: list[dict[str, Any]]) -> tuple[int, int]:
+    """A 64-bit duplicate-detection key of the prompt and its length in characters.
+
+    Python's SipHash of the (role, content) pairs: fast, and keys live only within one run, so
+    per-process hash randomization does not matter; a false duplicate needs ~4e9 records.
+    """
+    if len(messages) == 1:
+        message = messages[0]
+        return hash((message["role"], message["content"])), len(message["content"])
+    return hash(tuple((m["role"], m["content"]) for m in messages)), prompt_chars(messages)
 
 
 def prompt_chars(messages: list[dict[str, Any]]) -> int:

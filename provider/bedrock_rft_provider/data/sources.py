@@ -8,7 +8,7 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from bedrock_rft_provider.data import gsm8k, synthetic
 from bedrock_rft_provider.data.problems import DatasetValidationError, Problem
@@ -17,10 +17,10 @@ from bedrock_rft_provider.data.uris import iter_lines, local_copy, open_binary
 
 SOURCES = ("gsm8k", "jsonl", "csv", "parquet", "synthetic", "hf:NAME[:split]")
 _BATCH_ROWS = 2048
+_decode = json.JSONDecoder().decode
 
 
-@dataclass(frozen=True)
-class SourceItem:
+class SourceItem(NamedTuple):
     """One input unit: its 1-based line (or row) number and either a converted record or an error."""
 
     line: int | None
@@ -83,10 +83,12 @@ class SourceReader:
                 yield SourceItem(line_no, error="blank line; every line must be one JSON object")
                 continue
             try:
-                value = json.loads(raw)
+                text = raw.decode("utf-8")
             except UnicodeDecodeError:
                 yield SourceItem(line_no, error="line is not valid UTF-8")
                 continue
+            try:
+                value = _decode(text)
             except ValueError as exc:
                 yield SourceItem(
                     line_no,
