@@ -180,8 +180,11 @@ def response_text(response: dict[str, Any]) -> str:
     return "".join(block["text"] for block in content if isinstance(block, dict) and "text" in block)
 
 
-def finished_keys(path: Path) -> set[tuple[str, int]]:
-    """Keys already answered in ``path``; a line cut short by a killed process is dropped."""
+def finished_keys(path: Path, model_id: str | None = None) -> set[tuple[str, int]]:
+    """Keys already answered in ``path``; a line cut short by a killed process is dropped.
+
+    Answers recorded for another ``model_id`` are never mixed in: the file is emptied instead.
+    """
     if not path.exists():
         return set()
     raw = path.read_bytes()
@@ -195,9 +198,14 @@ def finished_keys(path: Path) -> set[tuple[str, int]]:
             continue
         try:
             obj = json.loads(line)
-            done.add((str(obj["id"]), int(obj.get("sample", 0))))
+            key = (str(obj["id"]), int(obj.get("sample", 0)))
         except (ValueError, KeyError, TypeError) as exc:
             raise ConfigError(str(path), f"cannot resume: a line is not a response record ({exc})") from exc
+        if model_id is not None and obj.get("model", model_id) != model_id:
+            log.warning("%s holds answers of %s, not %s: starting afresh", path, obj["model"], model_id)
+            path.write_bytes(b"")
+            return set()
+        done.add(key)
     return done
 
 
@@ -257,7 +265,7 @@ class ConverseRunner:
         """Answer what ``output_path`` does not hold yet; raises if anything is left unanswered."""
         output_path = Path(output_path)
         output_path.parent.mkdir(parents=True, exist_ok=True)
-        done = finished_keys(output_path)
+        done = finished_keys(output_path, self.model_id)
         todo = [
             (record, sample)
             for record in records
@@ -380,7 +388,12 @@ class _Run:
             setattr(self, name, getattr(self, name) + 1)
 
     def _write(self, record_id: str, sample: int, text: str | None, **extra: Any) -> None:
-        line: dict[str, Any] = {"id": record_id, "sample": sample, "response": text}
+        line: dict[str, Any] = {
+            "id": record_id,
+            "sample": sample,
+            "response": text,
+            "model": self.runner.model_id,
+        }
         line.update({k: v for k, v in extra.items() if v is not None})
         encoded = json.dumps(line, ensure_ascii=False) + "\n"
         with self.lock:

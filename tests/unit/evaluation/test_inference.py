@@ -150,7 +150,8 @@ sys.path[:0] = [{tests!r}, {provider!r}]
 from unit.evaluation.fake_runtime import FakeRuntime
 from unit.evaluation.test_inference import make_records
 from bedrock_rft_provider.evaluation.inference import ConverseRunner
-ConverseRunner(FakeRuntime(latency_s=0.05), "m", concurrency=4).run(make_records(200), {out!r})
+runner = ConverseRunner(FakeRuntime(latency_s=0.05), "amazon.nova-2-lite-v1:0", concurrency=4)
+runner.run(make_records(200), {out!r})
 """
 
 
@@ -208,3 +209,12 @@ def test_limiter_absorbs_occasional_throttles_but_backs_off_under_sustained_ones
         else:
             sustained.on_success()
     assert sustained.limit < 32
+
+
+def test_answers_of_another_model_are_not_reused(tmp_path: Path) -> None:
+    out = tmp_path / "r.jsonl"
+    ConverseRunner(FakeRuntime(), "model-a", concurrency=2).run(make_records(3), out)
+    client = FakeRuntime()
+    stats = ConverseRunner(client, "model-b", concurrency=2).run(make_records(3), out)
+    assert stats.already_done == 0 and sum(client.calls.values()) == 3
+    assert {json.loads(line)["model"] for line in out.read_text().splitlines()} == {"model-b"}
