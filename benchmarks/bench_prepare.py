@@ -137,7 +137,7 @@ def main() -> int:
         f"{'met' if worst <= TARGET_RATIO else 'MISSED'}); peak RSS {small['records']:,} -> "
         f"{large['records']:,} records: {small['prepare']['peak_rss_mib']:.1f} -> "
         f"{large['prepare']['peak_rss_mib']:.1f} MiB "
-        f"({growth:+.1f} MiB; the duplicate/id digest sets are the only per-record state)"
+        f"({growth:+.1f} MiB: the two KeySets of 64-bit prompt and id digests are the only per-record state)"
     )
     return 0
 

@@ -78,6 +78,11 @@ def register(subparsers: Any) -> None:
     prepare.add_argument(
         "--require-reference-answer", action="store_true", help="missing reference_answer is an error"
     )
+    prepare.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="drop invalid records (listed in report.json) instead of failing",
+    )
     mapping = prepare.add_argument_group("column mapping (csv, parquet, hf)")
     mapping.add_argument("--prompt-field", metavar="COLUMN", help="column holding the user message")
     mapping.add_argument("--prompt-template", metavar="TEXT", help="str.format template over columns")
@@ -163,6 +168,7 @@ def run_prepare(args: argparse.Namespace) -> int:
         max_records=args.max_records,
         max_prompt_length=args.max_prompt_length,
         require_reference_answer=args.require_reference_answer,
+        skip_invalid=args.skip_invalid,
     )
     mapping = ColumnMapping(
         prompt_field=args.prompt_field,
@@ -201,7 +207,8 @@ def run_prepare(args: argparse.Namespace) -> int:
     lengths = result.report["prompt_length"]
     print(
         f"{args.input_uri}: {counts['read']} read, {counts['duplicates_removed']} duplicate prompt(s) "
-        f"removed; train {counts['train']}, validation {counts['validation']}, test {counts['test']}"
+        f"removed, {counts['invalid_skipped']} invalid skipped; "
+        f"train {counts['train']}, validation {counts['validation']}, test {counts['test']}"
     )
     print(f"recommended maxPromptLength {lengths['recommended_max_prompt_length']} (estimated tokens)")
     print(f"sha256 {result.sha256}" + (" (already uploaded; nothing to do)" if result.reused else ""))

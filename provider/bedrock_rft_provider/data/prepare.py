@@ -45,6 +45,7 @@ class PrepareOptions:
     max_records: int | None = 20_000
     max_prompt_length: int | None = None
     require_reference_answer: bool = False
+    skip_invalid: bool = False  # drop invalid records (listed in the report) instead of failing
 
     def check(self) -> list[str]:
         """Problems with the options themselves (empty when valid)."""
@@ -165,8 +166,9 @@ def prepare_dataset(
     """Convert, validate, dedupe and split ``input_uri`` into ``output_uri`` (a directory or s3 prefix).
 
     Raises DatasetValidationError (listing ``source:line: message`` problems) and writes nothing when
-    the options or any record are invalid. To S3, files land under ``<output>/<sha256[:16]>/`` and a
-    rerun on the same data uploads nothing (``reused=True``).
+    the options or any record are invalid (with ``options.skip_invalid``, invalid records are dropped
+    and listed in the report instead; unreadable input still fails). To S3, files land under
+    ``<output>/<sha256[:16]>/`` and a rerun on the same data uploads nothing (``reused=True``).
     """
     options = options or PrepareOptions()
     reader = SourceReader(source, input_uri, mapping or ColumnMapping(), options.seed, s3_client)
@@ -199,7 +201,8 @@ def prepare_dataset(
             options.max_records,
             "training split",
         )
-        if findings.problem_count:  # counts say little while records are invalid: report those alone
+        if findings.problem_count and not options.skip_invalid:
+            # counts say little while records are invalid: report those alone
             raise DatasetValidationError(findings.problems, findings.problem_count)
         if count_problems:
             raise DatasetValidationError(count_problems)
@@ -209,7 +212,12 @@ def prepare_dataset(
             reader=reader, options=options, checker=checker, counts=writer.counts, digests=digests, sha=sha
         )
         (staging / REPORT_FILE).write_text(json.dumps(report, indent=2, sort_keys=False) + "\n")
-        counts = {**writer.counts, "read": checker.read, "duplicates_removed": findings.duplicate_count}
+        counts = {
+            **writer.counts,
+            "read": checker.read,
+            "duplicates_removed": findings.duplicate_count,
+            "invalid_skipped": findings.problem_count,
+        }
         if is_s3_uri(output_uri):
             uris, reused = publish_to_s3(staging, [*FILES.values(), REPORT_FILE], output_uri, sha, s3_client)
         else:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 from bedrock_rft_provider.data import gsm8k, synthetic
 from bedrock_rft_provider.data.problems import DatasetValidationError, Problem
@@ -121,18 +120,12 @@ class SourceReader:
 
     def _csv(self) -> Iterator[SourceItem]:
         with open_binary(self.input_uri, self.s3_client) as stream:
-            text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-            lines = self._hashed_lines(text)
-            reader = csv.reader(lines)
+            reader = csv.reader(self._decoded_lines(stream))
             try:
                 header = next(reader)
             except StopIteration:
                 raise DatasetValidationError(
                     [Problem(self.display_name, 1, "file is empty; expected a header row")]
-                ) from None
-            except UnicodeDecodeError:
-                raise DatasetValidationError(
-                    [Problem(self.display_name, 1, "file is not valid UTF-8")]
                 ) from None
             self._check_mapping(header, 1)
             while True:
@@ -141,12 +134,10 @@ class SourceReader:
                     cells = next(reader)
                 except StopIteration:
                     return
-                except UnicodeDecodeError:
-                    yield SourceItem(start, error="line is not valid UTF-8")
-                    return
-                except csv.Error as exc:
-                    yield SourceItem(start, error=f"malformed CSV: {exc}")
-                    return
+                except csv.Error as exc:  # the rest of the file cannot be parsed reliably: fatal
+                    raise DatasetValidationError(
+                        [Problem(self.display_name, start, f"malformed CSV: {exc}")]
+                    ) from None
                 if not cells:
                     continue
                 if len(cells) != len(header):
@@ -156,10 +147,15 @@ class SourceReader:
                     continue
                 yield self._mapped(start, dict(zip(header, cells, strict=True)))
 
-    def _hashed_lines(self, text: io.TextIOWrapper) -> Iterator[str]:
-        for line in text:
-            self._hash.update(line.encode("utf-8"))
-            yield line
+    def _decoded_lines(self, stream: IO[bytes]) -> Iterator[str]:
+        for line_no, raw in enumerate(stream, start=1):
+            self._hash.update(raw)
+            try:
+                yield raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
+            except UnicodeDecodeError:  # fatal: a CSV record may span lines, so skipping is unsafe
+                raise DatasetValidationError(
+                    [Problem(self.display_name, line_no, "line is not valid UTF-8")]
+                ) from None
 
     def _parquet(self) -> Iterator[SourceItem]:
         try:

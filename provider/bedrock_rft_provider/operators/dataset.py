@@ -56,6 +56,7 @@ class BedrockRFTDatasetOperator(AwsBaseOperator[S3Hook]):
     :param max_records: maximum training records (Bedrock: 20,000); None for no bound.
     :param max_prompt_length: the job's maxPromptLength, to count prompts training would silently drop.
     :param require_reference_answer: a missing ``reference_answer`` is an error (otherwise a warning).
+    :param skip_invalid: drop invalid records (listed in report.json) instead of failing the task.
     :param asset: the Asset to emit; default derived from ``output_uri``.
     :return: ``{train_uri, validation_uri, test_uri, report_uri, sha256, counts, reused}``.
     """
@@ -85,6 +86,7 @@ class BedrockRFTDatasetOperator(AwsBaseOperator[S3Hook]):
         max_records: int | None = 20_000,
         max_prompt_length: int | None = None,
         require_reference_answer: bool = False,
+        skip_invalid: bool = False,
         asset: Asset | None = None,
         **kwargs: Any,
     ) -> None:
@@ -110,6 +112,7 @@ class BedrockRFTDatasetOperator(AwsBaseOperator[S3Hook]):
             max_records=max_records,
             max_prompt_length=max_prompt_length,
             require_reference_answer=require_reference_answer,
+            skip_invalid=skip_invalid,
         )
 
     def execute(self, context: Context) -> dict[str, Any]:
@@ -139,10 +142,12 @@ class BedrockRFTDatasetOperator(AwsBaseOperator[S3Hook]):
             raise AirflowFailException(str(exc)) from exc  # bad data does not heal on retry
         lengths = result.report["prompt_length"]
         self.log.info(
-            "Dataset %s: %s (duplicates removed: %d); recommended maxPromptLength %d (estimated tokens)%s",
+            "Dataset %s: %s (duplicates removed: %d, invalid skipped: %d); "
+            "recommended maxPromptLength %d (estimated tokens)%s",
             result.sha256[:16],
             {k: result.counts[k] for k in ("train", "validation", "test")},
             result.counts["duplicates_removed"],
+            result.counts["invalid_skipped"],
             lengths["recommended_max_prompt_length"],
             "; already uploaded, nothing to do" if result.reused else "",
         )

@@ -167,3 +167,11 @@ def test_long_runs_report_progress_on_stderr(
     assert _run(["validate-data", str(path), "--max-records", "none"]) == 0
     err = capsys.readouterr().err
     assert "validate-data: 5,000 records" in err and "validate-data: 10,000 records" in err
+
+
+def test_prepare_data_skip_invalid(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_jsonl(tmp_path / "in.jsonl", [rft_record(1), rft_record(2), "{"])
+    argv = ["prepare-data", "--source", "jsonl", "--input", str(path), "--output", str(tmp_path / "out")]
+    assert _run([*argv, "--min-records", "1"]) == 1
+    assert _run([*argv, "--min-records", "1", "--skip-invalid"]) == 0
+    assert "1 invalid skipped" in capsys.readouterr().out

@@ -151,6 +151,22 @@ CASES: dict[str, Case] = {
         ".csv",
         ColumnMapping(prompt_field="question", reference_answer_field="answer"),
     ),
+    "csv_invalid_utf8": Case(
+        ["question,answer", "What is 1+1?,2", b"What is \xff?,3"],
+        3,
+        "line is not valid UTF-8",
+        "csv",
+        ".csv",
+        ColumnMapping(prompt_field="question"),
+    ),
+    "csv_field_too_large": Case(
+        ["question,answer", "What is 1+1?,2", '"' + "x" * 200_000 + '",3'],
+        3,
+        "malformed CSV: field larger than field limit",
+        "csv",
+        ".csv",
+        ColumnMapping(prompt_field="question"),
+    ),
     "csv_empty_file": Case([], 1, "file is empty", "csv", ".csv", ColumnMapping(prompt_field="question")),
     "csv_no_prompt_mapping": Case(
         ["question,answer", "What is 1+1?,2"],

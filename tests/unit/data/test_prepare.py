@@ -150,3 +150,22 @@ def test_progress_is_reported(tmp_path: Path) -> None:
         progress=seen.append,
     )
     assert seen == [5000, 10_000, 12_000]
+
+
+def test_skip_invalid_drops_bad_records_and_lists_them_in_the_report(tmp_path: Path) -> None:
+    records = [rft_record(i) for i in range(10)] + ["{", rft_record(99, messages=[])]
+    result, report = _prepare(tmp_path, records, skip_invalid=True, val_fraction=0.0, test_fraction=0.0)
+    assert result.counts["train"] == 10 and result.counts["invalid_skipped"] == 2
+    assert report["dropped"]["invalid"]["count"] == 2
+    source = tmp_path / "input.jsonl"
+    assert report["dropped"]["invalid"]["examples"][0].startswith(f"{source}:11: invalid JSON")
+    assert (
+        report["dropped"]["invalid"]["examples"][1]
+        == f"{source}:12: messages is empty; expected at least one user message"
+    )
+
+
+def test_skip_invalid_still_enforces_record_bounds(tmp_path: Path) -> None:
+    with pytest.raises(DatasetValidationError, match="at least 5"):
+        _prepare(tmp_path, [rft_record(1), "{", "{"], skip_invalid=True, min_records=5)
+    assert not (tmp_path / "out").exists()
