@@ -142,7 +142,9 @@ def parse_sample(raw: Any, index: int = 0) -> Sample:
     messages = raw.get("messages")
     response = ""
     if isinstance(messages, (list, tuple)):
-        last = next((m for m in reversed(messages) if isinstance(m, dict)), None)
+        last = messages[-1] if messages else None
+        if not isinstance(last, dict):
+            last = next((m for m in reversed(messages) if isinstance(m, dict)), None)
         if last is not None:
             role = last.get("role")
             if isinstance(role, str) and role in ASSISTANT_ROLES:

@@ -132,8 +132,14 @@ def make_handler(fn: RewardFn, *, max_workers: int | None = None) -> GraderHandl
             results = [score_sample(fn, raw, index, name) for index, raw in enumerate(raw_samples)]
         elapsed = time.perf_counter() - started
         errors = sum(1 for r in results if r["metrics_list"][-1]["value"])
+        mean = sum(r["aggregate_reward_score"] for r in results) / len(results) if results else 0.0
         log.info(
-            "reward %s scored %d samples in %.1f ms (%d errors)", name, len(results), elapsed * 1000, errors
+            "reward %s scored %d samples in %.1f ms: mean %.3f, %d errors",
+            name,
+            len(results),
+            elapsed * 1000,
+            mean,
+            errors,
         )
         return results
 

@@ -9,6 +9,7 @@ corrects itself states its final answer last; ``conflicting`` reports that the r
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -42,7 +43,7 @@ _MIXED = re.compile(r"(?<![\w./])(\d+)[ \t]+(\d+)/(\d+)(?![\w/])")
 _HASH = re.compile(r"####[ \t]*([^\n]*)")
 _BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
 _ANSWER_IS = re.compile(
-    r"(?<![/\w])(?:final\s+answer|answer)\**\s*(?:is|was|would\s+be|will\s+be|equals|:|=)\**\s*:?\s*",
+    r"answer\**\s*(?:is|was|would\s+be|will\s+be|equals|:|=)\**\s*:?\s*",
     re.IGNORECASE,
 )
 _LABEL = re.compile(r"^[ \t>*_#-]*(?:a|ans)\.?\**[ \t]*:\**[ \t]*([^\n]*)", re.IGNORECASE | re.MULTILINE)
@@ -203,6 +204,9 @@ def _boxed_contents(text: str) -> list[str]:
 def _clauses_after(trigger: re.Pattern[str], text: str) -> list[str]:
     clauses = []
     for match in trigger.finditer(text):
+        start = match.start()
+        if start and (text[start - 1].isalnum() or text[start - 1] in "_/"):
+            continue  # "points/answer = 2" or "reanswer": not a stated answer
         end = text.find("\n", match.end())
         clauses.append(text[match.end() : end if end >= 0 else len(text)])
     return clauses
@@ -247,6 +251,7 @@ def extract_answer(text: str) -> Extraction:
     return NOT_FOUND
 
 
+@functools.lru_cache(maxsize=1024)  # Bedrock grades several responses per prompt: same reference
 def parse_reference(text: str) -> Number | None:
     """The numeric answer of a reference: a bare number, a GSM8K solution ending ``#### N``, or prose."""
     stripped = text.strip()

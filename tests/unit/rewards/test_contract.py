@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from typing import Any
 
 import pytest
@@ -251,3 +252,9 @@ def test_grader_sample_round_trips_through_the_parser() -> None:
     )
     assert sample.metadata == {"source": "x", "reference_answer": {"answer": "4"}}
     assert make_handler(math_answer)([event], None)[0]["aggregate_reward_score"] == 1.0
+
+
+def test_each_batch_logs_count_timing_mean_and_errors(make_event: Any, caplog: Any) -> None:
+    with caplog.at_level(logging.INFO, logger="bedrock_rft_provider.rewards"):
+        make_handler(math_answer)([make_event("#### 18"), make_event("#### 1")], None)
+    assert re.search(r"reward math_answer scored 2 samples in [\d.]+ ms: mean 0\.500, 0 errors", caplog.text)
