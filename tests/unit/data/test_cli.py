@@ -175,3 +175,22 @@ def test_prepare_data_skip_invalid(tmp_path: Path, capsys: pytest.CaptureFixture
     assert _run([*argv, "--min-records", "1"]) == 1
     assert _run([*argv, "--min-records", "1", "--skip-invalid"]) == 0
     assert "1 invalid skipped" in capsys.readouterr().out
+
+
+def test_readme_dataset_examples_run(
+    fixtures_dir: Path, tmp_path: Path, gsm8k_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The commands of the README's dataset section, verbatim apart from the working directory."""
+    (tmp_path / "questions.csv").write_bytes((fixtures_dir / "questions.csv").read_bytes())
+    monkeypatch.chdir(tmp_path)
+    gsm8k_train = str(gsm8k_dir / "train.jsonl")
+    examples = [
+        f"prepare-data --source gsm8k --input {gsm8k_train} --output demo-output/gsm8k",
+        "prepare-data --source synthetic --input 500 --seed 7 --output demo-output/synthetic",
+        "prepare-data --source csv --input questions.csv --output demo-output/csv --prompt-field question "
+        "--reference-answer-field answer --id-field qid --min-records 1",
+        "validate-data demo-output/synthetic/train.jsonl",
+        "validate-data demo-output/gsm8k/train.jsonl --max-prompt-length 4096",
+    ]
+    for example in examples:
+        assert _run(example.split()) == 0, example
