@@ -33,7 +33,7 @@ _FILE_MODE = 0o100644 << 16
 _RUNTIME_PACKAGE = "bedrock_rft_provider"
 _RUNTIME_DIR = Path(__file__).resolve().parent
 _STUB_INIT = b'"""Stub shipped in a grader Lambda zip: only bedrock_rft_provider.rewards is included."""\n'
-_SKIP_PARTS = frozenset({"__pycache__", ".git", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
+_SKIP_PARTS = frozenset({"__pycache__"})
 
 
 class PackageError(ValueError):
@@ -92,7 +92,13 @@ def _tree(root: Path, prefix: str) -> dict[str, bytes]:
     files = {}
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root)
-        if path.is_file() and not _SKIP_PARTS.intersection(relative.parts) and path.suffix != ".pyc":
+        hidden = any(part.startswith(".") for part in relative.parts)  # .env, .DS_Store, .git
+        if (
+            path.is_file()
+            and not hidden
+            and not _SKIP_PARTS.intersection(relative.parts)
+            and path.suffix != ".pyc"
+        ):
             files[f"{prefix}{relative.as_posix()}"] = path.read_bytes()
     return files
 

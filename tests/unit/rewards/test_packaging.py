@@ -173,3 +173,16 @@ def test_requirements_failure_is_reported(monkeypatch: pytest.MonkeyPatch, tmp_p
             requirements=["nosuchpackage"],
             architecture="arm64",
         )
+
+
+def test_hidden_files_and_bytecode_stay_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = tmp_path / "secret_rewards"
+    (package / "__pycache__").mkdir(parents=True)
+    (package / "__init__.py").write_text("def reward(sample):\n    return 1.0\n")
+    (package / "rubric.json").write_text("{}")
+    (package / ".env").write_text("API_KEY=secret")
+    (package / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    files = build_reward_package("secret_rewards:reward").files
+    assert {"secret_rewards/__init__.py", "secret_rewards/rubric.json"} <= set(files)
+    assert not any(".env" in name or name.endswith(".pyc") for name in files)
