@@ -6,6 +6,7 @@ to the output, which is renamed into place (or uploaded to S3) only after the wh
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -132,14 +133,16 @@ def dataset_sha256(file_digests: dict[str, str]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _staging_dir(output_uri: str) -> Path:
+def _staging_dir(output_uri: str) -> tuple[Path, list[Path]]:
+    """A private directory to write into, and the output's parent folders created for it (newest first)."""
     if is_s3_uri(output_uri):
-        return Path(tempfile.mkdtemp(prefix="bedrock-rft-dataset-"))
-    output = Path(output_uri)
+        return Path(tempfile.mkdtemp(prefix="bedrock-rft-dataset-")), []
+    output = Path(output_uri).absolute()
+    created = [folder for folder in output.parents if not folder.exists()]
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = output.parent / f".{output.name}.partial-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
-    return staging
+    return staging, created
 
 
 def _move_into_place(staging: Path, output: Path) -> None:
@@ -176,7 +179,8 @@ def prepare_dataset(
     if option_problems:
         raise DatasetValidationError([Problem("options", None, p) for p in option_problems])
     checker = RecordChecker(reader.display_name, options.require_reference_answer)
-    staging = _staging_dir(output_uri)
+    staging, created = _staging_dir(output_uri)
+    succeeded = False
     try:
         writer = _SplitWriter(staging)
         try:
@@ -224,8 +228,13 @@ def prepare_dataset(
             _move_into_place(staging, Path(output_uri))
             uris = {name: str(Path(output_uri) / name) for name in [*FILES.values(), REPORT_FILE]}
             reused = False
+        succeeded = True
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if not succeeded:  # leave no trace of a failed run, not even empty folders
+            for folder in created:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
     return PreparedDataset(
         train_uri=uris["train.jsonl"],
         validation_uri=uris["validation.jsonl"],
