@@ -56,6 +56,30 @@ def parse_judge_score(text: str, low: float, high: float) -> float:
     return (float(value) - low) / (high - low)
 
 
+def grade_tool(low: float, high: float) -> dict[str, Any]:
+    """A Converse ``toolConfig`` forcing the judge to answer with ``{"score", "reason"}``."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "score": {"type": "number", "minimum": low, "maximum": high},
+            "reason": {"type": "string"},
+        },
+        "required": ["score", "reason"],
+    }
+    spec = {"name": "record_grade", "description": "Record the grade.", "inputSchema": {"json": schema}}
+    return {"tools": [{"toolSpec": spec}], "toolChoice": {"tool": {"name": "record_grade"}}}
+
+
+def reply_text(blocks: Any) -> str:
+    """The judge's answer: a tool call's input as JSON when there is one, else the text blocks."""
+    if not isinstance(blocks, list):
+        return ""
+    for block in blocks:
+        if isinstance(block, dict) and isinstance(block.get("toolUse"), dict):
+            return json.dumps(block["toolUse"].get("input"))
+    return "".join(b["text"] for b in blocks if isinstance(b, dict) and isinstance(b.get("text"), str))
+
+
 def _error_code(exc: Exception) -> str:
     response = getattr(exc, "response", None)
     if isinstance(response, dict):
@@ -75,6 +99,7 @@ def llm_judge(
     backoff_s: float = 1.0,
     max_workers: int = 8,
     name: str = "llm_judge",
+    use_tool: bool = False,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Callable[[Sample], RewardResult]:
     """A reward that asks ``model_id`` (through Bedrock Converse, temperature 0) to grade against ``rubric``.
@@ -82,7 +107,9 @@ def llm_judge(
     Throttling and transient errors are retried with exponential backoff and jitter (``max_attempts``
     calls in all); an unparseable reply scores 0.0 with ``judge_parse_error`` = 1. The boto3 client is
     created once per Lambda container unless ``client`` is given. The handler scores a batch with
-    ``max_workers`` threads.
+    ``max_workers`` threads. ``use_tool`` forces the score through a Converse tool call (a JSON
+    schema the model must fill) for models that support ``toolChoice``; otherwise the model is asked
+    for a JSON object in its text.
     """
     low, high = score_range
     if not low < high:
@@ -114,6 +141,7 @@ def llm_judge(
                     system=[{"text": system}],
                     messages=[{"role": "user", "content": [{"text": user}]}],
                     inferenceConfig={"temperature": 0.0, "maxTokens": max_tokens},
+                    **({"toolConfig": grade_tool(low, high)} if use_tool else {}),
                 )
             except Exception as exc:
                 if _error_code(exc) not in RETRYABLE_ERRORS or attempt == max_attempts:
@@ -121,7 +149,7 @@ def llm_judge(
                 sleep(backoff_s * 2 ** (attempt - 1) * (0.5 + random.random() / 2))
                 continue
             blocks = reply.get("output", {}).get("message", {}).get("content", [])
-            return "".join(b.get("text", "") for b in blocks if isinstance(b, dict)), attempt
+            return reply_text(blocks), attempt
         raise AssertionError("unreachable")  # pragma: no cover
 
     def reward(sample: Sample) -> RewardResult:

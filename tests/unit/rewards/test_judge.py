@@ -9,7 +9,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from bedrock_rft_provider.rewards import make_handler
-from bedrock_rft_provider.rewards.judge import JudgeOutputError, llm_judge, parse_judge_score
+from bedrock_rft_provider.rewards.judge import JudgeOutputError, grade_tool, llm_judge, parse_judge_score
 
 MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 
@@ -101,3 +101,39 @@ def test_out_of_range_score_is_rejected() -> None:
 
 def test_judge_hints_a_thread_pool() -> None:
     assert llm_judge(MODEL, "rubric", client=object()).max_workers == 8  # type: ignore[attr-defined]
+
+
+def test_tool_mode_forces_a_structured_grade(runtime: Any, make_event: Any) -> None:
+    client, stubber = runtime
+    reply = {
+        "output": {
+            "message": {
+                "role": "assistant",
+                "content": [
+                    {
+                        "toolUse": {
+                            "toolUseId": "t1",
+                            "name": "record_grade",
+                            "input": {"score": 6, "reason": "ok"},
+                        }
+                    }
+                ],
+            }
+        },
+        "stopReason": "tool_use",
+        "usage": {"inputTokens": 10, "outputTokens": 5, "totalTokens": 15},
+        "metrics": {"latencyMs": 12},
+    }
+    stubber.add_response(
+        "converse",
+        reply,
+        {
+            "modelId": MODEL,
+            "system": ANY,
+            "messages": ANY,
+            "inferenceConfig": {"temperature": 0.0, "maxTokens": 512},
+            "toolConfig": grade_tool(0, 10),
+        },
+    )
+    [result] = make_handler(llm_judge(MODEL, "rubric", client=client, use_tool=True))([make_event("x")], None)
+    assert result["aggregate_reward_score"] == pytest.approx(0.6)
