@@ -19,7 +19,7 @@ from bedrock_rft_provider.rewards.runner import RunReport
 KINDS = ("ideal", "wrong", "empty", "malformed")
 BAD_KINDS = ("wrong", "empty", "malformed")
 MALFORMED_RESPONSE = '```json\n{"answer": \u0000 NaN, <<<\ufffd [unterminated'
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def _wrong_text(text: str) -> str:
     """The text with every number changed (n -> 2n + 7), so any numeric answer in it is wrong."""
 
     def change(match: re.Match[str]) -> str:
-        number = float(match.group(0))
+        number = float(match.group(0).replace(",", ""))
         changed = number * 2 + 7
         return str(int(changed)) if changed.is_integer() and "." not in match.group(0) else f"{changed:g}"
 

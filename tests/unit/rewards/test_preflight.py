@@ -11,7 +11,7 @@ import pytest
 
 from bedrock_rft_provider.rewards import Sample, make_handler
 from bedrock_rft_provider.rewards.builtin import exact_match, json_match, math_answer
-from bedrock_rft_provider.rewards.preflight import build_preflight_cases, judge_preflight
+from bedrock_rft_provider.rewards.preflight import build_preflight_cases, judge_preflight, wrong_response
 from bedrock_rft_provider.rewards.runner import score_events
 
 
@@ -131,3 +131,30 @@ def test_other_builtins_pass_preflight(reward: Any, reference: Any) -> None:
         ]
     report = _preflight(make_handler(reward), records)
     assert report.passed, report.failure_message()
+
+
+def test_wrong_answers_change_every_number() -> None:
+    assert wrong_response("70,000", []) == "140007"
+    assert wrong_response("It costs $1.5 and 3 more.\n#### 4.5", []) == "It costs $10 and 13 more.\n#### 16"
+    assert wrong_response({"city": "Paris", "year": 1889}, []) == '{"city": "not Paris", "year": 3785}'
+    assert wrong_response("Paris", ["London"]) == "London"
+
+
+@pytest.mark.gsm8k
+def test_math_answer_passes_preflight_on_real_gsm8k_records(gsm8k_dir: Path) -> None:
+    records = []
+    for line in (gsm8k_dir / "test.jsonl").read_text().splitlines()[:50]:
+        row = json.loads(line)
+        steps, final = row["answer"].rsplit("####", 1)
+        reference = {"final_answer": final.strip(), "steps": steps.strip()}
+        records.append(
+            {"messages": [{"role": "user", "content": row["question"]}], "reference_answer": reference}
+        )
+    cases = build_preflight_cases(
+        records, max_records=50, response_template="Let me think.\n#### {reference}"
+    )
+    report = judge_preflight(
+        cases, score_events(make_handler(math_answer), [c.event for c in cases]), lambda_timeout_s=60
+    )
+    assert report.passed, report.failure_message()
+    assert report.kind_scores["ideal"]["n"] == 50
