@@ -14,6 +14,7 @@ import io
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,9 @@ with DAG(dag_id="{dag_id}", schedule=None, catchup=False) as dag:
 """
 
 
+LOGICAL_DATE: Any = datetime(2026, 11, 20, tzinfo=timezone.utc)
+
+
 @pytest.fixture
 def sandbox(bedrock_rft_sandbox_airflow_conn: Sandbox, airflow_db: Path) -> Sandbox:
     return bedrock_rft_sandbox_airflow_conn
@@ -101,8 +105,17 @@ def sandbox(bedrock_rft_sandbox_airflow_conn: Sandbox, airflow_db: Path) -> Sand
 def run_dag(sandbox: Sandbox, airflow_home: Path) -> Iterator[Any]:
     written: list[Path] = []
 
-    def run(reward: str, *, with_preflight: bool) -> tuple[Any, dict[str, str]]:
+    def run(
+        reward: str, *, with_preflight: bool, again: dict[str, str] | None = None
+    ) -> tuple[Any, dict[str, str]]:
         from airflow.dag_processing.dagbag import DagBag
+
+        # A fixed logical date and run_after give the same run_id: dag.test clears and reruns that run.
+        if again is not None:
+            dagbag = DagBag(dag_folder=str(airflow_home / "dags" / f"{again['dag_id']}.py"))
+            return dagbag.get_dag(again["dag_id"]).test(
+                logical_date=LOGICAL_DATE, run_after=LOGICAL_DATE
+            ), again
 
         names = {
             "dag_id": f"sandbox_pipeline_{uuid.uuid4().hex[:8]}",
@@ -118,12 +131,23 @@ def run_dag(sandbox: Sandbox, airflow_home: Path) -> Iterator[Any]:
         written.append(path)
         dagbag = DagBag(dag_folder=str(path))
         assert dagbag.import_errors == {}
-        return dagbag.get_dag(names["dag_id"]).test(), names
+        return dagbag.get_dag(names["dag_id"]).test(logical_date=LOGICAL_DATE, run_after=LOGICAL_DATE), names
 
     yield run
     for path in written:
         path.unlink(missing_ok=True)
     shutil.rmtree(airflow_home / "dags" / "__pycache__", ignore_errors=True)
+
+
+def _counts(sandbox: Sandbox, names: dict[str, Any]) -> dict[str, int]:
+    bedrock, lam, s3 = sandbox.client("bedrock"), sandbox.client("lambda"), sandbox.client("s3")
+    objects = s3.get_paginator("list_objects_v2").paginate(Bucket=names["bucket"])
+    return {
+        "jobs": len(bedrock.list_model_customization_jobs()["modelCustomizationJobSummaries"]),
+        "deployments": len(bedrock.list_custom_model_deployments()["modelDeploymentSummaries"]),
+        "versions": len(lam.list_versions_by_function(FunctionName=names["function"])["Versions"]),
+        "objects": sum(len(page.get("Contents", [])) for page in objects),
+    }
 
 
 def _states(run: Any) -> dict[str, str | None]:
@@ -158,6 +182,13 @@ def test_the_pipeline_trains_and_deploys_with_deferrable_operators(sandbox: Sand
         modelId=deployment_arn, messages=[{"role": "user", "content": [{"text": "How many apples?"}]}]
     )
     assert answer["output"]["message"]["content"][0]["text"]
+
+    before = _counts(sandbox, names)
+    rerun, _ = run_dag("", with_preflight=True, again=names)
+    assert set(_states(rerun).values()) == {"success"}
+    assert rerun.run_id == run.run_id  # the same DAG run, cleared and run again
+    assert rerun.get_task_instance("train").xcom_pull(task_ids="train")["job_arn"] == job["job_arn"]
+    assert _counts(sandbox, names) == before
 
 
 def test_a_reward_that_raises_on_every_sample_fails_at_preflight(
