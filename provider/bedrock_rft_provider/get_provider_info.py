@@ -24,7 +24,10 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": "Amazon Bedrock RFT",
-                "python-modules": ["bedrock_rft_provider.operators.rft_job"],
+                "python-modules": [
+                    "bedrock_rft_provider.operators.dataset",
+                    "bedrock_rft_provider.operators.rft_job",
+                ],
             },
         ],
         "sensors": [
