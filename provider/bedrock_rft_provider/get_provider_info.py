@@ -18,7 +18,10 @@ def get_provider_info() -> dict[str, Any]:
         "hooks": [
             {
                 "integration-name": "Amazon Bedrock RFT",
-                "python-modules": ["bedrock_rft_provider.hooks.bedrock_rft"],
+                "python-modules": [
+                    "bedrock_rft_provider.hooks.bedrock_rft",
+                    "bedrock_rft_provider.hooks.reward_lambda",
+                ],
             },
         ],
         "operators": [
@@ -26,6 +29,7 @@ def get_provider_info() -> dict[str, Any]:
                 "integration-name": "Amazon Bedrock RFT",
                 "python-modules": [
                     "bedrock_rft_provider.operators.dataset",
+                    "bedrock_rft_provider.operators.reward",
                     "bedrock_rft_provider.operators.rft_job",
                 ],
             },
