@@ -167,3 +167,25 @@ def test_evaluation_operator_through_the_airflow_connection(
     }
     responses = s3.get_object(Bucket="eval-sandbox", Key="eval/run-1/responses.jsonl")["Body"].read().decode()
     assert len(responses.splitlines()) == 12
+
+
+def test_deployment_trigger_waits_on_aiobotocore_and_reports_a_missing_deployment(
+    bedrock_rft_sandbox_airflow_conn: Sandbox,
+) -> None:
+    import asyncio
+
+    from bedrock_rft_provider.triggers.deployment import BedrockCustomModelDeploymentActiveTrigger
+
+    missing = "arn:aws:bedrock:us-east-1:123456789012:custom-model-deployment/zzzzzzzzzzzz"
+    trigger = BedrockCustomModelDeploymentActiveTrigger(
+        deployment_arn=missing, waiter_delay=0, waiter_max_attempts=2
+    )
+
+    async def first_event() -> Any:
+        async for event in trigger.run():
+            return event
+        return None
+
+    event = asyncio.run(first_event())
+    assert event.payload["status"] == "error"
+    assert missing in event.payload["message"] and "did not become Active" in event.payload["message"]
