@@ -354,6 +354,8 @@ def test_stop_moves_a_running_job_to_stopping_then_stopped(slow_sandbox: Sandbox
     assert bedrock.get_model_customization_job(jobIdentifier=arn)["status"] == "Stopping"
     job = wait_for_job(bedrock, arn, timeout=30)
     assert job["status"] == "Stopped"
+    stages = {v["status"] for v in job["statusDetails"].values()}
+    assert "Stopped" in stages and "Stopping" not in stages and "InProgress" not in stages
     assert "outputModelArn" not in job
     error = _error(bedrock.stop_model_customization_job, jobIdentifier=arn)
     assert error.response["Error"]["Code"] == "ValidationException"

@@ -257,13 +257,6 @@ class BedrockControlPlane:
             raise not_found(f"Could not find custom model {identifier}.")
         return model
 
-    def touch(self, job: JobRecord, **changes: Any) -> None:
-        """Apply changes to a job under the lock and stamp lastModifiedTime."""
-        with self.lock:
-            for name, value in changes.items():
-                setattr(job, name, value)
-            job.last_modified = time.time()
-
     def set_stage(self, job: JobRecord, stage: str, status: str) -> None:
         with self.lock:
             state = job.stages[stage]
@@ -279,7 +272,7 @@ class BedrockControlPlane:
         with self.lock:
             now = time.time()
             for stage in job.stages.values():
-                if stage.status == "InProgress":
+                if stage.status in ("InProgress", "Stopping"):
                     stage.status = {"Completed": "Completed", "Failed": "Failed"}.get(status, "Stopped")
                     stage.last_modified = now
             job.status = status

@@ -62,7 +62,11 @@ class Sandbox:
             target=self._server.serve_forever, name="bedrock-rft-sandbox", daemon=True
         )
         self._thread.start()
-        log.info("bedrock-rft sandbox listening on %s", self.endpoint_url)
+        log.info(
+            "bedrock-rft sandbox listening on %s. Real: requests, validation, data, reward code, packaging, "
+            "orchestration. SIMULATED: training dynamics and model answers.",
+            self.endpoint_url,
+        )
         return self
 
     def serve(self) -> None:

@@ -287,6 +287,17 @@ class TrainingRun:
                 )
             self.rows.append(row)
             self._write_metrics()
+            log.info(
+                "sandbox job %s: step %d/%d epoch %d, reward mean %.3f%s (simulated training, real rewards)",
+                self.job.name,
+                step,
+                total,
+                epoch,
+                row["critic/rewards/mean"],
+                f", validation {row['val-score/rewards/mean@1']:.3f}"
+                if "val-score/rewards/mean@1" in row
+                else "",
+            )
             self._wait(self.config.seconds("training_step"))
         return policy
 
