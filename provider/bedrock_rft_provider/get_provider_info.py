@@ -20,6 +20,9 @@ def get_provider_info() -> dict[str, Any]:
                 "integration-name": "Amazon Bedrock RFT",
                 "python-modules": [
                     "bedrock_rft_provider.hooks.bedrock_rft",
+                    "bedrock_rft_provider.hooks.champion",
+                    "bedrock_rft_provider.hooks.deployment",
+                    "bedrock_rft_provider.hooks.evaluation",
                     "bedrock_rft_provider.hooks.reward_lambda",
                 ],
             },
@@ -29,6 +32,10 @@ def get_provider_info() -> dict[str, Any]:
                 "integration-name": "Amazon Bedrock RFT",
                 "python-modules": [
                     "bedrock_rft_provider.operators.dataset",
+                    "bedrock_rft_provider.operators.deployment",
+                    "bedrock_rft_provider.operators.evaluation",
+                    "bedrock_rft_provider.operators.gate",
+                    "bedrock_rft_provider.operators.promote",
                     "bedrock_rft_provider.operators.reward",
                     "bedrock_rft_provider.operators.rft_job",
                 ],
@@ -43,10 +50,14 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {
                 "integration-name": "Amazon Bedrock RFT",
-                "python-modules": ["bedrock_rft_provider.triggers.rft_job"],
+                "python-modules": [
+                    "bedrock_rft_provider.triggers.deployment",
+                    "bedrock_rft_provider.triggers.rft_job",
+                ],
             },
         ],
         "extra-links": [
             "bedrock_rft_provider.links.bedrock.BedrockRFTJobLink",
+            "bedrock_rft_provider.links.evaluation.BedrockRFTEvaluationReportLink",
         ],
     }
