@@ -304,3 +304,13 @@ def test_lambda_invoke_runs_the_new_code_after_an_update(bedrock_rft_sandbox: Sa
         FunctionName="changing-grader", ZipFile=zip_module("def handler(e, c):\n    return 'v2'\n")
     )
     assert json.loads(lam.invoke(FunctionName="changing-grader")["Payload"].read()) == "v2"
+
+
+def test_max_tokens_cuts_the_answer_and_says_so(runtime: Any) -> None:
+    answer = runtime.converse(
+        modelId=BASE,
+        messages=[{"role": "user", "content": [{"text": "Explain in detail."}]}],
+        inferenceConfig={"temperature": 0, "maxTokens": 2},
+    )
+    assert answer["stopReason"] == "max_tokens"
+    assert answer["usage"]["outputTokens"] <= 2

@@ -214,3 +214,10 @@ def _answer_text(task: Task, correct: str, rng: random.Random) -> str:
 def token_count(text: str) -> int:
     """A rough token estimate (about 1.3 tokens per word), enough for usage and length metrics."""
     return max(1, round(len(text.split()) * 1.3))
+
+
+def truncate(text: str, max_tokens: int | None) -> tuple[str, bool]:
+    """Cut a response at ``max_tokens`` (estimated) as generation would; (text, was_cut)."""
+    if max_tokens is None or token_count(text) <= max_tokens:
+        return text, False
+    return " ".join(text.split()[: max(1, int(max_tokens / 1.3))]), True

@@ -21,6 +21,7 @@ from bedrock_rft_provider.sandbox.policy import (
     render,
     stable_seed,
     token_count,
+    truncate,
 )
 from bedrock_rft_provider.sandbox.protocol import validation_error
 
@@ -91,12 +92,8 @@ class Runtime:
                 counter = self._counter
             rng = random.Random(stable_seed("sample", policy.seed, task.key, counter))
             action = policy.sample(task, rng, temperature)
-        text = render(task, action, rng)
-        stop = "end_turn"
-        if max_tokens is not None and token_count(text) > max_tokens:
-            words = text.split()
-            text = " ".join(words[: max(1, int(max_tokens / 1.3))])
-            stop = "max_tokens"
+        text, cut = truncate(render(task, action, rng), max_tokens)
+        stop = "max_tokens" if cut else "end_turn"
         input_tokens = sum(token_count(m["content"]) for m in user_turns if m["content"])
         return text, stop, input_tokens, token_count(text)
 

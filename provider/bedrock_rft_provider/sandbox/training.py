@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from bedrock_rft_provider.sandbox import moto_state
 from bedrock_rft_provider.sandbox.dataset import Dataset, grader_metadata, parse_dataset, record_task
 from bedrock_rft_provider.sandbox.lambda_runtime import InvocationResult, LambdaWorker
-from bedrock_rft_provider.sandbox.policy import Task, render, stable_seed, token_count
+from bedrock_rft_provider.sandbox.policy import Task, render, stable_seed, token_count, truncate
 
 if TYPE_CHECKING:
     from bedrock_rft_provider.sandbox.control_plane import BedrockControlPlane, JobRecord
@@ -240,6 +240,7 @@ class TrainingRun:
         batch_size = int(self.hyper["batchSize"])
         group = int(self.hyper["trainingSamplePerPrompt"])
         eval_interval = int(self.hyper["evalInterval"])
+        max_tokens = int(self.hyper["inferenceMaxTokens"])
         steps_per_epoch = math.ceil(len(tasks) / batch_size)
         total = min(int(self.hyper["epochCount"]) * steps_per_epoch, self.config.max_training_steps)
         rng = random.Random(stable_seed("train", self.config.seed, self.job.name))
@@ -262,7 +263,7 @@ class TrainingRun:
             for index in picked:
                 for k in range(group):
                     action = policy.sample(tasks[index], rng)
-                    text = render(tasks[index], action, rng)
+                    text, _ = truncate(render(tasks[index], action, rng), max_tokens)
                     actions.append(action)
                     texts.append(text)
                     events.append(self._event(train[index], text, f"step{step}-{index}-{k}"))
@@ -312,7 +313,9 @@ class TrainingRun:
         rng = random.Random(stable_seed("validation", self.config.seed, self.job.name, step))
         events = []
         for index, (record, task) in enumerate(zip(records, tasks, strict=False)):
-            text = render(task, policy.sample(task, rng), rng)
+            text, _ = truncate(
+                render(task, policy.sample(task, rng), rng), int(self.hyper["inferenceMaxTokens"])
+            )
             events.append(self._event(record, text, f"val{step}-{index}"))
         scores = grader.score(events, f"while scoring validation samples at step {step}")
         return sum(scores) / len(scores)
@@ -326,6 +329,12 @@ class TrainingRun:
         }
 
     def _write_metrics(self) -> None:
+        try:
+            self._write_outputs()
+        except Exception as exc:  # e.g. the output bucket was deleted during the job
+            raise JobFailure(f"Unable to write training metrics to {self.output_uri}: {exc}") from None
+
+    def _write_outputs(self) -> None:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=METRIC_COLUMNS, lineterminator="\n")
         writer.writeheader()

@@ -15,6 +15,7 @@ from bedrock_rft_provider.sandbox.policy import (
     numeric_answer,
     render,
     task_for,
+    truncate,
 )
 
 
@@ -110,3 +111,10 @@ def test_unknown_prompts_are_never_answered_right() -> None:
     policy = SimulatedPolicy("m.x-v1:0", 0)
     probs = policy.probabilities(Task("unseen", None, True))
     assert sum(p for p, a in zip(probs, ACTIONS, strict=True) if a[1] == "right") < 1e-9
+
+
+def test_truncate_cuts_long_responses_at_the_token_budget() -> None:
+    long_text = " ".join(["word"] * 100)
+    assert truncate(long_text, 13) == (" ".join(["word"] * 10), True)
+    assert truncate("short answer", 13) == ("short answer", False)
+    assert truncate(long_text, None) == (long_text, False)
