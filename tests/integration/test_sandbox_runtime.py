@@ -314,3 +314,27 @@ def test_max_tokens_cuts_the_answer_and_says_so(runtime: Any) -> None:
     )
     assert answer["stopReason"] == "max_tokens"
     assert answer["usage"]["outputTokens"] <= 2
+
+
+def test_lambda_layers_are_importable_like_under_opt_python(
+    bedrock_rft_sandbox: Sandbox, world: World
+) -> None:
+    lam = bedrock_rft_sandbox.client("lambda")
+    layer = lam.publish_layer_version(
+        LayerName="scoring-helpers",
+        Content={"ZipFile": zip_module("def bonus():\n    return 0.5\n", module="python/scoring_helpers")},
+    )["LayerVersionArn"]
+    lam.create_function(
+        FunctionName="layered-grader",
+        Runtime="python3.11",
+        Role=world.role_arn,
+        Handler="bedrock_rft_entry.handler",
+        Code={
+            "ZipFile": zip_module(
+                "from scoring_helpers import bonus\ndef handler(e, c):\n    return bonus()\n"
+            )
+        },
+        Layers=[layer],
+    )
+
+    assert json.loads(lam.invoke(FunctionName="layered-grader")["Payload"].read()) == 0.5

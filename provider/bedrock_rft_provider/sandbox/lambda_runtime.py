@@ -1,7 +1,8 @@
 """Run a Lambda function's uploaded zip locally, with the isolation Lambda gives.
 
 Each worker is one long-lived ``python -I -S`` subprocess whose ``sys.path`` holds only the standard
-library, the extracted zip, and the AWS SDK (boto3/botocore, which the Lambda Python runtime provides).
+library, the extracted zip, the function's layers, and the AWS SDK (boto3/botocore, which the Lambda
+Python runtime provides). The interpreter is the sandbox's own, whatever the function's ``Runtime``.
 Nothing else installed next to the sandbox is importable, so a zip that forgot a module fails here as it
 would in Lambda. Events go in on stdin and results come back on stdout, one JSON line each; the
 function's handler string and timeout are honoured, and a worker that dies or times out is replaced.
@@ -211,6 +212,15 @@ class LambdaWorker:
         env.update(self.code.environment)
         return env
 
+    def _search_path(self) -> list[str]:
+        """After the function's own code: its layers (as Lambda mounts them under /opt), then the SDK."""
+        version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+        paths = []
+        for layer in self.code.layers:
+            root = extract_zip(layer)
+            paths += [str(root / "python" / "lib" / version / "site-packages"), str(root / "python")]
+        return [*paths, str(runtime_sdk_dir())]
+
     def _ensure_started(self) -> subprocess.Popen[bytes]:
         if self._proc is not None and self._proc.poll() is None:
             return self._proc
@@ -226,7 +236,7 @@ class LambdaWorker:
                     _WORKER_SOURCE,
                     str(self._code_dir),
                     self.code.handler,
-                    str(runtime_sdk_dir()),
+                    *self._search_path(),
                 ],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,

@@ -100,6 +100,7 @@ class LambdaCode:
     code_sha256: str
     zip_bytes: bytes = field(repr=False)
     environment: dict[str, str] = field(default_factory=dict)
+    layers: tuple[bytes, ...] = field(default=(), repr=False)
 
 
 def get_lambda(
@@ -111,12 +112,18 @@ def get_lambda(
     found = LAMBDA_ARN.fullmatch(name_or_arn)
     if found:
         region = found["region"]
+    backend = lambda_backends[ACCOUNT_ID][region]
     try:
-        fn = lambda_backends[ACCOUNT_ID][region].get_function(name_or_arn, qualifier)
+        fn = backend.get_function(name_or_arn, qualifier)
     except Exception:  # moto raises UnknownFunctionException
         return None
     if fn is None:
         return None
+    layers = []
+    for layer in fn.layers or []:
+        version = backend.layers_versions_by_arn(layer["Arn"])
+        if version is not None:
+            layers.append(bytes(version.code_bytes or b""))
     # moto's function_arn is qualified for a published version and unqualified for $LATEST.
     return LambdaCode(
         function_name=fn.function_name,
@@ -129,6 +136,7 @@ def get_lambda(
         code_sha256=str(fn.code_sha_256),
         zip_bytes=bytes(fn.code_bytes or b""),
         environment=dict(getattr(fn, "environment_vars", None) or {}),
+        layers=tuple(layers),
     )
 
 

@@ -40,7 +40,9 @@ class Sandbox:
     def endpoint_url(self) -> str:
         if self._server is None:
             raise RuntimeError("the sandbox is not running; call start() first")
-        return f"http://{self.host}:{self._server.server_port}"
+        # Bound to every interface (a container): local clients reach it on the loopback address.
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "", "::") else self.host
+        return f"http://{host}:{self._server.server_port}"
 
     def start(self) -> Sandbox:
         """Bind, start serving on a daemon thread, and return self."""
