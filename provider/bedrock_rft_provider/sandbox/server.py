@@ -52,6 +52,9 @@ class Sandbox:
         from bedrock_rft_provider.sandbox.app import SandboxApp
 
         class QuietHandler(MotoRequestHandler):
+            # Keep-alive: SDK clients reuse one connection instead of opening one per call.
+            protocol_version = "HTTP/1.1"
+
             def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
                 log.debug("%s %s", self.requestline, code)
 
