@@ -272,7 +272,13 @@ def test_latency_knob_delays_that_api(knobbed: Sandbox) -> None:
     assert time.monotonic() - started >= 0.3
 
 
-def test_a_deployment_is_creating_before_it_is_active(knobbed: Sandbox) -> None:
+def test_a_deployment_is_creating_before_it_is_active() -> None:
+    # time scale 0.02: the job takes about 3 s, the deployment stays Creating for 6 s.
+    with Sandbox(config=SandboxConfig(time_scale=0.02)) as slow:
+        _check_creating_deployment(slow)
+
+
+def _check_creating_deployment(knobbed: Sandbox) -> None:
     world = make_world(knobbed)
     bedrock = knobbed.client("bedrock")
     request = world.job_request(world.deploy_grader(GRADER_RIGHT_NUMBER), epochCount=1)

@@ -10,15 +10,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from bedrock_rft_provider.sandbox.checks import CUSTOM_MODEL_NAME, TOKEN, Violations
-from bedrock_rft_provider.sandbox.control_plane import (
-    BedrockControlPlane,
+from bedrock_rft_provider.sandbox.control_plane import BedrockControlPlane
+from bedrock_rft_provider.sandbox.protocol import ACCOUNT_ID, conflict, not_found, timestamp, validation_error
+from bedrock_rft_provider.sandbox.records import (
     CustomModelRecord,
-    _comparable,
+    comparable,
     new_resource_id,
     paginate,
     sort_and_filter_time,
 )
-from bedrock_rft_provider.sandbox.protocol import ACCOUNT_ID, conflict, not_found, timestamp, validation_error
 
 CUSTOM_MODEL_ARN = re.compile(
     r"arn:aws(|-us-gov|-cn|-iso|-iso-b):bedrock:[a-z0-9-]{1,20}:[0-9]{12}:custom-model/"
@@ -98,7 +98,7 @@ class Deployments:
         with self.lock:
             if token and token in self.tokens:
                 existing = self.records[self.tokens[token]]
-                if _comparable(existing.request) != _comparable(body):
+                if comparable(existing.request) != comparable(body):
                     raise conflict(
                         f"The clientRequestToken {token} was already used for a different request."
                     )

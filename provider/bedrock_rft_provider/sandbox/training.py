@@ -24,8 +24,9 @@ from bedrock_rft_provider.sandbox.lambda_runtime import InvocationResult, Lambda
 from bedrock_rft_provider.sandbox.policy import Task, render, stable_seed, token_count, truncate
 
 if TYPE_CHECKING:
-    from bedrock_rft_provider.sandbox.control_plane import BedrockControlPlane, JobRecord
+    from bedrock_rft_provider.sandbox.control_plane import BedrockControlPlane
     from bedrock_rft_provider.sandbox.policy import SimulatedPolicy
+    from bedrock_rft_provider.sandbox.records import JobRecord
 
 log = logging.getLogger(__name__)
 
