@@ -25,6 +25,21 @@ bedrock-rft sandbox: a local AWS endpoint for Amazon Bedrock reinforcement fine-
         the rewards your Lambda computes; its curves and answers are NOT predictions of a real model."""
 
 
+TESTED_MOTO = ("5.2.",)  # the moto range the sandbox extends and is tested against (>=5.2.5,<5.3)
+
+
+def _check_moto_version() -> None:
+    from importlib.metadata import version
+
+    found = version("moto")
+    if not found.startswith(TESTED_MOTO):
+        log.warning(
+            "bedrock-rft sandbox is tested with moto 5.2.x (>=5.2.5,<5.3); found moto %s: "
+            "it reads moto's in-process backends, which may differ",
+            found,
+        )
+
+
 class Sandbox:
     """The sandbox server on a background thread; a context manager. ``port=0`` picks a free port."""
 
@@ -58,6 +73,7 @@ class Sandbox:
             def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
                 log.debug("%s %s", self.requestline, code)
 
+        _check_moto_version()
         self.app = SandboxApp(self.config)
         self._server = make_server(
             self.host, self.port, self.app, threaded=True, request_handler=QuietHandler
