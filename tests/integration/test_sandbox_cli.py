@@ -1,4 +1,4 @@
-"""`bedrock-rft sandbox` as a process, and the pytest plugin's fixtures as a user's test sees them."""
+"""`bedrock-rft sandbox` as a process, the Python API, and the pytest plugin's fixtures as a user sees them."""
 
 from __future__ import annotations
 
@@ -80,3 +80,14 @@ def test_the_airflow_conn_fixture_points_aws_default_at_the_sandbox(
     bedrock_rft_sandbox_airflow_conn.client("s3").create_bucket(Bucket="airflow-conn-bucket")
     assert os.environ["AIRFLOW_CONN_AWS_DEFAULT"] == bedrock_rft_sandbox_airflow_conn.airflow_conn_env()
     assert S3Hook(aws_conn_id="aws_default").check_for_bucket("airflow-conn-bucket")
+
+
+def test_the_python_api_as_the_readme_shows_it() -> None:
+    from bedrock_rft_provider.sandbox import Sandbox, SandboxConfig
+
+    with Sandbox(config=SandboxConfig(time_scale=0, seed=1)) as sandbox:
+        bedrock = sandbox.client("bedrock")
+        assert sandbox.endpoint_url.startswith("http://127.0.0.1:")
+        assert bedrock.list_model_customization_jobs()["modelCustomizationJobSummaries"] == []
+    with pytest.raises(RuntimeError, match="not running"):
+        _ = sandbox.endpoint_url
