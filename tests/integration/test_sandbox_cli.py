@@ -1,4 +1,4 @@
-"""`bedrock-rft sandbox` as a process, the Python API, and the pytest plugin's fixtures as a user sees them."""
+"""`bedrock-rft sandbox`, its Python API and the pytest plugin's fixtures as users see them."""
 
 from __future__ import annotations
 
