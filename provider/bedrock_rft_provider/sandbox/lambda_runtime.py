@@ -188,6 +188,7 @@ class LambdaWorker:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._code_dir: Path | None = None
+        self._closed = False
 
     def _environment(self, code_dir: Path) -> dict[str, str]:
         env = {
@@ -282,6 +283,8 @@ class LambdaWorker:
             if not reply:
                 return self._died(request_id, started)
             answer = json.loads(reply)
+            if self._closed:  # retired while this caller still held it: do not leave a process behind
+                self._kill()
         return InvocationResult(
             payload=answer.get("result"),
             error=None if answer.get("ok") else answer.get("error"),
@@ -318,6 +321,7 @@ class LambdaWorker:
     def close(self) -> None:
         """Stop the subprocess (idempotent)."""
         with self._lock:
+            self._closed = True
             if self._proc is not None and self._proc.stdin is not None:
                 with contextlib.suppress(Exception):
                     self._proc.stdin.close()
@@ -330,24 +334,29 @@ class LambdaPool:
     """Workers for the Lambda ``Invoke`` API, one per function version; thread-safe.
 
     A worker is replaced (and its process ended) when that version's code, handler, timeout or
-    environment changes, e.g. after ``update_function_code`` on ``$LATEST``.
+    environment changes, e.g. after ``update_function_code`` on ``$LATEST``; at most ``max_workers``
+    processes stay warm (least recently used ones are ended, like Lambda reclaiming idle containers).
     """
 
-    def __init__(self, endpoint_url: str | None = None) -> None:
+    def __init__(self, endpoint_url: str | None = None, max_workers: int = 8) -> None:
         self.endpoint_url = endpoint_url
+        self.max_workers = max_workers
         self._lock = threading.Lock()
-        self._workers: dict[str, LambdaWorker] = {}
+        self._workers: dict[str, LambdaWorker] = {}  # insertion order = least recently used first
 
     def worker(self, code: LambdaCode, region: str) -> LambdaWorker:
-        retired: LambdaWorker | None = None
+        retired: list[LambdaWorker] = []
         with self._lock:
-            found = self._workers.get(code.function_arn)
+            found = self._workers.pop(code.function_arn, None)
             if found is None or found.code != code:
-                retired = found
+                if found is not None:
+                    retired.append(found)
                 found = LambdaWorker(code, region=region, endpoint_url=self.endpoint_url)
-                self._workers[code.function_arn] = found
-        if retired is not None:
-            retired.close()
+            self._workers[code.function_arn] = found
+            while len(self._workers) > self.max_workers:
+                retired.append(self._workers.pop(next(iter(self._workers))))
+        for worker in retired:
+            worker.close()
         return found
 
     def close(self) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bedrock_rft_provider.sandbox.lambda_runtime import LambdaWorker
+from bedrock_rft_provider.sandbox.lambda_runtime import LambdaPool, LambdaWorker
 from bedrock_rft_provider.sandbox.moto_state import LambdaCode
 from unit.sandbox.sandbox_helpers import zip_module
 
@@ -123,3 +123,21 @@ def test_a_bad_handler_string_fails_every_invocation_like_lambda(handler: str, e
         assert error is not None and error["errorType"] == error_type
     finally:
         broken.close()
+
+
+def test_the_pool_keeps_a_bounded_number_of_warm_workers() -> None:
+    pool = LambdaPool(max_workers=2)
+    codes = [
+        LambdaCode(
+            **{**_code().__dict__, "function_arn": f"arn:aws:lambda:us-east-1:123456789012:function:g{i}"}
+        )
+        for i in range(3)
+    ]
+    try:
+        workers = [pool.worker(code, "us-east-1") for code in codes]
+        for worker in workers:
+            assert worker.invoke([1]).payload == [1]
+        assert pool.worker(codes[2], "us-east-1") is workers[2]  # warm
+        assert pool.worker(codes[0], "us-east-1") is not workers[0]  # evicted, started afresh
+    finally:
+        pool.close()
