@@ -1,7 +1,9 @@
 """Sandbox request overhead vs plain moto server, and wall time of a full emulated RFT pipeline.
 
 Baseline: moto's own ``ThreadedMotoServer`` answering ``GetModelCustomizationJob`` (its shallow
-Bedrock) in the same process and run. Measured: median latency of ``get_model_customization_job`` and
+Bedrock) in the same process and run; calls alternate round by round between baseline and sandbox so a
+busy machine slows both alike. (The sandbox serves HTTP/1.1 keep-alive, moto's server HTTP/1.0, as each
+ships.) Measured: median latency of ``get_model_customization_job`` and
 ``converse`` against the sandbox, their ratio to the baseline, and the wall time (time scale 0, the
 fastest) of an SDK-level pipeline: synthetic GSM8K-style data -> S3 -> packaged ``math_answer`` grader
 -> preflight invoke -> RFT job to Completed -> deployment -> converse on the test split.
@@ -32,38 +34,40 @@ from bedrock_rft_provider.sandbox.server import Sandbox
 BASE_MODEL = "amazon.nova-2-lite-v1:0:256k"
 
 
-def median_ms(call: Callable[[], Any], calls: int, warmup: int = 20) -> float:
-    for _ in range(warmup):
-        call()
-    samples = []
-    for _ in range(calls):
-        started = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
+def interleaved_medians(
+    calls: dict[str, Callable[[], Any]], rounds: int, warmup: int = 20
+) -> dict[str, float]:
+    """Median ms per call, measured in alternating rounds so machine load hits every call alike."""
+    for call in calls.values():
+        for _ in range(warmup):
+            call()
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(rounds):
+        for name, call in calls.items():
+            started = time.perf_counter()
+            call()
+            samples[name].append((time.perf_counter() - started) * 1000)
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
-def moto_baseline(calls: int) -> float:
-    """Median GetModelCustomizationJob latency on plain moto server (lookup by name: moto's only way)."""
+def moto_baseline() -> tuple[Any, Callable[[], Any]]:
+    """Plain moto server with one job; returns (server, a get-by-name call): moto finds jobs by name only."""
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
-    try:
-        host, port = server.get_host_and_port()
-        bedrock = boto3.client("bedrock", endpoint_url=f"http://{host}:{port}", region_name="us-east-1")
-        bedrock.create_model_customization_job(
-            jobName="moto-baseline",
-            customModelName="moto-baseline",
-            roleArn="arn:aws:iam::123456789012:role/any",
-            baseModelIdentifier=BASE_MODEL,
-            trainingDataConfig={"s3Uri": "s3://bucket-a/train.jsonl"},
-            outputDataConfig={"s3Uri": "s3://bucket-a/out/"},
-            hyperParameters={},
-        )
-        return median_ms(lambda: bedrock.get_model_customization_job(jobIdentifier="moto-baseline"), calls)
-    finally:
-        server.stop()
+    host, port = server.get_host_and_port()
+    bedrock = boto3.client("bedrock", endpoint_url=f"http://{host}:{port}", region_name="us-east-1")
+    bedrock.create_model_customization_job(
+        jobName="moto-baseline",
+        customModelName="moto-baseline",
+        roleArn="arn:aws:iam::123456789012:role/any",
+        baseModelIdentifier=BASE_MODEL,
+        trainingDataConfig={"s3Uri": "s3://bucket-a/train.jsonl"},
+        outputDataConfig={"s3Uri": "s3://bucket-a/out/"},
+        hyperParameters={},
+    )
+    return server, lambda: bedrock.get_model_customization_job(jobIdentifier="moto-baseline")
 
 
 def pipeline(sandbox: Sandbox) -> dict[str, Any]:
@@ -180,36 +184,40 @@ def main() -> None:
     # Request logging would tax the baseline (moto logs every request to stderr); silence it for both.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
-    baseline_get = moto_baseline(args.calls)
-    with Sandbox(config=SandboxConfig.from_env(time_scale=0.0)) as sandbox:
-        result = pipeline(sandbox)
-        bedrock, runtime = sandbox.client("bedrock"), sandbox.client("bedrock-runtime")
-        sandbox_get = median_ms(
-            lambda: bedrock.get_model_customization_job(jobIdentifier="bench-rft-job"), args.calls
-        )
-        by_arn = bedrock.get_model_customization_job(jobIdentifier="bench-rft-job")["jobArn"]
-        sandbox_get_arn = median_ms(
-            lambda: bedrock.get_model_customization_job(jobIdentifier=by_arn), args.calls
-        )
-        messages = [{"role": "user", "content": [{"text": "How many pages are left?"}]}]
-        sandbox_converse = median_ms(
-            lambda: runtime.converse(modelId="amazon.nova-2-lite-v1:0", messages=messages), args.calls
-        )
+    server, moto_get = moto_baseline()
+    try:
+        with Sandbox(config=SandboxConfig.from_env(time_scale=0.0)) as sandbox:
+            result = pipeline(sandbox)
+            bedrock, runtime = sandbox.client("bedrock"), sandbox.client("bedrock-runtime")
+            job_arn = bedrock.get_model_customization_job(jobIdentifier="bench-rft-job")["jobArn"]
+            messages = [{"role": "user", "content": [{"text": "How many pages are left?"}]}]
+            medians = interleaved_medians(
+                {
+                    "moto get (name)": moto_get,
+                    "sandbox get (name)": lambda: bedrock.get_model_customization_job(
+                        jobIdentifier="bench-rft-job"
+                    ),
+                    "sandbox get (ARN)": lambda: bedrock.get_model_customization_job(jobIdentifier=job_arn),
+                    "sandbox converse": lambda: runtime.converse(
+                        modelId="amazon.nova-2-lite-v1:0", messages=messages
+                    ),
+                },
+                args.calls,
+            )
+    finally:
+        server.stop()
 
-    print(f"calls per measurement: {args.calls} (after 20 warm-up calls), medians")
-    print(f"baseline  moto server  get_model_customization_job (by name): {baseline_get:7.2f} ms")
-    print(
-        f"sandbox                get_model_customization_job (by name): {sandbox_get:7.2f} ms"
-        f"  ratio {sandbox_get / baseline_get:.2f}x"
-    )
-    print(
-        f"sandbox                get_model_customization_job (by ARN):  {sandbox_get_arn:7.2f} ms"
-        f"  ratio {sandbox_get_arn / baseline_get:.2f}x"
-    )
-    print(
-        f"sandbox                converse (base model, simulated):      {sandbox_converse:7.2f} ms"
-        f"  ratio {sandbox_converse / baseline_get:.2f}x vs moto get"
-    )
+    baseline = medians["moto get (name)"]
+    print(f"{args.calls} interleaved rounds after 20 warm-up calls each; median latency per call")
+    print(f"baseline  moto server  get_model_customization_job (by name): {baseline:7.2f} ms")
+    for name, label in (
+        ("sandbox get (name)", "get_model_customization_job (by name):"),
+        ("sandbox get (ARN)", "get_model_customization_job (by ARN): "),
+        ("sandbox converse", "converse (base model, simulated):     "),
+    ):
+        print(
+            f"sandbox                {label} {medians[name]:7.2f} ms  ratio {medians[name] / baseline:.2f}x"
+        )
     print("end-to-end SDK pipeline at time scale 0 (synthetic 200/30/30 records, math_answer grader):")
     for stage, seconds in result["timings"].items():
         print(f"  {stage:30s} {seconds:6.2f} s")
