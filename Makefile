@@ -29,7 +29,7 @@ typecheck: install
 
 # The whole suite: lint + type check + tests (unit, contract, integration, DAGs).
 test: lint typecheck
-	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 bench: install
 	$(PY) -m benchmarks

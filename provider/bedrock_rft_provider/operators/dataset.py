@@ -124,6 +124,8 @@ class BedrockRFTDatasetOperator(AwsBaseOperator[S3Hook]):
             id_field=self.id_field,
             metadata_fields=self.metadata_fields,
         )
+        # A DAG that renders templates as native objects turns a synthetic count like "600" into an int.
+        self.input_uri = str(self.input_uri)
         uses_s3 = is_s3_uri(self.input_uri) or is_s3_uri(self.output_uri)
         self.log.info("Preparing %s dataset from %s into %s", self.source, self.input_uri, self.output_uri)
         try:

@@ -162,6 +162,7 @@ class TrainingRun:
 
             stage = "training"
             self.plane.set_stage(self.job, stage, "InProgress")
+            self._forced_failure(stage)
             code = moto_state.get_lambda(self.lambda_arn)
             if code is None:
                 raise JobFailure(f"The reward Lambda function {self.lambda_arn} no longer exists.")

@@ -1,0 +1,287 @@
+"""Scheduled Amazon Bedrock RFT retraining: data -> grader -> train -> evaluate -> gate -> promote.
+
+Runs weekly, and also whenever new raw training data lands (the ``RAW_TRAINING_DATA`` asset: point
+your ingestion DAG's ``outlets`` at it). Every value you would change is a DAG param (change them per
+run in the trigger form, or edit the defaults below):
+
+=====================  ===========================================================================
+param                  meaning
+=====================  ===========================================================================
+bucket                 S3 bucket for datasets, grader reports, job outputs and evaluations
+role_arn               Bedrock service role the RFT job runs as (``bedrock-rft iam-policy``)
+grader_role_arn        execution role of the reward Lambda
+base_model_id          model to tune (``amazon.nova-2-lite-v1:0:256k``, us-east-1)
+model_family           champion family; the champion record is SSM ``/bedrock-rft/champion/<family>``
+dataset_source         ``gsm8k`` | ``jsonl`` | ``csv`` | ``parquet`` | ``synthetic`` | ``hf:NAME``
+dataset_input          input path / ``s3://`` URI (for ``synthetic``: how many problems)
+reward                 reward as ``module:function`` (the built-in GSM8K grader by default)
+grader_function_name   name of the grader Lambda
+hyperparameters        RFT hyperparameters (pythonic names); unset ones use the service defaults
+baseline_skip_above    skip training when the base model already scores at least this
+baseline_skip_below    skip training when the base model scores at most this (SFT first)
+health_policy          ``warn`` or ``fail`` on flat reward / length explosion / train-val gap
+min_improvement        least mean-reward gain over the champion (or base model) to promote
+min_eval_samples       least number of test prompts the gate accepts
+eval_concurrency       parallel ``converse`` calls during evaluation
+sandbox                label outputs as sandbox results (set False on real AWS)
+=====================  ===========================================================================
+
+AWS access is the ``aws_default`` connection: with the defaults below it points at the local
+sandbox (``make demo``); on real AWS change the connection and ``bucket`` / ``role_arn`` /
+``grader_role_arn`` / ``sandbox`` — nothing else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pendulum
+from airflow.sdk import DAG, Asset, AssetOrTimeSchedule, Param, task
+from airflow.timetables.trigger import CronTriggerTimetable
+
+from bedrock_rft_provider.operators.dataset import BedrockRFTDatasetOperator
+from bedrock_rft_provider.operators.deployment import (
+    BedrockCustomModelDeploymentDeleteOperator,
+    BedrockCustomModelDeploymentOperator,
+)
+from bedrock_rft_provider.operators.evaluation import BedrockRFTEvaluationOperator
+from bedrock_rft_provider.operators.gate import BedrockRFTQualityGateOperator
+from bedrock_rft_provider.operators.promote import BedrockRFTPromoteOperator
+from bedrock_rft_provider.operators.reward import (
+    BedrockRewardFunctionOperator,
+    BedrockRewardPreflightOperator,
+)
+from bedrock_rft_provider.operators.rft_job import BedrockRFTJobOperator
+
+RAW_TRAINING_DATA = Asset(name="bedrock-rft-raw-training-data", uri="s3://bedrock-rft-demo/raw/gsm8k/")
+
+
+def result(task_id: str, key: str) -> str:
+    """A template for one field of a task's returned dict (rendered at run time)."""
+    return f"{{{{ ti.xcom_pull(task_ids='{task_id}')['{key}'] }}}}"
+
+
+RUN_PREFIX = (
+    "s3://{{ params.bucket }}/retraining/{{ dag_run.run_id | replace(':', '-') | replace('+', '-') }}"
+)
+
+with DAG(
+    dag_id="bedrock_rft_retraining",
+    description="Retrain a Bedrock model with RFT, evaluate it against the champion, promote if better",
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable("0 3 * * 1", timezone="UTC"), assets=RAW_TRAINING_DATA
+    ),
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    tags=["bedrock", "rft"],
+    params={
+        "bucket": Param("bedrock-rft-demo", type="string"),
+        "role_arn": Param("arn:aws:iam::123456789012:role/bedrock-rft-service", type="string"),
+        "grader_role_arn": Param("arn:aws:iam::123456789012:role/bedrock-rft-grader", type="string"),
+        "base_model_id": Param("amazon.nova-2-lite-v1:0:256k", type="string"),
+        "model_family": Param("gsm8k", type="string"),
+        "dataset_source": Param("synthetic", type="string"),
+        "dataset_input": Param("600", type="string"),
+        "reward": Param("bedrock_rft_provider.rewards.builtin:math_answer", type="string"),
+        "grader_function_name": Param("bedrock-rft-gsm8k-grader", type="string"),
+        "hyperparameters": Param(
+            {
+                "epoch_count": 2,
+                "batch_size": 16,
+                "learning_rate": 1e-5,
+                "training_sample_per_prompt": 4,
+                "eval_interval": 5,
+                "inference_max_tokens": 1024,
+                "max_prompt_length": 1024,
+            },
+            type="object",
+        ),
+        "baseline_skip_above": Param(0.95, type="number", minimum=0, maximum=1),
+        "baseline_skip_below": Param(0.02, type="number", minimum=0, maximum=1),
+        "health_policy": Param("warn", enum=["warn", "fail"]),
+        "min_improvement": Param(0.02, type="number"),
+        "min_eval_samples": Param(50, type="integer", minimum=1),
+        "eval_concurrency": Param(8, type="integer", minimum=1),
+        "sandbox": Param(True, type="boolean"),
+    },
+    render_template_as_native_obj=True,
+) as dag:
+    prepare_dataset = BedrockRFTDatasetOperator(
+        task_id="prepare_dataset",
+        source="{{ params.dataset_source }}",
+        input_uri="{{ params.dataset_input }}",
+        output_uri="s3://{{ params.bucket }}/datasets/{{ params.model_family }}",
+        require_reference_answer=True,
+    )
+
+    deploy_reward = BedrockRewardFunctionOperator(
+        task_id="deploy_reward",
+        function_name="{{ params.grader_function_name }}",
+        reward="{{ params.reward }}",
+        role_arn="{{ params.grader_role_arn }}",
+    )
+
+    reward_preflight = BedrockRewardPreflightOperator(
+        task_id="reward_preflight",
+        function_name="{{ params.grader_function_name }}",
+        training_data_uri=result("prepare_dataset", "train_uri"),
+        report_uri=f"{RUN_PREFIX}/preflight.json",
+    )
+
+    baseline_check = BedrockRFTEvaluationOperator(
+        task_id="baseline_check",
+        dataset_uri=result("prepare_dataset", "validation_uri"),
+        model_id="{{ params.base_model_id }}",
+        reward="{{ params.reward }}",
+        output_uri=f"{RUN_PREFIX}/baseline_check",
+        concurrency="{{ params.eval_concurrency }}",
+        sandbox="{{ params.sandbox }}",
+    )
+
+    @task.short_circuit(ignore_downstream_trigger_rules=False)
+    def worth_training(summary: dict[str, Any], params: dict[str, Any]) -> bool:
+        """Skip paid training when the base model is already good enough, or cannot learn the task."""
+        from bedrock_rft_provider.jobs.health import baseline_verdict
+
+        verdict = baseline_verdict(
+            summary["mean_reward"],
+            skip_above=params["baseline_skip_above"],
+            skip_below=params["baseline_skip_below"],
+        )
+        print(verdict.message)
+        return verdict.train
+
+    train = BedrockRFTJobOperator(
+        task_id="train",
+        base_model_id="{{ params.base_model_id }}",
+        role_arn="{{ params.role_arn }}",
+        training_data_uri=result("prepare_dataset", "train_uri"),
+        validation_data_uri=result("prepare_dataset", "validation_uri"),
+        output_data_uri=f"{RUN_PREFIX}/rft-output/",
+        reward_lambda_arn=result("deploy_reward", "alias_arn"),
+        hyperparameters="{{ params.hyperparameters }}",
+        deferrable=True,
+        poll_interval=2,
+    )
+
+    @task
+    def training_health(job: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+        """Read the job's metrics and check for flat reward, length explosion and overfitting."""
+        from bedrock_rft_provider.hooks.bedrock_rft import BedrockRFTHook
+        from bedrock_rft_provider.jobs.health import HealthPolicy, assess_training
+
+        hook = BedrockRFTHook()
+        report = assess_training(
+            hook.read_training_metrics(hook.describe_job(job["job_name"])),
+            HealthPolicy(on_finding=params["health_policy"]),
+        )
+        for line in report.notes + report.findings:
+            print(line)
+        if report.failed:
+            raise RuntimeError("training health check failed:\n" + "\n".join(report.findings))
+        return report.as_dict()
+
+    deploy_tuned = BedrockCustomModelDeploymentOperator(
+        task_id="deploy_tuned",
+        model_arn=result("train", "custom_model_arn"),
+        deferrable=True,
+        waiter_delay=2,
+    )
+
+    @task
+    def current_champion(params: dict[str, Any]) -> str:
+        """The model to beat: the champion's deployment, or the base model when there is none yet."""
+        from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
+
+        champion = BedrockRFTChampionHook().current(params["model_family"])
+        if champion and champion.record.get("deployment_arn"):
+            print(f"Baseline: champion v{champion.version} {champion.record['deployment_arn']}")
+            return str(champion.record["deployment_arn"])
+        print(f"Baseline: no champion yet for {params['model_family']}; comparing with the base model")
+        return str(params["base_model_id"])
+
+    evaluate = BedrockRFTEvaluationOperator(
+        task_id="evaluate",
+        dataset_uri=result("prepare_dataset", "test_uri"),
+        model_id=deploy_tuned.output,
+        baseline_model_id=current_champion(),
+        reward="{{ params.reward }}",
+        output_uri=f"{RUN_PREFIX}/evaluation",
+        training_metrics_uri=f"{RUN_PREFIX}/rft-output/",
+        concurrency="{{ params.eval_concurrency }}",
+        sandbox="{{ params.sandbox }}",
+    )
+
+    quality_gate = BedrockRFTQualityGateOperator(
+        task_id="quality_gate",
+        summary=evaluate.output,
+        promote_task_ids="promote",
+        reject_task_ids="reject",
+        min_improvement="{{ params.min_improvement }}",
+        min_samples="{{ params.min_eval_samples }}",
+    )
+
+    promote = BedrockRFTPromoteOperator(
+        task_id="promote",
+        family="{{ params.model_family }}",
+        custom_model_arn=result("train", "custom_model_arn"),
+        deployment_arn=deploy_tuned.output,
+        job_arn=result("train", "job_arn"),
+        dataset_uris={
+            "train": result("prepare_dataset", "train_uri"),
+            "validation": result("prepare_dataset", "validation_uri"),
+            "test": result("prepare_dataset", "test_uri"),
+        },
+        eval_summary_uri=f"{RUN_PREFIX}/evaluation/summary.json",
+        summary=evaluate.output,
+    )
+
+    @task
+    def reject(params: dict[str, Any]) -> None:
+        """The challenger lost: the champion stays as it is (the gate logged why)."""
+        print(f"Not promoted; the {params['model_family']} champion is unchanged.")
+
+    @task(trigger_rule="all_done")
+    def deployment_to_tear_down(params: dict[str, Any], ti: Any = None) -> str:
+        """The tuned deployment, unless it is now the champion's (champions stay deployed); "" = none."""
+        from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
+
+        deployment_arn = ti.xcom_pull(task_ids="deploy_tuned")
+        if not deployment_arn:
+            return ""
+        champion = BedrockRFTChampionHook().current(params["model_family"])
+        if champion and champion.record.get("deployment_arn") == deployment_arn:
+            print(f"Keeping {deployment_arn}: it serves the champion")
+            return ""
+        return str(deployment_arn)
+
+    @task(trigger_rule="none_failed")
+    def outcome(ti: Any = None) -> str:
+        """The run's verdict. It fails (upstream_failed) when any step failed, so the run does too,
+        even though the always-run tear-down succeeded."""
+        decision = ti.xcom_pull(task_ids="quality_gate", key="gate_decision")
+        if decision is None:
+            verdict = "training skipped (see worth_training)"
+        else:
+            verdict = "promoted" if decision["promote"] else "rejected; champion unchanged"
+        print(f"Retraining outcome: {verdict}")
+        return verdict
+
+    to_tear_down = deployment_to_tear_down()
+    tear_down = BedrockCustomModelDeploymentDeleteOperator(
+        task_id="tear_down",
+        deployment_identifier=to_tear_down,
+        trigger_rule="all_done",
+    )
+
+    go = worth_training(baseline_check.output)
+    prepare_dataset >> [baseline_check, reward_preflight]
+    deploy_reward >> reward_preflight
+    [reward_preflight, go] >> train
+    training_health(train.output) >> deploy_tuned >> evaluate >> quality_gate
+    decided = [promote, reject()]
+    quality_gate >> decided
+    decided >> to_tear_down
+    decided >> outcome()

@@ -1,0 +1,291 @@
+"""``make demo``: the example DAGs end to end on the local sandbox, then a short summary.
+
+Starts the sandbox on a free local port, uses a temporary ``AIRFLOW_HOME`` (SQLite), runs
+``bedrock_rft_retraining`` with ``airflow dags test``, then ``bedrock_rft_evaluation`` for three
+consecutive days (the same runs a backfill creates), and prints what happened. Exit code 0 on
+success; otherwise non-zero with the failing task's error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+ACCOUNT = "123456789012"
+BUCKET = "bedrock-rft-demo"
+SERVICE_ROLE = "bedrock-rft-service"
+GRADER_ROLE = "bedrock-rft-grader"
+FAMILY = "gsm8k"
+DAILY_TEST_PROMPTS = 40
+
+
+def bootstrap(session: Any, endpoint_url: str, bucket: str = BUCKET) -> None:
+    """What an AWS admin sets up once: the bucket and the two roles (idempotent)."""
+    s3 = session.client("s3", endpoint_url=endpoint_url)
+    if bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+        s3.create_bucket(Bucket=bucket)
+    iam = session.client("iam", endpoint_url=endpoint_url)
+    existing = {r["RoleName"] for r in iam.list_roles()["Roles"]}
+    for role, principal in ((SERVICE_ROLE, "bedrock.amazonaws.com"), (GRADER_ROLE, "lambda.amazonaws.com")):
+        if role not in existing:
+            trust = {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": principal}, "Action": "sts:AssumeRole"}
+                ],
+            }
+            iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
+
+
+def write_daily_prompts(session: Any, endpoint_url: str, days: Sequence[date], bucket: str = BUCKET) -> None:
+    """Each day's new test prompts, as a production feed would land them (seeded by the date)."""
+    from bedrock_rft_provider.data.gsm8k import to_rft_record
+    from bedrock_rft_provider.data.synthetic import generate
+
+    s3 = session.client("s3", endpoint_url=endpoint_url)
+    for day in days:
+        seed = int(day.strftime("%Y%m%d"))
+        lines = [
+            json.dumps(to_rft_record(raw, id_prefix=f"day-{day}"))
+            for raw in generate(DAILY_TEST_PROMPTS, seed)
+        ]
+        s3.put_object(Bucket=bucket, Key=f"evaluation-data/{day}/test.jsonl", Body="\n".join(lines) + "\n")
+
+
+def airflow_env(airflow_home: Path, dags_folder: Path, conn: str) -> dict[str, str]:
+    """The environment of the ``airflow`` subprocesses: private home, SQLite, the sandbox connection."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW__", "AIRFLOW_CONN_"))}
+    env.update(
+        {
+            "AIRFLOW_HOME": str(airflow_home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            "AIRFLOW_CONN_AWS_DEFAULT": conn,
+            "AWS_ACCESS_KEY_ID": "sandbox",
+            "AWS_SECRET_ACCESS_KEY": "sandbox",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+    )
+    env.pop("AWS_PROFILE", None)
+    return env
+
+
+class DemoFailure(Exception):
+    """A step of the demo failed; the message says which and why."""
+
+
+def _airflow(args: list[str], env: dict[str, str], log_path: Path) -> None:
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w") as log:
+        result = subprocess.run(
+            [airflow, *args], env=env, stdout=log, stderr=subprocess.STDOUT, timeout=900, check=False
+        )
+    if result.returncode != 0:
+        raise DemoFailure(f"`airflow {' '.join(args)}` exited {result.returncode}; log: {log_path}")
+
+
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Failure)\b.*: ")
+
+
+def _failed_task_errors(dag_id: str, log_path: Path) -> str:
+    """Which tasks failed, and the exception each raised (from the ``airflow dags test`` output)."""
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        failed = [
+            ti.task_id
+            for ti in session.query(TaskInstance).filter(
+                TaskInstance.dag_id == dag_id, TaskInstance.state == "failed"
+            )
+        ]
+    errors = [
+        line for line in log_path.read_text(errors="replace").splitlines() if EXCEPTION_LINE.match(line)
+    ]
+    listed = "\n".join(f"  {line}" for line in dict.fromkeys(errors)) or "  (no exception found in the log)"
+    return f"failed task(s): {', '.join(sorted(set(failed))) or 'none recorded'}\n{listed}"
+
+
+def _run_dag(dag_id: str, logical_date: str, env: dict[str, str], out: Path) -> None:
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+
+    log_path = out / "logs" / f"{dag_id}-{logical_date}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    print(f"  running {dag_id} for {logical_date} ...", flush=True)
+    try:
+        _airflow(["dags", "test", dag_id, logical_date], env, log_path)
+    except DemoFailure as exc:
+        raise DemoFailure(f"{exc}\n{_failed_task_errors(dag_id, log_path)}") from exc
+    with create_session() as session:
+        runs = session.query(DagRun).filter(DagRun.dag_id == dag_id).order_by(DagRun.id.desc()).all()
+        state = str(runs[0].state) if runs else "missing"
+    if not state.endswith("success"):
+        raise DemoFailure(f"{dag_id} {logical_date} ended {state}\n{_failed_task_errors(dag_id, log_path)}")
+    print(f"  {dag_id} {logical_date}: success in {time.monotonic() - started:.0f}s", flush=True)
+
+
+def _gate_decision(dag_id: str) -> dict[str, Any] | None:
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        row = (
+            session.query(XComModel)
+            .filter(
+                XComModel.dag_id == dag_id,
+                XComModel.task_id == "quality_gate",
+                XComModel.key == "gate_decision",
+            )
+            .order_by(XComModel.timestamp.desc())
+            .first()
+        )
+        if row is None:
+            return None
+        value = row.value
+    return json.loads(value) if isinstance(value, (str, bytes)) else value
+
+
+def _read_json(s3: Any, bucket: str, key: str) -> dict[str, Any]:
+    return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def _keys(s3: Any, bucket: str, prefix: str) -> list[str]:
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    return [o["Key"] for page in pages for o in page.get("Contents", [])]
+
+
+def summarize(session: Any, endpoint_url: str, out: Path, days: Sequence[date]) -> list[str]:
+    """The demo's closing summary, read back from what the DAGs wrote (S3, SSM, XCom)."""
+    from bedrock_rft_provider.jobs.metrics import TRAIN_REWARD, parse_metrics_files
+
+    s3 = session.client("s3", endpoint_url=endpoint_url)
+    ssm = session.client("ssm", endpoint_url=endpoint_url)
+    lines = [
+        "",
+        "=" * 78,
+        "bedrock-rft demo — SANDBOX RUN (training dynamics and model answers are simulated;",
+        "data prep, reward code, packaging, requests and orchestration are real)",
+        "=" * 78,
+    ]
+    report_key = next(k for k in _keys(s3, BUCKET, f"datasets/{FAMILY}/") if k.endswith("report.json"))
+    report = _read_json(s3, BUCKET, report_key)
+    counts = report.get("counts", {})
+    lines.append(f"Dataset      {counts}  (s3://{BUCKET}/{report_key.rsplit('/', 1)[0]}/)")
+    metric_keys = [
+        k for k in _keys(s3, BUCKET, "retraining/") if k.endswith("step_wise_training_metrics.csv")
+    ]
+    if metric_keys:
+        metrics = parse_metrics_files(
+            {k: s3.get_object(Bucket=BUCKET, Key=k)["Body"].read().decode() for k in metric_keys}
+        )
+        curve = metrics.values(TRAIN_REWARD)
+        if curve:
+            lines.append(
+                f"Training     reward {curve[0]:.3f} -> {curve[-1]:.3f} over {len(curve)} steps "
+                f"({TRAIN_REWARD}, simulated policy)"
+            )
+    summary_key = next(k for k in _keys(s3, BUCKET, "retraining/") if k.endswith("/evaluation/summary.json"))
+    summary = _read_json(s3, BUCKET, summary_key)
+    base = summary.get("baseline", {})
+    low, high = summary["ci95"]
+    lines.append(
+        f"Evaluation   tuned {summary['mean_reward']:.3f} (95% CI {low:.3f}-{high:.3f}) vs "
+        f"baseline {base.get('mean_reward', float('nan')):.3f} on n={summary['n']}; "
+        f"delta {summary.get('delta', float('nan')):+.3f}, p={summary.get('p_value')}"
+    )
+    decision = _gate_decision("bedrock_rft_retraining")
+    if decision:
+        lines.append(f"Gate         {'PROMOTE' if decision.get('promote') else 'REJECT'}")
+        lines.extend(f"               - {reason}" for reason in decision.get("reasons", []))
+    try:
+        champion = json.loads(ssm.get_parameter(Name=f"/bedrock-rft/champion/{FAMILY}")["Parameter"]["Value"])
+        lines.append(
+            f"Champion     {champion.get('custom_model_arn')} (deployment {champion.get('deployment_arn')})"
+        )
+    except ssm.exceptions.ParameterNotFound:
+        lines.append("Champion     none (the challenger was not promoted)")
+    html_key = summary_key.replace("summary.json", "report.html")
+    local_report = out / "report.html"
+    local_report.write_bytes(s3.get_object(Bucket=BUCKET, Key=html_key)["Body"].read())
+    lines.append(f"Report       {local_report.resolve()}  (copied from s3://{BUCKET}/{html_key})")
+    for day in days:
+        day_summary = _read_json(s3, BUCKET, f"evaluation/{FAMILY}/{day}/summary.json")
+        who = (day_summary.get("champion") or {}).get("version")
+        model = "champion v" + str(who) if who else "base model (no champion yet)"
+        lines.append(
+            f"Backfill     interval {day}: {model}: mean reward {day_summary['mean_reward']:.3f} "
+            f"on n={day_summary['n']} (s3://{BUCKET}/evaluation/{FAMILY}/{day}/)"
+        )
+    return lines
+
+
+def run_demo(dags_folder: Path, out: Path, days: int = 3) -> int:
+    """Run the whole demo; returns the process exit code."""
+    out.mkdir(parents=True, exist_ok=True)
+    airflow_home = Path(tempfile.mkdtemp(prefix="bedrock-rft-demo-home-"))
+    from bedrock_rft_provider.sandbox.config import SandboxConfig
+    from bedrock_rft_provider.sandbox.server import BANNER, Sandbox
+
+    print(BANNER, flush=True)
+    logging.getLogger("bedrock_rft_provider.sandbox").setLevel(
+        logging.WARNING
+    )  # keep the demo's output short
+    sandbox = Sandbox(config=SandboxConfig.from_env(time_scale=0.0)).start()
+    started = time.monotonic()
+    try:
+        print(f"Sandbox on {sandbox.endpoint_url}; AIRFLOW_HOME={airflow_home}", flush=True)
+        env = airflow_env(airflow_home, dags_folder, sandbox.airflow_conn_env())
+        os.environ.update({k: env[k] for k in env if k.startswith(("AIRFLOW_HOME", "AIRFLOW__"))})
+        session = sandbox.session()
+        bootstrap(session, sandbox.endpoint_url)
+        today = date.today()
+        # A daily run evaluates the day before its logical date (its data interval); the last of these
+        # intervals ends after today's promotion, so it picks the new champion, the others the base model.
+        run_dates = [today - timedelta(days=days - 2 - i) for i in range(days)]
+        partitions = [run - timedelta(days=1) for run in run_dates]
+        write_daily_prompts(session, sandbox.endpoint_url, partitions)
+        _airflow(["db", "migrate"], env, out / "logs" / "db-migrate.log")
+        _run_dag("bedrock_rft_retraining", today.isoformat(), env, out)
+        for run_date in run_dates:
+            _run_dag("bedrock_rft_evaluation", run_date.isoformat(), env, out)
+        lines = summarize(session, sandbox.endpoint_url, out, partitions)
+        lines.append(f"Wall time    {time.monotonic() - started:.0f}s (after install)")
+        print("\n".join(lines), flush=True)
+        (out / "summary.txt").write_text("\n".join(lines) + "\n")
+        return 0
+    except DemoFailure as exc:
+        print(f"\nDEMO FAILED: {exc}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        sandbox.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bedrock_rft_provider.demo", description=__doc__)
+    parser.add_argument("--dags-folder", type=Path, default=Path("dags"), help="the example DAGs (./dags)")
+    parser.add_argument("--output", type=Path, default=Path("demo-output"), help="where reports are copied")
+    parser.add_argument("--days", type=int, default=3, help="evaluation days to backfill")
+    args = parser.parse_args(argv)
+    if not (args.dags_folder / "bedrock_rft_retraining.py").exists():
+        parser.error(f"{args.dags_folder} does not hold bedrock_rft_retraining.py; pass --dags-folder")
+    return run_demo(args.dags_folder.resolve(), args.output, args.days)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""``make demo`` runs the same script as this test, so the demo cannot rot unnoticed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _demo(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "BEDROCK_RFT_SANDBOX_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bedrock_rft_provider.demo", "--output", str(tmp_path / "out")],
+        cwd=REPO,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.mark.integration
+def test_demo_runs_both_dags_and_prints_the_summary(tmp_path: Path) -> None:
+    result = _demo(tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = result.stdout
+    assert "SANDBOX RUN" in out and "simulated" in out
+    for line in ("Dataset ", "Training     reward", "Evaluation   tuned", "Gate ", "Champion ", "Report "):
+        assert line in out, line
+    assert out.count("Backfill     interval") == 3
+    report = (tmp_path / "out" / "report.html").read_text()
+    assert "<img" in report and "sandbox" in report.lower()
+    assert (tmp_path / "out" / "summary.txt").read_text().strip() in out
+
+
+@pytest.mark.integration
+def test_demo_fails_with_the_failing_tasks_error(tmp_path: Path) -> None:
+    result = _demo(tmp_path, BEDROCK_RFT_SANDBOX_FAIL_JOBS="rft-*@training")
+    assert result.returncode == 1
+    assert "DEMO FAILED" in result.stderr
+    assert "failed task(s): train" in result.stderr
+    assert "ended Failed" in result.stderr  # ... which carries Bedrock's failureMessage
