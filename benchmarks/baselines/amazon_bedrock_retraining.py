@@ -261,6 +261,12 @@ with DAG(
         """The challenger lost: the champion stays as it is."""
         print(f"Not promoted; the {params['model_family']} champion is unchanged.")
 
+    @task(trigger_rule="none_failed")
+    def outcome(ti: Any = None) -> str:
+        """Fails when any step failed, so the run does too despite the always-run tear-down."""
+        decision = ti.xcom_pull(task_ids="promote_or_reject")
+        return f"outcome: {decision}"
+
     @task(trigger_rule="all_done")
     def deployment_to_tear_down(params: dict[str, Any], ti: Any = None) -> str | None:
         """The tuned deployment, unless it now serves the champion."""
@@ -301,4 +307,7 @@ with DAG(
     deploy_reward >> reward_preflight
     [reward_preflight, go] >> train
     training_health(train.output) >> deploy_tuned >> evaluate >> gate
-    gate >> [promoted, reject()] >> to_tear_down
+    decided = [promoted, reject()]
+    gate >> decided
+    decided >> to_tear_down
+    decided >> outcome()
