@@ -2,17 +2,37 @@
 
 from __future__ import annotations
 
-from bedrock_rft_provider.evaluation.gate import GateDecision, GatePolicy, Guard, decide
-from bedrock_rft_provider.evaluation.inference import ConverseRunner, InferenceStats
-from bedrock_rft_provider.evaluation.pipeline import evaluate, load_results
-from bedrock_rft_provider.evaluation.records import EvalRecord, ResponseRecord, load_dataset, load_responses
-from bedrock_rft_provider.evaluation.scoring import (
-    SampleResult,
-    handler_grader,
-    lambda_grader,
-    load_reward,
-    reward_grader,
-)
+import importlib
+from typing import Any
+
+# Names are resolved on first use (PEP 562), so importing one submodule — as an operator does when a
+# DAG file is parsed — does not pull in numpy and the statistics stack.
+_EXPORTS = {
+    "GateDecision": "gate",
+    "GatePolicy": "gate",
+    "Guard": "gate",
+    "decide": "gate",
+    "ConverseRunner": "inference",
+    "InferenceStats": "inference",
+    "evaluate": "pipeline",
+    "load_results": "pipeline",
+    "EvalRecord": "records",
+    "ResponseRecord": "records",
+    "load_dataset": "records",
+    "load_responses": "records",
+    "SampleResult": "scoring",
+    "handler_grader": "scoring",
+    "lambda_grader": "scoring",
+    "load_reward": "scoring",
+    "reward_grader": "scoring",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+
 
 __all__ = [
     "ConverseRunner",

@@ -14,9 +14,7 @@ from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
 from bedrock_rft_provider.errors import ConfigError, ConfigErrors
 from bedrock_rft_provider.evaluation.inference import ConverseRunner
-from bedrock_rft_provider.evaluation.pipeline import evaluate
 from bedrock_rft_provider.evaluation.records import EvalRecord, load_dataset
-from bedrock_rft_provider.evaluation.report import training_curve
 from bedrock_rft_provider.evaluation.scoring import Grader, lambda_grader, reward_grader
 from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 from bedrock_rft_provider.hooks.evaluation import BedrockRFTEvaluationHook, is_s3, join_uri, split_s3
@@ -207,6 +205,8 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
             extra: dict[str, Any] = {"output_uri": self.output_uri, "dataset_uri": self.dataset_uri}
             if champion is not None:
                 extra["champion"] = {"family": self.champion_family, **champion}
+            from bedrock_rft_provider.evaluation.pipeline import evaluate  # numpy: only when evaluating
+
             summary = evaluate(
                 dataset_path=dataset_path,
                 responses_path=responses,
@@ -339,6 +339,8 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
         if not metrics.series:
             self.log.warning("No training metrics found at %s; the report has no training curve", uri)
             return None
+        from bedrock_rft_provider.evaluation.report import training_curve
+
         return training_curve(metrics)
 
     def _persist_report_link(self, context: Context) -> None:
