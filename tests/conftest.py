@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 # Must happen before anything imports airflow: Airflow reads its home and config at import time.
@@ -50,3 +52,29 @@ def airflow_db(airflow_home: Path) -> Path:
 
     db.initdb()
     return airflow_home / "airflow.db"
+
+
+@pytest.fixture(scope="module")
+def moto_server() -> Iterator[str]:
+    """moto in server mode on a free loopback port (reachable by boto3 and aiobotocore); its URL."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def aws_conn_to(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+    """Point Airflow's ``aws_default`` connection at an endpoint: ``aws_conn_to(endpoint_url)``."""
+
+    def point(endpoint_url: str) -> None:
+        extra = {"endpoint_url": endpoint_url, "region_name": "us-east-1"}
+        conn = {"conn_type": "aws", "login": "testing", "password": "testing", "extra": extra}
+        monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", json.dumps(conn))
+
+    return point
