@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -192,3 +193,18 @@ def decide(summary: Mapping[str, Any], policy: GatePolicy) -> GateDecision:
     failed = [f"FAIL {text}" for ok, text in checks if not ok]
     passed = [f"ok {text}" for ok, text in checks if ok]
     return GateDecision(promote=not failed, reasons=failed + passed)
+
+
+def coerce_summary(value: Any) -> Mapping[str, Any]:
+    """An evaluation summary given as a dict, or as the JSON/repr string a Jinja template renders."""
+    if isinstance(value, Mapping):
+        return value
+    if isinstance(value, str):
+        for parse in (json.loads, ast.literal_eval):
+            try:
+                parsed = parse(value)
+            except (ValueError, SyntaxError):
+                continue
+            if isinstance(parsed, Mapping):
+                return parsed
+    raise ConfigError("summary", f"expected the evaluation summary (a dict), got {type(value).__name__}")

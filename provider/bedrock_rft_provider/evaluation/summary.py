@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import ast
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bedrock_rft_provider.errors import ConfigError
 from bedrock_rft_provider.evaluation import stats
 from bedrock_rft_provider.evaluation.scoring import SampleResult
 
@@ -163,18 +160,3 @@ def compare(
             }
         )
     return out
-
-
-def coerce_summary(value: Any) -> Mapping[str, Any]:
-    """An evaluation summary given as a dict, or as the JSON/repr string a Jinja template renders."""
-    if isinstance(value, Mapping):
-        return value
-    if isinstance(value, str):
-        for parse in (json.loads, ast.literal_eval):
-            try:
-                parsed = parse(value)
-            except (ValueError, SyntaxError):
-                continue
-            if isinstance(parsed, Mapping):
-                return parsed
-    raise ConfigError("summary", f"expected the evaluation summary (a dict), got {type(value).__name__}")

@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseBranchOperator
 
-from bedrock_rft_provider.evaluation.gate import GatePolicy, Guard, decide
-from bedrock_rft_provider.evaluation.summary import coerce_summary
+from bedrock_rft_provider.evaluation.gate import GatePolicy, Guard, coerce_summary, decide
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

@@ -12,7 +12,7 @@ from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
 from bedrock_rft_provider.evaluation.champion import build_record, parameter_name
-from bedrock_rft_provider.evaluation.summary import coerce_summary
+from bedrock_rft_provider.evaluation.gate import coerce_summary
 from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 from bedrock_rft_provider.hooks.deployment import BedrockCustomModelDeploymentHook
 from bedrock_rft_provider.hooks.evaluation import BedrockRFTEvaluationHook, is_s3, split_s3
