@@ -7,6 +7,7 @@ the way Bedrock would move it.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,7 +30,12 @@ def bedrock() -> Iterator[Any]:
 
 def _operator(**overrides: Any) -> BedrockRFTJobOperator:
     return BedrockRFTJobOperator(
-        task_id="train", aws_conn_id=None, region_name=REGION, poll_interval=1, **valid_job_args(**overrides)
+        task_id="train",
+        aws_conn_id=None,
+        region_name=REGION,
+        poll_interval=1,
+        max_wait=120,  # a broken test fails in minutes, not after the 24 h default
+        **valid_job_args(**overrides),
     )
 
 
@@ -37,6 +43,16 @@ def _set_status(job_name: str, status: str, failure_message: str | None = None) 
     job = bedrock_backends[ACCOUNT][REGION].model_customization_jobs[job_name]
     job.status = status
     job.failure_message = failure_message
+
+
+def _set_status_once_created(job_name: str, status: str, failure_message: str | None = None) -> None:
+    """What Bedrock does later: wait (bounded) until the operator has created the job, then move it."""
+    jobs = bedrock_backends[ACCOUNT][REGION].model_customization_jobs
+    deadline = time.monotonic() + 60
+    while job_name not in jobs and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)  # let the operator start waiting
+    _set_status(job_name, status, failure_message)
 
 
 def _jobs(bedrock: Any) -> list[str]:
@@ -69,7 +85,7 @@ def test_name_clash_with_a_different_request_fails_and_creates_nothing(bedrock: 
 
 def test_success_returns_the_custom_model_arn(bedrock: Any) -> None:
     operator = _operator(job_name="rft-succeeds")
-    threading.Timer(1.5, _set_status, args=("rft-succeeds", "Completed")).start()
+    threading.Thread(target=_set_status_once_created, args=("rft-succeeds", "Completed"), daemon=True).start()
     result = operator.execute(make_context())
     assert result["status"] == "Completed"
     assert result["custom_model_arn"].startswith(f"arn:aws:bedrock:{REGION}:{ACCOUNT}:custom-model/")
@@ -78,8 +94,9 @@ def test_success_returns_the_custom_model_arn(bedrock: Any) -> None:
 
 def test_failure_raises_with_bedrocks_failure_message(bedrock: Any) -> None:
     operator = _operator(job_name="rft-fails")
-    threading.Timer(
-        1.5, _set_status, args=("rft-fails", "Failed", "Reward Lambda returned 3 results for 4")
+    failure = "Reward Lambda returned 3 results for 4"
+    threading.Thread(
+        target=_set_status_once_created, args=("rft-fails", "Failed", failure), daemon=True
     ).start()
     with pytest.raises(JobFailedError, match="ended Failed: Reward Lambda returned 3 results for 4"):
         operator.execute(make_context())
