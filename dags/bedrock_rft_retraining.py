@@ -29,10 +29,15 @@ sandbox                label outputs as sandbox results (set False on real AWS)
 AWS access is the ``aws_default`` connection: with the defaults below it points at the local
 sandbox (``make demo``); on real AWS change the connection and ``bucket`` / ``role_arn`` /
 ``grader_role_arn`` / ``sandbox`` — nothing else.
+
+The deferred waits poll Bedrock every ``BEDROCK_RFT_POLL_SECONDS`` seconds (environment variable read
+when the file is parsed; default 60, which keeps an hours-long RFT job to a few hundred status calls).
+``make demo`` sets it to 1 because sandbox jobs finish in seconds.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pendulum
@@ -61,6 +66,7 @@ def result(task_id: str, key: str) -> str:
     return f"{{{{ ti.xcom_pull(task_ids='{task_id}')['{key}'] }}}}"
 
 
+POLL_SECONDS = int(os.environ.get("BEDROCK_RFT_POLL_SECONDS", "60"))
 RUN_PREFIX = (
     "s3://{{ params.bucket }}/retraining/{{ dag_run.run_id | replace(':', '-') | replace('+', '-') }}"
 )
@@ -163,7 +169,7 @@ with DAG(
         reward_lambda_arn=result("deploy_reward", "alias_arn"),
         hyperparameters="{{ params.hyperparameters }}",
         deferrable=True,
-        poll_interval=2,
+        poll_interval=POLL_SECONDS,
     )
 
     @task
@@ -187,7 +193,7 @@ with DAG(
         task_id="deploy_tuned",
         model_arn=result("train", "custom_model_arn"),
         deferrable=True,
-        waiter_delay=2,
+        waiter_delay=POLL_SECONDS,
     )
 
     @task

@@ -74,6 +74,7 @@ def airflow_env(airflow_home: Path, dags_folder: Path, conn: str) -> dict[str, s
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
             "AIRFLOW_CONN_AWS_DEFAULT": conn,
+            "BEDROCK_RFT_POLL_SECONDS": "1",  # sandbox jobs finish in seconds
             "AWS_ACCESS_KEY_ID": "sandbox",
             "AWS_SECRET_ACCESS_KEY": "sandbox",
             "AWS_DEFAULT_REGION": "us-east-1",

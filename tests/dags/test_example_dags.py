@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import shutil
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -23,6 +24,7 @@ def dagbag(airflow_db: Path, airflow_home: Path) -> Iterator[Any]:
     """The example DAGs, installed in the test AIRFLOW_HOME's dags folder (``dag.test()`` syncs from it)."""
     from airflow.dag_processing.dagbag import DagBag
 
+    os.environ["BEDROCK_RFT_POLL_SECONDS"] = "1"  # read at parse time; sandbox jobs finish in seconds
     installed = []
     for source in DAGS.glob("*.py"):
         target = airflow_home / "dags" / source.name
