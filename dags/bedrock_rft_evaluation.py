@@ -30,11 +30,12 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 from bedrock_rft_provider.operators.evaluation import BedrockRFTEvaluationOperator
 
 INTERVAL = "{{ data_interval_start | ds }}"
+DAILY_CRON = "0 0 * * *"  # one data interval per day; edit to change the evaluation cadence
 
 with DAG(
     dag_id="bedrock_rft_evaluation",
     description="Evaluate the champion of each day on that day's prompts (backfillable)",
-    schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
+    schedule=CronDataIntervalTimetable(DAILY_CRON, timezone="UTC"),
     start_date=pendulum.datetime(2026, 11, 1, tz="UTC"),
     catchup=False,
     max_active_runs=4,

@@ -58,6 +58,8 @@ from bedrock_rft_provider.operators.reward import (
 )
 from bedrock_rft_provider.operators.rft_job import BedrockRFTJobOperator
 
+# The schedule: weekly (Monday 03:00 UTC) — edit the cron here — or on new raw data (the asset).
+RETRAIN_CRON = "0 3 * * 1"
 RAW_TRAINING_DATA = Asset(name="bedrock-rft-raw-training-data", uri="s3://bedrock-rft-demo/raw/gsm8k/")
 
 
@@ -75,7 +77,7 @@ with DAG(
     dag_id="bedrock_rft_retraining",
     description="Retrain a Bedrock model with RFT, evaluate it against the champion, promote if better",
     schedule=AssetOrTimeSchedule(
-        timetable=CronTriggerTimetable("0 3 * * 1", timezone="UTC"), assets=RAW_TRAINING_DATA
+        timetable=CronTriggerTimetable(RETRAIN_CRON, timezone="UTC"), assets=RAW_TRAINING_DATA
     ),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
