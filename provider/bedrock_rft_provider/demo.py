@@ -171,6 +171,10 @@ def _keys(s3: Any, bucket: str, prefix: str) -> list[str]:
     return [o["Key"] for page in pages for o in page.get("Contents", [])]
 
 
+def _p_value(value: Any) -> str:
+    return f"{value:.2g}" if isinstance(value, (int, float)) else "n/a"
+
+
 def summarize(session: Any, endpoint_url: str, out: Path, days: Sequence[date]) -> list[str]:
     """The demo's closing summary, read back from what the DAGs wrote (S3, SSM, XCom)."""
     from bedrock_rft_provider.jobs.metrics import TRAIN_REWARD, parse_metrics_files
@@ -208,7 +212,7 @@ def summarize(session: Any, endpoint_url: str, out: Path, days: Sequence[date]) 
     lines.append(
         f"Evaluation   tuned {summary['mean_reward']:.3f} (95% CI {low:.3f}-{high:.3f}) vs "
         f"baseline {base.get('mean_reward', float('nan')):.3f} on n={summary['n']}; "
-        f"delta {summary.get('delta', float('nan')):+.3f}, p={summary.get('p_value')}"
+        f"delta {summary.get('delta', float('nan')):+.3f}, p={_p_value(summary.get('p_value'))}"
     )
     decision = _gate_decision("bedrock_rft_retraining")
     if decision:
