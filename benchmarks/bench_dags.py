@@ -47,7 +47,10 @@ TIMINGS = ("wall", "parse", "reparse")
 
 PARSE_CHILD = f"""
 import json, sys, time
-from airflow.dag_processing.dagbag import DagBag
+try:
+    from airflow.dag_processing.dagbag import DagBag
+except ImportError:  # Airflow < 3.2
+    from airflow.models.dagbag import DagBag
 started = time.perf_counter()
 bag = DagBag(dag_folder=sys.argv[1])
 parsed = time.perf_counter()

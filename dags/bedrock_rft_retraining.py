@@ -41,7 +41,12 @@ import os
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, Asset, AssetOrTimeSchedule, Param, task
+from airflow.sdk import DAG, Asset, Param, task
+
+try:
+    from airflow.sdk import AssetOrTimeSchedule
+except ImportError:  # Airflow < 3.2
+    from airflow.timetables.assets import AssetOrTimeSchedule  # type: ignore[no-redef]
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from bedrock_rft_provider.operators.dataset import BedrockRFTDatasetOperator

@@ -31,7 +31,12 @@ from airflow.providers.amazon.aws.operators.lambda_function import (
     LambdaCreateFunctionOperator,
     LambdaInvokeFunctionOperator,
 )
-from airflow.sdk import DAG, Asset, AssetOrTimeSchedule, Param, task
+from airflow.sdk import DAG, Asset, Param, task
+
+try:
+    from airflow.sdk import AssetOrTimeSchedule
+except ImportError:  # Airflow < 3.2
+    from airflow.timetables.assets import AssetOrTimeSchedule  # type: ignore[no-redef]
 from airflow.timetables.trigger import CronTriggerTimetable
 
 RAW_TRAINING_DATA = Asset(name="bedrock-rft-raw-training-data", uri="s3://bedrock-rft-demo/raw/gsm8k/")

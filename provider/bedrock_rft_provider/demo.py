@@ -266,6 +266,8 @@ def run_demo(dags_folder: Path, out: Path, days: int = 3) -> int:
         partitions = [run - timedelta(days=1) for run in run_dates]
         write_daily_prompts(session, sandbox.endpoint_url, partitions)
         _airflow(["db", "migrate"], env, out / "logs" / "db-migrate.log")
+        # Airflow 3.0's `dags test` does not register the DAGs' assets (apache/airflow#51644).
+        _airflow(["dags", "reserialize"], env, out / "logs" / "dags-reserialize.log")
         _run_dag("bedrock_rft_retraining", today.isoformat(), env, out)
         for run_date in run_dates:
             _run_dag("bedrock_rft_evaluation", run_date.isoformat(), env, out)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from bedrock_rft_provider import demo
+from support.airflow_compat import DagBag, dagbag_for_test
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 DAG_IDS = {"bedrock_rft_retraining", "bedrock_rft_evaluation"}
@@ -22,8 +23,6 @@ DAG_IDS = {"bedrock_rft_retraining", "bedrock_rft_evaluation"}
 @pytest.fixture(scope="module")
 def dagbag(airflow_db: Path, airflow_home: Path) -> Iterator[Any]:
     """The example DAGs, installed in the test AIRFLOW_HOME's dags folder (``dag.test()`` syncs from it)."""
-    from airflow.dag_processing.dagbag import DagBag
-
     os.environ["BEDROCK_RFT_POLL_SECONDS"] = "1"  # read at parse time; sandbox jobs finish in seconds
     installed = []
     for source in DAGS.glob("*.py"):
@@ -31,7 +30,7 @@ def dagbag(airflow_db: Path, airflow_home: Path) -> Iterator[Any]:
         shutil.copyfile(source, target)
         installed.append(target)
     try:
-        yield DagBag(dag_folder=str(airflow_home / "dags"))
+        yield dagbag_for_test(str(airflow_home / "dags"))
     finally:
         for target in installed:
             target.unlink(missing_ok=True)
@@ -43,7 +42,6 @@ def test_dagbag_imports_both_dags_without_errors(dagbag: Any) -> None:
 
 
 def test_parsing_makes_no_aws_calls(monkeypatch: pytest.MonkeyPatch) -> None:
-    from airflow.dag_processing.dagbag import DagBag
     from botocore.client import BaseClient
 
     def refuse(*args: Any, **kwargs: Any) -> None:

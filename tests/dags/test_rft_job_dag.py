@@ -10,6 +10,7 @@ from pathlib import Path
 
 from moto.bedrock.models import bedrock_backends
 
+from support.airflow_compat import dagbag_for_test
 from support.bedrock_jobs import ACCOUNT, REGION
 
 DAG_SOURCE = """
@@ -47,14 +48,13 @@ def _complete_when_created(stop: threading.Event) -> None:
 def test_rft_job_dag_runs_green_with_dag_test(
     airflow_db: Path, airflow_home: Path, moto_server: str, aws_conn_to: Callable[[str], None]
 ) -> None:
-    from airflow.dag_processing.dagbag import DagBag
     from airflow.utils.state import DagRunState
 
     aws_conn_to(moto_server)
     dag_file = airflow_home / "dags" / "rft_job_smoke.py"
     dag_file.write_text(DAG_SOURCE)
     try:
-        dagbag = DagBag(dag_folder=str(dag_file))
+        dagbag = dagbag_for_test(str(dag_file))
         assert dagbag.import_errors == {}
         dag = dagbag.get_dag("rft_job_smoke")
         stop = threading.Event()

@@ -17,6 +17,7 @@ from moto import mock_aws
 
 from bedrock_rft_provider.data.synthetic import generate
 from bedrock_rft_provider.operators.dataset import BedrockRFTDatasetOperator, training_data_asset
+from support.airflow_compat import dagbag_for_test
 
 BUCKET = "rft-operator-data"
 
@@ -152,7 +153,6 @@ with DAG(dag_id="rft_dataset_smoke", schedule=None, catchup=False) as dag:
 def test_dag_test_prepares_uploads_and_records_the_asset_event(
     airflow_db: Path, airflow_home: Path, moto_server: str, aws_conn_to: Callable[[str], None]
 ) -> None:
-    from airflow.dag_processing.dagbag import DagBag
     from airflow.models.asset import AssetEvent, AssetModel
     from airflow.utils.session import create_session
     from airflow.utils.state import DagRunState
@@ -163,7 +163,7 @@ def test_dag_test_prepares_uploads_and_records_the_asset_event(
     dag_file = airflow_home / "dags" / "rft_dataset_smoke.py"
     dag_file.write_text(DAG_SOURCE)
     try:
-        dagbag = DagBag(dag_folder=str(dag_file))
+        dagbag = dagbag_for_test(str(dag_file))
         assert dagbag.import_errors == {}
         run = dagbag.get_dag("rft_dataset_smoke").test()
         assert run.state == DagRunState.SUCCESS

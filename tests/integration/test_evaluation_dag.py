@@ -10,6 +10,8 @@ from pathlib import Path
 import boto3
 import pytest
 
+from support.airflow_compat import dagbag_for_test
+
 pytestmark = pytest.mark.integration
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "evaluation"
@@ -71,7 +73,6 @@ def test_gate_branch_is_followed_in_a_dag_run(
     aws_conn_to: Callable[[str], None],
 ) -> None:
     dag_id, min_improvement, taken, skipped = case
-    from airflow.dag_processing.dagbag import DagBag
     from airflow.utils.state import DagRunState
 
     aws_conn_to(moto_server)
@@ -79,7 +80,7 @@ def test_gate_branch_is_followed_in_a_dag_run(
     dag_file = airflow_home / "dags" / f"{dag_id}.py"
     dag_file.write_text(source.replace("OUTPUT", str(tmp_path)).replace("MODEL", MODEL))
     try:
-        dagbag = DagBag(dag_folder=str(dag_file))
+        dagbag = dagbag_for_test(str(dag_file))
         assert dagbag.import_errors == {}
         run = dagbag.get_dag(dag_id).test(run_conf={"min_improvement": min_improvement})
         states = {ti.task_id: ti.state for ti in run.get_task_instances()}

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from bedrock_rft_provider.sandbox.server import Sandbox
+from support.airflow_compat import dagbag_for_test
 
 pytestmark = pytest.mark.integration
 
@@ -108,11 +109,9 @@ def run_dag(sandbox: Sandbox, airflow_home: Path) -> Iterator[Any]:
     def run(
         reward: str, *, with_preflight: bool, again: dict[str, str] | None = None
     ) -> tuple[Any, dict[str, str]]:
-        from airflow.dag_processing.dagbag import DagBag
-
         # A fixed logical date and run_after give the same run_id: dag.test clears and reruns that run.
         if again is not None:
-            dagbag = DagBag(dag_folder=str(airflow_home / "dags" / f"{again['dag_id']}.py"))
+            dagbag = dagbag_for_test(str(airflow_home / "dags" / f"{again['dag_id']}.py"))
             return dagbag.get_dag(again["dag_id"]).test(
                 logical_date=LOGICAL_DATE, run_after=LOGICAL_DATE
             ), again
@@ -129,7 +128,7 @@ def run_dag(sandbox: Sandbox, airflow_home: Path) -> Iterator[Any]:
         path = airflow_home / "dags" / f"{names['dag_id']}.py"
         path.write_text(DAG_TEMPLATE.format(reward=reward, with_preflight=with_preflight, **names))
         written.append(path)
-        dagbag = DagBag(dag_folder=str(path))
+        dagbag = dagbag_for_test(str(path))
         assert dagbag.import_errors == {}
         return dagbag.get_dag(names["dag_id"]).test(logical_date=LOGICAL_DATE, run_after=LOGICAL_DATE), names
 
