@@ -41,7 +41,7 @@ def airflow_home() -> Path:
 def gsm8k_dir() -> Path:
     """The real GSM8K files from ../shared/data/gsm8k; skips the test when they are absent."""
     if not (GSM8K_DIR / "train.jsonl").exists():
-        pytest.skip(f"GSM8K data not present at {GSM8K_DIR} (it is not shipped with the project)")
+        pytest.skip(reason=f"GSM8K data not present at {GSM8K_DIR} (it is not shipped with the project)")
     return GSM8K_DIR
 
 

@@ -45,7 +45,7 @@ def _pypi_reachable() -> bool:
 @pytest.fixture(scope="module")
 def pypi() -> None:
     if not _pypi_reachable():
-        pytest.skip("PyPI (pypi.org:443) is unreachable; requirements cannot be installed")
+        pytest.skip(reason="PyPI (pypi.org:443) is unreachable; requirements cannot be installed")
 
 
 def test_requirements_are_installed_for_the_lambda_platform_and_ship_in_the_zip(
