@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
-from bedrock_rft_provider.jobs.naming import run_fingerprint
-from bedrock_rft_provider.jobs.validation import NAME_MAX_LENGTH, check_custom_model_name
+from bedrock_rft_provider.jobs.naming import name_for_run, run_fingerprint
+from bedrock_rft_provider.jobs.validation import check_custom_model_name
 
 
 def check_deployment_name(field: str, name: str) -> str:
@@ -17,7 +15,5 @@ def deployment_name_for_run(
     dag_id: str, run_id: str, task_id: str, model_arn: str, prefix: str = "rft-eval"
 ) -> str:
     """``<prefix>-<dag>-<task>-<hash>``: the same run, task and model always give the same name."""
-    digest = run_fingerprint(dag_id, run_id, task_id, model_arn)
-    readable = re.sub("-{2,}", "-", re.sub("[^a-zA-Z0-9]+", "-", f"{prefix}-{dag_id}-{task_id}")).strip("-")
-    readable = readable[: NAME_MAX_LENGTH - len(digest) - 1].rstrip("-")
-    return check_deployment_name("deployment_name", f"{readable}-{digest}")
+    name = name_for_run(prefix, dag_id, task_id, run_fingerprint(dag_id, run_id, task_id, model_arn))
+    return check_deployment_name("deployment_name", name)

@@ -25,29 +25,30 @@ def run_fingerprint(*parts: str) -> str:
     return digest[:HASH_LENGTH]
 
 
-def _slug(text: str, allowed: str) -> str:
-    slug = re.sub(f"[^{allowed}]+", "-", text).strip("-_.+")
-    return re.sub("-{2,}", "-", slug)
+def name_for_run(prefix: str, dag_id: str, task_id: str, digest: str) -> str:
+    """``<prefix>-<dag>-<task>-<digest>`` of letters, digits and single dashes, cut to 63 characters.
 
+    The readable middle is shortened, never the digest, so names stay unique and stable.
+    """
 
-def _fit(prefix: str, readable: str, digest: str, separator: str) -> str:
-    room = NAME_MAX_LENGTH - len(prefix) - len(digest) - 2 * len(separator)
-    readable = readable[: max(room, 0)].rstrip("-_.+")
-    return separator.join(p for p in (prefix, readable, digest) if p)
+    def slug(text: str) -> str:
+        return re.sub("[^a-zA-Z0-9]+", "-", text).strip("-")
+
+    head = slug(prefix)
+    room = NAME_MAX_LENGTH - len(head) - len(digest) - 2
+    readable = slug(f"{dag_id}-{task_id}")[: max(room, 0)].rstrip("-")
+    return "-".join(p for p in (head, readable, digest) if p)
 
 
 def job_name_for_run(dag_id: str, run_id: str, task_id: str, prefix: str = "rft") -> str:
     """``rft-<dag>-<task>-<hash>``: letters, digits and '-' only (job names cannot contain '_')."""
-    digest = run_fingerprint(dag_id, run_id, task_id)
-    readable = _slug(f"{dag_id}-{task_id}", "a-zA-Z0-9")
-    return check_job_name("job_name", _fit(_slug(prefix, "a-zA-Z0-9"), readable, digest, "-"))
+    name = name_for_run(prefix, dag_id, task_id, run_fingerprint(dag_id, run_id, task_id))
+    return check_job_name("job_name", name)
 
 
 def custom_model_name_for_run(dag_id: str, run_id: str, task_id: str, prefix: str = "rft") -> str:
     """``rft-<dag>-<task>-<hash>`` within the custom model name pattern (single '-' or '_' separators)."""
-    digest = run_fingerprint(dag_id, run_id, task_id, "model")
-    readable = _slug(f"{dag_id}-{task_id}", "a-zA-Z0-9")
-    name = _fit(_slug(prefix, "a-zA-Z0-9"), readable, digest, "-")
+    name = name_for_run(prefix, dag_id, task_id, run_fingerprint(dag_id, run_id, task_id, "model"))
     return check_custom_model_name("custom_model_name", name)
 
 
