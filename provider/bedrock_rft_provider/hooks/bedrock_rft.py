@@ -6,13 +6,13 @@ import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from airflow.providers.amazon.aws.hooks.bedrock import BedrockHook
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.providers.amazon.aws.utils.waiter_with_logging import wait
 from botocore.exceptions import ClientError
 
+from bedrock_rft_provider.data.uris import parse_s3_uri
 from bedrock_rft_provider.errors import JobConflictError
 from bedrock_rft_provider.jobs.metrics import TrainingMetrics, is_metrics_key, parse_metrics_files
 from bedrock_rft_provider.jobs.spec import CUSTOMIZATION_TYPE, RFTJobSpec
@@ -183,8 +183,7 @@ class BedrockRFTHook(BedrockHook):
         output_uri = (job.get("outputDataConfig") or {}).get("s3Uri")
         if not output_uri:
             return TrainingMetrics()
-        parsed = urlparse(output_uri)
-        bucket, prefix = parsed.netloc, parsed.path.lstrip("/")
+        bucket, prefix = parse_s3_uri(output_uri)
         s3 = S3Hook(aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify)
         try:
             keys = [k for k in s3.list_keys(bucket_name=bucket, prefix=prefix) or [] if is_metrics_key(k)]

@@ -6,26 +6,18 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from airflow.providers.amazon.aws.hooks.bedrock import BedrockRuntimeHook
 from airflow.providers.amazon.aws.hooks.lambda_function import LambdaHook
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from botocore.config import Config
 
-
-def is_s3(uri: str) -> bool:
-    return uri.startswith("s3://")
+from bedrock_rft_provider.data.uris import is_s3_uri, parse_s3_uri
 
 
 def join_uri(base: str, name: str) -> str:
     """``base/name`` for an S3 URI or a local directory."""
-    return f"{base.rstrip('/')}/{name}" if is_s3(base) else str(Path(base) / name)
-
-
-def split_s3(uri: str) -> tuple[str, str]:
-    parsed = urlparse(uri)
-    return parsed.netloc, parsed.path.lstrip("/")
+    return f"{base.rstrip('/')}/{name}" if is_s3_uri(base) else str(Path(base) / name)
 
 
 class BedrockRFTEvaluationHook(BedrockRuntimeHook):
@@ -65,16 +57,16 @@ class BedrockRFTEvaluationHook(BedrockRuntimeHook):
         return S3Hook(**self._sibling_kwargs())
 
     def exists(self, uri: str) -> bool:
-        if is_s3(uri):
-            bucket, key = split_s3(uri)
+        if is_s3_uri(uri):
+            bucket, key = parse_s3_uri(uri)
             return bool(self.s3.check_for_key(key, bucket_name=bucket))
         return Path(uri).exists()
 
     def fetch(self, uri: str, local_path: Path) -> Path:
         """Copy an S3 object or local file to ``local_path``."""
         local_path.parent.mkdir(parents=True, exist_ok=True)
-        if is_s3(uri):
-            bucket, key = split_s3(uri)
+        if is_s3_uri(uri):
+            bucket, key = parse_s3_uri(uri)
             self.s3.get_conn().download_file(bucket, key, str(local_path))
         elif Path(uri).resolve() != local_path.resolve():
             shutil.copyfile(uri, local_path)
@@ -85,8 +77,8 @@ class BedrockRFTEvaluationHook(BedrockRuntimeHook):
 
     def read_texts_under(self, prefix: str, wanted: Callable[[str], bool]) -> dict[str, str]:
         """``{uri: text}`` of files under an S3 prefix or local directory whose key ``wanted`` accepts."""
-        if is_s3(prefix):
-            bucket, key_prefix = split_s3(prefix)
+        if is_s3_uri(prefix):
+            bucket, key_prefix = parse_s3_uri(prefix)
             keys = [k for k in self.s3.list_keys(bucket_name=bucket, prefix=key_prefix) or [] if wanted(k)]
             return {f"s3://{bucket}/{k}": self.s3.read_key(k, bucket_name=bucket) for k in keys}
         root = Path(prefix)
@@ -100,8 +92,8 @@ class BedrockRFTEvaluationHook(BedrockRuntimeHook):
 
     def put_file(self, local_path: Path, uri: str) -> None:
         """Upload (overwrite) one file to an S3 URI or copy it to a local path."""
-        if is_s3(uri):
-            bucket, key = split_s3(uri)
+        if is_s3_uri(uri):
+            bucket, key = parse_s3_uri(uri)
             self.s3.load_file(str(local_path), key, bucket_name=bucket, replace=True)
         elif Path(uri).resolve() != local_path.resolve():
             Path(uri).parent.mkdir(parents=True, exist_ok=True)

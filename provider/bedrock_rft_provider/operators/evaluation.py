@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
+from bedrock_rft_provider.data.uris import is_s3_uri, parse_s3_uri
 from bedrock_rft_provider.errors import ConfigError, ConfigErrors
 from bedrock_rft_provider.evaluation.inference import ConverseRunner
 from bedrock_rft_provider.evaluation.records import EvalRecord, load_dataset
 from bedrock_rft_provider.evaluation.scoring import Grader, lambda_grader, reward_grader
 from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
-from bedrock_rft_provider.hooks.evaluation import BedrockRFTEvaluationHook, is_s3, join_uri, split_s3
+from bedrock_rft_provider.hooks.evaluation import BedrockRFTEvaluationHook, join_uri
 from bedrock_rft_provider.jobs.metrics import TrainingMetrics, is_metrics_key, parse_metrics_files
 from bedrock_rft_provider.links.evaluation import BedrockRFTEvaluationReportLink
 
@@ -183,7 +184,7 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
         self.validate()
         with tempfile.TemporaryDirectory(prefix="bedrock-rft-eval-") as tmp:
             work = Path(tmp)
-            out_dir = Path(self.output_uri) if not is_s3(self.output_uri) else work / "out"
+            out_dir = Path(self.output_uri) if not is_s3_uri(self.output_uri) else work / "out"
             out_dir.mkdir(parents=True, exist_ok=True)
             dataset_path = self.hook.fetch(self.dataset_uri, work / "dataset.jsonl")
             records = load_dataset(dataset_path)
@@ -226,7 +227,7 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
                 grader_workers=self.grader_concurrency if self.reward_lambda_arn else 1,
                 extra=extra,
             )
-            if is_s3(self.output_uri):
+            if is_s3_uri(self.output_uri):
                 self.hook.put_dir(out_dir, self.output_uri, OUTPUT_FILES)
         self._persist_report_link(context)
         self.log.info(
@@ -290,7 +291,7 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
             return self.hook.fetch(responses_uri, local)
         if not model_id:
             return None
-        if is_s3(self.output_uri):
+        if is_s3_uri(self.output_uri):
             # A previous try's partial answers: resume from them instead of paying twice.
             self.hook.fetch_if_exists(join_uri(self.output_uri, name), local)
         runner = ConverseRunner(
@@ -307,7 +308,7 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
         try:
             runner.run(records, local)
         finally:
-            if is_s3(self.output_uri) and local.exists():
+            if is_s3_uri(self.output_uri) and local.exists():
                 self.hook.put_file(local, join_uri(self.output_uri, name))
         return local
 
@@ -345,8 +346,8 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
 
     def _persist_report_link(self, context: Context) -> None:
         report_uri = join_uri(self.output_uri, "report.html")
-        if is_s3(report_uri):
-            bucket, key = split_s3(report_uri)
+        if is_s3_uri(report_uri):
+            bucket, key = parse_s3_uri(report_uri)
             BedrockRFTEvaluationReportLink.persist(
                 context=context,
                 operator=self,

@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
+from bedrock_rft_provider.data.uris import is_s3_uri, parse_s3_uri
 from bedrock_rft_provider.evaluation.champion import build_record, parameter_name
 from bedrock_rft_provider.evaluation.gate import coerce_summary
 from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 from bedrock_rft_provider.hooks.deployment import BedrockCustomModelDeploymentHook
-from bedrock_rft_provider.hooks.evaluation import BedrockRFTEvaluationHook, is_s3, split_s3
+from bedrock_rft_provider.hooks.evaluation import BedrockRFTEvaluationHook
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -119,8 +120,8 @@ class BedrockRFTPromoteOperator(AwsBaseOperator[BedrockRFTChampionHook]):
         storage = BedrockRFTEvaluationHook(**self._hook_kwargs())
         digests: dict[str, str] = {}
         for name, uri in uris.items():
-            if is_s3(uri):
-                bucket, key = split_s3(uri)
+            if is_s3_uri(uri):
+                bucket, key = parse_s3_uri(uri)
                 digests[name] = _sha256(storage.s3.get_conn().get_object(Bucket=bucket, Key=key)["Body"])
             else:
                 with Path(uri).open("rb") as handle:

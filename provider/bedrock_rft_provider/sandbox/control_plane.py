@@ -172,7 +172,7 @@ class BedrockControlPlane:
             if moto_state.read_object(uri) is None:
                 raise validation_error(f"Unable to access the {what} at {uri}: the S3 object does not exist.")
         output = body["outputDataConfig"]["s3Uri"]
-        if not moto_state.bucket_exists(moto_state.split_s3_uri(output)[0]):
+        if not moto_state.bucket_exists(moto_state.parse_s3_uri(output)[0]):
             raise validation_error(
                 f"Unable to access the output location {output}: the S3 bucket does not exist."
             )

@@ -11,18 +11,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from bedrock_rft_provider.data.uris import parse_s3_uri
 from bedrock_rft_provider.sandbox.protocol import ACCOUNT_ID
 
-S3_URI = re.compile(r"s3://(?P<bucket>[^/]+)/?(?P<key>.*)")
 LAMBDA_ARN = re.compile(r"arn:aws[a-zA-Z-]*:lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):function:.+")
-
-
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    """(bucket, key) of an ``s3://bucket/key`` URI; raises ValueError otherwise."""
-    found = S3_URI.fullmatch(uri)
-    if not found:
-        raise ValueError(f"{uri!r} is not an s3://bucket/key URI")
-    return found["bucket"], found["key"]
 
 
 def _s3():  # type: ignore[no-untyped-def]
@@ -45,7 +37,7 @@ def read_object(uri: str) -> bytes | None:
     """The bytes of an S3 object, or None when the bucket or key does not exist."""
     from moto.s3.exceptions import MissingBucket
 
-    bucket, key = split_s3_uri(uri)
+    bucket, key = parse_s3_uri(uri)
     try:
         obj = _s3().get_object(bucket, key)
     except MissingBucket:
@@ -55,7 +47,7 @@ def read_object(uri: str) -> bytes | None:
 
 def write_object(uri: str, body: bytes) -> None:
     """Write an S3 object (the bucket must exist)."""
-    bucket, key = split_s3_uri(uri)
+    bucket, key = parse_s3_uri(uri)
     _s3().put_object(bucket, key, body)
 
 
