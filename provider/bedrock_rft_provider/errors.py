@@ -26,6 +26,14 @@ class ConfigErrors(ConfigError):
         super().__init__("", f"{len(errors)} invalid configuration value(s):\n{lines}")
 
 
+def raise_config_errors(errors: list[ConfigError]) -> None:
+    """Raise nothing for no errors, the error itself for one, and ConfigErrors listing all for several."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ConfigErrors(errors)
+
+
 class JobConflictError(BedrockRFTError):
     """A job with the requested name exists but was started with a different request."""
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bedrock_rft_provider.errors import ConfigError, ConfigErrors
+from bedrock_rft_provider.errors import ConfigError, raise_config_errors
 
 
 @dataclass(frozen=True)
@@ -72,8 +72,7 @@ class GatePolicy:
         for i, guard in enumerate(self.guards):
             if guard.tolerance < 0:
                 errors.append(ConfigError(f"guards[{i}].tolerance", f"must be >= 0, got {guard.tolerance}"))
-        if errors:
-            raise errors[0] if len(errors) == 1 else ConfigErrors(errors)
+        raise_config_errors(errors)
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> GatePolicy:

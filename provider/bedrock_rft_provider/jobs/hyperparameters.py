@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from bedrock_rft_provider.errors import ConfigError, ConfigErrors
+from bedrock_rft_provider.errors import ConfigError, raise_config_errors
 
 
 @dataclass(frozen=True)
@@ -92,10 +92,7 @@ class RFTHyperParameters:
                 object.__setattr__(self, f.name, _check(f.name, value))
             except ConfigError as exc:
                 errors.append(exc)
-        if len(errors) == 1:
-            raise errors[0]
-        if errors:
-            raise ConfigErrors(errors)
+        raise_config_errors(errors)
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any] | None) -> RFTHyperParameters:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bedrock_rft_provider.errors import ConfigError, ConfigErrors
+from bedrock_rft_provider.errors import ConfigError, ConfigErrors, raise_config_errors
 from bedrock_rft_provider.jobs.hyperparameters import RFTHyperParameters
 from bedrock_rft_provider.jobs.naming import attempt_name, client_request_token
 from bedrock_rft_provider.jobs.validation import (
@@ -95,8 +95,7 @@ class RFTJobSpec:
             "job_tags": checked(lambda: _tag_pairs("job_tags", job_tags)),
             "custom_model_tags": checked(lambda: _tag_pairs("custom_model_tags", custom_model_tags)),
         }
-        if errors:
-            raise errors[0] if len(errors) == 1 else ConfigErrors(errors)
+        raise_config_errors(errors)
         return cls(**values)
 
     def to_request(self) -> dict[str, Any]:

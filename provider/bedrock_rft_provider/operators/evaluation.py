@@ -13,7 +13,7 @@ from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
 from bedrock_rft_provider.data.uris import is_s3_uri, parse_s3_uri
-from bedrock_rft_provider.errors import ConfigError, ConfigErrors
+from bedrock_rft_provider.errors import ConfigError, raise_config_errors
 from bedrock_rft_provider.evaluation.inference import ConverseRunner
 from bedrock_rft_provider.evaluation.records import EvalRecord, load_dataset
 from bedrock_rft_provider.evaluation.scoring import Grader, lambda_grader, reward_grader
@@ -176,8 +176,7 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
         self._success_threshold = _number("success_threshold", self.success_threshold, float, None, errors)
         sandbox = self.sandbox
         self._sandbox = sandbox.strip().lower() in _TRUE if isinstance(sandbox, str) else bool(sandbox)
-        if errors:
-            raise errors[0] if len(errors) == 1 else ConfigErrors(errors)
+        raise_config_errors(errors)
 
     # -- execution -------------------------------------------------------------------------------
     def execute(self, context: Context) -> dict[str, Any]:

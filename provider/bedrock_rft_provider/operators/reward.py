@@ -12,7 +12,7 @@ from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import AirflowFailException
 
-from bedrock_rft_provider.errors import ConfigError, ConfigErrors
+from bedrock_rft_provider.errors import ConfigError, raise_config_errors
 from bedrock_rft_provider.hooks.reward_lambda import GraderSettings, RewardLambdaHook
 from bedrock_rft_provider.rewards.packaging import (
     PackageError,
@@ -32,11 +32,7 @@ if TYPE_CHECKING:
 
 
 def _raise_config_errors(problems: list[tuple[str, str]]) -> None:
-    errors = [ConfigError(field, message) for field, message in problems]
-    if len(errors) == 1:
-        raise errors[0]
-    if errors:
-        raise ConfigErrors(errors)
+    raise_config_errors([ConfigError(field, message) for field, message in problems])
 
 
 class BedrockRewardFunctionOperator(AwsBaseOperator[RewardLambdaHook]):
