@@ -17,7 +17,6 @@ from bedrock_rft_provider.errors import JobConflictError
 from bedrock_rft_provider.jobs.metrics import TrainingMetrics, is_metrics_key, parse_metrics_files
 from bedrock_rft_provider.jobs.spec import CUSTOMIZATION_TYPE, RFTJobSpec
 
-ACTIVE_STATES = frozenset({"InProgress", "Stopping"})
 SUCCESS_STATES = frozenset({"Completed"})
 FAILURE_STATES = frozenset({"Failed", "Stopped"})
 TERMINAL_STATES = SUCCESS_STATES | FAILURE_STATES
