@@ -24,7 +24,13 @@ min_improvement        least mean-reward gain over the champion (or base model) 
 min_eval_samples       least number of test prompts the gate accepts
 eval_concurrency       parallel ``converse`` calls during evaluation
 sandbox                label outputs as sandbox results (set False on real AWS)
+force_retrain          train even when a job with the same data (sha256), grader code and job
+                       configuration is already running or completed (by default it is reused)
 =====================  ===========================================================================
+
+Training is idempotent at the data level: when unpausing creates a scheduled run next to a manual
+one, or new data turns out to be the same data, the second run reuses the first run's job and model
+(the ``train`` task logs ``REUSING RFT job ...``) instead of paying for the same training twice.
 
 AWS access is the ``aws_default`` connection: with the defaults below it points at the local
 sandbox (``make demo``); on real AWS change the connection and ``bucket`` / ``role_arn`` /
@@ -118,6 +124,7 @@ with DAG(
         "min_eval_samples": Param(50, type="integer", minimum=1),
         "eval_concurrency": Param(8, type="integer", minimum=1),
         "sandbox": Param(True, type="boolean"),
+        "force_retrain": Param(False, type="boolean"),
     },
     render_template_as_native_obj=True,
 ) as dag:
@@ -175,6 +182,7 @@ with DAG(
         output_data_uri=f"{RUN_PREFIX}/rft-output/",
         reward_lambda_arn=result("deploy_reward", "alias_arn"),
         hyperparameters="{{ params.hyperparameters }}",
+        force_retrain="{{ params.force_retrain }}",
         deferrable=True,
         poll_interval=POLL_SECONDS,
     )

@@ -172,7 +172,11 @@ def _silent(event: Any, context: Any) -> Any:
 @pytest.mark.parametrize(
     ("grader", "must_fail", "detail"),
     [
-        (make_handler(_zero), {"ideal_top_score", "bad_below_ideal"}, "the ideal response must score above 0"),
+        (
+            make_handler(_zero),
+            {"ideal_top_score", "bad_below_ideal"},
+            "the ideal response must score above 0",
+        ),
         (_silent, {"contract", "errors", "ideal_top_score", "bad_below_ideal"}, "got no valid score"),
     ],
     ids=["ideal-scores-zero", "grader-answers-nothing"],
