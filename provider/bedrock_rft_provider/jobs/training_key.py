@@ -38,9 +38,10 @@ class TrainingKey:
     def describe(self) -> str:
         """One line for the task log: the data hashes, the grader and the digest."""
         data = ", ".join(f"{uri} sha256 {sha[:12]}" for uri, sha in self.inputs["data_sha256"])
+        code = str(self.inputs["grader"].get("code_sha256"))[:16]
         return (
-            f"training key {self.digest[:16]} (data: {data}; grader code sha256 "
-            f"{str(self.inputs['grader'].get('code_sha256'))[:16]}; base model {self.inputs['base_model_id']})"
+            f"training key {self.digest[:16]} (data: {data}; grader code sha256 {code}; "
+            f"base model {self.inputs['base_model_id']})"
         )
 
 

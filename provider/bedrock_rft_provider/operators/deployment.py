@@ -12,8 +12,8 @@ from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import conf
 
 from bedrock_rft_provider.evaluation.naming import check_deployment_name, deployment_name_for_run
-from bedrock_rft_provider.namespace import resolve_namespace
 from bedrock_rft_provider.hooks.deployment import BedrockCustomModelDeploymentHook, DeploymentFailedError
+from bedrock_rft_provider.namespace import resolve_namespace
 from bedrock_rft_provider.triggers.deployment import BedrockCustomModelDeploymentActiveTrigger
 
 if TYPE_CHECKING:

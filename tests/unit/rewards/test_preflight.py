@@ -160,7 +160,7 @@ def test_math_answer_passes_preflight_on_real_gsm8k_records(gsm8k_dir: Path) -> 
     assert report.kind_scores["ideal"]["n"] == 50
 
 
-# Every check fails when its premise fails: a check never passes on absent or zero evidence (issue 10, fault 8).
+# Every check fails when its premise fails: never a pass on absent or zero evidence (issue 10, fault 8).
 def _zero(sample: Sample) -> float:
     return 0.0
 
