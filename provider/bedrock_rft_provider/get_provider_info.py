@@ -75,6 +75,8 @@ def get_provider_info() -> dict[str, Any]:
         },
         "extra-links": [
             "bedrock_rft_provider.links.bedrock.BedrockRFTJobLink",
+            "bedrock_rft_provider.links.bedrock.BedrockCustomModelLink",
+            "bedrock_rft_provider.links.bedrock.BedrockCustomModelDeploymentLink",
             "bedrock_rft_provider.links.evaluation.BedrockRFTEvaluationReportLink",
         ],
     }

@@ -13,6 +13,7 @@ from airflow.providers.common.compat.sdk import conf
 
 from bedrock_rft_provider.evaluation.naming import check_deployment_name, deployment_name_for_run
 from bedrock_rft_provider.hooks.deployment import BedrockCustomModelDeploymentHook, DeploymentFailedError
+from bedrock_rft_provider.links.bedrock import BedrockCustomModelDeploymentLink
 from bedrock_rft_provider.namespace import resolve_namespace
 from bedrock_rft_provider.triggers.deployment import BedrockCustomModelDeploymentActiveTrigger
 
@@ -41,6 +42,7 @@ class BedrockCustomModelDeploymentOperator(AwsBaseOperator[BedrockCustomModelDep
         "model_arn", "deployment_name", "description", "tags", "namespace"
     )
     template_fields_renderers = {"tags": "json"}
+    operator_extra_links = (BedrockCustomModelDeploymentLink(),)
     ui_color = "#f0e5ff"
 
     def __init__(
@@ -85,6 +87,13 @@ class BedrockCustomModelDeploymentOperator(AwsBaseOperator[BedrockCustomModelDep
             description=self.description,
             tags=dict(self.tags or {}),
             namespace=namespace,
+        )
+        BedrockCustomModelDeploymentLink.persist(
+            context=context,
+            operator=self,
+            region_name=self.hook.conn_region_name,
+            aws_partition=self.hook.conn_partition,
+            deployment_arn=deployment.arn,
         )
         if deployment.status == "Active" or not self.wait_for_completion:
             return deployment.arn

@@ -17,6 +17,7 @@ from bedrock_rft_provider.evaluation.gate import coerce_summary
 from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 from bedrock_rft_provider.hooks.deployment import BedrockCustomModelDeploymentHook
 from bedrock_rft_provider.hooks.evaluation import BedrockRFTEvaluationHook
+from bedrock_rft_provider.links.bedrock import BedrockCustomModelDeploymentLink, BedrockCustomModelLink
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -51,6 +52,7 @@ class BedrockRFTPromoteOperator(AwsBaseOperator[BedrockRFTChampionHook]):
         "summary",
     )
     template_fields_renderers = {"dataset_uris": "json", "summary": "json"}
+    operator_extra_links = (BedrockCustomModelLink(), BedrockCustomModelDeploymentLink())
     ui_color = "#e8ffe5"
 
     def __init__(
@@ -94,6 +96,14 @@ class BedrockRFTPromoteOperator(AwsBaseOperator[BedrockRFTChampionHook]):
             promoted_at=datetime.now(timezone.utc),
         )
         version = self.hook.promote(self.family, record)
+        links = {"region_name": self.hook.conn_region_name, "aws_partition": self.hook.conn_partition}
+        BedrockCustomModelLink.persist(
+            context=context, operator=self, model_arn=self.custom_model_arn, **links
+        )
+        if self.deployment_arn:
+            BedrockCustomModelDeploymentLink.persist(
+                context=context, operator=self, deployment_arn=self.deployment_arn, **links
+            )
         if self.tag_model:
             BedrockCustomModelDeploymentHook(**self._hook_kwargs()).tag_resource(
                 self.custom_model_arn, {CHAMPION_TAG: self.family}
