@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "iam-policy": "rewards",
     "evaluate": "evaluate",
     "sandbox": "sandbox",
+    "sandbox-bootstrap": "sandbox",
 }
 
 
