@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from bedrock_rft_provider import demo
+from bedrock_rft_provider.sandbox.bootstrap import bootstrap_sandbox
 from support.airflow_compat import DagBag, dagbag_for_test
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
@@ -95,7 +96,7 @@ def sandbox_env(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Any]:
     sandbox = bedrock_rft_sandbox_airflow_conn
-    demo.bootstrap(sandbox.session(), sandbox.endpoint_url)
+    bootstrap_sandbox(sandbox.endpoint_url, [demo.BUCKET], session=sandbox.session())
     yield sandbox
 
 

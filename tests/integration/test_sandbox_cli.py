@@ -56,7 +56,7 @@ def test_the_cli_serves_one_endpoint_prints_the_honesty_banner_and_stops_on_sigt
         # --bootstrap prepared it: the example DAGs' bucket and both roles exist, and it says so.
         assert "bedrock-rft-demo" in {b["Name"] for b in buckets}
         assert "role_arn:         arn:aws:iam::123456789012:role/bedrock-rft-service" in banner
-        assert f"AIRFLOW_CONN_AWS_DEFAULT='aws://testing:testing@/?endpoint_url=" in banner
+        assert "AIRFLOW_CONN_AWS_DEFAULT='aws://testing:testing@/?endpoint_url=" in banner
     finally:
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=30)

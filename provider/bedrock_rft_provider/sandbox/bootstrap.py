@@ -23,7 +23,7 @@ GRADER_ROLE = "bedrock-rft-grader"
 REGION = "us-east-1"
 # The sandbox accepts any credentials; botocore needs some to sign requests.
 ACCESS_KEY_ID = "testing"
-SECRET_ACCESS_KEY = "testing"  # noqa: S105 - a documented dummy value, not a secret
+SECRET_ACCESS_KEY = "testing"
 
 
 def connection_uri(endpoint_url: str, region_name: str = REGION) -> str:
