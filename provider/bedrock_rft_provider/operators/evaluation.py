@@ -128,6 +128,8 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
         sandbox: bool | str = False,
         **kwargs: Any,
     ) -> None:
+        # Each key of the returned dict is also its own XCom, so ``task.output["key"]`` works (Airflow 3).
+        kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
         self.dataset_uri = dataset_uri
         self.output_uri = output_uri

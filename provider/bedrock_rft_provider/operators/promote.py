@@ -69,6 +69,8 @@ class BedrockRFTPromoteOperator(AwsBaseOperator[BedrockRFTChampionHook]):
         tag_model: bool = True,
         **kwargs: Any,
     ) -> None:
+        # Each key of the returned dict is also its own XCom, so ``task.output["key"]`` works (Airflow 3).
+        kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
         self.family = family
         self.custom_model_arn = custom_model_arn

@@ -79,6 +79,8 @@ class BedrockRewardFunctionOperator(AwsBaseOperator[RewardLambdaHook]):
         max_workers: int | None = None,
         **kwargs: Any,
     ) -> None:
+        # Each key of the returned dict is also its own XCom, so ``task.output["key"]`` works (Airflow 3).
+        kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
         self.function_name = function_name
         self.reward = reward
@@ -176,6 +178,8 @@ class BedrockRewardPreflightOperator(AwsBaseOperator[RewardLambdaHook]):
         response_template: str = "{reference}",
         **kwargs: Any,
     ) -> None:
+        # Each key of the returned dict is also its own XCom, so ``task.output["key"]`` works (Airflow 3).
+        kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
         self.function_name = function_name
         self.qualifier = qualifier

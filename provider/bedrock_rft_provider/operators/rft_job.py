@@ -114,6 +114,8 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         namespace: str | None = None,
         **kwargs: Any,
     ) -> None:
+        # Each key of the returned dict is also its own XCom, so ``task.output["key"]`` works (Airflow 3).
+        kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
         self.base_model_id = base_model_id
         self.role_arn = role_arn
