@@ -35,7 +35,12 @@ def register(subparsers: Any) -> None:
     test.add_argument(
         "--reward", required=True, metavar="MODULE:FUNC", help="e.g. my_rewards:gsm8k or file.py:fn"
     )
-    test.add_argument("--samples", required=True, metavar="PATH", help="JSONL of grader event samples")
+    test.add_argument(
+        "--samples",
+        required=True,
+        metavar="PATH",
+        help="JSONL of grader event samples, or sample:gsm8k_events (shipped with the package)",
+    )
     test.add_argument("--output", metavar="PATH", help="write the full JSON report (with every result) here")
     test.add_argument(
         "--batch-size", type=_positive, default=64, help="samples per handler call (default 64)"
@@ -89,11 +94,12 @@ def run_test_reward(args: argparse.Namespace) -> int:
     """Score the samples file with the reward; print the report."""
     from bedrock_rft_provider.rewards import as_handler
     from bedrock_rft_provider.rewards.runner import RewardSpecError, load_events, load_reward, score_events
+    from bedrock_rft_provider.samples import resolve as resolve_sample
 
     try:
         reward = load_reward(args.reward)
         handler = as_handler(reward, max_workers=args.max_workers)
-        events = load_events(args.samples)
+        events = load_events(resolve_sample(args.samples))
     except (RewardSpecError, TypeError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

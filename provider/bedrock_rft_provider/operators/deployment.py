@@ -30,8 +30,14 @@ class BedrockCustomModelDeploymentOperator(AwsBaseOperator[BedrockCustomModelDep
     outlives the run.
 
     :param model_arn: the custom model ARN (e.g. the RFT job's ``custom_model_arn``).
-    :param deployment_name: optional explicit name.
+    :param deployment_name: optional explicit name (the custom model name pattern, at most 63 characters);
+        None = derived from the run.
+    :param description: optional description stored with the deployment.
+    :param tags: optional ``{key: value}`` tags of the deployment.
+    :param wait_for_completion: wait until the deployment is Active.
     :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``).
+    :param waiter_delay: seconds between status checks while waiting.
+    :param waiter_max_attempts: status checks before giving up (default 120 checks of 30 s = 1 h).
     :param namespace: deployment namespace hashed into the derived name and the clientRequestToken
         (default: ``[bedrock_rft] namespace``, else this install's ``bedrock_rft_namespace`` Variable).
     :return: the deployment ARN (use it as ``model_id`` for evaluation).

@@ -33,11 +33,16 @@ class BedrockRFTPromoteOperator(AwsBaseOperator[BedrockRFTChampionHook]):
     new SSM parameter version, so ``BedrockRFTChampionHook.rollback`` and ``champion_at`` work on the
     history. A retried task finds its own promotion already recorded and adds nothing.
 
+    :param family: the model family; the champion record is SSM ``/bedrock-rft/champion/<family>``.
+    :param custom_model_arn: the tuned model to promote (e.g. the RFT job's ``custom_model_arn``).
+    :param deployment_arn: its deployment, which serves the champion (evaluation and backfills use it).
+    :param job_arn: the RFT job that trained it (kept in the record).
     :param dataset_uris: e.g. ``{"train": "s3://...", "test": "s3://..."}``.
     :param dataset_sha256: their digests; computed by reading the objects when omitted.
+    :param eval_summary_uri: where the evaluation's ``summary.json`` is (kept in the record).
     :param summary: the evaluation summary (key metrics are kept in the record).
     :param tag_model: tag the custom model ``bedrock-rft-champion=<family>``.
-    :return: ``{parameter, version, record}``.
+    :return: ``{parameter, version, record}``; each key is also pushed as its own XCom.
     """
 
     aws_hook_class = BedrockRFTChampionHook

@@ -49,7 +49,7 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
     :param reward_lambda_arn: full ARN of the grader Lambda (version or alias qualifier allowed).
     :param hyperparameters: ``RFTHyperParameters`` or a dict (pythonic or API keys); unset = service default.
     :param validation_data_uri: optional ``s3://`` URI (or list of up to 10) of validation JSONL.
-    :param job_name: optional; default ``rft-<dag>-<task>-<hash of dag_id, run_id, task_id>``.
+    :param job_name: optional; default ``rft-<dag>-<task>-<hash of namespace, dag_id, run_id, task_id>``.
     :param custom_model_name: optional; default derived from the run like ``job_name``.
     :param vpc_config: optional ``{"subnet_ids": [...], "security_group_ids": [...]}``.
     :param kms_key_id: optional KMS key for the custom model.
