@@ -37,6 +37,8 @@ RFT_JOB_ACTIONS = [
     "bedrock:GetModelCustomizationJob",
     "bedrock:StopModelCustomizationJob",
     "bedrock:TagResource",
+    # Data-level reuse reads the training-key tag of earlier jobs.
+    "bedrock:ListTagsForResource",
 ]
 _GEO_PREFIXES = ("us.", "eu.", "apac.", "us-gov.", "ca.", "jp.", "au.", "global.")
 
