@@ -40,7 +40,7 @@ _PARAM = re.compile(r"^:param (\w+):(.*)$")
 
 def load(path: str) -> type:
     module, name = path.rsplit(".", 1)
-    return getattr(importlib.import_module(f"bedrock_rft_provider.{module}"), name)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(f"bedrock_rft_provider.{module}"), name)
 
 
 def documented_params(cls: type) -> dict[str, str]:
