@@ -33,8 +33,9 @@ one, or new data turns out to be the same data, the second run reuses the first 
 (the ``train`` task logs ``REUSING RFT job ...``) instead of paying for the same training twice.
 
 AWS access is the ``aws_default`` connection: with the defaults below it points at the local
-sandbox (``make demo``); on real AWS change the connection and ``bucket`` / ``role_arn`` /
-``grader_role_arn`` / ``sandbox`` — nothing else.
+sandbox (``make demo``; for your own Airflow, ``bedrock-rft sandbox --bootstrap`` starts one with this
+bucket and these roles and prints the connection line); on real AWS change the connection and
+``bucket`` / ``role_arn`` / ``grader_role_arn`` / ``sandbox`` — nothing else.
 
 The deferred waits poll Bedrock every ``BEDROCK_RFT_POLL_SECONDS`` seconds (environment variable read
 when the file is parsed; default 60, which keeps an hours-long RFT job to a few hundred status calls).

@@ -28,6 +28,7 @@ def _demo(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.integration
+@pytest.mark.timeout(900)  # a safety net: ~80 s idle, several minutes on a loaded 2-core machine
 def test_demo_runs_both_dags_and_prints_the_summary(tmp_path: Path) -> None:
     result = _demo(tmp_path)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -49,6 +50,7 @@ def test_demo_runs_both_dags_and_prints_the_summary(tmp_path: Path) -> None:
 
 
 @pytest.mark.integration
+@pytest.mark.timeout(900)
 def test_demo_fails_with_the_failing_tasks_error(tmp_path: Path) -> None:
     result = _demo(tmp_path, BEDROCK_RFT_SANDBOX_FAIL_JOBS="rft-*@training")
     assert result.returncode == 1
