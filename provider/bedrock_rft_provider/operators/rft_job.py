@@ -12,7 +12,7 @@ from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils import validate_execute_complete_event
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import conf
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from bedrock_rft_provider.errors import JobFailedError
 from bedrock_rft_provider.hooks.bedrock_rft import (
@@ -169,7 +169,8 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         try:
             data = [(uri, self.hook.content_sha256(uri)) for uri in uris]
             grader = self.hook.grader_identity(spec.reward_lambda_arn)
-        except ClientError as exc:
+        except (BotoCoreError, ClientError) as exc:
+            # Reuse is an optimisation: without it the job still starts (or fails on the same cause).
             self.log.warning(
                 "Data-level reuse is off for this run: cannot hash the data or read the grader (%s)", exc
             )
