@@ -53,6 +53,17 @@ def _train(world: World, grader: str, run_id: str, **overrides: Any) -> dict[str
     return BedrockRFTJobOperator(**args).execute(context)  # type: ignore[arg-type]
 
 
+def _job_args(world: World, result: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "base_model_id": "amazon.nova-2-lite-v1:0:256k",
+        "role_arn": world.role_arn,
+        "training_data_uri": world.train_uri,
+        "output_data_uri": world.output_uri,
+        "reward_lambda_arn": "arn:aws:lambda:us-east-1:123456789012:function:any:1",
+        "deferrable": True,
+    }
+
+
 def _job_count(world: World) -> int:
     return len(
         world.sandbox.client("bedrock").list_model_customization_jobs()["modelCustomizationJobSummaries"]
@@ -113,3 +124,21 @@ def test_another_namespace_never_reuses(world: World) -> None:
 
     assert not other_install["reused"]
     assert other_install["job_arn"] != first["job_arn"] and other_install["job_name"] != first["job_name"]
+
+
+def test_a_deferred_reuse_resumes_reporting_it(world: World) -> None:
+    """After the triggerer, a fresh operator still reports the reuse and the key (defer kwargs)."""
+    first = _train(world, world.deploy_grader(GRADER_RIGHT_NUMBER), "manual__a")
+    resumed = BedrockRFTJobOperator(task_id="train", **_job_args(world, first))
+    event = {"status": "success", "job_identifier": first["job_name"]}
+    result = resumed.execute_complete(
+        make_context(run_id="manual__b"),  # type: ignore[arg-type]
+        event,
+        reused=True,
+        training_key=first["training_key"],
+    )
+    assert result["reused"] and result["training_key"] == first["training_key"]
+    assert result["job_arn"] == first["job_arn"] and result["status"] == "Completed"
+    resumed.on_kill()  # a reused job belongs to its run: killing this task must not stop it
+    described = world.sandbox.client("bedrock").get_model_customization_job(jobIdentifier=first["job_arn"])
+    assert described["status"] == "Completed"

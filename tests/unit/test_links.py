@@ -84,3 +84,8 @@ def test_promote_persists_the_model_and_deployment_links() -> None:
     assert xcoms["bedrock_rft_custom_model"]["model_arn"] == MODEL_ARN
     assert xcoms["bedrock_rft_deployment"]["deployment_arn"] == DEPLOYMENT_ARN
     assert xcoms["bedrock_rft_deployment"]["region_name"] == "us-east-1"
+
+
+def test_no_link_before_the_task_has_a_resource() -> None:
+    link = BedrockRFTJobLink().format_link(region_name="us-east-1", aws_domain="aws.amazon.com", job_arn="")
+    assert link == ""

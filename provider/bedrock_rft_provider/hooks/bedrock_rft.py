@@ -141,15 +141,6 @@ class BedrockRFTHook(BedrockHook):
                 return self.describe_job(summary["jobArn"])
         return None
 
-    def training_key_of(self, job_arn: str) -> str | None:
-        """The training key a job was tagged with, or None (also when its tags cannot be read)."""
-        try:
-            tags = self.conn.list_tags_for_resource(resourceARN=job_arn).get("tags") or []
-        except ClientError as exc:
-            self.log.warning("Could not read the tags of %s: %s", job_arn, exc)
-            return None
-        return next((t.get("value") for t in tags if t.get("key") == TRAINING_KEY_TAG), None)
-
     # -- start ------------------------------------------------------------------------------------
     def start_or_reattach(self, spec: RFTJobSpec, *, attempt: int = 1) -> RFTJob:
         """Start the job described by ``spec``, or reattach to the one an earlier try started.

@@ -22,7 +22,10 @@ class _ArnLink(BaseAwsLink):
     """A console link whose ``{..._arn}`` placeholders are URL-encoded (ARNs hold ``:`` and ``/``)."""
 
     def format_link(self, **kwargs: Any) -> str:
-        encoded = {k: quote(str(v), safe="") if k.endswith("arn") and v else v for k, v in kwargs.items()}
+        arns = {k: v for k, v in kwargs.items() if k.endswith("arn")}
+        if not all(arns.values()):
+            return ""  # no link, rather than a broken one, while the task has no resource yet
+        encoded = {k: quote(str(v), safe="") if k in arns else v for k, v in kwargs.items()}
         return super().format_link(**encoded)
 
 

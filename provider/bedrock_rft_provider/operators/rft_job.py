@@ -240,6 +240,8 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
                     botocore_config=self.botocore_config,
                 ),
                 method_name="execute_complete",
+                # A resumed task is a fresh operator: carry what this try decided about reuse.
+                kwargs={"reused": self._reused, "training_key": self._training_key},
                 timeout=self.max_wait + timedelta(seconds=self.poll_interval),
             )
         final = self.hook.wait_for_job(
@@ -247,15 +249,19 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         )
         return self._finish(final, reattached=job.reattached)
 
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+    def execute_complete(
+        self,
+        context: Context,
+        event: dict[str, Any] | None = None,
+        reused: bool = False,
+        training_key: str | None = None,
+    ) -> dict[str, Any]:
         validated = validate_execute_complete_event(event)
         job_identifier = validated["job_identifier"]
-        self._job_name = job_identifier
+        self._reused, self._training_key = reused, training_key
+        # A reused job belongs to the run that started it, so this task never stops it.
+        self._job_name = None if reused else job_identifier
         final = self.hook.describe_job(job_identifier)
-        # A resumed task is a fresh operator: recover whether it waited on another run's job, and its key.
-        own = _own_job_names(self.build_spec(context), context["ti"].try_number)
-        self._reused = final.get("jobName") not in own
-        self._training_key = self.hook.training_key_of(final["jobArn"])
         if validated["status"] != "success" and final.get("status") not in FAILURE_STATES | SUCCESS_STATES:
             raise JobFailedError(f"Stopped waiting for RFT job {job_identifier}: {validated.get('message')}")
         return self._finish(final, reattached=False)
