@@ -96,6 +96,9 @@ def sandbox_env(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Any]:
     sandbox = bedrock_rft_sandbox_airflow_conn
+    # The sandbox seeds simulated training by job name, which the namespace feeds: a fixed namespace
+    # keeps these runs' outcomes (promote, reject) reproducible.
+    monkeypatch.setenv("AIRFLOW__BEDROCK_RFT__NAMESPACE", "example-dags")
     bootstrap_sandbox(sandbox.endpoint_url, [demo.BUCKET], session=sandbox.session())
     yield sandbox
 
