@@ -22,6 +22,8 @@ baseline_skip_below    skip training when the base model scores at most this (SF
 health_policy          ``warn`` or ``fail`` on flat reward / length explosion / train-val gap
 min_improvement        least mean-reward gain over the champion (or base model) to promote
 min_eval_samples       least number of test prompts the gate accepts
+gate_guards            metrics that must not regress vs the baseline (default: response length
+                       +25% relative, error rate +0.01)
 eval_concurrency       parallel ``converse`` calls during evaluation
 sandbox                label outputs as sandbox results (set False on real AWS)
 force_retrain          train even when a job with the same data (sha256), grader code and job
@@ -123,6 +125,13 @@ with DAG(
         "health_policy": Param("warn", enum=["warn", "fail"]),
         "min_improvement": Param(0.02, type="number"),
         "min_eval_samples": Param(50, type="integer", minimum=1),
+        "gate_guards": Param(
+            [
+                {"metric": "response_length.mean", "tolerance": 0.25, "relative": True},
+                {"metric": "error_rate", "tolerance": 0.01},
+            ],
+            type="array",
+        ),
         "eval_concurrency": Param(8, type="integer", minimum=1),
         "sandbox": Param(True, type="boolean"),
         "force_retrain": Param(False, type="boolean"),
@@ -243,6 +252,7 @@ with DAG(
         reject_task_ids="reject",
         min_improvement="{{ params.min_improvement }}",
         min_samples="{{ params.min_eval_samples }}",
+        guards="{{ params.gate_guards }}",
     )
 
     promote = BedrockRFTPromoteOperator(
