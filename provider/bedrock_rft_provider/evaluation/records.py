@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ class ResponseRecord:
     response: str | None
     error: str | None = None
     latency_ms: float | None = None
+    reasoning: str | None = None  # the model's separate reasoning: shown to the grader, never scored
 
     @property
     def key(self) -> tuple[str, int]:
@@ -101,8 +103,20 @@ def parse_response(obj: Any, where: str) -> ResponseRecord:
     if not isinstance(sample, int) or isinstance(sample, bool) or sample < 0:
         raise ConfigError(where, f"sample must be a non-negative integer, got {sample!r}")
     latency = obj.get("latency_ms")
+    if latency is not None and (
+        not isinstance(latency, (int, float)) or isinstance(latency, bool) or not math.isfinite(latency)
+    ):
+        raise ConfigError(where, f"latency_ms must be a finite number, got {latency!r}")
+    reasoning = next((obj[k] for k in ("reasoning_content", "reasoning") if obj.get(k) is not None), None)
+    if reasoning is not None and not isinstance(reasoning, str):
+        raise ConfigError(where, f"reasoning must be a string, got {type(reasoning).__name__}")
     return ResponseRecord(
-        str(obj["id"]), sample, response, str(error) if error else None, float(latency) if latency else None
+        str(obj["id"]),
+        sample,
+        response,
+        str(error) if error else None,
+        float(latency) if latency else None,
+        reasoning,
     )
 
 
