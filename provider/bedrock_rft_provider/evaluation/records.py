@@ -47,14 +47,25 @@ class MissingResponsesError(ConfigError):
 
 
 def _json_lines(path: Path) -> Iterator[tuple[int, Any]]:
-    with path.open(encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
+    """Decoded JSON lines; ConfigError naming ``path:line`` for bytes that are not UTF-8 JSON."""
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise ConfigError(str(path), f"cannot read ({exc.strerror or exc})") from None
+    with handle:
+        for line_no, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise ConfigError(f"{path}:{line_no}", f"not valid UTF-8 (byte {exc.start + 1})") from None
             if not line.strip():
                 continue
             try:
                 yield line_no, json.loads(line)
+            except RecursionError:
+                raise ConfigError(f"{path}:{line_no}", "JSON nested too deeply") from None
             except json.JSONDecodeError as exc:
-                raise ConfigError(f"{path}:{line_no}", f"not valid JSON ({exc.msg})") from exc
+                raise ConfigError(f"{path}:{line_no}", f"not valid JSON ({exc.msg})") from None
 
 
 def stable_record_id(messages: Any) -> str:
