@@ -99,8 +99,14 @@ def run_test_reward(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"bedrock-rft test-reward: {exc.filename or args.samples}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_BROKEN
-    except (TypeError, ValueError) as exc:
+    except TypeError as exc:
+        print(f"bedrock-rft test-reward: {args.reward}: {exc}", file=sys.stderr)
+        return EXIT_BROKEN
+    except ValueError as exc:
         print(f"bedrock-rft test-reward: {exc}", file=sys.stderr)
+        return EXIT_BROKEN
+    if not events:  # a reward checked on nothing has not passed
+        print(f"bedrock-rft test-reward: {args.samples}: no samples (one JSON sample per line)", file=sys.stderr)
         return EXIT_BROKEN
     report = score_events(handler, events, batch_size=args.batch_size)
     summary = report.to_dict()
@@ -119,7 +125,7 @@ def run_test_reward(args: argparse.Namespace) -> int:
         return EXIT_BROKEN
     if report.reward_errors and not args.allow_errors:
         print(
-            f"FAIL: the reward raised on {report.reward_errors} sample(s) (see the log above)",
+            f"FAIL: the reward raised on {report.reward_errors} sample(s) (see the log above): {args.reward}",
             file=sys.stderr,
         )
         return EXIT_BROKEN

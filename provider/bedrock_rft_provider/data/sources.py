@@ -26,7 +26,14 @@ from bedrock_rft_provider.data.uris import MAX_RECORD_BYTES, OversizedLine, iter
 
 SOURCES = ("gsm8k", "jsonl", "csv", "parquet", "synthetic", "hf:NAME[:split]")
 _BATCH_ROWS = 2048
-_decode = json.JSONDecoder().decode
+
+
+def reject_constant(name: str) -> Any:
+    """``parse_constant`` hook: NaN and Infinity are Python extensions, not JSON (RFC 8259)."""
+    raise ValueError(f"{name} is not valid JSON (RFC 8259 has no NaN or Infinity)")
+
+
+_decode = json.JSONDecoder(parse_constant=reject_constant).decode
 _UTF8_BOM = b"\xef\xbb\xbf"
 _CR_LINES = re.compile(r".*?(?:\r\n|\r|\n)|.+", re.DOTALL)
 _WIDE_BOMS = {
@@ -173,7 +180,9 @@ class SourceReader:
                 "line holds CR (\\r) line breaks: the file uses CR-only line endings; "
                 "JSON Lines needs LF or CRLF"
             )
-        return f"invalid JSON: {getattr(exc, 'msg', exc)} (column {getattr(exc, 'colno', '?')})"
+        if not isinstance(exc, json.JSONDecodeError):
+            return f"invalid JSON: {exc}"
+        return f"invalid JSON: {exc.msg} (column {exc.colno})"
 
     def _mapped(self, line: int | None, row: dict[str, Any]) -> SourceItem:
         try:

@@ -114,8 +114,11 @@ class ColumnMapping:
             used = self.used_columns()
         except ValueError as exc:
             return [str(exc)]
+        shown = ", ".join(c if len(c) <= 40 else c[:37] + "..." for c in available[:20])
+        if len(available) > 20:
+            shown += f", ... ({len(available)} columns)"
         problems = [
-            f'column mapping uses column "{name}", which is not in the data (columns: {", ".join(available)})'
+            f'column mapping uses column "{name}", which is not in the data (columns: {shown})'
             for name in dict.fromkeys([*used, *(self.metadata_fields or ())])
             if name not in available
         ]

@@ -40,7 +40,12 @@ def _unreadable(uri: str, exc: BaseException) -> DatasetValidationError:
     response = getattr(exc, "response", None)
     if isinstance(response, dict):
         code = str(response.get("Error", {}).get("Code", ""))
-    reason = f"{code}: {exc}" if code else str(exc) or type(exc).__name__
+    if code:
+        reason = f"{code}: {exc}"
+    elif isinstance(exc, OSError) and exc.strerror:
+        reason = exc.strerror  # the path is already named: "[Errno 2] ... 'path'" would repeat it
+    else:
+        reason = str(exc) or type(exc).__name__
     return DatasetValidationError([Problem(uri, None, f"cannot read input ({reason})")])
 
 
@@ -73,7 +78,8 @@ def local_copy(uri: str, s3_client: Any = None) -> Iterator[Path]:
     """A local, seekable path for ``uri`` (S3 objects are downloaded to a temporary file)."""
     if not is_s3_uri(uri):
         if not Path(uri).is_file():
-            raise DatasetValidationError([Problem(uri, None, "cannot read input (no such file)")])
+            reason = "Is a directory" if Path(uri).is_dir() else "No such file or directory"
+            raise DatasetValidationError([Problem(uri, None, f"cannot read input ({reason})")])
         yield Path(uri)
         return
     tmp_dir = Path(tempfile.mkdtemp(prefix="bedrock-rft-input-"))

@@ -61,11 +61,17 @@ def _json_lines(path: Path) -> Iterator[tuple[int, Any]]:
             if not line.strip():
                 continue
             try:
-                yield line_no, json.loads(line)
+                yield line_no, json.loads(line, parse_constant=_reject_constant)
             except RecursionError:
                 raise ConfigError(f"{path}:{line_no}", "JSON nested too deeply") from None
             except json.JSONDecodeError as exc:
                 raise ConfigError(f"{path}:{line_no}", f"not valid JSON ({exc.msg})") from None
+            except ValueError as exc:
+                raise ConfigError(f"{path}:{line_no}", str(exc)) from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON (RFC 8259 has no NaN or Infinity)")
 
 
 def stable_record_id(messages: Any) -> str:

@@ -98,16 +98,24 @@ def load_events(path: str | Path) -> list[Any]:
             if not line.strip():
                 continue
             try:
-                value = json.loads(line)
+                value = json.loads(line, parse_constant=_reject_constant)
             except RecursionError:
                 raise ValueError(f"{path}:{number}: JSON nested too deeply") from None
             except ValueError as exc:
                 raise ValueError(f"{path}:{number}: not valid JSON: {exc}") from None
-            if isinstance(value, list):
-                samples.extend(value)
-            else:
-                samples.append(value)
+            batch = value if isinstance(value, list) else [value]
+            for sample in batch:
+                if not isinstance(sample, dict):
+                    raise ValueError(
+                        f"{path}:{number}: sample is a JSON {type(sample).__name__}; expected an object "
+                        "(or a list of objects)"
+                    )
+            samples.extend(batch)
     return samples
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON (RFC 8259 has no NaN or Infinity)")
 
 
 def batched(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
