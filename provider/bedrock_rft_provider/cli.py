@@ -73,7 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except SystemExit as exc:  # our handlers return codes: this came from user code (a reward)
         reward = getattr(args, "reward", None) or "the reward"
-        print(f"{prog}: {reward} called sys.exit({exc.code!r}); a reward must return a score", file=sys.stderr)
+        print(
+            f"{prog}: {reward} called sys.exit({exc.code!r}); a reward must return a score", file=sys.stderr
+        )
         return EXIT_FAILED
     except RecursionError:
         print(f"{prog}: an input is nested too deeply to process", file=sys.stderr)

@@ -49,7 +49,9 @@ def check_output_dir(target: str | Path, owned: Collection[str]) -> None:
     foreign = sorted(name for name in os.listdir(path) if name not in owned and not name.startswith("."))
     if foreign:
         shown = ", ".join(foreign[:5]) + (" ..." if len(foreign) > 5 else "")
-        raise OutputError(f"{target}: folder holds files this command did not write ({shown}); choose another --output")
+        raise OutputError(
+            f"{target}: folder holds files this command did not write ({shown}); choose another --output"
+        )
 
 
 @contextmanager

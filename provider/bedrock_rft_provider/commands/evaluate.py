@@ -35,7 +35,6 @@ def run(args: argparse.Namespace) -> int:
     from bedrock_rft_provider.evaluation.pipeline import WRITTEN_FILES, evaluate
     from bedrock_rft_provider.evaluation.scoring import reward_grader
     from bedrock_rft_provider.outputs import staged_dir
-
     from bedrock_rft_provider.rewards.runner import RewardSpecError, split_reward_spec
 
     try:

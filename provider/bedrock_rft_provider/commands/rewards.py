@@ -97,7 +97,9 @@ def run_test_reward(args: argparse.Namespace) -> int:
         print(f"bedrock-rft test-reward: {exc}", file=sys.stderr)
         return EXIT_USAGE if exc.usage else EXIT_BROKEN
     except OSError as exc:
-        print(f"bedrock-rft test-reward: {exc.filename or args.samples}: {exc.strerror or exc}", file=sys.stderr)
+        print(
+            f"bedrock-rft test-reward: {exc.filename or args.samples}: {exc.strerror or exc}", file=sys.stderr
+        )
         return EXIT_BROKEN
     except TypeError as exc:
         print(f"bedrock-rft test-reward: {args.reward}: {exc}", file=sys.stderr)
@@ -106,7 +108,9 @@ def run_test_reward(args: argparse.Namespace) -> int:
         print(f"bedrock-rft test-reward: {exc}", file=sys.stderr)
         return EXIT_BROKEN
     if not events:  # a reward checked on nothing has not passed
-        print(f"bedrock-rft test-reward: {args.samples}: no samples (one JSON sample per line)", file=sys.stderr)
+        print(
+            f"bedrock-rft test-reward: {args.samples}: no samples (one JSON sample per line)", file=sys.stderr
+        )
         return EXIT_BROKEN
     report = score_events(handler, events, batch_size=args.batch_size)
     summary = report.to_dict()
@@ -117,7 +121,9 @@ def run_test_reward(args: argparse.Namespace) -> int:
         try:
             write_file_atomic(args.output, json.dumps(report.to_dict(include_results=True), indent=2) + "\n")
         except OSError as exc:
-            print(f"bedrock-rft test-reward: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+            print(
+                f"bedrock-rft test-reward: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr
+            )
             return EXIT_BROKEN
         print(f"report written to {args.output}")
     if not report.contract_ok:

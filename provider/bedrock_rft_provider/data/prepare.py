@@ -167,8 +167,9 @@ def _staging(output_uri: str) -> Iterator[Path]:
 def _too_many(source: str, maximum: int, line: int | None) -> Problem:
     where = f" (stopped reading at line {line})" if line else ""
     return Problem(
-        source, None, f"training split has more than {maximum} records; at most {maximum} are allowed "
-        f"(max_records){where}"
+        source,
+        None,
+        f"training split has more than {maximum} records; at most {maximum} are allowed (max_records){where}",
     )
 
 

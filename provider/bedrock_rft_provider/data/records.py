@@ -158,7 +158,11 @@ def validate_record(record: Any, require_reference_answer: bool = False) -> list
         problems.extend(validate_tools(record["tools"]))
     if "reference_answer" in record:
         answer = record["reference_answer"]
-        if not isinstance(answer, (str, dict)) or not answer or (isinstance(answer, str) and answer.isspace()):
+        if (
+            not isinstance(answer, (str, dict))
+            or not answer
+            or (isinstance(answer, str) and answer.isspace())
+        ):
             problems.append(f"reference_answer is {_describe(answer)}; expected a non-empty string or object")
     elif require_reference_answer:
         problems.append("reference_answer is missing; the chosen grader needs one")

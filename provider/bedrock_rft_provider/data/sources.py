@@ -22,7 +22,13 @@ from typing import IO, Any, NamedTuple
 from bedrock_rft_provider.data import gsm8k, synthetic
 from bedrock_rft_provider.data.problems import DatasetValidationError, Problem
 from bedrock_rft_provider.data.tabular import ColumnMapping
-from bedrock_rft_provider.data.uris import MAX_RECORD_BYTES, OversizedLine, iter_lines, local_copy, open_binary
+from bedrock_rft_provider.data.uris import (
+    MAX_RECORD_BYTES,
+    OversizedLine,
+    iter_lines,
+    local_copy,
+    open_binary,
+)
 
 SOURCES = ("gsm8k", "jsonl", "csv", "parquet", "synthetic", "hf:NAME[:split]")
 _BATCH_ROWS = 2048
@@ -127,7 +133,8 @@ class SourceReader:
 
     def _json_lines(self, convert: Any) -> Iterator[SourceItem]:
         update = self._hash.update
-        for line_no, raw in iter_lines(self.input_uri, self.s3_client, self.max_line_bytes):
+        for line_no, line in iter_lines(self.input_uri, self.s3_client, self.max_line_bytes):
+            raw = line
             if isinstance(raw, OversizedLine):
                 update(b"oversized:%d" % raw.size)
                 yield SourceItem(
@@ -236,7 +243,11 @@ class SourceReader:
             self._hash.update(raw)
             if line_no == 1 and (wide := _wide_encoding(raw)):
                 raise DatasetValidationError(
-                    [Problem(self.display_name, 1, f"file is {wide} encoded (byte order mark); expected UTF-8")]
+                    [
+                        Problem(
+                            self.display_name, 1, f"file is {wide} encoded (byte order mark); expected UTF-8"
+                        )
+                    ]
                 )
             try:
                 text = raw.decode("utf-8-sig" if line_no == 1 else "utf-8")

@@ -134,8 +134,10 @@ class ColumnMapping:
             if name == self.prompt_field and _is_messages(value):
                 continue
             if not isinstance(value, str) and not (name != self.prompt_field and _is_number(value)):
-                expected = "text or a list of {role, content} messages" if name == self.prompt_field else (
-                    "text or a number"
+                expected = (
+                    "text or a list of {role, content} messages"
+                    if name == self.prompt_field
+                    else ("text or a number")
                 )
                 raise ValueError(f'column "{name}" holds {_kind(value)}; expected {expected}')
         if self.prompt_field is not None:

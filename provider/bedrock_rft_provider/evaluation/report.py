@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
-import sys
-
 import base64
 import html
 import io
+import math
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any

@@ -19,9 +19,9 @@ from __future__ import annotations
 import json
 import math
 import re
-from decimal import Decimal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 ASSISTANT_ROLES = frozenset({"assistant", "nova_assistant"})
@@ -135,7 +135,7 @@ def reasoning_of(message: Any) -> str:
     parts = [message[k] for k in REASONING_FIELDS if isinstance(message.get(k), str)]
     content = message.get("content")
     blocks = content if isinstance(content, (list, tuple)) else [content]
-    parts += [_block_reasoning(b) for b in blocks if _is_reasoning_block(b)]
+    parts += [_block_reasoning(b) for b in blocks if isinstance(b, dict) and _is_reasoning_block(b)]
     return "\n".join(p for p in parts if p)
 
 

@@ -24,22 +24,34 @@ RESPONSES = FIXTURES / "evaluation" / "responses_tuned.jsonl"
 SAMPLES = FIXTURES / "rewards" / "gsm8k_events.jsonl"
 REWARD = "bedrock_rft_provider.rewards.builtin:math_answer"
 
+
+def _prepare(source: str, *mapping: str) -> list[str]:
+    return ["prepare-data", "--source", source, "--input", "{input}", *mapping, "--output", "{out}",
+            "--min-records", "1"]  # fmt: skip
+
+
+def _evaluate(dataset: str, responses: str, *extra: str, reward: str = REWARD) -> list[str]:
+    return ["evaluate", "--dataset", dataset, "--responses", responses, *extra, "--reward", reward,
+            "--output", "{out}"]  # fmt: skip
+
+
 # Slot name -> command line with {input} (the bad file) and {out} (an output that must not appear).
 SLOTS: dict[str, list[str]] = {
     "validate": ["validate-data", "{input}", "--min-records", "1"],
-    "prepare-jsonl": ["prepare-data", "--source", "jsonl", "--input", "{input}", "--output", "{out}", "--min-records", "1"],
-    "prepare-gsm8k": ["prepare-data", "--source", "gsm8k", "--input", "{input}", "--output", "{out}", "--min-records", "1"],
-    "prepare-csv": ["prepare-data", "--source", "csv", "--input", "{input}", "--prompt-field", "question", "--output", "{out}", "--min-records", "1"],
-    "prepare-parquet": ["prepare-data", "--source", "parquet", "--input", "{input}", "--prompt-field", "question", "--output", "{out}", "--min-records", "1"],
+    "prepare-jsonl": _prepare("jsonl"),
+    "prepare-gsm8k": _prepare("gsm8k"),
+    "prepare-csv": _prepare("csv", "--prompt-field", "question"),
+    "prepare-parquet": _prepare("parquet", "--prompt-field", "question"),
     "test-reward": ["test-reward", "--reward", REWARD, "--samples", "{input}"],
-    "evaluate-dataset": ["evaluate", "--dataset", "{input}", "--responses", str(RESPONSES), "--reward", REWARD, "--output", "{out}"],
-    "evaluate-responses": ["evaluate", "--dataset", str(DATASET), "--responses", "{input}", "--reward", REWARD, "--output", "{out}"],
-    "evaluate-baseline": ["evaluate", "--dataset", str(DATASET), "--responses", str(RESPONSES), "--baseline-responses", "{input}", "--reward", REWARD, "--output", "{out}"],
-}  # fmt: skip
+    "evaluate-dataset": _evaluate("{input}", str(RESPONSES)),
+    "evaluate-responses": _evaluate(str(DATASET), "{input}"),
+    "evaluate-baseline": _evaluate(str(DATASET), str(RESPONSES), "--baseline-responses", "{input}"),
+}
+# The same for broken reward modules: {reward} is the module's MODULE:FUNCTION spec.
 REWARD_SLOTS: dict[str, list[str]] = {
     "test-reward": ["test-reward", "--reward", "{reward}", "--samples", str(SAMPLES)],
-    "evaluate": ["evaluate", "--dataset", str(DATASET), "--responses", str(RESPONSES), "--reward", "{reward}", "--output", "{out}"],
-}  # fmt: skip
+    "evaluate": _evaluate(str(DATASET), str(RESPONSES), reward="{reward}"),
+}
 
 
 @dataclass(frozen=True)
@@ -74,7 +86,9 @@ def assert_clean_failure(outcome: Outcome, code: int, names: str, cause: str) ->
 def assert_nothing_written(tmp: Path, out: Path) -> None:
     """No output, no hidden staging folder beside it, no stray files anywhere under ``tmp``."""
     assert not out.exists(), f"{out} was left behind"
-    leftovers = [p for p in tmp.rglob("*") if p.name.startswith(".") or p.name.endswith((".tmp", ".jsonl.partial"))]
+    leftovers = [
+        p for p in tmp.rglob("*") if p.name.startswith(".") or p.name.endswith((".tmp", ".jsonl.partial"))
+    ]
     assert leftovers == [], leftovers
 
 

@@ -56,7 +56,12 @@ def test_evaluate_with_a_huge_reward_writes_a_complete_folder(tmp_path: Path) ->
     code = main(["evaluate", "--dataset", str(DATASET), "--responses", str(RESPONSES),
                  "--reward", f"{reward}:reward", "--output", str(out)])  # fmt: skip
     assert code == 0
-    assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.md", "results.jsonl", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "report.html",
+        "report.md",
+        "results.jsonl",
+        "summary.json",
+    ]
     assert json.loads((out / "summary.json").read_text())["mean_reward"] == pytest.approx(1e300)
 
 
@@ -80,7 +85,7 @@ def test_staged_dir_cleans_up_on_interrupt(tmp_path: Path) -> None:
 
 def test_staged_dir_refuses_a_folder_with_other_files(tmp_path: Path) -> None:
     (tmp_path / "mine.txt").write_text("keep")
-    with pytest.raises(OutputError, match="mine.txt"), staged_dir(tmp_path, ("a.txt",)):
+    with pytest.raises(OutputError, match=r"mine\.txt"), staged_dir(tmp_path, ("a.txt",)):
         pass
     assert [p.name for p in tmp_path.iterdir()] == ["mine.txt"]
 
@@ -93,7 +98,12 @@ def test_write_file_atomic_leaves_nothing_on_failure(tmp_path: Path) -> None:
 
 
 def _console(*args: str) -> list[str]:
-    return [sys.executable, "-c", "import sys; from bedrock_rft_provider.cli import main; sys.exit(main())", *args]
+    return [
+        sys.executable,
+        "-c",
+        "import sys; from bedrock_rft_provider.cli import main; sys.exit(main())",
+        *args,
+    ]
 
 
 def test_console_script_bad_input_has_no_traceback(tmp_path: Path) -> None:

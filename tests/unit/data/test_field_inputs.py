@@ -41,7 +41,9 @@ def test_prepare_accepts_and_removes_a_utf8_bom(tmp_path: Path) -> None:
 
 def test_gsm8k_source_accepts_a_utf8_bom(tmp_path: Path) -> None:
     path = tmp_path / "gsm.jsonl"
-    path.write_bytes(b"\xef\xbb\xbf" + json.dumps({"question": "1+1?", "answer": "2\n#### 2"}).encode() + b"\n")
+    path.write_bytes(
+        b"\xef\xbb\xbf" + json.dumps({"question": "1+1?", "answer": "2\n#### 2"}).encode() + b"\n"
+    )
     result = prepare_dataset("gsm8k", str(path), str(tmp_path / "out"), options=LOOSE)
     assert result.counts["train"] == 1
 
@@ -52,13 +54,15 @@ def test_validate_names_the_bom_as_the_cause(tmp_path: Path) -> None:
     report = validate_file(str(path), min_records=1)
     assert not report.ok
     assert [str(p) for p in report.problems] == [
-        f"{path}:1: file starts with a UTF-8 byte order mark (BOM); Bedrock's handling of it is undocumented: "
+        f"{path}:1: file starts with a UTF-8 byte order mark (BOM); "
+        "Bedrock's handling of it is undocumented: "
         "save the file as UTF-8 without BOM (prepare-data removes it)"
     ]
 
 
 @pytest.mark.parametrize(
-    ("prefix", "encoding"), [(b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"), (b"\xff\xfe\x00\x00", "UTF-32")]
+    ("prefix", "encoding"),
+    [(b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"), (b"\xff\xfe\x00\x00", "UTF-32")],
 )
 @pytest.mark.parametrize("source", ["jsonl", "csv"])
 def test_wide_encodings_are_named(tmp_path: Path, prefix: bytes, encoding: str, source: str) -> None:
@@ -75,7 +79,9 @@ def test_jsonl_with_cr_only_line_endings_names_the_cause(tmp_path: Path) -> None
     path = tmp_path / "mac.jsonl"
     path.write_bytes(_lines(3).replace(b"\n", b"\r"))
     report = validate_file(str(path), min_records=1)
-    assert "CR-only line endings" in str(report.problems[0]) and str(report.problems[0]).startswith(f"{path}:1:")
+    assert "CR-only line endings" in str(report.problems[0]) and str(report.problems[0]).startswith(
+        f"{path}:1:"
+    )
 
 
 def test_jsonl_with_crlf_is_fine(tmp_path: Path) -> None:
@@ -140,7 +146,8 @@ def test_parquet_messages_list_becomes_the_prompt_messages(tmp_path: Path) -> No
          'column "prompt" holds a list; expected text or a list of {role, content} messages'),
         ({"prompt": [7]}, ColumnMapping(prompt_field="prompt"),
          'column "prompt" holds a int; expected text or a list of {role, content} messages'),
-        ({"q": ["2+2?"], "answer": [["3", "three"]]}, ColumnMapping(prompt_field="q", reference_answer_field="answer"),
+        ({"q": ["2+2?"], "answer": [["3", "three"]]},
+         ColumnMapping(prompt_field="q", reference_answer_field="answer"),
          'column "answer" (reference answer) holds a list; expected text, an object or a number'),
         ({"q": ["2+2?"], "answer": [True]}, ColumnMapping(prompt_field="q", reference_answer_field="answer"),
          'column "answer" (reference answer) holds a boolean; expected text, an object or a number'),
@@ -172,13 +179,20 @@ def test_numeric_cells_are_written_as_decimal_text(tmp_path: Path) -> None:
     records = {r["messages"][0]["content"]: r for r in read_jsonl(Path(result.train_uri))}
     assert (records["a?"]["id"], records["a?"]["reference_answer"]) == ("7", "3")
     assert (records["b?"]["id"], records["b?"]["reference_answer"]) == ("8", "2.5")
-    assert records["c?"]["id"].startswith("rft-") and records["c?"]["reference_answer"] == "100000000000000000000"
+    assert (
+        records["c?"]["id"].startswith("rft-")
+        and records["c?"]["reference_answer"] == "100000000000000000000"
+    )
     assert records["b?"]["score"] is None  # NaN is not JSON: null
 
 
 # ---- 6: tool specs, as AWS's Nova RFT validator checks them ----
 
-FUNCTION = {"name": "add", "description": "Add two numbers.", "parameters": {"type": "object", "properties": {}}}
+FUNCTION = {
+    "name": "add",
+    "description": "Add two numbers.",
+    "parameters": {"type": "object", "properties": {}},
+}
 
 
 def _tool(**function: Any) -> dict[str, Any]:
@@ -193,11 +207,14 @@ def _without(key: str) -> dict[str, Any]:
     ("fields", "message"),
     [
         ({"tools": []}, "tools is empty; leave it out or give at least one function spec"),
-        ({"tools": [_tool(description="")]}, 'tools[0].function.description is ""; expected a non-empty string'),
+        ({"tools": [_tool(description="")]},
+         'tools[0].function.description is ""; expected a non-empty string'),
         ({"tools": [_tool(description="  ")]}, "tools[0].function.description is"),
         ({"tools": [_without("description")]}, "tools[0].function.description is null"),
-        ({"tools": [_without("parameters")]}, 'tools[0].function.parameters is null; expected a JSON schema object'),
-        ({"tools": [_tool(parameters={"type": "object"})]}, "tools[0].function.parameters.properties is null"),
+        ({"tools": [_without("parameters")]},
+         "tools[0].function.parameters is null; expected a JSON schema object"),
+        ({"tools": [_tool(parameters={"type": "object"})]},
+         "tools[0].function.parameters.properties is null"),
         ({"tools": [_tool(parameters={"type": "array", "properties": {}})]},
          'tools[0].function.parameters.type is "array"; expected "object"'),
         ({"tools": [_tool(parameters={"type": "object", "properties": {}, "required": "x"})]},
@@ -208,7 +225,9 @@ def _without(key: str) -> dict[str, Any]:
         ({"reference_answer": {}}, "reference_answer is dict; expected a non-empty string or object"),
     ],
 )  # fmt: skip
-def test_tool_specs_and_reference_answers_follow_the_nova_validator(fields: dict[str, Any], message: str) -> None:
+def test_tool_specs_and_reference_answers_follow_the_nova_validator(
+    fields: dict[str, Any], message: str
+) -> None:
     problems = validate_record(rft_record(1, **fields))
     assert len(problems) == 1 and problems[0].startswith(message), problems
 
@@ -238,7 +257,8 @@ def test_jsonl_over_max_records_stops_reading(tmp_path: Path) -> None:
     path.write_bytes(_lines(40) + b"not json\n")  # the bad line is never reached
     report = validate_file(str(path), min_records=1, max_records=10)
     assert [str(p) for p in report.problems] == [
-        f"{path}: file has more than 10 records; at most 10 are allowed (max_records; stopped reading at line 11)"
+        f"{path}: file has more than 10 records; at most 10 are allowed "
+        "(max_records; stopped reading at line 11)"
     ]
 
 

@@ -59,7 +59,11 @@ def test_every_rejection_says_what_is_wrong(value: Any) -> None:
             "tools": [
                 {
                     "type": "function",
-                    "function": {"name": "add", "description": "Add.", "parameters": {"type": "object", "properties": {}}},
+                    "function": {
+                        "name": "add",
+                        "description": "Add.",
+                        "parameters": {"type": "object", "properties": {}},
+                    },
                 }
             ],
             "extra_field": [1, 2],

@@ -1,4 +1,4 @@
-"""The README's grading rules: exact numbers, the one tolerance, and reasoning never counting as the answer."""
+"""The README's grading rules: exact numbers, the one tolerance, reasoning never counted as the answer."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from bedrock_rft_provider.evaluation.records import parse_response
+from bedrock_rft_provider.evaluation.records import EvalRecord, parse_response
 from bedrock_rft_provider.evaluation.scoring import grader_sample
-from bedrock_rft_provider.evaluation.records import EvalRecord
 from bedrock_rft_provider.rewards import make_handler, parse_sample
 from bedrock_rft_provider.rewards.builtin import exact_match, format_check, json_match, math_answer
 from bedrock_rft_provider.rewards.contract import reference_text, split_reasoning
@@ -98,7 +97,9 @@ def test_json_match_numeric_fields_compare_exactly(
 
 # ---- reasoning: one rule for every reward ----
 
-THINKING_72 = "<think>Maybe 8 * 9 = 72, so #### 72? No: she sells 9 eggs at $2.</think>\nShe makes \\boxed{18}."
+THINKING_72 = (
+    "<think>Maybe 8 * 9 = 72, so #### 72? No: she sells 9 eggs at $2.</think>\nShe makes \\boxed{18}."
+)
 
 
 def test_think_block_does_not_compete_with_the_final_answer(make_event: Any) -> None:
@@ -124,7 +125,10 @@ def test_split_reasoning(content: str, answer: str, reasoning: str) -> None:
 @pytest.mark.parametrize(
     "message",
     [
-        {"role": "assistant", "content": [{"type": "reasoning", "text": "#### 72"}, {"type": "text", "text": "#### 18"}]},
+        {
+            "role": "assistant",
+            "content": [{"type": "reasoning", "text": "#### 72"}, {"type": "text", "text": "#### 18"}],
+        },
         {"role": "assistant", "content": [{"type": "thinking", "thinking": "#### 72"}, {"text": "#### 18"}]},
         {
             "role": "assistant",
@@ -135,7 +139,11 @@ def test_split_reasoning(content: str, answer: str, reasoning: str) -> None:
     ],
 )
 def test_reasoning_blocks_and_fields_are_not_the_answer(message: dict[str, Any]) -> None:
-    event = {"id": "r", "messages": [{"role": "user", "content": "q"}, message], "metadata": {"reference_answer": "18"}}
+    event = {
+        "id": "r",
+        "messages": [{"role": "user", "content": "q"}, message],
+        "metadata": {"reference_answer": "18"},
+    }
     sample = parse_sample(event)
     assert (sample.response, sample.reasoning) == ("#### 18", "#### 72")
     assert _score(math_answer, event) == 1.0
@@ -162,4 +170,6 @@ def test_evaluation_response_reasoning_reaches_the_grader_but_is_not_scored() ->
     record = EvalRecord("a", [{"role": "user", "content": "q"}], "18")
     sample = parse_sample(grader_sample(record, response))
     assert (sample.response, sample.reasoning) == ("#### 18", "#### 72")
-    assert make_handler(math_answer)([grader_sample(record, response)], None)[0]["aggregate_reward_score"] == 1.0
+    assert (
+        make_handler(math_answer)([grader_sample(record, response)], None)[0]["aggregate_reward_score"] == 1.0
+    )
