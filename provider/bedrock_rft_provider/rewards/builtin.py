@@ -2,7 +2,9 @@
 
 Use one directly (``bedrock_rft_provider.rewards.builtin:math_answer``) or combine them with
 :func:`composite`. Factories (``llm_judge``, ``composite``, ``format_check``, ``length_penalty``)
-return such functions.
+return such functions. Every reward here grades ``sample.response``, the final answer with the model's
+reasoning removed (the rule is in :mod:`bedrock_rft_provider.rewards.contract`); numbers compare exactly
+(:mod:`bedrock_rft_provider.rewards.numeric`).
 """
 
 from __future__ import annotations

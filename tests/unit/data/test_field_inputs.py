@@ -293,3 +293,20 @@ def test_record_too_large_once_encoded_is_rejected(tmp_path: Path) -> None:
 
 def test_default_record_limit_is_the_lambda_payload_limit() -> None:
     assert PrepareOptions().max_record_bytes == 6 * 1024 * 1024
+
+
+def test_validate_data_rejects_a_line_over_the_default_limit_without_reading_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bedrock_rft_provider.cli import main
+
+    path = tmp_path / "big.jsonl"
+    prompt = "x" * (6 * 1024 * 1024 + 10)
+    with open(path, "wb") as handle:
+        handle.write(_lines(2))
+        handle.write(
+            json.dumps(rft_record(7, messages=[{"role": "user", "content": prompt}])).encode() + b"\n"
+        )
+    assert main(["validate-data", str(path), "--min-records", "1"]) == 1
+    out = capsys.readouterr().out
+    assert f"{path}:3: record is " in out and "at most 6,291,456 are allowed (max_record_bytes" in out
