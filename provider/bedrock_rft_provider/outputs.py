@@ -95,7 +95,10 @@ def swap_in(staging: Path, target: Path) -> None:
     except OSError:
         os.rename(retired, target)  # put the previous output back
         raise
-    shutil.rmtree(retired, ignore_errors=True)
+    if retired.is_symlink():  # --output was a link to a folder: the link is replaced, its target kept
+        retired.unlink()
+    else:
+        shutil.rmtree(retired, ignore_errors=True)
 
 
 def write_file_atomic(target: str | Path, text: str) -> None:

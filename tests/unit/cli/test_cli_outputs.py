@@ -137,3 +137,14 @@ def test_ctrl_c_exits_130_with_a_message_and_writes_nothing(tmp_path: Path) -> N
     assert "Traceback" not in err
     assert "bedrock-rft prepare-data: interrupted; nothing was written" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_output_given_as_a_symlink_is_replaced_by_a_folder_and_its_target_kept(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    assert _prepare(real) == 0
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    assert _prepare(link, "--seed", "5") == 0
+    assert link.is_dir() and not link.is_symlink()
+    assert json.loads((link / "report.json").read_text())["options"]["seed"] == 5
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "real"]

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bedrock_rft_provider.evaluation.records import EvalRecord, parse_response
 from bedrock_rft_provider.evaluation.scoring import grader_sample
@@ -173,3 +176,31 @@ def test_evaluation_response_reasoning_reaches_the_grader_but_is_not_scored() ->
     assert (
         make_handler(math_answer)([grader_sample(record, response)], None)[0]["aggregate_reward_score"] == 1.0
     )
+
+
+@given(st.integers(min_value=-(10**30), max_value=10**30), st.integers(min_value=-3, max_value=3))
+@settings(max_examples=300, deadline=None)
+def test_any_integer_matches_only_itself(value: int, offset: int) -> None:
+    event = {
+        "id": "p",
+        "messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": f"#### {value}"}],
+        "metadata": {"reference_answer": str(value + offset)},
+    }
+    assert _score(math_answer, event) == (1.0 if offset == 0 else 0.0)
+
+
+@given(st.decimals(min_value=-(10**12), max_value=10**12, places=4, allow_nan=False, allow_infinity=False))
+@settings(max_examples=300, deadline=None)
+def test_any_exact_decimal_matches_its_other_spellings_and_not_its_neighbours(value: Decimal) -> None:
+    written = format(value, "f")
+    ulp = Decimal("0.0001")
+    for reference, expected in ((format(value.normalize(), "f"), 1.0), (format(value + ulp, "f"), 0.0)):
+        event = {
+            "id": "p",
+            "messages": [
+                {"role": "user", "content": "q"},
+                {"role": "assistant", "content": f"#### {written}"},
+            ],
+            "metadata": {"reference_answer": reference},
+        }
+        assert _score(math_answer, event) == expected, (written, reference)
