@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 EXIT_OK, EXIT_BROKEN, EXIT_USAGE = 0, 1, 2
@@ -94,22 +93,45 @@ def run_test_reward(args: argparse.Namespace) -> int:
         reward = load_reward(args.reward)
         handler = as_handler(reward, max_workers=args.max_workers)
         events = load_events(args.samples)
-    except (RewardSpecError, TypeError, ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    except RewardSpecError as exc:
+        print(f"bedrock-rft test-reward: {exc}", file=sys.stderr)
+        return EXIT_USAGE if exc.usage else EXIT_BROKEN
+    except OSError as exc:
+        print(
+            f"bedrock-rft test-reward: {exc.filename or args.samples}: {exc.strerror or exc}", file=sys.stderr
+        )
+        return EXIT_BROKEN
+    except TypeError as exc:
+        print(f"bedrock-rft test-reward: {args.reward}: {exc}", file=sys.stderr)
+        return EXIT_BROKEN
+    except ValueError as exc:
+        print(f"bedrock-rft test-reward: {exc}", file=sys.stderr)
+        return EXIT_BROKEN
+    if not events:  # a reward checked on nothing has not passed
+        print(
+            f"bedrock-rft test-reward: {args.samples}: no samples (one JSON sample per line)", file=sys.stderr
+        )
+        return EXIT_BROKEN
     report = score_events(handler, events, batch_size=args.batch_size)
     summary = report.to_dict()
     _print_summary(summary)
     if args.output:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text(json.dumps(report.to_dict(include_results=True), indent=2) + "\n")
+        from bedrock_rft_provider.outputs import write_file_atomic
+
+        try:
+            write_file_atomic(args.output, json.dumps(report.to_dict(include_results=True), indent=2) + "\n")
+        except OSError as exc:
+            print(
+                f"bedrock-rft test-reward: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr
+            )
+            return EXIT_BROKEN
         print(f"report written to {args.output}")
     if not report.contract_ok:
         print("FAIL: the grader contract is broken", file=sys.stderr)
         return EXIT_BROKEN
     if report.reward_errors and not args.allow_errors:
         print(
-            f"FAIL: the reward raised on {report.reward_errors} sample(s) (see the log above)",
+            f"FAIL: the reward raised on {report.reward_errors} sample(s) (see the log above): {args.reward}",
             file=sys.stderr,
         )
         return EXIT_BROKEN

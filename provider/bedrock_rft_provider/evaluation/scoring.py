@@ -61,9 +61,12 @@ def grader_sample(record: EvalRecord, response: ResponseRecord) -> dict[str, Any
     """The grader event entry for one answer, shaped exactly like Bedrock's (facts §2)."""
     metadata = dict(record.metadata)
     metadata["reference_answer"] = record.reference_answer
+    answer: dict[str, Any] = {"role": "assistant", "content": response.response or ""}
+    if response.reasoning:  # the grader contract keeps reasoning out of the graded answer
+        answer["reasoning_content"] = response.reasoning
     return {
         "id": grader_id(record.id, response.sample),
-        "messages": [*record.messages, {"role": "assistant", "content": response.response or ""}],
+        "messages": [*record.messages, answer],
         "metadata": metadata,
     }
 
