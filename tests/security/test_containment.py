@@ -16,6 +16,30 @@ import pytest
 CANARY = "bedrock-rft-canary-5f1e"
 
 
+def _run_python(
+    source: str, timeout: float = 240, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", source], capture_output=True, text=True, timeout=timeout, check=False, env=env
+    )
+
+
+# run(code, tests) under the profile named by $PROFILE, in a fresh process (see conftest.run_tests).
+PROFILE_SETUP = """
+import os
+from bedrock_rft_provider.rewards.codeexec import run_code_tests
+profile = os.environ["PROFILE"]
+kwargs = {}
+if profile != "auto":
+    from bedrock_rft_provider.rewards import isolation
+    layers = isolation.available_layers()
+    isolation.available_layers = lambda: {**layers, "namespaces": False}
+    kwargs["isolation"] = "basic" if profile == "floor" else "auto"
+def run(code, tests):
+    return run_code_tests(code, tests, timeout_s=10, **kwargs)
+"""
+
+
 def test_reimported_socket_cannot_reach_the_network(run_tests: Any, profile: str) -> None:
     if profile == "floor":
         pytest.skip(reason="the floor has no network layer; Lambda's own network is the boundary there")
@@ -37,10 +61,9 @@ def test_reimported_socket_cannot_reach_the_network(run_tests: Any, profile: str
     assert report.passed == 0
 
 
-def test_parent_environment_is_unreadable(run_tests: Any, profile: str, monkeypatch: Any) -> None:
+def test_parent_environment_is_unreadable(profile: str) -> None:
     if profile == "floor" and os.geteuid() == 0:
         pytest.skip(reason="as root without Landlock or namespaces, /proc/<ppid>/environ stays readable")
-    monkeypatch.setenv("BEDROCK_RFT_CANARY", CANARY)
     code = (
         "import os\n"
         "def leak():\n"
@@ -52,7 +75,13 @@ def test_parent_environment_is_unreadable(run_tests: Any, profile: str, monkeypa
         "            pass\n"
         f"    return found or '{CANARY}' in str(os.environ)\n"
     )
-    assert run_tests(code, ["assert leak() == True"]).passed == 0
+    # The grader process gets the secret in its initial environment, as a Lambda gets its credentials.
+    proc = _run_python(
+        f"{PROFILE_SETUP}\nprint(run({code!r}, ['assert leak() == True']).passed)\n",
+        env={**os.environ, "BEDROCK_RFT_CANARY": CANARY, "PROFILE": profile},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "0"
 
 
 def test_system_files_are_unreadable(run_tests: Any, profile: str) -> None:
@@ -84,11 +113,12 @@ def test_files_outside_the_private_dir_cannot_be_written_or_deleted(
     "launch",
     [
         "import posix\nposix.execv('/bin/sh', ['sh', '-c', 'touch {marker}'])",
-        "import os\nos.system('touch {marker}')",
+        "import posix\nposix.system('touch {marker}')",
+        "import sys\nsys.modules.pop('ctypes', None)\nsys.modules.pop('_ctypes', None)\n"
         "import ctypes\nctypes.CDLL(None).system(b'touch {marker}')",
         "import posix\nif posix.fork() == 0:\n    posix.execv('/bin/sh', ['sh', '-c', 'touch {marker}'])",
     ],
-    ids=["posix.execv", "os.system", "ctypes.system", "posix.fork"],
+    ids=["posix.execv", "posix.system", "ctypes.system", "posix.fork"],
 )
 def test_no_other_program_can_be_started(run_tests: Any, profile: str, tmp_path: Path, launch: str) -> None:
     if profile == "floor" and os.geteuid() == 0:
@@ -102,9 +132,9 @@ def test_no_other_program_can_be_started(run_tests: Any, profile: str, tmp_path:
 
 def test_a_setsid_grandchild_cannot_stretch_the_time_limit(run_tests: Any, profile: str) -> None:
     code = (
-        "import os, time\n"
+        "import os, posix, time\n"
         "try:\n"
-        "    if os.fork() == 0:\n        os.setsid()\n        time.sleep(30)\n        os._exit(0)\n"
+        "    if posix.fork() == 0:\n        os.setsid()\n        time.sleep(30)\n        os._exit(0)\n"
         "except OSError:\n    pass\n"
         "time.sleep(30)\n"
     )
@@ -116,17 +146,11 @@ def test_a_setsid_grandchild_cannot_stretch_the_time_limit(run_tests: Any, profi
     assert elapsed < 15, f"a 2 s limit took {elapsed:.1f} s"  # the old runner waited for the grandchild: 30 s
 
 
-def _run_python(source: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", source], capture_output=True, text=True, timeout=timeout, check=False
-    )
-
-
 FLOOD = (  # every descriptor that may lead to the parent: stdout, and whatever the harness opened
     "import os\nchunk = b'x' * 2**20\nfor _ in range(300):\n    for fd in range(1, 10):\n"
     "        try:\n            os.write(fd, chunk)\n        except OSError:\n            pass\n"
 )
-KILLER = "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\ndef add(a, b):\n    return a + b\n"
+KILLER = "import os, posix\nposix.kill(os.getppid(), 9)\ndef add(a, b):\n    return a + b\n"
 GOOD = "def add(a, b):\n    return a + b\n"
 
 

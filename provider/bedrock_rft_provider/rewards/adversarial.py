@@ -2,9 +2,10 @@
 
 Each attack is a model response that solves nothing and tries to be paid anyway: forged result lines,
 objects equal to everything, early successful exits, killing itself, flooding output, escaping the
-time limit, patching the harness. None of them harms the machine when a naive reward runs it in-process
-(killing the grader's parent is left to ``tests/security``, since a naive reward would pass it the CLI). :func:`run_attacks` puts each into real samples (as the final
+time limit, patching the harness. :func:`run_attacks` puts each into real samples (as the final
 assistant turn) and reports the best score the reward paid for it; an honest code reward pays 0.
+None of them harms the machine when a naive reward runs it in-process (killing the grader's parent is
+left to ``tests/security``: under a naive reward that parent would be the CLI itself).
 """
 
 from __future__ import annotations

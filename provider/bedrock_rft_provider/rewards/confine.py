@@ -17,7 +17,7 @@ from __future__ import annotations
 
 CONFINE_SOURCE = r"""
 def _confine(workdir, read_paths, want_landlock, want_seccomp):
-    import ctypes, os, platform, struct
+    import ctypes, os, struct
     libc = ctypes.CDLL(None, use_errno=True)
     libc.syscall.restype = ctypes.c_long
     libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
@@ -48,7 +48,7 @@ def _confine(workdir, read_paths, want_landlock, want_seccomp):
                 applied.append("landlock")
             os.close(fd)
     if want_seccomp:
-        machine = platform.machine()
+        machine = os.uname().machine
         if machine == "x86_64":
             arch, clone, clone3 = 0xC000003E, 56, 435
             denied = (57, 58, 59, 322, 62, 200, 234, 424, 434, 101, 310, 311, 41, 53, 272, 308, 165, 166,

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import json
 import logging
 import os
 import select
@@ -46,9 +45,7 @@ log = logging.getLogger("bedrock_rft_provider.rewards")
 
 ISOLATION_MODES = ("auto", "strict", "basic")
 NOBODY = 65534
-_PROBE = (
-    "import sys\n" + CONFINE_SOURCE + "\nprint(','.join(_confine(*__import__('json').loads(sys.argv[1]))))"
-)
+_PROBE = "import sys\n" + CONFINE_SOURCE + "\nprint(','.join(_confine(*eval(sys.argv[1]))))"
 _state: dict[str, Any] = {}
 _state_lock = threading.Lock()
 
@@ -85,9 +82,11 @@ def interpreter() -> str:
 
 
 def read_paths() -> list[str]:
-    """Directories the child may read: the interpreter's installation and the system libraries."""
+    """Directories the child may read: the interpreter's installation and the system libraries
+    (outermost only: a directory inside another listed one is left out)."""
     paths = {sys.base_prefix, sys.base_exec_prefix, os.path.dirname(interpreter()), "/usr", "/lib", "/lib64"}
-    return sorted(p for p in paths if p and os.path.exists(p))
+    existing = sorted(p.rstrip("/") or "/" for p in paths if p and os.path.exists(p))
+    return [p for p in existing if not any(p != q and p.startswith(q.rstrip("/") + "/") for q in existing)]
 
 
 def make_parent_nondumpable() -> bool:
@@ -113,12 +112,13 @@ def _bwrap_prefix() -> list[str]:
             argv += ["--symlink", os.readlink(path), path]
         else:
             argv += ["--ro-bind", path, path]
-    return [*argv, "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--chdir", "/tmp"]
+    # No /proc and a /dev holding only /dev/null: nothing of the host's processes or devices is visible.
+    return [*argv, "--dev-bind", "/dev/null", "/dev/null", "--tmpfs", "/tmp", "--chdir", "/tmp"]
 
 
 def _probe(prefix: list[str], drop_root: bool, want: tuple[bool, bool]) -> list[str] | None:
     with tempfile.TemporaryDirectory(prefix="isolation-probe-") as workdir:
-        args = json.dumps(["/tmp" if prefix else workdir, read_paths(), *want])
+        args = repr(("/tmp" if prefix else workdir, read_paths(), *want))
         if drop_root:
             os.chown(workdir, NOBODY, NOBODY)
         try:
@@ -250,6 +250,9 @@ def run_isolated(
 ) -> RunOutcome:
     """Run ``python -I -S -c CONFINE+source *argv`` with ``stdin``; never raises for what the code does.
 
+    Keep ``source`` import-light (``marshal`` for input, literals for output): interpreter start-up and
+    imports are most of a run's cost.
+
     The source sees ``_CONFINE_ARGS`` = ``(workdir, read_paths, landlock, seccomp)`` and must call
     ``_confine(*_CONFINE_ARGS)`` itself before running untrusted code. Raises
     :class:`IsolationUnavailable` when ``isolation="strict"`` cannot be met.
@@ -262,8 +265,9 @@ def run_isolated(
     if drop_root:
         os.chown(workdir, NOBODY, NOBODY)
     child_dir = "/tmp" if namespaces else workdir
-    confine_args = json.dumps([child_dir, read_paths(), "landlock" in layers, "seccomp" in layers])
-    program = f"import json\n_CONFINE_ARGS = json.loads({confine_args!r})\n{CONFINE_SOURCE}\n{source}"
+    # A literal, not JSON: the child never imports json (its import costs more than the rest of the run).
+    confine_args = (child_dir, read_paths(), "landlock" in layers, "seccomp" in layers)
+    program = f"_CONFINE_ARGS = {confine_args!r}\n{CONFINE_SOURCE}\n{source}"
     command = [*(_state["bwrap"] if namespaces else []), interpreter(), "-I", "-S", "-c", program, *argv]
     chunks: list[bytes] = []
     size = 0

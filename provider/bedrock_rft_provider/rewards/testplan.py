@@ -5,7 +5,9 @@ child evaluates only the *leaves* (maximal subexpressions that are not compariso
 or constants) and sends their values back as plain data (exact builtin types only; an object with a
 custom ``__eq__`` is not serializable and fails). The comparisons, the boolean logic and every constant
 — the expected values — stay in the parent, which evaluates them on the decoded plain values. The
-candidate therefore never sees an expected literal and cannot make a comparison succeed. Stdin/stdout
+candidate therefore never sees an expected literal and cannot make a comparison succeed. Values come back
+as Python literals of exact builtin types, read with ``ast.literal_eval`` (which builds plain values
+and calls nothing). Stdin/stdout
 tests send only the input; the parent compares the captured output.
 
 Limits (documented in the README): an expected value that is *computed* by a call in the test (``assert
@@ -17,9 +19,8 @@ assert site was reported at least once, every report passed, and the test ran to
 from __future__ import annotations
 
 import ast
-import json
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,28 +148,6 @@ def build_plan(tests: Sequence[str | dict[str, Any]]) -> TestPlan:
     return plan
 
 
-def decode(value: Any, depth: int = 0) -> Any:
-    """A value from the child's tagged JSON as plain builtins; raises ValueError on anything else."""
-    if value is None or type(value) in (bool, int, float, str):
-        return value
-    if depth > MAX_DEPTH or type(value) is not list or len(value) != 2 or type(value[0]) is not str:
-        raise ValueError("not a tagged value")
-    tag, body = value
-    if tag == "B" and type(body) is str:
-        return bytes.fromhex(body)
-    if tag == "C" and type(body) is list and len(body) == 2:
-        return complex(float(body[0]), float(body[1]))
-    if type(body) is not list:
-        raise ValueError("not a tagged container")
-    if tag == "D":
-        return {decode(k, depth + 1): decode(v, depth + 1) for k, v in body}
-    items = [decode(item, depth + 1) for item in body]
-    builders: dict[str, Callable[[list[Any]], Any]] = {"L": list, "T": tuple, "S": set, "F": frozenset}
-    if tag not in builders:
-        raise ValueError(f"unknown tag {tag!r}")
-    return builders[tag](items)
-
-
 class _LeafFailed(Exception):
     pass
 
@@ -179,9 +158,9 @@ def _evaluate(tree: Any, leaves: list[Any]) -> Any:
         return tree[1]
     if kind == "leaf":
         entry = leaves[tree[1]]
-        if type(entry) is not list or len(entry) != 2 or entry[0] != "v":
+        if type(entry) is not tuple or len(entry) != 2 or entry[0] != "v":
             raise _LeafFailed
-        return decode(entry[1])
+        return entry[1]
     if kind == "not":
         return not _evaluate(tree[1], leaves)
     if kind in ("and", "or"):
@@ -215,27 +194,35 @@ def _lines(text: str) -> list[str]:
     return [line.rstrip() for line in text.strip().splitlines()]
 
 
+def _records(output: bytes) -> Iterator[tuple[Any, ...]]:
+    for line in output.decode("utf-8", "replace").splitlines():
+        try:  # literals only: ast.literal_eval never calls code, so no candidate object reaches us
+            record = ast.literal_eval(line)
+        except BaseException:  # SyntaxError, MemoryError, RecursionError on hostile lines
+            continue
+        if type(record) is tuple and len(record) >= 3 and type(record[1]) is int:
+            yield record
+
+
 def verdicts(plan: TestPlan, output: bytes) -> list[bool]:
-    """Pass/fail per test from the child's report lines (unparseable or unknown lines are ignored)."""
+    """Pass/fail per test from the child's report lines (unparseable or unknown lines are ignored).
+
+    Lines: ``('s', site, [('v', value) | ('e', error_name), ...])`` per evaluated assert,
+    ``('t', test, 'done')`` when a test ran to its end, ``('t', test, 'out', text)`` for stdout tests.
+    """
     seen: dict[int, bool] = {}
     done: set[int] = set()
     outputs: dict[int, str] = {}
-    for line in output.decode("utf-8", "replace").splitlines():
-        try:
-            record = json.loads(line)
-        except (ValueError, RecursionError):
-            continue
-        if type(record) is not dict:
-            continue
-        site, test = record.get("s"), record.get("t")
-        if type(site) is int and 0 <= site < len(plan.sites):
-            ok = site_passes(plan.sites[site], record.get("v"))
-            seen[site] = seen.get(site, True) and ok
-        elif type(test) is int and 0 <= test < len(plan.child_tests):
-            if record.get("done") is True:
-                done.add(test)
-            if type(record.get("out")) is str and test not in outputs:
-                outputs[test] = record["out"]
+    for record in _records(output):
+        kind, number = record[0], record[1]
+        if kind == "s" and 0 <= number < len(plan.sites):
+            ok = site_passes(plan.sites[number], record[2])
+            seen[number] = seen.get(number, True) and ok
+        elif kind == "t" and 0 <= number < len(plan.child_tests):
+            if record[2] == "done":
+                done.add(number)
+            elif record[2] == "out" and len(record) == 4 and type(record[3]) is str and number not in outputs:
+                outputs[number] = record[3]
     results = []
     for index, _ in enumerate(plan.child_tests):
         if index in plan.broken:
