@@ -142,3 +142,19 @@ def test_adversarial_mode_catches_a_naive_code_reward(tmp_path: Path, capsys: An
     assert code == 1
     assert "attack always_equal_object: best score 1 on 1 sample(s): PAID" in captured.out
     assert "pays for" in captured.err
+
+
+def test_the_readme_adversarial_command(capsys: Any) -> None:
+    code = main(
+        [
+            "test-reward",
+            "--reward", "bedrock_rft_provider.rewards.builtin:code_tests",
+            "--samples", str(FIXTURES / "code_events.jsonl"),
+            "--adversarial",
+        ]
+    )  # fmt: skip
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert "samples: 3  scored: 3  reward errors: 0" in printed
+    assert "score: mean 0.6667" in printed
+    assert printed.count(": ok") == 9  # every built-in attack, none paid

@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from bedrock_rft_provider.rewards.codeexec import code_tests
+from bedrock_rft_provider.rewards.codeexec import code_tests, make_code_tests
 from bedrock_rft_provider.rewards.contract import RewardResult, Sample
 from bedrock_rft_provider.rewards.deadline import bounded_search
 from bedrock_rft_provider.rewards.handler import RewardFn, as_result, reward_name
@@ -29,6 +29,7 @@ __all__ = [
     "json_match",
     "length_penalty",
     "llm_judge",
+    "make_code_tests",
     "math_answer",
     "regex_match",
 ]
