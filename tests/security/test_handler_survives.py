@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 import time
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from bedrock_rft_provider.rewards import make_handler
-from bedrock_rft_provider.rewards.builtin import regex_match
+from bedrock_rft_provider.rewards.builtin import code_tests, regex_match
 from bedrock_rft_provider.rewards.contract import check_results
 
 from .conftest import grader_sample
@@ -149,3 +150,27 @@ def test_deeply_nested_sample_content_scores_zero_not_a_crash() -> None:
     results = make_handler(lambda s: 1.0)([sample, grader_sample("x", "x", "ok")], None)
     assert [r["id"] for r in results] == ["deep", "ok"]
     assert all(math.isfinite(r["aggregate_reward_score"]) for r in results)
+
+
+def _running_children() -> list[int]:
+    from bedrock_rft_provider.rewards.isolation import _descendants
+
+    alive = []
+    for pid in _descendants(os.getpid()):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                if b"_CONFINE_ARGS" in cmdline.read():
+                    alive.append(pid)
+        except OSError:
+            continue
+    return alive
+
+
+def test_a_budget_that_interrupts_code_tests_leaves_no_child_running() -> None:
+    sleeper = "```python\nimport time\ntime.sleep(60)\n```"
+    handler = make_handler(code_tests, sample_timeout_s=1)
+    started = time.monotonic()
+    results = handler([grader_sample(sleeper, {"tests": ["assert True"]})], None)
+    assert time.monotonic() - started < 15
+    assert _metric(results[0], "reward_timeout") == 1.0
+    assert _running_children() == []

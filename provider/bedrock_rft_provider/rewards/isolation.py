@@ -269,9 +269,6 @@ def run_isolated(
     confine_args = (child_dir, read_paths(), "landlock" in layers, "seccomp" in layers)
     program = f"_CONFINE_ARGS = {confine_args!r}\n{CONFINE_SOURCE}\n{source}"
     command = [*(_state["bwrap"] if namespaces else []), interpreter(), "-I", "-S", "-c", program, *argv]
-    chunks: list[bytes] = []
-    size = 0
-    timed_out = capped = False
     try:
         proc = subprocess.Popen(
             command,
@@ -283,37 +280,49 @@ def run_isolated(
             start_new_session=True,
             preexec_fn=_preexec(limits, drop_root, nproc=not namespaces),  # noqa: PLW1509
         )
-        assert proc.stdin is not None and proc.stdout is not None
-        deadline = time.monotonic() + limits.timeout_s
-        threading.Thread(target=_feed, args=(proc.stdin, stdin), daemon=True).start()
-        fd = proc.stdout.fileno()
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                timed_out = True
-                break
-            ready, _, _ = select.select([fd], [], [], min(remaining, 0.05))
-            if not ready:
-                if proc.poll() is not None:  # exited; a descendant may hold the pipe open: stop reading
-                    break
-                continue
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            size += len(chunk)
-            if size > limits.output_bytes:
-                capped = True
-                chunks.append(chunk[: max(0, limits.output_bytes - (size - len(chunk)))])
-                break
-            chunks.append(chunk)
-        _kill_all(proc)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=10)
-        proc.stdout.close()
-        returncode = proc.returncode
+        try:
+            threading.Thread(target=_feed, args=(proc.stdin, stdin), daemon=True).start()
+            output, timed_out, capped = _read_output(proc, limits)
+        finally:  # also when a time budget (RewardTimeout) interrupts us: never leave the child running
+            _kill_all(proc)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=10)
+            with contextlib.suppress(OSError):
+                proc.stdout.close()  # type: ignore[union-attr]
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return RunOutcome(b"".join(chunks), timed_out, capped, returncode, layers)
+    return RunOutcome(output, timed_out, capped, proc.returncode, layers)
+
+
+def _read_output(proc: subprocess.Popen[bytes], limits: Limits) -> tuple[bytes, bool, bool]:
+    """``(stdout up to the cap, timed_out, capped)``: reads until EOF, the deadline or the cap.
+
+    Once the child has exited, what is already in the pipe is drained without waiting for EOF (a
+    descendant may hold the pipe open).
+    """
+    fd = proc.stdout.fileno()  # type: ignore[union-attr]
+    deadline = time.monotonic() + limits.timeout_s
+    chunks: list[bytes] = []
+    size = 0
+    exited = False
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return b"".join(chunks), True, False
+        ready, _, _ = select.select([fd], [], [], 0 if exited else min(remaining, 0.05))
+        if not ready:
+            if exited:
+                return b"".join(chunks), False, False
+            exited = proc.poll() is not None
+            continue
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return b"".join(chunks), False, False
+        size += len(chunk)
+        if size > limits.output_bytes:
+            chunks.append(chunk[: max(0, limits.output_bytes - (size - len(chunk)))])
+            return b"".join(chunks), False, True
+        chunks.append(chunk)
 
 
 def _feed(stream: Any, data: bytes) -> None:
