@@ -182,3 +182,16 @@ def test_killing_the_grader_process_loses_no_sample_of_the_batch() -> None:
     )
     assert proc.returncode == 0, f"the handler died: exit {proc.returncode}"
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == [1.0, 0.0, 1.0]
+
+
+def test_writing_files_cannot_fill_the_disk(run_tests: Any, profile: str) -> None:
+    from bedrock_rft_provider.rewards import isolation
+
+    if profile != "auto" or not isolation.available_layers()["namespaces"]:
+        pytest.skip(reason="only the namespace's tmpfs bounds all files together; the floor bounds each file")
+    code = (
+        "def fill():\n    written = 0\n    try:\n        for i in range(64):\n"
+        "            with open(f'f{i}', 'wb') as f:\n                f.write(b'x' * 2**24)\n"
+        "            written += 1\n    except OSError:\n        pass\n    return written\n"
+    )
+    assert run_tests(code, ["assert fill() == 64"]).passed == 0

@@ -56,13 +56,16 @@ class IsolationUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits of one run: wall seconds, memory MiB, stdout bytes, file bytes, open files."""
+    """Resource limits of one run: wall seconds, memory MiB, stdout bytes, bytes per file, open files,
+    and bytes of all files together (``disk_bytes``: enforced by the namespace's tmpfs; the floor only
+    bounds each file)."""
 
     timeout_s: float = 10.0
     memory_mb: int = 512
     output_bytes: int = 1 << 20
     file_bytes: int = 1 << 24
     open_files: int = 64
+    disk_bytes: int = 1 << 26
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,12 @@ def _bwrap_prefix() -> list[str]:
         else:
             argv += ["--ro-bind", path, path]
     # No /proc and a /dev holding only /dev/null: nothing of the host's processes or devices is visible.
-    return [*argv, "--dev-bind", "/dev/null", "/dev/null", "--tmpfs", "/tmp", "--chdir", "/tmp"]
+    return [*argv, "--dev-bind", "/dev/null", "/dev/null"]
+
+
+def _private_tmp(disk_bytes: int) -> list[str]:
+    """The namespace's only writable place: a tmpfs of ``disk_bytes``, also its working dir."""
+    return ["--size", str(disk_bytes), "--tmpfs", "/tmp", "--chdir", "/tmp"]
 
 
 def _probe(prefix: list[str], drop_root: bool, want: tuple[bool, bool]) -> list[str] | None:
@@ -123,7 +131,16 @@ def _probe(prefix: list[str], drop_root: bool, want: tuple[bool, bool]) -> list[
             os.chown(workdir, NOBODY, NOBODY)
         try:
             proc = subprocess.run(
-                [*prefix, interpreter(), "-I", "-S", "-c", _PROBE, args],
+                [
+                    *prefix,
+                    *(_private_tmp(1 << 20) if prefix else []),
+                    interpreter(),
+                    "-I",
+                    "-S",
+                    "-c",
+                    _PROBE,
+                    args,
+                ],
                 capture_output=True,
                 timeout=60,
                 cwd=workdir,
@@ -268,7 +285,8 @@ def run_isolated(
     # A literal, not JSON: the child never imports json (its import costs more than the rest of the run).
     confine_args = (child_dir, read_paths(), "landlock" in layers, "seccomp" in layers)
     program = f"_CONFINE_ARGS = {confine_args!r}\n{CONFINE_SOURCE}\n{source}"
-    command = [*(_state["bwrap"] if namespaces else []), interpreter(), "-I", "-S", "-c", program, *argv]
+    sandbox = [*_state["bwrap"], *_private_tmp(limits.disk_bytes)] if namespaces else []
+    command = [*sandbox, interpreter(), "-I", "-S", "-c", program, *argv]
     try:
         proc = subprocess.Popen(
             command,
