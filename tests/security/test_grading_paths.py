@@ -158,3 +158,12 @@ def test_the_readme_adversarial_command(capsys: Any) -> None:
     assert "samples: 3  scored: 3  reward errors: 0" in printed
     assert "score: mean 0.6667" in printed
     assert printed.count(": ok") == 9  # every built-in attack, none paid
+
+
+def test_the_grader_worker_does_not_inherit_airflow_secrets(monkeypatch: Any) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", "postgres://user:secret@db/prod")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    with ProcessGrader(f"{HOSTILE}:environment_probe") as grader:
+        metrics = {m["name"]: m["value"] for m in grader([grader_sample("x", "x")], None)[0]["metrics_list"]}
+    assert metrics["airflow_vars"] == 0.0
+    assert metrics["aws_region_set"] == 1.0

@@ -79,7 +79,7 @@ class ProcessGrader:
             [sys.executable, "-I", "-c", _WORKER, self.spec, json.dumps(path), str(self.max_workers)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            env=dict(os.environ),  # the user's own reward may call AWS (an LLM judge), as in Lambda
+            env=_worker_env(),
             cwd=os.getcwd(),
         )
         reply = self._read(self._proc, 300.0)
@@ -161,6 +161,14 @@ class ProcessGrader:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _worker_env() -> dict[str, str]:
+    """This process's environment minus Airflow's (connections, variables, config may hold secrets).
+
+    AWS settings stay: the user's own reward may call AWS (an LLM judge), as it does in Lambda.
+    """
+    return {k: v for k, v in os.environ.items() if not k.upper().startswith("AIRFLOW")}
 
 
 def _lost(raw: Any, index: int) -> dict[str, Any]:
