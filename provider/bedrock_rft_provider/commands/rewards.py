@@ -45,6 +45,11 @@ def register(subparsers: Any) -> None:
     test.add_argument(
         "--allow-errors", action="store_true", help="exit 0 even when the reward raised on samples"
     )
+    test.add_argument(
+        "--adversarial",
+        action="store_true",
+        help="also try built-in reward-hacking responses on the samples; exit 1 if the reward pays for any",
+    )
     test.set_defaults(handler=run_test_reward)
 
     iam = subparsers.add_parser(
@@ -86,12 +91,13 @@ def _print_summary(summary: dict[str, Any]) -> None:
 
 def run_test_reward(args: argparse.Namespace) -> int:
     """Score the samples file with the reward; print the report."""
-    from bedrock_rft_provider.rewards import as_handler
+    from bedrock_rft_provider.rewards.process import ProcessGrader
     from bedrock_rft_provider.rewards.runner import RewardSpecError, load_events, load_reward, score_events
 
     try:
         reward = load_reward(args.reward)
-        handler = as_handler(reward, max_workers=args.max_workers)
+        if not callable(reward):
+            raise TypeError(f"reward {args.reward!r} is not callable")
         events = load_events(args.samples)
     except RewardSpecError as exc:
         print(f"bedrock-rft test-reward: {exc}", file=sys.stderr)
@@ -112,7 +118,16 @@ def run_test_reward(args: argparse.Namespace) -> int:
             f"bedrock-rft test-reward: {args.samples}: no samples (one JSON sample per line)", file=sys.stderr
         )
         return EXIT_BROKEN
-    report = score_events(handler, events, batch_size=args.batch_size)
+    try:
+        # The same process separation as the deployed grader: the reward runs in a worker process.
+        handler = ProcessGrader(args.reward, max_workers=args.max_workers)
+        handler.start()
+    except (RewardSpecError, TypeError, ValueError, OSError) as exc:
+        print(f"bedrock-rft test-reward: {args.reward}: {exc}", file=sys.stderr)
+        return EXIT_BROKEN
+    with handler:
+        report = score_events(handler, events, batch_size=args.batch_size)
+        attacks = _run_attacks(handler, events) if args.adversarial else []
     summary = report.to_dict()
     _print_summary(summary)
     if args.output:
@@ -135,8 +150,52 @@ def run_test_reward(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_BROKEN
+    not_applicable = _not_applicable(report.results)
+    if report.n and not_applicable == report.n:
+        print(
+            f"FAIL: the reward applied to none of the {report.n} sample(s) (reward_not_applicable on "
+            "every one): it found no reference where it looks for one - check the samples' layout "
+            "against the places the reward reads (e.g. code_tests reads metadata.reference_answer, "
+            "reference_answer, metadata.test_cases, test_cases)",
+            file=sys.stderr,
+        )
+        return EXIT_BROKEN
+    if not_applicable:
+        print(f"note: the reward did not apply to {not_applicable} of {report.n} sample(s)")
+    paid = [a for a in attacks if a.paid]
+    if paid:
+        names = ", ".join(f"{a.name} ({a.best_score:g})" for a in paid)
+        print(f"FAIL: the reward pays for {len(paid)} reward-hacking attempt(s): {names}", file=sys.stderr)
+        return EXIT_BROKEN
     print("OK")
     return EXIT_OK
+
+
+def _not_applicable(results: list[Any]) -> int:
+    from bedrock_rft_provider.rewards.handler import NOT_APPLICABLE_METRIC
+
+    return sum(
+        1
+        for result in results
+        if result
+        and any(
+            m.get("name") == NOT_APPLICABLE_METRIC and m.get("value") == 1.0
+            for m in result.get("metrics_list") or []
+            if isinstance(m, dict)
+        )
+    )
+
+
+def _run_attacks(handler: Any, events: list[Any]) -> list[Any]:
+    from bedrock_rft_provider.rewards.adversarial import run_attacks
+
+    attacks = run_attacks(handler, events)
+    for attack in attacks:
+        verdict = "PAID" if attack.paid else "ok"
+        print(
+            f"attack {attack.name}: best score {attack.best_score:g} on {attack.samples} sample(s): {verdict}"
+        )
+    return attacks
 
 
 def run_iam_policy(args: argparse.Namespace) -> int:

@@ -67,7 +67,8 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
     data interval); a re-run overwrites them, and live inference resumes from the ``responses.jsonl``
     an earlier try left there instead of paying for finished prompts again.
 
-    :param reward: the reward as ``module:function``, run in-process through the grader contract.
+    :param reward: the reward as ``module:function``, run through the grader contract in a separate
+        worker process (as in the deployed grader Lambda), never inside the Airflow worker itself.
     :param reward_lambda_arn: or the deployed grader Lambda, invoked in batches.
     :param concurrency: most ``converse`` requests in flight (adaptive below that on throttling).
     :param request_timeout: per-request read timeout in seconds.

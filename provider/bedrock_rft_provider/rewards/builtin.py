@@ -16,8 +16,9 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from bedrock_rft_provider.rewards.codeexec import code_tests
+from bedrock_rft_provider.rewards.codeexec import code_tests, make_code_tests
 from bedrock_rft_provider.rewards.contract import RewardResult, Sample
+from bedrock_rft_provider.rewards.deadline import bounded_search
 from bedrock_rft_provider.rewards.handler import RewardFn, as_result, reward_name
 from bedrock_rft_provider.rewards.judge import llm_judge
 from bedrock_rft_provider.rewards.numeric import (
@@ -37,6 +38,7 @@ __all__ = [
     "json_match",
     "length_penalty",
     "llm_judge",
+    "make_code_tests",
     "math_answer",
     "regex_match",
 ]
@@ -86,13 +88,22 @@ def exact_match(sample: Sample) -> float | None:
     return 1.0 if normalize_answer(sample.response) == normalize_answer(reference) else 0.0
 
 
-def regex_match(sample: Sample) -> float | None:
-    """1.0 when the response matches the reference pattern (``{"pattern": ...}`` or the reference text)."""
+REGEX_TIMEOUT_S = 1.0
+
+
+def regex_match(sample: Sample) -> RewardResult | None:
+    """1.0 when the response matches the reference pattern (``{"pattern": ...}`` or the reference text).
+
+    The search is time-bounded (:data:`REGEX_TIMEOUT_S`, see :func:`~.deadline.bounded_search`): a
+    response that makes the pattern backtrack catastrophically scores 0 with ``regex_timed_out`` = 1.
+    """
     reference = sample.reference
     pattern = reference.get("pattern") if isinstance(reference, dict) else sample.reference_text
     if not isinstance(pattern, str):
         return None
-    return 1.0 if re.search(pattern, sample.response, re.DOTALL) else 0.0
+    matched = bounded_search(pattern, sample.response, re.DOTALL, REGEX_TIMEOUT_S)
+    score = 1.0 if matched else 0.0
+    return RewardResult(score, {"regex_match": score}, {"regex_timed_out": 1.0 if matched is None else 0.0})
 
 
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)

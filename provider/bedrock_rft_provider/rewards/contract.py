@@ -189,11 +189,15 @@ def _reference_of(raw: dict[str, Any], metadata: dict[str, Any]) -> str | dict[s
 
 
 def _sample_id(raw: Any, index: int) -> str:
+    """The id to echo: a string id as is; a number as its text (a finite one of sane size); any other
+    JSON type (object, list, bool, null, a huge or non-finite number) as the sample's position."""
     value = raw.get("id") if isinstance(raw, dict) else None
     if type(value) is str:
         return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if type(value) is int and value.bit_length() <= 256:
         return str(value)
+    if type(value) is float and math.isfinite(value):
+        return repr(value)
     return str(index)
 
 
@@ -246,7 +250,7 @@ def samples_of(event: Any) -> list[Any]:
     if isinstance(event, (str, bytes, bytearray)):
         try:
             event = json.loads(event)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON text nested too deeply
             return []
     if isinstance(event, list):
         return event

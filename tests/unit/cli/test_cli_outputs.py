@@ -51,7 +51,8 @@ def test_failed_rerun_leaves_the_previous_output_untouched(tmp_path: Path) -> No
 
 def test_evaluate_with_a_huge_reward_writes_a_complete_folder(tmp_path: Path) -> None:
     reward = tmp_path / "huge.py"
-    reward.write_text("def reward(sample):\n    return 1e300\n")
+    # A reward declares its range (make_handler clamps to 0..1 otherwise).
+    reward.write_text("def reward(sample):\n    return 1e300\n\nreward.score_range = (0.0, 1.7e308)\n")
     out = tmp_path / "eval"
     code = main(["evaluate", "--dataset", str(DATASET), "--responses", str(RESPONSES),
                  "--reward", f"{reward}:reward", "--output", str(out)])  # fmt: skip
@@ -67,7 +68,9 @@ def test_evaluate_with_a_huge_reward_writes_a_complete_folder(tmp_path: Path) ->
 
 def test_evaluate_failure_leaves_no_folder(tmp_path: Path) -> None:
     reward = tmp_path / "overflow.py"
-    reward.write_text("def reward(sample):\n    return 1.7e308\n")  # finite, but the mean overflows
+    reward.write_text(  # finite and in its declared range, but the mean overflows
+        "def reward(sample):\n    return 1.7e308\n\nreward.score_range = (0.0, 1.7e308)\n"
+    )
     out = tmp_path / "a" / "eval"
     code = main(["evaluate", "--dataset", str(DATASET), "--responses", str(RESPONSES),
                  "--reward", f"{reward}:reward", "--output", str(out)])  # fmt: skip
