@@ -150,7 +150,11 @@ def test_a_try_that_fails_before_starting_a_job_still_has_its_link_xcom(bedrock:
     _operator(job_name="rft-clash", wait_for_completion=False).execute(make_context())
     context = make_context(run_id="another-run")
     # Same name, different request: the try fails before any job of its own exists.
-    clashing = _operator(job_name="rft-clash", wait_for_completion=False, training_data_uri="s3://rft-test-bucket/data/other.jsonl")
+    clashing = _operator(
+        job_name="rft-clash",
+        wait_for_completion=False,
+        training_data_uri="s3://rft-test-bucket/data/other.jsonl",
+    )
     with pytest.raises(JobConflictError):
         clashing.execute(context)
     stored = context["ti"].xcoms["bedrock_rft_job"]

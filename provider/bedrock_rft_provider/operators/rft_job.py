@@ -183,7 +183,9 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
 
     def on_kill(self) -> None:
         """Stop the job when a user marked the task failed; a clear leaves it for the next try."""
-        if self.stop_on_kill and self._job_name and user_stopped(self._task_instance, self._job_name, self.log):
+        if not (self.stop_on_kill and self._job_name):
+            return
+        if user_stopped(self._task_instance, self._job_name, self.log):
             self.hook.stop_job(self._job_name)
 
     def _persist_job_link(self, context: Context, *, job_arn: str) -> None:

@@ -47,9 +47,7 @@ def user_stopped(task_instance: Any, job: str, log: logging.Logger | Any) -> boo
     try:
         state = current_task_state(task_instance)
     except Exception as exc:  # no supervisor channel (older Airflow, a unit test) or an API error
-        log.warning(
-            "Cannot read the task's state (%s); leaving RFT job %s running (%s)", exc, job, _how(job)
-        )
+        log.warning("Cannot read the task's state (%s); leaving RFT job %s running (%s)", exc, job, _how(job))
         return False
     if state in USER_STOP_STATES:
         log.info("Task was marked %s: stopping RFT job %s", state, job)
