@@ -84,6 +84,19 @@ def test_deferred_job_completes_through_the_trigger(server: str) -> None:
     assert result["status"] == "Completed" and result["custom_model_arn"]
 
 
+def test_a_cleared_task_that_reattaches_and_defers_reports_reattached(server: str) -> None:
+    _defer(_operator("rft-deferred-again"), make_context(try_number=1))
+    context = make_context(try_number=2)  # the task was cleared: its next try
+    with pytest.raises(TaskDeferred) as deferred:
+        _operator("rft-deferred-again").execute(context)
+    threading.Timer(1.5, _set_status, args=("rft-deferred-again", "Completed")).start()
+    event = _run_trigger(deferred.value.trigger)  # type: ignore[arg-type]
+    result = _operator("rft-deferred-again").execute_complete(
+        context, event.payload, **(deferred.value.kwargs or {})
+    )
+    assert result["reattached"] is True and result["job_name"] == "rft-deferred-again"
+
+
 def test_deferred_job_failure_surfaces_the_failure_message(server: str) -> None:
     operator = _operator("rft-deferred-fail")
     context = make_context()

@@ -165,6 +165,8 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
                     botocore_config=self.botocore_config,
                 ),
                 method_name="execute_complete",
+                # The result says whether this try reattached to an earlier try's job (e.g. after a clear).
+                kwargs={"reattached": job.reattached},
                 timeout=self.max_wait + timedelta(seconds=self.poll_interval),
             )
         final = self.hook.wait_for_job(
@@ -172,14 +174,16 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         )
         return self._finish(final, reattached=job.reattached)
 
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+    def execute_complete(
+        self, context: Context, event: dict[str, Any] | None = None, reattached: bool = False
+    ) -> dict[str, Any]:
         validated = validate_execute_complete_event(event)
         job_identifier = validated["job_identifier"]
         self._job_name = job_identifier
         final = self.hook.describe_job(job_identifier)
         if validated["status"] != "success" and final.get("status") not in FAILURE_STATES | SUCCESS_STATES:
             raise JobFailedError(f"Stopped waiting for RFT job {job_identifier}: {validated.get('message')}")
-        return self._finish(final, reattached=False)
+        return self._finish(final, reattached=reattached)
 
     def on_kill(self) -> None:
         """Stop the job when a user marked the task failed; a clear leaves it for the next try."""
