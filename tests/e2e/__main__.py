@@ -30,7 +30,7 @@ SCENARIOS: list[tuple[str, Callable[[Stack], str]]] = [
 ]
 
 
-def _sigterm_as_interrupt(signum: int, frame: object) -> None:
+def _signal_as_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
@@ -43,7 +43,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logs = args.logs or REPO / "e2e-logs" / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     logs.mkdir(parents=True, exist_ok=True)
-    signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    # Ctrl-C and SIGTERM both unwind through the stack's cleanup (every process stopped by PID, the
+    # database dropped); SIGINT is set explicitly because a background shell starts us with it ignored.
+    signal.signal(signal.SIGTERM, _signal_as_interrupt)
+    signal.signal(signal.SIGINT, _signal_as_interrupt)
     chosen = set(args.only.split(",")) if args.only else None
     passed = failed = 0
     started = time.monotonic()
@@ -66,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     passed += 1
                     print(f"PASS  {title} ({time.monotonic() - begun:.0f}s): {detail}", flush=True)
     except KeyboardInterrupt:
-        print("e2e: interrupted; everything it started was stopped", file=sys.stderr, flush=True)
+        print(f"e2e: interrupted; everything it started was stopped; logs in {logs}", file=sys.stderr)
         return 130
     except Exception as exc:
         traceback.print_exc()

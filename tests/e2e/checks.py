@@ -44,7 +44,16 @@ def extra_links(stack: Stack) -> str:
     job_link = next(url for t, url in _links_of(stack, "train").items() if url)
     job_arn = stack.api.xcom(scenarios.DAG_ID, stack.state["happy_run"], "train")["job_arn"]
     assert job_arn in unquote(job_link), f"the job link does not name the job: {job_link}"
-    return f"{len(checked)} links well-formed: {', '.join(sorted(set(checked)))}"
+    # Issue 10, fault 11: a try's link lookup must never miss its XCom (an ERROR line users read).
+    noisy = [
+        str(p.relative_to(stack.logs))
+        for p in stack.logs.rglob("*.log")
+        if b"XCom not found" in p.read_bytes()
+    ]
+    assert not noisy, f"'XCom not found' logged in {noisy}"
+    return (
+        f"{len(checked)} links well-formed: {', '.join(sorted(set(checked)))}; no 'XCom not found' in any log"
+    )
 
 
 def _links_of(stack: Stack, task_id: str) -> dict[str, str | None]:

@@ -77,7 +77,12 @@ def private_postgres_cluster(logs: Path) -> Iterator[int]:
     try:
         yield port
     finally:
-        subprocess.run([*as_postgres, pg_ctl, "-D", str(data), "-m", "fast", "stop"], timeout=60, check=False)
+        subprocess.run(
+            [*as_postgres, pg_ctl, "-D", str(data), "-m", "fast", "stop"],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
         with contextlib.suppress(OSError):
             shutil.copy(data / "server.log", logs / "postgres-private.log")
         shutil.rmtree(data, ignore_errors=True)

@@ -56,6 +56,13 @@ def test_every_airflow_service_reads_the_shared_file_and_sets_exactly_the_per_de
     assert set(spec["environment"]) == environment.PER_DEPLOYMENT_KEYS
 
 
+def test_a_broken_env_file_line_is_reported_with_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "airflow.env"
+    bad.write_text("# comment\nAIRFLOW__CORE__EXECUTOR=CeleryExecutor\nnot a setting\n")
+    with pytest.raises(ValueError, match=r"airflow\.env:3: expected KEY=VALUE"):
+        environment.read_env_file(bad)
+
+
 def test_the_e2e_supplies_exactly_the_per_deployment_keys() -> None:
     deployment = environment.Deployment.generate(
         database_url="postgresql+psycopg2://u@h/db", broker_url="redis://h/0", api_port=1, aws_conn="{}"
