@@ -143,6 +143,12 @@ def mark_failed_stops(stack: Stack) -> str:
         watch = start_run(stack, "stop")
         watch.wait_task("train", {"deferred"}, STEP_TIMEOUT)
         job = job_name_of(stack, watch)
+        # Airflow calls on_kill only on a trigger a triggerer is running: wait until one is.
+        wait_for(
+            "the triggerer to run the trigger",
+            lambda: trigger_logs(stack, watch, "train") or None,
+            timeout=STEP_TIMEOUT,
+        )
         stack.api.set_state(DAG_ID, watch.run_id, "train", "failed")
         status = wait_for(
             f"{job} to be stopped",
