@@ -74,6 +74,6 @@ class RunWatch:
         return sorted(t for t, states in self.seen.items() if states and states[-1] == "failed")
 
 
-def trigger(api: AirflowApi, dag_id: str, run_id: str) -> RunWatch:
-    api.trigger(dag_id, run_id)
+def trigger(api: AirflowApi, dag_id: str, run_id: str, conf: dict[str, Any] | None = None) -> RunWatch:
+    api.trigger(dag_id, run_id, conf)
     return RunWatch(api, dag_id, run_id)

@@ -16,6 +16,9 @@ DEFERRED_TASKS = ("train", "deploy_tuned")
 RUN_TIMEOUT = 1200.0  # a retraining run takes ~1.5-3 min here; the bound only catches a hang
 STEP_TIMEOUT = 600.0
 WORKERS = {"e2e-worker-1", "e2e-worker-2"}
+# Every run must really train (scenarios 2-4 act on a training job): when the DAG reuses a model
+# trained on the same data and configuration, put its force-retraining param here.
+RUN_CONF: dict[str, Any] = {}
 
 
 def start_run(stack: Stack, name: str) -> RunWatch:
@@ -24,7 +27,7 @@ def start_run(stack: Stack, name: str) -> RunWatch:
     Unpausing makes the scheduler create a run for the latest cron interval next to ours (issue 10,
     fault 2); it is marked failed at once so it neither trains nor delays ours (max_active_runs=1).
     """
-    watch = trigger(stack.api, DAG_ID, f"e2e-{name}-{stack.run_tag}")
+    watch = trigger(stack.api, DAG_ID, f"e2e-{name}-{stack.run_tag}", RUN_CONF)
     if not stack.state.get("unpaused"):
         stack.api.unpause(DAG_ID)
         stack.state["unpaused"] = True
