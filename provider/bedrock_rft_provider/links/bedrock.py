@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from airflow.providers.amazon.aws.links.base_aws import BASE_AWS_CONSOLE_LINK, BaseAwsLink
 
 
@@ -15,3 +17,7 @@ class BedrockRFTJobLink(BaseAwsLink):
     format_str = (
         BASE_AWS_CONSOLE_LINK + "/bedrock/home?region={region_name}#/custom-models/item?arn={job_arn}"
     )
+
+    def format_link(self, **kwargs: Any) -> str:
+        """No link (rather than a broken one) while the try has not started a job yet."""
+        return super().format_link(**kwargs) if kwargs.get("job_arn") else ""
