@@ -167,6 +167,7 @@ class TrainingRun:
             if code is None:
                 raise JobFailure(f"The reward Lambda function {self.lambda_arn} no longer exists.")
             worker = LambdaWorker(code, region=self.job.region, endpoint_url=self.plane.endpoint_url())
+            self.plane.adopt_worker(worker)
             backoff = 0.2 if self.config.time_scale > 0 else 0.0
             grader = Grader(self.lambda_arn, worker, self.config.grader_batch_size, backoff)
             policy = self._train(grader, train_records, validation.records if validation else [])
@@ -185,6 +186,7 @@ class TrainingRun:
         finally:
             if worker is not None:
                 worker.close()
+                self.plane.release_worker(worker)
 
     def _forced_failure(self, stage: str) -> None:
         if self.config.forced_failure_stage(self.job.name) == stage:
