@@ -23,6 +23,8 @@ Findings the ``parliament`` linter reports that are inherent, and why (the tests
   alternatives; also model ids with a ``:`` (``amazon.nova-2-lite-v1:0``) do not fit its pattern.
 - ``UNKNOWN_ACTION`` for ``bedrock:*CustomModelDeployment*``: those actions are newer than
   parliament's action database (1.6.4).
+- ``INVALID_ARN`` "Account expected" only while no account was given: the ``ACCOUNT_ID`` placeholder
+  is there to be replaced (the CLI says so).
 """
 
 from __future__ import annotations
@@ -55,9 +57,7 @@ RFT_JOB_ACTIONS = [
     "bedrock:CreateModelCustomizationJob",
     "bedrock:GetModelCustomizationJob",
     "bedrock:StopModelCustomizationJob",
-    "bedrock:GetCustomModel",
     "bedrock:TagResource",
-    "bedrock:ListTagsForResource",
 ]
 DEPLOYMENT_ACTIONS = [
     "bedrock:CreateCustomModelDeployment",
@@ -66,7 +66,7 @@ DEPLOYMENT_ACTIONS = [
     "bedrock:TagResource",
 ]
 # Actions without resource-level permissions (the Service Authorization Reference lists no resource type).
-LIST_ACTIONS = ["bedrock:ListModelCustomizationJobs", "bedrock:ListCustomModelDeployments"]
+LIST_ACTIONS = ["bedrock:ListModelCustomizationJobs"]
 CHAMPION_ACTIONS = ["ssm:GetParameter", "ssm:PutParameter", "ssm:GetParameterHistory"]
 CHAMPION_PARAMETER_PATH = "bedrock-rft/champion"
 _GEO_PREFIXES = ("us.", "eu.", "apac.", "us-gov.", "ca.", "jp.", "au.", "global.")
@@ -278,7 +278,7 @@ def airflow_caller_permissions(
                 ["bedrock:InvokeModel"],
                 [f"{bedrock}:custom-model-deployment/*", foundation_models, f"{bedrock}:inference-profile/*"],
             ),
-            _statement("ListJobsAndDeployments", LIST_ACTIONS, ["*"]),
+            _statement("ListRFTJobs", LIST_ACTIONS, ["*"]),
             _statement("KeepTheChampion", CHAMPION_ACTIONS, [parameters]),
             _statement("DataAndOutput", ["s3:GetObject", "s3:PutObject"], [f"{bucket_arn}/*"]),
             _statement("ListBucket", ["s3:ListBucket"], [bucket_arn]),
