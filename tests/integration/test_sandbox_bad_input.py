@@ -310,3 +310,33 @@ def test_lambda_invoke_qualifier_is_validated(bedrock_rft_sandbox: Sandbox, echo
     path = f"/2015-03-31/functions/{echo_function}/invocations?Qualifier=no%20spaces"
     answer = call(bedrock_rft_sandbox.endpoint_url, "POST", path, "{}", service="lambda")
     _assert_validation(answer, "'Qualifier'")
+
+
+# ----- InvokeModel (a blob body: the model's own JSON) -----------------------------------------------------
+
+INVOKE_MODEL = "/model/amazon.nova-2-lite-v1:0/invoke"
+NOVA_BODY = '{"messages": [{"role": "user", "content": [{"text": "hi"}]}], "inferenceConfig": {"topP": %s}}'
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "expected"),
+    [
+        (NOVA_BODY % "NaN", {}, "Malformed input request"),
+        (_nested(100_000), {}, "Malformed input request"),
+        (b"\xff{", {}, "Malformed input request"),
+        (NOVA_BODY % "0.9", {"X-Amzn-Bedrock-Trace": "LOUD"}, "enum value set"),
+        (NOVA_BODY % "0.9", {"X-Amzn-Bedrock-GuardrailVersion": "v1"}, "regular expression pattern"),
+    ],
+    ids=["nan", "deep", "utf8", "trace-header", "guardrail-version-header"],
+)
+def test_invoke_model_refuses_malformed_input_and_headers(
+    bedrock_rft_sandbox: Sandbox, body: str | bytes, headers: dict[str, str], expected: str
+) -> None:
+    answer = call(bedrock_rft_sandbox.endpoint_url, "POST", INVOKE_MODEL, body, headers=headers)
+    _assert_validation(answer, expected)
+
+
+def test_invoke_model_body_over_the_models_25_mb_maximum_is_refused(bedrock_rft_sandbox: Sandbox) -> None:
+    body = NOVA_BODY % "0.9"
+    body = body[:-1] + ', "padding": "' + "x" * 25_000_000 + '"}'
+    _assert_validation(call(bedrock_rft_sandbox.endpoint_url, "POST", INVOKE_MODEL, body), "'body'")
