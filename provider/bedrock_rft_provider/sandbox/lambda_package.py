@@ -1,4 +1,4 @@
-"""Lambda deployment-package limits, checked like Lambda checks them at upload (without extracting).
+"""Lambda deployment packages: their limits, checked like Lambda checks them at upload, and extraction.
 
 Lambda refuses, with HTTP 400 ``InvalidParameterValueException``, a package it cannot unzip, one whose
 members would land outside the function folder, and one (plus its layers) that unzips to more than
@@ -9,9 +9,15 @@ what the directory declared (``zipfile`` stops each member at its declared size)
 
 from __future__ import annotations
 
+import atexit
+import hashlib
 import io
+import shutil
+import tempfile
+import threading
 import zipfile
 from collections.abc import Iterable
+from pathlib import Path
 
 from bedrock_rft_provider.sandbox.protocol import ServiceError
 
@@ -61,3 +67,42 @@ def check_packages(packages: Iterable[bytes]) -> None:
             f"Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes (this package and its layers "
             f"unzip to {total} bytes)"
         )
+
+
+scratch_lock = threading.Lock()
+_scratch: dict[str, Path] = {}
+
+
+def scratch_root() -> Path:
+    """The process's folder for extracted packages (removed at exit)."""
+    with scratch_lock:
+        root = _scratch.get("root")
+        if root is None:
+            root = Path(tempfile.mkdtemp(prefix="bedrock-rft-sandbox-lambda-"))
+            atexit.register(shutil.rmtree, root, True)
+            _scratch["root"] = root
+        return root
+
+
+def extract_zip(zip_bytes: bytes) -> Path:
+    """Extract a deployment package once per content hash.
+
+    Raises ``ServiceError`` (InvalidParameterValueException) for a package Lambda would refuse (not a
+    zip, zip-slip, over 250 MB unzipped), before creating anything; a failed extraction leaves no folder.
+    """
+    digest = hashlib.sha256(zip_bytes).hexdigest()[:16]
+    root = scratch_root()
+    target = root / f"code-{digest}"
+    with scratch_lock:
+        if target.exists():
+            return target
+        check_packages([zip_bytes])
+        staging = Path(tempfile.mkdtemp(dir=root))
+        try:
+            with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
+                archive.extractall(staging)
+            staging.rename(target)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return target

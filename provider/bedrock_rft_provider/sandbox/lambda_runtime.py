@@ -16,31 +16,30 @@ gone exits by itself within a second.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
-import hashlib
 import importlib.util
 import json
 import os
-import select
-import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from bedrock_rft_provider.sandbox.lambda_package import (
+from bedrock_rft_provider.sandbox.lambda_package import (  # extract_zip/scratch_root: re-exported
     MAX_INVOKE_REQUEST_BYTES,
     MAX_INVOKE_RESPONSE_BYTES,
     check_packages,
+    extract_zip,
+    scratch_lock,
+    scratch_root,
 )
 from bedrock_rft_provider.sandbox.moto_state import LambdaCode
+from bedrock_rft_provider.sandbox.worker_pipe import TIMED_OUT, TOO_LONG, read_reply
 
 # Packages the AWS Lambda Python runtime ships; everything else must come from the zip.
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
@@ -132,25 +131,12 @@ for line in sys.stdin:
     proto.flush()
 """.replace("__MAX_RESPONSE__", str(MAX_INVOKE_RESPONSE_BYTES))
 
-_shared_lock = threading.Lock()
-_shared_dirs: dict[str, Path] = {}
-
-
-def _scratch_root() -> Path:
-    with _shared_lock:
-        root = _shared_dirs.get("root")
-        if root is None:
-            root = Path(tempfile.mkdtemp(prefix="bedrock-rft-sandbox-lambda-"))
-            atexit.register(shutil.rmtree, root, True)
-            _shared_dirs["root"] = root
-        return root
-
 
 def runtime_sdk_dir() -> Path:
     """A directory exposing only the SDK packages of the Lambda Python runtime (symlinks)."""
-    root = _scratch_root()
+    root = scratch_root()
     target = root / "runtime-sdk"
-    with _shared_lock:
+    with scratch_lock:
         if target.exists():
             return target
         staging = Path(tempfile.mkdtemp(dir=root))
@@ -163,36 +149,6 @@ def runtime_sdk_dir() -> Path:
             (staging / source.name).symlink_to(source)
         staging.rename(target)
         return target
-
-
-def extract_zip(zip_bytes: bytes) -> Path:
-    """Extract a deployment package once per content hash.
-
-    Raises ``ServiceError`` (InvalidParameterValueException) for a package Lambda would refuse (not a
-    zip, zip-slip, over 250 MB unzipped), before creating anything; a failed extraction leaves no folder.
-    """
-    digest = hashlib.sha256(zip_bytes).hexdigest()[:16]
-    root = _scratch_root()
-    target = root / f"code-{digest}"
-    with _shared_lock:
-        if target.exists():
-            return target
-        check_packages([zip_bytes])
-        staging = Path(tempfile.mkdtemp(dir=root))
-        try:
-            with zipfile.ZipFile(_bytes_io(zip_bytes)) as archive:
-                archive.extractall(staging)
-            staging.rename(target)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        return target
-
-
-def _bytes_io(data: bytes) -> IO[bytes]:
-    import io
-
-    return io.BytesIO(data)
 
 
 @dataclass
@@ -308,15 +264,15 @@ class LambdaWorker:
             except (BrokenPipeError, OSError, ValueError):
                 return self._died(proc, request_id, started)
             deadline = time.monotonic() + self.code.timeout
-            reply = _read_reply(proc.stdout.fileno(), deadline, MAX_REPLY_BYTES)
-            if reply is _TIMED_OUT:
+            reply = read_reply(proc.stdout.fileno(), deadline, MAX_REPLY_BYTES)
+            if reply is TIMED_OUT:
                 self._kill(proc)
                 return self._failed(
                     "Sandbox.Timedout",
                     f"RequestId: {request_id} Error: Task timed out after {self.code.timeout:.2f} seconds",
                     started,
                 )
-            if reply is _TOO_LONG:
+            if reply is TOO_LONG:
                 self._kill(proc)
                 return self._failed(
                     "Function.ResponseSizeTooLarge",
@@ -405,38 +361,6 @@ class LambdaWorker:
             if proc is not None:  # the invoking thread sees EOF at once and reaps it
                 with contextlib.suppress(ProcessLookupError, OSError):
                     proc.kill()
-
-
-_TIMED_OUT = b"<timed out>"
-_TOO_LONG = b"<too long>"
-
-
-def _read_reply(fd: int, deadline: float, limit: int) -> bytes:
-    """One reply line from the worker, read against ``deadline`` (monotonic) and ``limit`` bytes.
-
-    Returns the line, ``b""`` at end of file, or the ``_TIMED_OUT``/``_TOO_LONG`` markers. A reply is
-    read in chunks with ``select`` before every read, so a partial line never blocks past the deadline.
-    """
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return _TIMED_OUT
-        ready, _, _ = select.select([fd], [], [], remaining)
-        if not ready:
-            return _TIMED_OUT
-        chunk = os.read(fd, 1 << 16)
-        if not chunk:
-            return b""
-        newline = chunk.find(b"\n")
-        if newline >= 0:
-            chunks.append(chunk[: newline + 1])
-            return b"".join(chunks)
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > limit:
-            return _TOO_LONG
 
 
 class LambdaPool:

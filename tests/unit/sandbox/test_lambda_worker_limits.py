@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from bedrock_rft_provider.sandbox import lambda_package
-from bedrock_rft_provider.sandbox.lambda_runtime import LambdaPool, LambdaWorker, _scratch_root, extract_zip
+from bedrock_rft_provider.sandbox.lambda_package import extract_zip, scratch_root
+from bedrock_rft_provider.sandbox.lambda_runtime import LambdaPool, LambdaWorker
 from bedrock_rft_provider.sandbox.moto_state import LambdaCode
 from bedrock_rft_provider.sandbox.protocol import ServiceError
 from unit.sandbox.sandbox_helpers import zip_module
@@ -138,13 +139,14 @@ def test_closing_a_worker_mid_invocation_ends_its_process() -> None:
 def _bomb(unzipped: int) -> bytes:
     """A real zip whose one member inflates to ``unzipped`` bytes of zeros (it compresses ~1000:1)."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        with archive.open("bedrock_rft_entry.py", "w") as member:
-            chunk = b"\0" * (1 << 20)
-            left = unzipped
-            while left > 0:
-                member.write(chunk[: min(left, len(chunk))])
-                left -= len(chunk)
+    with (
+        zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+        archive.open("bedrock_rft_entry.py", "w") as member,
+    ):
+        chunk, left = b"\0" * (1 << 20), unzipped
+        while left > 0:
+            member.write(chunk[: min(left, len(chunk))])
+            left -= len(chunk)
     return buffer.getvalue()
 
 
@@ -157,7 +159,7 @@ def _zip(entries: dict[str, bytes]) -> bytes:
 
 
 def _scratch_dirs() -> set[str]:
-    return {p.name for p in Path(_scratch_root()).iterdir()}
+    return {p.name for p in Path(scratch_root()).iterdir()}
 
 
 @pytest.mark.parametrize(
@@ -220,7 +222,10 @@ import threading, time
 from bedrock_rft_provider.sandbox.lambda_runtime import LambdaWorker
 from bedrock_rft_provider.sandbox.moto_state import LambdaCode
 from unit.sandbox.sandbox_helpers import zip_module
-source = "import os, time\\ndef handler(e, c):\\n    open({str(pid_file)!r}, 'w').write(str(os.getpid()))\\n    time.sleep(120)\\n"
+source = (
+    "import os, time\\ndef handler(e, c):\\n"
+    "    open({str(pid_file)!r}, 'w').write(str(os.getpid()))\\n    time.sleep(120)\\n"
+)
 code = LambdaCode("g", "arn:aws:lambda:us-east-1:123456789012:function:g", "1", "bedrock_rft_entry.handler",
                   "python3.11", 300.0, 128, "x", zip_module(source))
 LambdaWorker(code).invoke({{}})
