@@ -340,3 +340,54 @@ def test_invoke_model_body_over_the_models_25_mb_maximum_is_refused(bedrock_rft_
     body = NOVA_BODY % "0.9"
     body = body[:-1] + ', "padding": "' + "x" * 25_000_000 + '"}'
     _assert_validation(call(bedrock_rft_sandbox.endpoint_url, "POST", INVOKE_MODEL, body), "'body'")
+
+
+# ----- the other emulated Bedrock operations ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "expected"),
+    [
+        (
+            "POST",
+            "/model-customization/custom-model-deployments",
+            {"modelDeploymentName": 5, "modelArn": "x"},
+            "be a string",
+        ),
+        ("POST", "/model-customization/custom-model-deployments", {"modelDeploymentName": "d"}, "'modelArn'"),
+        (
+            "POST",
+            "/tagResource",
+            {
+                "resourceARN": "arn:aws:bedrock:us-east-1:123456789012:custom-model/a.b/abcdefabcdef",
+                "tags": [{"key": "a"}],
+            },
+            "tags.1.member.value",
+        ),
+        (
+            "POST",
+            "/untagResource",
+            {
+                "resourceARN": "arn:aws:bedrock:us-east-1:123456789012:custom-model/a.b/abcdefabcdef",
+                "tagKeys": "a",
+            },
+            "'tagKeys'",
+        ),
+        ("POST", "/listTagsForResource", {"resourceARN": ["not", "a", "string"]}, "'resourceARN'"),
+        ("GET", "/custom-models?maxResults=0", None, "greater than or equal to 1"),
+        ("GET", "/model-customization/custom-model-deployments?sortOrder=Up", None, "enum value set"),
+    ],
+    ids=[
+        "deployment-name-number",
+        "deployment-no-model",
+        "tag-without-value",
+        "untag-keys-string",
+        "list-tags-arn-list",
+        "list-models-max-0",
+        "list-deployments-sort",
+    ],
+)
+def test_other_emulated_operations_validate_their_requests(
+    bedrock_rft_sandbox: Sandbox, method: str, path: str, body: dict[str, Any] | None, expected: str
+) -> None:
+    _assert_validation(call(bedrock_rft_sandbox.endpoint_url, method, path, body), expected)

@@ -203,7 +203,7 @@ def test_sdk_clients_keep_working_across_the_read_timeout(sandbox: Sandbox) -> N
 
 @pytest.fixture(scope="module")
 def world(sandbox: Sandbox) -> World:
-    return make_world(sandbox, n_train=20, n_validation=5)
+    return make_world(sandbox)
 
 
 def _zip(entries: dict[str, bytes]) -> bytes:
@@ -290,3 +290,33 @@ def test_update_function_code_and_layers_get_the_same_package_checks(
         lam.publish_layer_version(LayerName=unique("layer"), Content={"ZipFile": bomb})
     assert caught.value.response["Error"]["Code"] == "InvalidParameterValueException"
     assert json.loads(lam.invoke(FunctionName=name)["Payload"].read()) == "v1"  # the old code still runs
+
+
+def test_a_grader_whose_layers_push_it_over_the_quota_fails_the_job_with_lambdas_message(
+    sandbox: Sandbox, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bedrock_rft_provider.sandbox import lambda_package
+    from unit.sandbox.sandbox_helpers import GRADER_RIGHT_NUMBER, wait_for_job
+
+    source = GRADER_RIGHT_NUMBER + "#" * 600
+    layer = _zip({"python/helper.py": b"#" * 800})
+    monkeypatch.setattr(lambda_package, "MAX_UNZIPPED_BYTES", len(source) + 500)  # each fits, not both
+    lam = sandbox.client("lambda")
+    layer_arn = lam.publish_layer_version(LayerName=unique("helpers"), Content={"ZipFile": layer})[
+        "LayerVersionArn"
+    ]
+    name = unique("layered")
+    lam.create_function(
+        FunctionName=name,
+        Runtime="python3.11",
+        Role=world.role_arn,
+        Handler="bedrock_rft_entry.handler",
+        Code={"ZipFile": zip_module(source)},
+        Layers=[layer_arn],
+        Timeout=60,
+    )
+    grader = lam.publish_version(FunctionName=name)["FunctionArn"]
+    bedrock = sandbox.client("bedrock")
+    job = wait_for_job(bedrock, bedrock.create_model_customization_job(**world.job_request(grader))["jobArn"])
+    assert job["status"] == "Failed"
+    assert job["failureMessage"].startswith(f"The reward function {grader} cannot run: Unzipped size must be")

@@ -22,6 +22,7 @@ from bedrock_rft_provider.sandbox import moto_state
 from bedrock_rft_provider.sandbox.dataset import Dataset, grader_metadata, parse_dataset, record_task
 from bedrock_rft_provider.sandbox.lambda_runtime import InvocationResult, LambdaWorker
 from bedrock_rft_provider.sandbox.policy import Task, render, stable_seed, token_count, truncate
+from bedrock_rft_provider.sandbox.protocol import ServiceError
 
 if TYPE_CHECKING:
     from bedrock_rft_provider.sandbox.control_plane import BedrockControlPlane
@@ -180,6 +181,10 @@ class TrainingRun:
             self.plane.finish(self.job, "Stopped")
         except JobFailure as exc:
             self.plane.finish(self.job, "Failed", str(exc))
+        except ServiceError as exc:  # the grader's package cannot run (e.g. function + layers over 250 MB)
+            self.plane.finish(
+                self.job, "Failed", f"The reward function {self.lambda_arn} cannot run: {exc.message}"
+            )
         except Exception as exc:  # a sandbox bug must still end the job visibly
             log.exception("sandbox job %s crashed", self.job.name)
             self.plane.finish(self.job, "Failed", f"Internal sandbox error during {stage}: {exc!r}")
