@@ -7,18 +7,26 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(CONSTRAINTS) 2>/dev/nul
 PYTEST_ARGS ?=
 LINT_PATHS := $(wildcard provider tests dags benchmarks)
 
-.PHONY: install lint typecheck unit test bench demo sandbox constraints clean
+.PHONY: install bubblewrap lint typecheck unit test e2e bench demo sandbox constraints clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
 $(STAMP): $(PY) pyproject.toml $(CONSTRAINTS)
-	$(PY) -m pip install --quiet -c $(CONSTRAINTS) -e ".[dev]"
+	$(PY) -m pip install --quiet -c $(CONSTRAINTS) -e ".[dev,e2e]"
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
 install: $(STAMP)
+	@command -v bwrap >/dev/null 2>&1 || $(MAKE) --no-print-directory bubblewrap
+
+# code_tests' namespace layer (isolation="strict"); without it the suite still runs, minus that layer.
+bubblewrap:
+	-@SUDO=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
+	  $$SUDO apt-get install -y -qq bubblewrap >/dev/null 2>&1 \
+	  || ($$SUDO apt-get update -qq >/dev/null 2>&1 && $$SUDO apt-get install -y -qq bubblewrap >/dev/null 2>&1) \
+	  || echo "note: could not install bubblewrap; code_tests runs without its namespace layer"
 
 lint: install
 	$(VENV)/bin/ruff check $(LINT_PATHS)
@@ -30,6 +38,11 @@ typecheck: install
 # The whole suite: lint + type check + tests (unit, contract, integration, DAGs).
 test: lint typecheck
 	$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+# The real services (PostgreSQL, Redis, CeleryExecutor x2 workers, scheduler, dag-processor, triggerer,
+# api-server) on 127.0.0.1, driven through the REST API; see tests/e2e/ and README "Running on a real Airflow".
+e2e: install
+	$(PY) -m tests.e2e
 
 bench: install
 	$(PY) -m benchmarks
@@ -44,7 +57,7 @@ sandbox: install
 constraints:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/pip install --quiet --upgrade pip
-	.venv-lock/bin/pip install --quiet -e ".[dev]"
+	.venv-lock/bin/pip install --quiet -e ".[dev,e2e]"
 	.venv-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > $(CONSTRAINTS)
 	rm -rf .venv-lock
 

@@ -1,4 +1,11 @@
-"""The ``bedrock-rft`` command line: each subcommand lives in ``bedrock_rft_provider.commands``."""
+"""The ``bedrock-rft`` command line: each subcommand lives in ``bedrock_rft_provider.commands``.
+
+Exit codes, the same for every command: 0 success; 1 an input (data file, responses, reward module,
+output location) is invalid, unreadable or unwritable, or the run failed; 2 usage (bad arguments or
+options); 130 interrupted (Ctrl-C). Failures print one line ``bedrock-rft COMMAND: INPUT: cause`` on
+stderr, never a traceback, and leave no partial outputs behind. User code (a reward) cannot choose the
+exit code: a reward calling ``sys.exit`` is reported as a failure of that reward (exit 1).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,8 @@ from collections.abc import Sequence
 # Subcommand name -> module in bedrock_rft_provider.commands exposing
 # ``register(subparsers)`` (adds the parser) and ``run(args) -> int`` (exit code).
 # Modules are imported lazily so `bedrock-rft validate-data` never pays for Airflow or moto imports.
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
 COMMANDS: dict[str, str] = {
     "validate-data": "data",
     "prepare-data": "data",
@@ -57,7 +66,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.error(f"command {args.command!r} is not available in this installation")
-    return int(handler(args))
+    prog = f"bedrock-rft {args.command}"
+    try:
+        return int(handler(args))
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted; nothing was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except SystemExit as exc:  # our handlers return codes: this came from user code (a reward)
+        reward = getattr(args, "reward", None) or "the reward"
+        print(
+            f"{prog}: {reward} called sys.exit({exc.code!r}); a reward must return a score", file=sys.stderr
+        )
+        return EXIT_FAILED
+    except RecursionError:
+        print(f"{prog}: an input is nested too deeply to process", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as exc:  # a last guard: one line naming the cause, never a traceback
+        print(f"{prog}: {type(exc).__name__}: {_one_line(str(exc))}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _one_line(text: str, limit: int = 500) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 if __name__ == "__main__":

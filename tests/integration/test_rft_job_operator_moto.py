@@ -20,6 +20,7 @@ from bedrock_rft_provider.errors import JobConflictError, JobFailedError
 from bedrock_rft_provider.operators.rft_job import BedrockRFTJobOperator
 from support.airflow_context import make_context
 from support.bedrock_jobs import ACCOUNT, REGION, valid_job_args
+from support.supervisor import supervisor_reports
 
 
 @pytest.fixture
@@ -102,14 +103,28 @@ def test_failure_raises_with_bedrocks_failure_message(bedrock: Any) -> None:
         operator.execute(make_context())
 
 
-def test_on_kill_stops_the_running_job(bedrock: Any) -> None:
+@pytest.mark.parametrize(
+    ("state_after_action", "expected_status"),
+    [("failed", {"Stopping", "Stopped"}), ("restarting", {"InProgress"}), ("up_for_retry", {"InProgress"})],
+)
+def test_on_kill_stops_the_running_job_only_when_marked_failed(
+    bedrock: Any, monkeypatch: pytest.MonkeyPatch, state_after_action: str, expected_status: set[str]
+) -> None:
+    context = make_context()
     operator = _operator(job_name="rft-killed", wait_for_completion=False)
-    operator.execute(make_context())
+    operator.execute(context)
+    supervisor_reports(monkeypatch, context["ti"], state_after_action)
     operator.on_kill()
-    assert bedrock.get_model_customization_job(jobIdentifier="rft-killed")["status"] in (
-        "Stopping",
-        "Stopped",
-    )
+    assert bedrock.get_model_customization_job(jobIdentifier="rft-killed")["status"] in expected_status
+
+
+def test_a_retry_does_not_reattach_to_a_job_that_is_stopping(bedrock: Any) -> None:
+    first = _operator(wait_for_completion=False).execute(make_context(try_number=1))
+    _set_status(first["job_name"], "Stopping")
+    second = _operator(wait_for_completion=False).execute(make_context(try_number=2))
+    assert second["reattached"] is False
+    assert second["job_name"] == f"{first['job_name']}-a2"
+    assert sorted(_jobs(bedrock)) == sorted([first["job_name"], second["job_name"]])
 
 
 def test_completed_job_is_returned_on_retry_without_waiting(bedrock: Any) -> None:
@@ -125,3 +140,24 @@ def test_extra_link_points_at_the_job(bedrock: Any) -> None:
     result = _operator(job_name="rft-linked", wait_for_completion=False).execute(context)
     link = context["ti"].xcoms["bedrock_rft_job"]
     assert link["job_arn"] == result["job_arn"] and link["region_name"] == REGION
+
+
+def test_a_try_that_fails_before_starting_a_job_still_has_its_link_xcom(bedrock: Any) -> None:
+    """Airflow renders the link when every try ends; a missing XCom made the supervisor log an
+    "XCom not found ... key='bedrock_rft_job'" error next to the real one."""
+    from airflow.providers.amazon.aws.links.base_aws import BaseAwsLink
+
+    _operator(job_name="rft-clash", wait_for_completion=False).execute(make_context())
+    context = make_context(run_id="another-run")
+    # Same name, different request: the try fails before any job of its own exists.
+    clashing = _operator(
+        job_name="rft-clash",
+        wait_for_completion=False,
+        training_data_uri="s3://rft-test-bucket/data/other.jsonl",
+    )
+    with pytest.raises(JobConflictError):
+        clashing.execute(context)
+    stored = context["ti"].xcoms["bedrock_rft_job"]
+    assert stored["job_arn"] == ""
+    link = clashing.operator_extra_links[0]
+    assert isinstance(link, BaseAwsLink) and link.format_link(**stored) == ""

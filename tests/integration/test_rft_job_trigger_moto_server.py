@@ -19,6 +19,7 @@ from bedrock_rft_provider.sensors.rft_job import BedrockRFTJobSensor
 from bedrock_rft_provider.triggers.rft_job import BedrockRFTJobTrigger
 from support.airflow_context import make_context
 from support.bedrock_jobs import ACCOUNT, REGION, valid_job_args
+from support.supervisor import supervisor_reports
 
 
 def _set_status(job_name: str, status: str, failure_message: str | None = None) -> None:
@@ -83,6 +84,19 @@ def test_deferred_job_completes_through_the_trigger(server: str) -> None:
     assert result["status"] == "Completed" and result["custom_model_arn"]
 
 
+def test_a_cleared_task_that_reattaches_and_defers_reports_reattached(server: str) -> None:
+    _defer(_operator("rft-deferred-again"), make_context(try_number=1))
+    context = make_context(try_number=2)  # the task was cleared: its next try
+    with pytest.raises(TaskDeferred) as deferred:
+        _operator("rft-deferred-again").execute(context)
+    threading.Timer(1.5, _set_status, args=("rft-deferred-again", "Completed")).start()
+    event = _run_trigger(deferred.value.trigger)  # type: ignore[arg-type]
+    result = _operator("rft-deferred-again").execute_complete(
+        context, event.payload, **(deferred.value.kwargs or {})
+    )
+    assert result["reattached"] is True and result["job_name"] == "rft-deferred-again"
+
+
 def test_deferred_job_failure_surfaces_the_failure_message(server: str) -> None:
     operator = _operator("rft-deferred-fail")
     context = make_context()
@@ -95,15 +109,36 @@ def test_deferred_job_failure_surfaces_the_failure_message(server: str) -> None:
         operator.execute_complete(context, event.payload)
 
 
-def test_trigger_on_kill_stops_the_job(server: str) -> None:
-    operator = _operator("rft-deferred-killed")
-    trigger = _defer(operator, make_context())
+@pytest.mark.parametrize(
+    ("state_after_action", "expected_status"),
+    [
+        ("failed", {"Stopping", "Stopped"}),  # marked failed: the documented way to stop training
+        (None, {"InProgress"}),  # cleared: the next try reattaches, the job keeps training
+        ("scheduled", {"InProgress"}),  # cleared and already rescheduled
+        ("success", {"InProgress"}),  # marked success: the user keeps the job's outcome
+    ],
+)
+def test_trigger_on_kill_stops_the_job_only_when_the_task_was_marked_failed(
+    server: str, monkeypatch: pytest.MonkeyPatch, state_after_action: str | None, expected_status: set[str]
+) -> None:
+    job_name = f"rft-killed-{state_after_action or 'cleared'}"
+    context = make_context()
+    trigger = _defer(_operator(job_name), context)
+    trigger.task_instance = context["ti"]  # the triggerer sets this on every task trigger
+    supervisor = supervisor_reports(monkeypatch, context["ti"], state_after_action)
+    asyncio.run(trigger.on_kill())
+    assert supervisor.requests, "on_kill did not ask for the task's state"
+    bedrock = boto3.client("bedrock", region_name=REGION, endpoint_url=server)
+    assert bedrock.get_model_customization_job(jobIdentifier=job_name)["status"] in expected_status
+
+
+def test_trigger_on_kill_leaves_the_job_running_when_the_state_cannot_be_read(server: str) -> None:
+    context = make_context()
+    trigger = _defer(_operator("rft-killed-unknown"), context)
+    trigger.task_instance = context["ti"]  # no supervisor channel here: the state cannot be read
     asyncio.run(trigger.on_kill())
     bedrock = boto3.client("bedrock", region_name=REGION, endpoint_url=server)
-    assert bedrock.get_model_customization_job(jobIdentifier="rft-deferred-killed")["status"] in (
-        "Stopping",
-        "Stopped",
-    )
+    assert bedrock.get_model_customization_job(jobIdentifier="rft-killed-unknown")["status"] == "InProgress"
 
 
 def test_sensor_defers_for_a_job_started_elsewhere(server: str) -> None:

@@ -28,6 +28,8 @@ AIRFLOW_SERVICES = {
     "airflow-scheduler": ["scheduler"],
     "airflow-dag-processor": ["dag-processor"],
     "airflow-triggerer": ["triggerer"],
+    "airflow-worker-1": ["celery", "worker", "--celery-hostname", "worker-1@%h"],
+    "airflow-worker-2": ["celery", "worker", "--celery-hostname", "worker-2@%h"],
     "airflow-init": ["db", "migrate"],
 }
 
@@ -48,9 +50,7 @@ def test_the_schema_check_rejects_a_broken_file() -> None:
 
 
 def test_the_stack_has_the_airflow_3_services_and_the_sandbox() -> None:
-    assert set(COMPOSE["services"]) == {"postgres", "sandbox", *AIRFLOW_SERVICES}
-    env = COMPOSE["services"]["airflow-scheduler"]["environment"]
-    assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+    assert set(COMPOSE["services"]) == {"postgres", "redis", "sandbox", *AIRFLOW_SERVICES}
     assert "./dags:/opt/airflow/dags" in COMPOSE["services"]["airflow-triggerer"]["volumes"]
 
 

@@ -46,12 +46,14 @@ def test_readme_commands_need_nothing_from_the_repository_checkout() -> None:
         assert not any(word.startswith(("tests/", "./tests")) for word in argv), argv
 
 
-def test_the_readme_test_reward_command_runs(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_readme_test_reward_commands_run(capsys: pytest.CaptureFixture[str]) -> None:
     from bedrock_rft_provider.cli import main
 
-    (argv,) = [a for a in _commands("bedrock-rft") if a[0] == "test-reward"]
-    assert main(argv) == 0
-    assert "samples: 4" in capsys.readouterr().out
+    commands = [a for a in _commands("bedrock-rft") if a[0] == "test-reward"]
+    assert commands
+    for argv in commands:
+        assert main(argv) == 0, argv
+        assert "samples: " in capsys.readouterr().out
 
 
 def test_an_unknown_shipped_sample_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -65,4 +67,4 @@ def test_an_unknown_shipped_sample_is_a_usage_error(capsys: pytest.CaptureFixtur
         "sample:nope",
     ]
     assert main(argv) == 2
-    assert "no such shipped sample; choose one of ['gsm8k_events']" in capsys.readouterr().err
+    assert "no such shipped sample; choose one of ['code_events', 'gsm8k_events']" in capsys.readouterr().err

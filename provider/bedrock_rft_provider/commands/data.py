@@ -96,9 +96,18 @@ def register(subparsers: Any) -> None:
 
 
 def _add_bounds(parser: argparse.ArgumentParser) -> None:
+    from bedrock_rft_provider.data.uris import MAX_RECORD_BYTES
+
     parser.add_argument("--min-records", type=_optional_count, default=100, metavar="N", help="default 100")
     parser.add_argument(
         "--max-records", type=_optional_count, default=20_000, metavar="N", help="default 20000"
+    )
+    parser.add_argument(
+        "--max-record-bytes",
+        type=_optional_count,
+        default=MAX_RECORD_BYTES,
+        metavar="N",
+        help=f"largest record (one JSON line) accepted; default {MAX_RECORD_BYTES} (the 6 MB Lambda payload)",
     )
 
 
@@ -127,6 +136,7 @@ def run_validate(args: argparse.Namespace) -> int:
         require_reference_answer=args.require_reference_answer,
         max_prompt_length=args.max_prompt_length,
         progress=_progress("validate-data"),
+        max_record_bytes=args.max_record_bytes,
     )
     for problem in report.problems:
         print(problem)
@@ -159,6 +169,7 @@ def run_prepare(args: argparse.Namespace) -> int:
         PrepareOptions,
         prepare_dataset,
     )
+    from bedrock_rft_provider.outputs import OutputError
 
     options = PrepareOptions(
         val_fraction=args.val_fraction,
@@ -169,6 +180,7 @@ def run_prepare(args: argparse.Namespace) -> int:
         max_prompt_length=args.max_prompt_length,
         require_reference_answer=args.require_reference_answer,
         skip_invalid=args.skip_invalid,
+        max_record_bytes=args.max_record_bytes,
     )
     mapping = ColumnMapping(
         prompt_field=args.prompt_field,
@@ -202,6 +214,9 @@ def run_prepare(args: argparse.Namespace) -> int:
         if exc.total > len(exc.problems):
             print(f"... and {exc.total - len(exc.problems)} more problem(s)")
         print(f"{args.input_uri}: INVALID ({exc.total} problem(s)); nothing was written")
+        return EXIT_INVALID
+    except OutputError as exc:
+        print(f"bedrock-rft prepare-data: {exc}; nothing was written", file=sys.stderr)
         return EXIT_INVALID
     counts = result.counts
     lengths = result.report["prompt_length"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from typing import Any
 
@@ -31,22 +32,37 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the evaluation; exit 0 on success, 1 on invalid input or a broken reward."""
     from bedrock_rft_provider.errors import BedrockRFTError
-    from bedrock_rft_provider.evaluation.pipeline import evaluate
+    from bedrock_rft_provider.evaluation.pipeline import WRITTEN_FILES, evaluate
     from bedrock_rft_provider.evaluation.scoring import reward_grader
+    from bedrock_rft_provider.outputs import staged_dir
+    from bedrock_rft_provider.rewards.runner import RewardSpecError, split_reward_spec
 
     try:
-        summary = evaluate(
-            dataset_path=args.dataset,
-            responses_path=args.responses,
-            grader=reward_grader(args.reward),
-            output_dir=args.output,
-            baseline_responses_path=args.baseline_responses,
-            success_threshold=args.success_threshold,
-            seed=args.seed,
-            slice_field=args.slice_field,
-        )
-    except (BedrockRFTError, OSError) as exc:
+        split_reward_spec(args.reward)
+    except RewardSpecError as exc:
         print(f"bedrock-rft evaluate: {exc}", file=sys.stderr)
+        return 2
+    if not math.isfinite(args.success_threshold):
+        print(f"bedrock-rft evaluate: --success-threshold {args.success_threshold} is not a finite number",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    try:
+        grader = reward_grader(args.reward)
+        # All or nothing: the outputs are written into a new folder that replaces --output only when
+        # the whole evaluation succeeded; a failed run leaves --output as it was (and no empty folders).
+        with staged_dir(args.output, WRITTEN_FILES) as staging:
+            summary = evaluate(
+                dataset_path=args.dataset,
+                responses_path=args.responses,
+                grader=grader,
+                output_dir=staging,
+                baseline_responses_path=args.baseline_responses,
+                success_threshold=args.success_threshold,
+                seed=args.seed,
+                slice_field=args.slice_field,
+            )
+    except (BedrockRFTError, OSError) as exc:
+        print(f"bedrock-rft evaluate: {exc}; nothing was written", file=sys.stderr)
         return 1
     ci = summary["ci95"]
     print(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 EXIT_OK, EXIT_BROKEN, EXIT_USAGE = 0, 1, 2
@@ -51,6 +50,11 @@ def register(subparsers: Any) -> None:
     test.add_argument(
         "--allow-errors", action="store_true", help="exit 0 even when the reward raised on samples"
     )
+    test.add_argument(
+        "--adversarial",
+        action="store_true",
+        help="also try built-in reward-hacking responses on the samples; exit 1 if the reward pays for any",
+    )
     test.set_defaults(handler=run_test_reward)
 
     iam = subparsers.add_parser(
@@ -92,35 +96,117 @@ def _print_summary(summary: dict[str, Any]) -> None:
 
 def run_test_reward(args: argparse.Namespace) -> int:
     """Score the samples file with the reward; print the report."""
-    from bedrock_rft_provider.rewards import as_handler
+    from bedrock_rft_provider.rewards.process import ProcessGrader
     from bedrock_rft_provider.rewards.runner import RewardSpecError, load_events, load_reward, score_events
     from bedrock_rft_provider.samples import resolve as resolve_sample
 
     try:
-        reward = load_reward(args.reward)
-        handler = as_handler(reward, max_workers=args.max_workers)
-        events = load_events(resolve_sample(args.samples))
-    except (RewardSpecError, TypeError, ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        samples = resolve_sample(args.samples)  # a path, or sample:NAME shipped with the package
+    except ValueError as exc:
+        print(f"bedrock-rft test-reward: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    report = score_events(handler, events, batch_size=args.batch_size)
+    try:
+        reward = load_reward(args.reward)
+        if not callable(reward):
+            raise TypeError(f"reward {args.reward!r} is not callable")
+        events = load_events(samples)
+    except RewardSpecError as exc:
+        print(f"bedrock-rft test-reward: {exc}", file=sys.stderr)
+        return EXIT_USAGE if exc.usage else EXIT_BROKEN
+    except OSError as exc:
+        print(
+            f"bedrock-rft test-reward: {exc.filename or args.samples}: {exc.strerror or exc}", file=sys.stderr
+        )
+        return EXIT_BROKEN
+    except TypeError as exc:
+        print(f"bedrock-rft test-reward: {args.reward}: {exc}", file=sys.stderr)
+        return EXIT_BROKEN
+    except ValueError as exc:
+        print(f"bedrock-rft test-reward: {exc}", file=sys.stderr)
+        return EXIT_BROKEN
+    if not events:  # a reward checked on nothing has not passed
+        print(
+            f"bedrock-rft test-reward: {args.samples}: no samples (one JSON sample per line)", file=sys.stderr
+        )
+        return EXIT_BROKEN
+    try:
+        # The same process separation as the deployed grader: the reward runs in a worker process.
+        handler = ProcessGrader(args.reward, max_workers=args.max_workers)
+        handler.start()
+    except (RewardSpecError, TypeError, ValueError, OSError) as exc:
+        print(f"bedrock-rft test-reward: {args.reward}: {exc}", file=sys.stderr)
+        return EXIT_BROKEN
+    with handler:
+        report = score_events(handler, events, batch_size=args.batch_size)
+        attacks = _run_attacks(handler, events) if args.adversarial else []
     summary = report.to_dict()
     _print_summary(summary)
     if args.output:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text(json.dumps(report.to_dict(include_results=True), indent=2) + "\n")
+        from bedrock_rft_provider.outputs import write_file_atomic
+
+        try:
+            write_file_atomic(args.output, json.dumps(report.to_dict(include_results=True), indent=2) + "\n")
+        except OSError as exc:
+            print(
+                f"bedrock-rft test-reward: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr
+            )
+            return EXIT_BROKEN
         print(f"report written to {args.output}")
     if not report.contract_ok:
         print("FAIL: the grader contract is broken", file=sys.stderr)
         return EXIT_BROKEN
     if report.reward_errors and not args.allow_errors:
         print(
-            f"FAIL: the reward raised on {report.reward_errors} sample(s) (see the log above)",
+            f"FAIL: the reward raised on {report.reward_errors} sample(s) (see the log above): {args.reward}",
             file=sys.stderr,
         )
         return EXIT_BROKEN
+    not_applicable = _not_applicable(report.results)
+    if report.n and not_applicable == report.n:
+        print(
+            f"FAIL: the reward applied to none of the {report.n} sample(s) (reward_not_applicable on "
+            "every one): it found no reference where it looks for one - check the samples' layout "
+            "against the places the reward reads (e.g. code_tests reads metadata.reference_answer, "
+            "reference_answer, metadata.test_cases, test_cases)",
+            file=sys.stderr,
+        )
+        return EXIT_BROKEN
+    if not_applicable:
+        print(f"note: the reward did not apply to {not_applicable} of {report.n} sample(s)")
+    paid = [a for a in attacks if a.paid]
+    if paid:
+        names = ", ".join(f"{a.name} ({a.best_score:g})" for a in paid)
+        print(f"FAIL: the reward pays for {len(paid)} reward-hacking attempt(s): {names}", file=sys.stderr)
+        return EXIT_BROKEN
     print("OK")
     return EXIT_OK
+
+
+def _not_applicable(results: list[Any]) -> int:
+    from bedrock_rft_provider.rewards.handler import NOT_APPLICABLE_METRIC
+
+    return sum(
+        1
+        for result in results
+        if result
+        and any(
+            m.get("name") == NOT_APPLICABLE_METRIC and m.get("value") == 1.0
+            for m in result.get("metrics_list") or []
+            if isinstance(m, dict)
+        )
+    )
+
+
+def _run_attacks(handler: Any, events: list[Any]) -> list[Any]:
+    from bedrock_rft_provider.rewards.adversarial import run_attacks
+
+    attacks = run_attacks(handler, events)
+    for attack in attacks:
+        verdict = "PAID" if attack.paid else "ok"
+        print(
+            f"attack {attack.name}: best score {attack.best_score:g} on {attack.samples} sample(s): {verdict}"
+        )
+    return attacks
 
 
 def run_iam_policy(args: argparse.Namespace) -> int:

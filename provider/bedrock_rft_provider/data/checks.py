@@ -66,6 +66,11 @@ class RecordChecker:
     def __post_init__(self) -> None:
         self.findings = Findings(self.source)
 
+    def reject(self, line: int | None, message: str) -> None:
+        """Turn a record :meth:`check` kept into a problem (e.g. too large once encoded)."""
+        self.kept -= 1
+        self.findings.problem(line, message)
+
     def check(self, item: SourceItem) -> dict[str, Any] | None:
         """The record to keep (with an id assigned when missing), or None (problem or duplicate)."""
         self.read += 1

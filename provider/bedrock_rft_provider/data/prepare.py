@@ -1,19 +1,19 @@
 """Prepare an RFT dataset end to end: read, convert, validate, dedupe, split, write (atomically).
 
 Nothing is written when the input is invalid: records stream into a hidden temporary directory next
-to the output, which is renamed into place (or uploaded to S3) only after the whole input passed.
+to the output, which replaces the output folder whole (or is uploaded to S3) only after the whole input
+passed (:mod:`bedrock_rft_provider.outputs`). Bounds are checked while streaming: reading stops as soon as
+the training split exceeds ``max_records``, and a record over ``max_record_bytes`` is rejected at its line.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
 import shutil
 import tempfile
-import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -24,7 +24,8 @@ from bedrock_rft_provider.data.publish import publish_to_s3
 from bedrock_rft_provider.data.sources import SourceReader
 from bedrock_rft_provider.data.split import SPLITS, assign_split, check_fractions
 from bedrock_rft_provider.data.tabular import ColumnMapping
-from bedrock_rft_provider.data.uris import is_s3_uri
+from bedrock_rft_provider.data.uris import MAX_RECORD_BYTES, is_s3_uri
+from bedrock_rft_provider.outputs import OutputError, check_output_dir, staged_dir
 
 REPORT_FORMAT = "bedrock-rft-dataset-report/1"
 FILES = {"train": "train.jsonl", "validation": "validation.jsonl", "test": "test.jsonl"}
@@ -47,11 +48,12 @@ class PrepareOptions:
     max_prompt_length: int | None = None
     require_reference_answer: bool = False
     skip_invalid: bool = False  # drop invalid records (listed in the report) instead of failing
+    max_record_bytes: int | None = MAX_RECORD_BYTES  # one record as a JSON line; see data.uris
 
     def check(self) -> list[str]:
         """Problems with the options themselves (empty when valid)."""
         problems = check_fractions(self.val_fraction, self.test_fraction)
-        for name in ("min_records", "max_records", "max_prompt_length"):
+        for name in ("min_records", "max_records", "max_prompt_length", "max_record_bytes"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 0):
                 problems.append(f"{name} = {value!r}; expected a non-negative integer or None")
@@ -84,6 +86,14 @@ class PreparedDataset:
         return summary
 
 
+def record_size_message(size: int, maximum: int) -> str:
+    """The problem text for a record over ``max_record_bytes``."""
+    return (
+        f"record is {size:,} bytes; at most {maximum:,} are allowed (max_record_bytes: a grader Lambda "
+        "invocation carries at most 6 MB)"
+    )
+
+
 def count_bound_problems(
     source: str, count: int, minimum: int | None, maximum: int | None, what: str
 ) -> list[Problem]:
@@ -113,8 +123,12 @@ class _SplitWriter:
         self.hashes = {split: hashlib.sha256() for split in FILES}
         self.counts = dict.fromkeys(FILES, 0)
 
-    def write(self, split: str, record: dict[str, Any]) -> None:
-        line = _encode(record).encode("ascii") + b"\n"  # ASCII: no U+2028 surprises for line splitters
+    @staticmethod
+    def encode(record: dict[str, Any]) -> bytes:
+        """The record as one JSON line; ASCII, so no U+2028 surprises for line splitters."""
+        return _encode(record).encode("ascii") + b"\n"
+
+    def write(self, split: str, line: bytes) -> None:
         self.handles[split].write(line)
         self.hashes[split].update(line)
         self.counts[split] += 1
@@ -133,27 +147,30 @@ def dataset_sha256(file_digests: dict[str, str]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _staging_dir(output_uri: str) -> tuple[Path, list[Path]]:
-    """A private directory to write into, and the output's parent folders created for it (newest first)."""
+OWNED_FILES = (*FILES.values(), REPORT_FILE)
+
+
+@contextmanager
+def _staging(output_uri: str) -> Iterator[Path]:
+    """A private folder to write into: swapped in whole locally, a temporary folder for S3."""
     if is_s3_uri(output_uri):
-        return Path(tempfile.mkdtemp(prefix="bedrock-rft-dataset-")), []
-    output = Path(output_uri).absolute()
-    created = [folder for folder in output.parents if not folder.exists()]
-    output.parent.mkdir(parents=True, exist_ok=True)
-    staging = output.parent / f".{output.name}.partial-{uuid.uuid4().hex[:8]}"
-    staging.mkdir()
-    return staging, created
-
-
-def _move_into_place(staging: Path, output: Path) -> None:
-    if not output.exists():
-        os.rename(staging, output)
+        staging = Path(tempfile.mkdtemp(prefix="bedrock-rft-dataset-"))
+        try:
+            yield staging
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
         return
-    if not output.is_dir():
-        raise DatasetValidationError([Problem(str(output), None, "output exists and is not a directory")])
-    for name in [*FILES.values(), REPORT_FILE]:
-        os.replace(staging / name, output / name)
-    staging.rmdir()
+    with staged_dir(output_uri, OWNED_FILES) as staging:
+        yield staging
+
+
+def _too_many(source: str, maximum: int, line: int | None) -> Problem:
+    where = f" (stopped reading at line {line})" if line else ""
+    return Problem(
+        source,
+        None,
+        f"training split has more than {maximum} records; at most {maximum} are allowed (max_records){where}",
+    )
 
 
 def prepare_dataset(
@@ -174,23 +191,39 @@ def prepare_dataset(
     ``<output>/<sha256[:16]>/`` and a rerun on the same data uploads nothing (``reused=True``).
     """
     options = options or PrepareOptions()
-    reader = SourceReader(source, input_uri, mapping or ColumnMapping(), options.seed, s3_client)
+    reader = SourceReader(
+        source,
+        input_uri,
+        mapping or ColumnMapping(),
+        options.seed,
+        s3_client,
+        max_line_bytes=options.max_record_bytes,
+    )
     option_problems = options.check()
     if option_problems:
         raise DatasetValidationError([Problem("options", None, p) for p in option_problems])
     checker = RecordChecker(reader.display_name, options.require_reference_answer)
-    staging, created = _staging_dir(output_uri)
-    succeeded = False
-    try:
+    if not is_s3_uri(output_uri):
+        check_output_dir(output_uri, OWNED_FILES)  # OutputError before reading a byte of input
+    max_bytes, max_train = options.max_record_bytes, options.max_records
+    with _staging(output_uri) as staging:
         writer = _SplitWriter(staging)
+        stopped: Problem | None = None
         try:
             for item in reader.items():
                 record = checker.check(item)
                 if record is not None:
-                    writer.write(
-                        assign_split(record["id"], options.seed, options.val_fraction, options.test_fraction),
-                        record,
-                    )
+                    line = writer.encode(record)
+                    if max_bytes is not None and len(line) > max_bytes:
+                        checker.reject(item.line, record_size_message(len(line), max_bytes))
+                    else:
+                        split = assign_split(
+                            record["id"], options.seed, options.val_fraction, options.test_fraction
+                        )
+                        writer.write(split, line)
+                        if max_train is not None and writer.counts["train"] > max_train:
+                            stopped = _too_many(reader.display_name, max_train, item.line)
+                            break
                 if progress is not None and checker.read % PROGRESS_EVERY == 0:
                     progress(checker.read)
         finally:
@@ -198,6 +231,11 @@ def prepare_dataset(
         if progress is not None:
             progress(checker.read)
         findings = checker.findings
+        if findings.problem_count and not options.skip_invalid:
+            # counts say little while records are invalid: report those alone
+            raise DatasetValidationError(findings.problems, findings.problem_count)
+        if stopped is not None:
+            raise DatasetValidationError([stopped])
         count_problems = count_bound_problems(
             reader.display_name,
             writer.counts["train"],
@@ -205,9 +243,6 @@ def prepare_dataset(
             options.max_records,
             "training split",
         )
-        if findings.problem_count and not options.skip_invalid:
-            # counts say little while records are invalid: report those alone
-            raise DatasetValidationError(findings.problems, findings.problem_count)
         if count_problems:
             raise DatasetValidationError(count_problems)
         digests = writer.file_digests()
@@ -223,18 +258,15 @@ def prepare_dataset(
             "invalid_skipped": findings.problem_count,
         }
         if is_s3_uri(output_uri):
-            uris, reused = publish_to_s3(staging, [*FILES.values(), REPORT_FILE], output_uri, sha, s3_client)
+            try:
+                uris, reused = publish_to_s3(staging, list(OWNED_FILES), output_uri, sha, s3_client)
+            except DatasetValidationError:
+                raise
+            except Exception as exc:  # credentials, permissions, network: name the output and the cause
+                raise OutputError(f"{output_uri}: cannot upload ({type(exc).__name__}: {exc})") from exc
         else:
-            _move_into_place(staging, Path(output_uri))
-            uris = {name: str(Path(output_uri) / name) for name in [*FILES.values(), REPORT_FILE]}
+            uris = {name: str(Path(output_uri) / name) for name in OWNED_FILES}
             reused = False
-        succeeded = True
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-        if not succeeded:  # leave no trace of a failed run, not even empty folders
-            for folder in created:
-                with contextlib.suppress(OSError):
-                    folder.rmdir()
     return PreparedDataset(
         train_uri=uris["train.jsonl"],
         validation_uri=uris["validation.jsonl"],

@@ -74,10 +74,25 @@ def validate_messages(messages: Any) -> list[str]:
     return problems
 
 
+def _blank(value: Any) -> bool:
+    return not isinstance(value, str) or not value.strip()
+
+
 def validate_tools(tools: Any) -> list[str]:
-    """Problems with an optional OpenAI-style ``tools`` list."""
+    """Problems with an optional OpenAI-style ``tools`` list.
+
+    The rules of AWS's own client-side Nova RFT validator (aws/nova-forge-sdk,
+    ``amzn_nova_forge/dataset/dataset_validator/rft_dataset_validator.py``: ``RFTTool``,
+    ``RFTFunction``, ``RFTFunctionParameters``, ``RFTDatasetSample.validate_tools``): a non-empty list;
+    each tool ``{"type": "function", "function": {name, description, parameters}}``; name and
+    description non-blank; ``parameters`` an object schema with ``"type": "object"`` and a
+    ``properties`` object (``required``, if given, a list of strings); names unique. Names also follow
+    the OpenAI function-name pattern (1-64 of ``[A-Za-z0-9_-]``), which Bedrock's OpenAI format uses.
+    """
     if not isinstance(tools, list):
         return [f"tools is {_describe(tools)}; expected a list of function specs"]
+    if not tools:
+        return ["tools is empty; leave it out or give at least one function spec"]
     problems: list[str] = []
     names: set[str] = set()
     for index, tool in enumerate(tools):
@@ -85,7 +100,7 @@ def validate_tools(tools: Any) -> list[str]:
         if not isinstance(tool, dict):
             problems.append(f"{where} is {_describe(tool)}; expected an object")
             continue
-        if tool.get("type", "function") != "function":
+        if tool.get("type") != "function":
             problems.append(f"{where}.type is {_describe(tool.get('type'))}; expected function")
         function = tool.get("function")
         if not isinstance(function, dict):
@@ -100,11 +115,31 @@ def validate_tools(tools: Any) -> list[str]:
             )
         else:
             names.add(name)
-        parameters = function.get("parameters")
-        if parameters is not None and (
-            not isinstance(parameters, dict) or parameters.get("type") != "object"
-        ):
-            problems.append(f'{where}.function.parameters must be a JSON schema object with "type": "object"')
+        if _blank(function.get("description")):
+            problems.append(
+                f"{where}.function.description is {_describe(function.get('description'))}; "
+                "expected a non-empty string (the model reads it to choose the tool)"
+            )
+        problems.extend(_parameter_problems(function.get("parameters"), f"{where}.function.parameters"))
+    return problems
+
+
+def _parameter_problems(parameters: Any, where: str) -> list[str]:
+    if not isinstance(parameters, dict):
+        return [f'{where} is {_describe(parameters)}; expected a JSON schema object with "type": "object"']
+    problems = []
+    if parameters.get("type") != "object":
+        problems.append(f'{where}.type is {_describe(parameters.get("type"))}; expected "object"')
+    if not isinstance(parameters.get("properties"), dict):
+        problems.append(
+            f"{where}.properties is {_describe(parameters.get('properties'))}; expected an object "
+            "(use {} for a function without arguments)"
+        )
+    required = parameters.get("required")
+    if required is not None and (
+        not isinstance(required, list) or not all(isinstance(r, str) for r in required)
+    ):
+        problems.append(f"{where}.required is {_describe(required)}; expected a list of property names")
     return problems
 
 
@@ -123,7 +158,11 @@ def validate_record(record: Any, require_reference_answer: bool = False) -> list
         problems.extend(validate_tools(record["tools"]))
     if "reference_answer" in record:
         answer = record["reference_answer"]
-        if not isinstance(answer, (str, dict)) or not answer:
+        if (
+            not isinstance(answer, (str, dict))
+            or not answer
+            or (isinstance(answer, str) and answer.isspace())
+        ):
             problems.append(f"reference_answer is {_describe(answer)}; expected a non-empty string or object")
     elif require_reference_answer:
         problems.append("reference_answer is missing; the chosen grader needs one")

@@ -1,10 +1,20 @@
-"""Streaming readers for every supported source; each yields ``SourceItem`` (line, record or error)."""
+"""Streaming readers for every supported source; each yields ``SourceItem`` (line, record or error).
+
+Encodings and line endings accepted, per source (anything else is a ``file:line`` problem naming it):
+- JSONL / GSM8K: UTF-8, lines ending in LF or CRLF. A UTF-8 byte order mark is removed when preparing
+  (``accept_bom``) but reported by ``validate-data``, which checks the file as Bedrock will read it
+  (Bedrock documents no BOM handling; RFC 8259 forbids adding one). UTF-16/32 and CR-only line endings
+  are reported as such. A line over ``max_line_bytes`` is skipped unread and reported.
+- CSV: UTF-8 with or without BOM; LF, CRLF or CR-only line endings (the csv module's own rules).
+- Parquet / Hugging Face: typed cells, checked per column by :class:`ColumnMapping`.
+"""
 
 from __future__ import annotations
 
 import csv
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, NamedTuple
@@ -12,11 +22,39 @@ from typing import IO, Any, NamedTuple
 from bedrock_rft_provider.data import gsm8k, synthetic
 from bedrock_rft_provider.data.problems import DatasetValidationError, Problem
 from bedrock_rft_provider.data.tabular import ColumnMapping
-from bedrock_rft_provider.data.uris import iter_lines, local_copy, open_binary
+from bedrock_rft_provider.data.uris import (
+    MAX_RECORD_BYTES,
+    OversizedLine,
+    iter_lines,
+    local_copy,
+    open_binary,
+)
 
 SOURCES = ("gsm8k", "jsonl", "csv", "parquet", "synthetic", "hf:NAME[:split]")
 _BATCH_ROWS = 2048
-_decode = json.JSONDecoder().decode
+
+
+def reject_constant(name: str) -> Any:
+    """``parse_constant`` hook: NaN and Infinity are Python extensions, not JSON (RFC 8259)."""
+    raise ValueError(f"{name} is not valid JSON (RFC 8259 has no NaN or Infinity)")
+
+
+_decode = json.JSONDecoder(parse_constant=reject_constant).decode
+_UTF8_BOM = b"\xef\xbb\xbf"
+_CR_LINES = re.compile(r".*?(?:\r\n|\r|\n)|.+", re.DOTALL)
+_WIDE_BOMS = {
+    b"\xff\xfe\x00\x00": "UTF-32",
+    b"\x00\x00\xfe\xff": "UTF-32",
+    b"\xff\xfe": "UTF-16",
+    b"\xfe\xff": "UTF-16",
+}
+
+
+def _wide_encoding(first_line: bytes) -> str | None:
+    for bom, name in _WIDE_BOMS.items():
+        if first_line.startswith(bom):
+            return name
+    return None
 
 
 class SourceItem(NamedTuple):
@@ -36,6 +74,8 @@ class SourceReader:
     mapping: ColumnMapping = field(default_factory=ColumnMapping)
     seed: int = 0
     s3_client: Any = None
+    accept_bom: bool = True  # strip a UTF-8 BOM (prepare-data); False reports it (validate-data)
+    max_line_bytes: int | None = None  # JSONL lines longer than this are skipped and reported
     _hash: Any = field(default_factory=hashlib.sha256, repr=False)
 
     @property
@@ -74,25 +114,57 @@ class SourceReader:
             ]
         )
 
+    def _first_line(self, raw: bytes) -> bytes | SourceItem:
+        """Line 1 with a UTF-8 BOM handled, or the problem that makes the whole file unreadable."""
+        wide = _wide_encoding(raw)
+        if wide is not None:
+            raise DatasetValidationError(
+                [Problem(self.display_name, 1, f"file is {wide} encoded (byte order mark); expected UTF-8")]
+            )
+        if raw.startswith(_UTF8_BOM):
+            if not self.accept_bom:
+                return SourceItem(
+                    1,
+                    error="file starts with a UTF-8 byte order mark (BOM); Bedrock's handling of it is "
+                    "undocumented: save the file as UTF-8 without BOM (prepare-data removes it)",
+                )
+            return raw[len(_UTF8_BOM) :]
+        return raw
+
     def _json_lines(self, convert: Any) -> Iterator[SourceItem]:
         update = self._hash.update
-        for line_no, raw in iter_lines(self.input_uri, self.s3_client):
+        for line_no, line in iter_lines(self.input_uri, self.s3_client, self.max_line_bytes):
+            raw = line
+            if isinstance(raw, OversizedLine):
+                update(b"oversized:%d" % raw.size)
+                yield SourceItem(
+                    line_no,
+                    error=f"record is {raw.size:,} bytes; at most {self.max_line_bytes:,} are allowed "
+                    "(max_record_bytes: a grader Lambda invocation carries at most 6 MB)",
+                )
+                continue
             update(raw)
+            if line_no == 1:
+                first = self._first_line(raw)
+                if isinstance(first, SourceItem):
+                    yield first
+                    continue
+                raw = first
             if raw.isspace():
                 yield SourceItem(line_no, error="blank line; every line must be one JSON object")
                 continue
             try:
                 text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                yield SourceItem(line_no, error="line is not valid UTF-8")
+            except UnicodeDecodeError as exc:
+                yield SourceItem(line_no, error=f"line is not valid UTF-8 (byte {exc.start + 1})")
                 continue
             try:
                 value = _decode(text)
+            except RecursionError:
+                yield SourceItem(line_no, error="JSON nested too deeply")
+                continue
             except ValueError as exc:
-                yield SourceItem(
-                    line_no,
-                    error=f"invalid JSON: {getattr(exc, 'msg', exc)} (column {getattr(exc, 'colno', '?')})",
-                )
+                yield SourceItem(line_no, error=self._json_error(text, exc))
                 continue
             if convert is None:
                 if isinstance(value, dict):
@@ -107,6 +179,18 @@ class SourceReader:
             except ValueError as exc:
                 yield SourceItem(line_no, error=str(exc))
 
+    @staticmethod
+    def _json_error(text: str, exc: ValueError) -> str:
+        body = text.rstrip("\r\n")
+        if "\r" in body and body.count("\r") >= 1 and "\n" not in body:
+            return (
+                "line holds CR (\\r) line breaks: the file uses CR-only line endings; "
+                "JSON Lines needs LF or CRLF"
+            )
+        if not isinstance(exc, json.JSONDecodeError):
+            return f"invalid JSON: {exc}"
+        return f"invalid JSON: {exc.msg} (column {exc.colno})"
+
     def _mapped(self, line: int | None, row: dict[str, Any]) -> SourceItem:
         try:
             return SourceItem(line, record=self.mapping.to_record(row))
@@ -119,6 +203,8 @@ class SourceReader:
             raise DatasetValidationError([Problem(self.display_name, line, p) for p in problems])
 
     def _csv(self) -> Iterator[SourceItem]:
+        # A prompt may be long; the csv module's default cell limit (128 KiB) is not a dataset rule.
+        csv.field_size_limit(max(csv.field_size_limit(), MAX_RECORD_BYTES))
         with open_binary(self.input_uri, self.s3_client) as stream:
             reader = csv.reader(self._decoded_lines(stream))
             try:
@@ -126,6 +212,10 @@ class SourceReader:
             except StopIteration:
                 raise DatasetValidationError(
                     [Problem(self.display_name, 1, "file is empty; expected a header row")]
+                ) from None
+            except csv.Error as exc:
+                raise DatasetValidationError(
+                    [Problem(self.display_name, 1, f"malformed CSV header: {exc}")]
                 ) from None
             self._check_mapping(header, 1)
             while True:
@@ -148,14 +238,27 @@ class SourceReader:
                 yield self._mapped(start, dict(zip(header, cells, strict=True)))
 
     def _decoded_lines(self, stream: IO[bytes]) -> Iterator[str]:
+        """Text lines split the way the csv module expects (``newline=''``): LF, CRLF or CR-only."""
         for line_no, raw in enumerate(stream, start=1):
             self._hash.update(raw)
+            if line_no == 1 and (wide := _wide_encoding(raw)):
+                raise DatasetValidationError(
+                    [
+                        Problem(
+                            self.display_name, 1, f"file is {wide} encoded (byte order mark); expected UTF-8"
+                        )
+                    ]
+                )
             try:
-                yield raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
+                text = raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
             except UnicodeDecodeError:  # fatal: a CSV record may span lines, so skipping is unsafe
                 raise DatasetValidationError(
                     [Problem(self.display_name, line_no, "line is not valid UTF-8")]
                 ) from None
+            if "\r" in text.rstrip("\r\n"):  # CR-only line endings: split like universal newlines
+                yield from _CR_LINES.findall(text)
+            else:
+                yield text
 
     def _parquet(self) -> Iterator[SourceItem]:
         try:

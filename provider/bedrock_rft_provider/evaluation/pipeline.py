@@ -18,6 +18,8 @@ from bedrock_rft_provider.evaluation import summary as summary_mod
 from bedrock_rft_provider.evaluation.scoring import Grader, SampleResult
 
 OUTPUT_FILES = ("summary.json", "results.jsonl", "report.md", "report.html")
+# Every file evaluate() may write (a CLI --output folder holding only these may be replaced).
+WRITTEN_FILES = (*OUTPUT_FILES, "baseline_results.jsonl")
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -89,7 +91,6 @@ def evaluate(
     if baseline_responses_path and baseline_results_path:
         raise ConfigError("baseline", "give baseline responses or baseline results, not both")
     output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
     records = records_mod.load_dataset(dataset_path)
     opts: dict[str, Any] = {"batch_size": batch_size, "grader_workers": grader_workers}
     results = score_responses(records, responses_path, grader, **opts)
@@ -119,10 +120,16 @@ def evaluate(
     if extra:
         summary.update(extra)
 
-    _write_atomic(output_dir / "results.jsonl", _jsonl(results))
+    # Render everything before writing anything: a failure (a plot, a non-JSON value) writes nothing.
+    texts = {"results.jsonl": _jsonl(results)}
     if baseline_results is not None and baseline_responses_path:
-        _write_atomic(output_dir / "baseline_results.jsonl", _jsonl(baseline_results))
-    report.write_reports(output_dir, summary, results, baseline_results, training_curve)
-    # summary.json last: its presence means the whole output set is complete.
-    _write_atomic(output_dir / "summary.json", json.dumps(summary, indent=2, sort_keys=True) + "\n")
+        texts["baseline_results.jsonl"] = _jsonl(baseline_results)
+    texts.update(report.render_reports(summary, results, baseline_results, training_curve))
+    try:
+        texts["summary.json"] = json.dumps(summary, indent=2, sort_keys=True, allow_nan=False) + "\n"
+    except ValueError as exc:
+        raise ConfigError("reward", f"scores overflow to a non-finite summary ({exc})") from exc
+    output_dir.mkdir(parents=True, exist_ok=True)
+    for name, text in texts.items():  # summary.json last: its presence means the set is complete
+        _write_atomic(output_dir / name, text)
     return summary

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ class ResponseRecord:
     response: str | None
     error: str | None = None
     latency_ms: float | None = None
+    reasoning: str | None = None  # the model's separate reasoning: shown to the grader, never scored
 
     @property
     def key(self) -> tuple[str, int]:
@@ -45,14 +47,31 @@ class MissingResponsesError(ConfigError):
 
 
 def _json_lines(path: Path) -> Iterator[tuple[int, Any]]:
-    with path.open(encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
+    """Decoded JSON lines; ConfigError naming ``path:line`` for bytes that are not UTF-8 JSON."""
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise ConfigError(str(path), f"cannot read ({exc.strerror or exc})") from None
+    with handle:
+        for line_no, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise ConfigError(f"{path}:{line_no}", f"not valid UTF-8 (byte {exc.start + 1})") from None
             if not line.strip():
                 continue
             try:
-                yield line_no, json.loads(line)
+                yield line_no, json.loads(line, parse_constant=_reject_constant)
+            except RecursionError:
+                raise ConfigError(f"{path}:{line_no}", "JSON nested too deeply") from None
             except json.JSONDecodeError as exc:
-                raise ConfigError(f"{path}:{line_no}", f"not valid JSON ({exc.msg})") from exc
+                raise ConfigError(f"{path}:{line_no}", f"not valid JSON ({exc.msg})") from None
+            except ValueError as exc:
+                raise ConfigError(f"{path}:{line_no}", str(exc)) from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON (RFC 8259 has no NaN or Infinity)")
 
 
 def stable_record_id(messages: Any) -> str:
@@ -101,8 +120,20 @@ def parse_response(obj: Any, where: str) -> ResponseRecord:
     if not isinstance(sample, int) or isinstance(sample, bool) or sample < 0:
         raise ConfigError(where, f"sample must be a non-negative integer, got {sample!r}")
     latency = obj.get("latency_ms")
+    if latency is not None and (
+        not isinstance(latency, (int, float)) or isinstance(latency, bool) or not math.isfinite(latency)
+    ):
+        raise ConfigError(where, f"latency_ms must be a finite number, got {latency!r}")
+    reasoning = next((obj[k] for k in ("reasoning_content", "reasoning") if obj.get(k) is not None), None)
+    if reasoning is not None and not isinstance(reasoning, str):
+        raise ConfigError(where, f"reasoning must be a string, got {type(reasoning).__name__}")
     return ResponseRecord(
-        str(obj["id"]), sample, response, str(error) if error else None, float(latency) if latency else None
+        str(obj["id"]),
+        sample,
+        response,
+        str(error) if error else None,
+        float(latency) if latency else None,
+        reasoning,
     )
 
 

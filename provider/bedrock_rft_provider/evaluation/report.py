@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import html
 import io
+import math
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,22 @@ def _png(fig: Any) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def histogram_range(scores: Sequence[float], bins: int = 20) -> tuple[float, float, int]:
+    """``(low, high, bins)`` for a histogram of ``scores`` that any finite scores can be drawn with.
+
+    Equal scores get one bin around them; a span too small for float precision (scores near 1e300) or
+    too large to represent (-1e308..1e308) falls back to one bin or a clipped range.
+    """
+    low, high = min(scores), max(scores)
+    span = high - low
+    if not math.isfinite(span):
+        return -sys.float_info.max / 2, sys.float_info.max / 2, bins
+    if span <= max(abs(low), abs(high)) * 1e-9:
+        pad = max(abs(low) * 0.5, 0.5)
+        return low - pad, low + pad, 1
+    return low, high, bins
+
+
 def render_plots(
     results: Sequence[SampleResult],
     baseline_results: Sequence[SampleResult] | None,
@@ -51,11 +69,9 @@ def render_plots(
     series = [("challenger", [r.score for r in results])]
     if baseline_results:
         series.insert(0, ("baseline", [r.score for r in baseline_results]))
-    low = min(min(s) for _, s in series)
-    high = max(max(s) for _, s in series)
-    bins = 20 if high > low else 1
+    low, high, bins = histogram_range([score for _, scores in series for score in scores])
     for label, scores in series:
-        ax.hist(scores, bins=bins, range=(low, high if high > low else low + 1), alpha=0.6, label=label)
+        ax.hist(scores, bins=bins, range=(low, high), alpha=0.6, label=label)
     ax.set_xlabel("reward")
     ax.set_ylabel("samples")
     ax.legend()
@@ -205,8 +221,19 @@ def write_reports(
 ) -> dict[str, Path]:
     """Write report.md and report.html into ``output_dir``; returns their paths."""
     output_dir = Path(output_dir)
-    plots = render_plots(results, baseline_results, summary, training_curve)
+    texts = render_reports(summary, results, baseline_results, training_curve)
     paths = {"report_md": output_dir / "report.md", "report_html": output_dir / "report.html"}
-    paths["report_md"].write_text(render_markdown(summary, list(plots)), encoding="utf-8")
-    paths["report_html"].write_text(render_html(summary, plots), encoding="utf-8")
+    paths["report_md"].write_text(texts["report.md"], encoding="utf-8")
+    paths["report_html"].write_text(texts["report.html"], encoding="utf-8")
     return paths
+
+
+def render_reports(
+    summary: Mapping[str, Any],
+    results: Sequence[SampleResult],
+    baseline_results: Sequence[SampleResult] | None = None,
+    training_curve: TrainingCurve | None = None,
+) -> dict[str, str]:
+    """``{"report.md": text, "report.html": text}``, rendered in memory (nothing written)."""
+    plots = render_plots(results, baseline_results, summary, training_curve)
+    return {"report.md": render_markdown(summary, list(plots)), "report.html": render_html(summary, plots)}

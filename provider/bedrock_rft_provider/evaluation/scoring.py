@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -61,9 +62,12 @@ def grader_sample(record: EvalRecord, response: ResponseRecord) -> dict[str, Any
     """The grader event entry for one answer, shaped exactly like Bedrock's (facts §2)."""
     metadata = dict(record.metadata)
     metadata["reference_answer"] = record.reference_answer
+    answer: dict[str, Any] = {"role": "assistant", "content": response.response or ""}
+    if response.reasoning:  # the grader contract keeps reasoning out of the graded answer
+        answer["reasoning_content"] = response.reasoning
     return {
         "id": grader_id(record.id, response.sample),
-        "messages": [*record.messages, {"role": "assistant", "content": response.response or ""}],
+        "messages": [*record.messages, answer],
         "metadata": metadata,
     }
 
@@ -91,11 +95,36 @@ def load_reward(spec: str) -> Any:
     return reward
 
 
-def reward_grader(reward: str | Callable[..., Any]) -> Grader:
-    """A grader running a reward in-process through ``rewards.as_handler`` (the Lambda's own contract)."""
-    from bedrock_rft_provider.rewards import as_handler
+def importable_spec(reward: Callable[..., Any]) -> str | None:
+    """``module:name`` for a module-level callable another process can import, else None."""
+    module, name = getattr(reward, "__module__", None), getattr(reward, "__qualname__", None)
+    if not module or not name or module == "__main__" or not name.isidentifier():
+        return None
+    imported = sys.modules.get(module)
+    return f"{module}:{name}" if getattr(imported, name, None) is reward else None
 
-    return handler_grader(as_handler(load_reward(reward) if isinstance(reward, str) else reward))
+
+def reward_grader(reward: str | Callable[..., Any]) -> Grader:
+    """A grader running a reward through the Lambda's own contract in a separate worker process.
+
+    Like the deployed grader, the handler (and any code it runs) lives outside this process
+    (``rewards.process.ProcessGrader``). A callable that another process cannot import (a lambda, a
+    closure, a factory's product) is scored in-process; ``code_tests`` still isolates the code it runs.
+    """
+    from bedrock_rft_provider.rewards import as_handler
+    from bedrock_rft_provider.rewards.process import ProcessGrader, RewardLoadError
+
+    spec = reward if isinstance(reward, str) else importable_spec(reward)
+    if spec is None:
+        return handler_grader(as_handler(reward))
+    if isinstance(reward, str):
+        load_reward(reward)  # fail early, with a ConfigError naming the reward
+    grader = ProcessGrader(spec)
+    try:
+        grader.start()
+    except RewardLoadError as exc:
+        raise ConfigError("reward", str(exc)) from exc
+    return handler_grader(grader)
 
 
 def lambda_grader(client: Any, function_name: str, qualifier: str | None = None) -> Grader:

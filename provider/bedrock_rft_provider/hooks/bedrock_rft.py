@@ -24,6 +24,8 @@ SUCCESS_STATES = frozenset({"Completed"})
 MAX_REUSE_CANDIDATES = 200
 FAILURE_STATES = frozenset({"Failed", "Stopped"})
 TERMINAL_STATES = SUCCESS_STATES | FAILURE_STATES
+# A job being stopped will end Stopped: a retry must not reattach to it as if it were still training.
+NOT_LIVE_STATES = FAILURE_STATES | {"Stopping"}
 DUPLICATE_NAME_MESSAGE = "currently in use"
 # What the waiter logs on every poll: status, the stage statuses and Bedrock's failure message.
 STATUS_QUERIES = [
@@ -157,13 +159,13 @@ class BedrockRFTHook(BedrockHook):
             if existing is None:
                 continue
             self._check_same_request(candidate, existing)
-            if existing.get("status") not in FAILURE_STATES:
+            if existing.get("status") not in NOT_LIVE_STATES:
                 self.log.info("Reattaching to RFT job %s (status %s)", candidate.job_name, existing["status"])
                 return _job(existing, reattached=True)
-            self.log.info("Earlier RFT job %s ended %s", candidate.job_name, existing.get("status"))
+            self.log.info("Earlier RFT job %s is %s", candidate.job_name, existing.get("status"))
             if candidate is tries[-1]:
                 raise JobConflictError(
-                    f"RFT job {candidate.job_name!r} of this try already ended {existing.get('status')}: "
+                    f"RFT job {candidate.job_name!r} of this try is already {existing.get('status')}: "
                     f"{existing.get('failureMessage') or 'no failure message'}. Retry the task to start "
                     "a fresh job, or pass a different job_name."
                 )

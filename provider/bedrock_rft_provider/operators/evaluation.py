@@ -71,7 +71,8 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
         local path.
     :param output_uri: ``s3://`` prefix or local directory for ``summary.json``, ``results.jsonl``,
         ``responses.jsonl``, ``report.md`` and ``report.html``; partition it per run or per interval.
-    :param reward: the reward as ``module:function``, run in-process through the grader contract.
+    :param reward: the reward as ``module:function``, run through the grader contract in a separate
+        worker process (as in the deployed grader Lambda), never inside the Airflow worker itself.
     :param reward_lambda_arn: or the deployed grader Lambda, invoked in batches.
     :param model_id: the model that answers live through ``converse``: a foundation model id, inference
         profile, or custom model deployment ARN (e.g. ``deploy.output``).

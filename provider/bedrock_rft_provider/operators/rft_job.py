@@ -28,6 +28,7 @@ from bedrock_rft_provider.jobs.spec import RFTJobSpec
 from bedrock_rft_provider.jobs.training_key import TrainingKey, key_tags, training_key
 from bedrock_rft_provider.links.bedrock import BedrockRFTJobLink
 from bedrock_rft_provider.namespace import resolve_namespace
+from bedrock_rft_provider.triggers.kill_reason import user_stopped
 from bedrock_rft_provider.triggers.rft_job import BedrockRFTJobTrigger
 
 if TYPE_CHECKING:
@@ -58,7 +59,8 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
     :param deferrable: free the worker while waiting (default ``[operators] default_deferrable``).
     :param poll_interval: seconds between status checks.
     :param max_wait: give up waiting after this long (default 24 h; RFT takes hours).
-    :param stop_on_kill: stop the job when the task is killed (default True).
+    :param stop_on_kill: stop the job when a user marks the task failed while it waits (default
+        True). Clearing or retrying the task never stops the job: the next try reattaches to it.
     :param force_retrain: train even when a job with the same training key (data sha256, grader code,
         base model, hyperparameters, role, KMS key, namespace) is InProgress or Completed; by default
         such a job is reused — its model returned, or waited for — instead of paying again.
@@ -139,6 +141,7 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         self._job_name: str | None = None
         self._reused = False
         self._training_key: str | None = None
+        self._task_instance: Any = None
 
     def build_spec(self, context: Context) -> RFTJobSpec:
         """The validated job request for this run; raises before any AWS call on bad input."""
@@ -195,6 +198,10 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
 
     def execute(self, context: Context) -> dict[str, Any]:
         spec = self.build_spec(context)
+        self._task_instance = context["ti"]
+        # Airflow reads the link's XCom when every try ends, also one that fails before a job exists;
+        # without it the supervisor logs "XCom not found ... key='bedrock_rft_job'". An empty link first.
+        self._persist_job_link(context, job_arn="")
         force = _truthy(self.force_retrain)
         key = self.training_key(spec)
         job = None
@@ -213,13 +220,7 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         # Names are unique per account and region, and every Bedrock API takes a name or an ARN.
         # A reused job belongs to the run that started it, so this task never stops it.
         self._job_name = None if self._reused else job.job_name
-        BedrockRFTJobLink.persist(
-            context=context,
-            operator=self,
-            region_name=self.hook.conn_region_name,
-            aws_partition=self.hook.conn_partition,
-            job_arn=job.job_arn,
-        )
+        self._persist_job_link(context, job_arn=job.job_arn)
         if job.reattached and job.status in SUCCESS_STATES:
             self.log.info("RFT job %s already completed; returning its result", job.job_name)
             return self._result(job.description, reattached=True)
@@ -240,8 +241,13 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
                     botocore_config=self.botocore_config,
                 ),
                 method_name="execute_complete",
-                # A resumed task is a fresh operator: carry what this try decided about reuse.
-                kwargs={"reused": self._reused, "training_key": self._training_key},
+                # A resumed task is a fresh operator: carry whether this try reattached to an earlier
+                # try's job (e.g. after a clear), and what it decided about reuse.
+                kwargs={
+                    "reattached": job.reattached,
+                    "reused": self._reused,
+                    "training_key": self._training_key,
+                },
                 timeout=self.max_wait + timedelta(seconds=self.poll_interval),
             )
         final = self.hook.wait_for_job(
@@ -253,6 +259,7 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         self,
         context: Context,
         event: dict[str, Any] | None = None,
+        reattached: bool = False,
         reused: bool = False,
         training_key: str | None = None,
     ) -> dict[str, Any]:
@@ -264,12 +271,23 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         final = self.hook.describe_job(job_identifier)
         if validated["status"] != "success" and final.get("status") not in FAILURE_STATES | SUCCESS_STATES:
             raise JobFailedError(f"Stopped waiting for RFT job {job_identifier}: {validated.get('message')}")
-        return self._finish(final, reattached=False)
+        return self._finish(final, reattached=reattached)
 
     def on_kill(self) -> None:
-        """Stop the job this task started, so a killed task never leaves paid training running."""
-        if self.stop_on_kill and self._job_name:
+        """Stop the job when a user marked the task failed; a clear leaves it for the next try."""
+        if not (self.stop_on_kill and self._job_name):
+            return
+        if user_stopped(self._task_instance, self._job_name, self.log):
             self.hook.stop_job(self._job_name)
+
+    def _persist_job_link(self, context: Context, *, job_arn: str) -> None:
+        BedrockRFTJobLink.persist(
+            context=context,
+            operator=self,
+            region_name=self.hook.conn_region_name,
+            aws_partition=self.hook.conn_partition,
+            job_arn=job_arn,
+        )
 
     @property
     def _max_attempts(self) -> int:

@@ -2,7 +2,9 @@
 
 Use one directly (``bedrock_rft_provider.rewards.builtin:math_answer``) or combine them with
 :func:`composite`. Factories (``llm_judge``, ``composite``, ``format_check``, ``length_penalty``)
-return such functions.
+return such functions. Every reward here grades ``sample.response``, the final answer with the model's
+reasoning removed (the rule is in :mod:`bedrock_rft_provider.rewards.contract`); numbers compare exactly
+(:mod:`bedrock_rft_provider.rewards.numeric`).
 """
 
 from __future__ import annotations
@@ -14,11 +16,19 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from bedrock_rft_provider.rewards.codeexec import code_tests
+from bedrock_rft_provider.rewards.codeexec import code_tests, make_code_tests
 from bedrock_rft_provider.rewards.contract import RewardResult, Sample
+from bedrock_rft_provider.rewards.deadline import bounded_search
 from bedrock_rft_provider.rewards.handler import RewardFn, as_result, reward_name
 from bedrock_rft_provider.rewards.judge import llm_judge
-from bedrock_rft_provider.rewards.numeric import RULES, Number, extract_answer, parse_reference, same_number
+from bedrock_rft_provider.rewards.numeric import (
+    RULES,
+    Number,
+    exact_value,
+    extract_answer,
+    parse_reference,
+    same_number,
+)
 
 __all__ = [
     "code_tests",
@@ -28,6 +38,7 @@ __all__ = [
     "json_match",
     "length_penalty",
     "llm_judge",
+    "make_code_tests",
     "math_answer",
     "regex_match",
 ]
@@ -77,13 +88,22 @@ def exact_match(sample: Sample) -> float | None:
     return 1.0 if normalize_answer(sample.response) == normalize_answer(reference) else 0.0
 
 
-def regex_match(sample: Sample) -> float | None:
-    """1.0 when the response matches the reference pattern (``{"pattern": ...}`` or the reference text)."""
+REGEX_TIMEOUT_S = 1.0
+
+
+def regex_match(sample: Sample) -> RewardResult | None:
+    """1.0 when the response matches the reference pattern (``{"pattern": ...}`` or the reference text).
+
+    The search is time-bounded (:data:`REGEX_TIMEOUT_S`, see :func:`~.deadline.bounded_search`): a
+    response that makes the pattern backtrack catastrophically scores 0 with ``regex_timed_out`` = 1.
+    """
     reference = sample.reference
     pattern = reference.get("pattern") if isinstance(reference, dict) else sample.reference_text
     if not isinstance(pattern, str):
         return None
-    return 1.0 if re.search(pattern, sample.response, re.DOTALL) else 0.0
+    matched = bounded_search(pattern, sample.response, re.DOTALL, REGEX_TIMEOUT_S)
+    score = 1.0 if matched else 0.0
+    return RewardResult(score, {"regex_match": score}, {"regex_timed_out": 1.0 if matched is None else 0.0})
 
 
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
@@ -107,7 +127,9 @@ def _same_value(answer: Any, expected: Any) -> bool:
     if isinstance(expected, bool) or isinstance(answer, bool):
         return answer is expected
     if isinstance(expected, (int, float)) and isinstance(answer, (int, float)):
-        return math.isclose(answer, expected, rel_tol=1e-9, abs_tol=1e-9)
+        # Exact, like math_answer: ints as they are, floats as the decimal they were written as.
+        exact_answer, exact_expected = exact_value(answer), exact_value(expected)
+        return exact_answer is not None and exact_answer == exact_expected
     if isinstance(expected, str) and isinstance(answer, str):
         return normalize_answer(answer) == normalize_answer(expected)
     if isinstance(expected, Mapping) and isinstance(answer, Mapping):
@@ -118,7 +140,11 @@ def _same_value(answer: Any, expected: Any) -> bool:
 
 
 def json_match(sample: Sample) -> RewardResult | None:
-    """Structured extraction: the share of the reference object's fields the response's JSON gets right."""
+    """Structured extraction: the share of the reference object's fields the response's JSON gets right.
+
+    Numeric fields compare exactly (``1000000000`` != ``1000000001``; ``2.50`` == ``2.5``; ``18`` ==
+    ``18.0``); strings compare after :func:`normalize_answer`; booleans only equal booleans.
+    """
     expected: Any = sample.reference
     if isinstance(expected, str):
         try:

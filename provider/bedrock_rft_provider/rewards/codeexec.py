@@ -1,88 +1,130 @@
-"""``code_tests``: run candidate Python code against the reference's tests in a locked-down subprocess.
+"""``code_tests``: run candidate code against reference tests, with a verdict the candidate cannot reach.
 
-The child runs with a wall-clock timeout, CPU, memory, file-size and process-count limits, no network
-modules (``socket``, ``ssl``, ``ctypes``, ``subprocess`` cannot be imported) and no ``os`` process
-calls, in an empty temporary directory. This stops accidents and the exploits an RL policy stumbles
-on (loops, fork bombs, network calls, printing a fake result); it is not a security boundary against
-deliberately hostile code, which needs a separate sandbox (a Lambda per test, gVisor, ...).
+The candidate runs in one isolated child per sample (:mod:`.isolation`: namespaces where available,
+seccomp/Landlock, and a floor that works in AWS Lambda). The child receives the candidate code and the
+tests rewritten by :mod:`.testplan` — without any expected value — and reports plain values; the parent
+decides every pass/fail. There is no nonce or other secret in the child to steal, and the score is
+``passed / total`` with ``passed`` counted by the parent over the known tests, so it lies in [0, 1].
+
+Where the tests come from is explicit: :data:`DEFAULT_TEST_PLACES`, first match wins; build a reward
+reading other places (or with stricter isolation) with :func:`make_code_tests`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
+import marshal
 import re
-import secrets
-import signal
-import subprocess
-import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bedrock_rft_provider.rewards.contract import RewardResult, Sample
+from bedrock_rft_provider.rewards.isolation import Limits, run_isolated
+from bedrock_rft_provider.rewards.testplan import build_plan, verdicts
 
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_MEMORY_MB = 512
+# Where a sample's tests are looked for, in order (dotted paths into the grader sample):
+# the documented reference answer (under metadata, then top level), then AWS's code-sample layout.
+DEFAULT_TEST_PLACES = ("metadata.reference_answer", "reference_answer", "metadata.test_cases", "test_cases")
 _FENCED_CODE = re.compile(r"```(?:python|py|python3)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
 
-# Runs in the child. Reads {"nonce", "code", "tests"} on stdin; writes one "<nonce><json>" line per test.
+# Runs in the child after the isolation preamble. Reads the marshalled {"code", "tests"} on stdin and
+# reports one Python literal per line on the original stdout, which the candidate cannot reach through
+# print() (fd 1 then points at /dev/null). Deliberately imports nothing (json alone would double the
+# cost of a run); the parent reads the lines with ast.literal_eval, which builds plain values only.
 _HARNESS = r"""
-import io, json, os, sys
-payload = json.loads(sys.stdin.read())
-nonce, code, tests = payload["nonce"], payload["code"], payload["tests"]
+import io, marshal, os, sys
+payload = marshal.loads(sys.stdin.buffer.read())
+chan = os.fdopen(os.dup(1), "w")
+devnull = os.open(os.devnull, os.O_WRONLY)
+os.dup2(devnull, 1)
+os.dup2(devnull, 2)
+_confine(*_CONFINE_ARGS)
+code, tests = payload["code"], payload["tests"]
 del payload
-out = sys.stdout
-for name in ("socket", "_socket", "ssl", "_ssl", "ctypes", "_ctypes", "subprocess", "_posixsubprocess",
-             "multiprocessing", "_multiprocessing", "asyncio", "urllib.request", "http.client", "ftplib",
-             "smtplib", "telnetlib"):
-    sys.modules[name] = None
-def _blocked(*args, **kwargs):
-    raise PermissionError("process creation is disabled in code_tests")
-for name in ("system", "popen", "fork", "forkpty", "execv", "execve", "execvp", "execvpe", "execl", "execle",
-             "execlp", "execlpe", "spawnv", "spawnve", "spawnl", "spawnle", "posix_spawn", "posix_spawnp",
-             "kill", "killpg"):
-    if hasattr(os, name):
-        setattr(os, name, _blocked)
-def run(test):
-    namespace = {"__name__": "__main__", "__builtins__": __builtins__}
-    sys.stdin = io.StringIO(test.get("input", "") if isinstance(test, dict) else "")
-    sys.stdout = captured = io.StringIO()
+INF = float("inf")
+
+def lit(v, depth=0):
+    t = type(v)
+    if v is None or t is bool or t is str or t is bytes:
+        return repr(v)
+    if t is int:
+        if v.bit_length() > 12000:
+            raise ValueError("integer too large")
+        return repr(v)
+    if t is float:
+        if v != v:
+            raise ValueError("nan")
+        return "1e999" if v == INF else "-1e999" if v == -INF else repr(v)
+    if t is complex:
+        return "(" + lit(v.real) + "+" + lit(v.imag) + "j)"
+    if depth > 60:
+        raise ValueError("value nested too deeply")
+    if t is list:
+        return "[" + ",".join([lit(x, depth + 1) for x in v]) + "]"
+    if t is tuple:
+        return "(" + "".join([lit(x, depth + 1) + "," for x in v]) + ")"
+    if t is set or t is frozenset:
+        return "{" + ",".join([lit(x, depth + 1) for x in v]) + "}" if v else "set()"
+    if t is dict:
+        return "{" + ",".join([lit(k, depth + 1) + ":" + lit(x, depth + 1) for k, x in v.items()]) + "}"
+    raise TypeError("unserializable " + t.__name__)
+
+def send(text):
+    chan.write(text + "\n")
+    chan.flush()
+
+def __check__(site, *thunks):
+    values = []
+    for thunk in thunks:
+        try:
+            values.append("('v'," + lit(thunk()) + ")")
+        except BaseException as exc:
+            values.append("('e'," + repr(type(exc).__name__) + ")")
+    send("('s'," + repr(site) + ",[" + ",".join(values) + "])")
+
+def run(index, test):
+    namespace = {"__name__": "__main__", "__builtins__": __builtins__, "__check__": __check__}
+    real_stdin, real_stdout = sys.stdin, sys.stdout
+    sys.stdin = io.TextIOWrapper(io.BytesIO(test.get("input", "").encode()), encoding="utf-8")
+    sys.stdout = captured = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
     try:
         try:
             exec(compile(code, "<candidate>", "exec"), namespace)
         except SystemExit:
             pass
-        if isinstance(test, dict):
-            got = [line.rstrip() for line in captured.getvalue().strip().splitlines()]
-            want = [line.rstrip() for line in str(test.get("output", "")).strip().splitlines()]
-            return got == want
-        exec(compile(test, "<test>", "exec"), namespace)
-        return True
+        if test["kind"] == "io":
+            captured.flush()
+            text = captured.buffer.getvalue().decode("utf-8", "replace")
+            send("('t'," + repr(index) + ",'out'," + repr(text) + ")")
+            return
+        exec(compile(test["source"], "<test>", "exec"), namespace)
+        send("('t'," + repr(index) + ",'done')")
     except BaseException:
-        return False
+        pass
     finally:
-        sys.stdout, sys.stdin = out, sys.__stdin__
+        sys.stdin, sys.stdout = real_stdin, real_stdout
+
 for index, test in enumerate(tests):
-    passed = run(test)
-    out.write(nonce + json.dumps({"index": index, "passed": passed}) + "\n")
-    out.flush()
+    run(index, test)
 """
 
 
 @dataclass(frozen=True)
 class CodeTestReport:
-    """How the candidate did: ``passed`` of ``total`` tests; ``timed_out`` when the run was killed."""
+    """How the candidate did: ``passed`` of ``total`` tests; how the run ended; which layers ran."""
 
     passed: int
     total: int
     timed_out: bool = False
+    output_capped: bool = False
+    layers: tuple[str, ...] = ()
 
     @property
     def share(self) -> float:
-        """Share of tests passed (0.0 with no tests)."""
+        """Share of tests passed (0.0 with no tests), in [0, 1] by construction."""
         return self.passed / self.total if self.total else 0.0
 
 
@@ -92,83 +134,115 @@ def extract_code(response: str) -> str:
     return blocks[-1] if blocks else response
 
 
-def _limits(timeout_s: float, memory_mb: int) -> None:  # pragma: no cover - runs in the child
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 2**20, memory_mb * 2**20))
-    cpu = int(timeout_s) + 1
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (2**24, 2**24))
-    resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
-
-
 def run_code_tests(
     code: str,
     tests: Sequence[str | dict[str, Any]],
     *,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     memory_mb: int = DEFAULT_MEMORY_MB,
+    isolation: str = "auto",
 ) -> CodeTestReport:
-    """Run ``code`` against ``tests`` (assert snippets, or ``{"input", "output"}`` stdin/stdout pairs)."""
-    nonce = secrets.token_hex(16)
-    payload = json.dumps({"nonce": nonce, "code": code, "tests": list(tests)})
-    with tempfile.TemporaryDirectory(prefix="code-tests-") as workdir:
-        process = subprocess.Popen(
-            [sys.executable, "-I", "-c", _HARNESS],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            cwd=workdir,
-            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
-            start_new_session=True,
-            preexec_fn=(lambda: _limits(timeout_s, memory_mb)) if os.name == "posix" else None,  # noqa: PLW1509
-        )
-        timed_out = False
-        try:
-            stdout, _ = process.communicate(payload.encode(), timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            stdout, _ = process.communicate()
-    passed = set()
-    for line in stdout.decode("utf-8", "replace").splitlines():
-        if line.startswith(nonce):
-            try:
-                record = json.loads(line[len(nonce) :])
-            except ValueError:
-                continue
-            if record.get("passed") is True:
-                passed.add(record.get("index"))
-    return CodeTestReport(len(passed), len(tests), timed_out)
+    """Run ``code`` against ``tests`` (assert snippets, or ``{"input", "output"}`` stdin/stdout pairs).
+
+    ``isolation``: ``auto`` (every layer the host offers), ``strict`` (namespaces required: raises
+    :class:`~.isolation.IsolationUnavailable` without them) or ``basic`` (the floor only).
+    """
+    plan = build_plan(tests)
+    payload = marshal.dumps({"code": code, "tests": plan.child_tests})
+    outcome = run_isolated(
+        _HARNESS, payload, Limits(timeout_s=timeout_s, memory_mb=memory_mb), isolation=isolation
+    )
+    passed = sum(verdicts(plan, outcome.stdout))
+    return CodeTestReport(passed, len(tests), outcome.timed_out, outcome.output_capped, outcome.layers)
 
 
-def _tests_of(reference: Any) -> tuple[list[Any], dict[str, Any]]:
-    if isinstance(reference, str):
-        return ([reference] if reference.strip() else []), {}
-    if isinstance(reference, dict):
-        tests = reference.get("tests", reference.get("test_cases"))
-        if isinstance(tests, str):
-            tests = [tests]
-        if isinstance(tests, list):
-            return [t for t in tests if isinstance(t, (str, dict))], reference
+def _at(raw: Any, path: str) -> Any:
+    value = raw
+    for key in path.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def _tests_in(value: Any) -> tuple[list[Any], dict[str, Any]]:
+    if isinstance(value, str):
+        try:  # a JSON-encoded list or object, as CSV-born datasets often hold it
+            decoded = json.loads(value)
+        except (ValueError, RecursionError):
+            decoded = None
+        if isinstance(decoded, (list, dict)):
+            return _tests_in(decoded)
+        return ([value] if value.strip() else []), {}
+    if isinstance(value, list):
+        return [t for t in value if isinstance(t, (str, dict))], {}
+    if isinstance(value, dict):
+        tests, _ = _tests_in(value.get("tests", value.get("test_cases")))
+        return tests, value
     return [], {}
 
 
-def code_tests(sample: Sample) -> RewardResult | None:
-    """Share of the reference's tests the response's code passes.
+def tests_of(raw: Any, places: Sequence[str] = DEFAULT_TEST_PLACES) -> tuple[list[Any], dict[str, Any]]:
+    """The tests and options found at the first of ``places`` (dotted paths) that holds any."""
+    for place in places:
+        tests, options = _tests_in(_at(raw, place))
+        if tests:
+            return tests, options
+    return [], {}
 
-    The reference is ``{"tests": [...], "timeout_s": 10, "memory_mb": 512}`` (tests: assert snippets or
-    ``{"input", "output"}`` pairs) or a string of test code. ``None`` when there are no tests.
+
+def make_code_tests(
+    places: Sequence[str] = DEFAULT_TEST_PLACES,
+    *,
+    isolation: str = "auto",
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    memory_mb: int = DEFAULT_MEMORY_MB,
+    name: str = "code_tests",
+) -> Any:
+    """A ``code_tests`` reward reading its tests from ``places`` with the given isolation and limits.
+
+    A place's value is test code, a list of tests, or ``{"tests" | "test_cases": [...], "timeout_s",
+    "memory_mb"}``; the sample may lower the limits, never raise them above ``timeout_s``/``memory_mb``.
     """
-    tests, options = _tests_of(sample.reference)
-    if not tests:
-        return None
-    report = run_code_tests(
-        extract_code(sample.response),
-        tests,
-        timeout_s=float(options.get("timeout_s", DEFAULT_TIMEOUT_S)),
-        memory_mb=int(options.get("memory_mb", DEFAULT_MEMORY_MB)),
-    )
-    metrics = {"code_tests_passed": float(report.passed), "code_tests_timed_out": float(report.timed_out)}
-    return RewardResult(report.share, {"code_tests": report.share}, metrics)
+    place_list = tuple(places)
+
+    def reward(sample: Sample) -> RewardResult | None:
+        tests, options = tests_of(sample.raw, place_list)
+        if not tests:
+            return None
+        report = run_code_tests(
+            extract_code(sample.response),
+            tests,
+            timeout_s=min(timeout_s, _option(options, "timeout_s", timeout_s)),
+            memory_mb=int(min(memory_mb, _option(options, "memory_mb", memory_mb))),
+            isolation=isolation,
+        )
+        metrics = {
+            "code_tests_passed": float(report.passed),
+            "code_tests_total": float(report.total),
+            "code_tests_timed_out": float(report.timed_out),
+            "code_tests_output_capped": float(report.output_capped),
+        }
+        return RewardResult(report.share, {name: report.share}, metrics)
+
+    reward.reward_name = name  # type: ignore[attr-defined]
+    reward.score_range = (0.0, 1.0)  # type: ignore[attr-defined]
+    reward.reference_places = place_list  # type: ignore[attr-defined]
+    reward.runs_code = True  # type: ignore[attr-defined]
+    return reward
+
+
+def _option(options: dict[str, Any], key: str, default: float) -> float:
+    value = options.get(key, default)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < float("inf"):
+        return float(value)
+    return default
+
+
+code_tests = make_code_tests()
+code_tests.__doc__ = """Share of the sample's tests the response's code passes (``None``: it has no tests).
+
+Tests are read from :data:`DEFAULT_TEST_PLACES`: ``metadata.reference_answer``, ``reference_answer``,
+``metadata.test_cases`` (AWS's layout), ``test_cases``. Each is assert snippets or ``{"input",
+"output"}`` pairs, optionally inside ``{"tests": [...], "timeout_s": 10, "memory_mb": 512}``.
+"""

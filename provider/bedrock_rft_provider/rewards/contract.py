@@ -5,20 +5,37 @@ ids, same order (facts §2). Several details are undocumented or contradictory a
 parsing is deliberately lenient: ``reference_answer`` is read from ``metadata`` first, then from the
 top level; it may be a string or an object; message content may be a string or a list of text blocks;
 the graded turn may have the role ``assistant`` or ``nova_assistant``.
+
+Reasoning is never the answer (one rule for every reward): ``Sample.response`` is the final answer only.
+Reasoning content blocks (``{"type": "reasoning" | "thinking" | ...}``, Converse's ``reasoningContent``),
+reasoning fields of the graded turn (``reasoning_content``, ``reasoning``) and ``<think>…</think>``
+(also ``<thinking>``, ``<reasoning>``) spans are moved to ``Sample.reasoning``. When the text has a
+closing tag, the answer is what follows the last one (a chat template may have opened the block in the
+prompt); an opening tag that is never closed means the model was still thinking: no answer.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 ASSISTANT_ROLES = frozenset({"assistant", "nova_assistant"})
 # Keys under which an object-shaped reference answer holds its text, most specific first.
 REFERENCE_TEXT_KEYS = ("final_answer", "answer", "text", "reference_answer", "solution", "value", "output")
 METRIC_TYPES = frozenset({"Reward", "Metric"})
+# Content blocks that carry a model's reasoning rather than its answer (OpenAI-compatible, Anthropic and
+# Converse shapes); their text goes to Sample.reasoning.
+REASONING_BLOCK_TYPES = frozenset(
+    {"reasoning", "reasoning_content", "reasoningContent", "reasoning_text", "thinking", "redacted_thinking"}
+)
+REASONING_FIELDS = ("reasoning_content", "reasoning")
+_THINK_OPEN = re.compile(r"<(think|thinking|reasoning)>", re.IGNORECASE)
+_THINK_CLOSE = re.compile(r"</(?:think|thinking|reasoning)>", re.IGNORECASE)
 ERROR_METRIC = "reward_error"
 
 
@@ -26,9 +43,9 @@ ERROR_METRIC = "reward_error"
 class Sample:
     """One graded sample, parsed from a grader event.
 
-    ``response`` is the text of the final assistant turn ("" when there is none); ``reference`` is the
-    reference answer as given (a string or a dict, ``None`` when absent); ``raw`` is the sample exactly
-    as Bedrock sent it.
+    ``response`` is the final answer of the graded assistant turn, its reasoning removed ("" when there
+    is none); ``reasoning`` is that removed reasoning; ``reference`` is the reference answer as given (a
+    string or a dict, ``None`` when absent); ``raw`` is the sample exactly as Bedrock sent it.
     """
 
     id: str
@@ -36,6 +53,7 @@ class Sample:
     reference: str | dict[str, Any] | None
     metadata: dict[str, Any]
     raw: Any = field(default=None, repr=False, compare=False)
+    reasoning: str = ""
 
     @property
     def prompt_messages(self) -> tuple[dict[str, str], ...]:
@@ -79,16 +97,61 @@ class RewardResult:
     metrics: Mapping[str, float] = field(default_factory=dict)
 
 
+def _is_reasoning_block(block: Any) -> bool:
+    return isinstance(block, dict) and (
+        block.get("type") in REASONING_BLOCK_TYPES or "reasoningContent" in block
+    )
+
+
 def text_of(content: Any) -> str:
-    """Message content as text: a string, a ``{"text": ...}`` block, or a list of blocks."""
+    """Message content as text: a string, a ``{"text": ...}`` block, or a list of blocks (reasoning
+    blocks left out)."""
     if isinstance(content, str):
         return content
     if isinstance(content, dict):
         text = content.get("text")
-        return text if isinstance(text, str) else ""
+        return text if isinstance(text, str) and not _is_reasoning_block(content) else ""
     if isinstance(content, (list, tuple)):
         return "".join(text_of(block) for block in content if isinstance(block, (dict, str)))
     return ""
+
+
+def _block_reasoning(block: dict[str, Any]) -> str:
+    converse = block.get("reasoningContent")
+    if isinstance(converse, dict):  # Converse: {"reasoningContent": {"reasoningText": {"text": ...}}}
+        inner = converse.get("reasoningText")
+        return text_of(inner) if isinstance(inner, dict) else ""
+    for key in ("text", "reasoning", "thinking", "content"):
+        value = block.get(key)
+        if isinstance(value, str):
+            return value
+    return ""
+
+
+def reasoning_of(message: Any) -> str:
+    """The reasoning a message carries outside its text: reasoning blocks and reasoning fields."""
+    if not isinstance(message, dict):
+        return ""
+    parts = [message[k] for k in REASONING_FIELDS if isinstance(message.get(k), str)]
+    content = message.get("content")
+    blocks = content if isinstance(content, (list, tuple)) else [content]
+    parts += [_block_reasoning(b) for b in blocks if isinstance(b, dict) and _is_reasoning_block(b)]
+    return "\n".join(p for p in parts if p)
+
+
+def split_reasoning(text: str) -> tuple[str, str]:
+    """``(reasoning, answer)`` of a response that may hold ``<think>…</think>`` spans (module doc rule)."""
+    if "<" not in text:
+        return "", text
+    closes = list(_THINK_CLOSE.finditer(text))
+    if closes:
+        last = closes[-1]
+        reasoning = _THINK_CLOSE.sub("", _THINK_OPEN.sub("", text[: last.start()]))
+        return reasoning.strip(), text[last.end() :].strip()
+    opened = _THINK_OPEN.search(text)
+    if opened:  # never closed: the model ran out of tokens while thinking
+        return text[opened.end() :].strip(), text[: opened.start()].strip()
+    return "", text
 
 
 def reference_text(reference: Any) -> str | None:
@@ -97,8 +160,11 @@ def reference_text(reference: Any) -> str | None:
         return None
     if isinstance(reference, str):
         return reference
-    if isinstance(reference, (int, float)):
-        return repr(reference) if isinstance(reference, float) else str(reference)
+    if isinstance(reference, float):
+        # Plain decimal text, never an exponent: 1e+20 -> "100000000000000000000" (graders read digits).
+        return format(Decimal(repr(reference)), "f") if math.isfinite(reference) else None
+    if isinstance(reference, int):
+        return str(reference)
     if isinstance(reference, dict):
         for key in REFERENCE_TEXT_KEYS:
             if key in reference:
@@ -123,11 +189,15 @@ def _reference_of(raw: dict[str, Any], metadata: dict[str, Any]) -> str | dict[s
 
 
 def _sample_id(raw: Any, index: int) -> str:
+    """The id to echo: a string id as is; a number as its text (a finite one of sane size); any other
+    JSON type (object, list, bool, null, a huge or non-finite number) as the sample's position."""
     value = raw.get("id") if isinstance(raw, dict) else None
     if type(value) is str:
         return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if type(value) is int and value.bit_length() <= 256:
         return str(value)
+    if type(value) is float and math.isfinite(value):
+        return repr(value)
     return str(index)
 
 
@@ -140,7 +210,7 @@ def parse_sample(raw: Any, index: int = 0) -> Sample:
     if not isinstance(metadata, dict):
         metadata = {}
     messages = raw.get("messages")
-    response = ""
+    response = reasoning = ""
     if isinstance(messages, (list, tuple)):
         last = messages[-1] if messages else None
         if not isinstance(last, dict):
@@ -148,8 +218,9 @@ def parse_sample(raw: Any, index: int = 0) -> Sample:
         if last is not None:
             role = last.get("role")
             if isinstance(role, str) and role in ASSISTANT_ROLES:
-                response = text_of(last.get("content"))
-    return Sample(sample_id, response, _reference_of(raw, metadata), metadata, raw)
+                tagged, response = split_reasoning(text_of(last.get("content")))
+                reasoning = "\n".join(p for p in (reasoning_of(last), tagged) if p)
+    return Sample(sample_id, response, _reference_of(raw, metadata), metadata, raw, reasoning)
 
 
 def grader_sample(
@@ -179,7 +250,7 @@ def samples_of(event: Any) -> list[Any]:
     if isinstance(event, (str, bytes, bytearray)):
         try:
             event = json.loads(event)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON text nested too deeply
             return []
     if isinstance(event, list):
         return event

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bedrock_rft_provider.rewards.contract import ERROR_METRIC, RewardResult, Sample, parse_sample, samples_of
+from bedrock_rft_provider.rewards.contract import (
+    ERROR_METRIC,
+    RewardResult,
+    Sample,
+    _sample_id,
+    parse_sample,
+    samples_of,
+)
+from bedrock_rft_provider.rewards.deadline import RewardTimeout, time_limit
 
 log = logging.getLogger("bedrock_rft_provider.rewards")
 
@@ -91,26 +102,102 @@ def render(sample_id: str, result: RewardResult, error: float = 0.0) -> dict[str
     }
 
 
-def score_sample(fn: RewardFn, raw: Any, index: int, name: str) -> dict[str, Any]:
-    """Score one raw sample; any failure becomes score 0.0 with ``reward_error`` = 1 (never raises)."""
-    sample = parse_sample(raw, index)
+OUT_OF_RANGE_METRIC = "reward_out_of_range"
+TIMEOUT_METRIC = "reward_timeout"
+DEFAULT_SCORE_RANGE = (0.0, 1.0)
+DEFAULT_SAMPLE_TIMEOUT_S = 30.0
+OUT_OF_RANGE_POLICIES = ("clamp", "reject")
+
+
+@dataclass(frozen=True)
+class Guard:
+    """How a handler bounds a reward: score range, what to do outside it, per-sample seconds."""
+
+    score_range: tuple[float, float] = DEFAULT_SCORE_RANGE
+    out_of_range: str = "clamp"
+    sample_timeout_s: float | None = DEFAULT_SAMPLE_TIMEOUT_S
+
+
+def _fallback(raw: Any, index: int, name: str, metric: str | None = None) -> dict[str, Any]:
     try:
-        value = fn(sample)
+        sample_id = _sample_id(raw, index)
+    except BaseException:
+        sample_id = str(index)
+    metrics = [{"name": name, "value": 0.0, "type": "Reward"}]
+    if metric:
+        metrics.append({"name": metric, "value": 1.0, "type": "Metric"})
+    metrics.append({"name": ERROR_METRIC, "value": 1.0, "type": "Metric"})
+    return {"id": sample_id, "aggregate_reward_score": 0.0, "metrics_list": metrics}
+
+
+def _bounded(result: RewardResult, guard: Guard) -> tuple[RewardResult, bool]:
+    low, high = guard.score_range
+    score = _number(result.score, "score")
+    if low <= score <= high:
+        return result, False
+    if guard.out_of_range == "reject":
+        raise ValueError(f"reward score {score!r} is outside the declared range [{low}, {high}]")
+    clamped = min(high, max(low, score))
+    return RewardResult(clamped, result.components, {**result.metrics, OUT_OF_RANGE_METRIC: 1.0}), True
+
+
+def score_sample(fn: RewardFn, raw: Any, index: int, name: str, guard: Guard | None = None) -> dict[str, Any]:
+    """Score one raw sample; never raises: any failure — including ``SystemExit``, ``KeyboardInterrupt``,
+    ``RecursionError``, ``MemoryError`` or the time budget — becomes score 0.0 with ``reward_error`` = 1."""
+    guard = guard or Guard()
+    try:
+        sample = parse_sample(raw, index)
+        with time_limit(guard.sample_timeout_s):
+            value = fn(sample)
         if value is None:
             return render(sample.id, RewardResult(0.0, {name: 0.0}, {NOT_APPLICABLE_METRIC: 1.0}))
-        return render(sample.id, as_result(value, name))
-    except Exception as exc:
-        log.warning("reward %s failed on sample %s: %s: %s", name, sample.id, type(exc).__name__, exc)
-        return render(sample.id, RewardResult(0.0, {name: 0.0}), error=1.0)
+        result, _ = _bounded(as_result(value, name), guard)
+        return render(sample.id, result)
+    except RewardTimeout:
+        log.warning("reward %s ran out of its %ss budget on sample %d", name, guard.sample_timeout_s, index)
+        return _fallback(raw, index, name, TIMEOUT_METRIC)
+    except BaseException as exc:
+        with contextlib.suppress(BaseException):  # logging itself may fail (RecursionError, MemoryError)
+            where = _sample_id(raw, index)
+            log.warning("reward %s failed on sample %s: %s: %.500s", name, where, type(exc).__name__, exc)
+        metric = OUT_OF_RANGE_METRIC if isinstance(exc, ValueError) and "declared range" in str(exc) else None
+        return _fallback(raw, index, name, metric)
 
 
-def make_handler(fn: RewardFn, *, max_workers: int | None = None) -> GraderHandler:
+def _guard_for(
+    fn: Any, score_range: tuple[float, float] | None, out_of_range: str, sample_timeout_s: float | None
+) -> Guard:
+    low, high = score_range or getattr(fn, "score_range", None) or DEFAULT_SCORE_RANGE
+    if not (math.isfinite(low) and math.isfinite(high) and low <= high):
+        raise ValueError(f"score_range must be two finite numbers low <= high; got {(low, high)!r}")
+    if out_of_range not in OUT_OF_RANGE_POLICIES:
+        raise ValueError(
+            f"out_of_range is {out_of_range!r}; expected one of {', '.join(OUT_OF_RANGE_POLICIES)}"
+        )
+    timeout = sample_timeout_s if sample_timeout_s is not None else getattr(fn, "sample_timeout_s", None)
+    return Guard((float(low), float(high)), out_of_range, timeout or DEFAULT_SAMPLE_TIMEOUT_S)
+
+
+def make_handler(
+    fn: RewardFn,
+    *,
+    max_workers: int | None = None,
+    score_range: tuple[float, float] | None = None,
+    out_of_range: str = "clamp",
+    sample_timeout_s: float | None = None,
+) -> GraderHandler:
     """Wrap ``fn(sample)`` into a Lambda handler ``(event, context) -> list[dict]`` (facts §2).
 
-    One bad sample never fails the batch. ``max_workers`` > 1 scores samples in a thread pool (for
-    I/O-bound rewards such as an LLM judge); by default it is the reward's ``max_workers`` hint or 1.
+    The handler returns exactly one result per input sample, in order, each with a finite score, and
+    never raises: a bad sample or a failing reward scores 0 with ``reward_error``. ``score_range``
+    (default: the reward's ``score_range`` attribute, else (0, 1)) bounds every score: outside it the
+    score is clamped (``out_of_range="clamp"``) or the sample rejected as an error (``"reject"``), and
+    ``reward_out_of_range`` = 1 says so. ``sample_timeout_s`` (default: the reward's attribute, else
+    30 s) bounds each sample (``reward_timeout`` = 1). ``max_workers`` > 1 scores samples in a thread
+    pool (for I/O-bound rewards such as an LLM judge); by default it is the reward's hint or 1.
     """
     name = reward_name(fn)
+    guard = _guard_for(fn, score_range, out_of_range, sample_timeout_s)
     workers = max_workers or int(getattr(fn, "max_workers", 1) or 1)
     pool: list[ThreadPoolExecutor] = []
     pool_lock = threading.Lock()
@@ -121,15 +208,29 @@ def make_handler(fn: RewardFn, *, max_workers: int | None = None) -> GraderHandl
                 pool.append(ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reward"))
             return pool[0]
 
+    def threaded(raw_samples: list[Any]) -> list[dict[str, Any]]:
+        futures = [
+            executor().submit(score_sample, fn, raw, i, name, guard) for i, raw in enumerate(raw_samples)
+        ]
+        deadline = time.monotonic() + (guard.sample_timeout_s or 0) * len(futures)
+        results = []
+        for index, future in enumerate(futures):
+            try:  # no signal reaches a worker thread: a late sample is abandoned and scored as timed out
+                results.append(future.result(timeout=max(0.0, deadline - time.monotonic()) or None))
+            except BaseException:
+                results.append(_fallback(raw_samples[index], index, name, TIMEOUT_METRIC))
+        return results
+
     def handler(event: Any, context: Any = None) -> list[dict[str, Any]]:
         started = time.perf_counter()
-        raw_samples = samples_of(event)
+        try:
+            raw_samples = samples_of(event)
+        except BaseException:
+            raw_samples = []
         if workers > 1 and len(raw_samples) > 1:
-            results = list(
-                executor().map(lambda pair: score_sample(fn, pair[1], pair[0], name), enumerate(raw_samples))
-            )
+            results = threaded(raw_samples)
         else:
-            results = [score_sample(fn, raw, index, name) for index, raw in enumerate(raw_samples)]
+            results = [score_sample(fn, raw, index, name, guard) for index, raw in enumerate(raw_samples)]
         elapsed = time.perf_counter() - started
         errors = sum(1 for r in results if r["metrics_list"][-1]["value"])
         mean = sum(r["aggregate_reward_score"] for r in results) / len(results) if results else 0.0
@@ -145,6 +246,7 @@ def make_handler(fn: RewardFn, *, max_workers: int | None = None) -> GraderHandl
 
     handler.reward = fn  # type: ignore[attr-defined]
     handler.is_grader_handler = True  # type: ignore[attr-defined]
+    handler.guard = guard  # type: ignore[attr-defined]
     return handler  # type: ignore[return-value]
 
 

@@ -5,6 +5,13 @@ The extraction rules, strongest signal first (the first rule that finds a number
 ``label`` (a line starting ``A: N``), ``final_line`` (a last line holding one number, or ``... = N``),
 ``last_number`` (the last number anywhere). Within a rule the last occurrence wins, since a model that
 corrects itself states its final answer last; ``conflicting`` reports that the rule saw different values.
+
+Numbers compare exactly (:func:`same_number`): every value is held as a :class:`~fractions.Fraction` of
+what was written, so ``1000000000`` never equals ``1000000001`` and ``2.50`` equals ``2.5``. The only
+tolerance is for a value that is genuinely inexact as written: a fraction with no finite decimal form
+(``1/3``, ``\\frac{2}{3}``) matches a decimal of at least two places that equals it rounded to that many
+places (``0.33``, ``0.667``). A percent sign or scale word on one side only also allows the other reading
+(``50%`` matches ``0.5`` and ``50``).
 """
 
 from __future__ import annotations
@@ -13,6 +20,8 @@ import functools
 import math
 import re
 from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
 
 RULES = ("hash", "boxed", "answer_is", "label", "final_line", "last_number")
 
@@ -24,7 +33,7 @@ _NUMBER = re.compile(
     r"(?P<pct>[ \t]?(?:%|percent\b))?",
     re.IGNORECASE,
 )
-_SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9}
+_SCALES = {"thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
 _WORD = re.compile(r"[a-z]+")
 _UNIT_WORDS = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
@@ -53,11 +62,17 @@ _OPERATOR_NEXT = re.compile(r"[ \t]*[-+*/\u00d7x\u00f7][ \t]*[$(]?[ \t]*\d")
 
 @dataclass(frozen=True)
 class Number:
-    """A number read from text; ``percent`` when written with ``%``, ``scale`` from "thousand", "million"."""
+    """A number read from text, exactly as written.
 
-    value: float
+    ``value`` is exact (``Fraction("0.1")`` is one tenth, not the nearest float); ``percent`` when written
+    with ``%``; ``scale`` from "thousand", "million", "billion"; ``places`` is the count of decimal places
+    written (``None`` for a fraction such as ``1/3``, which names an exact value of its own).
+    """
+
+    value: Fraction
     percent: bool = False
-    scale: float = 1.0
+    scale: int = 1
+    places: int | None = 0
 
 
 @dataclass(frozen=True)
@@ -103,18 +118,27 @@ def _mixed_to_fraction(match: re.Match[str]) -> str:
     return match.group(0)
 
 
+def _places(digits: str) -> int:
+    point = digits.find(".")
+    return 0 if point < 0 else len(digits) - point - 1
+
+
 def _to_number(match: re.Match[str]) -> Number | None:
     sign, _currency, sign2, digits, denominator, scale, percent = match.groups()
-    value = float(digits.replace(",", "")) if "," in digits else float(digits)
+    if "," in digits:
+        digits = digits.replace(",", "")
+    value = Fraction(digits)
+    places: int | None = _places(digits)
     if denominator is not None:
-        divisor = float(denominator)
+        divisor = Fraction(denominator)
         if divisor == 0:
             return None
         value /= divisor
-    factor = _SCALES[scale.strip().lower()] if scale else 1.0
+        places = None
+    factor = _SCALES[scale.strip().lower()] if scale else 1
     if sign == "-" or sign2 == "-":
         value = -value
-    return Number(value * factor, percent=bool(percent), scale=factor)
+    return Number(value * factor, percent=bool(percent), scale=factor, places=places)
 
 
 def numbers_in(text: str) -> list[Number]:
@@ -171,7 +195,7 @@ def word_number(text: str) -> Number | None:
         else:
             continue
         seen = True
-    return Number(float(total + current)) if seen else None
+    return Number(Fraction(total + current)) if seen else None
 
 
 def line_answer(line: str) -> Number | None:
@@ -261,27 +285,77 @@ def parse_reference(text: str) -> Number | None:
     return extract_answer(stripped).number
 
 
-def _close(a: float, b: float) -> bool:
-    return a == b or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+def has_finite_decimal(value: Fraction) -> bool:
+    """True when ``value`` can be written exactly with finitely many decimal places (1/4 yes, 1/3 no)."""
+    denominator = value.denominator
+    for prime in (2, 5):
+        while denominator % prime == 0:
+            denominator //= prime
+    return denominator == 1
 
 
-def _alternative(number: Number, other: Number) -> float | None:
+def _rounds_to(exact: Fraction, decimal: Fraction, places: int) -> bool:
+    """True when ``exact`` rounded half away from zero to ``places`` decimal places is ``decimal``."""
+    scaled = abs(exact) * 10**places
+    units = math.floor(scaled + Fraction(1, 2))
+    return Fraction(units if exact >= 0 else -units, 10**places) == decimal
+
+
+def _equal(a: Fraction, a_places: int | None, b: Fraction, b_places: int | None) -> bool:
+    if a == b:
+        return True
+    # The one tolerance: a value with no finite decimal form, against a decimal rounding of it.
+    if a_places is None and b_places is not None and b_places >= 2 and not has_finite_decimal(a):
+        return _rounds_to(a, b, b_places)
+    if b_places is None and a_places is not None and a_places >= 2 and not has_finite_decimal(b):
+        return _rounds_to(b, a, a_places)
+    return False
+
+
+def _alternative(number: Number, other: Number) -> Fraction | None:
     """The other reading of a number when only it carries a percent sign or a scale word."""
     if number.percent and not other.percent:
         return number.value / 100
-    if number.scale != 1.0 and other.scale == 1.0:
+    if number.scale != 1 and other.scale == 1:
         return number.value / number.scale
     return None
 
 
-def same_number(answer: Number, reference: Number) -> bool:
-    """Numeric equality; a percent or scale word on one side also matches the bare number on the other.
+def _alternative_places(number: Number, other: Number) -> int | None:
+    """Decimal places of :func:`_alternative`'s reading (a percent moves the point two places)."""
+    if number.places is None:
+        return None
+    return number.places + 2 if number.percent and not other.percent else number.places
 
-    ``50%`` matches ``0.5`` and ``50``; ``$4 million`` matches ``4000000`` and ``4``.
+
+def same_number(answer: Number, reference: Number) -> bool:
+    """Exact numeric equality (see the module doc for the one tolerance and for percent/scale readings).
+
+    ``50%`` matches ``0.5`` and ``50``; ``$4 million`` matches ``4000000`` and ``4``; ``1000000000`` does
+    not match ``1000000001``.
     """
-    if _close(answer.value, reference.value):
+    if _equal(answer.value, answer.places, reference.value, reference.places):
         return True
     answer_alt, reference_alt = _alternative(answer, reference), _alternative(reference, answer)
-    return (answer_alt is not None and _close(answer_alt, reference.value)) or (
-        reference_alt is not None and _close(answer.value, reference_alt)
+    if answer_alt is not None and _equal(
+        answer_alt, _alternative_places(answer, reference), reference.value, reference.places
+    ):
+        return True
+    return reference_alt is not None and _equal(
+        answer.value, answer.places, reference_alt, _alternative_places(reference, answer)
     )
+
+
+def exact_value(value: object) -> Fraction | None:
+    """The exact value of a JSON number: ints as they are, floats as their shortest decimal text.
+
+    A float read from JSON (``0.1``) is the nearest binary value to what was written; its ``repr`` is the
+    shortest decimal that reads back to it, which is the written text for up to 15 significant digits.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return Fraction(value)
+    if isinstance(value, float) and value - value == 0.0:
+        return Fraction(Decimal(repr(value)))
+    return None

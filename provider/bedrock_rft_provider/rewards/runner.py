@@ -19,7 +19,24 @@ Handler = Callable[[Any, Any], Any]
 
 
 class RewardSpecError(ValueError):
-    """A ``module:function`` reward reference that cannot be resolved."""
+    """A ``module:function`` reward reference that cannot be resolved.
+
+    ``usage`` is True when the reference itself is malformed (a command-line error), False when it is
+    well formed but the module cannot be loaded (missing, a syntax error, raising at import).
+    """
+
+    def __init__(self, message: str, *, usage: bool = False) -> None:
+        super().__init__(message)
+        self.usage = usage
+
+
+def _import_failure(spec: str, exc: BaseException) -> RewardSpecError:
+    if isinstance(exc, SyntaxError):
+        where = f"{exc.filename}:{exc.lineno}" if exc.filename else "its source"
+        return RewardSpecError(f"reward {spec!r}: syntax error in {where}: {exc.msg}")
+    if isinstance(exc, SystemExit):
+        return RewardSpecError(f"reward {spec!r}: the module called sys.exit({exc.code!r}) while importing")
+    return RewardSpecError(f"reward {spec!r}: importing the module raised {type(exc).__name__}: {exc}")
 
 
 def split_reward_spec(spec: str) -> tuple[str, str]:
@@ -28,7 +45,8 @@ def split_reward_spec(spec: str) -> tuple[str, str]:
     if not sep or not target or not attribute.isidentifier():
         raise RewardSpecError(
             f"reward {spec!r}: expected MODULE:FUNCTION or path/to/file.py:FUNCTION "
-            "(e.g. bedrock_rft_provider.rewards.builtin:math_answer)"
+            "(e.g. bedrock_rft_provider.rewards.builtin:math_answer)",
+            usage=True,
         )
     return target, attribute
 
@@ -47,12 +65,18 @@ def load_reward(spec: str) -> Any:
             raise RewardSpecError(f"reward {spec!r}: cannot load {target} as a Python module")
         module = importlib.util.module_from_spec(module_spec)
         sys.modules[path.stem] = module
-        module_spec.loader.exec_module(module)
+        try:
+            module_spec.loader.exec_module(module)
+        except (Exception, SystemExit) as exc:  # user code: any failure is the reward's, reported in a line
+            sys.modules.pop(path.stem, None)
+            raise _import_failure(spec, exc) from None
     else:
         try:
             module = importlib.import_module(target)
         except ImportError as exc:
             raise RewardSpecError(f"reward {spec!r}: cannot import module {target}: {exc}") from exc
+        except (Exception, SystemExit) as exc:
+            raise _import_failure(spec, exc) from None
     try:
         return getattr(module, attribute)
     except AttributeError:
@@ -60,21 +84,38 @@ def load_reward(spec: str) -> Any:
 
 
 def load_events(path: str | Path) -> list[Any]:
-    """Grader samples from a JSONL file: one sample object (or a list of samples) per line."""
+    """Grader samples from a JSONL file: one sample object (or a list of samples) per line.
+
+    Raises ValueError naming ``path:line`` (not UTF-8, not JSON, nested too deeply) or OSError.
+    """
     samples: list[Any] = []
-    with Path(path).open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
+    with Path(path).open("rb") as lines:
+        for number, raw in enumerate(lines, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError:
+                raise ValueError(f"{path}:{number}: line is not valid UTF-8") from None
             if not line.strip():
                 continue
             try:
-                value = json.loads(line)
+                value = json.loads(line, parse_constant=_reject_constant)
+            except RecursionError:
+                raise ValueError(f"{path}:{number}: JSON nested too deeply") from None
             except ValueError as exc:
                 raise ValueError(f"{path}:{number}: not valid JSON: {exc}") from None
-            if isinstance(value, list):
-                samples.extend(value)
-            else:
-                samples.append(value)
+            batch = value if isinstance(value, list) else [value]
+            for sample in batch:
+                if not isinstance(sample, dict):
+                    raise ValueError(
+                        f"{path}:{number}: sample is a JSON {type(sample).__name__}; expected an object "
+                        "(or a list of objects)"
+                    )
+            samples.extend(batch)
     return samples
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON (RFC 8259 has no NaN or Infinity)")
 
 
 def batched(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

@@ -2,7 +2,8 @@
 
 ``bedrock-rft test-reward --samples sample:gsm8k_events`` reads ``gsm8k_events.jsonl`` from here: a
 few GSM8K grader events in the shapes Bedrock sends (reference answer under ``metadata`` or at the
-top level, string or block content, ``nova_assistant``).
+top level, string or block content, ``nova_assistant``); ``sample:code_events`` holds code answers with
+their tests, for ``code_tests``.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from airflow.providers.amazon.aws.triggers.base import AwsBaseWaiterTrigger
 from asgiref.sync import sync_to_async
 
 from bedrock_rft_provider.hooks.bedrock_rft import STATUS_QUERIES, BedrockRFTHook
+from bedrock_rft_provider.triggers.kill_reason import user_stopped
 
 
 class BedrockRFTJobTrigger(AwsBaseWaiterTrigger):
@@ -16,8 +17,9 @@ class BedrockRFTJobTrigger(AwsBaseWaiterTrigger):
     The error event's message carries the job status and Bedrock's ``failureMessage``.
 
     :param job_identifier: job name or ARN.
-    :param stop_on_kill: stop the job when a user kills the deferred task (Airflow >= 3.3 calls
-        ``on_kill`` on triggers; older versions ignore it).
+    :param stop_on_kill: stop the job when a user marks the deferred task failed (Airflow >= 3.3
+        calls ``on_kill`` on triggers; older versions never do). Clearing the task never stops the
+        job: the next try reattaches to it (see :mod:`bedrock_rft_provider.triggers.kill_reason`).
     """
 
     aws_hook_class = BedrockRFTHook
@@ -50,8 +52,11 @@ class BedrockRFTJobTrigger(AwsBaseWaiterTrigger):
         self.stop_on_kill = stop_on_kill
 
     async def on_kill(self) -> None:
-        """Stop the RFT job when a user kills the deferred task, so no paid training keeps running."""
+        """Stop the RFT job when a user marked the task failed; a clear leaves it for the next try."""
         if not self.stop_on_kill:
+            return
+        task_instance = getattr(self, "task_instance", None)
+        if not await sync_to_async(user_stopped)(task_instance, self.job_identifier, self.log):
             return
         hook: BedrockRFTHook = self.hook()  # type: ignore[assignment]
         try:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from bedrock_rft_provider.data import ColumnMapping, DatasetValidationError, PrepareOptions, prepare_dataset
+from bedrock_rft_provider.data.uris import MAX_RECORD_BYTES
 from tests.unit.data.helpers import rft_record
 
 GOOD = [json.dumps(rft_record(i)) for i in range(2)]  # lines 1-2 are valid; the bad line is line 3
@@ -160,7 +161,7 @@ CASES: dict[str, Case] = {
         ColumnMapping(prompt_field="question"),
     ),
     "csv_field_too_large": Case(
-        ["question,answer", "What is 1+1?,2", '"' + "x" * 200_000 + '",3'],
+        ["question,answer", "What is 1+1?,2", '"' + "x" * (MAX_RECORD_BYTES + 1) + '",3'],
         3,
         "malformed CSV: field larger than field limit",
         "csv",

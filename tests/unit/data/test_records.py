@@ -54,7 +54,20 @@ def test_every_rejection_says_what_is_wrong(value: Any) -> None:
             "messages": [{"role": "user", "content": "x"}],
             "reference_answer": {"final_answer": "4"},
         },
-        {"messages": [{"role": "user", "content": "x"}], "tools": [], "extra_field": [1, 2]},
+        {
+            "messages": [{"role": "user", "content": "x"}],
+            "tools": [
+                {
+                    "type": "function",
+                    "function": {
+                        "name": "add",
+                        "description": "Add.",
+                        "parameters": {"type": "object", "properties": {}},
+                    },
+                }
+            ],
+            "extra_field": [1, 2],
+        },
     ],
 )
 def test_valid_records(record: dict[str, Any]) -> None:

@@ -77,17 +77,18 @@ def test_broken_contract_exits_one(reward_fixtures: Path, tmp_path: Path, capsys
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "message", "code"),
     [
-        (["--reward", "nope", "--samples", "x.jsonl"], "expected MODULE:FUNCTION"),
-        (
+        (["--reward", "nope", "--samples", "x.jsonl"], "expected MODULE:FUNCTION", 2),  # usage
+        (  # a well-formed command whose input is missing: an input error (same rule as every command)
             ["--reward", "bedrock_rft_provider.rewards.builtin:math_answer", "--samples", "/no/such.jsonl"],
-            "No such file",
+            "/no/such.jsonl: No such file",
+            1,
         ),
     ],
 )
-def test_usage_errors_exit_two(args: list[str], message: str, capsys: Any) -> None:
-    assert main(["test-reward", *args]) == 2
+def test_usage_and_input_errors(args: list[str], message: str, code: int, capsys: Any) -> None:
+    assert main(["test-reward", *args]) == code
     assert message in capsys.readouterr().err
 
 

@@ -1,0 +1,89 @@
+"""Time bounds for reward code: a per-sample budget and regex searches that cannot run away.
+
+On the main thread the bound is ``SIGALRM`` (``setitimer``): the interpreter and the ``re`` engine
+both check for signals, so even a catastrophically backtracking pattern is interrupted. An enclosing
+timer (an outer budget, or Airflow's ``execution_timeout``) is saved and re-armed with its remaining time.
+Off the main thread no signal can be used: :func:`bounded_search` then runs the match in a child
+process with a wall-clock deadline (stdlib only, so it works inside the Lambda zip; the third-party
+``regex`` package's ``timeout=`` would need vendoring into the zip, which we chose not to do).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import marshal
+import re
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from bedrock_rft_provider.rewards.isolation import Limits, run_isolated
+
+
+class RewardTimeout(BaseException):
+    """The reward's time budget ran out."""
+
+
+def _alarm_usable() -> bool:
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
+def _raise_timeout(signum: int, frame: Any) -> None:
+    raise RewardTimeout("time budget exceeded")
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float | None) -> Iterator[bool]:
+    """Raise :class:`RewardTimeout` in this block after ``seconds``; yields whether the bound is armed.
+
+    Only on the main thread (elsewhere it yields False and bounds nothing). An outer timer that would
+    fire sooner is left alone; otherwise it is restored afterwards with its remaining time.
+    """
+    if not seconds or seconds <= 0 or not _alarm_usable():
+        yield False
+        return
+    outer_delay, outer_interval = signal.getitimer(signal.ITIMER_REAL)
+    if outer_delay and outer_delay <= seconds:
+        yield False
+        return
+    outer_handler = signal.signal(signal.SIGALRM, _raise_timeout)
+    started = time.monotonic()
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield True
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, outer_handler)
+        if outer_delay:
+            remaining = max(0.001, outer_delay - (time.monotonic() - started))
+            signal.setitimer(signal.ITIMER_REAL, remaining, outer_interval)
+
+
+_SEARCH = r"""
+import marshal, re, sys
+job = marshal.loads(sys.stdin.buffer.read())
+_confine(*_CONFINE_ARGS)
+sys.stdout.write("1" if re.search(job["pattern"], job["text"], job["flags"]) else "0")
+sys.stdout.flush()
+"""
+
+
+def bounded_search(pattern: str, text: str, flags: int = 0, timeout_s: float = 1.0) -> bool | None:
+    """Whether ``pattern`` matches somewhere in ``text``; ``None`` when it ran out of time.
+
+    Raises ``re.error`` for an invalid pattern (compiled here first, which is cheap and bounded).
+    """
+    compiled = re.compile(pattern, flags)
+    if _alarm_usable():
+        try:
+            with time_limit(timeout_s):
+                return compiled.search(text) is not None
+        except RewardTimeout:
+            return None
+    job = marshal.dumps({"pattern": pattern, "text": text, "flags": int(flags)})
+    outcome = run_isolated(_SEARCH, job, Limits(timeout_s=timeout_s, output_bytes=16), isolation="basic")
+    if outcome.timed_out or outcome.stdout not in (b"0", b"1"):
+        return None
+    return outcome.stdout == b"1"

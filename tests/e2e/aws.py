@@ -1,0 +1,123 @@
+"""The sandbox as AWS for the stack: started in this process, prepared like an admin would.
+
+The sandbox runs in the e2e driver's process, so the driver can hold training jobs in their
+validation stage (:class:`HoldableConfig`) while a scenario acts on the deferred task, and count
+resources directly at the end. Airflow's components reach it over HTTP like real AWS.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+import time
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from bedrock_rft_provider.demo import BUCKET, write_daily_prompts
+from bedrock_rft_provider.sandbox.bootstrap import bootstrap_sandbox
+from bedrock_rft_provider.sandbox.config import SandboxConfig
+from bedrock_rft_provider.sandbox.server import Sandbox
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+HOLD_LIMIT_SECONDS = 600.0  # a held job is released after this even if a scenario forgot to
+
+
+class JobHold:
+    """While set, new and running jobs wait at their validation stage (they stay ``InProgress``)."""
+
+    def __init__(self) -> None:
+        self._held = threading.Event()
+
+    def hold(self) -> None:
+        self._held.set()
+
+    def release(self) -> None:
+        self._held.clear()
+
+    def wait_while_held(self) -> None:
+        deadline = time.monotonic() + HOLD_LIMIT_SECONDS
+        while self._held.is_set() and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+
+HOLD = JobHold()
+
+
+@dataclasses.dataclass(frozen=True)
+class HoldableConfig(SandboxConfig):
+    """The sandbox's knobs, plus the e2e's hold on the validation stage (see :data:`HOLD`)."""
+
+    def seconds(self, what: str) -> float:
+        if what == "validation":
+            HOLD.wait_while_held()
+        return super().seconds(what)
+
+
+def start_sandbox(time_scale: float) -> Sandbox:
+    """The sandbox on a free port, bootstrapped: the demo's bucket and the two IAM roles."""
+    sandbox = Sandbox(config=HoldableConfig(time_scale=time_scale)).start()
+    bootstrap_sandbox(sandbox.endpoint_url, [BUCKET], session=sandbox.session())
+    return sandbox
+
+
+def airflow_connection(sandbox: Sandbox) -> str:
+    """``AIRFLOW_CONN_AWS_DEFAULT`` for the sandbox, with (dummy) credentials so no task needs a profile."""
+    return json.dumps(
+        {
+            "conn_type": "aws",
+            "login": "sandbox",
+            "password": "sandbox",
+            "extra": {"endpoint_url": sandbox.endpoint_url, "region_name": REGION},
+        }
+    )
+
+
+def rft_jobs(sandbox: Sandbox) -> list[dict[str, Any]]:
+    pages = sandbox.client("bedrock").get_paginator("list_model_customization_jobs").paginate()
+    return [job for page in pages for job in page.get("modelCustomizationJobSummaries", [])]
+
+
+def job_status(sandbox: Sandbox, name: str) -> str:
+    return str(sandbox.client("bedrock").get_model_customization_job(jobIdentifier=name)["status"])
+
+
+def seed_backfill(sandbox: Sandbox, family: str, record: dict[str, Any], days: list[date]) -> None:
+    """Daily test prompts for ``days``, and a champion history whose promotions fall inside them.
+
+    Version 1 is promoted at noon of the second day and version 2 at noon of the third, so the
+    three daily intervals (each ending at the next midnight) see the base model, v1 and v2. SSM stamps
+    a version with the time it is written; the sandbox's state is in this process, so the history is
+    dated back the way a real account's would be after two past promotions.
+    """
+    from moto.ssm.models import ssm_backends
+
+    write_daily_prompts(sandbox.session(), sandbox.endpoint_url, days)
+    ssm = sandbox.client("ssm")
+    name = f"/bedrock-rft/champion/{family}"
+    for version, day in enumerate(days[1:], start=1):
+        promoted = datetime.combine(day, datetime.min.time(), tzinfo=timezone.utc) + timedelta(hours=12)
+        value = dict(record, family=family, promoted_at=promoted.isoformat(), e2e_version=version)
+        ssm.put_parameter(Name=name, Value=json.dumps(value), Type="String", Overwrite=True)
+        stored = ssm_backends[ACCOUNT][REGION]._parameters[name][-1]
+        stored.last_modified_date = promoted
+
+
+def bucket_keys(sandbox: Sandbox, prefix: str) -> list[str]:
+    pages = sandbox.client("s3").get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix)
+    return [o["Key"] for page in pages for o in page.get("Contents", [])]
+
+
+def read_json(sandbox: Sandbox, key: str) -> dict[str, Any]:
+    return dict(json.loads(sandbox.client("s3").get_object(Bucket=BUCKET, Key=key)["Body"].read()))
+
+
+def read_champion(sandbox: Sandbox, family: str) -> dict[str, Any] | None:
+    ssm = sandbox.client("ssm")
+    try:
+        return dict(
+            json.loads(ssm.get_parameter(Name=f"/bedrock-rft/champion/{family}")["Parameter"]["Value"])
+        )
+    except ssm.exceptions.ParameterNotFound:
+        return None

@@ -1,0 +1,5 @@
+import sys
+
+
+def reward(sample):
+    sys.exit(3)

@@ -1,0 +1,2 @@
+def reward(sample):
+    raise KeyboardInterrupt

@@ -1,0 +1,5 @@
+raise RuntimeError("config missing")
+
+
+def reward(sample):
+    return 1.0

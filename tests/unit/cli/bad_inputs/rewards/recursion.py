@@ -1,0 +1,2 @@
+def reward(sample):
+    return reward(sample)

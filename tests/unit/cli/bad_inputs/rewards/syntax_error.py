@@ -1,0 +1,2 @@
+def reward(sample)
+    return 1.0
