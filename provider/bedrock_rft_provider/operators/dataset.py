@@ -94,6 +94,8 @@ class BedrockRFTDatasetOperator(AwsBaseOperator[S3Hook]):
         outlets = list(kwargs.pop("outlets", None) or [])
         if self.asset not in outlets:
             outlets.append(self.asset)
+        # Each key of the returned dict is also its own XCom, so ``task.output["key"]`` works (Airflow 3).
+        kwargs.setdefault("multiple_outputs", True)
         super().__init__(outlets=outlets, **kwargs)
         self.source = source
         self.input_uri = input_uri

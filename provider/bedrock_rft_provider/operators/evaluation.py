@@ -67,14 +67,42 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
     data interval); a re-run overwrites them, and live inference resumes from the ``responses.jsonl``
     an earlier try left there instead of paying for finished prompts again.
 
+    :param dataset_uri: the test JSONL (RFT records with ``id`` and ``reference_answer``), ``s3://`` or a
+        local path.
+    :param output_uri: ``s3://`` prefix or local directory for ``summary.json``, ``results.jsonl``,
+        ``responses.jsonl``, ``report.md`` and ``report.html``; partition it per run or per interval.
     :param reward: the reward as ``module:function``, run through the grader contract in a separate
         worker process (as in the deployed grader Lambda), never inside the Airflow worker itself.
     :param reward_lambda_arn: or the deployed grader Lambda, invoked in batches.
+    :param model_id: the model that answers live through ``converse``: a foundation model id, inference
+        profile, or custom model deployment ARN (e.g. ``deploy.output``).
+    :param responses_uri: or precomputed answers, ``{"id", "response"}`` per JSONL line, joined on ``id``.
+    :param champion_family: or the champion of this family in force at the end of the run's data
+        interval (SSM history), for backfills.
+    :param champion_fallback_model_id: with ``champion_family``: the model evaluated for intervals
+        before the first promotion (e.g. the base model); without it such intervals fail.
+    :param baseline_model_id: a model to compare against, answering the same prompts live.
+    :param baseline_responses_uri: or the baseline's precomputed answers (same format as ``responses_uri``).
+    :param baseline_summary_uri: or a previous ``summary.json`` (the comparison is paired when its
+        ``results.jsonl`` is next to it).
     :param concurrency: most ``converse`` requests in flight (adaptive below that on throttling).
+    :param samples_per_prompt: answers per prompt (``n`` of pass@k).
+    :param inference_config: ``converse`` ``inferenceConfig``, e.g. ``{"maxTokens": 1024, "temperature": 0}``;
+        None = the model's defaults.
     :param request_timeout: per-request read timeout in seconds.
+    :param max_attempts: tries per ``converse`` request (throttling and transient errors back off
+        exponentially, 0.5 s to 20 s).
     :param success_threshold: score counted as correct for ``accuracy``.
+    :param slice_field: record metadata field to break results down by (e.g. ``difficulty``); None =
+        the first common one present.
+    :param training_metrics_uri: the RFT job's output prefix or a metrics CSV, to plot the training curve
+        in the report; None = no curve.
+    :param grader_batch_size: samples per grader call (per Lambda invocation with ``reward_lambda_arn``).
+    :param grader_concurrency: parallel grader Lambda invocations (with ``reward_lambda_arn`` only).
+    :param seed: seed of the bootstrap confidence intervals and of sampled answers; same inputs, same numbers.
     :param sandbox: label the outputs as produced against the local sandbox.
-    :return: the summary dict (also written as ``summary.json``), plus ``output_uri``.
+    :return: the summary dict (also written as ``summary.json``), plus ``output_uri``; each key is also
+        pushed as its own XCom.
     """
 
     aws_hook_class = BedrockRFTEvaluationHook
@@ -129,6 +157,8 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
         sandbox: bool | str = False,
         **kwargs: Any,
     ) -> None:
+        # Each key of the returned dict is also its own XCom, so ``task.output["key"]`` works (Airflow 3).
+        kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
         self.dataset_uri = dataset_uri
         self.output_uri = output_uri

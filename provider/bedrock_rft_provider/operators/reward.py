@@ -79,6 +79,8 @@ class BedrockRewardFunctionOperator(AwsBaseOperator[RewardLambdaHook]):
         max_workers: int | None = None,
         **kwargs: Any,
     ) -> None:
+        # Each key of the returned dict is also its own XCom, so ``task.output["key"]`` works (Airflow 3).
+        kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
         self.function_name = function_name
         self.reward = reward
@@ -152,7 +154,7 @@ class BedrockRewardPreflightOperator(AwsBaseOperator[RewardLambdaHook]):
     :param max_records: how many records to build samples from.
     :param batch_size: samples per invocation.
     :param latency_budget: the share of the Lambda timeout a batch may use.
-    :param response_template: how a response states an answer, e.g. ``"Reasoning.\n#### {reference}"``
+    :param response_template: how a response states an answer, e.g. ``"Reasoning.\\n#### {reference}"``
         when the reward also checks the format the prompt asks for; used for the ideal and wrong answers.
     :return: the report: ``{passed, checks, kind_scores, max_batch_latency_s, report_uri}``.
     """
@@ -176,6 +178,8 @@ class BedrockRewardPreflightOperator(AwsBaseOperator[RewardLambdaHook]):
         response_template: str = "{reference}",
         **kwargs: Any,
     ) -> None:
+        # Each key of the returned dict is also its own XCom, so ``task.output["key"]`` works (Airflow 3).
+        kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
         self.function_name = function_name
         self.qualifier = qualifier
