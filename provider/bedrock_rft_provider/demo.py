@@ -82,6 +82,9 @@ def airflow_env(airflow_home: Path, dags_folder: Path, conn: str) -> dict[str, s
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
             "AIRFLOW_CONN_AWS_DEFAULT": conn,
             "BEDROCK_RFT_POLL_SECONDS": "1",  # sandbox jobs finish in seconds
+            # A fixed deployment namespace: the sandbox seeds its simulated training from the job name,
+            # so the demo tells the same story on every run (a real install draws its own namespace).
+            "AIRFLOW__BEDROCK_RFT__NAMESPACE": "demo",
         }
     )
     # Only the connection carries credentials, as in a user's Airflow: it must be enough.
