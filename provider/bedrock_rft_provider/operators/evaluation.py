@@ -16,7 +16,7 @@ from bedrock_rft_provider.data.uris import is_s3_uri, parse_s3_uri
 from bedrock_rft_provider.errors import ConfigError, raise_config_errors
 from bedrock_rft_provider.evaluation.inference import ConverseRunner
 from bedrock_rft_provider.evaluation.records import EvalRecord, load_dataset
-from bedrock_rft_provider.evaluation.scoring import Grader, lambda_grader, reward_grader
+from bedrock_rft_provider.evaluation.scoring import GradeFn, lambda_grader, reward_grader
 from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 from bedrock_rft_provider.hooks.evaluation import BedrockRFTEvaluationHook, join_uri
 from bedrock_rft_provider.jobs.metrics import TrainingMetrics, is_metrics_key, parse_metrics_files
@@ -271,7 +271,7 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
         )
         return summary
 
-    def _grader(self) -> Grader:
+    def _grader(self) -> GradeFn:
         if self.reward_lambda_arn:
             return lambda_grader(self.hook.lambda_client(), self.reward_lambda_arn)
         assert self.reward is not None
