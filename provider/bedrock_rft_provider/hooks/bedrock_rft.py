@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from airflow.providers.amazon.aws.hooks.bedrock import BedrockHook
-from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.providers.amazon.aws.utils.waiter_with_logging import wait
 from botocore.exceptions import ClientError
 
 from bedrock_rft_provider.data.uris import parse_s3_uri
 from bedrock_rft_provider.errors import JobConflictError
+from bedrock_rft_provider.hooks.storage import StorageHook
 from bedrock_rft_provider.jobs.metrics import TrainingMetrics, is_metrics_key, parse_metrics_files
 from bedrock_rft_provider.jobs.spec import CUSTOMIZATION_TYPE, RFTJobSpec
 from bedrock_rft_provider.jobs.training_key import REUSABLE_STATES, TRAINING_KEY_TAG
@@ -58,6 +58,11 @@ class BedrockRFTHook(BedrockHook):
     def waiter_path(self) -> Path:
         return Path(__file__).resolve().parents[1] / "waiters" / "bedrock_rft.json"
 
+    @cached_property
+    def storage(self) -> StorageHook:
+        """S3 access of the same connection (datasets' sha256, the job's metrics files)."""
+        return StorageHook(aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify)
+
     # -- lookups -----------------------------------------------------------------------------------
     def describe_job(self, job_identifier: str) -> dict[str, Any]:
         """``get_model_customization_job`` by name or ARN, without the response metadata."""
@@ -95,13 +100,7 @@ class BedrockRFTHook(BedrockHook):
     # -- data-level reuse ---------------------------------------------------------------------------
     def content_sha256(self, uri: str) -> str:
         """sha256 (hex) of an S3 object's content, streamed in 1 MiB chunks."""
-        bucket, key = parse_s3_uri(uri)
-        s3 = S3Hook(aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify)
-        body = s3.get_key(key, bucket_name=bucket).get()["Body"]
-        digest = hashlib.sha256()
-        for chunk in body.iter_chunks(1 << 20):
-            digest.update(chunk)
-        return digest.hexdigest()
+        return self.storage.sha256(uri)
 
     def grader_identity(self, lambda_arn: str) -> dict[str, Any]:
         """What decides how the grader scores: its code sha256, handler, runtime, environment, layers.
@@ -240,9 +239,11 @@ class BedrockRFTHook(BedrockHook):
         if not output_uri:
             return TrainingMetrics()
         bucket, prefix = parse_s3_uri(output_uri)
-        s3 = S3Hook(aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify)
+        storage = self.storage
         try:
-            keys = [k for k in s3.list_keys(bucket_name=bucket, prefix=prefix) or [] if is_metrics_key(k)]
+            keys = [
+                k for k in storage.list_keys(bucket_name=bucket, prefix=prefix) or [] if is_metrics_key(k)
+            ]
         except ClientError as exc:
             self.log.warning("Could not list training metrics under %s: %s", output_uri, exc)
             return TrainingMetrics()
@@ -250,7 +251,7 @@ class BedrockRFTHook(BedrockHook):
         markers = [m for m in (job.get("jobName"), job_id) if m]
         own = [k for k in keys if any(f"/{m}/" in f"/{k}" for m in markers)]
         chosen = own or keys
-        return parse_metrics_files({k: s3.read_key(k, bucket_name=bucket) for k in chosen})
+        return parse_metrics_files({k: storage.read_key(k, bucket_name=bucket) for k in chosen})
 
 
 def job_from_description(description: dict[str, Any], *, reattached: bool) -> RFTJob:

@@ -16,7 +16,7 @@ from bedrock_rft_provider.data.uris import is_s3_uri, parse_s3_uri
 from bedrock_rft_provider.errors import ConfigError, raise_config_errors
 from bedrock_rft_provider.evaluation.inference import ConverseRunner
 from bedrock_rft_provider.evaluation.records import EvalRecord, load_dataset
-from bedrock_rft_provider.evaluation.scoring import Grader, lambda_grader, reward_grader
+from bedrock_rft_provider.evaluation.scoring import GradeFn, lambda_grader, reward_grader
 from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 from bedrock_rft_provider.hooks.evaluation import BedrockRFTEvaluationHook, join_uri
 from bedrock_rft_provider.jobs.metrics import TrainingMetrics, is_metrics_key, parse_metrics_files
@@ -216,7 +216,7 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
             work = Path(tmp)
             out_dir = Path(self.output_uri) if not is_s3_uri(self.output_uri) else work / "out"
             out_dir.mkdir(parents=True, exist_ok=True)
-            dataset_path = self.hook.fetch(self.dataset_uri, work / "dataset.jsonl")
+            dataset_path = self.hook.storage.fetch(self.dataset_uri, work / "dataset.jsonl")
             records = load_dataset(dataset_path)
             grader = self._grader()
             model_id, champion = self._model_under_test(context)
@@ -258,7 +258,7 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
                 extra=extra,
             )
             if is_s3_uri(self.output_uri):
-                self.hook.put_dir(out_dir, self.output_uri, OUTPUT_FILES)
+                self.hook.storage.put_dir(out_dir, self.output_uri, OUTPUT_FILES)
         self._persist_report_link(context)
         self.log.info(
             "Evaluation of %s: n=%d mean_reward=%.4f accuracy=%.4f%s; outputs in %s",
@@ -271,7 +271,7 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
         )
         return summary
 
-    def _grader(self) -> Grader:
+    def _grader(self) -> GradeFn:
         if self.reward_lambda_arn:
             return lambda_grader(self.hook.lambda_client(), self.reward_lambda_arn)
         assert self.reward is not None
@@ -318,12 +318,12 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
         """Local responses file: fetched precomputed answers, or live inference resumed from output_uri."""
         local = out_dir / name
         if responses_uri:
-            return self.hook.fetch(responses_uri, local)
+            return self.hook.storage.fetch(responses_uri, local)
         if not model_id:
             return None
         if is_s3_uri(self.output_uri):
             # A previous try's partial answers: resume from them instead of paying twice.
-            self.hook.fetch_if_exists(join_uri(self.output_uri, name), local)
+            self.hook.storage.fetch_if_exists(join_uri(self.output_uri, name), local)
         runner = ConverseRunner(
             self.hook.runtime_client(
                 read_timeout=self.request_timeout, max_pool_connections=self._concurrency + 2
@@ -339,16 +339,16 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
             runner.run(records, local)
         finally:
             if is_s3_uri(self.output_uri) and local.exists():
-                self.hook.put_file(local, join_uri(self.output_uri, name))
+                self.hook.storage.put_file(local, join_uri(self.output_uri, name))
         return local
 
     def _baseline_summary(self, work: Path) -> tuple[dict[str, Any] | None, Path | None]:
         if not self.baseline_summary_uri:
             return None, None
-        summary_path = self.hook.fetch(self.baseline_summary_uri, work / "baseline" / "summary.json")
+        summary_path = self.hook.storage.fetch(self.baseline_summary_uri, work / "baseline" / "summary.json")
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
         results_uri = self.baseline_summary_uri.rsplit("/", 1)[0] + "/results.jsonl"
-        results = self.hook.fetch_if_exists(results_uri, work / "baseline" / "results.jsonl")
+        results = self.hook.storage.fetch_if_exists(results_uri, work / "baseline" / "results.jsonl")
         if results is None:
             self.log.warning(
                 "No results.jsonl next to %s: the comparison is unpaired", self.baseline_summary_uri
@@ -362,11 +362,11 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
             return None
         metrics = TrainingMetrics()
         if uri.endswith(".csv"):
-            local = self.hook.fetch_if_exists(uri, work / "training_metrics.csv")
+            local = self.hook.storage.fetch_if_exists(uri, work / "training_metrics.csv")
             if local is not None:
                 metrics.add_csv(uri, local.read_text(encoding="utf-8"))
         else:
-            metrics = parse_metrics_files(self.hook.read_texts_under(uri, is_metrics_key))
+            metrics = parse_metrics_files(self.hook.storage.read_texts_under(uri, is_metrics_key))
         if not metrics.series:
             self.log.warning("No training metrics found at %s; the report has no training curve", uri)
             return None

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
-from bedrock_rft_provider.data.uris import is_s3_uri, parse_s3_uri
 from bedrock_rft_provider.evaluation.champion import build_record, parameter_name
 from bedrock_rft_provider.evaluation.gate import coerce_summary
 from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 from bedrock_rft_provider.hooks.deployment import BedrockCustomModelDeploymentHook
-from bedrock_rft_provider.hooks.evaluation import BedrockRFTEvaluationHook
+from bedrock_rft_provider.hooks.storage import StorageHook
 from bedrock_rft_provider.links.bedrock import BedrockCustomModelDeploymentLink, BedrockCustomModelLink
 
 if TYPE_CHECKING:
@@ -134,20 +131,5 @@ class BedrockRFTPromoteOperator(AwsBaseOperator[BedrockRFTChampionHook]):
 
     def _digests(self, uris: Mapping[str, str]) -> dict[str, str]:
         """sha256 of each dataset file (streamed from S3 or read locally)."""
-        storage = BedrockRFTEvaluationHook(**self._hook_kwargs())
-        digests: dict[str, str] = {}
-        for name, uri in uris.items():
-            if is_s3_uri(uri):
-                bucket, key = parse_s3_uri(uri)
-                digests[name] = _sha256(storage.s3.get_conn().get_object(Bucket=bucket, Key=key)["Body"])
-            else:
-                with Path(uri).open("rb") as handle:
-                    digests[name] = _sha256(handle)
-        return digests
-
-
-def _sha256(stream: Any) -> str:
-    digest = hashlib.sha256()
-    for chunk in iter(lambda: stream.read(1 << 20), b""):
-        digest.update(chunk)
-    return digest.hexdigest()
+        storage = StorageHook(**self._hook_kwargs())
+        return {name: storage.sha256(uri) for name, uri in uris.items()}
