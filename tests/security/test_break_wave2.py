@@ -1,0 +1,143 @@
+"""Wave-2 adversarial review: hostile model output against the built-in rewards and the grader handler.
+
+Each test is one finding; its witness is in the test name and its docstring says what broke.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from bedrock_rft_provider.rewards.builtin import json_match, math_answer
+from bedrock_rft_provider.rewards.contract import parse_sample
+from bedrock_rft_provider.rewards.handler import make_handler
+
+
+def _sample(response: str, reference: object) -> object:
+    return parse_sample(
+        {
+            "id": "s",
+            "messages": [
+                {"role": "user", "content": "q"},
+                {"role": "assistant", "content": response},
+            ],
+            "reference_answer": reference,
+        }
+    )
+
+
+# Hostile responses that made math_answer's extraction quadratic in the response length: 140 KB of
+# unclosed ``\boxed{`` took 171 s, 500 KB of "answer is " more than 20 s. Each must now take well under
+# a second; the bound below is 10x the idle time of the linear code, and the old code needs minutes.
+QUADRATIC_RESPONSES = {
+    "unclosed_boxed": "\\boxed{" * 20_000 + "#",
+    "nested_unclosed_boxed": "\\boxed{{" * 10_000 + "18",
+    "answer_is_without_newlines": "answer is " * 50_000,
+    "answer_is_without_period": "The answer is 7 " * 30_000,
+    "numbers_on_one_line": "1 " * 200_000,
+}
+
+
+@pytest.mark.parametrize("response", QUADRATIC_RESPONSES.values(), ids=QUADRATIC_RESPONSES.keys())
+def test_math_answer_is_linear_in_hostile_responses(response: str) -> None:
+    started = time.monotonic()
+    result = math_answer(_sample(response, "18"))
+    elapsed = time.monotonic() - started
+    assert result is not None and result.score in (0.0, 1.0)
+    assert elapsed < 5.0, f"math_answer took {elapsed:.1f}s on a {len(response)}-char response"
+
+
+@pytest.mark.parametrize(
+    ("response", "reference", "score"),
+    [
+        ("\\boxed{18}", "18", 1.0),
+        ("\\boxed{\\frac{1}{2}} then \\boxed{18}", "18", 1.0),
+        ("\\boxed{18} \\boxed{", "18", 1.0),  # an unclosed box after the answer is no answer
+        ("\\boxed{ \\boxed{17}", "17", 1.0),  # the inner box closes; the outer one never does
+        ("\\boxed{{17}", "17", 0.0),  # never closed: no boxed answer, the last number rule reads 17
+    ],
+)
+def test_boxed_extraction_keeps_its_rules(response: str, reference: str, score: float) -> None:
+    result = math_answer(_sample(response, reference))
+    assert result is not None
+    if score:
+        assert result.score == score
+    else:
+        assert result.metrics["math_rule_boxed"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        ('{"n": 9007199254740993.0}', {"n": 9007199254740992}),  # 2**53 + 1 written as a float
+        ('{"n": 1.0000000000000001}', {"n": 1}),
+        ('{"n": 1000000000.00000001}', {"n": 1000000000}),
+        ('{"n": 0.30000000000000001}', '{"n": 0.3}'),
+        ('{"n": 1e999999999}', {"n": 1}),  # must not build a billion-digit integer
+    ],
+)
+def test_json_match_compares_floats_as_written(response: str, expected: object) -> None:
+    """A JSON float was read as the nearest binary double, so a value the model wrote that differs from
+    the reference past the 16th significant digit compared equal (the issue-13 item-1 fault in float
+    clothing). Numbers are now read as the decimal that was written."""
+    result = json_match(_sample(response, expected))
+    assert result is not None
+    assert result.score == 0.0, f"{response} matched {expected}"
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        ('{"n": 18.0}', {"n": 18}),
+        ('{"n": 2.50}', {"n": 2.5}),
+        ('{"n": 0.1}', '{"n": 0.1}'),
+        ('{"n": 1e3}', {"n": 1000}),
+        ('```json\n{"n": [1.5, 2]}\n```', {"n": [1.5, 2]}),
+    ],
+)
+def test_json_match_still_accepts_equal_numbers(response: str, expected: object) -> None:
+    result = json_match(_sample(response, expected))
+    assert result is not None and result.score == 1.0
+
+
+class _Context:
+    """A Lambda context whose remaining time is ``budget_s`` from its creation."""
+
+    def __init__(self, budget_s: float) -> None:
+        self._end = time.monotonic() + budget_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._end - time.monotonic()) * 1000))
+
+
+@pytest.mark.xfail(strict=True, reason="no batch budget: samples run past the Lambda's remaining time")
+def test_handler_answers_every_sample_within_the_lambda_deadline() -> None:
+    """Each sample had its own 30 s budget but the batch had none: 10 slow samples need 300 s, the
+    default grader Lambda timeout, so Lambda killed the invocation and every sample of the batch was
+    lost. The handler now stops starting samples when the invocation's remaining time runs short and
+    scores the rest 0 with ``reward_timeout``."""
+
+    def slow(sample: object) -> float:
+        time.sleep(0.5)
+        return 1.0
+
+    handler = make_handler(slow, sample_timeout_s=30)
+    started = time.monotonic()
+    results = handler(_batch(20), _Context(3.0))
+    elapsed = time.monotonic() - started
+    assert len(results) == 20
+    assert elapsed < 3.0, f"the handler ran {elapsed:.1f}s past a 3s invocation budget"
+    timed_out = [r for r in results if any(m["name"] == "reward_timeout" for m in r["metrics_list"])]
+    assert timed_out and results[0]["aggregate_reward_score"] == 1.0
+
+
+def _batch(count: int) -> list[dict[str, object]]:
+    return [
+        {
+            "id": str(i),
+            "messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}],
+            "reference_answer": "a",
+        }
+        for i in range(count)
+    ]
