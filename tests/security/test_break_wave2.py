@@ -111,7 +111,6 @@ class _Context:
         return max(0, int((self._end - time.monotonic()) * 1000))
 
 
-@pytest.mark.xfail(strict=True, reason="no batch budget: samples run past the Lambda's remaining time")
 def test_handler_answers_every_sample_within_the_lambda_deadline() -> None:
     """Each sample had its own 30 s budget but the batch had none: 10 slow samples need 300 s, the
     default grader Lambda timeout, so Lambda killed the invocation and every sample of the batch was
@@ -130,6 +129,44 @@ def test_handler_answers_every_sample_within_the_lambda_deadline() -> None:
     assert elapsed < 3.0, f"the handler ran {elapsed:.1f}s past a 3s invocation budget"
     timed_out = [r for r in results if any(m["name"] == "reward_timeout" for m in r["metrics_list"])]
     assert timed_out and results[0]["aggregate_reward_score"] == 1.0
+
+
+def test_threaded_handler_returns_by_the_deadline_and_frees_its_pool() -> None:
+    """With ``max_workers`` the batch waited up to 30 s per sample, and samples it gave up on stayed
+    queued in the warm container's pool, delaying the next invocation's samples behind them."""
+    calls: list[str] = []
+
+    def slow(sample: object) -> float:
+        calls.append("x")
+        time.sleep(0.5)
+        return 1.0
+
+    handler = make_handler(slow, sample_timeout_s=30, max_workers=2)
+    started = time.monotonic()
+    results = handler(_batch(40), _Context(3.0))
+    assert len(results) == 40 and time.monotonic() - started < 3.0
+    time.sleep(1.5)  # workers finish the samples already running, and start no queued one
+    ran = len(calls)
+    time.sleep(1.0)
+    assert len(calls) == ran < 40
+    second = handler(_batch(2), _Context(30.0))
+    assert [r["aggregate_reward_score"] for r in second] == [1.0, 1.0]
+
+
+def test_threaded_handler_does_not_wait_forever_once_its_deadline_passed() -> None:
+    """Once the batch deadline had passed, ``max(0.0, left) or None`` turned the wait into no timeout at
+    all, so the second hung sample of a threaded batch hung the handler (here 4 s; forever for a loop)."""
+
+    def hangs(sample: object) -> float:
+        time.sleep(4.0)
+        return 1.0
+
+    handler = make_handler(hangs, sample_timeout_s=0.5, max_workers=2)
+    started = time.monotonic()
+    results = handler(_batch(2))
+    elapsed = time.monotonic() - started
+    assert [r["aggregate_reward_score"] for r in results] == [0.0, 0.0]
+    assert elapsed < 3.0, f"the handler waited {elapsed:.1f}s on a batch budget of 1s"
 
 
 def _batch(count: int) -> list[dict[str, object]]:
