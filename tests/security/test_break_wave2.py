@@ -178,3 +178,35 @@ def _batch(count: int) -> list[dict[str, object]]:
         }
         for i in range(count)
     ]
+
+
+# The candidate reads the expected value out of the test's own variables: ``sys._getframe`` reaches the
+# test's globals (or the loop's), which live in the candidate's process. The README's limit named only an
+# expected value "computed by a call"; one held in a variable is just as reachable, and tests written as
+# ``expected = ...`` / ``for args, want in CASES`` are common in code datasets.
+FORGE_FROM_TEST_VARIABLES = (
+    "import sys\n"
+    "def solve(*args):\n"
+    "    scope = sys._getframe(1).f_globals\n"
+    "    return scope.get('expected', scope.get('want'))\n"
+)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="an expected value held in a test variable is evaluated in the child (testplan keeps only "
+    "literal leaves in the parent); fixing it needs constant propagation / literal-loop unrolling in "
+    "testplan._Rewriter",
+)
+@pytest.mark.parametrize(
+    "test",
+    [
+        "expected = 6\nassert solve(3) == expected",
+        "for x, want in [(1, 2), (3, 6)]:\n    assert solve(x) == want",
+    ],
+    ids=["assigned_expected", "literal_loop_cases"],
+)
+def test_expected_values_in_test_variables_cannot_be_read_back(test: str) -> None:
+    from bedrock_rft_provider.rewards.codeexec import run_code_tests
+
+    assert run_code_tests(FORGE_FROM_TEST_VARIABLES, [test]).passed == 0

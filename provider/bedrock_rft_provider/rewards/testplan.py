@@ -11,8 +11,9 @@ and calls nothing). Stdin/stdout
 tests send only the input; the parent compares the captured output.
 
 Limits (documented in the README): an expected value that is *computed* by a call in the test (``assert
-f(x) == g(y)``, ``assert math.isclose(...)``) is evaluated in the child and could be subverted by a
-candidate that patches the harness; write expected values as literals. A test passes when its every
+f(x) == g(y)``, ``assert math.isclose(...)``) or held in a variable (``expected = 6``; a ``for x, want in
+CASES`` loop) is evaluated in the child, where the candidate can read it back through its caller's frame;
+write expected values as literals. A test passes when its every
 assert site was reported at least once, every report passed, and the test ran to its end.
 """
 
