@@ -210,3 +210,26 @@ def test_expected_values_in_test_variables_cannot_be_read_back(test: str) -> Non
     from bedrock_rft_provider.rewards.codeexec import run_code_tests
 
     assert run_code_tests(FORGE_FROM_TEST_VARIABLES, [test]).passed == 0
+
+
+CORRECT_WITH_ERRORS = "def solve(x):\n    if x < 0:\n        raise ValueError('negative')\n    return x * 2\n"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a test passes only when every assert in it was reported, so an assert that a correct program "
+    "never reaches (after a call that must raise; in an empty loop) fails the test; relaxing the rule "
+    "needs a 'test ran to its end' signal the candidate cannot forge (it can reach the harness's send)",
+)
+@pytest.mark.parametrize(
+    "test",
+    [
+        "try:\n    solve(-1)\n    assert False, 'should raise'\nexcept ValueError:\n    pass",
+        "for x in []:\n    assert solve(x) == 0\nassert solve(2) == 4",
+    ],
+    ids=["expected_exception", "assert_in_unrun_loop"],
+)
+def test_a_correct_program_passes_asserts_it_never_reaches(test: str) -> None:
+    from bedrock_rft_provider.rewards.codeexec import run_code_tests
+
+    assert run_code_tests(CORRECT_WITH_ERRORS, [test]).passed == 1
