@@ -233,3 +233,43 @@ def test_a_correct_program_passes_asserts_it_never_reaches(test: str) -> None:
     from bedrock_rft_provider.rewards.codeexec import run_code_tests
 
     assert run_code_tests(CORRECT_WITH_ERRORS, [test]).passed == 1
+
+
+# The candidate shares the harness's process, so it can send the "test ran to its end" line itself and
+# exit. A test with no assert statement was decided by that line alone: a program that solves nothing
+# scored 1.0 on raise-based and unittest-style tests.
+FORGE_DONE = "import os, sys\nsys.modules['__main__'].send(\"('t',0,'done')\")\nos._exit(0)\n"
+NO_ASSERT_TESTS = {
+    "raise_based_check": "def check(candidate):\n    if candidate(1) != 2:\n"
+    "        raise AssertionError('wrong')\ncheck(solve)",
+    "unittest_style": "import unittest\nclass T(unittest.TestCase):\n    def test_it(self):\n"
+    "        self.assertEqual(solve(1), 2)\n"
+    "result = unittest.TextTestRunner().run(unittest.defaultTestLoader.loadTestsFromTestCase(T))\n"
+    "if not result.wasSuccessful():\n    raise SystemExit(1)",
+    "call_only": "solve(1)",
+}
+
+
+@pytest.mark.parametrize("test", NO_ASSERT_TESTS.values(), ids=NO_ASSERT_TESTS.keys())
+def test_a_forged_done_line_passes_no_test(test: str) -> None:
+    from bedrock_rft_provider.rewards.codeexec import run_code_tests
+
+    report = run_code_tests(FORGE_DONE, [test])
+    assert report.passed == 0
+    assert report.unverifiable == 1  # and the honest program fails it too: the rule is fail-closed
+
+
+def test_code_tests_reports_unverifiable_tests_as_a_metric() -> None:
+    from bedrock_rft_provider.rewards.builtin import code_tests
+
+    sample = parse_sample(
+        {
+            "id": "s",
+            "messages": [{"role": "assistant", "content": "def solve(x):\n    return 2 * x\n"}],
+            "metadata": {"reference_answer": ["assert solve(1) == 2", "solve(1)"]},
+        }
+    )
+    result = code_tests(sample)
+    assert result is not None
+    assert result.score == 0.5
+    assert result.metrics["code_tests_unverifiable"] == 1.0
