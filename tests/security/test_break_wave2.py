@@ -6,6 +6,7 @@ Each test is one finding; its witness is in the test name and its docstring says
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
@@ -291,3 +292,43 @@ def test_a_judge_quoting_the_response_is_graded_by_its_own_last_score(judge_repl
     from bedrock_rft_provider.rewards.judge import parse_judge_score
 
     assert parse_judge_score(judge_reply, 0, 10) == pytest.approx(0.1)
+
+
+_PROMPT = '[{"role": "user", "content": "2+2?%s"}]'
+SURROGATE_RECORDS = {
+    "in_prompt": (
+        '{"messages": %s, "reference_answer": "4"}' % (_PROMPT % " \\ud800"),
+        "messages[0].content",
+    ),
+    "in_reference": ('{"messages": %s, "reference_answer": "4\\udfff"}' % (_PROMPT % ""), "reference_answer"),
+}
+
+
+@pytest.mark.parametrize(("line", "field"), SURROGATE_RECORDS.values(), ids=SURROGATE_RECORDS.keys())
+@pytest.mark.parametrize("command", ["validate-data", "prepare-data"])
+def test_an_unpaired_surrogate_is_reported_at_its_line(
+    line: str, field: str, command: str, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A JSON ``\\ud800`` escape (valid JSON, not Unicode) in a prompt ended validate-data and
+    prepare-data with ``UnicodeEncodeError: ... surrogates not allowed`` naming neither file nor line; in
+    a reference answer it was reported valid (and would be written to the training file)."""
+    from bedrock_rft_provider.cli import main
+
+    data = tmp_path / "train.jsonl"
+    data.write_text(line + "\n", encoding="ascii")
+    out = tmp_path / "out"
+    argv = {
+        "validate-data": ["validate-data", str(data), "--min-records", "1"],
+        "prepare-data": [
+            *("prepare-data", "--source", "jsonl", "--input", str(data)),
+            *("--output", str(out), "--min-records", "1"),
+        ],
+    }[command]
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    captured = capsys.readouterr()
+    assert code == 1
+    assert f"{data}:1: {field} holds an unpaired UTF-16 surrogate" in captured.out + captured.err
+    assert not out.exists()
