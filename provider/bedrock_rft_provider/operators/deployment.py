@@ -27,9 +27,9 @@ class BedrockCustomModelDeploymentOperator(AwsBaseOperator[BedrockCustomModelDep
 
     The name is ``deployment_name`` or derived from (dag_id, run_id, task_id, model ARN), so a retried
     task reuses the deployment its earlier try created; when that one Failed, the retry deploys
-    ``<name>-a<try>`` instead (an explicit ``deployment_name`` is never renamed). Pair it with
-    ``BedrockCustomModelDeploymentDeleteOperator(trigger_rule="all_done")`` so no paid deployment
-    outlives the run.
+    ``<name>-a<try>`` instead and deletes the Failed one (an explicit ``deployment_name`` is never
+    renamed). Pair it with ``BedrockCustomModelDeploymentDeleteOperator(trigger_rule="all_done")`` so
+    no paid deployment outlives the run.
 
     :param model_arn: the custom model ARN (e.g. the RFT job's ``custom_model_arn``).
     :param deployment_name: optional explicit name (the custom model name pattern, at most 63 characters);
@@ -140,12 +140,14 @@ class BedrockCustomModelDeploymentOperator(AwsBaseOperator[BedrockCustomModelDep
                 return attempt_name(base, n)
             if existing is not None:
                 self.log.warning(
-                    "Deployment %s of an earlier try Failed (%s); this try deploys %s. Delete the failed "
-                    "one when convenient (it serves nothing).",
+                    "Deployment %s of an earlier try Failed (%s); deleting it (it serves nothing) and "
+                    "deploying %s",
                     attempt_name(base, n),
                     existing.get("failureMessage") or "no failureMessage",
                     attempt_name(base, attempt),
                 )
+                # The run's teardown deletes only the deployment this try returns: no Failed leftovers.
+                self.hook.delete(attempt_name(base, n))
         return attempt_name(base, attempt)
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> str:

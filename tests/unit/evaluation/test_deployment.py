@@ -195,6 +195,8 @@ def test_a_retry_after_a_failed_deployment_starts_a_fresh_one() -> None:
             described("Failed", failureMessage="capacity"),
             {"customModelDeploymentIdentifier": NAME},
         )
+        # the Failed one is deleted: the run's teardown only deletes the deployment this try returns
+        stub.add_response("delete_custom_model_deployment", {}, {"customModelDeploymentIdentifier": NAME})
         not_found(stub)
         stub.add_response(
             "create_custom_model_deployment",
