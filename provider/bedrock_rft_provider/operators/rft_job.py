@@ -64,7 +64,9 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         True). Clearing or retrying the task never stops the job: the next try reattaches to it.
     :param force_retrain: train even when a job with the same training key (data sha256, grader code,
         base model, hyperparameters, role, KMS key, namespace) is InProgress or Completed; by default
-        such a job is reused — its model returned, or waited for — instead of paying again.
+        such a job is reused — its model returned, or waited for — instead of paying again. A retry or
+        clear reattaches to this run's own live job first. A string (rendered template) must read
+        true/false (also 1/0, yes/no, on/off); anything else is a ConfigError before any AWS call.
     :param namespace: deployment namespace hashed into the derived names, the token and the training
         key (default: ``[bedrock_rft] namespace``, else this install's ``bedrock_rft_namespace``
         Variable; see ``bedrock_rft_provider.namespace``).
