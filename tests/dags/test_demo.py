@@ -37,6 +37,9 @@ def test_demo_runs_both_dags_and_prints_the_summary(tmp_path: Path) -> None:
     for line in ("Dataset ", "Training     reward", "Evaluation   tuned", "Gate ", "Champion ", "Report "):
         assert line in out, line
     assert out.count("Backfill     interval") == 3
+    # The demo must promote on every run (before, the response-length guard on simulated answers
+    # rejected some runs at random, and the backfill then had no champion to show).
+    assert "Gate         PROMOTE" in out
     # Real backfill semantics (issue 10, fault 4): only intervals that have ended, and the promotion
     # placed in the past is what the latest of them evaluates.
     intervals = re.findall(r"Backfill     interval (\d{4}-\d{2}-\d{2}): (.*?): mean reward", out)

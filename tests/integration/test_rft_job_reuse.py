@@ -142,3 +142,30 @@ def test_a_deferred_reuse_resumes_reporting_it(world: World) -> None:
     resumed.on_kill()  # a reused job belongs to its run: killing this task must not stop it
     described = world.sandbox.client("bedrock").get_model_customization_job(jobIdentifier=first["job_arn"])
     assert described["status"] == "Completed"
+
+
+def test_a_cleared_run_reattaches_to_its_own_job_not_a_newer_one_with_its_key(world: World) -> None:
+    """Clear/retry always reattaches: a newer job with the same key (another run's, e.g. forced or
+    started at the same instant) must not make this run's retry orphan its own paid job."""
+    grader = world.deploy_grader(GRADER_RIGHT_NUMBER)
+    first_try = _train(world, grader, "manual__a", wait_for_completion=False)
+    _train(world, grader, "manual__b", wait_for_completion=False, force_retrain=True)
+    before = _job_count(world)
+
+    args: dict[str, Any] = {
+        "task_id": "train",
+        "base_model_id": "amazon.nova-2-lite-v1:0:256k",
+        "role_arn": world.role_arn,
+        "training_data_uri": world.train_uri,
+        "validation_data_uri": world.validation_uri,
+        "output_data_uri": world.output_uri + "manual--a/",
+        "reward_lambda_arn": grader,
+        "hyperparameters": HYPER,
+        "deferrable": False,
+        "wait_for_completion": False,
+    }
+    context = make_context(run_id=f"manual__a-{world.bucket}", try_number=2)
+    retry = BedrockRFTJobOperator(**args).execute(context)  # type: ignore[arg-type]
+
+    assert retry["job_arn"] == first_try["job_arn"] and retry["reattached"] and not retry["reused"]
+    assert _job_count(world) == before

@@ -138,3 +138,12 @@ def test_readme_says_what_clear_and_mark_failed_do_to_paid_jobs() -> None:
     section = _readme_section().lower()
     for phrase in ("clear", "mark", "failed", "reattach", "stop", "backfill", "triggerer", "celeryexecutor"):
         assert phrase in section, phrase
+
+
+def test_readme_names_every_setting_the_commands_need() -> None:
+    """A newcomer running the section's commands needs the environment too: the shared file and every
+    per-deployment key (before, the database, broker and result backend were named nowhere in it)."""
+    section = _readme_section()
+    assert "docker/airflow.env" in section
+    missing = [key for key in sorted(environment.PER_DEPLOYMENT_KEYS) if key not in section]
+    assert not missing, f"README 'Running on a real Airflow' does not name {missing}"

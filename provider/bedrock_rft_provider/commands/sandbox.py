@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import signal
 import sys
 from typing import Any
+from urllib.parse import urlsplit
 
 
 def register(subparsers: Any) -> None:
@@ -47,7 +49,9 @@ def register(subparsers: Any) -> None:
         description="Create the bucket(s), the Bedrock service role and the grader role in a running "
         "sandbox (idempotent), then print AIRFLOW_CONN_AWS_DEFAULT with the dummy credentials it accepts.",
     )
-    bootstrap.add_argument("--endpoint-url", required=True, help="the sandbox, e.g. http://127.0.0.1:5000")
+    bootstrap.add_argument(
+        "--endpoint-url", required=True, type=_endpoint_url, help="the sandbox, e.g. http://127.0.0.1:5000"
+    )
     _bucket_option(bootstrap)
     bootstrap.set_defaults(handler=run_bootstrap)
 
@@ -57,9 +61,30 @@ def _bucket_option(parser: argparse.ArgumentParser) -> None:
         "--bucket",
         action="append",
         dest="buckets",
+        type=_bucket_name,
         metavar="NAME",
         help="bucket to create (repeatable; default bedrock-rft-demo, the example DAGs' bucket)",
     )
+
+
+# The bucket part of the operators' S3 URI check: a bucket they would refuse is a usage error here
+# (exit 2), not a bucket the sandbox creates and every task then rejects.
+BUCKET_NAME = re.compile(r"[a-z0-9][-.a-z0-9]{1,61}[a-z0-9]")
+
+
+def _bucket_name(value: str) -> str:
+    if not BUCKET_NAME.fullmatch(value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an S3 bucket name (3-63 lowercase letters, digits, '.' or '-')"
+        )
+    return value
+
+
+def _endpoint_url(value: str) -> str:
+    parsed = urlsplit(value)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an http(s) URL, e.g. http://127.0.0.1:5000")
+    return value
 
 
 def run_bootstrap(args: argparse.Namespace) -> int:

@@ -139,7 +139,15 @@ class BedrockRFTHook(BedrockHook):
                 return None
             tags = self.conn.list_tags_for_resource(resourceARN=summary["jobArn"]).get("tags") or []
             if any(t.get("key") == TRAINING_KEY_TAG and t.get("value") == digest for t in tags):
-                return self.describe_job(summary["jobArn"])
+                described = self.describe_job(summary["jobArn"])
+                # The summary may be stale: a job Stopping (or ended) by now is not one to wait for.
+                if described.get("status") in REUSABLE_STATES:
+                    return described
+                self.log.info(
+                    "RFT job %s has the training key but is now %s; not reusing it",
+                    described.get("jobName"),
+                    described.get("status"),
+                )
         return None
 
     # -- start ------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from airflow.providers.common.compat.sdk import conf
 
 from bedrock_rft_provider.evaluation.naming import check_deployment_name, deployment_name_for_run
 from bedrock_rft_provider.hooks.deployment import BedrockCustomModelDeploymentHook, DeploymentFailedError
+from bedrock_rft_provider.jobs.naming import attempt_name
 from bedrock_rft_provider.links.bedrock import BedrockCustomModelDeploymentLink
 from bedrock_rft_provider.namespace import resolve_namespace
 from bedrock_rft_provider.triggers.deployment import BedrockCustomModelDeploymentActiveTrigger
@@ -25,9 +26,10 @@ class BedrockCustomModelDeploymentOperator(AwsBaseOperator[BedrockCustomModelDep
     """Deploy a custom model for on-demand inference and wait until it is Active.
 
     The name is ``deployment_name`` or derived from (dag_id, run_id, task_id, model ARN), so a retried
-    task reuses the deployment its earlier try created. Pair it with
-    ``BedrockCustomModelDeploymentDeleteOperator(trigger_rule="all_done")`` so no paid deployment
-    outlives the run.
+    task reuses the deployment its earlier try created; when that one Failed, the retry deploys
+    ``<name>-a<try>`` instead and deletes the Failed one (an explicit ``deployment_name`` is never
+    renamed). Pair it with ``BedrockCustomModelDeploymentDeleteOperator(trigger_rule="all_done")`` so
+    no paid deployment outlives the run.
 
     :param model_arn: the custom model ARN (e.g. the RFT job's ``custom_model_arn``).
     :param deployment_name: optional explicit name (the custom model name pattern, at most 63 characters);
@@ -86,7 +88,7 @@ class BedrockCustomModelDeploymentOperator(AwsBaseOperator[BedrockCustomModelDep
 
     def execute(self, context: Context) -> str:
         namespace = resolve_namespace(self.namespace)
-        name = self.resolve_name(context, namespace)
+        name = self._name_for_try(context, self.resolve_name(context, namespace))
         deployment = self.hook.create_or_reuse(
             name,
             self.model_arn,
@@ -122,6 +124,31 @@ class BedrockCustomModelDeploymentOperator(AwsBaseOperator[BedrockCustomModelDep
             deployment.arn, delay=self.waiter_delay, max_attempts=self.waiter_max_attempts
         )
         return deployment.arn
+
+    def _name_for_try(self, context: Context, base: str) -> str:
+        """The derived name this try uses: an earlier try's deployment unless it Failed (then, like the
+        RFT job, ``<name>-a<try>``), so a retry or clear is not doomed by a Failed deployment.
+
+        An explicit ``deployment_name`` is the user's: it is never renamed (a Failed one is an error).
+        """
+        attempt = int(getattr(context["ti"], "try_number", 1) or 1)
+        if self.deployment_name or attempt <= 1:
+            return base
+        for n in range(1, attempt):
+            existing = self.hook.describe(attempt_name(base, n))
+            if existing is not None and existing.get("status") != "Failed":
+                return attempt_name(base, n)
+            if existing is not None:
+                self.log.warning(
+                    "Deployment %s of an earlier try Failed (%s); deleting it (it serves nothing) and "
+                    "deploying %s",
+                    attempt_name(base, n),
+                    existing.get("failureMessage") or "no failureMessage",
+                    attempt_name(base, attempt),
+                )
+                # The run's teardown deletes only the deployment this try returns: no Failed leftovers.
+                self.hook.delete(attempt_name(base, n))
+        return attempt_name(base, attempt)
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> str:
         validated = validate_execute_complete_event(event)

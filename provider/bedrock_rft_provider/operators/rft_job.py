@@ -14,9 +14,10 @@ from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import conf
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bedrock_rft_provider.errors import JobFailedError
+from bedrock_rft_provider.errors import ConfigError, JobFailedError
 from bedrock_rft_provider.hooks.bedrock_rft import (
     FAILURE_STATES,
+    NOT_LIVE_STATES,
     SUCCESS_STATES,
     BedrockRFTHook,
     RFTJob,
@@ -63,7 +64,9 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         True). Clearing or retrying the task never stops the job: the next try reattaches to it.
     :param force_retrain: train even when a job with the same training key (data sha256, grader code,
         base model, hyperparameters, role, KMS key, namespace) is InProgress or Completed; by default
-        such a job is reused — its model returned, or waited for — instead of paying again.
+        such a job is reused — its model returned, or waited for — instead of paying again. A retry or
+        clear reattaches to this run's own live job first. A string (rendered template) must read
+        true/false (also 1/0, yes/no, on/off); anything else is a ConfigError before any AWS call.
     :param namespace: deployment namespace hashed into the derived names, the token and the training
         key (default: ``[bedrock_rft] namespace``, else this install's ``bedrock_rft_namespace``
         Variable; see ``bedrock_rft_provider.namespace``).
@@ -185,8 +188,16 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         if existing is None:
             self.log.info("No running or completed RFT job has %s; training", key.describe())
             return None
-        if existing["jobName"] in _own_job_names(spec, attempt):
+        own_names = _own_job_names(spec, attempt)
+        if existing["jobName"] in own_names:
             return None  # this run's own job: start_or_reattach reattaches to it as usual
+        # A clear or retry always reattaches: when an earlier try of this run has a live or completed
+        # job, a newer job with the same key (another run's, forced or started at the same instant)
+        # must not make this try orphan its own paid training.
+        for name in sorted(own_names):
+            own = self.hook.find_job(name)
+            if own is not None and own.get("status") not in NOT_LIVE_STATES:
+                return None
         self.log.warning(
             "REUSING RFT job %s (status %s) instead of training again: it has the same %s. "
             "Set force_retrain=True (DAG param force_retrain) to train anyway.",
@@ -198,11 +209,11 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
 
     def execute(self, context: Context) -> dict[str, Any]:
         spec = self.build_spec(context)
+        force = _flag("force_retrain", self.force_retrain)
         self._task_instance = context["ti"]
         # Airflow reads the link's XCom when every try ends, also one that fails before a job exists;
         # without it the supervisor logs "XCom not found ... key='bedrock_rft_job'". An empty link first.
         self._persist_job_link(context, job_arn="")
-        force = _truthy(self.force_retrain)
         key = self.training_key(spec)
         job = None
         if key is not None:
@@ -338,8 +349,25 @@ def _own_job_names(spec: RFTJobSpec, attempt: int) -> set[str]:
     return {spec.for_attempt(n).job_name for n in range(1, max(attempt, 1) + 1)}
 
 
-def _truthy(value: bool | str | None) -> bool:
-    # Templated fields arrive as strings unless the DAG renders native objects.
+TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
+FALSE_WORDS = frozenset({"false", "0", "no", "off", "", "none"})
+
+
+def _flag(field: str, value: bool | str | None) -> bool:
+    """A boolean parameter that may arrive as a rendered template string.
+
+    Templated fields arrive as strings unless the DAG renders native objects; anything that is not a
+    recognisable yes/no (a typo, an unrendered ``{{ ... }}``) is a ConfigError naming ``field``, never
+    silently False — for ``force_retrain`` that would quietly reuse a model the user asked to retrain.
+    """
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
     if isinstance(value, str):
-        return value.strip().lower() in ("true", "1", "yes", "on")
-    return bool(value)
+        word = value.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+    raise ConfigError(field, f"{value!r} is not a boolean: use true or false")

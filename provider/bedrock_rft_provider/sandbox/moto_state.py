@@ -150,7 +150,9 @@ def backdate_parameter_versions(
     from moto.ssm.models import ssm_backends
 
     changed = []
-    for parameter in ssm_backends[ACCOUNT_ID][region]._parameters[name]:
+    # ``_parameters`` is a defaultdict: indexing a missing name would store an empty version list, and
+    # moto then answers GetParameter with a 500 instead of ParameterNotFound. Look, never create.
+    for parameter in ssm_backends[ACCOUNT_ID][region]._parameters.get(name, []):
         stamp = when(int(parameter.version))
         if stamp is not None:
             parameter.last_modified_date = stamp.timestamp()  # what moto stores

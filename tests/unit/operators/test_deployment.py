@@ -179,3 +179,40 @@ def test_delete_is_idempotent() -> None:
         not_found(stub, "delete_custom_model_deployment")
         assert op.execute(CONTEXT) is True
         assert op.execute(CONTEXT) is False
+
+
+def test_a_retry_after_a_failed_deployment_starts_a_fresh_one() -> None:
+    """Like the RFT job: try 2 must not be doomed by try 1's Failed deployment of the same name (before,
+    every retry and clear failed at once with "exists and Failed ... delete it before retrying")."""
+    from bedrock_rft_provider.jobs.naming import attempt_name
+
+    retry_context: Any = {"ti": SimpleNamespace(**vars(CONTEXT["ti"]), try_number=2)}
+    fresh = attempt_name(NAME, 2)
+    op = operator(deferrable=False, wait_for_completion=False)
+    with Stubber(op.hook.conn) as stub:
+        stub.add_response(
+            "get_custom_model_deployment",
+            described("Failed", failureMessage="capacity"),
+            {"customModelDeploymentIdentifier": NAME},
+        )
+        # the Failed one is deleted: the run's teardown only deletes the deployment this try returns
+        stub.add_response("delete_custom_model_deployment", {}, {"customModelDeploymentIdentifier": NAME})
+        not_found(stub)
+        stub.add_response(
+            "create_custom_model_deployment",
+            {"customModelDeploymentArn": DEPLOYMENT_ARN},
+            {"modelDeploymentName": fresh, "modelArn": MODEL_ARN, "clientRequestToken": ANY},
+        )
+        assert op.execute(retry_context) == DEPLOYMENT_ARN
+        stub.assert_no_pending_responses()
+
+
+def test_a_retry_reuses_the_first_tries_live_deployment() -> None:
+    retry_context: Any = {"ti": SimpleNamespace(**vars(CONTEXT["ti"]), try_number=3)}
+    op = operator(deferrable=False)
+    with Stubber(op.hook.conn) as stub:
+        for _ in range(2):  # describe calls for NAME only: no create, no other name
+            stub.add_response(
+                "get_custom_model_deployment", described("Active"), {"customModelDeploymentIdentifier": NAME}
+            )
+        assert op.execute(retry_context) == DEPLOYMENT_ARN

@@ -92,6 +92,10 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
     ),
     ("tag key with bad characters", {"tags": {"team#1": "ml"}}, "job_tags[0].key"),
     ("tags not a dict", {"tags": "team=ml"}, "job_tags"),
+    # A templated flag renders as a string: a typo must not silently mean "reuse" (or "train").
+    ("force_retrain misspelt", {"force_retrain": "ture"}, "force_retrain"),
+    ("force_retrain a jinja leftover", {"force_retrain": "{{ params.force_retrain }}"}, "force_retrain"),
+    ("namespace with a space", {"namespace": "prod eu"}, "namespace"),
 ]
 
 
