@@ -185,7 +185,7 @@ def test_union_with_two_members_is_rejected_by_the_service(
     }
 
     message = _error(raw.create_model_customization_job, **request).response["Error"]["Message"]
-    assert "'customizationConfig' must set exactly one member of the union" in message
+    assert "at 'customizationConfig' failed to satisfy constraint: Member must have exactly one" in message
 
 
 @pytest.mark.parametrize(

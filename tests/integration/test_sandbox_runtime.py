@@ -148,8 +148,15 @@ def test_unknown_models_get_bedrock_errors(runtime: Any, model_id: str, code: st
 
 
 def test_a_custom_model_arn_needs_a_deployment(runtime: Any, tuned: dict[str, str]) -> None:
+    # A Nova 2 custom model ARN (".../amazon.nova-2-lite-v1:0:256k/<id>") does not even match Converse's
+    # modelId pattern in the botocore model; one that does is refused for lack of a deployment.
     with pytest.raises(ClientError) as caught:
         _ask(runtime, tuned["model"], "hi")
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+    assert "at 'modelId' failed to satisfy constraint" in caught.value.response["Error"]["Message"]
+    patterned = "arn:aws:bedrock:us-east-1:123456789012:custom-model/amazon.nova-lite/abcdefabcdef"
+    with pytest.raises(ClientError) as caught:
+        _ask(runtime, patterned, "hi")
     assert caught.value.response["Error"]["Code"] == "ValidationException"
     assert "on-demand throughput isn't supported" in caught.value.response["Error"]["Message"]
 

@@ -28,6 +28,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--max-validation-records", type=int, help="validation prompts scored per evaluation")
     parser.add_argument("--grader-batch-size", type=int, help="samples per reward Lambda invocation")
     parser.add_argument("--base-models", help="comma-separated base model ids the sandbox serves")
+    parser.add_argument(
+        "--allowed-origins", help="browser origins allowed to call the sandbox (default: none; '*' = any)"
+    )
+    parser.add_argument("--max-request-mb", type=float, help="cap on one request body in MiB (default 128)")
+    parser.add_argument("--read-timeout-s", type=float, help="drop connections idle this long (default 60)")
     parser.set_defaults(handler=run)
 
 
@@ -52,6 +57,9 @@ def run(args: argparse.Namespace) -> int:
             max_validation_records=args.max_validation_records,
             grader_batch_size=args.grader_batch_size,
             base_models=args.base_models,
+            allowed_origins=args.allowed_origins,
+            max_request_mb=args.max_request_mb,
+            read_timeout_s=args.read_timeout_s,
         )
     except ValueError as exc:
         print(f"bedrock-rft sandbox: {exc}", file=sys.stderr)

@@ -86,6 +86,21 @@ def same_promotion(a: Mapping[str, Any] | None, b: Mapping[str, Any]) -> bool:
     return all(a.get(k) == b.get(k) for k in ("custom_model_arn", "deployment_arn", "run_id"))
 
 
+def earlier_promotion(
+    history: Iterable[ChampionVersion], record: Mapping[str, Any]
+) -> ChampionVersion | None:
+    """The first version in ``history`` that records the same promotion as ``record``, or None.
+
+    The whole history counts, not just the current version: after run A and run B promoted, a retry
+    of A's task must find A's version and add nothing (re-writing A would demote B). SSM keeps the last
+    100 versions, so a retry after 100 newer promotions is no longer recognised.
+    """
+    for version in sorted(history, key=lambda v: v.version):
+        if same_promotion(version.record, record):
+            return version
+    return None
+
+
 @dataclass(frozen=True)
 class ChampionVersion:
     """One version of the champion parameter: who was champion from ``since`` on."""

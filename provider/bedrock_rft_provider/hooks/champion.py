@@ -12,9 +12,9 @@ from bedrock_rft_provider.evaluation.champion import (
     PARAMETER_PREFIX,
     ChampionVersion,
     champion_as_of,
+    earlier_promotion,
     encode_record,
     parameter_name,
-    same_promotion,
 )
 
 
@@ -61,16 +61,23 @@ class BedrockRFTChampionHook(SsmHook):
         return champion_as_of(self.history(family), when)
 
     def promote(self, family: str, record: dict[str, Any]) -> ChampionVersion:
-        """Make ``record`` the champion; a retry of the same promotion returns the existing version."""
-        current = self.current(family)
-        if current is not None and same_promotion(current.record, record):
+        """Make ``record`` the champion; a retry of the same promotion returns its earlier version.
+
+        The retry check reads the whole history: if this run already promoted and a newer run promoted
+        since, the retry adds nothing (the newer champion stays champion).
+        """
+        earlier = earlier_promotion(self.history(family), record)
+        if earlier is not None:
+            current = self.current(family)
             self.log.info(
-                "%s is already champion of %s (version %d)",
+                "%s was already promoted to champion of %s by this run (version %d); current champion is "
+                "version %d, left unchanged",
                 record["custom_model_arn"],
                 family,
-                current.version,
+                earlier.version,
+                current.version if current is not None else earlier.version,
             )
-            return current
+            return earlier
         return self._put(family, record)
 
     def rollback(self, family: str, version: int) -> ChampionVersion:

@@ -1,15 +1,18 @@
 """The sandbox's WSGI application: moto's server app with Bedrock, Bedrock Runtime and Lambda Invoke on top.
 
-Requests are routed by their SigV4 credential scope: ``bedrock`` (both Bedrock and Bedrock Runtime sign
-with it) is matched against botocore's own models; an operation the sandbox emulates is answered here,
-any other operation of those two services gets a NotImplementedException naming it, and paths that
-belong to neither (Agents for Bedrock) go to moto. Lambda ``Invoke`` runs the function's code here;
-everything else (S3, IAM, STS, SSM, the rest of Lambda) is moto's, in the same process and state.
+Every request first passes the guards (``guards.py``): cross-origin browser requests are refused and the
+body is read against the operation's size limit. Requests are then routed by their SigV4 credential
+scope: ``bedrock`` (both Bedrock and Bedrock Runtime sign with it) is matched against botocore's own
+models; an operation the sandbox emulates is answered here, any other operation of those two services
+gets a NotImplementedException naming it, and paths that belong to neither (Agents for Bedrock) go to
+moto. Lambda ``Invoke`` runs the function's code here; everything else (S3, IAM, STS, SSM, the rest of
+Lambda) is moto's, in the same process and state, except that Lambda code uploads are checked against
+Lambda's package limits first. Each operation answered here is validated against its botocore model
+first (``validation.py``), as the service does.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import threading
@@ -19,7 +22,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from bedrock_rft_provider.sandbox import lambda_invoke
+from bedrock_rft_provider.sandbox import guards, lambda_invoke, validation
 from bedrock_rft_provider.sandbox.config import SandboxConfig
 from bedrock_rft_provider.sandbox.control_plane import BedrockControlPlane
 from bedrock_rft_provider.sandbox.deployments import Deployments
@@ -51,17 +54,30 @@ class Call:
         self.region = region
         self.query = {k: v for k, v in request.args.items()}
         self.raw = request.get_data()
+        self._body: dict[str, Any] | None = None
 
     def json(self) -> dict[str, Any]:
-        if not self.raw:
-            return {}
-        try:
-            body = json.loads(self.raw)
-        except json.JSONDecodeError as exc:
-            raise validation_error(f"The request body is not valid JSON: {exc.msg}") from None
-        if not isinstance(body, dict):
-            raise validation_error("The request body must be a JSON object.")
-        return body
+        """The JSON object body (strict JSON, bounded nesting); ValidationException otherwise."""
+        if self._body is None:
+            body = validation.parse_json_body(self.raw) if self.raw else {}
+            if not isinstance(body, dict):
+                raise validation_error("The request body must be a JSON object.")
+            self._body = body
+        return self._body
+
+    def validate(self, service: str, operation: str) -> None:
+        """Check the request against the operation's botocore model, as the service does."""
+        model = validation.operation(service, operation)
+        payload = model.input_shape.serialization.get("payload") if model.input_shape else None
+        blob = payload is not None and model.input_shape.members[payload].type_name in ("blob", "string")
+        validation.check_request(
+            model,
+            body=None if blob else self.json(),
+            raw_body=self.raw,
+            labels=self.labels,
+            query=self.request.args,
+            headers=self.request.headers,
+        )
 
 
 class SandboxApp:
@@ -129,10 +145,18 @@ class SandboxApp:
         method = environ.get("REQUEST_METHOD", "GET")
         path = raw_path(environ)
         scope = signing_scope(environ)
+        lambda_route = None
+        if scope is not None and scope[0] == "lambda":
+            lambda_route = match_route(("lambda",), method, path)
+        refusal = self._guard(environ, ("lambda", lambda_route[0].operation) if lambda_route else None)
+        if refusal is not None:
+            return refusal(environ, start_response)
         if path.startswith("/moto-api/reset") and method == "POST":
             self.reset()
-        elif scope is not None and scope[0] == "lambda" and lambda_invoke.is_invoke(method, path):
-            return self._answer("Invoke", scope[1], environ, start_response, self._invoke_lambda, {})
+        elif scope is not None and lambda_route is not None and lambda_invoke.is_invoke(method, path):
+            return self._answer(
+                ("lambda", "Invoke"), scope[1], environ, start_response, self._invoke_lambda, lambda_route[1]
+            )
         elif scope is not None and scope[0] == "bedrock":
             found = match_route(("bedrock-runtime", "bedrock"), method, path)
             if found is not None:
@@ -146,8 +170,33 @@ class SandboxApp:
                 def respond(call: Call) -> Response:
                     return json_response(handler(call), route.success_status)
 
-                return self._answer(route.operation, scope[1], environ, start_response, respond, labels)
+                operation_id = (route.service, route.operation)
+                return self._answer(operation_id, scope[1], environ, start_response, respond, labels)
         return self.moto(environ, start_response)
+
+    def _guard(self, environ: dict[str, Any], operation: tuple[str, str] | None) -> Response | None:
+        """An answer refusing the request before anyone handles it, or None to go on."""
+        refusal = guards.cross_origin_refusal(environ, self.config.allowed_origins)
+        if refusal is not None:
+            return refusal
+        limit, name = guards.request_limit(operation, self.config.max_request_bytes)
+        close = False
+        try:
+            body = guards.buffer_body(environ, limit, name)
+            guards.check_lambda_upload(operation, body)
+            return None
+        except guards.RequestTooLarge as too_large:
+            failure: ServiceError = too_large
+            close = True  # the rest of the body is unread: never parse it as the next request
+        except ServiceError as refused:
+            failure = refused
+        except OSError:  # the client stopped sending (read timeout) or went away
+            failure = ServiceError("RequestTimeout", "The request body was not received in time.", 408)
+            close = True
+        response = error_response(failure)
+        if close:
+            response.headers["Connection"] = "close"
+        return response
 
     def _invoke_lambda(self, call: Call) -> Response:
         headers = {k: v for k, v in call.request.headers.items()}
@@ -162,16 +211,19 @@ class SandboxApp:
 
     def _answer(  # noqa: PLR0917
         self,
-        api: str,
+        operation: tuple[str, str],
         region: str,
         environ: dict[str, Any],
         start_response: Callable[..., Any],
         respond: Callable[[Call], Response],
         labels: dict[str, str],
     ) -> Iterable[bytes]:
+        api = operation[1]
         try:
             self._inject(api)
-            response = respond(Call(Request(environ), labels, region))
+            call = Call(Request(environ), labels, region)
+            call.validate(*operation)
+            response = respond(call)
         except ServiceError as error:
             response = error_response(error)
         except Exception as exc:  # a sandbox bug: say so instead of hanging the client

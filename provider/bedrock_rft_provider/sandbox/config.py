@@ -15,6 +15,12 @@ Each knob has an env var ``BEDROCK_RFT_SANDBOX_<NAME>`` and a CLI flag ``--<name
 - ``grader_batch_size`` (default 64): samples per reward Lambda invocation (the service's is undocumented).
 - ``base_models`` (default: the Nova 2 Lite ids): comma-separated model ids accepted as RFT base models
   and by Converse.
+- ``allowed_origins`` (default: none): comma-separated browser origins (``http://localhost:8080``, or
+  ``*``) allowed to call the sandbox; any other cross-origin browser request is refused with HTTP 403.
+- ``max_request_mb`` (default 128): cap on one request body in MiB; operations with a documented
+  smaller limit (Lambda Invoke 6 MB, inline code uploads) keep theirs. Larger bodies get HTTP 413 unread.
+- ``read_timeout_s`` (default 60): a connection that sends nothing for this long is closed, so a
+  half-open client cannot hold a server thread.
 
 API names are botocore operation names (``CreateModelCustomizationJob``, ``Converse``, ``InvokeModel``,
 ``Invoke`` for Lambda, ...); ``*`` applies to every API the sandbox emulates.
@@ -65,6 +71,10 @@ def parse_per_api(text: str, field: str) -> dict[str, float]:
     return result
 
 
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in text.split(",") if item.strip())
+
+
 @dataclasses.dataclass(frozen=True)
 class SandboxConfig:
     """The sandbox's knobs; see the module docstring for the env vars and CLI flags."""
@@ -78,10 +88,16 @@ class SandboxConfig:
     max_validation_records: int = 64
     grader_batch_size: int = 64
     base_models: tuple[str, ...] = DEFAULT_BASE_MODELS
+    allowed_origins: tuple[str, ...] = ()
+    max_request_mb: float = 128.0
+    read_timeout_s: float = 60.0
 
     def __post_init__(self) -> None:
         if self.time_scale < 0:
             raise ValueError(f"time_scale = {self.time_scale} must be >= 0")
+        for name, value in (("max_request_mb", self.max_request_mb), ("read_timeout_s", self.read_timeout_s)):
+            if not value > 0 or value == float("inf"):
+                raise ValueError(f"{name} = {value} must be a positive number")
         for name, rate in self.throttle_rate.items():
             if not 0.0 <= rate <= 1.0:
                 raise ValueError(f"throttle_rate[{name}] = {rate} must be between 0 and 1")
@@ -111,7 +127,10 @@ class SandboxConfig:
             "max_training_steps": int,
             "max_validation_records": int,
             "grader_batch_size": int,
-            "base_models": lambda s: tuple(m.strip() for m in s.split(",") if m.strip()),
+            "base_models": _split,
+            "allowed_origins": _split,
+            "max_request_mb": float,
+            "read_timeout_s": float,
         }
         for name, convert in converters.items():
             raw = env.get(ENV_PREFIX + name.upper())
@@ -125,10 +144,14 @@ class SandboxConfig:
                 continue
             if name in ("latency_ms", "throttle_rate") and isinstance(given, str):
                 given = parse_per_api(given, name)  # noqa: PLW2901
-            elif name == "base_models" and isinstance(given, str):
-                given = tuple(m.strip() for m in given.split(",") if m.strip())  # noqa: PLW2901
+            elif name in ("base_models", "allowed_origins") and isinstance(given, str):
+                given = _split(given)  # noqa: PLW2901
             values[name] = given
         return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def max_request_bytes(self) -> int:
+        return int(self.max_request_mb * 1024 * 1024)
 
     def seconds(self, what: str) -> float:
         """Scaled duration of a nominal phase (``validation``, ``training_step``, ``deployment``, ...)."""

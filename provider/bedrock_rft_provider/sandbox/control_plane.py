@@ -42,6 +42,7 @@ class BedrockControlPlane:
         self.answers = AnswerIndex()
         self._base_policies: dict[str, SimulatedPolicy] = {}
         self._threads: list[threading.Thread] = []
+        self._workers: set[Any] = set()  # LambdaWorkers of running jobs, ended at shutdown
 
     # ----- shared helpers -------------------------------------------------------------------------
     def base_policy(self, model_id: str) -> SimulatedPolicy:
@@ -280,13 +281,26 @@ class BedrockControlPlane:
         with self.lock:
             self.tags.pop(arn, None)
 
+    def adopt_worker(self, worker: Any) -> None:
+        """Track a running job's Lambda worker so that shutdown ends its process even mid-invocation."""
+        with self.lock:
+            self._workers.add(worker)
+
+    def release_worker(self, worker: Any) -> None:
+        with self.lock:
+            self._workers.discard(worker)
+
     def shutdown(self, timeout: float = 10.0) -> None:
-        """Ask running jobs to stop and wait for their threads (used when the sandbox stops)."""
+        """Stop running jobs, end their Lambda workers, and wait for their threads (sandbox stop)."""
         with self.lock:
             jobs = list(self.jobs.values())
             threads = list(self._threads)
         for job in jobs:
             job.stop_requested.set()
+        with self.lock:
+            workers = list(self._workers)
+        for worker in workers:  # a grader stuck in a slow handler must not outlive the sandbox
+            worker.close()
         deadline = time.monotonic() + timeout
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from bedrock_rft_provider.sandbox import moto_state
 from bedrock_rft_provider.sandbox.lambda_runtime import MAX_PAYLOAD_BYTES, LambdaPool
 from bedrock_rft_provider.sandbox.protocol import ACCOUNT_ID, ServiceError
+from bedrock_rft_provider.sandbox.validation import parse_json_body
 
 INVOKE_PATH_PREFIX = "/2015-03-31/functions/"
 INVOKE_PATH_SUFFIX = "/invocations"
@@ -40,10 +41,10 @@ def invoke(
             413,
         )
     try:
-        event: Any = json.loads(body) if body else {}
-    except json.JSONDecodeError:
+        event: Any = parse_json_body(body) if body else {}
+    except ServiceError as error:  # Lambda's JSON parser is strict too: no NaN, bounded nesting
         raise ServiceError(
-            "InvalidRequestContentException", "Could not parse request body into json", 400
+            "InvalidRequestContentException", f"Could not parse request body into json: {error.message}", 400
         ) from None
     invocation_type = headers.get("X-Amz-Invocation-Type", "RequestResponse")
     worker = pool.worker(code, region)

@@ -6,37 +6,60 @@ Python runtime provides). The interpreter is the sandbox's own, whatever the fun
 Nothing else installed next to the sandbox is importable, so a zip that forgot a module fails here as it
 would in Lambda. Events go in on stdin and results come back on stdout, one JSON line each; the
 function's handler string and timeout are honoured, and a worker that dies or times out is replaced.
+
+A worker cannot hang the sandbox: the reply is read against the function's deadline (a handler that
+writes a partial line on the protocol pipe times out like any slow handler), a reply larger than
+Lambda's 6 MB response limit is refused, retiring a worker (after ``update_function_code``) ends its
+process at once instead of waiting for an invocation in flight, and a worker whose sandbox process has
+gone exits by itself within a second.
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
-import hashlib
 import importlib.util
 import json
 import os
-import select
-import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
+from bedrock_rft_provider.sandbox.lambda_package import (  # extract_zip/scratch_root: re-exported
+    MAX_INVOKE_REQUEST_BYTES,
+    MAX_INVOKE_RESPONSE_BYTES,
+    check_packages,
+    extract_zip,
+    scratch_lock,
+    scratch_root,
+)
 from bedrock_rft_provider.sandbox.moto_state import LambdaCode
+from bedrock_rft_provider.sandbox.worker_pipe import TIMED_OUT, TOO_LONG, read_reply
 
 # Packages the AWS Lambda Python runtime ships; everything else must come from the zip.
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
-MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+MAX_PAYLOAD_BYTES = MAX_INVOKE_REQUEST_BYTES
+# A reply line holds the payload (at most the response limit, checked in the worker) plus 4 KiB of logs;
+# anything longer means the handler wrote on the protocol pipe itself.
+MAX_REPLY_BYTES = MAX_INVOKE_RESPONSE_BYTES + 256 * 1024
 
 _WORKER_SOURCE = r"""
-import importlib, io, json, os, sys, time, traceback
+import importlib, io, json, os, sys, threading, time, traceback
+MAX_RESPONSE = __MAX_RESPONSE__
+parent = os.getppid()
+
+def watch_parent():
+    # The sandbox may die without closing our stdin (SIGKILL while a handler runs): exit with it.
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+threading.Thread(target=watch_parent, daemon=True).start()
 code_dir, handler_spec = sys.argv[1], sys.argv[2]
 sys.path[:0] = [code_dir] + sys.argv[3:]
 if "" in sys.path:
@@ -94,33 +117,26 @@ for line in sys.stdin:
     out["logs"] = logs.getvalue()[-4096:]
     try:
         text = json.dumps(out)
+        size = len(json.dumps(out.get("result")).encode())
+        if out["ok"] and size > MAX_RESPONSE:
+            text = json.dumps({"ok": False, "logs": out["logs"], "error": {
+                "errorMessage": "Response payload size (%d bytes) exceeded maximum allowed payload size "
+                                "(%d bytes)." % (size, MAX_RESPONSE),
+                "errorType": "Function.ResponseSizeTooLarge", "requestId": req["request_id"]}})
     except (TypeError, ValueError) as exc:
         text = json.dumps({"ok": False, "logs": out["logs"], "error": {
             "errorMessage": "Unable to marshal response: %s" % exc, "errorType": "Runtime.MarshalError",
             "requestId": req["request_id"]}})
     proto.write(text + "\n")
     proto.flush()
-"""
-
-_shared_lock = threading.Lock()
-_shared_dirs: dict[str, Path] = {}
-
-
-def _scratch_root() -> Path:
-    with _shared_lock:
-        root = _shared_dirs.get("root")
-        if root is None:
-            root = Path(tempfile.mkdtemp(prefix="bedrock-rft-sandbox-lambda-"))
-            atexit.register(shutil.rmtree, root, True)
-            _shared_dirs["root"] = root
-        return root
+""".replace("__MAX_RESPONSE__", str(MAX_INVOKE_RESPONSE_BYTES))
 
 
 def runtime_sdk_dir() -> Path:
     """A directory exposing only the SDK packages of the Lambda Python runtime (symlinks)."""
-    root = _scratch_root()
+    root = scratch_root()
     target = root / "runtime-sdk"
-    with _shared_lock:
+    with scratch_lock:
         if target.exists():
             return target
         staging = Path(tempfile.mkdtemp(dir=root))
@@ -133,31 +149,6 @@ def runtime_sdk_dir() -> Path:
             (staging / source.name).symlink_to(source)
         staging.rename(target)
         return target
-
-
-def extract_zip(zip_bytes: bytes) -> Path:
-    """Extract a deployment package once per content hash; refuses paths that escape the folder."""
-    digest = hashlib.sha256(zip_bytes).hexdigest()[:16]
-    root = _scratch_root()
-    target = root / f"code-{digest}"
-    with _shared_lock:
-        if target.exists():
-            return target
-        staging = Path(tempfile.mkdtemp(dir=root))
-        with zipfile.ZipFile(_bytes_io(zip_bytes)) as archive:
-            for member in archive.infolist():
-                destination = (staging / member.filename).resolve()
-                if not str(destination).startswith(str(staging.resolve())):
-                    raise ValueError(f"zip member {member.filename!r} escapes the package folder")
-            archive.extractall(staging)
-        staging.rename(target)
-        return target
-
-
-def _bytes_io(data: bytes) -> IO[bytes]:
-    import io
-
-    return io.BytesIO(data)
 
 
 @dataclass
@@ -225,6 +216,8 @@ class LambdaWorker:
     def _ensure_started(self) -> subprocess.Popen[bytes]:
         if self._proc is not None and self._proc.poll() is None:
             return self._proc
+        # Function + layers must fit Lambda's unzipped quota together (each zip was checked alone).
+        check_packages([self.code.zip_bytes, *self.code.layers])
         self._code_dir = extract_zip(self.code.zip_bytes)
         log_path = self._code_dir.parent / f"stderr-{uuid.uuid4().hex[:8]}.log"
         with open(log_path, "wb") as stderr:
@@ -248,7 +241,10 @@ class LambdaWorker:
         return self._proc
 
     def invoke(self, event: Any, *, invoked_arn: str | None = None) -> InvocationResult:
-        """Run the handler on ``event``; never raises for handler problems (they come back as ``error``)."""
+        """Run the handler on ``event``; never raises for handler problems (they come back as ``error``).
+
+        Raises ``ServiceError`` only for a package Lambda would refuse to run (see ``extract_zip``).
+        """
         request_id = str(uuid.uuid4())
         line = json.dumps(
             {
@@ -265,26 +261,42 @@ class LambdaWorker:
             try:
                 proc.stdin.write(line.encode() + b"\n")
                 proc.stdin.flush()
-            except (BrokenPipeError, OSError):
-                return self._died(request_id, started)
-            ready, _, _ = select.select([proc.stdout], [], [], self.code.timeout)
-            if not ready:
-                self._kill()
-                return InvocationResult(
-                    error={
-                        "errorType": "Sandbox.Timedout",
-                        "errorMessage": f"RequestId: {request_id} Error: Task timed out after "
-                        f"{self.code.timeout:.2f} seconds",
-                    },
-                    duration_ms=(time.monotonic() - started) * 1000,
-                    executed_version=self.code.version,
+            except (BrokenPipeError, OSError, ValueError):
+                return self._died(proc, request_id, started)
+            deadline = time.monotonic() + self.code.timeout
+            reply = read_reply(proc.stdout.fileno(), deadline, MAX_REPLY_BYTES)
+            if reply is TIMED_OUT:
+                self._kill(proc)
+                return self._failed(
+                    "Sandbox.Timedout",
+                    f"RequestId: {request_id} Error: Task timed out after {self.code.timeout:.2f} seconds",
+                    started,
                 )
-            reply = proc.stdout.readline()
+            if reply is TOO_LONG:
+                self._kill(proc)
+                return self._failed(
+                    "Function.ResponseSizeTooLarge",
+                    f"RequestId: {request_id} Error: the reply exceeded {MAX_REPLY_BYTES} bytes (Lambda's "
+                    f"response limit is {MAX_INVOKE_RESPONSE_BYTES} bytes)",
+                    started,
+                )
             if not reply:
-                return self._died(request_id, started)
-            answer = json.loads(reply)
+                return self._died(proc, request_id, started)
+            try:
+                answer = json.loads(reply)
+                if not isinstance(answer, dict):
+                    raise ValueError("not an object")
+            except (ValueError, RecursionError):
+                # The handler wrote on the protocol pipe itself; the stream cannot be trusted any more.
+                self._kill(proc)
+                return self._failed(
+                    "Runtime.ExitError",
+                    f"RequestId: {request_id} Error: the function wrote to the runtime's reply channel "
+                    "(the worker's protocol pipe); its reply was unreadable",
+                    started,
+                )
             if self._closed:  # retired while this caller still held it: do not leave a process behind
-                self._kill()
+                self._kill(proc)
         return InvocationResult(
             payload=answer.get("result"),
             error=None if answer.get("ok") else answer.get("error"),
@@ -293,41 +305,62 @@ class LambdaWorker:
             executed_version=self.code.version,
         )
 
-    def _died(self, request_id: str, started: float) -> InvocationResult:
-        code = self._proc.wait(timeout=5) if self._proc is not None else None
-        self._proc = None
+    def _failed(self, error_type: str, message: str, started: float) -> InvocationResult:
         return InvocationResult(
-            error={
-                "errorType": "Runtime.ExitError",
-                "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: "
-                f"exit status {code}",
-            },
+            error={"errorType": error_type, "errorMessage": message},
             duration_ms=(time.monotonic() - started) * 1000,
             executed_version=self.code.version,
         )
 
-    def _kill(self) -> None:
-        if self._proc is not None:
-            with contextlib.suppress(ProcessLookupError):
-                self._proc.kill()
+    def _died(self, proc: subprocess.Popen[bytes], request_id: str, started: float) -> InvocationResult:
+        try:
+            code: int | None = proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
+        self._kill(proc)
+        return self._failed(
+            "Runtime.ExitError",
+            f"RequestId: {request_id} Error: Runtime exited with error: exit status {code}",
+            started,
+        )
+
+    def _kill(self, proc: subprocess.Popen[bytes] | None) -> None:
+        if proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError, OSError):
+            proc.kill()
+        with contextlib.suppress(Exception):
+            proc.wait(timeout=5)
+        for stream in (proc.stdin, proc.stdout):
             with contextlib.suppress(Exception):
-                self._proc.wait(timeout=5)
-            for stream in (self._proc.stdin, self._proc.stdout):
-                with contextlib.suppress(Exception):
-                    if stream is not None:
-                        stream.close()
+                if stream is not None:
+                    stream.close()
+        if self._proc is proc:
             self._proc = None
 
     def close(self) -> None:
-        """Stop the subprocess (idempotent)."""
-        with self._lock:
-            self._closed = True
-            if self._proc is not None and self._proc.stdin is not None:
-                with contextlib.suppress(Exception):
-                    self._proc.stdin.close()
-                with contextlib.suppress(Exception):
-                    self._proc.wait(timeout=2)
-            self._kill()
+        """Stop the subprocess now (idempotent).
+
+        An invocation in flight is not waited for: its process is killed and it ends with
+        ``Runtime.ExitError``, so retiring a worker whose handler hangs never blocks the caller.
+        """
+        self._closed = True
+        if self._lock.acquire(blocking=False):
+            try:
+                proc = self._proc
+                if proc is not None and proc.stdin is not None:
+                    with contextlib.suppress(Exception):
+                        proc.stdin.close()
+                    with contextlib.suppress(Exception):
+                        proc.wait(timeout=2)
+                self._kill(proc)
+            finally:
+                self._lock.release()
+        else:
+            proc = self._proc
+            if proc is not None:  # the invoking thread sees EOF at once and reaps it
+                with contextlib.suppress(ProcessLookupError, OSError):
+                    proc.kill()
 
 
 class LambdaPool:

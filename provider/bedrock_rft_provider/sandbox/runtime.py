@@ -7,7 +7,6 @@ temperature 0 it answers greedily, so a given seed always gives the same answer.
 
 from __future__ import annotations
 
-import json
 import random
 import threading
 import time
@@ -23,7 +22,8 @@ from bedrock_rft_provider.sandbox.policy import (
     token_count,
     truncate,
 )
-from bedrock_rft_provider.sandbox.protocol import validation_error
+from bedrock_rft_provider.sandbox.protocol import ServiceError, validation_error
+from bedrock_rft_provider.sandbox.validation import parse_json_body
 
 if TYPE_CHECKING:
     from bedrock_rft_provider.sandbox.control_plane import BedrockControlPlane
@@ -116,11 +116,12 @@ class Runtime:
 
     def invoke_model(self, model_id: str, raw_body: bytes) -> dict[str, Any]:
         """InvokeModel for the messages-API shapes (Nova messages-v1, Anthropic messages, OpenAI chat)."""
-        try:
-            body = json.loads(raw_body or b"{}")
-        except json.JSONDecodeError as exc:
+        try:  # strict JSON, as the model providers parse it: no NaN, bounded nesting, UTF-8
+            body = parse_json_body(raw_body or b"{}", what="input")
+        except ServiceError as error:
             raise validation_error(
-                f"Malformed input request: {exc.msg}, please reformat your input and try again."
+                f"Malformed input request: {error.message.rstrip('.')}, "
+                "please reformat your input and try again."
             ) from None
         messages = body.get("messages") if isinstance(body, dict) else None
         if not isinstance(messages, list) or not messages:

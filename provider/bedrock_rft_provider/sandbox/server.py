@@ -66,9 +66,14 @@ class Sandbox:
 
         from bedrock_rft_provider.sandbox.app import SandboxApp
 
+        read_timeout = self.config.read_timeout_s
+
         class QuietHandler(MotoRequestHandler):
             # Keep-alive: SDK clients reuse one connection instead of opening one per call.
             protocol_version = "HTTP/1.1"
+            # Socket timeout for every read and write: a client that connects and goes quiet (half-open,
+            # or a body that never arrives) is dropped instead of holding its thread forever.
+            timeout = read_timeout
 
             def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
                 log.debug("%s %s", self.requestline, code)

@@ -22,6 +22,7 @@ from bedrock_rft_provider.sandbox import moto_state
 from bedrock_rft_provider.sandbox.dataset import Dataset, grader_metadata, parse_dataset, record_task
 from bedrock_rft_provider.sandbox.lambda_runtime import InvocationResult, LambdaWorker
 from bedrock_rft_provider.sandbox.policy import Task, render, stable_seed, token_count, truncate
+from bedrock_rft_provider.sandbox.protocol import ServiceError
 
 if TYPE_CHECKING:
     from bedrock_rft_provider.sandbox.control_plane import BedrockControlPlane
@@ -167,6 +168,7 @@ class TrainingRun:
             if code is None:
                 raise JobFailure(f"The reward Lambda function {self.lambda_arn} no longer exists.")
             worker = LambdaWorker(code, region=self.job.region, endpoint_url=self.plane.endpoint_url())
+            self.plane.adopt_worker(worker)
             backoff = 0.2 if self.config.time_scale > 0 else 0.0
             grader = Grader(self.lambda_arn, worker, self.config.grader_batch_size, backoff)
             policy = self._train(grader, train_records, validation.records if validation else [])
@@ -179,12 +181,17 @@ class TrainingRun:
             self.plane.finish(self.job, "Stopped")
         except JobFailure as exc:
             self.plane.finish(self.job, "Failed", str(exc))
+        except ServiceError as exc:  # the grader's package cannot run (e.g. function + layers over 250 MB)
+            self.plane.finish(
+                self.job, "Failed", f"The reward function {self.lambda_arn} cannot run: {exc.message}"
+            )
         except Exception as exc:  # a sandbox bug must still end the job visibly
             log.exception("sandbox job %s crashed", self.job.name)
             self.plane.finish(self.job, "Failed", f"Internal sandbox error during {stage}: {exc!r}")
         finally:
             if worker is not None:
                 worker.close()
+                self.plane.release_worker(worker)
 
     def _forced_failure(self, stage: str) -> None:
         if self.config.forced_failure_stage(self.job.name) == stage:

@@ -76,6 +76,51 @@ def test_retrying_the_same_promotion_adds_no_version(hook: BedrockRFTChampionHoo
     assert again.version == 1
 
 
+MODEL_C = MODEL_B.replace("bbbbbbbbbbbb", "cccccccccccc")
+
+
+@pytest.mark.parametrize(
+    ("promotions", "history", "champion"),
+    [
+        # run A, run B, A's retry: A's earlier version is found below the current one.
+        ([(MODEL_A, "run-a"), (MODEL_B, "run-b"), (MODEL_A, "run-a")], ["run-a", "run-b"], MODEL_B),
+        # The retry comes two promotions later.
+        (
+            [(MODEL_A, "run-a"), (MODEL_B, "run-b"), (MODEL_C, "run-c"), (MODEL_A, "run-a")],
+            ["run-a", "run-b", "run-c"],
+            MODEL_C,
+        ),
+        # B retries twice after C: still nothing added.
+        (
+            [(MODEL_A, "run-a"), (MODEL_B, "run-b"), (MODEL_C, "run-c")] + [(MODEL_B, "run-b")] * 2,
+            ["run-a", "run-b", "run-c"],
+            MODEL_C,
+        ),
+        # The same model promoted again by a NEW run is a new promotion, not a retry.
+        ([(MODEL_A, "run-a"), (MODEL_B, "run-b"), (MODEL_A, "run-d")], ["run-a", "run-b", "run-d"], MODEL_A),
+    ],
+    ids=["A-B-retryA", "A-B-C-retryA", "A-B-C-retryB-twice", "A-B-newRunWithA"],
+)
+def test_retried_promotion_finds_itself_anywhere_in_history(
+    hook: BedrockRFTChampionHook, promotions: list[tuple[str, str]], history: list[str], champion: str
+) -> None:
+    returned = [hook.promote("gsm8k", record(model, run)) for model, run in promotions]
+    assert [v.record["run_id"] for v in hook.history("gsm8k")] == history
+    assert hook.current("gsm8k").record["custom_model_arn"] == champion  # type: ignore[union-attr]
+    # A retry answers with its own earlier version (same run id), never with someone else's.
+    assert [v.record["run_id"] for v in returned] == [run for _, run in promotions]
+
+
+def test_retry_after_a_rollback_keeps_the_rollback(hook: BedrockRFTChampionHook) -> None:
+    hook.promote("gsm8k", record(MODEL_A, "run-a"))
+    hook.promote("gsm8k", record(MODEL_B, "run-b"))
+    hook.rollback("gsm8k", 1)  # an operator put A back on purpose
+    again = hook.promote("gsm8k", record(MODEL_B, "run-b"))
+    assert again.version == 2
+    assert [v.version for v in hook.history("gsm8k")] == [1, 2, 3]
+    assert hook.current("gsm8k").record["custom_model_arn"] == MODEL_A  # type: ignore[union-attr]
+
+
 def test_rollback_to_an_unknown_version_names_the_versions(hook: BedrockRFTChampionHook) -> None:
     hook.promote("gsm8k", record(MODEL_A, "run-1"))
     with pytest.raises(ValueError, match=r"has no version 7; it has \[1\]"):
