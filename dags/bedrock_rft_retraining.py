@@ -22,13 +22,22 @@ baseline_skip_below    skip training when the base model scores at most this (SF
 health_policy          ``warn`` or ``fail`` on flat reward / length explosion / train-val gap
 min_improvement        least mean-reward gain over the champion (or base model) to promote
 min_eval_samples       least number of test prompts the gate accepts
+gate_guards            metrics that must not regress vs the baseline (default: response length
+                       +25% relative, error rate +0.01)
 eval_concurrency       parallel ``converse`` calls during evaluation
 sandbox                label outputs as sandbox results (set False on real AWS)
+force_retrain          train even when a job with the same data (sha256), grader code and job
+                       configuration is already running or completed (by default it is reused)
 =====================  ===========================================================================
 
+Training is idempotent at the data level: when unpausing creates a scheduled run next to a manual
+one, or new data turns out to be the same data, the second run reuses the first run's job and model
+(the ``train`` task logs ``REUSING RFT job ...``) instead of paying for the same training twice.
+
 AWS access is the ``aws_default`` connection: with the defaults below it points at the local
-sandbox (``make demo``); on real AWS change the connection and ``bucket`` / ``role_arn`` /
-``grader_role_arn`` / ``sandbox`` — nothing else.
+sandbox (``make demo``; for your own Airflow, ``bedrock-rft sandbox --bootstrap`` starts one with this
+bucket and these roles and prints the connection line); on real AWS change the connection and
+``bucket`` / ``role_arn`` / ``grader_role_arn`` / ``sandbox`` — nothing else.
 
 The deferred waits poll Bedrock every ``BEDROCK_RFT_POLL_SECONDS`` seconds (environment variable read
 when the file is parsed; default 60, which keeps an hours-long RFT job to a few hundred status calls).
@@ -116,8 +125,16 @@ with DAG(
         "health_policy": Param("warn", enum=["warn", "fail"]),
         "min_improvement": Param(0.02, type="number"),
         "min_eval_samples": Param(50, type="integer", minimum=1),
+        "gate_guards": Param(
+            [
+                {"metric": "response_length.mean", "tolerance": 0.25, "relative": True},
+                {"metric": "error_rate", "tolerance": 0.01},
+            ],
+            type="array",
+        ),
         "eval_concurrency": Param(8, type="integer", minimum=1),
         "sandbox": Param(True, type="boolean"),
+        "force_retrain": Param(False, type="boolean"),
     },
     render_template_as_native_obj=True,
 ) as dag:
@@ -175,6 +192,7 @@ with DAG(
         output_data_uri=f"{RUN_PREFIX}/rft-output/",
         reward_lambda_arn=result("deploy_reward", "alias_arn"),
         hyperparameters="{{ params.hyperparameters }}",
+        force_retrain="{{ params.force_retrain }}",
         deferrable=True,
         poll_interval=POLL_SECONDS,
     )
@@ -234,6 +252,7 @@ with DAG(
         reject_task_ids="reject",
         min_improvement="{{ params.min_improvement }}",
         min_samples="{{ params.min_eval_samples }}",
+        guards="{{ params.gate_guards }}",
     )
 
     promote = BedrockRFTPromoteOperator(

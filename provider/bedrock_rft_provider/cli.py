@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "iam-policy": "rewards",
     "evaluate": "evaluate",
     "sandbox": "sandbox",
+    "sandbox-bootstrap": "sandbox",
 }
 
 

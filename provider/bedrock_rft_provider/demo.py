@@ -1,9 +1,16 @@
 """``make demo``: the example DAGs end to end on the local sandbox, then a short summary.
 
-Starts the sandbox on a free local port, uses a temporary ``AIRFLOW_HOME`` (SQLite), runs
-``bedrock_rft_retraining`` with ``airflow dags test``, then ``bedrock_rft_evaluation`` for three
-consecutive days (the same runs a backfill creates), and prints what happened. Exit code 0 on
-success; otherwise non-zero with the failing task's error.
+Starts the sandbox on a free local port, prepares it like ``bedrock-rft sandbox-bootstrap`` does,
+uses a temporary ``AIRFLOW_HOME`` (SQLite), runs ``bedrock_rft_retraining`` with ``airflow dags test``,
+then ``bedrock_rft_evaluation`` for the three most recent *past* daily intervals — the runs
+``airflow backfill create`` makes (a real backfill only runs intervals that have ended) — and prints
+what happened. Exit code 0 on success; otherwise non-zero with the failing task's error.
+
+A backfill evaluates, for each past interval, the champion in force at the interval's end on that
+interval's test prompts. The retraining run promotes champion v1 *now*, after every past interval
+ended, so the demo places that promotion in the past (the sandbox backdates the SSM parameter
+version; on AWS a champion's history is in the past by the time you backfill): the oldest intervals
+see the base model, the latest one champion v1.
 """
 
 from __future__ import annotations
@@ -18,34 +25,34 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as clock
 from pathlib import Path
 from typing import Any
 
 ACCOUNT = "123456789012"
 BUCKET = "bedrock-rft-demo"
-SERVICE_ROLE = "bedrock-rft-service"
-GRADER_ROLE = "bedrock-rft-grader"
 FAMILY = "gsm8k"
 DAILY_TEST_PROMPTS = 40
+BACKFILL_MEANS = (
+    "a backfill evaluates, per past interval, the champion in force at the interval's end on that "
+    "interval's prompts; real backfills run only intervals that have ended"
+)
 
 
-def bootstrap(session: Any, endpoint_url: str, bucket: str = BUCKET) -> None:
-    """What an AWS admin sets up once: the bucket and the two roles (idempotent)."""
-    s3 = session.client("s3", endpoint_url=endpoint_url)
-    if bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
-        s3.create_bucket(Bucket=bucket)
-    iam = session.client("iam", endpoint_url=endpoint_url)
-    existing = {r["RoleName"] for r in iam.list_roles()["Roles"]}
-    for role, principal in ((SERVICE_ROLE, "bedrock.amazonaws.com"), (GRADER_ROLE, "lambda.amazonaws.com")):
-        if role not in existing:
-            trust = {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {"Effect": "Allow", "Principal": {"Service": principal}, "Action": "sts:AssumeRole"}
-                ],
-            }
-            iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
+def past_intervals(today: date, days: int) -> list[tuple[date, date]]:
+    """The ``days`` most recent daily intervals that have ended by ``today`` 00:00: ``(start, end)``.
+
+    ``airflow dags test bedrock_rft_evaluation <end>`` runs the daily interval ``[end - 1 day, end)``
+    (``CronDataIntervalTimetable`` infers the latest interval that ended by then), and a backfill only
+    creates runs whose interval has ended — so every end is at most ``today``.
+    """
+    return [(today - timedelta(days=d + 1), today - timedelta(days=d)) for d in reversed(range(days))]
+
+
+def promotion_time(intervals: Sequence[tuple[date, date]]) -> datetime:
+    """When the demo's champion v1 counts as promoted: noon (UTC) of the last interval."""
+    return datetime.combine(intervals[-1][0], clock(12), tzinfo=timezone.utc)
 
 
 def write_daily_prompts(session: Any, endpoint_url: str, days: Sequence[date], bucket: str = BUCKET) -> None:
@@ -75,12 +82,14 @@ def airflow_env(airflow_home: Path, dags_folder: Path, conn: str) -> dict[str, s
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
             "AIRFLOW_CONN_AWS_DEFAULT": conn,
             "BEDROCK_RFT_POLL_SECONDS": "1",  # sandbox jobs finish in seconds
-            "AWS_ACCESS_KEY_ID": "sandbox",
-            "AWS_SECRET_ACCESS_KEY": "sandbox",
-            "AWS_DEFAULT_REGION": "us-east-1",
+            # A fixed deployment namespace: the sandbox seeds its simulated training from the job name,
+            # so the demo tells the same story on every run (a real install draws its own namespace).
+            "AIRFLOW__BEDROCK_RFT__NAMESPACE": "demo",
         }
     )
-    env.pop("AWS_PROFILE", None)
+    # Only the connection carries credentials, as in a user's Airflow: it must be enough.
+    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        env.pop(name, None)
     return env
 
 
@@ -229,6 +238,7 @@ def summarize(session: Any, endpoint_url: str, out: Path, days: Sequence[date]) 
     local_report = out / "report.html"
     local_report.write_bytes(s3.get_object(Bucket=BUCKET, Key=html_key)["Body"].read())
     lines.append(f"Report       {local_report.resolve()}  (copied from s3://{BUCKET}/{html_key})")
+    lines.append(f"Backfill     {BACKFILL_MEANS}")
     for day in days:
         day_summary = _read_json(s3, BUCKET, f"evaluation/{FAMILY}/{day}/summary.json")
         who = (day_summary.get("champion") or {}).get("version")
@@ -255,22 +265,28 @@ def run_demo(dags_folder: Path, out: Path, days: int = 3) -> int:
     started = time.monotonic()
     try:
         print(f"Sandbox on {sandbox.endpoint_url}; AIRFLOW_HOME={airflow_home}", flush=True)
-        env = airflow_env(airflow_home, dags_folder, sandbox.airflow_conn_env())
+        env = airflow_env(airflow_home, dags_folder, sandbox.airflow_conn_uri())
         os.environ.update({k: env[k] for k in env if k.startswith(("AIRFLOW_HOME", "AIRFLOW__"))})
         session = sandbox.session()
-        bootstrap(session, sandbox.endpoint_url)
-        today = date.today()
-        # A daily run evaluates the day before its logical date (its data interval); the last of these
-        # intervals ends after today's promotion, so it picks the new champion, the others the base model.
-        run_dates = [today - timedelta(days=days - 2 - i) for i in range(days)]
-        partitions = [run - timedelta(days=1) for run in run_dates]
+        from bedrock_rft_provider.sandbox.bootstrap import bootstrap_sandbox
+
+        bootstrap_sandbox(sandbox.endpoint_url, [BUCKET], session=session)
+        today = datetime.now(timezone.utc).date()
+        intervals = past_intervals(today, days)
+        partitions = [start for start, _ in intervals]
         write_daily_prompts(session, sandbox.endpoint_url, partitions)
         _airflow(["db", "migrate"], env, out / "logs" / "db-migrate.log")
         # Airflow 3.0's `dags test` does not register the DAGs' assets (apache/airflow#51644).
         _airflow(["dags", "reserialize"], env, out / "logs" / "dags-reserialize.log")
         _run_dag("bedrock_rft_retraining", today.isoformat(), env, out)
-        for run_date in run_dates:
-            _run_dag("bedrock_rft_evaluation", run_date.isoformat(), env, out)
+        promoted = promotion_time(intervals)
+        from bedrock_rft_provider.sandbox.moto_state import backdate_parameter_versions
+
+        if backdate_parameter_versions(f"/bedrock-rft/champion/{FAMILY}", lambda version: promoted):
+            print(f"  sandbox: champion v1's promotion placed in the past, at {promoted:%Y-%m-%d %H:%M} UTC")
+        print(f"  backfill of the past intervals {intervals[0][0]} .. {intervals[-1][1]}: {BACKFILL_MEANS}")
+        for _, end in intervals:
+            _run_dag("bedrock_rft_evaluation", end.isoformat(), env, out)
         lines = summarize(session, sandbox.endpoint_url, out, partitions)
         lines.append(f"Wall time    {time.monotonic() - started:.0f}s (after install)")
         print("\n".join(lines), flush=True)

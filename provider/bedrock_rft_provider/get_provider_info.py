@@ -56,8 +56,27 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             },
         ],
+        "config": {
+            "bedrock_rft": {
+                "description": "Settings of the Amazon Bedrock RFT provider.",
+                "options": {
+                    "namespace": {
+                        "description": "Deployment namespace hashed into every derived job, custom model "
+                        "and deployment name and clientRequestToken, so two Airflow installs sharing an "
+                        "AWS account never reattach to each other's jobs. Unset: the Variable "
+                        "bedrock_rft_namespace, drawn at random on first use (one per metadata database).",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "prod-eu",
+                        "default": None,
+                    },
+                },
+            },
+        },
         "extra-links": [
             "bedrock_rft_provider.links.bedrock.BedrockRFTJobLink",
+            "bedrock_rft_provider.links.bedrock.BedrockCustomModelLink",
+            "bedrock_rft_provider.links.bedrock.BedrockCustomModelDeploymentLink",
             "bedrock_rft_provider.links.evaluation.BedrockRFTEvaluationReportLink",
         ],
     }

@@ -17,6 +17,7 @@ import pytest
 
 from bedrock_rft_provider import demo
 from bedrock_rft_provider.iam import policy_bundle
+from bedrock_rft_provider.sandbox.bootstrap import bootstrap_sandbox
 from support.airflow_compat import dagbag_for_test
 from unit.test_iam_policy import NEEDS_NO_PERMISSION, allows, iam_action
 
@@ -81,7 +82,7 @@ def test_the_caller_policy_allows_every_call_the_example_dags_make(
     bedrock_rft_sandbox_airflow_conn: Any, dagbag: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sandbox = bedrock_rft_sandbox_airflow_conn
-    demo.bootstrap(sandbox.session(), sandbox.endpoint_url)
+    bootstrap_sandbox(sandbox.endpoint_url, [demo.BUCKET], session=sandbox.session())
     day = datetime(2026, 11, 19, tzinfo=timezone.utc)
     # An evaluation run reads the prompts of its data interval: the day before its logical date.
     demo.write_daily_prompts(sandbox.session(), sandbox.endpoint_url, [(day - timedelta(days=1)).date()])

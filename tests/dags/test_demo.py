@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -41,6 +43,13 @@ def test_demo_runs_both_dags_and_prints_the_summary(tmp_path: Path) -> None:
     for line in ("Dataset ", "Training     reward", "Evaluation   tuned", "Gate ", "Champion ", "Report "):
         assert line in out, line
     assert out.count("Backfill     interval") == 3
+    # Real backfill semantics (issue 10, fault 4): only intervals that have ended, and the promotion
+    # placed in the past is what the latest of them evaluates.
+    intervals = re.findall(r"Backfill     interval (\d{4}-\d{2}-\d{2}): (.*?): mean reward", out)
+    today = datetime.now(timezone.utc).date()
+    assert [date.fromisoformat(day) + timedelta(days=1) <= today for day, _ in intervals] == [True] * 3
+    assert [who for _, who in intervals] == ["base model (no champion yet)"] * 2 + ["champion v1"]
+    assert "a backfill evaluates, per past interval, the champion in force at the interval's end" in out
     report = (tmp_path / "out" / "report.html").read_text()
     assert "<img" in report and "sandbox" in report.lower()
     assert (tmp_path / "out" / "summary.txt").read_text().strip() in out

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from moto.bedrock.models import bedrock_backends
 
 from support.airflow_compat import dagbag_for_test
@@ -46,11 +47,21 @@ def _complete_when_created(stop: threading.Event) -> None:
 
 
 def test_rft_job_dag_runs_green_with_dag_test(
-    airflow_db: Path, airflow_home: Path, moto_server: str, aws_conn_to: Callable[[str], None]
+    airflow_db: Path,
+    airflow_home: Path,
+    moto_server: str,
+    aws_conn_to: Callable[[str], None],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from airflow.models.variable import Variable
     from airflow.utils.state import DagRunState
 
+    from bedrock_rft_provider.namespace import VARIABLE_KEY
+
     aws_conn_to(moto_server)
+    # No configured namespace: a real task run draws the install's namespace into the metadata DB.
+    monkeypatch.delenv("AIRFLOW__BEDROCK_RFT__NAMESPACE")
+    Variable.delete(VARIABLE_KEY)
     dag_file = airflow_home / "dags" / "rft_job_smoke.py"
     dag_file.write_text(DAG_SOURCE)
     try:
@@ -71,6 +82,7 @@ def test_rft_job_dag_runs_green_with_dag_test(
         jobs = bedrock_backends[ACCOUNT][REGION].model_customization_jobs
         job = next(j for j in jobs.values() if j.job_name.startswith("rft-rft-job-smoke-train-"))
         assert job.training_data_config["s3Uri"].startswith("s3://rft-test-bucket/2")  # {{ ds }} was rendered
+        assert Variable.get(VARIABLE_KEY).startswith("af-")
     finally:
         dag_file.unlink(missing_ok=True)
         shutil.rmtree(airflow_home / "dags" / "__pycache__", ignore_errors=True)

@@ -14,7 +14,8 @@ import time
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from bedrock_rft_provider.demo import BUCKET, bootstrap, write_daily_prompts
+from bedrock_rft_provider.demo import BUCKET, write_daily_prompts
+from bedrock_rft_provider.sandbox.bootstrap import bootstrap_sandbox
 from bedrock_rft_provider.sandbox.config import SandboxConfig
 from bedrock_rft_provider.sandbox.server import Sandbox
 
@@ -57,7 +58,7 @@ class HoldableConfig(SandboxConfig):
 def start_sandbox(time_scale: float) -> Sandbox:
     """The sandbox on a free port, bootstrapped: the demo's bucket and the two IAM roles."""
     sandbox = Sandbox(config=HoldableConfig(time_scale=time_scale)).start()
-    bootstrap(sandbox.session(), sandbox.endpoint_url)
+    bootstrap_sandbox(sandbox.endpoint_url, [BUCKET], session=sandbox.session())
     return sandbox
 
 

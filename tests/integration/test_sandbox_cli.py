@@ -20,7 +20,17 @@ pytestmark = pytest.mark.integration
 
 def test_the_cli_serves_one_endpoint_prints_the_honesty_banner_and_stops_on_sigterm() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "bedrock_rft_provider.cli", "sandbox", "--port", "0", "--time-scale", "0"],
+        [
+            sys.executable,
+            "-m",
+            "bedrock_rft_provider.cli",
+            "sandbox",
+            "--port",
+            "0",
+            "--time-scale",
+            "0",
+            "--bootstrap",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -29,7 +39,7 @@ def test_the_cli_serves_one_endpoint_prints_the_honesty_banner_and_stops_on_sigt
         assert process.stdout is not None
         lines: list[str] = []
         deadline = time.monotonic() + 60
-        while not any(line.startswith("endpoint:") for line in lines):
+        while not any(line.startswith("knobs:") for line in lines):
             line = process.stdout.readline()
             assert line and time.monotonic() < deadline, f"no endpoint printed: {lines}"
             lines.append(line)
@@ -43,6 +53,10 @@ def test_the_cli_serves_one_endpoint_prints_the_honesty_banner_and_stops_on_sigt
         assert [b["Name"] for b in buckets if b["Name"] == "cli-bucket"] == ["cli-bucket"]
         jobs = session.client("bedrock", endpoint_url=endpoint[1]).list_model_customization_jobs()
         assert jobs["modelCustomizationJobSummaries"] == []
+        # --bootstrap prepared it: the example DAGs' bucket and both roles exist, and it says so.
+        assert "bedrock-rft-demo" in {b["Name"] for b in buckets}
+        assert "role_arn:         arn:aws:iam::123456789012:role/bedrock-rft-service" in banner
+        assert "AIRFLOW_CONN_AWS_DEFAULT='aws://testing:testing@/?endpoint_url=" in banner
     finally:
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=30)
@@ -67,6 +81,8 @@ def test_the_session_fixture_gives_an_endpoint_clients_and_the_airflow_connectio
     conn = json.loads(bedrock_rft_sandbox.airflow_conn_env())
     assert conn == {
         "conn_type": "aws",
+        "login": "testing",  # dummy credentials: without any, every task fails with NoCredentialsError
+        "password": "testing",
         "extra": {"endpoint_url": bedrock_rft_sandbox.endpoint_url, "region_name": "us-east-1"},
     }
     assert bedrock_rft_sandbox.client("sts").get_caller_identity()["Account"] == "123456789012"
@@ -91,3 +107,48 @@ def test_the_python_api_as_the_readme_shows_it() -> None:
         assert bedrock.list_model_customization_jobs()["modelCustomizationJobSummaries"] == []
     with pytest.raises(RuntimeError, match="not running"):
         _ = sandbox.endpoint_url
+
+
+def _bootstrap_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bedrock_rft_provider.cli", "sandbox-bootstrap", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_sandbox_bootstrap_prepares_a_running_sandbox_for_airflow_idempotently(
+    bedrock_rft_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The printed line alone is enough for Airflow: credentials, endpoint, bucket and roles (fault 6)."""
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+    first = _bootstrap_cli("--endpoint-url", bedrock_rft_sandbox.endpoint_url, "--bucket", "my-dags-bucket")
+    assert first.returncode == 0, first.stderr
+    export = first.stdout.splitlines()[0]
+    match = re.fullmatch(r"export AIRFLOW_CONN_AWS_DEFAULT='(aws://testing:testing@/\?\S+)'", export)
+    assert match, export
+    assert (
+        "created now:      s3://my-dags-bucket, role bedrock-rft-service, role bedrock-rft-grader"
+        in first.stdout
+    )
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)  # a user's shell has none of these
+    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", match[1])
+    assert S3Hook(aws_conn_id="aws_default").check_for_bucket("my-dags-bucket")
+    roles = {r["RoleName"] for r in bedrock_rft_sandbox.client("iam").list_roles()["Roles"]}
+    assert {"bedrock-rft-service", "bedrock-rft-grader"} <= roles
+
+    again = _bootstrap_cli("--endpoint-url", bedrock_rft_sandbox.endpoint_url, "--bucket", "my-dags-bucket")
+    assert again.returncode == 0 and "created now:      nothing (already prepared)" in again.stdout
+    assert again.stdout.splitlines()[0] == export
+
+
+def test_sandbox_bootstrap_of_an_unreachable_endpoint_is_one_line_and_exit_1() -> None:
+    done = _bootstrap_cli("--endpoint-url", "http://127.0.0.1:9")
+    assert done.returncode == 1
+    assert done.stderr.startswith("bedrock-rft sandbox-bootstrap: cannot prepare http://127.0.0.1:9")
+    assert "Traceback" not in done.stderr

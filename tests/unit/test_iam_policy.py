@@ -236,7 +236,7 @@ def _inherent(finding: Any, kind: str, placeholder: bool = False) -> bool:
     if finding.issue == "MALFORMED":
         return kind == "trust_policy" and "neither Resource nor NotResource" in text
     if finding.issue == "RESOURCE_MISMATCH":
-        return {d["action"] for d in finding.detail} == {"bedrock:InvokeModel"}
+        return {d["action"] for d in finding.detail} <= {"bedrock:InvokeModel", "bedrock:ListTagsForResource"}
     if finding.issue == "UNKNOWN_ACTION":
         return "CustomModelDeployment" in text
     return False

@@ -34,7 +34,12 @@ def register(subparsers: Any) -> None:
     test.add_argument(
         "--reward", required=True, metavar="MODULE:FUNC", help="e.g. my_rewards:gsm8k or file.py:fn"
     )
-    test.add_argument("--samples", required=True, metavar="PATH", help="JSONL of grader event samples")
+    test.add_argument(
+        "--samples",
+        required=True,
+        metavar="PATH",
+        help="JSONL of grader event samples, or sample:gsm8k_events (shipped with the package)",
+    )
     test.add_argument("--output", metavar="PATH", help="write the full JSON report (with every result) here")
     test.add_argument(
         "--batch-size", type=_positive, default=64, help="samples per handler call (default 64)"
@@ -93,12 +98,18 @@ def run_test_reward(args: argparse.Namespace) -> int:
     """Score the samples file with the reward; print the report."""
     from bedrock_rft_provider.rewards.process import ProcessGrader
     from bedrock_rft_provider.rewards.runner import RewardSpecError, load_events, load_reward, score_events
+    from bedrock_rft_provider.samples import resolve as resolve_sample
 
+    try:
+        samples = resolve_sample(args.samples)  # a path, or sample:NAME shipped with the package
+    except ValueError as exc:
+        print(f"bedrock-rft test-reward: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         reward = load_reward(args.reward)
         if not callable(reward):
             raise TypeError(f"reward {args.reward!r} is not callable")
-        events = load_events(args.samples)
+        events = load_events(samples)
     except RewardSpecError as exc:
         print(f"bedrock-rft test-reward: {exc}", file=sys.stderr)
         return EXIT_USAGE if exc.usage else EXIT_BROKEN

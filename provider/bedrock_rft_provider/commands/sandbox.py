@@ -1,4 +1,4 @@
-"""``bedrock-rft sandbox``: run the local Bedrock RFT sandbox in the foreground."""
+"""``bedrock-rft sandbox`` (run the local sandbox) and ``bedrock-rft sandbox-bootstrap`` (prepare one)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,48 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--max-request-mb", type=float, help="cap on one request body in MiB (default 128)")
     parser.add_argument("--read-timeout-s", type=float, help="drop connections idle this long (default 60)")
+    parser.add_argument(
+        "--bootstrap",
+        action="store_true",
+        help="prepare it for your DAGs once started: bucket(s), Bedrock service role, grader role",
+    )
+    _bucket_option(parser)
     parser.set_defaults(handler=run)
+
+    bootstrap = subparsers.add_parser(
+        "sandbox-bootstrap",
+        help="prepare a running sandbox for your DAGs and print the Airflow connection line",
+        description="Create the bucket(s), the Bedrock service role and the grader role in a running "
+        "sandbox (idempotent), then print AIRFLOW_CONN_AWS_DEFAULT with the dummy credentials it accepts.",
+    )
+    bootstrap.add_argument("--endpoint-url", required=True, help="the sandbox, e.g. http://127.0.0.1:5000")
+    _bucket_option(bootstrap)
+    bootstrap.set_defaults(handler=run_bootstrap)
+
+
+def _bucket_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--bucket",
+        action="append",
+        dest="buckets",
+        metavar="NAME",
+        help="bucket to create (repeatable; default bedrock-rft-demo, the example DAGs' bucket)",
+    )
+
+
+def run_bootstrap(args: argparse.Namespace) -> int:
+    """Prepare the sandbox at ``--endpoint-url``; exit 1 when it cannot be reached."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from bedrock_rft_provider.sandbox.bootstrap import DEFAULT_BUCKET, bootstrap_sandbox
+
+    try:
+        resources = bootstrap_sandbox(args.endpoint_url, args.buckets or [DEFAULT_BUCKET])
+    except (BotoCoreError, ClientError, ValueError) as exc:
+        print(f"bedrock-rft sandbox-bootstrap: cannot prepare {args.endpoint_url}: {exc}", file=sys.stderr)
+        return 1
+    print("\n".join(resources.shell_lines()), flush=True)
+    return 0
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -74,8 +115,15 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(BANNER, flush=True)
     print(f"\nendpoint: {sandbox.endpoint_url}", flush=True)
+    print(f"airflow:  AIRFLOW_CONN_AWS_DEFAULT='{sandbox.airflow_conn_uri()}'", flush=True)
+    if args.bootstrap:
+        from bedrock_rft_provider.sandbox.bootstrap import DEFAULT_BUCKET, bootstrap_sandbox
+
+        resources = bootstrap_sandbox(sandbox.endpoint_url, args.buckets or [DEFAULT_BUCKET])
+        print("\n".join(resources.shell_lines()[1:]), flush=True)
+    else:
+        print("          (empty: no bucket, no roles; add --bootstrap to create them)", flush=True)
     print(
-        f"airflow:  AIRFLOW_CONN_AWS_DEFAULT='{sandbox.airflow_conn_env()}'\n"
         f"knobs:    time_scale={config.time_scale} seed={config.seed} "
         f"max_training_steps={config.max_training_steps} (Ctrl-C to stop)",
         flush=True,

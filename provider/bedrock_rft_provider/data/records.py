@@ -143,10 +143,40 @@ def _parameter_problems(parameters: Any, where: str) -> list[str]:
     return problems
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def unpaired_surrogate(record: Any) -> str | None:
+    """Where ``record`` holds an unpaired UTF-16 surrogate (``"\\ud800"`` escaped in JSON), or None.
+
+    JSON allows the escape but the text is not Unicode: it cannot be encoded as UTF-8 (so not written,
+    hashed or tokenized). ``json.loads`` joins a valid pair into one code point, so any surrogate left
+    is unpaired. The walk is iterative (records may nest deeply).
+    """
+    stack: list[tuple[str, Any]] = [("record", record)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                return where
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(key, str) and _SURROGATE.search(key):
+                    return f"{where} key {key.encode('utf-8', 'backslashreplace').decode()!r}"
+                name = key if where == "record" else f"{where}.{key}"
+                stack.append((name, item))
+        elif isinstance(value, list):
+            stack.extend((f"{where}[{index}]", item) for index, item in enumerate(value))
+    return None
+
+
 def validate_record(record: Any, require_reference_answer: bool = False) -> list[str]:
     """Problems with one RFT record (empty when it is valid). ``id`` may be absent (it gets assigned)."""
     if not isinstance(record, dict):
         return [f"record is {_describe(record)}; expected a JSON object"]
+    broken = unpaired_surrogate(record)
+    if broken is not None:
+        return [f"{broken} holds an unpaired UTF-16 surrogate escape (e.g. \\ud800); not valid Unicode text"]
     if "messages" not in record:
         return ["messages is missing; expected a list of {role, content} objects"]
     problems = validate_messages(record["messages"])

@@ -12,8 +12,9 @@ def check_deployment_name(field: str, name: str) -> str:
 
 
 def deployment_name_for_run(
-    dag_id: str, run_id: str, task_id: str, model_arn: str, prefix: str = "rft-eval"
+    dag_id: str, run_id: str, task_id: str, model_arn: str, prefix: str = "rft-eval", *, namespace: str
 ) -> str:
-    """``<prefix>-<dag>-<task>-<hash>``: the same run, task and model always give the same name."""
-    name = name_for_run(prefix, dag_id, task_id, run_fingerprint(dag_id, run_id, task_id, model_arn))
+    """``<prefix>-<dag>-<task>-<hash>``: the same namespace, run, task and model give the same name."""
+    digest = run_fingerprint(namespace, dag_id, run_id, task_id, model_arn)
+    name = name_for_run(prefix, dag_id, task_id, digest)
     return check_deployment_name("deployment_name", name)

@@ -15,7 +15,7 @@ from bedrock_rft_provider.errors import ConfigError
 from bedrock_rft_provider.evaluation import records as records_mod
 from bedrock_rft_provider.evaluation import report, scoring
 from bedrock_rft_provider.evaluation import summary as summary_mod
-from bedrock_rft_provider.evaluation.scoring import Grader, SampleResult
+from bedrock_rft_provider.evaluation.scoring import GradeFn, SampleResult
 
 OUTPUT_FILES = ("summary.json", "results.jsonl", "report.md", "report.html")
 # Every file evaluate() may write (a CLI --output folder holding only these may be replaced).
@@ -50,7 +50,7 @@ def load_results(path: str | Path) -> list[SampleResult]:
 def score_responses(
     records: Sequence[records_mod.EvalRecord],
     responses_path: str | Path,
-    grader: Grader,
+    grader: GradeFn,
     *,
     batch_size: int = 25,
     grader_workers: int = 1,
@@ -65,7 +65,7 @@ def evaluate(
     *,
     dataset_path: str | Path,
     responses_path: str | Path,
-    grader: Grader,
+    grader: GradeFn,
     output_dir: str | Path,
     baseline_responses_path: str | Path | None = None,
     baseline_results_path: str | Path | None = None,

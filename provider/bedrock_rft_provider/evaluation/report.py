@@ -52,13 +52,33 @@ def histogram_range(scores: Sequence[float], bins: int = 20) -> tuple[float, flo
     return low, high, bins
 
 
+PLOTS_MISSING_NOTICE = (
+    "No plots: matplotlib is not installed. Install it with "
+    "pip install 'airflow-provider-bedrock-rft[reports]'."
+)
+
+
+def plots_available() -> bool:
+    """Whether matplotlib (the optional ``reports`` extra) can be imported."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def render_plots(
     results: Sequence[SampleResult],
     baseline_results: Sequence[SampleResult] | None,
     summary: Mapping[str, Any],
     training_curve: TrainingCurve | None,
 ) -> dict[str, str]:
-    """Plot title -> base64 PNG: reward distribution, per-slice accuracy, training reward curve."""
+    """Plot title -> base64 PNG: reward distribution, per-slice accuracy, training reward curve.
+
+    Empty when matplotlib (the ``reports`` extra) is not installed: the reports then carry no plots.
+    """
+    if not plots_available():
+        return {}
     import matplotlib
 
     matplotlib.use("Agg")
@@ -208,6 +228,8 @@ def render_html(summary: Mapping[str, Any], plots: Mapping[str, str]) -> str:
     parts.append("</ul>")
     for title, png in plots.items():
         parts.append(f"<h2>{esc(title)}</h2><img alt='{esc(title)}' src='data:image/png;base64,{png}'>")
+    if not plots:
+        parts.append(f"<p>{esc(PLOTS_MISSING_NOTICE)}</p>")
     parts.append("</body></html>\n")
     return "\n".join(parts)
 

@@ -13,8 +13,9 @@ from typing import Any
 from bedrock_rft_provider.errors import BedrockRFTError, ConfigError
 from bedrock_rft_provider.evaluation.records import EvalRecord, ResponseRecord
 
-# A grader takes a batch of grader samples (the Lambda event) and returns one result per sample.
-Grader = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+# A grading function (the in-process reward, a ProcessGrader, or the grader Lambda) takes a batch of
+# grader samples (the Lambda event) and returns one result per sample.
+GradeFn = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 
 
 class ScoringError(BedrockRFTError):
@@ -72,7 +73,7 @@ def grader_sample(record: EvalRecord, response: ResponseRecord) -> dict[str, Any
     }
 
 
-def handler_grader(handler: Callable[[Any, Any], Any]) -> Grader:
+def handler_grader(handler: Callable[[Any, Any], Any]) -> GradeFn:
     """Use a Lambda handler (e.g. from ``rewards.make_handler``) in-process."""
 
     def grade(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -104,7 +105,7 @@ def importable_spec(reward: Callable[..., Any]) -> str | None:
     return f"{module}:{name}" if getattr(imported, name, None) is reward else None
 
 
-def reward_grader(reward: str | Callable[..., Any]) -> Grader:
+def reward_grader(reward: str | Callable[..., Any]) -> GradeFn:
     """A grader running a reward through the Lambda's own contract in a separate worker process.
 
     Like the deployed grader, the handler (and any code it runs) lives outside this process
@@ -127,7 +128,7 @@ def reward_grader(reward: str | Callable[..., Any]) -> Grader:
     return handler_grader(grader)
 
 
-def lambda_grader(client: Any, function_name: str, qualifier: str | None = None) -> Grader:
+def lambda_grader(client: Any, function_name: str, qualifier: str | None = None) -> GradeFn:
     """Invoke the deployed grader Lambda synchronously with one batch per call."""
 
     def grade(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -158,7 +159,7 @@ def _metric_values(result: dict[str, Any], where: str) -> dict[str, float]:
     return metrics
 
 
-def _grade_batch(grader: Grader, batch: list[tuple[EvalRecord, ResponseRecord]]) -> list[SampleResult]:
+def _grade_batch(grader: GradeFn, batch: list[tuple[EvalRecord, ResponseRecord]]) -> list[SampleResult]:
     samples = [grader_sample(record, response) for record, response in batch]
     ids = [sample["id"] for sample in samples]
     try:
@@ -198,7 +199,7 @@ def _grade_batch(grader: Grader, batch: list[tuple[EvalRecord, ResponseRecord]])
 
 def score(
     pairs: Sequence[tuple[EvalRecord, ResponseRecord]],
-    grader: Grader,
+    grader: GradeFn,
     *,
     batch_size: int = 25,
     max_workers: int = 1,

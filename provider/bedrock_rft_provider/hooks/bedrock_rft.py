@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from airflow.providers.amazon.aws.hooks.bedrock import BedrockHook
-from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.providers.amazon.aws.utils.waiter_with_logging import wait
 from botocore.exceptions import ClientError
 
 from bedrock_rft_provider.data.uris import parse_s3_uri
 from bedrock_rft_provider.errors import JobConflictError
+from bedrock_rft_provider.hooks.storage import StorageHook
 from bedrock_rft_provider.jobs.metrics import TrainingMetrics, is_metrics_key, parse_metrics_files
 from bedrock_rft_provider.jobs.spec import CUSTOMIZATION_TYPE, RFTJobSpec
+from bedrock_rft_provider.jobs.training_key import REUSABLE_STATES, TRAINING_KEY_TAG
 
 SUCCESS_STATES = frozenset({"Completed"})
+# How many InProgress/Completed RFT jobs (newest first) a training-key lookup reads the tags of.
+MAX_REUSE_CANDIDATES = 200
 FAILURE_STATES = frozenset({"Failed", "Stopped"})
 TERMINAL_STATES = SUCCESS_STATES | FAILURE_STATES
 # A job being stopped will end Stopped: a retry must not reattach to it as if it were still training.
@@ -54,6 +58,11 @@ class BedrockRFTHook(BedrockHook):
     def waiter_path(self) -> Path:
         return Path(__file__).resolve().parents[1] / "waiters" / "bedrock_rft.json"
 
+    @cached_property
+    def storage(self) -> StorageHook:
+        """S3 access of the same connection (datasets' sha256, the job's metrics files)."""
+        return StorageHook(aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify)
+
     # -- lookups -----------------------------------------------------------------------------------
     def describe_job(self, job_identifier: str) -> dict[str, Any]:
         """``get_model_customization_job`` by name or ARN, without the response metadata."""
@@ -87,6 +96,51 @@ class BedrockRFTHook(BedrockHook):
                 if s.get("customizationType") in (None, CUSTOMIZATION_TYPE)
             )
         return jobs
+
+    # -- data-level reuse ---------------------------------------------------------------------------
+    def content_sha256(self, uri: str) -> str:
+        """sha256 (hex) of an S3 object's content, streamed in 1 MiB chunks."""
+        return self.storage.sha256(uri)
+
+    def grader_identity(self, lambda_arn: str) -> dict[str, Any]:
+        """What decides how the grader scores: its code sha256, handler, runtime, environment, layers.
+
+        ``lambda_arn`` may carry a version or alias qualifier; Lambda resolves it to the version's code.
+        """
+        from airflow.providers.amazon.aws.hooks.lambda_function import LambdaHook
+
+        lambda_hook = LambdaHook(
+            aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify
+        )
+        config = lambda_hook.conn.get_function_configuration(FunctionName=lambda_arn)
+        return {
+            "code_sha256": config.get("CodeSha256"),
+            "handler": config.get("Handler"),
+            "runtime": config.get("Runtime"),
+            "environment": (config.get("Environment") or {}).get("Variables") or {},
+            "layers": sorted(layer.get("Arn", "") for layer in config.get("Layers") or []),
+        }
+
+    def find_job_by_training_key(self, digest: str) -> dict[str, Any] | None:
+        """The newest InProgress or Completed RFT job tagged with training key ``digest``, or None.
+
+        Reads the tags (``ListTagsForResource``) of at most ``MAX_REUSE_CANDIDATES`` such jobs.
+        """
+        checked = 0
+        for summary in self.list_rft_jobs():
+            if summary.get("status") not in REUSABLE_STATES:
+                continue
+            checked += 1
+            if checked > MAX_REUSE_CANDIDATES:
+                self.log.warning(
+                    "Training-key lookup stopped after the %d newest running/completed RFT jobs",
+                    MAX_REUSE_CANDIDATES,
+                )
+                return None
+            tags = self.conn.list_tags_for_resource(resourceARN=summary["jobArn"]).get("tags") or []
+            if any(t.get("key") == TRAINING_KEY_TAG and t.get("value") == digest for t in tags):
+                return self.describe_job(summary["jobArn"])
+        return None
 
     # -- start ------------------------------------------------------------------------------------
     def start_or_reattach(self, spec: RFTJobSpec, *, attempt: int = 1) -> RFTJob:
@@ -185,9 +239,11 @@ class BedrockRFTHook(BedrockHook):
         if not output_uri:
             return TrainingMetrics()
         bucket, prefix = parse_s3_uri(output_uri)
-        s3 = S3Hook(aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify)
+        storage = self.storage
         try:
-            keys = [k for k in s3.list_keys(bucket_name=bucket, prefix=prefix) or [] if is_metrics_key(k)]
+            keys = [
+                k for k in storage.list_keys(bucket_name=bucket, prefix=prefix) or [] if is_metrics_key(k)
+            ]
         except ClientError as exc:
             self.log.warning("Could not list training metrics under %s: %s", output_uri, exc)
             return TrainingMetrics()
@@ -195,7 +251,12 @@ class BedrockRFTHook(BedrockHook):
         markers = [m for m in (job.get("jobName"), job_id) if m]
         own = [k for k in keys if any(f"/{m}/" in f"/{k}" for m in markers)]
         chosen = own or keys
-        return parse_metrics_files({k: s3.read_key(k, bucket_name=bucket) for k in chosen})
+        return parse_metrics_files({k: storage.read_key(k, bucket_name=bucket) for k in chosen})
+
+
+def job_from_description(description: dict[str, Any], *, reattached: bool) -> RFTJob:
+    """An :class:`RFTJob` from a ``get_model_customization_job`` response."""
+    return _job(description, reattached=reattached)
 
 
 def _job(description: dict[str, Any], *, reattached: bool) -> RFTJob:

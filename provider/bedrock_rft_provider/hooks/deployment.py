@@ -61,17 +61,21 @@ class BedrockCustomModelDeploymentHook(BedrockHook):
         *,
         description: str | None = None,
         tags: dict[str, str] | None = None,
+        namespace: str = "",
     ) -> Deployment:
         """Return the deployment called ``name`` for ``model_arn``, creating it only if it is absent.
 
         A deployment of that name serving a different model is an error, never silently reused.
+        ``namespace`` (the Airflow deployment namespace) is hashed into the clientRequestToken.
         """
         existing = self.describe(name)
         if existing is None:
             request: dict[str, Any] = {
                 "modelDeploymentName": name,
                 "modelArn": model_arn,
-                "clientRequestToken": client_request_token("deployment", name, model_arn),
+                "clientRequestToken": client_request_token(
+                    "deployment", name, model_arn, namespace=namespace
+                ),
             }
             if description:
                 request["description"] = description

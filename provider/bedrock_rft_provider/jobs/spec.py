@@ -45,6 +45,8 @@ class RFTJobSpec:
     kms_key_id: str | None = None
     job_tags: tuple[tuple[str, str], ...] = ()
     custom_model_tags: tuple[tuple[str, str], ...] = ()
+    # Hashed into the clientRequestToken (operators pass the Airflow deployment namespace).
+    namespace: str = ""
 
     @classmethod
     def build(
@@ -63,6 +65,7 @@ class RFTJobSpec:
         kms_key_id: str | None = None,
         job_tags: Any = None,
         custom_model_tags: Any = None,
+        namespace: str = "",
     ) -> RFTJobSpec:
         """Validate every field and return the spec; raise ConfigErrors listing every bad field."""
         errors: list[ConfigError] = []
@@ -96,7 +99,7 @@ class RFTJobSpec:
             "custom_model_tags": checked(lambda: _tag_pairs("custom_model_tags", custom_model_tags)),
         }
         raise_config_errors(errors)
-        return cls(**values)
+        return cls(**values, namespace=namespace)
 
     def to_request(self) -> dict[str, Any]:
         """The keyword arguments of ``create_model_customization_job`` (without the client token)."""
@@ -136,8 +139,8 @@ class RFTJobSpec:
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     def client_request_token(self) -> str:
-        """Deterministic idempotency token: the same request always carries the same token."""
-        return client_request_token(self.request_fingerprint())
+        """Deterministic idempotency token: the same namespace and request always carry the same token."""
+        return client_request_token(self.request_fingerprint(), namespace=self.namespace)
 
     def for_attempt(self, attempt: int) -> RFTJobSpec:
         """The same request under the names retry ``attempt`` uses when it must start a fresh job."""

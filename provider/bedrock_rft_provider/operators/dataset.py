@@ -6,7 +6,6 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import AirflowFailException
@@ -14,6 +13,7 @@ from airflow.sdk import Asset
 
 from bedrock_rft_provider.data import ColumnMapping, DatasetValidationError, PrepareOptions, prepare_dataset
 from bedrock_rft_provider.data.uris import is_s3_uri, stable_prefix
+from bedrock_rft_provider.hooks.storage import StorageHook
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -28,7 +28,7 @@ def training_data_asset(output_uri: str, task_id: str) -> Asset:
     return Asset(uri=uri)
 
 
-class BedrockRFTDatasetOperator(AwsBaseOperator[S3Hook]):
+class BedrockRFTDatasetOperator(AwsBaseOperator[StorageHook]):
     """Convert, validate, dedupe and split a dataset, then write it locally or upload it to S3.
 
     Invalid data fails the task without retries, listing the first 20 problems as ``source:line:
@@ -61,7 +61,7 @@ class BedrockRFTDatasetOperator(AwsBaseOperator[S3Hook]):
     :return: ``{train_uri, validation_uri, test_uri, report_uri, sha256, counts, reused}``.
     """
 
-    aws_hook_class = S3Hook
+    aws_hook_class = StorageHook
     template_fields: Sequence[str] = aws_template_fields(
         "source", "input_uri", "output_uri", "prompt_template", "system_prompt"
     )
@@ -94,6 +94,8 @@ class BedrockRFTDatasetOperator(AwsBaseOperator[S3Hook]):
         outlets = list(kwargs.pop("outlets", None) or [])
         if self.asset not in outlets:
             outlets.append(self.asset)
+        # Each key of the returned dict is also its own XCom, so ``task.output["key"]`` works (Airflow 3).
+        kwargs.setdefault("multiple_outputs", True)
         super().__init__(outlets=outlets, **kwargs)
         self.source = source
         self.input_uri = input_uri

@@ -13,6 +13,8 @@ from airflow.providers.common.compat.sdk import conf
 
 from bedrock_rft_provider.evaluation.naming import check_deployment_name, deployment_name_for_run
 from bedrock_rft_provider.hooks.deployment import BedrockCustomModelDeploymentHook, DeploymentFailedError
+from bedrock_rft_provider.links.bedrock import BedrockCustomModelDeploymentLink
+from bedrock_rft_provider.namespace import resolve_namespace
 from bedrock_rft_provider.triggers.deployment import BedrockCustomModelDeploymentActiveTrigger
 
 if TYPE_CHECKING:
@@ -28,16 +30,25 @@ class BedrockCustomModelDeploymentOperator(AwsBaseOperator[BedrockCustomModelDep
     outlives the run.
 
     :param model_arn: the custom model ARN (e.g. the RFT job's ``custom_model_arn``).
-    :param deployment_name: optional explicit name.
+    :param deployment_name: optional explicit name (the custom model name pattern, at most 63 characters);
+        None = derived from the run.
+    :param description: optional description stored with the deployment.
+    :param tags: optional ``{key: value}`` tags of the deployment.
+    :param wait_for_completion: wait until the deployment is Active.
     :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``).
+    :param waiter_delay: seconds between status checks while waiting.
+    :param waiter_max_attempts: status checks before giving up (default 120 checks of 30 s = 1 h).
+    :param namespace: deployment namespace hashed into the derived name and the clientRequestToken
+        (default: ``[bedrock_rft] namespace``, else this install's ``bedrock_rft_namespace`` Variable).
     :return: the deployment ARN (use it as ``model_id`` for evaluation).
     """
 
     aws_hook_class = BedrockCustomModelDeploymentHook
     template_fields: Sequence[str] = aws_template_fields(
-        "model_arn", "deployment_name", "description", "tags"
+        "model_arn", "deployment_name", "description", "tags", "namespace"
     )
     template_fields_renderers = {"tags": "json"}
+    operator_extra_links = (BedrockCustomModelDeploymentLink(),)
     ui_color = "#f0e5ff"
 
     def __init__(
@@ -51,9 +62,11 @@ class BedrockCustomModelDeploymentOperator(AwsBaseOperator[BedrockCustomModelDep
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         waiter_delay: int = 30,
         waiter_max_attempts: int = 120,
+        namespace: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.namespace = namespace
         self.model_arn = model_arn
         self.deployment_name = deployment_name
         self.description = description
@@ -63,16 +76,30 @@ class BedrockCustomModelDeploymentOperator(AwsBaseOperator[BedrockCustomModelDep
         self.waiter_delay = waiter_delay
         self.waiter_max_attempts = waiter_max_attempts
 
-    def resolve_name(self, context: Context) -> str:
+    def resolve_name(self, context: Context, namespace: str | None = None) -> str:
+        """``deployment_name``, or the name derived from the run, the model ARN and the namespace."""
         if self.deployment_name:
             return check_deployment_name("deployment_name", self.deployment_name)
         ti = context["ti"]
-        return deployment_name_for_run(ti.dag_id, ti.run_id, ti.task_id, self.model_arn)
+        namespace = namespace or resolve_namespace(self.namespace)
+        return deployment_name_for_run(ti.dag_id, ti.run_id, ti.task_id, self.model_arn, namespace=namespace)
 
     def execute(self, context: Context) -> str:
-        name = self.resolve_name(context)
+        namespace = resolve_namespace(self.namespace)
+        name = self.resolve_name(context, namespace)
         deployment = self.hook.create_or_reuse(
-            name, self.model_arn, description=self.description, tags=dict(self.tags or {})
+            name,
+            self.model_arn,
+            description=self.description,
+            tags=dict(self.tags or {}),
+            namespace=namespace,
+        )
+        BedrockCustomModelDeploymentLink.persist(
+            context=context,
+            operator=self,
+            region_name=self.hook.conn_region_name,
+            aws_partition=self.hook.conn_partition,
+            deployment_arn=deployment.arn,
         )
         if deployment.status == "Active" or not self.wait_for_completion:
             return deployment.arn

@@ -16,7 +16,7 @@ from bedrock_rft_provider.data.uris import is_s3_uri, parse_s3_uri
 from bedrock_rft_provider.errors import ConfigError, raise_config_errors
 from bedrock_rft_provider.evaluation.inference import ConverseRunner
 from bedrock_rft_provider.evaluation.records import EvalRecord, load_dataset
-from bedrock_rft_provider.evaluation.scoring import Grader, lambda_grader, reward_grader
+from bedrock_rft_provider.evaluation.scoring import GradeFn, lambda_grader, reward_grader
 from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 from bedrock_rft_provider.hooks.evaluation import BedrockRFTEvaluationHook, join_uri
 from bedrock_rft_provider.jobs.metrics import TrainingMetrics, is_metrics_key, parse_metrics_files
@@ -67,14 +67,42 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
     data interval); a re-run overwrites them, and live inference resumes from the ``responses.jsonl``
     an earlier try left there instead of paying for finished prompts again.
 
+    :param dataset_uri: the test JSONL (RFT records with ``id`` and ``reference_answer``), ``s3://`` or a
+        local path.
+    :param output_uri: ``s3://`` prefix or local directory for ``summary.json``, ``results.jsonl``,
+        ``responses.jsonl``, ``report.md`` and ``report.html``; partition it per run or per interval.
     :param reward: the reward as ``module:function``, run through the grader contract in a separate
         worker process (as in the deployed grader Lambda), never inside the Airflow worker itself.
     :param reward_lambda_arn: or the deployed grader Lambda, invoked in batches.
+    :param model_id: the model that answers live through ``converse``: a foundation model id, inference
+        profile, or custom model deployment ARN (e.g. ``deploy.output``).
+    :param responses_uri: or precomputed answers, ``{"id", "response"}`` per JSONL line, joined on ``id``.
+    :param champion_family: or the champion of this family in force at the end of the run's data
+        interval (SSM history), for backfills.
+    :param champion_fallback_model_id: with ``champion_family``: the model evaluated for intervals
+        before the first promotion (e.g. the base model); without it such intervals fail.
+    :param baseline_model_id: a model to compare against, answering the same prompts live.
+    :param baseline_responses_uri: or the baseline's precomputed answers (same format as ``responses_uri``).
+    :param baseline_summary_uri: or a previous ``summary.json`` (the comparison is paired when its
+        ``results.jsonl`` is next to it).
     :param concurrency: most ``converse`` requests in flight (adaptive below that on throttling).
+    :param samples_per_prompt: answers per prompt (``n`` of pass@k).
+    :param inference_config: ``converse`` ``inferenceConfig``, e.g. ``{"maxTokens": 1024, "temperature": 0}``;
+        None = the model's defaults.
     :param request_timeout: per-request read timeout in seconds.
+    :param max_attempts: tries per ``converse`` request (throttling and transient errors back off
+        exponentially, 0.5 s to 20 s).
     :param success_threshold: score counted as correct for ``accuracy``.
+    :param slice_field: record metadata field to break results down by (e.g. ``difficulty``); None =
+        the first common one present.
+    :param training_metrics_uri: the RFT job's output prefix or a metrics CSV, to plot the training curve
+        in the report; None = no curve.
+    :param grader_batch_size: samples per grader call (per Lambda invocation with ``reward_lambda_arn``).
+    :param grader_concurrency: parallel grader Lambda invocations (with ``reward_lambda_arn`` only).
+    :param seed: seed of the bootstrap confidence intervals and of sampled answers; same inputs, same numbers.
     :param sandbox: label the outputs as produced against the local sandbox.
-    :return: the summary dict (also written as ``summary.json``), plus ``output_uri``.
+    :return: the summary dict (also written as ``summary.json``), plus ``output_uri``; each key is also
+        pushed as its own XCom.
     """
 
     aws_hook_class = BedrockRFTEvaluationHook
@@ -129,6 +157,8 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
         sandbox: bool | str = False,
         **kwargs: Any,
     ) -> None:
+        # Each key of the returned dict is also its own XCom, so ``task.output["key"]`` works (Airflow 3).
+        kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
         self.dataset_uri = dataset_uri
         self.output_uri = output_uri
@@ -186,7 +216,7 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
             work = Path(tmp)
             out_dir = Path(self.output_uri) if not is_s3_uri(self.output_uri) else work / "out"
             out_dir.mkdir(parents=True, exist_ok=True)
-            dataset_path = self.hook.fetch(self.dataset_uri, work / "dataset.jsonl")
+            dataset_path = self.hook.storage.fetch(self.dataset_uri, work / "dataset.jsonl")
             records = load_dataset(dataset_path)
             grader = self._grader()
             model_id, champion = self._model_under_test(context)
@@ -228,7 +258,7 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
                 extra=extra,
             )
             if is_s3_uri(self.output_uri):
-                self.hook.put_dir(out_dir, self.output_uri, OUTPUT_FILES)
+                self.hook.storage.put_dir(out_dir, self.output_uri, OUTPUT_FILES)
         self._persist_report_link(context)
         self.log.info(
             "Evaluation of %s: n=%d mean_reward=%.4f accuracy=%.4f%s; outputs in %s",
@@ -241,7 +271,7 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
         )
         return summary
 
-    def _grader(self) -> Grader:
+    def _grader(self) -> GradeFn:
         if self.reward_lambda_arn:
             return lambda_grader(self.hook.lambda_client(), self.reward_lambda_arn)
         assert self.reward is not None
@@ -288,12 +318,12 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
         """Local responses file: fetched precomputed answers, or live inference resumed from output_uri."""
         local = out_dir / name
         if responses_uri:
-            return self.hook.fetch(responses_uri, local)
+            return self.hook.storage.fetch(responses_uri, local)
         if not model_id:
             return None
         if is_s3_uri(self.output_uri):
             # A previous try's partial answers: resume from them instead of paying twice.
-            self.hook.fetch_if_exists(join_uri(self.output_uri, name), local)
+            self.hook.storage.fetch_if_exists(join_uri(self.output_uri, name), local)
         runner = ConverseRunner(
             self.hook.runtime_client(
                 read_timeout=self.request_timeout, max_pool_connections=self._concurrency + 2
@@ -309,16 +339,16 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
             runner.run(records, local)
         finally:
             if is_s3_uri(self.output_uri) and local.exists():
-                self.hook.put_file(local, join_uri(self.output_uri, name))
+                self.hook.storage.put_file(local, join_uri(self.output_uri, name))
         return local
 
     def _baseline_summary(self, work: Path) -> tuple[dict[str, Any] | None, Path | None]:
         if not self.baseline_summary_uri:
             return None, None
-        summary_path = self.hook.fetch(self.baseline_summary_uri, work / "baseline" / "summary.json")
+        summary_path = self.hook.storage.fetch(self.baseline_summary_uri, work / "baseline" / "summary.json")
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
         results_uri = self.baseline_summary_uri.rsplit("/", 1)[0] + "/results.jsonl"
-        results = self.hook.fetch_if_exists(results_uri, work / "baseline" / "results.jsonl")
+        results = self.hook.storage.fetch_if_exists(results_uri, work / "baseline" / "results.jsonl")
         if results is None:
             self.log.warning(
                 "No results.jsonl next to %s: the comparison is unpaired", self.baseline_summary_uri
@@ -332,11 +362,11 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
             return None
         metrics = TrainingMetrics()
         if uri.endswith(".csv"):
-            local = self.hook.fetch_if_exists(uri, work / "training_metrics.csv")
+            local = self.hook.storage.fetch_if_exists(uri, work / "training_metrics.csv")
             if local is not None:
                 metrics.add_csv(uri, local.read_text(encoding="utf-8"))
         else:
-            metrics = parse_metrics_files(self.hook.read_texts_under(uri, is_metrics_key))
+            metrics = parse_metrics_files(self.hook.storage.read_texts_under(uri, is_metrics_key))
         if not metrics.series:
             self.log.warning("No training metrics found at %s; the report has no training curve", uri)
             return None

@@ -38,6 +38,8 @@ class BedrockRFTQualityGateOperator(BaseBranchOperator):
     The policy fields are templated; when none is a template the policy is validated at parse time.
 
     :param summary: the evaluation summary, e.g. ``evaluate.output`` (XComArg) or a template.
+    :param promote_task_ids: task id(s) to follow when the challenger passes.
+    :param reject_task_ids: task id(s) to follow when it does not.
     :param min_improvement: least mean-reward delta over the baseline.
     :param require_ci_excludes_zero: the delta's paired-bootstrap 95% CI must lie above zero.
     :param max_p_value: optional ceiling on the paired test's p-value.
@@ -45,6 +47,8 @@ class BedrockRFTQualityGateOperator(BaseBranchOperator):
     :param min_accuracy: optional floor on the challenger's accuracy.
     :param guards: metrics that must not regress, e.g. ``[{"metric": "response_length.mean",
         "tolerance": 0.25, "relative": True}]`` (default: response length +25%, error rate +0.01).
+    :return: the task ids to follow (the branch); the decision ``{promote, reasons, ...}`` is the XCom
+        ``gate_decision``.
     """
 
     template_fields: Sequence[str] = ("summary", *POLICY_FIELDS)

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
-from bedrock_rft_provider.data.uris import is_s3_uri, parse_s3_uri
 from bedrock_rft_provider.evaluation.champion import build_record, parameter_name
 from bedrock_rft_provider.evaluation.gate import coerce_summary
 from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 from bedrock_rft_provider.hooks.deployment import BedrockCustomModelDeploymentHook
-from bedrock_rft_provider.hooks.evaluation import BedrockRFTEvaluationHook
+from bedrock_rft_provider.hooks.storage import StorageHook
+from bedrock_rft_provider.links.bedrock import BedrockCustomModelDeploymentLink, BedrockCustomModelLink
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -32,11 +30,16 @@ class BedrockRFTPromoteOperator(AwsBaseOperator[BedrockRFTChampionHook]):
     new SSM parameter version, so ``BedrockRFTChampionHook.rollback`` and ``champion_at`` work on the
     history. A retried task finds its own promotion already recorded and adds nothing.
 
+    :param family: the model family; the champion record is SSM ``/bedrock-rft/champion/<family>``.
+    :param custom_model_arn: the tuned model to promote (e.g. the RFT job's ``custom_model_arn``).
+    :param deployment_arn: its deployment, which serves the champion (evaluation and backfills use it).
+    :param job_arn: the RFT job that trained it (kept in the record).
     :param dataset_uris: e.g. ``{"train": "s3://...", "test": "s3://..."}``.
     :param dataset_sha256: their digests; computed by reading the objects when omitted.
+    :param eval_summary_uri: where the evaluation's ``summary.json`` is (kept in the record).
     :param summary: the evaluation summary (key metrics are kept in the record).
     :param tag_model: tag the custom model ``bedrock-rft-champion=<family>``.
-    :return: ``{parameter, version, record}``.
+    :return: ``{parameter, version, record}``; each key is also pushed as its own XCom.
     """
 
     aws_hook_class = BedrockRFTChampionHook
@@ -51,6 +54,7 @@ class BedrockRFTPromoteOperator(AwsBaseOperator[BedrockRFTChampionHook]):
         "summary",
     )
     template_fields_renderers = {"dataset_uris": "json", "summary": "json"}
+    operator_extra_links = (BedrockCustomModelLink(), BedrockCustomModelDeploymentLink())
     ui_color = "#e8ffe5"
 
     def __init__(
@@ -67,6 +71,8 @@ class BedrockRFTPromoteOperator(AwsBaseOperator[BedrockRFTChampionHook]):
         tag_model: bool = True,
         **kwargs: Any,
     ) -> None:
+        # Each key of the returned dict is also its own XCom, so ``task.output["key"]`` works (Airflow 3).
+        kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
         self.family = family
         self.custom_model_arn = custom_model_arn
@@ -94,6 +100,14 @@ class BedrockRFTPromoteOperator(AwsBaseOperator[BedrockRFTChampionHook]):
             promoted_at=datetime.now(timezone.utc),
         )
         version = self.hook.promote(self.family, record)
+        links = {"region_name": self.hook.conn_region_name, "aws_partition": self.hook.conn_partition}
+        BedrockCustomModelLink.persist(
+            context=context, operator=self, model_arn=self.custom_model_arn, **links
+        )
+        if self.deployment_arn:
+            BedrockCustomModelDeploymentLink.persist(
+                context=context, operator=self, deployment_arn=self.deployment_arn, **links
+            )
         if self.tag_model:
             BedrockCustomModelDeploymentHook(**self._hook_kwargs()).tag_resource(
                 self.custom_model_arn, {CHAMPION_TAG: self.family}
@@ -117,20 +131,5 @@ class BedrockRFTPromoteOperator(AwsBaseOperator[BedrockRFTChampionHook]):
 
     def _digests(self, uris: Mapping[str, str]) -> dict[str, str]:
         """sha256 of each dataset file (streamed from S3 or read locally)."""
-        storage = BedrockRFTEvaluationHook(**self._hook_kwargs())
-        digests: dict[str, str] = {}
-        for name, uri in uris.items():
-            if is_s3_uri(uri):
-                bucket, key = parse_s3_uri(uri)
-                digests[name] = _sha256(storage.s3.get_conn().get_object(Bucket=bucket, Key=key)["Body"])
-            else:
-                with Path(uri).open("rb") as handle:
-                    digests[name] = _sha256(handle)
-        return digests
-
-
-def _sha256(stream: Any) -> str:
-    digest = hashlib.sha256()
-    for chunk in iter(lambda: stream.read(1 << 20), b""):
-        digest.update(chunk)
-    return digest.hexdigest()
+        storage = StorageHook(**self._hook_kwargs())
+        return {name: storage.sha256(uri) for name, uri in uris.items()}

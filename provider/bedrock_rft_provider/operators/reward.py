@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import AirflowFailException
 
 from bedrock_rft_provider.errors import ConfigError, raise_config_errors
 from bedrock_rft_provider.hooks.reward_lambda import GraderSettings, RewardLambdaHook
+from bedrock_rft_provider.hooks.storage import StorageHook
 from bedrock_rft_provider.rewards.packaging import (
     PackageError,
     build_reward_package,
@@ -79,6 +78,8 @@ class BedrockRewardFunctionOperator(AwsBaseOperator[RewardLambdaHook]):
         max_workers: int | None = None,
         **kwargs: Any,
     ) -> None:
+        # Each key of the returned dict is also its own XCom, so ``task.output["key"]`` works (Airflow 3).
+        kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
         self.function_name = function_name
         self.reward = reward
@@ -152,7 +153,7 @@ class BedrockRewardPreflightOperator(AwsBaseOperator[RewardLambdaHook]):
     :param max_records: how many records to build samples from.
     :param batch_size: samples per invocation.
     :param latency_budget: the share of the Lambda timeout a batch may use.
-    :param response_template: how a response states an answer, e.g. ``"Reasoning.\n#### {reference}"``
+    :param response_template: how a response states an answer, e.g. ``"Reasoning.\\n#### {reference}"``
         when the reward also checks the format the prompt asks for; used for the ideal and wrong answers.
     :return: the report: ``{passed, checks, kind_scores, max_batch_latency_s, report_uri}``.
     """
@@ -176,6 +177,8 @@ class BedrockRewardPreflightOperator(AwsBaseOperator[RewardLambdaHook]):
         response_template: str = "{reference}",
         **kwargs: Any,
     ) -> None:
+        # Each key of the returned dict is also its own XCom, so ``task.output["key"]`` works (Airflow 3).
+        kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
         self.function_name = function_name
         self.qualifier = qualifier
@@ -186,28 +189,16 @@ class BedrockRewardPreflightOperator(AwsBaseOperator[RewardLambdaHook]):
         self.batch_size = batch_size
         self.latency_budget = latency_budget
 
-    def _s3(self) -> S3Hook:
-        return S3Hook(aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify)
-
-    def _read(self, uri: str) -> str:
-        if uri.startswith("s3://"):
-            bucket, key = S3Hook.parse_s3_url(uri)
-            return str(self._s3().read_key(key, bucket))
-        return Path(uri).read_text(encoding="utf-8")
-
-    def _write(self, uri: str, text: str) -> None:
-        if uri.startswith("s3://"):
-            bucket, key = S3Hook.parse_s3_url(uri)
-            self._s3().load_string(text, key, bucket, replace=True)
-        else:
-            Path(uri).parent.mkdir(parents=True, exist_ok=True)
-            Path(uri).write_text(text, encoding="utf-8")
+    def _storage(self) -> StorageHook:
+        return StorageHook(aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify)
 
     def execute(self, context: Context) -> dict[str, Any]:
         if self.batch_size < 1 or self.max_records < 1:
             raise ConfigError("batch_size" if self.batch_size < 1 else "max_records", "must be at least 1")
         try:
-            records = parse_training_records(self._read(self.training_data_uri), self.training_data_uri)
+            records = parse_training_records(
+                self._storage().read_text(self.training_data_uri), self.training_data_uri
+            )
         except ValueError as exc:
             raise AirflowFailException(str(exc)) from exc
         try:
@@ -240,7 +231,9 @@ class BedrockRewardPreflightOperator(AwsBaseOperator[RewardLambdaHook]):
         )
         summary = {**report.to_dict(), "report_uri": self.report_uri}
         if self.report_uri:
-            self._write(self.report_uri, json.dumps({**summary, "run": run.to_dict()}, indent=2))
+            self._storage().write_text(
+                self.report_uri, json.dumps({**summary, "run": run.to_dict()}, indent=2)
+            )
             self.log.info("Preflight report written to %s", self.report_uri)
         for check in report.checks:
             self.log.info("%s %s: %s", "PASS" if check.passed else "FAIL", check.name, check.detail)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
@@ -11,13 +12,22 @@ from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils import validate_execute_complete_event
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import conf
+from botocore.exceptions import BotoCoreError, ClientError
 
 from bedrock_rft_provider.errors import JobFailedError
-from bedrock_rft_provider.hooks.bedrock_rft import FAILURE_STATES, SUCCESS_STATES, BedrockRFTHook
+from bedrock_rft_provider.hooks.bedrock_rft import (
+    FAILURE_STATES,
+    SUCCESS_STATES,
+    BedrockRFTHook,
+    RFTJob,
+    job_from_description,
+)
 from bedrock_rft_provider.jobs.hyperparameters import RFTHyperParameters
 from bedrock_rft_provider.jobs.naming import custom_model_name_for_run, job_name_for_run
 from bedrock_rft_provider.jobs.spec import RFTJobSpec
+from bedrock_rft_provider.jobs.training_key import TrainingKey, key_tags, training_key
 from bedrock_rft_provider.links.bedrock import BedrockRFTJobLink
+from bedrock_rft_provider.namespace import resolve_namespace
 from bedrock_rft_provider.triggers.kill_reason import user_stopped
 from bedrock_rft_provider.triggers.rft_job import BedrockRFTJobTrigger
 
@@ -40,7 +50,7 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
     :param reward_lambda_arn: full ARN of the grader Lambda (version or alias qualifier allowed).
     :param hyperparameters: ``RFTHyperParameters`` or a dict (pythonic or API keys); unset = service default.
     :param validation_data_uri: optional ``s3://`` URI (or list of up to 10) of validation JSONL.
-    :param job_name: optional; default ``rft-<dag>-<task>-<hash of dag_id, run_id, task_id>``.
+    :param job_name: optional; default ``rft-<dag>-<task>-<hash of namespace, dag_id, run_id, task_id>``.
     :param custom_model_name: optional; default derived from the run like ``job_name``.
     :param vpc_config: optional ``{"subnet_ids": [...], "security_group_ids": [...]}``.
     :param kms_key_id: optional KMS key for the custom model.
@@ -51,7 +61,14 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
     :param max_wait: give up waiting after this long (default 24 h; RFT takes hours).
     :param stop_on_kill: stop the job when a user marks the task failed while it waits (default
         True). Clearing or retrying the task never stops the job: the next try reattaches to it.
-    :return: ``{job_arn, job_name, custom_model_arn, status, reattached}``.
+    :param force_retrain: train even when a job with the same training key (data sha256, grader code,
+        base model, hyperparameters, role, KMS key, namespace) is InProgress or Completed; by default
+        such a job is reused — its model returned, or waited for — instead of paying again.
+    :param namespace: deployment namespace hashed into the derived names, the token and the training
+        key (default: ``[bedrock_rft] namespace``, else this install's ``bedrock_rft_namespace``
+        Variable; see ``bedrock_rft_provider.namespace``).
+    :return: ``{job_arn, job_name, custom_model_arn, status, reattached, reused, training_key}``;
+        ``reused`` is True when another run's job with the same training key was reused.
     """
 
     aws_hook_class = BedrockRFTHook
@@ -68,6 +85,8 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         "vpc_config",
         "kms_key_id",
         "tags",
+        "force_retrain",
+        "namespace",
     )
     template_fields_renderers = {"hyperparameters": "json", "tags": "json", "vpc_config": "json"}
     operator_extra_links = (BedrockRFTJobLink(),)
@@ -93,8 +112,12 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         poll_interval: int = 120,
         max_wait: timedelta | float = DEFAULT_MAX_WAIT,
         stop_on_kill: bool = True,
+        force_retrain: bool | str = False,
+        namespace: str | None = None,
         **kwargs: Any,
     ) -> None:
+        # Each key of the returned dict is also its own XCom, so ``task.output["key"]`` works (Airflow 3).
+        kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
         self.base_model_id = base_model_id
         self.role_arn = role_arn
@@ -113,16 +136,22 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         self.poll_interval = poll_interval
         self.max_wait = max_wait if isinstance(max_wait, timedelta) else timedelta(seconds=max_wait)
         self.stop_on_kill = stop_on_kill
+        self.force_retrain = force_retrain
+        self.namespace = namespace
         self._job_name: str | None = None
+        self._reused = False
+        self._training_key: str | None = None
         self._task_instance: Any = None
 
     def build_spec(self, context: Context) -> RFTJobSpec:
         """The validated job request for this run; raises before any AWS call on bad input."""
         ti = context["ti"]
         dag_id, run_id, task_id = ti.dag_id, ti.run_id, ti.task_id
+        namespace = resolve_namespace(self.namespace)
         return RFTJobSpec.build(
-            job_name=self.job_name or job_name_for_run(dag_id, run_id, task_id),
-            custom_model_name=self.custom_model_name or custom_model_name_for_run(dag_id, run_id, task_id),
+            job_name=self.job_name or job_name_for_run(dag_id, run_id, task_id, namespace=namespace),
+            custom_model_name=self.custom_model_name
+            or custom_model_name_for_run(dag_id, run_id, task_id, namespace=namespace),
             base_model_id=self.base_model_id,
             role_arn=self.role_arn,
             training_data_uri=self.training_data_uri,
@@ -134,7 +163,38 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
             kms_key_id=self.kms_key_id,
             job_tags=self.tags,
             custom_model_tags=self.tags,
+            namespace=namespace,
         )
+
+    def training_key(self, spec: RFTJobSpec) -> TrainingKey | None:
+        """The job's training key, or None (reuse off, with a warning) when its inputs cannot be read."""
+        uris = (spec.training_data_uri, *spec.validation_data_uris)
+        try:
+            data = [(uri, self.hook.content_sha256(uri)) for uri in uris]
+            grader = self.hook.grader_identity(spec.reward_lambda_arn)
+        except (BotoCoreError, ClientError) as exc:
+            # Reuse is an optimisation: without it the job still starts (or fails on the same cause).
+            self.log.warning(
+                "Data-level reuse is off for this run: cannot hash the data or read the grader (%s)", exc
+            )
+            return None
+        return training_key(spec, data_sha256=data, grader=grader, namespace=spec.namespace)
+
+    def _reusable_job(self, spec: RFTJobSpec, key: TrainingKey, attempt: int) -> RFTJob | None:
+        existing = self.hook.find_job_by_training_key(key.digest)
+        if existing is None:
+            self.log.info("No running or completed RFT job has %s; training", key.describe())
+            return None
+        if existing["jobName"] in _own_job_names(spec, attempt):
+            return None  # this run's own job: start_or_reattach reattaches to it as usual
+        self.log.warning(
+            "REUSING RFT job %s (status %s) instead of training again: it has the same %s. "
+            "Set force_retrain=True (DAG param force_retrain) to train anyway.",
+            existing["jobName"],
+            existing.get("status"),
+            key.describe(),
+        )
+        return job_from_description(existing, reattached=True)
 
     def execute(self, context: Context) -> dict[str, Any]:
         spec = self.build_spec(context)
@@ -142,9 +202,24 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         # Airflow reads the link's XCom when every try ends, also one that fails before a job exists;
         # without it the supervisor logs "XCom not found ... key='bedrock_rft_job'". An empty link first.
         self._persist_job_link(context, job_arn="")
-        job = self.hook.start_or_reattach(spec, attempt=context["ti"].try_number)
+        force = _truthy(self.force_retrain)
+        key = self.training_key(spec)
+        job = None
+        if key is not None:
+            spec = dataclasses.replace(spec, job_tags=spec.job_tags + key_tags(key))
+            if force:
+                self.log.warning(
+                    "force_retrain is set: training even if %s was trained before", key.describe()
+                )
+            else:
+                job = self._reusable_job(spec, key, context["ti"].try_number)
+        self._reused = job is not None
+        self._training_key = key.digest if key else None
+        if job is None:
+            job = self.hook.start_or_reattach(spec, attempt=context["ti"].try_number)
         # Names are unique per account and region, and every Bedrock API takes a name or an ARN.
-        self._job_name = job.job_name
+        # A reused job belongs to the run that started it, so this task never stops it.
+        self._job_name = None if self._reused else job.job_name
         self._persist_job_link(context, job_arn=job.job_arn)
         if job.reattached and job.status in SUCCESS_STATES:
             self.log.info("RFT job %s already completed; returning its result", job.job_name)
@@ -158,15 +233,21 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
                     job_identifier=job.job_name,
                     waiter_delay=self.poll_interval,
                     waiter_max_attempts=self._max_attempts,
-                    stop_on_kill=self.stop_on_kill,
+                    # A reused job belongs to the run that started it: killing this task leaves it alone.
+                    stop_on_kill=self.stop_on_kill and not self._reused,
                     aws_conn_id=self.aws_conn_id,
                     region_name=self.region_name,
                     verify=self.verify,
                     botocore_config=self.botocore_config,
                 ),
                 method_name="execute_complete",
-                # The result says whether this try reattached to an earlier try's job (e.g. after a clear).
-                kwargs={"reattached": job.reattached},
+                # A resumed task is a fresh operator: carry whether this try reattached to an earlier
+                # try's job (e.g. after a clear), and what it decided about reuse.
+                kwargs={
+                    "reattached": job.reattached,
+                    "reused": self._reused,
+                    "training_key": self._training_key,
+                },
                 timeout=self.max_wait + timedelta(seconds=self.poll_interval),
             )
         final = self.hook.wait_for_job(
@@ -175,11 +256,18 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         return self._finish(final, reattached=job.reattached)
 
     def execute_complete(
-        self, context: Context, event: dict[str, Any] | None = None, reattached: bool = False
+        self,
+        context: Context,
+        event: dict[str, Any] | None = None,
+        reattached: bool = False,
+        reused: bool = False,
+        training_key: str | None = None,
     ) -> dict[str, Any]:
         validated = validate_execute_complete_event(event)
         job_identifier = validated["job_identifier"]
-        self._job_name = job_identifier
+        self._reused, self._training_key = reused, training_key
+        # A reused job belongs to the run that started it, so this task never stops it.
+        self._job_name = None if reused else job_identifier
         final = self.hook.describe_job(job_identifier)
         if validated["status"] != "success" and final.get("status") not in FAILURE_STATES | SUCCESS_STATES:
             raise JobFailedError(f"Stopped waiting for RFT job {job_identifier}: {validated.get('message')}")
@@ -233,12 +321,25 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
                 int(stats["steps"]),
             )
 
-    @staticmethod
-    def _result(job: dict[str, Any], *, reattached: bool) -> dict[str, Any]:
+    def _result(self, job: dict[str, Any], *, reattached: bool) -> dict[str, Any]:
         return {
             "job_arn": job["jobArn"],
             "job_name": job["jobName"],
             "custom_model_arn": job.get("outputModelArn"),
             "status": job.get("status"),
             "reattached": reattached,
+            "reused": self._reused,
+            "training_key": self._training_key,
         }
+
+
+def _own_job_names(spec: RFTJobSpec, attempt: int) -> set[str]:
+    """The names this run's tries up to ``attempt`` give their jobs."""
+    return {spec.for_attempt(n).job_name for n in range(1, max(attempt, 1) + 1)}
+
+
+def _truthy(value: bool | str | None) -> bool:
+    # Templated fields arrive as strings unless the DAG renders native objects.
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes", "on")
+    return bool(value)

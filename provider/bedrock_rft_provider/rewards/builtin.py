@@ -14,6 +14,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Mapping
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
@@ -115,14 +116,18 @@ _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
 
 
 def parse_json_response(text: str) -> Any:
-    """The JSON value in a response: a fenced ```json block, the whole text, or its outermost {...}."""
+    """The JSON value in a response: a fenced ```json block, the whole text, or its outermost {...}.
+
+    Numbers with a fraction or exponent are read as :class:`~decimal.Decimal`, exactly as written (a float
+    would round ``9007199254740993.0`` to ``2**53``).
+    """
     candidates = [*reversed([m.group(1) for m in _FENCE.finditer(text)]), text]
     start, end = text.find("{"), text.rfind("}")
     if 0 <= start < end:
         candidates.append(text[start : end + 1])
     for candidate in candidates:
         try:
-            return json.loads(candidate)
+            return json.loads(candidate, parse_float=Decimal)
         except ValueError:
             continue
     raise ValueError("no JSON object found in the response")
@@ -131,7 +136,7 @@ def parse_json_response(text: str) -> Any:
 def _same_value(answer: Any, expected: Any) -> bool:
     if isinstance(expected, bool) or isinstance(answer, bool):
         return answer is expected
-    if isinstance(expected, (int, float)) and isinstance(answer, (int, float)):
+    if isinstance(expected, (int, float, Decimal)) and isinstance(answer, (int, float, Decimal)):
         # Exact, like math_answer: ints as they are, floats as the decimal they were written as.
         exact_answer, exact_expected = exact_value(answer), exact_value(expected)
         return exact_answer is not None and exact_answer == exact_expected
@@ -153,7 +158,7 @@ def json_match(sample: Sample) -> RewardResult | None:
     expected: Any = sample.reference
     if isinstance(expected, str):
         try:
-            expected = json.loads(expected)
+            expected = json.loads(expected, parse_float=Decimal)
         except ValueError:
             return None
     if not isinstance(expected, Mapping) or not expected:

@@ -114,13 +114,15 @@ for index, test in enumerate(tests):
 
 @dataclass(frozen=True)
 class CodeTestReport:
-    """How the candidate did: ``passed`` of ``total`` tests; how the run ended; which layers ran."""
+    """How the candidate did: ``passed`` of ``total`` tests; how the run ended; which layers ran;
+    ``unverifiable``: tests with no ``assert``, which always fail (see :mod:`.testplan`)."""
 
     passed: int
     total: int
     timed_out: bool = False
     output_capped: bool = False
     layers: tuple[str, ...] = ()
+    unverifiable: int = 0
 
     @property
     def share(self) -> float:
@@ -153,7 +155,9 @@ def run_code_tests(
         _HARNESS, payload, Limits(timeout_s=timeout_s, memory_mb=memory_mb), isolation=isolation
     )
     passed = sum(verdicts(plan, outcome.stdout))
-    return CodeTestReport(passed, len(tests), outcome.timed_out, outcome.output_capped, outcome.layers)
+    return CodeTestReport(
+        passed, len(tests), outcome.timed_out, outcome.output_capped, outcome.layers, len(plan.unverifiable)
+    )
 
 
 def _at(raw: Any, path: str) -> Any:
@@ -222,6 +226,7 @@ def make_code_tests(
             "code_tests_total": float(report.total),
             "code_tests_timed_out": float(report.timed_out),
             "code_tests_output_capped": float(report.output_capped),
+            "code_tests_unverifiable": float(report.unverifiable),
         }
         return RewardResult(report.share, {name: report.share}, metrics)
 

@@ -69,9 +69,9 @@ class SampleTimer:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
 
-    def arm(self) -> None:
-        """Start this sample's budget: :class:`RewardTimeout` is raised after ``seconds``."""
-        signal.setitimer(signal.ITIMER_REAL, self.seconds)
+    def arm(self, seconds: float | None = None) -> None:
+        """Start this sample's budget: :class:`RewardTimeout` after ``seconds`` (default: the batch's)."""
+        signal.setitimer(signal.ITIMER_REAL, seconds or self.seconds)
 
     def disarm(self) -> None:
         """Stop the budget (call it inside the same ``try`` that catches :class:`RewardTimeout`)."""

@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from bedrock_rft_provider.rewards.contract import (
@@ -107,6 +107,38 @@ TIMEOUT_METRIC = "reward_timeout"
 DEFAULT_SCORE_RANGE = (0.0, 1.0)
 DEFAULT_SAMPLE_TIMEOUT_S = 30.0
 OUT_OF_RANGE_POLICIES = ("clamp", "reject")
+# Seconds kept back from the Lambda's remaining time to render and return the batch's results.
+INVOCATION_RESERVE_S = 1.0
+
+
+def invocation_deadline(context: Any) -> float | None:
+    """The ``time.monotonic()`` by which the handler must return, from a Lambda context; else None.
+
+    Per-sample budgets alone do not bound a batch: ten samples at 30 s each outlast the 300 s grader
+    timeout, and Lambda then kills the invocation and every result of the batch is lost.
+    """
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if not callable(remaining):
+        return None
+    try:
+        millis = float(remaining())
+    except Exception:
+        return None
+    if not math.isfinite(millis):
+        return None
+    return time.monotonic() + max(0.0, millis / 1000 - INVOCATION_RESERVE_S)
+
+
+def _within(guard: Guard, deadline: float | None) -> Guard | None:
+    """``guard`` with its per-sample budget cut to the time left before ``deadline``; None if none is left."""
+    if deadline is None:
+        return guard
+    left = deadline - time.monotonic()
+    if left <= 0:
+        return None
+    if guard.sample_timeout_s and guard.sample_timeout_s <= left:
+        return guard
+    return replace(guard, sample_timeout_s=left)
 
 
 @dataclass(frozen=True)
@@ -163,7 +195,7 @@ def score_sample(
             with time_limit(guard.sample_timeout_s):
                 value = fn(sample)
         else:
-            timer.arm()
+            timer.arm(guard.sample_timeout_s)
             try:
                 value = fn(sample)
             finally:  # inside the outer try: a signal pending at disarm still becomes a timeout result
@@ -212,7 +244,9 @@ def make_handler(
     (default: the reward's ``score_range`` attribute, else (0, 1)) bounds every score: outside it the
     score is clamped (``out_of_range="clamp"``) or the sample rejected as an error (``"reject"``), and
     ``reward_out_of_range`` = 1 says so. ``sample_timeout_s`` (default: the reward's attribute, else
-    30 s) bounds each sample (``reward_timeout`` = 1). ``max_workers`` > 1 scores samples in a thread
+    30 s) bounds each sample (``reward_timeout`` = 1), and a Lambda context's remaining time (less
+    :data:`INVOCATION_RESERVE_S`) bounds the batch: samples it leaves no time for score 0 with
+    ``reward_timeout``. ``max_workers`` > 1 scores samples in a thread
     pool (for I/O-bound rewards such as an LLM judge); by default it is the reward's hint or 1.
     """
     name = reward_name(fn)
@@ -227,17 +261,25 @@ def make_handler(
                 pool.append(ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reward"))
             return pool[0]
 
-    def threaded(raw_samples: list[Any]) -> list[dict[str, Any]]:
+    def threaded(raw_samples: list[Any], batch_deadline: float | None) -> list[dict[str, Any]]:
         futures = [
             executor().submit(score_sample, fn, raw, i, name, guard) for i, raw in enumerate(raw_samples)
         ]
-        deadline = time.monotonic() + (guard.sample_timeout_s or 0) * len(futures)
+        deadline: float | None = None
+        if guard.sample_timeout_s:
+            deadline = time.monotonic() + guard.sample_timeout_s * len(futures)
+        if batch_deadline is not None:
+            deadline = batch_deadline if deadline is None else min(deadline, batch_deadline)
         results = []
         for index, future in enumerate(futures):
             try:  # no signal reaches a worker thread: a late sample is abandoned and scored as timed out
-                results.append(future.result(timeout=max(0.0, deadline - time.monotonic()) or None))
+                # A passed deadline waits 0 s (it used to become "no timeout": a hung sample hung the batch).
+                left = None if deadline is None else max(0.0, deadline - time.monotonic())
+                results.append(future.result(timeout=left))
             except BaseException:
                 results.append(_fallback(raw_samples[index], index, name, TIMEOUT_METRIC))
+        for future in futures:  # samples not started yet must not occupy the warm container's pool
+            future.cancel()
         return results
 
     def handler(event: Any, context: Any = None) -> list[dict[str, Any]]:
@@ -246,14 +288,18 @@ def make_handler(
             raw_samples = samples_of(event)
         except BaseException:
             raw_samples = []
+        deadline = invocation_deadline(context)
         if workers > 1 and len(raw_samples) > 1:
-            results = threaded(raw_samples)
+            results = threaded(raw_samples, deadline)
         else:
+            results = []
             with batch_timer(guard.sample_timeout_s) as timer:
-                results = [
-                    score_sample(fn, raw, index, name, guard, timer=timer)
-                    for index, raw in enumerate(raw_samples)
-                ]
+                for index, raw in enumerate(raw_samples):
+                    bounded = _within(guard, deadline)
+                    if bounded is None:  # out of invocation time: answer the rest rather than lose them all
+                        results.append(_fallback(raw, index, name, TIMEOUT_METRIC))
+                    else:
+                        results.append(score_sample(fn, raw, index, name, bounded, timer=timer))
         elapsed = time.perf_counter() - started
         errors = sum(1 for r in results if r["metrics_list"][-1]["value"])
         mean = sum(r["aggregate_reward_score"] for r in results) / len(results) if results else 0.0

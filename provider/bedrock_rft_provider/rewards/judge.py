@@ -37,20 +37,33 @@ class JudgeOutputError(ValueError):
     """The judge's reply holds no usable score."""
 
 
-def parse_judge_score(text: str, low: float, high: float) -> float:
-    """The score in a judge reply (a JSON object, or ``score: N`` in prose), scaled to 0..1."""
-    value: Any = None
-    start, end = text.find("{"), text.rfind("}")
-    if 0 <= start < end:
+def _last_json_score(text: str) -> Any:
+    """The ``score`` of the last JSON object in ``text`` that has one (``None`` if none does)."""
+    decoder = json.JSONDecoder()
+    position = text.rfind("{")
+    while position >= 0:
         try:
-            value = json.loads(text[start : end + 1]).get("score")
-        except (ValueError, AttributeError):
+            value, _ = decoder.raw_decode(text, position)
+        except ValueError:
             value = None
+        if isinstance(value, dict) and "score" in value:
+            return value["score"]
+        position = text.rfind("{", 0, position)
+    return None
+
+
+def parse_judge_score(text: str, low: float, high: float) -> float:
+    """The score in a judge reply (a JSON object, or ``score: N`` in prose), scaled to 0..1.
+
+    The judge's *last* stated score counts: a judge that quotes the graded response (which may itself
+    say ``{"score": 10}`` or ``score: 10``) states its own verdict after the quote.
+    """
+    value: Any = _last_json_score(text) if "{" in text else None
     if not isinstance(value, (int, float)) or isinstance(value, bool):
-        match = _SCORE_FIELD.search(text)
-        if match is None:
+        matches = _SCORE_FIELD.findall(text)
+        if not matches:
             raise JudgeOutputError(f"no score in judge output: {text[:200]!r}")
-        value = float(match.group(1))
+        value = float(matches[-1])
     if not low <= value <= high:
         raise JudgeOutputError(f"judge score {value} is outside {low}..{high}")
     return (float(value) - low) / (high - low)

@@ -51,6 +51,7 @@ _LATEX_DROP = re.compile(r"\\(?:left|right|[!,;: ]|quad|qquad)")
 _MIXED = re.compile(r"(?<![\w./])(\d+)[ \t]+(\d+)/(\d+)(?![\w/])")
 _HASH = re.compile(r"####[ \t]*([^\n]*)")
 _BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
+_BRACE = re.compile(r"[{}]")
 _ANSWER_IS = re.compile(
     r"answer\**\s*(?:is|was|would\s+be|will\s+be|equals|:|=)\**\s*:?\s*",
     re.IGNORECASE,
@@ -211,34 +212,54 @@ def line_answer(line: str) -> Number | None:
         found = _first(line.rsplit("=", 1)[1])
         if found is not None:
             return found[0]
-    numbers = numbers_in(line)
-    return numbers[0] if len(numbers) == 1 else None
+    numbers = []
+    for match in _NUMBER.finditer(line):  # converted lazily: a line of 200,000 numbers stops at two
+        number = _to_number(match)
+        if number is not None:
+            numbers.append(number)
+            if len(numbers) > 1:
+                return None
+    return numbers[0] if numbers else None
 
 
 def _boxed_contents(text: str) -> list[str]:
+    """The contents of every closed ``\\boxed{...}``, in order (an unclosed box holds no answer).
+
+    One pass matches every brace pair, so a response of thousands of unclosed boxes costs linear time
+    (scanning to the end from each box took minutes on 140 KB).
+    """
+    closing: dict[int, int] = {}
+    open_braces: list[int] = []
+    for match in _BRACE.finditer(text):
+        if match.group() == "{":
+            open_braces.append(match.start())
+        elif open_braces:
+            closing[open_braces.pop()] = match.start()
     contents = []
     for match in _BOXED.finditer(text):
-        depth, start = 1, match.end()
-        for position in range(start, len(text)):
-            char = text[position]
-            if char == "{":
-                depth += 1
-            elif char == "}":
-                depth -= 1
-                if depth == 0:
-                    contents.append(text[start:position])
-                    break
+        end = closing.get(match.end() - 1)
+        if end is not None:
+            contents.append(text[match.end() : end])
     return contents
 
 
 def _clauses_after(trigger: re.Pattern[str], text: str) -> list[str]:
+    """The clause after each trigger: up to the end of its line or the next trigger, whichever is first.
+
+    Stopping at the next trigger keeps the work linear in the text (a line of 50,000 "answer is" would
+    otherwise yield 50,000 clauses each running to the end of the line).
+    """
+    matches = list(trigger.finditer(text))
     clauses = []
-    for match in trigger.finditer(text):
+    for index, match in enumerate(matches):
         start = match.start()
         if start and (text[start - 1].isalnum() or text[start - 1] in "_/"):
             continue  # "points/answer = 2" or "reanswer": not a stated answer
         end = text.find("\n", match.end())
-        clauses.append(text[match.end() : end if end >= 0 else len(text)])
+        end = end if end >= 0 else len(text)
+        if index + 1 < len(matches):
+            end = min(end, matches[index + 1].start())
+        clauses.append(text[match.end() : end])
     return clauses
 
 
@@ -275,9 +296,10 @@ def extract_answer(text: str) -> Extraction:
     number = line_answer(last_line)
     if number is not None:
         return Extraction(number, "final_line")
-    numbers = numbers_in(text)
-    if numbers:
-        return Extraction(numbers[-1], "last_number")
+    for match in reversed(list(_NUMBER.finditer(text))):  # only the last number is converted
+        number = _to_number(match)
+        if number is not None:
+            return Extraction(number, "last_number")
     return NOT_FOUND
 
 
@@ -352,15 +374,26 @@ def same_number(answer: Number, reference: Number) -> bool:
     )
 
 
-def exact_value(value: object) -> Fraction | None:
-    """The exact value of a JSON number: ints as they are, floats as their shortest decimal text.
+MAX_DECIMAL_EXPONENT = 1000
 
-    A float read from JSON (``0.1``) is the nearest binary value to what was written; its ``repr`` is the
-    shortest decimal that reads back to it, which is the written text for up to 15 significant digits.
+
+def exact_value(value: object) -> Fraction | None:
+    """The exact value of a JSON number: ints and ``Decimal``s as they are, floats as their shortest text.
+
+    Rewards read a response's JSON with ``parse_float=Decimal`` so that what the model wrote is what is
+    compared (``1.0000000000000001`` is not 1). A float (a reference given as an already-parsed object)
+    is the nearest binary value to what was written; its ``repr`` is the shortest decimal that reads back
+    to it, which is the written text for up to 15 significant digits. ``None`` for NaN, infinities, bools
+    and a ``Decimal`` whose exponent exceeds :data:`MAX_DECIMAL_EXPONENT` (``1e999999999`` would need a
+    billion-digit integer; it equals nothing).
     """
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
+        return Fraction(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite() or abs(value.adjusted()) > MAX_DECIMAL_EXPONENT:
+            return None
         return Fraction(value)
     if isinstance(value, float) and value - value == 0.0:
         return Fraction(Decimal(repr(value)))

@@ -283,10 +283,14 @@ def build_reward_package(
     )
 
 
+# The Lambda API's rules for the grader's settings. They live here, not in jobs/validation.py, because
+# this module ships inside the Lambda zip and may import nothing else from the package (DESIGN rule 2);
+# tests/unit/jobs/test_patterns_match_botocore.py holds them against botocore's lambda model.
+# ASCII classes only: \w would let a non-ASCII role name through that Lambda rejects.
 LAMBDA_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 LAMBDA_ARN = re.compile(r"arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9_-]{1,64}")
 ALIAS_NAME = re.compile(r"(?!^[0-9]+$)[a-zA-Z0-9_-]{1,128}")
-ROLE_ARN = re.compile(r"arn:aws[a-zA-Z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
+ROLE_ARN = re.compile(r"arn:aws[a-zA-Z-]*:iam::[0-9]{12}:role/[a-zA-Z0-9_+=,.@/-]{1,512}")
 RUNTIME = re.compile(r"python3\.(1[0-9])")
 
 

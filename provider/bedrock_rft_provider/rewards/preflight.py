@@ -13,7 +13,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bedrock_rft_provider.rewards.contract import ERROR_METRIC, grader_sample, reference_text, text_of
+from bedrock_rft_provider.rewards.contract import (
+    ERROR_METRIC,
+    finite_number,
+    grader_sample,
+    reference_text,
+    text_of,
+)
 from bedrock_rft_provider.rewards.runner import RunReport
 
 KINDS = ("ideal", "wrong", "empty", "malformed")
@@ -174,67 +180,32 @@ def judge_preflight(
     """Check a grader's answers to the preflight ``cases`` (``run`` from ``score_events`` on their events).
 
     Fails when there was nothing to check, the contract is broken, any call or sample errored, an ideal
-    response is not top-scored, a bad response scores as high as the ideal one, or a batch took more
-    than ``latency_budget`` of the Lambda timeout.
+    response is not top-scored or scores 0, a bad response scores as high as the ideal one, or a batch
+    took more than ``latency_budget`` of the Lambda timeout. Every check also fails when its premise
+    is missing (no answer to judge, no batch timed): a check never passes on absent evidence.
     """
-    checks: list[PreflightCheck] = []
-    checks.append(
+    results = list(run.results) + [None] * max(0, len(cases) - len(run.results))
+    answered = {
+        (case.record, case.kind): result for case, result in zip(cases, results, strict=False) if result
+    }
+    unanswered = [case.event["id"] for case in cases if (case.record, case.kind) not in answered]
+    checks = [
         PreflightCheck(
             "records",
             bool(cases),
             "ok" if cases else "no training record has a reference_answer; nothing to check the reward on",
-        )
-    )
-    checks.append(
-        PreflightCheck(
-            "contract",
-            not run.contract_problems,
-            "ok" if not run.contract_problems else _examples(run.contract_problems),
-        )
-    )
-    errored = list(run.failed_batches)
-    errored += [
-        f"{case.event['id']} reported {ERROR_METRIC}"
-        for case, result in zip(cases, run.results, strict=False)
-        if result is not None and _metric(result, ERROR_METRIC)
+        ),
+        _contract_check(cases, run, unanswered),
+        _errors_check(cases, run, answered),
     ]
-    checks.append(PreflightCheck("errors", not errored, "ok" if not errored else _examples(errored)))
-
     scores: dict[tuple[int, str], float] = {
-        (case.record, case.kind): float(result["aggregate_reward_score"])
-        for case, result in zip(cases, run.results, strict=False)
-        if result is not None
+        key: float(result["aggregate_reward_score"])
+        for key, result in answered.items()
+        if finite_number(result.get("aggregate_reward_score"))
     }
-    top = max(scores.values(), default=0.0)
-    not_top = [
-        f"{case.event['id']} scored {scores[(case.record, 'ideal')]:g} (top score {top:g})"
-        for case in cases
-        if case.kind == "ideal" and scores.get((case.record, "ideal"), top) < top
-    ]
-    checks.append(PreflightCheck("ideal_top_score", not not_top, "ok" if not not_top else _examples(not_top)))
-    too_high = [
-        f"{case.event['id']} scored {scores[(case.record, case.kind)]:g}, "
-        f"as high as the ideal response's {scores[(case.record, 'ideal')]:g}"
-        for case in cases
-        if case.kind in BAD_KINDS
-        and (case.record, case.kind) in scores
-        and (case.record, "ideal") in scores
-        and scores[(case.record, case.kind)] >= scores[(case.record, "ideal")]
-    ]
-    checks.append(
-        PreflightCheck("bad_below_ideal", not too_high, "ok" if not too_high else _examples(too_high))
-    )
-
-    slowest = max(run.batch_latencies_s, default=0.0)
-    budget = latency_budget * lambda_timeout_s
-    checks.append(
-        PreflightCheck(
-            "latency",
-            slowest <= budget,
-            f"slowest batch took {slowest:.2f} s; budget {budget:.2f} s "
-            f"({latency_budget:.0%} of the {lambda_timeout_s:g} s Lambda timeout)",
-        )
-    )
+    checks.append(_ideal_check(cases, scores))
+    checks.append(_bad_below_ideal_check(cases, scores))
+    checks.append(_latency_check(run, lambda_timeout_s, latency_budget))
     kind_scores = {}
     for kind in KINDS:
         values = [v for (_, k), v in scores.items() if k == kind]
@@ -245,7 +216,81 @@ def judge_preflight(
                 "min": min(values),
                 "max": max(values),
             }
-    return PreflightReport(checks, kind_scores, slowest)
+    return PreflightReport(checks, kind_scores, max(run.batch_latencies_s, default=0.0))
+
+
+def _contract_check(cases: Sequence[PreflightCase], run: RunReport, unanswered: list[str]) -> PreflightCheck:
+    if run.contract_problems:
+        return PreflightCheck("contract", False, _examples(run.contract_problems))
+    if not cases:
+        return PreflightCheck("contract", False, "no sample was sent to the grader; nothing to check")
+    if unanswered:
+        return PreflightCheck("contract", False, "no result for " + _examples(unanswered))
+    return PreflightCheck("contract", True, "ok")
+
+
+def _errors_check(
+    cases: Sequence[PreflightCase], run: RunReport, answered: Mapping[tuple[int, str], Mapping[str, Any]]
+) -> PreflightCheck:
+    errored = list(run.failed_batches)
+    errored += [
+        f"{case.event['id']} reported {ERROR_METRIC}"
+        for case in cases
+        if (case.record, case.kind) in answered and _metric(answered[(case.record, case.kind)], ERROR_METRIC)
+    ]
+    if errored:
+        return PreflightCheck("errors", False, _examples(errored))
+    if not answered:
+        return PreflightCheck("errors", False, "the grader answered no sample; nothing to check")
+    return PreflightCheck("errors", True, "ok")
+
+
+def _ideal_check(cases: Sequence[PreflightCase], scores: Mapping[tuple[int, str], float]) -> PreflightCheck:
+    ideals = [case for case in cases if case.kind == "ideal"]
+    if not ideals:
+        return PreflightCheck("ideal_top_score", False, "no ideal response was built; nothing to check")
+    top = max(scores.values(), default=0.0)
+    problems = []
+    for case in ideals:
+        score = scores.get((case.record, "ideal"))
+        if score is None:
+            problems.append(f"{case.event['id']} got no valid score")
+        elif score <= 0:
+            # A reward that gives the right answer nothing cannot teach, whatever the others score.
+            problems.append(f"{case.event['id']} scored {score:g}; the ideal response must score above 0")
+        elif score < top:
+            problems.append(f"{case.event['id']} scored {score:g} (top score {top:g})")
+    return PreflightCheck("ideal_top_score", not problems, "ok" if not problems else _examples(problems))
+
+
+def _bad_below_ideal_check(
+    cases: Sequence[PreflightCase], scores: Mapping[tuple[int, str], float]
+) -> PreflightCheck:
+    bad = [case for case in cases if case.kind in BAD_KINDS]
+    if not bad:
+        return PreflightCheck("bad_below_ideal", False, "no bad response was built; nothing to check")
+    problems = []
+    for case in bad:
+        ideal = scores.get((case.record, "ideal"))
+        score = scores.get((case.record, case.kind))
+        if ideal is None or score is None:
+            problems.append(f"{case.event['id']} cannot be compared: it or its ideal got no valid score")
+        elif score >= ideal:
+            problems.append(f"{case.event['id']} scored {score:g}, as high as the ideal response's {ideal:g}")
+    return PreflightCheck("bad_below_ideal", not problems, "ok" if not problems else _examples(problems))
+
+
+def _latency_check(run: RunReport, lambda_timeout_s: float, latency_budget: float) -> PreflightCheck:
+    if not run.batch_latencies_s:
+        return PreflightCheck("latency", False, "no grader batch was timed; nothing to check")
+    slowest = max(run.batch_latencies_s)
+    budget = latency_budget * lambda_timeout_s
+    return PreflightCheck(
+        "latency",
+        slowest <= budget,
+        f"slowest batch took {slowest:.2f} s; budget {budget:.2f} s "
+        f"({latency_budget:.0%} of the {lambda_timeout_s:g} s Lambda timeout)",
+    )
 
 
 def parse_training_records(text: str, source: str) -> list[dict[str, Any]]:

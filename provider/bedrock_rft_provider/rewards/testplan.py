@@ -11,9 +11,13 @@ and calls nothing). Stdin/stdout
 tests send only the input; the parent compares the captured output.
 
 Limits (documented in the README): an expected value that is *computed* by a call in the test (``assert
-f(x) == g(y)``, ``assert math.isclose(...)``) is evaluated in the child and could be subverted by a
-candidate that patches the harness; write expected values as literals. A test passes when its every
-assert site was reported at least once, every report passed, and the test ran to its end.
+f(x) == g(y)``, ``assert math.isclose(...)``) or held in a variable (``expected = 6``; a ``for x, want in
+CASES`` loop) is evaluated in the child, where the candidate can read it back through its caller's frame;
+write expected values as literals. A test passes when its every
+assert site was reported at least once, every report passed, and the test ran to its end. A test with no
+``assert`` statement at all (``if f(1) != 2: raise AssertionError``, ``unittest`` assertions) fails:
+whether it ran to its end is reported from inside the candidate's process, which the candidate can forge
+(``sys.modules["__main__"].send(...)`` then ``os._exit(0)``).
 """
 
 from __future__ import annotations
@@ -66,6 +70,7 @@ class TestPlan:
     sites: list[Site] = field(default_factory=list)
     expected_output: dict[int, str] = field(default_factory=dict)
     broken: set[int] = field(default_factory=set)
+    unverifiable: set[int] = field(default_factory=set)
 
 
 def _constant(node: ast.expr) -> Any:
@@ -145,6 +150,10 @@ def build_plan(tests: Sequence[str | dict[str, Any]]) -> TestPlan:
             plan.broken.add(index)
             source = ""
         plan.child_tests.append({"kind": "code", "source": source})
+        if index not in plan.broken and not any(site.test == index for site in plan.sites):
+            # No assert: only "ran to its end" would decide, and that line the candidate can send itself
+            # (it shares the harness's process). Such a test (``if f(1) != 2: raise ...``, unittest) fails.
+            plan.unverifiable.add(index)
     return plan
 
 
@@ -225,7 +234,7 @@ def verdicts(plan: TestPlan, output: bytes) -> list[bool]:
                 outputs[number] = record[3]
     results = []
     for index, _ in enumerate(plan.child_tests):
-        if index in plan.broken:
+        if index in plan.broken or index in plan.unverifiable:
             results.append(False)
         elif index in plan.expected_output:
             got = outputs.get(index)

@@ -100,32 +100,30 @@ class SandboxApp:
         self.plane = BedrockControlPlane(self.config, lambda: self.endpoint_url)
         self.deployments = Deployments(self.plane)
         self.runtime = Runtime(self.plane, self.deployments)
-        self.handlers: dict[str, tuple[Handler, int | None]] = {
-            "CreateModelCustomizationJob": (lambda c: self.plane.create_job(c.json(), c.region), None),
-            "GetModelCustomizationJob": (lambda c: self.plane.get_job(c.labels["jobIdentifier"]), None),
-            "ListModelCustomizationJobs": (lambda c: self.plane.list_jobs(c.query), None),
-            "StopModelCustomizationJob": (lambda c: self.plane.stop_job(c.labels["jobIdentifier"]), None),
-            "GetCustomModel": (lambda c: self.plane.get_model(c.labels["modelIdentifier"]), None),
-            "ListCustomModels": (lambda c: self.plane.list_models(c.query), None),
-            "DeleteCustomModel": (
-                lambda c: self.plane.delete_model(c.labels["modelIdentifier"], self.deployments.model_in_use),
-                None,
+        # Operation name -> handler; the success status comes from the operation's route.
+        self.handlers: dict[str, Handler] = {
+            "CreateModelCustomizationJob": lambda c: self.plane.create_job(c.json(), c.region),
+            "GetModelCustomizationJob": lambda c: self.plane.get_job(c.labels["jobIdentifier"]),
+            "ListModelCustomizationJobs": lambda c: self.plane.list_jobs(c.query),
+            "StopModelCustomizationJob": lambda c: self.plane.stop_job(c.labels["jobIdentifier"]),
+            "GetCustomModel": lambda c: self.plane.get_model(c.labels["modelIdentifier"]),
+            "ListCustomModels": lambda c: self.plane.list_models(c.query),
+            "DeleteCustomModel": lambda c: self.plane.delete_model(
+                c.labels["modelIdentifier"], self.deployments.model_in_use
             ),
-            "CreateCustomModelDeployment": (lambda c: self.deployments.create(c.json(), c.region), None),
-            "GetCustomModelDeployment": (
-                lambda c: self.deployments.get(c.labels["customModelDeploymentIdentifier"]),
-                None,
+            "CreateCustomModelDeployment": lambda c: self.deployments.create(c.json(), c.region),
+            "GetCustomModelDeployment": lambda c: self.deployments.get(
+                c.labels["customModelDeploymentIdentifier"]
             ),
-            "ListCustomModelDeployments": (lambda c: self.deployments.list(c.query), None),
-            "DeleteCustomModelDeployment": (
-                lambda c: self.deployments.delete(c.labels["customModelDeploymentIdentifier"]),
-                None,
+            "ListCustomModelDeployments": lambda c: self.deployments.list(c.query),
+            "DeleteCustomModelDeployment": lambda c: self.deployments.delete(
+                c.labels["customModelDeploymentIdentifier"]
             ),
-            "ListTagsForResource": (lambda c: self.plane.list_tags(c.json()), None),
-            "TagResource": (lambda c: self.plane.tag(c.json()), None),
-            "UntagResource": (lambda c: self.plane.untag(c.json()), None),
-            "Converse": (lambda c: self.runtime.converse(c.labels["modelId"], c.json()), None),
-            "InvokeModel": (lambda c: self.runtime.invoke_model(c.labels["modelId"], c.raw), None),
+            "ListTagsForResource": lambda c: self.plane.list_tags(c.json()),
+            "TagResource": lambda c: self.plane.tag(c.json()),
+            "UntagResource": lambda c: self.plane.untag(c.json()),
+            "Converse": lambda c: self.runtime.converse(c.labels["modelId"], c.json()),
+            "InvokeModel": lambda c: self.runtime.invoke_model(c.labels["modelId"], c.raw),
         }
 
     def set_endpoint(self, endpoint_url: str) -> None:
@@ -164,11 +162,10 @@ class SandboxApp:
             found = match_route(("bedrock-runtime", "bedrock"), method, path)
             if found is not None:
                 route, labels = found
-                entry = self.handlers.get(route.operation)
-                if entry is None:
+                handler = self.handlers.get(route.operation)
+                if handler is None:
                     error = not_emulated(route.service, route.operation)
                     return error_response(error)(environ, start_response)
-                handler, _ = entry
 
                 def respond(call: Call) -> Response:
                     return json_response(handler(call), route.success_status)

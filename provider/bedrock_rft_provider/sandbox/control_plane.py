@@ -26,6 +26,7 @@ from bedrock_rft_provider.sandbox.records import (
     paginate,
     sort_and_filter_time,
 )
+from bedrock_rft_provider.sandbox.training import TrainingRun
 
 
 class BedrockControlPlane:
@@ -146,8 +147,6 @@ class BedrockControlPlane:
             if token:
                 self.tokens[token] = arn
             self.tags[arn] = list(body.get("jobTags") or [])
-        from bedrock_rft_provider.sandbox.training import TrainingRun
-
         thread = threading.Thread(
             target=TrainingRun(self, job).run, name=f"sandbox-job-{job.name}", daemon=True
         )

@@ -26,10 +26,11 @@ import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bedrock_rft_provider.sandbox import lambda_worker
 from bedrock_rft_provider.sandbox.lambda_package import (  # extract_zip/scratch_root: re-exported
     MAX_INVOKE_REQUEST_BYTES,
     MAX_INVOKE_RESPONSE_BYTES,
@@ -48,88 +49,9 @@ MAX_PAYLOAD_BYTES = MAX_INVOKE_REQUEST_BYTES
 # anything longer means the handler wrote on the protocol pipe itself.
 MAX_REPLY_BYTES = MAX_INVOKE_RESPONSE_BYTES + 256 * 1024
 
-_WORKER_SOURCE = r"""
-import importlib, io, json, os, sys, threading, time, traceback
-MAX_RESPONSE = __MAX_RESPONSE__
-parent = os.getppid()
-
-def watch_parent():
-    # The sandbox may die without closing our stdin (SIGKILL while a handler runs): exit with it.
-    while os.getppid() == parent:
-        time.sleep(0.5)
-    os._exit(1)
-
-threading.Thread(target=watch_parent, daemon=True).start()
-code_dir, handler_spec = sys.argv[1], sys.argv[2]
-sys.path[:0] = [code_dir] + sys.argv[3:]
-if "" in sys.path:
-    sys.path.remove("")
-proto = os.fdopen(os.dup(1), "w")
-os.dup2(2, 1)
-
-class Context:
-    def __init__(self, req):
-        self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
-        self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        self.invoked_function_arn = req["arn"]
-        self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        self.aws_request_id = req["request_id"]
-        self.log_group_name = "/aws/lambda/" + self.function_name
-        self.log_stream_name = "sandbox"
-        self._deadline = req["deadline"]
-    def get_remaining_time_in_millis(self):
-        return max(0, int((self._deadline - time.time()) * 1000))
-
-init_error = None
-handler = None
-module_name, _, func_name = handler_spec.rpartition(".")
-try:
-    if not module_name:
-        raise ValueError("Bad handler '%s': not enough values to unpack (expected 2, got 1)" % handler_spec)
-    module = importlib.import_module(module_name.replace("/", "."))
-    handler = getattr(module, func_name, None)
-    if handler is None:
-        init_error = {"errorType": "Runtime.HandlerNotFound",
-                      "errorMessage": "Handler '%s' missing on module '%s'" % (func_name, module_name)}
-except Exception as exc:
-    init_error = {"errorType": "Runtime.ImportModuleError",
-                  "errorMessage": "Unable to import module '%s': %s" % (module_name, exc),
-                  "stackTrace": traceback.format_exception(type(exc), exc, exc.__traceback__)[1:]}
-
-for line in sys.stdin:
-    req = json.loads(line)
-    logs = io.StringIO()
-    out = None
-    if init_error is not None:
-        out = {"ok": False, "error": dict(init_error, requestId=req["request_id"])}
-    else:
-        saved = sys.stdout, sys.stderr
-        sys.stdout = sys.stderr = logs
-        try:
-            out = {"ok": True, "result": handler(req["event"], Context(req))}
-        except Exception as exc:
-            tb = traceback.extract_tb(exc.__traceback__)[1:]
-            out = {"ok": False, "error": {"errorMessage": str(exc), "errorType": type(exc).__name__,
-                                          "requestId": req["request_id"],
-                                          "stackTrace": traceback.format_list(tb)}}
-        finally:
-            sys.stdout, sys.stderr = saved
-    out["logs"] = logs.getvalue()[-4096:]
-    try:
-        text = json.dumps(out)
-        size = len(json.dumps(out.get("result")).encode())
-        if out["ok"] and size > MAX_RESPONSE:
-            text = json.dumps({"ok": False, "logs": out["logs"], "error": {
-                "errorMessage": "Response payload size (%d bytes) exceeded maximum allowed payload size "
-                                "(%d bytes)." % (size, MAX_RESPONSE),
-                "errorType": "Function.ResponseSizeTooLarge", "requestId": req["request_id"]}})
-    except (TypeError, ValueError) as exc:
-        text = json.dumps({"ok": False, "logs": out["logs"], "error": {
-            "errorMessage": "Unable to marshal response: %s" % exc, "errorType": "Runtime.MarshalError",
-            "requestId": req["request_id"]}})
-    proto.write(text + "\n")
-    proto.flush()
-""".replace("__MAX_RESPONSE__", str(MAX_INVOKE_RESPONSE_BYTES))
+# The worker program: a real module (linted, type-checked), run from its source so the subprocess never
+# imports this package (its sys.path holds only the stdlib, the function's code and layers, and the SDK).
+_WORKER_SOURCE = Path(lambda_worker.__file__).read_text(encoding="utf-8")
 
 
 def runtime_sdk_dir() -> Path:
@@ -160,7 +82,6 @@ class InvocationResult:
     logs: str = ""
     duration_ms: float = 0.0
     executed_version: str = "$LATEST"
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
@@ -230,6 +151,7 @@ class LambdaWorker:
                     _WORKER_SOURCE,
                     str(self._code_dir),
                     self.code.handler,
+                    str(MAX_INVOKE_RESPONSE_BYTES),
                     *self._search_path(),
                 ],
                 stdin=subprocess.PIPE,

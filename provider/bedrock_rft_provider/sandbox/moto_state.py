@@ -137,3 +137,22 @@ def reset_moto() -> None:
     from moto.moto_api._internal.models import moto_api_backend
 
     moto_api_backend.reset()
+
+
+def backdate_parameter_versions(
+    name: str, when: Callable[[int], Any], region: str = "us-east-1"
+) -> list[int]:
+    """Set ``LastModifiedDate`` of every version of SSM parameter ``name`` to ``when(version)`` (aware).
+
+    Sandbox-only, for demos of history: real SSM stamps each version when it is written and offers no
+    way to change it. Returns the versions changed; a ``when`` returning None leaves that version alone.
+    """
+    from moto.ssm.models import ssm_backends
+
+    changed = []
+    for parameter in ssm_backends[ACCOUNT_ID][region]._parameters[name]:
+        stamp = when(int(parameter.version))
+        if stamp is not None:
+            parameter.last_modified_date = stamp.timestamp()  # what moto stores
+            changed.append(int(parameter.version))
+    return changed

@@ -49,7 +49,9 @@ class Runtime:
     def __init__(self, plane: BedrockControlPlane, deployments: Deployments) -> None:
         self.plane = plane
         self.deployments = deployments
-        self._counter = 0
+        # The n-th sampled answer to one prompt from one policy: reproducible whatever order concurrent
+        # requests for *other* prompts arrive in (a process-wide counter made evaluations order-dependent).
+        self._draws: dict[tuple[int, str], int] = {}
         self._lock = threading.Lock()
 
     def policy_for(self, model_id: str) -> SimulatedPolicy:
@@ -88,9 +90,9 @@ class Runtime:
             rng = random.Random(stable_seed("greedy", policy.seed, task.key))
         else:
             with self._lock:
-                self._counter += 1
-                counter = self._counter
-            rng = random.Random(stable_seed("sample", policy.seed, task.key, counter))
+                draw = self._draws.get((policy.seed, task.key), 0) + 1
+                self._draws[(policy.seed, task.key)] = draw
+            rng = random.Random(stable_seed("sample", policy.seed, task.key, draw))
             action = policy.sample(task, rng, temperature)
         text, cut = truncate(render(task, action, rng), max_tokens)
         stop = "max_tokens" if cut else "end_turn"

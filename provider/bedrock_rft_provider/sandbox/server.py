@@ -130,12 +130,20 @@ class Sandbox:
         )
 
     def airflow_conn_env(self) -> str:
-        """``AIRFLOW_CONN_AWS_DEFAULT`` value pointing an Airflow AWS connection at the sandbox."""
-        import json
+        """``AIRFLOW_CONN_AWS_DEFAULT`` JSON pointing an Airflow AWS connection at the sandbox.
 
-        return json.dumps(
-            {"conn_type": "aws", "extra": {"endpoint_url": self.endpoint_url, "region_name": "us-east-1"}}
-        )
+        It carries the dummy credentials the sandbox accepts: without any, botocore cannot sign and
+        every task fails with ``NoCredentialsError``.
+        """
+        from bedrock_rft_provider.sandbox.bootstrap import connection_json
+
+        return connection_json(self.endpoint_url)
+
+    def airflow_conn_uri(self) -> str:
+        """The same connection as a URI: ``aws://testing:testing@/?endpoint_url=...&region_name=...``."""
+        from bedrock_rft_provider.sandbox.bootstrap import connection_uri
+
+        return connection_uri(self.endpoint_url)
 
     def __enter__(self) -> Sandbox:
         return self.start() if self._server is None else self

@@ -16,7 +16,8 @@ import logging
 import math
 import random
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bedrock_rft_provider.sandbox import moto_state
 from bedrock_rft_provider.sandbox.dataset import Dataset, grader_metadata, parse_dataset, record_task
@@ -25,7 +26,8 @@ from bedrock_rft_provider.sandbox.policy import Task, render, stable_seed, token
 from bedrock_rft_provider.sandbox.protocol import ServiceError
 
 if TYPE_CHECKING:
-    from bedrock_rft_provider.sandbox.control_plane import BedrockControlPlane
+    from bedrock_rft_provider.sandbox.config import SandboxConfig
+    from bedrock_rft_provider.sandbox.dataset import AnswerIndex
     from bedrock_rft_provider.sandbox.policy import SimulatedPolicy
     from bedrock_rft_provider.sandbox.records import JobRecord
 
@@ -66,8 +68,31 @@ def metrics_uri(output_s3_uri: str, job_name: str, file_name: str) -> str:
     return f"{output_s3_uri.rstrip('/')}/{job_name}/training_artifacts/{file_name}"
 
 
-class Grader:
-    """Scores samples with the deployed reward Lambda, batching events and retrying failures."""
+class TrainingHost(Protocol):
+    """What a training run needs from the service hosting it (the control plane implements it).
+
+    The run reports through these calls only, so the flow stays one way: control plane -> training.
+    """
+
+    config: SandboxConfig
+    answers: AnswerIndex
+    endpoint_url: Callable[[], str | None]
+
+    def set_stage(self, job: JobRecord, stage: str, status: str) -> None: ...
+
+    def finish(self, job: JobRecord, status: str, message: str | None = None) -> None: ...
+
+    def register_model(self, job: JobRecord, policy: SimulatedPolicy) -> Any: ...
+
+    def base_policy(self, model_id: str) -> SimulatedPolicy: ...
+
+    def adopt_worker(self, worker: Any) -> None: ...
+
+    def release_worker(self, worker: Any) -> None: ...
+
+
+class LambdaRewardScorer:
+    """Scores a job's samples with its deployed reward Lambda, batching events and retrying failures."""
 
     def __init__(self, lambda_arn: str, worker: LambdaWorker, batch_size: int, backoff: float) -> None:
         self.lambda_arn = lambda_arn
@@ -128,7 +153,7 @@ def _read_scores(batch: list[dict[str, Any]], result: InvocationResult) -> tuple
 class TrainingRun:
     """Runs one job's stages; everything it learns goes through the control plane's lock."""
 
-    def __init__(self, plane: BedrockControlPlane, job: JobRecord) -> None:
+    def __init__(self, plane: TrainingHost, job: JobRecord) -> None:
         self.plane = plane
         self.job = job
         self.config = plane.config
@@ -170,7 +195,7 @@ class TrainingRun:
             worker = LambdaWorker(code, region=self.job.region, endpoint_url=self.plane.endpoint_url())
             self.plane.adopt_worker(worker)
             backoff = 0.2 if self.config.time_scale > 0 else 0.0
-            grader = Grader(self.lambda_arn, worker, self.config.grader_batch_size, backoff)
+            grader = LambdaRewardScorer(self.lambda_arn, worker, self.config.grader_batch_size, backoff)
             policy = self._train(grader, train_records, validation.records if validation else [])
             self.plane.set_stage(self.job, stage, "Completed")
             self.plane.register_model(self.job, policy)
@@ -240,7 +265,7 @@ class TrainingRun:
         return [record_task(r, answers[(i + 1) % len(answers)]) for i, r in enumerate(records)]
 
     def _train(
-        self, grader: Grader, train: list[dict[str, Any]], validation: list[dict[str, Any]]
+        self, grader: LambdaRewardScorer, train: list[dict[str, Any]], validation: list[dict[str, Any]]
     ) -> SimulatedPolicy:
         policy = self.plane.base_policy(self.job.base_model_id).copy()
         tasks = self._tasks(train)
@@ -313,7 +338,7 @@ class TrainingRun:
 
     def _validation_score(
         self,
-        grader: Grader,
+        grader: LambdaRewardScorer,
         policy: SimulatedPolicy,
         records: list[dict[str, Any]],
         tasks: list[Task],

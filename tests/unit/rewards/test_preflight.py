@@ -158,3 +158,39 @@ def test_math_answer_passes_preflight_on_real_gsm8k_records(gsm8k_dir: Path) -> 
     )
     assert report.passed, report.failure_message()
     assert report.kind_scores["ideal"]["n"] == 50
+
+
+# Every check fails when its premise fails: never a pass on absent or zero evidence (issue 10, fault 8).
+def _zero(sample: Sample) -> float:
+    return 0.0
+
+
+def _silent(event: Any, context: Any) -> Any:
+    return []  # answers nothing: no score to judge
+
+
+@pytest.mark.parametrize(
+    ("grader", "must_fail", "detail"),
+    [
+        (
+            make_handler(_zero),
+            {"ideal_top_score", "bad_below_ideal"},
+            "the ideal response must score above 0",
+        ),
+        (_silent, {"contract", "errors", "ideal_top_score", "bad_below_ideal"}, "got no valid score"),
+    ],
+    ids=["ideal-scores-zero", "grader-answers-nothing"],
+)
+def test_checks_fail_when_their_premise_fails(
+    reward_fixtures: Path, grader: Any, must_fail: set[str], detail: str
+) -> None:
+    report = _preflight(grader, _records(reward_fixtures))
+    failed = {c.name: c.detail for c in report.checks if not c.passed}
+    assert must_fail <= set(failed), failed
+    assert detail in failed["ideal_top_score"]
+    assert not report.passed
+
+
+def test_no_cases_fail_every_check() -> None:
+    report = judge_preflight([], score_events(make_handler(math_answer), []), lambda_timeout_s=60)
+    assert [c.name for c in report.checks if c.passed] == []

@@ -26,7 +26,9 @@ CONTEXT: Any = {
         dag_id="rft_retrain", run_id="scheduled__2026-11-01T00:00:00+00:00", task_id="deploy"
     )
 }
-NAME = deployment_name_for_run("rft_retrain", "scheduled__2026-11-01T00:00:00+00:00", "deploy", MODEL_ARN)
+NAME = deployment_name_for_run(
+    "rft_retrain", "scheduled__2026-11-01T00:00:00+00:00", "deploy", MODEL_ARN, namespace="test-suite"
+)
 
 
 def described(status: str, model_arn: str = MODEL_ARN, **extra: Any) -> dict[str, Any]:
@@ -52,11 +54,13 @@ def operator(**kwargs: Any) -> BedrockCustomModelDeploymentOperator:
 
 def test_deterministic_name_fits_the_service_pattern() -> None:
     assert (
-        deployment_name_for_run("rft_retrain", "scheduled__2026-11-01T00:00:00+00:00", "deploy", MODEL_ARN)
+        deployment_name_for_run(
+            "rft_retrain", "scheduled__2026-11-01T00:00:00+00:00", "deploy", MODEL_ARN, namespace="test-suite"
+        )
         == NAME
     )
     assert NAME.startswith("rft-eval-rft-retrain-deploy-") and len(NAME) <= 63
-    long = deployment_name_for_run("d" * 100, "r", "t" * 100, MODEL_ARN)
+    long = deployment_name_for_run("d" * 100, "r", "t" * 100, MODEL_ARN, namespace="n")
     assert len(long) == 63
 
 
