@@ -33,12 +33,21 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from rows import emit  # benchmarks/ is on sys.path: these files run as scripts
+
 ROOT = Path(__file__).resolve().parents[1]
 BASELINES = Path(__file__).resolve().parent / "baselines"
 MARKER = "BENCH_DAGS_RESULT "
 OURS = "bedrock_rft_provider"
 AMAZON_BEDROCK = "airflow.providers.amazon.aws.operators.bedrock"
-AMAZON_BASELINE_MODULES = [AMAZON_BEDROCK, "airflow.providers.amazon.aws.operators.lambda_function"]
+# Issue 17's baseline for our seven operator modules: the amazon operators the same DAGs would use.
+AMAZON_BASELINE_MODULES = [
+    AMAZON_BEDROCK,
+    "airflow.providers.amazon.aws.operators.lambda_function",
+    "airflow.providers.amazon.aws.operators.s3",
+]
+TARGET_IMPORT_RATIO = 1.0
+TARGET_PARSE_RATIO = 1.1
 DAG_PAIRS = (
     ("retraining", ROOT / "dags" / "bedrock_rft_retraining.py", BASELINES / "amazon_bedrock_retraining.py"),
     ("evaluation", ROOT / "dags" / "bedrock_rft_evaluation.py", BASELINES / "amazon_bedrock_evaluation.py"),
@@ -63,7 +72,7 @@ print({MARKER!r} + json.dumps({{"parse": parsed - started, "reparse": reparsed -
 
 IMPORT_CHILD = f"""
 import importlib, json, sys, time
-for name in sys.argv[2].split(","):
+for name in filter(None, sys.argv[2].split(",")):
     importlib.import_module(name)
 started = time.perf_counter()
 for name in sys.argv[1].split(","):
@@ -119,6 +128,12 @@ def import_once(modules: list[str], preimport: str, env: dict[str, str]) -> floa
     """Seconds to import ``modules`` in a fresh process where ``preimport`` is already imported."""
     result, _ = run_child(IMPORT_CHILD, [",".join(modules), preimport], env)
     return float(result["import"])
+
+
+def whole_process_once(modules: list[str], env: dict[str, str]) -> float:
+    """Wall seconds of a fresh interpreter that imports ``modules`` and exits (startup included)."""
+    _, wall = run_child(IMPORT_CHILD, [",".join(modules), ""], env)
+    return wall
 
 
 def our_operator_modules() -> list[str]:
@@ -224,7 +239,7 @@ def main() -> int:
         "ours: operators.rft_job": ([f"{OURS}.operators.rft_job"], "airflow"),
         "amazon: operators.bedrock": ([AMAZON_BEDROCK], "airflow"),
         f"ours: all {len(ours_all)} operator modules": (ours_all, "airflow"),
-        "amazon: bedrock + lambda_function operators": (AMAZON_BASELINE_MODULES, "airflow"),
+        "amazon: bedrock + lambda_function + s3 operators": (AMAZON_BASELINE_MODULES, "airflow"),
         "ours: rft_job when amazon bedrock is loaded": ([f"{OURS}.operators.rft_job"], AMAZON_BEDROCK),
     }
 
@@ -232,12 +247,15 @@ def main() -> int:
         env = child_env(airflow_home)
         parses: dict[Path, list[dict[str, Any]]] = defaultdict(list)
         imports: dict[str, list[float]] = defaultdict(list)
+        whole: dict[str, list[float]] = defaultdict(list)
         for _ in range(args.runs):
             for _name, ours, baseline in DAG_PAIRS:
                 for path in (ours, baseline):
                     parses[path].append(parse_once(path, env))
             for label, (modules, preimport) in import_cases.items():
                 imports[label].append(import_once(modules, preimport, env))
+            for label, modules in (("ours", ours_all), ("amazon", AMAZON_BASELINE_MODULES)):
+                whole[label].append(whole_process_once(modules, env))
         profiles = {  # -X importtime is one noisy sample: keep the quickest of three
             title: min((import_profile(modules, env) for _ in range(3)), key=lambda p: sum(r[0] for r in p))
             for title, modules in (
@@ -263,10 +281,43 @@ def main() -> int:
     for ours_label, amazon_label in ((labels[0], labels[1]), (labels[2], labels[3])):
         ratio = statistics.median(imports[ours_label]) / statistics.median(imports[amazon_label])
         print(f"  ratio {ours_label} / {amazon_label}: {ratio:.2f}x")
+    delta_ratio = statistics.median(imports[labels[2]]) / statistics.median(imports[labels[3]])
+    whole_ratio = statistics.median(whole["ours"]) / statistics.median(whole["amazon"])
+    print(
+        f"\nWhole process (python -c 'import ...', interpreter start to exit), {args.runs} runs: "
+        f"ours (all {len(ours_all)} operator modules) {ms(statistics.median(whole['ours']))} ms, "
+        f"amazon (bedrock + lambda_function + s3 operators) {ms(statistics.median(whole['amazon']))} ms "
+        f"(medians): {whole_ratio:.2f}x"
+    )
 
     for title, profile in profiles.items():
         print_profile(title, profile)
     print(f"\ntotal benchmark time {time.perf_counter() - started:.0f} s")
+    amazon_names = "amazon bedrock + lambda_function + s3 operators"
+    emit(
+        f"import {len(ours_all)} operator modules, whole process",
+        amazon_names,
+        f"{whole_ratio:.2f}x",
+        f"<= {TARGET_IMPORT_RATIO:.1f}x",
+        whole_ratio <= TARGET_IMPORT_RATIO,
+    )
+    emit(
+        f"import {len(ours_all)} operator modules, delta after `import airflow`",
+        amazon_names,
+        f"{delta_ratio:.2f}x",
+        f"<= {TARGET_IMPORT_RATIO:.1f}x",
+        delta_ratio <= TARGET_IMPORT_RATIO,
+    )
+    parse_ratio = statistics.median(r["parse"] for r in parses[DAG_PAIRS[0][1]]) / statistics.median(
+        r["parse"] for r in parses[DAG_PAIRS[0][2]]
+    )
+    emit(
+        "DagBag parse of bedrock_rft_retraining",
+        "same DAG from amazon operators",
+        f"{parse_ratio:.2f}x",
+        f"<= {TARGET_PARSE_RATIO:.1f}x",
+        parse_ratio <= TARGET_PARSE_RATIO,
+    )
     return drift
 
 

@@ -5,7 +5,11 @@ started in a child process on 127.0.0.1 so that its request handling does not sh
 GIL) with 100 ms injected Converse latency, at concurrency 1, 8 and 32, then at concurrency 32 with
 10% injected throttling. Baseline, measured in the same run: the bound ``concurrency / latency``
 (nominal 100 ms, and the per-request latency actually measured at concurrency 1).
-Target: >= 90% of the bound at 8 and 32; with throttling, every prompt answered, none lost.
+Targets (issue 17): >= 97% of the nominal bound at 8 and 32; with throttling, every prompt answered, none
+lost (the run exits 1 only for a lost, duplicated or unanswered prompt). To show what eats the margin,
+each row also gives the CPU milliseconds per request spent by this process (the client: botocore,
+the runner, the output file) and by the sandbox child, and how far the measured per-request latency at
+concurrency 1 sits above the injected 100 ms.
 
     .venv/bin/python benchmarks/bench_evaluation.py [--requests-per-slot 40] [--in-process]
 """
@@ -25,12 +29,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psutil
 from botocore.config import Config
 
 from bedrock_rft_provider.evaluation.inference import ConverseRunner, InferenceStats
 from bedrock_rft_provider.evaluation.records import EvalRecord
+from rows import emit  # benchmarks/ is on sys.path: these files run as scripts
 
 LATENCY_S = 0.100
+TARGET_RATIO = 0.97
 MODEL_ID = "amazon.nova-2-lite-v1:0"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,8 +56,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def sandbox_endpoint(throttle_rate: float, in_process: bool) -> Iterator[str]:
-    """A sandbox with 100 ms Converse latency (and optional throttling); yields its endpoint URL."""
+def sandbox_endpoint(throttle_rate: float, in_process: bool) -> Iterator[tuple[str, int]]:
+    """A sandbox with 100 ms Converse latency (and optional throttling); yields its URL and its PID."""
     latency = f"Converse={LATENCY_S * 1000:.0f}"
     throttle = f"Converse={throttle_rate}" if throttle_rate else ""
     if in_process:
@@ -59,7 +66,7 @@ def sandbox_endpoint(throttle_rate: float, in_process: bool) -> Iterator[str]:
 
         config = SandboxConfig.from_env(time_scale=0.0, latency_ms=latency, throttle_rate=throttle or None)
         with Sandbox(config=config) as sandbox:
-            yield sandbox.endpoint_url
+            yield sandbox.endpoint_url, os.getpid()
         return
     port = free_port()
     cmd = [sys.executable, "-m", "bedrock_rft_provider.cli", "sandbox", "--port", str(port)]
@@ -78,7 +85,7 @@ def sandbox_endpoint(throttle_rate: float, in_process: bool) -> Iterator[str]:
             time.sleep(0.1)
         else:
             raise RuntimeError("the sandbox did not start listening within 60 s")
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", child.pid
     finally:
         child.terminate()
         try:
@@ -99,7 +106,15 @@ def runtime_client(endpoint: str, concurrency: int) -> Any:
     return session.client("bedrock-runtime", endpoint_url=endpoint, config=config)
 
 
-def run(endpoint: str, concurrency: int, n: int, tag: str, out_dir: Path) -> tuple[InferenceStats, Path]:
+def _cpu_s(pid: int) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
+
+
+def run(
+    endpoint: str, sandbox_pid: int, concurrency: int, n: int, tag: str, *, out_dir: Path
+) -> tuple[InferenceStats, Path, dict[str, float]]:
+    """One timed run; also the CPU ms per request of this process and of the sandbox (same if in-process)."""
     out = out_dir / f"{tag}.jsonl"
     client = runtime_client(endpoint, concurrency)
     # Warm the connection pool and the sandbox's first-request setup outside the timed run.
@@ -107,7 +122,14 @@ def run(endpoint: str, concurrency: int, n: int, tag: str, out_dir: Path) -> tup
     runner = ConverseRunner(
         client, MODEL_ID, concurrency=concurrency, max_attempts=30, base_delay_s=0.05, max_delay_s=2.0, seed=0
     )
-    return runner.run(records(n, tag), out), out
+    client_before, sandbox_before = _cpu_s(os.getpid()), _cpu_s(sandbox_pid)
+    stats = runner.run(records(n, tag), out)
+    calls = max(1, n + stats.retries)
+    cpu = {
+        "client_cpu_ms_per_request": (_cpu_s(os.getpid()) - client_before) * 1000 / calls,
+        "sandbox_cpu_ms_per_request": (_cpu_s(sandbox_pid) - sandbox_before) * 1000 / calls,
+    }
+    return stats, out, cpu
 
 
 def main() -> int:
@@ -128,11 +150,11 @@ def main() -> int:
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
         out_dir = Path(tmp)
-        with sandbox_endpoint(0.0, args.in_process) as endpoint:
+        with sandbox_endpoint(0.0, args.in_process) as (endpoint, sandbox_pid):
             measured_latency = LATENCY_S
             for concurrency in (1, 8, 32):
                 n = max(20, concurrency * args.requests_per_slot)
-                stats, _ = run(endpoint, concurrency, n, f"c{concurrency}", out_dir)
+                stats, _, cpu = run(endpoint, sandbox_pid, concurrency, n, f"c{concurrency}", out_dir=out_dir)
                 if concurrency == 1:
                     measured_latency = 1 / stats.requests_per_s
                 bound = concurrency / LATENCY_S
@@ -142,7 +164,9 @@ def main() -> int:
                     f"  concurrency {concurrency:>2}: {n:>4} requests in {stats.elapsed_s:6.2f} s = "
                     f"{stats.requests_per_s:7.1f} req/s; bound {bound:6.1f} req/s -> {ratio:6.1%} "
                     f"(measured-latency bound {measured_bound:6.1f}: "
-                    f"{stats.requests_per_s / measured_bound:6.1%})"
+                    f"{stats.requests_per_s / measured_bound:6.1%}); CPU per request: client "
+                    f"{cpu['client_cpu_ms_per_request']:.2f} ms, "
+                    f"sandbox {cpu['sandbox_cpu_ms_per_request']:.2f} ms"
                 )
                 results[f"c{concurrency}"] = {
                     "requests": n,
@@ -150,14 +174,13 @@ def main() -> int:
                     "bound_requests_per_s": bound,
                     "ratio_to_bound": round(ratio, 4),
                     "ratio_to_measured_latency_bound": round(stats.requests_per_s / measured_bound, 4),
+                    **{k: round(v, 3) for k, v in cpu.items()},
                 }
-                if concurrency > 1 and ratio < 0.9:
-                    ok = False
             results["measured_latency_ms_at_c1"] = round(measured_latency * 1000, 2)
 
-        with sandbox_endpoint(0.10, args.in_process) as endpoint:
+        with sandbox_endpoint(0.10, args.in_process) as (endpoint, sandbox_pid):
             n = 32 * args.requests_per_slot
-            stats, out = run(endpoint, 32, n, "throttled", out_dir)
+            stats, out, _ = run(endpoint, sandbox_pid, 32, n, "throttled", out_dir=out_dir)
             keys = [(r["id"], r["sample"]) for r in map(json.loads, out.read_text().splitlines())]
             answered = sum(1 for r in map(json.loads, out.read_text().splitlines()) if r.get("response"))
             lost = n - len(set(keys))
@@ -179,7 +202,24 @@ def main() -> int:
             }
             ok = ok and lost == 0 and duplicated == 0 and answered == n
     print(json.dumps(results, indent=2))
-    print("target met" if ok else "TARGET MISSED")
+    for concurrency in (8, 32):
+        ratio = results[f"c{concurrency}"]["ratio_to_bound"]
+        emit(
+            f"evaluation, 100 ms latency, concurrency {concurrency}",
+            "concurrency / latency bound",
+            f"{ratio:.1%}",
+            f">= {TARGET_RATIO:.0%}",
+            ratio >= TARGET_RATIO,
+        )
+    throttled = results["throttled"]
+    emit(
+        "evaluation, 10% throttling, concurrency 32",
+        f"{throttled['prompts']} prompts",
+        f"{throttled['lost']} lost, {throttled['duplicated']} duplicated",
+        "0 lost",
+        ok,
+    )
+    print("every prompt answered once" if ok else "PROMPTS LOST, DUPLICATED OR UNANSWERED")
     return 0 if ok else 1
 
 

@@ -74,6 +74,10 @@ def _run(dagbag: Any, dag_id: str, logical_date: datetime, conf: dict[str, Any])
     assert run.state == DagRunState.SUCCESS, f"{dag_id} failed tasks: {failed}"
 
 
+# A safety net, not a speed limit: 280 s with the suite on 2 cores under a load average of ~13 (the
+# suite's default 300 s pytest-timeout was nearly hit); both example DAGs run end to end here.
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
 def test_the_caller_policy_allows_every_call_the_example_dags_make(
     bedrock_rft_sandbox_airflow_conn: Any, dagbag: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -19,6 +19,8 @@ from support.airflow_compat import DagBag, dagbag_for_test
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 DAG_IDS = {"bedrock_rft_retraining", "bedrock_rft_evaluation"}
+# A safety net (>= 10x the 15-47 s these DAG runs took with the suite on 2 busy cores), not a speed limit.
+SLOW_TIMEOUT_S = 900
 
 
 @pytest.fixture(scope="module")
@@ -148,6 +150,8 @@ def _run(dagbag: Any, dag_id: str, logical_date: datetime, conf: dict[str, Any])
 
 
 @pytest.mark.integration
+@pytest.mark.slow
+@pytest.mark.timeout(SLOW_TIMEOUT_S)
 def test_retraining_promotes_then_a_rerun_duplicates_nothing(dagbag: Any, sandbox_env: Any) -> None:
     conf = {"model_family": "e2e-promote", "dataset_input": "400", "min_eval_samples": 20, **PROMOTABLE}
     when = datetime(2026, 11, 23, tzinfo=timezone.utc)
@@ -166,6 +170,8 @@ def test_retraining_promotes_then_a_rerun_duplicates_nothing(dagbag: Any, sandbo
 
 
 @pytest.mark.integration
+@pytest.mark.slow
+@pytest.mark.timeout(SLOW_TIMEOUT_S)
 def test_rejected_challenger_leaves_the_champion_and_tears_down(dagbag: Any, sandbox_env: Any) -> None:
     conf = {
         "model_family": "e2e-reject",
@@ -183,6 +189,8 @@ def test_rejected_challenger_leaves_the_champion_and_tears_down(dagbag: Any, san
 
 
 @pytest.mark.integration
+@pytest.mark.slow
+@pytest.mark.timeout(SLOW_TIMEOUT_S)
 def test_evaluation_backfill_writes_a_partition_per_day_with_that_days_champion(
     dagbag: Any, sandbox_env: Any
 ) -> None:

@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, NamedTuple
 
+import msgspec
+
 from bedrock_rft_provider.data import gsm8k, synthetic
 from bedrock_rft_provider.data.problems import DatasetValidationError, Problem
 from bedrock_rft_provider.data.tabular import ColumnMapping
@@ -40,6 +42,22 @@ def reject_constant(name: str) -> Any:
 
 
 _decode = json.JSONDecoder(parse_constant=reject_constant).decode
+_fast_decoder = msgspec.json.Decoder()
+_UNDECODED = object()
+
+
+def fast_decode(raw: bytes) -> Any:
+    """A JSON line decoded by msgspec (UTF-8 check and parse in one C pass, ~4x ``json.loads``), or
+    ``_UNDECODED`` when msgspec refuses it. It refuses what the stdlib rejects (invalid UTF-8 or JSON,
+    NaN) and a few inputs the stdlib reads differently (lone surrogate escapes, ``1e400`` -> inf); those
+    lines take the stdlib path, so every line decodes — or fails, with the same message — as before.
+    """
+    try:
+        return _fast_decoder.decode(raw)
+    except (msgspec.MsgspecError, UnicodeDecodeError, RecursionError):
+        return _UNDECODED
+
+
 _UTF8_BOM = b"\xef\xbb\xbf"
 _CR_LINES = re.compile(r".*?(?:\r\n|\r|\n)|.+", re.DOTALL)
 _WIDE_BOMS = {
@@ -153,19 +171,21 @@ class SourceReader:
             if raw.isspace():
                 yield SourceItem(line_no, error="blank line; every line must be one JSON object")
                 continue
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                yield SourceItem(line_no, error=f"line is not valid UTF-8 (byte {exc.start + 1})")
-                continue
-            try:
-                value = _decode(text)
-            except RecursionError:
-                yield SourceItem(line_no, error="JSON nested too deeply")
-                continue
-            except ValueError as exc:
-                yield SourceItem(line_no, error=self._json_error(text, exc))
-                continue
+            value = fast_decode(raw)
+            if value is _UNDECODED:
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    yield SourceItem(line_no, error=f"line is not valid UTF-8 (byte {exc.start + 1})")
+                    continue
+                try:
+                    value = _decode(text)
+                except RecursionError:
+                    yield SourceItem(line_no, error="JSON nested too deeply")
+                    continue
+                except ValueError as exc:
+                    yield SourceItem(line_no, error=self._json_error(text, exc))
+                    continue
             if convert is None:
                 if isinstance(value, dict):
                     yield SourceItem(line_no, record=value)

@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from bedrock_rft_provider.rewards.codeexec import code_tests, make_code_tests
@@ -44,13 +45,18 @@ __all__ = [
     "regex_match",
 ]
 
-# One-hot "which rule decided" per sample, so that the mean of each metric is that rule's share.
+# One-hot "which rule decided" per sample, so that the mean of each metric is that rule's share; built
+# once per (rule, conflicting) and shared read-only by every result (no dict to build per sample).
 _RULE_ONE_HOT = {
-    fired: {
-        **{f"math_rule_{rule}": 1.0 if rule == fired else 0.0 for rule in (*RULES, "none")},
-        "math_answer_found": 0.0 if fired == "none" else 1.0,
-    }
+    (fired, conflicting): MappingProxyType(
+        {
+            **{f"math_rule_{rule}": 1.0 if rule == fired else 0.0 for rule in (*RULES, "none")},
+            "math_answer_found": 0.0 if fired == "none" else 1.0,
+            "math_conflicting_answers": 1.0 if conflicting else 0.0,
+        }
+    )
     for fired in (*RULES, "none")
+    for conflicting in (False, True)
 }
 
 
@@ -71,8 +77,7 @@ def math_answer(sample: Sample) -> RewardResult | None:
     found = extract_answer(sample.response)
     correct = found.number is not None and same_number(found.number, reference)
     score = 1.0 if correct else 0.0
-    metrics = {**_RULE_ONE_HOT[found.rule], "math_conflicting_answers": 1.0 if found.conflicting else 0.0}
-    return RewardResult(score, {"math_answer": score}, metrics)
+    return RewardResult(score, {"math_answer": score}, _RULE_ONE_HOT[found.rule, found.conflicting])
 
 
 def normalize_answer(text: str) -> str:

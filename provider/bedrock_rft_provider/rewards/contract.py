@@ -218,8 +218,12 @@ def parse_sample(raw: Any, index: int = 0) -> Sample:
         if last is not None:
             role = last.get("role")
             if isinstance(role, str) and role in ASSISTANT_ROLES:
-                tagged, response = split_reasoning(text_of(last.get("content")))
-                reasoning = "\n".join(p for p in (reasoning_of(last), tagged) if p)
+                content = last.get("content")
+                tagged, response = split_reasoning(text_of(content))
+                if type(content) is str and "reasoning_content" not in last and "reasoning" not in last:
+                    reasoning = tagged  # the common shape: plain text, no reasoning fields or blocks
+                else:
+                    reasoning = "\n".join(p for p in (reasoning_of(last), tagged) if p)
     return Sample(sample_id, response, _reference_of(raw, metadata), metadata, raw, reasoning)
 
 

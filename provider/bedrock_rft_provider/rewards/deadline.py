@@ -61,6 +61,44 @@ def time_limit(seconds: float | None) -> Iterator[bool]:
             signal.setitimer(signal.ITIMER_REAL, remaining, outer_interval)
 
 
+class SampleTimer:
+    """Arms and disarms one per-sample budget inside :func:`batch_timer` (one ``setitimer`` call each)."""
+
+    __slots__ = ("seconds",)
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def arm(self, seconds: float | None = None) -> None:
+        """Start this sample's budget: :class:`RewardTimeout` after ``seconds`` (default: the batch's)."""
+        signal.setitimer(signal.ITIMER_REAL, seconds or self.seconds)
+
+    def disarm(self) -> None:
+        """Stop the budget (call it inside the same ``try`` that catches :class:`RewardTimeout`)."""
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+@contextlib.contextmanager
+def batch_timer(seconds: float | None) -> Iterator[SampleTimer | None]:
+    """One ``SIGALRM`` handler for a whole batch, so each sample's budget costs two syscalls.
+
+    :func:`time_limit` per sample installs and restores the handler and reads the outer timer each
+    time (five signal calls per sample, a quarter of a cheap reward's time). This yields a
+    :class:`SampleTimer` when the bound can be armed cheaply, else ``None`` — off the main thread, with
+    no budget, or when an outer timer is running (then the caller uses :func:`time_limit` per sample,
+    which nests with it and keeps its remaining time).
+    """
+    if not seconds or seconds <= 0 or not _alarm_usable() or signal.getitimer(signal.ITIMER_REAL)[0]:
+        yield None
+        return
+    outer_handler = signal.signal(signal.SIGALRM, _raise_timeout)
+    try:
+        yield SampleTimer(seconds)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, outer_handler)
+
+
 _SEARCH = r"""
 import marshal, re, sys
 job = marshal.loads(sys.stdin.buffer.read())

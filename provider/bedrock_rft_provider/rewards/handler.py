@@ -20,7 +20,7 @@ from bedrock_rft_provider.rewards.contract import (
     parse_sample,
     samples_of,
 )
-from bedrock_rft_provider.rewards.deadline import RewardTimeout, time_limit
+from bedrock_rft_provider.rewards.deadline import RewardTimeout, SampleTimer, batch_timer, time_limit
 
 log = logging.getLogger("bedrock_rft_provider.rewards")
 
@@ -173,14 +173,33 @@ def _bounded(result: RewardResult, guard: Guard) -> tuple[RewardResult, bool]:
     return RewardResult(clamped, result.components, {**result.metrics, OUT_OF_RANGE_METRIC: 1.0}), True
 
 
-def score_sample(fn: RewardFn, raw: Any, index: int, name: str, guard: Guard | None = None) -> dict[str, Any]:
+def score_sample(
+    fn: RewardFn,
+    raw: Any,
+    index: int,
+    name: str,
+    guard: Guard | None = None,
+    *,
+    timer: SampleTimer | None = None,
+) -> dict[str, Any]:
     """Score one raw sample; never raises: any failure — including ``SystemExit``, ``KeyboardInterrupt``,
-    ``RecursionError``, ``MemoryError`` or the time budget — becomes score 0.0 with ``reward_error`` = 1."""
+    ``RecursionError``, ``MemoryError`` or the time budget — becomes score 0.0 with ``reward_error`` = 1.
+
+    ``timer`` (from :func:`~.deadline.batch_timer`) bounds the sample with the batch's handler; without
+    it the sample gets its own :func:`~.deadline.time_limit`.
+    """
     guard = guard or Guard()
     try:
         sample = parse_sample(raw, index)
-        with time_limit(guard.sample_timeout_s):
-            value = fn(sample)
+        if timer is None:
+            with time_limit(guard.sample_timeout_s):
+                value = fn(sample)
+        else:
+            timer.arm(guard.sample_timeout_s)
+            try:
+                value = fn(sample)
+            finally:  # inside the outer try: a signal pending at disarm still becomes a timeout result
+                timer.disarm()
         if value is None:
             return render(sample.id, RewardResult(0.0, {name: 0.0}, {NOT_APPLICABLE_METRIC: 1.0}))
         result, _ = _bounded(as_result(value, name), guard)
@@ -274,12 +293,13 @@ def make_handler(
             results = threaded(raw_samples, deadline)
         else:
             results = []
-            for index, raw in enumerate(raw_samples):
-                bounded = _within(guard, deadline)
-                if bounded is None:  # out of invocation time: answer the rest rather than lose them all
-                    results.append(_fallback(raw, index, name, TIMEOUT_METRIC))
-                else:
-                    results.append(score_sample(fn, raw, index, name, bounded))
+            with batch_timer(guard.sample_timeout_s) as timer:
+                for index, raw in enumerate(raw_samples):
+                    bounded = _within(guard, deadline)
+                    if bounded is None:  # out of invocation time: answer the rest rather than lose them all
+                        results.append(_fallback(raw, index, name, TIMEOUT_METRIC))
+                    else:
+                        results.append(score_sample(fn, raw, index, name, bounded, timer=timer))
         elapsed = time.perf_counter() - started
         errors = sum(1 for r in results if r["metrics_list"][-1]["value"])
         mean = sum(r["aggregate_reward_score"] for r in results) / len(results) if results else 0.0

@@ -128,8 +128,12 @@ def _to_number(match: re.Match[str]) -> Number | None:
     sign, _currency, sign2, digits, denominator, scale, percent = match.groups()
     if "," in digits:
         digits = digits.replace(",", "")
-    value = Fraction(digits)
     places: int | None = _places(digits)
+    # Fraction(int) skips Fraction(str)'s regex parse, the costliest step of grading a plain answer.
+    if places:
+        value = Fraction(int(digits.replace(".", "")), 10**places)
+    else:
+        value = Fraction(int(digits.rstrip(".")))
     if denominator is not None:
         divisor = Fraction(denominator)
         if divisor == 0:
@@ -139,7 +143,9 @@ def _to_number(match: re.Match[str]) -> Number | None:
     factor = _SCALES[scale.strip().lower()] if scale else 1
     if sign == "-" or sign2 == "-":
         value = -value
-    return Number(value * factor, percent=bool(percent), scale=factor, places=places)
+    if factor != 1:
+        value *= factor
+    return Number(value, percent=bool(percent), scale=factor, places=places)
 
 
 def numbers_in(text: str) -> list[Number]:

@@ -41,6 +41,8 @@ from bedrock_rft_provider.sandbox.protocol import (
 from bedrock_rft_provider.sandbox.runtime import Runtime
 
 log = logging.getLogger(__name__)
+# The WSGI environ key holding when the request reached the sandbox (time.monotonic()).
+ARRIVED = "bedrock_rft.arrived"
 
 Handler = Callable[["Call"], Any]
 
@@ -140,6 +142,7 @@ class SandboxApp:
 
     # ----- dispatch -------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        environ[ARRIVED] = time.monotonic()
         method = environ.get("REQUEST_METHOD", "GET")
         path = raw_path(environ)
         scope = signing_scope(environ)
@@ -217,7 +220,7 @@ class SandboxApp:
     ) -> Iterable[bytes]:
         api = operation[1]
         try:
-            self._inject(api)
+            self._throttle(api)
             call = Call(Request(environ), labels, region)
             call.validate(*operation)
             response = respond(call)
@@ -230,13 +233,24 @@ class SandboxApp:
                     "InternalServerException", f"bedrock-rft sandbox internal error in {api}: {exc!r}", 500
                 )
             )
+        self._pace(api, environ.get(ARRIVED))
         return response(environ, start_response)
 
-    def _inject(self, api: str) -> None:
-        """Apply the latency and throttling knobs for this API."""
-        delay = self.config.per_api(self.config.latency_ms, api)
+    def _pace(self, api: str, arrived: float | None) -> None:
+        """Hold the answer until this API's injected latency has passed since the request arrived.
+
+        The latency is the service's response time: what the sandbox itself spent on the request
+        (guards, validation, the simulated model) counts towards it, as a remote service's own work
+        does, so a busy sandbox sharing the client's cores does not add its CPU time on top.
+        """
+        delay = self.config.per_api(self.config.latency_ms, api) / 1000.0
         if delay > 0:
-            time.sleep(delay / 1000.0)
+            left = delay - (time.monotonic() - arrived) if arrived is not None else delay
+            if left > 0:
+                time.sleep(left)
+
+    def _throttle(self, api: str) -> None:
+        """Apply the throttling knob for this API (raises ThrottlingException for that share of calls)."""
         rate = self.config.per_api(self.config.throttle_rate, api)
         if rate > 0:
             with self._rng_lock:

@@ -1,0 +1,128 @@
+"""Grading fast paths give what the general paths give: the batch timer, number reading, reasoning.
+
+The batch timer: one SIGALRM handler per batch, a per-sample budget, nothing left armed.
+
+Under pytest the suite's own ``pytest-timeout`` alarm is running, which sends the handler down the
+nesting path (:func:`time_limit` per sample); these tests pause that alarm so that the batch path — the
+one a Lambda container takes — is the one exercised, and give it back afterwards.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Iterator
+from fractions import Fraction
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bedrock_rft_provider.rewards import make_handler
+from bedrock_rft_provider.rewards.builtin import math_answer
+from bedrock_rft_provider.rewards.contract import grader_sample, parse_sample
+from bedrock_rft_provider.rewards.deadline import RewardTimeout, batch_timer
+from bedrock_rft_provider.rewards.numeric import numbers_in
+
+
+@pytest.fixture
+def no_outer_timer() -> Iterator[None]:
+    previous_timer = signal.setitimer(signal.ITIMER_REAL, 0)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, *previous_timer)
+
+
+def _metric(result: dict[str, Any], name: str) -> float:
+    return next(m["value"] for m in result["metrics_list"] if m["name"] == name)
+
+
+def test_a_slow_sample_times_out_and_the_rest_of_the_batch_is_scored(no_outer_timer: None) -> None:
+    def slow(sample: Any) -> float:
+        if sample.response == "slow":
+            time.sleep(60)
+        return 1.0
+
+    before = signal.getsignal(signal.SIGALRM)
+    handler = make_handler(slow, sample_timeout_s=0.3)
+    batch = [grader_sample(f"s{i}", [{"role": "user", "content": "q"}], r) for i, r in enumerate("ab")]
+    batch.insert(1, grader_sample("slow", [{"role": "user", "content": "q"}], "slow"))
+    results = handler(batch, None)
+    assert [r["aggregate_reward_score"] for r in results] == [1.0, 0.0, 1.0]
+    assert [_metric(r, "reward_timeout") for r in results[1:2]] == [1.0]
+    assert signal.getsignal(signal.SIGALRM) is before
+    assert signal.getitimer(signal.ITIMER_REAL)[0] == 0.0
+
+
+def test_the_batch_path_scores_exactly_like_the_nesting_path(no_outer_timer: None) -> None:
+    prompt = [{"role": "user", "content": "How many?"}]
+    responses = ["#### 42", "The answer is 41.", "\\boxed{42}", "no number", "<think>7</think> 42"]
+    batch = [grader_sample(f"s{i}", prompt, r, "42") for i, r in enumerate(responses)]
+    handler = make_handler(math_answer)
+    fast = handler(batch, None)
+    signal.setitimer(signal.ITIMER_REAL, 600)  # an outer timer: each sample gets its own time_limit
+    try:
+        nested = handler(batch, None)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    assert fast == nested
+    assert [r["aggregate_reward_score"] for r in fast] == [1.0, 0.0, 1.0, 0.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "outer"),
+    [(None, 0.0), (0, 0.0), (30.0, 600.0)],
+    ids=["no-budget", "zero-budget", "outer-timer-running"],
+)
+def test_batch_timer_steps_aside(no_outer_timer: None, seconds: float | None, outer: float) -> None:
+    if outer:
+        signal.setitimer(signal.ITIMER_REAL, outer)
+    try:
+        with batch_timer(seconds) as timer:
+            assert timer is None
+        assert signal.getitimer(signal.ITIMER_REAL)[0] <= outer
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def test_a_sample_timer_raises_reward_timeout(no_outer_timer: None) -> None:
+    with batch_timer(0.2) as timer:
+        assert timer is not None
+        timer.arm()
+        with pytest.raises(RewardTimeout):
+            time.sleep(30)
+        timer.disarm()
+    assert signal.getitimer(signal.ITIMER_REAL)[0] == 0.0
+
+
+@given(
+    st.from_regex(r"\A(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)\Z", fullmatch=True),
+    st.sampled_from(["", "-", "$"]),
+)
+def test_numbers_are_read_exactly_like_fraction_of_their_text(digits: str, prefix: str) -> None:
+    """The int-based reading of a written number equals ``Fraction(text)`` (the former, slower path)."""
+    number = numbers_in(f"total {prefix}{digits} apples")[-1]
+    expected = Fraction(digits.replace(",", ""))
+    assert number.value == (-expected if prefix == "-" else expected)
+    assert number.places == (len(digits) - digits.index(".") - 1 if "." in digits else 0)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"role": "assistant", "content": "<think>a</think>42"},
+        {"role": "assistant", "content": "42", "reasoning_content": "because"},
+        {"role": "assistant", "content": "42", "reasoning": "because"},
+        {
+            "role": "assistant",
+            "content": [{"type": "reasoning", "text": "r"}, {"type": "text", "text": "42"}],
+        },
+    ],
+    ids=["think-tags", "reasoning-content-field", "reasoning-field", "reasoning-block"],
+)
+def test_reasoning_is_found_with_or_without_the_plain_text_shortcut(message: dict[str, Any]) -> None:
+    sample = parse_sample({"id": "s", "messages": [{"role": "user", "content": "q"}, message]})
+    assert sample.response == "42"
+    assert sample.reasoning in ("a", "because", "r")
