@@ -214,6 +214,8 @@ EXPECTED_IN_VARIABLES = [
     "FACTOR = 2\ndef expected_for(n):\n    return n * FACTOR\n"
     "for x in range(1, 4):\n    assert solve(x) == expected_for(x)",
     "expected: int = 6\nx = 3\nassert solve(x) == expected",
+    "for x, want in [(1, 2), (3, 6)]:\n    if x > 0:\n        assert solve(x) == want",
+    "i = 0\nexpected = 6\nwhile i < 2:\n    assert solve(3) == expected\n    i += 1",
 ]
 EXPECTED_IDS = [
     "assigned_expected",
@@ -225,6 +227,8 @@ EXPECTED_IDS = [
     "test_local_helper",
     "helper_over_range_with_constant",
     "annotated_assignment",
+    "assert_under_if_in_unrolled_loop",
+    "assert_in_while_loop",
 ]
 
 
