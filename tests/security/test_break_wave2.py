@@ -182,53 +182,95 @@ def _batch(count: int) -> list[dict[str, object]]:
 
 
 # The candidate reads the expected value out of the test's own variables: ``sys._getframe`` reaches the
-# test's globals (or the loop's), which live in the candidate's process. The README's limit named only an
-# expected value "computed by a call"; one held in a variable is just as reachable, and tests written as
-# ``expected = ...`` / ``for args, want in CASES`` are common in code datasets.
+# test's globals (or the loop's), which live in the candidate's process. Tests written as ``expected =
+# ...`` / ``for args, want in CASES`` are common in code datasets, so testfold resolves such values in the
+# parent and the child never holds them. Each shape below once scored 1 for a program that solves nothing.
 FORGE_FROM_TEST_VARIABLES = (
     "import sys\n"
     "def solve(*args):\n"
-    "    scope = sys._getframe(1).f_globals\n"
-    "    return scope.get('expected', scope.get('want'))\n"
+    "    frame = sys._getframe(1)\n"
+    "    while frame is not None:\n"
+    "        for scope in (frame.f_locals, frame.f_globals):\n"
+    "            for name in ('expected_for', 'expected', 'want', 'CASES', 'FACTOR'):\n"
+    "                if name in scope:\n"
+    "                    found = scope[name]\n"
+    "                    if callable(found):\n"
+    "                        return found(*args)\n"
+    "                    if isinstance(found, dict):\n"
+    "                        return found.get(args[0])\n"
+    "                    return found\n"
+    "        frame = frame.f_back\n"
+    "    return None\n"
 )
+HONEST_SOLVE = "def solve(x, *rest):\n    return x * 2\n"
+EXPECTED_IN_VARIABLES = [
+    "expected = 6\nassert solve(3) == expected",
+    "for x, want in [(1, 2), (3, 6)]:\n    assert solve(x) == want",
+    "want = 1\nwant += 5\nassert solve(3) == want",
+    "for x, (label, want) in [(1, ('one', 2)), (3, ('three', 6))]:\n    assert solve(x) == want",
+    "CASES = {1: 2, 3: 6}\nfor x, want in CASES.items():\n    assert solve(x) == want",
+    "CASES = {1: 2, 3: 6}\nfor x in CASES:\n    assert solve(x) == CASES[x]",
+    "def expected_for(n):\n    return n * 2\nassert solve(3) == expected_for(3)",
+    "FACTOR = 2\ndef expected_for(n):\n    return n * FACTOR\n"
+    "for x in range(1, 4):\n    assert solve(x) == expected_for(x)",
+    "expected: int = 6\nx = 3\nassert solve(x) == expected",
+    "for x, want in [(1, 2), (3, 6)]:\n    if x > 0:\n        assert solve(x) == want",
+    "i = 0\nexpected = 6\nwhile i < 2:\n    assert solve(3) == expected\n    i += 1",
+]
+EXPECTED_IDS = [
+    "assigned_expected",
+    "literal_loop_cases",
+    "augmented_assignment",
+    "nested_tuple_unpacking",
+    "dict_table_items",
+    "dict_table_lookup",
+    "test_local_helper",
+    "helper_over_range_with_constant",
+    "annotated_assignment",
+    "assert_under_if_in_unrolled_loop",
+    "assert_in_while_loop",
+]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an expected value held in a test variable is evaluated in the child (testplan keeps only "
-    "literal leaves in the parent); fixing it needs constant propagation / literal-loop unrolling in "
-    "testplan._Rewriter",
-)
-@pytest.mark.parametrize(
-    "test",
-    [
-        "expected = 6\nassert solve(3) == expected",
-        "for x, want in [(1, 2), (3, 6)]:\n    assert solve(x) == want",
-    ],
-    ids=["assigned_expected", "literal_loop_cases"],
-)
+@pytest.mark.parametrize("test", EXPECTED_IN_VARIABLES, ids=EXPECTED_IDS)
 def test_expected_values_in_test_variables_cannot_be_read_back(test: str) -> None:
     from bedrock_rft_provider.rewards.codeexec import run_code_tests
 
     assert run_code_tests(FORGE_FROM_TEST_VARIABLES, [test]).passed == 0
 
 
+def test_an_honest_program_passes_every_shape_of_expected_variable() -> None:
+    from bedrock_rft_provider.rewards.codeexec import run_code_tests
+
+    report = run_code_tests(HONEST_SOLVE, EXPECTED_IN_VARIABLES)
+    assert (report.passed, report.total) == (len(EXPECTED_IN_VARIABLES), len(EXPECTED_IN_VARIABLES))
+
+
 CORRECT_WITH_ERRORS = "def solve(x):\n    if x < 0:\n        raise ValueError('negative')\n    return x * 2\n"
 
 
-@pytest.mark.xfail(
+_UNREACHED_XFAIL = pytest.mark.xfail(
     strict=True,
     reason="a test passes only when every assert in it was reported, so an assert that a correct program "
-    "never reaches (after a call that must raise; in an empty loop) fails the test; relaxing the rule "
-    "needs a 'test ran to its end' signal the candidate cannot forge (it can reach the harness's send)",
+    "never reaches (after a call that must raise) fails the test; relaxing the rule needs a 'test ran to "
+    "its end' signal the candidate cannot forge (it can reach the harness's send)",
 )
+
+
+# An assert inside a loop over an empty literal table is unrolled away in the parent (testfold), so it
+# is no longer an unreached site.
 @pytest.mark.parametrize(
     "test",
     [
-        "try:\n    solve(-1)\n    assert False, 'should raise'\nexcept ValueError:\n    pass",
-        "for x in []:\n    assert solve(x) == 0\nassert solve(2) == 4",
+        pytest.param(
+            "try:\n    solve(-1)\n    assert False, 'should raise'\nexcept ValueError:\n    pass",
+            marks=_UNREACHED_XFAIL,
+            id="expected_exception",
+        ),
+        pytest.param(
+            "for x in []:\n    assert solve(x) == 0\nassert solve(2) == 4", id="assert_in_unrun_loop"
+        ),
     ],
-    ids=["expected_exception", "assert_in_unrun_loop"],
 )
 def test_a_correct_program_passes_asserts_it_never_reaches(test: str) -> None:
     from bedrock_rft_provider.rewards.codeexec import run_code_tests

@@ -10,10 +10,11 @@ as Python literals of exact builtin types, read with ``ast.literal_eval`` (which
 and calls nothing). Stdin/stdout
 tests send only the input; the parent compares the captured output.
 
-Limits (documented in the README): an expected value that is *computed* by a call in the test (``assert
-f(x) == g(y)``, ``assert math.isclose(...)``) or held in a variable (``expected = 6``; a ``for x, want in
-CASES`` loop) is evaluated in the child, where the candidate can read it back through its caller's frame;
-write expected values as literals. A test passes when its every
+Before splitting, :func:`.testfold.fold_test` resolves expected values held in test variables (literal
+bindings, loops over literal tables, test-local one-line helpers) in the parent. Limits (documented in
+the README): an expected value still *computed* by a call in the test (``assert f(x) == g(y)``, ``assert
+math.isclose(...)``, ``expected = sorted(xs)``) is evaluated in the child, where the candidate can read
+it back through its caller's frame (see :mod:`.testfold` for the rest). A test passes when its every
 assert site was reported at least once, every report passed, and the test ran to its end. A test with no
 ``assert`` statement at all (``if f(1) != 2: raise AssertionError``, ``unittest`` assertions) fails:
 whether it ran to its end is reported from inside the candidate's process, which the candidate can forge
@@ -28,6 +29,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bedrock_rft_provider.rewards.testfold import NO_VALUE, constant, fold_test
+
 _CMP: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
     ast.Eq: operator.eq,
     ast.NotEq: operator.ne,
@@ -40,15 +43,6 @@ _CMP: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
     ast.Is: lambda a, b: a is b if b is None or type(b) is bool else type(a) is type(b) and a == b,
     ast.IsNot: lambda a, b: not _CMP[ast.Is](a, b),
 }
-_FOLD: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv,
-    ast.Mod: operator.mod,
-}
-_NO_VALUE = object()
 MAX_DEPTH = 64
 
 
@@ -73,34 +67,6 @@ class TestPlan:
     unverifiable: set[int] = field(default_factory=set)
 
 
-def _constant(node: ast.expr) -> Any:
-    try:
-        return ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        pass
-    if isinstance(node, ast.BinOp) and type(node.op) in _FOLD:
-        left, right = _constant(node.left), _constant(node.right)
-        if left is _NO_VALUE or right is _NO_VALUE:
-            return _NO_VALUE
-        try:
-            value = _FOLD[type(node.op)](left, right)
-        except Exception:
-            return _NO_VALUE
-        if isinstance(value, (str, bytes, list, tuple)) and len(value) > 1 << 16:
-            return _NO_VALUE
-        return value
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
-        base, exponent = _constant(node.left), _constant(node.right)
-        if (
-            type(base) in (int, float)
-            and type(exponent) is int
-            and 0 <= exponent <= 256
-            and abs(base) < 2**64
-        ):
-            return base**exponent
-    return _NO_VALUE
-
-
 class _Rewriter(ast.NodeTransformer):
     def __init__(self, plan: TestPlan, test: int) -> None:
         self.plan, self.test = plan, test
@@ -119,8 +85,8 @@ class _Rewriter(ast.NodeTransformer):
     def _split(self, node: ast.expr, leaves: list[ast.expr], depth: int) -> Any:
         if depth > MAX_DEPTH:
             raise ValueError("assert expression nested too deeply")
-        value = _constant(node)
-        if value is not _NO_VALUE:
+        value = constant(node)
+        if value is not NO_VALUE:
             return ("const", value)
         if isinstance(node, ast.Compare) and all(type(op) in _CMP for op in node.ops):
             parts = [self._split(p, leaves, depth + 1) for p in (node.left, *node.comparators)]
@@ -144,7 +110,7 @@ def build_plan(tests: Sequence[str | dict[str, Any]]) -> TestPlan:
             plan.child_tests.append({"kind": "io", "input": str(test.get("input", ""))})
             continue
         try:
-            module = _Rewriter(plan, index).visit(ast.parse(test))
+            module = _Rewriter(plan, index).visit(fold_test(ast.parse(test)))
             source = ast.unparse(ast.fix_missing_locations(module))
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             plan.broken.add(index)

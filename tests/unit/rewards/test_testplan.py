@@ -119,3 +119,46 @@ def test_a_test_that_does_not_parse_fails_without_running() -> None:
 )
 def test_real_tests_through_the_isolated_runner(code: str, tests: list[Any], passed: int) -> None:
     assert run_code_tests(code, tests, timeout_s=20).passed == passed
+
+
+# testfold: expected values held in test variables are resolved in the parent; honest tests keep meaning.
+@pytest.mark.parametrize(
+    ("test", "child_lacks"),
+    [
+        ("expected = 'secret-6'\nassert f(3) == expected", "secret-6"),
+        ("for x, want in [(1, 'w-one'), (3, 'w-three')]:\n    assert f(x) == want", "w-three"),
+        ("want = 'sec'\nwant += 'ret-x'\nassert f(3) == want", "ret-x"),
+        ("T = {1: 'd-one', 3: 'd-three'}\nfor k, v in T.items():\n    assert f(k) == v", "d-three"),
+        ("def exp(n):\n    return n * 1000 + 7\nassert f(3) == exp(3)", "3007"),
+        ("want = [9, 8, 7]\nassert f(1) == want", "9, 8"),
+    ],
+    ids=["assigned", "loop-table", "augmented", "dict-items", "helper", "mutable-operand"],
+)
+def test_expected_values_in_variables_stay_in_the_parent(test: str, child_lacks: str) -> None:
+    source = build_plan([test]).child_tests[0]["source"]
+    assert child_lacks not in source
+    assert "lambda: f(" in source
+
+
+HONEST = "def f(x):\n    return x * 2\ndef sort_in_place(items):\n    items.sort()\n"
+
+
+@pytest.mark.parametrize(
+    ("test", "passes"),
+    [
+        ("items = [3, 1, 2]\nsort_in_place(items)\nassert items == [1, 2, 3]", True),
+        ("items = [3, 1, 2]\nassert sort_in_place(items) is None\nassert items == [1, 2, 3]", True),
+        ("total = 0\nfor x in [1, 2]:\n    total += f(x)\nassert total == 6", True),
+        ("total = 5\nfor x in range(f(1)):\n    total += x\nassert total == 6", True),
+        ("xs = [1, 2]\nwant = [2, 4]\nassert [f(x) for x in xs] == want", True),
+        ("def exp(n):\n    return n * 2\nassert f(f(1)) == exp(f(1))", True),
+        ("want = 4\ndef check(n):\n    assert f(n) == want\ncheck(2)", True),
+        ("for x in [1, 2]:\n    assert f(x) == x * 2\nassert x == 2", True),
+        ("x = 3\nx = f(x)\nassert x == 6", True),
+        ("T = {1: 2}\nassert f(1) == T[5]", False),
+        ("for x, want in [(1, 2), (3, 7)]:\n    assert f(x) == want", False),
+        ("a, b = 1\nassert f(a) == 2", False),
+    ],
+)
+def test_folded_tests_keep_their_meaning(test: str, passes: bool) -> None:
+    assert run_code_tests(HONEST, [test]).passed == int(passes)
