@@ -7,7 +7,6 @@ boto3/aiobotocore call made in this process (tasks, sensors, triggers) is record
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -18,12 +17,10 @@ import pytest
 from bedrock_rft_provider import demo
 from bedrock_rft_provider.iam import policy_bundle
 from bedrock_rft_provider.sandbox.bootstrap import bootstrap_sandbox
-from support.airflow_compat import dagbag_for_test
+from support.example_dags import installed_example_dags
 from unit.test_iam_policy import NEEDS_NO_PERMISSION, allows, iam_action
 
 pytestmark = pytest.mark.integration
-
-DAGS = Path(__file__).resolve().parents[2] / "dags"
 
 
 def record_calls(monkeypatch: pytest.MonkeyPatch) -> set[tuple[str, str]]:
@@ -54,16 +51,8 @@ def record_calls(monkeypatch: pytest.MonkeyPatch) -> set[tuple[str, str]]:
 @pytest.fixture
 def dagbag(airflow_db: Path, airflow_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("BEDROCK_RFT_POLL_SECONDS", "1")  # read at parse time; sandbox jobs take seconds
-    installed = []
-    for source in DAGS.glob("*.py"):
-        target = airflow_home / "dags" / source.name
-        shutil.copyfile(source, target)
-        installed.append(target)
-    try:
-        yield dagbag_for_test(str(airflow_home / "dags"))
-    finally:
-        for target in installed:
-            target.unlink(missing_ok=True)
+    with installed_example_dags(airflow_home) as dagbag:
+        yield dagbag
 
 
 def _run(dagbag: Any, dag_id: str, logical_date: datetime, conf: dict[str, Any]) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import json
 import os
-import shutil
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -15,9 +14,10 @@ import pytest
 
 from bedrock_rft_provider import demo
 from bedrock_rft_provider.sandbox.bootstrap import bootstrap_sandbox
-from support.airflow_compat import DagBag, dagbag_for_test
+from support.airflow_compat import DagBag
+from support.example_dags import EXAMPLE_DAGS, installed_example_dags
 
-DAGS = Path(__file__).resolve().parents[2] / "dags"
+DAGS = EXAMPLE_DAGS
 DAG_IDS = {"bedrock_rft_retraining", "bedrock_rft_evaluation"}
 # A safety net (>= 10x the 15-47 s these DAG runs took with the suite on 2 busy cores), not a speed limit.
 SLOW_TIMEOUT_S = 900
@@ -27,16 +27,8 @@ SLOW_TIMEOUT_S = 900
 def dagbag(airflow_db: Path, airflow_home: Path) -> Iterator[Any]:
     """The example DAGs, installed in the test AIRFLOW_HOME's dags folder (``dag.test()`` syncs from it)."""
     os.environ["BEDROCK_RFT_POLL_SECONDS"] = "1"  # read at parse time; sandbox jobs finish in seconds
-    installed = []
-    for source in DAGS.glob("*.py"):
-        target = airflow_home / "dags" / source.name
-        shutil.copyfile(source, target)
-        installed.append(target)
-    try:
-        yield dagbag_for_test(str(airflow_home / "dags"))
-    finally:
-        for target in installed:
-            target.unlink(missing_ok=True)
+    with installed_example_dags(airflow_home) as dagbag:
+        yield dagbag
 
 
 def test_dagbag_imports_both_dags_without_errors(dagbag: Any) -> None:
