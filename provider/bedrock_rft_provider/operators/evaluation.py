@@ -79,7 +79,8 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
     :param grader_batch_size: samples per grader call (per Lambda invocation with ``reward_lambda_arn``).
     :param grader_concurrency: parallel grader Lambda invocations (with ``reward_lambda_arn`` only).
     :param seed: seed of the bootstrap confidence intervals and of sampled answers; same inputs, same numbers.
-    :param sandbox: label the outputs as produced against the local sandbox.
+    :param sandbox: label the outputs as produced against the local sandbox. A string (rendered template)
+        must read true/false (also 1/0, yes/no, on/off); anything else is a ConfigError before any I/O.
     :return: the summary dict (also written as ``summary.json``), plus ``output_uri``; each key is also
         pushed as its own XCom.
     """
