@@ -258,3 +258,11 @@ def test_throttling_answers_429_in_openai_shape_and_the_client_retries() -> None
     error = error_of(excinfo)  # type: ignore[arg-type]
     assert (excinfo.value.status_code, error["code"]) == (429, "rate_limit_exceeded")
     assert "x-should-retry" not in excinfo.value.response.headers  # the client's own backoff applies
+
+
+def test_the_readme_openai_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    from unit.test_readme import PYTHON
+
+    (example,) = [code for code in PYTHON if "openai_base_url" in code]
+    exec(compile(example, "README.md", "exec"), {})
+    assert "CompletionUsage(" in capsys.readouterr().out
