@@ -147,14 +147,21 @@ def test_checkpoints_list_answers_checkpoints_with_step_metrics(trained: dict[st
     assert all(raw_item["metrics"]["critic_rewards_mean"] >= 0 for raw_item in raw["data"])
 
 
-def test_jobs_cancel_answers_the_cancelled_job(bedrock_rft_sandbox: Sandbox, trained: dict[str, Any]) -> None:
-    client: OpenAI = trained["client"]
-    job = client.fine_tuning.jobs.create(
-        model="qwen.qwen3-32b",
-        training_file=trained["file"][1].id,
-        method=rft_method("arn:aws:lambda:us-west-2:123456789012:function:never-called"),  # type: ignore[arg-type]
-    )
-    raw, parsed = raw_and_parsed(client.fine_tuning.jobs.with_raw_response.cancel, job.id)
+def test_jobs_cancel_answers_the_cancelled_job() -> None:
+    from bedrock_rft_provider.sandbox.config import SandboxConfig
+
+    # Validation takes 60 s x 0.2 here, so the job is surely still validating its files when cancelled.
+    with Sandbox(config=SandboxConfig(time_scale=0.2)) as slow:
+        client = openai_client(slow)
+        job = client.fine_tuning.jobs.create(
+            model="qwen.qwen3-32b",
+            training_file=client.files.create(
+                file=("train.jsonl", jsonl(numeric_records(120))), purpose="fine-tune"
+            ).id,
+            method=rft_method("arn:aws:lambda:us-west-2:123456789012:function:never-called"),  # type: ignore[arg-type]
+        )
+        raw, parsed = raw_and_parsed(client.fine_tuning.jobs.with_raw_response.cancel, job.id)
+    assert job.status == "validating_files"
     assert job_strict(raw).status == parsed.status == "cancelled"
 
 

@@ -156,12 +156,12 @@ class FineTuningJobs:
         with self.lock:
             self.jobs[job_id] = job
             self._event(job, f"Created fine-tuning job: {job_id}")
+            created = job.render()  # as created: the run may move on before this answer is sent
         thread = threading.Thread(target=TrainingRun(self, record).run, name=f"sandbox-{job_id}", daemon=True)
         with self.lock:
             self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
-        with self.lock:
-            return job.render()
+        return created
 
     def find(self, job_id: str) -> MantleJob:
         with self.lock:
