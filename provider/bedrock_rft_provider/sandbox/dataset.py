@@ -2,7 +2,7 @@
 
 Per-record rules are the provider's own (``bedrock_rft_provider.data.records.validate_record``, from
 reference/bedrock-rft-facts.md section 1), so a file the provider accepts is one the sandbox accepts;
-the service's count limits are 100 to 20,000 records.
+so are the service's record-count limits (``MIN_TRAINING_RECORDS`` to ``MAX_TRAINING_RECORDS``).
 """
 
 from __future__ import annotations
@@ -12,11 +12,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from bedrock_rft_provider.data.records import validate_record
+from bedrock_rft_provider.data.records import MAX_TRAINING_RECORDS, MIN_TRAINING_RECORDS, validate_record
 from bedrock_rft_provider.sandbox.policy import Task, prompt_key, task_for
-
-MIN_RECORDS = 100
-MAX_RECORDS = 20_000
 
 
 @dataclass
@@ -28,7 +25,7 @@ class Dataset:
     problems: list[str] = field(default_factory=list)
 
 
-def parse_dataset(uri: str, body: bytes, *, min_records: int = MIN_RECORDS) -> Dataset:
+def parse_dataset(uri: str, body: bytes, *, min_records: int = MIN_TRAINING_RECORDS) -> Dataset:
     """Parse and check one JSONL file; every problem is reported, not just the first."""
     dataset = Dataset(uri)
     name = uri.rsplit("/", 1)[-1]
@@ -54,8 +51,8 @@ def parse_dataset(uri: str, body: bytes, *, min_records: int = MIN_RECORDS) -> D
         dataset.problems.append(
             f"{name} has {count} valid records; reinforcement fine-tuning needs at least {min_records}"
         )
-    if count > MAX_RECORDS:
-        dataset.problems.append(f"{name} has {count} records; the maximum is {MAX_RECORDS}")
+    if count > MAX_TRAINING_RECORDS:
+        dataset.problems.append(f"{name} has {count} records; the maximum is {MAX_TRAINING_RECORDS}")
     return dataset
 
 
