@@ -21,7 +21,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from bedrock_rft_provider.errors import BedrockRFTError, ConfigError
+from bedrock_rft_provider.errors import BedrockRFTError, ConfigError, aws_error_code
 from bedrock_rft_provider.evaluation.limiter import AdaptiveLimiter
 from bedrock_rft_provider.evaluation.records import EvalRecord
 
@@ -148,9 +148,8 @@ def finished_keys(path: Path, model_id: str | None = None) -> set[tuple[str, int
 
 
 def _error_code(exc: ClientError) -> tuple[str, int]:
-    error = exc.response.get("Error", {})
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-    return str(error.get("Code", "")), int(status or 0)
+    return aws_error_code(exc), int(status or 0)
 
 
 class ConverseRunner:

@@ -13,7 +13,7 @@ from airflow.providers.amazon.aws.utils.waiter_with_logging import wait
 from botocore.exceptions import ClientError
 
 from bedrock_rft_provider.data.uris import parse_s3_uri
-from bedrock_rft_provider.errors import JobConflictError
+from bedrock_rft_provider.errors import JobConflictError, aws_error_code
 from bedrock_rft_provider.hooks.storage import StorageHook
 from bedrock_rft_provider.jobs.metrics import TrainingMetrics, is_metrics_key, parse_metrics_files
 from bedrock_rft_provider.jobs.spec import CUSTOMIZATION_TYPE, RFTJobSpec
@@ -75,7 +75,7 @@ class BedrockRFTHook(BedrockHook):
         try:
             return self.describe_job(job_identifier)
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+            if aws_error_code(exc) == "ResourceNotFoundException":
                 return None
             raise
 
