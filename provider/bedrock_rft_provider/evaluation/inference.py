@@ -24,6 +24,7 @@ from botocore.exceptions import (
 from bedrock_rft_provider.errors import BedrockRFTError, ConfigError, aws_error_code
 from bedrock_rft_provider.evaluation.limiter import AdaptiveLimiter
 from bedrock_rft_provider.evaluation.records import EvalRecord
+from bedrock_rft_provider.rewards.contract import text_of
 
 log = logging.getLogger(__name__)
 
@@ -81,16 +82,6 @@ class InferenceStats:
         return asdict(self)
 
 
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(
-            str(block.get("text", "")) for block in content if isinstance(block, dict) and "text" in block
-        )
-    return str(content)
-
-
 def converse_request(
     record: EvalRecord, model_id: str, inference_config: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -99,7 +90,7 @@ def converse_request(
     messages: list[dict[str, Any]] = []
     for message in record.messages:
         role = message.get("role")
-        text = _text(message.get("content", ""))
+        text = text_of(message.get("content", ""))
         if role == "system":
             system.append({"text": text})
         elif role in ("user", "assistant"):
@@ -114,8 +105,7 @@ def converse_request(
 
 def response_text(response: dict[str, Any]) -> str:
     """The assistant text of a ``converse`` response (reasoning blocks are left out)."""
-    content = response.get("output", {}).get("message", {}).get("content", [])
-    return "".join(block["text"] for block in content if isinstance(block, dict) and "text" in block)
+    return text_of(response.get("output", {}).get("message", {}).get("content", []))
 
 
 def finished_keys(path: Path, model_id: str | None = None) -> set[tuple[str, int]]:

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bedrock_rft_provider.rewards.contract import RewardResult, Sample
+from bedrock_rft_provider.rewards.contract import RewardResult, Sample, text_of
 
 RETRYABLE_ERRORS = frozenset(
     {
@@ -90,7 +90,7 @@ def reply_text(blocks: Any) -> str:
     for block in blocks:
         if isinstance(block, dict) and isinstance(block.get("toolUse"), dict):
             return json.dumps(block["toolUse"].get("input"))
-    return "".join(b["text"] for b in blocks if isinstance(b, dict) and isinstance(b.get("text"), str))
+    return text_of(blocks)
 
 
 def _error_code(exc: BaseException) -> str:

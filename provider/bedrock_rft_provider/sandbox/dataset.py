@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bedrock_rft_provider.data.records import MAX_TRAINING_RECORDS, MIN_TRAINING_RECORDS, validate_record
+from bedrock_rft_provider.rewards.contract import text_of
 from bedrock_rft_provider.sandbox.policy import Task, prompt_key, task_for
 
 
@@ -57,14 +58,10 @@ def parse_dataset(uri: str, body: bytes, *, min_records: int = MIN_TRAINING_RECO
 
 
 def last_user_text(messages: list[dict[str, Any]]) -> str:
-    """The text of the last user turn (string content or a list of text blocks)."""
+    """The text of the last user turn (``text_of``: a string, or text blocks joined)."""
     for message in reversed(messages):
         if message.get("role") == "user":
-            content = message.get("content")
-            if isinstance(content, str):
-                return content
-            if isinstance(content, list):
-                return " ".join(str(block.get("text", "")) for block in content if isinstance(block, dict))
+            return text_of(message.get("content"))
     return ""
 
 
