@@ -19,7 +19,6 @@ from bedrock_rft_provider.evaluation.records import EvalRecord, load_dataset
 from bedrock_rft_provider.evaluation.scoring import GradeFn, lambda_grader, reward_grader
 from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 from bedrock_rft_provider.hooks.evaluation import BedrockRFTEvaluationHook, join_uri
-from bedrock_rft_provider.jobs.metrics import TrainingMetrics, is_metrics_key, parse_metrics_files
 from bedrock_rft_provider.links.evaluation import BedrockRFTEvaluationReportLink
 
 if TYPE_CHECKING:
@@ -360,13 +359,7 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
         uri = self.training_metrics_uri
         if not uri:
             return None
-        metrics = TrainingMetrics()
-        if uri.endswith(".csv"):
-            local = self.hook.storage.fetch_if_exists(uri, work / "training_metrics.csv")
-            if local is not None:
-                metrics.add_csv(uri, local.read_text(encoding="utf-8"))
-        else:
-            metrics = parse_metrics_files(self.hook.storage.read_texts_under(uri, is_metrics_key))
+        metrics = self.hook.storage.read_training_metrics(uri)
         if not metrics.series:
             self.log.warning("No training metrics found at %s; the report has no training curve", uri)
             return None
