@@ -25,6 +25,7 @@ from bedrock_rft_provider.errors import BedrockRFTError, ConfigError, aws_error_
 from bedrock_rft_provider.evaluation.limiter import AdaptiveLimiter
 from bedrock_rft_provider.evaluation.records import EvalRecord
 from bedrock_rft_provider.rewards.contract import text_of
+from bedrock_rft_provider.rewards.jsonl import json_lines
 
 log = logging.getLogger(__name__)
 
@@ -120,15 +121,15 @@ def finished_keys(path: Path, model_id: str | None = None) -> set[tuple[str, int
     if good_end < len(raw):
         with path.open("r+b") as handle:
             handle.truncate(good_end)
+    try:
+        answered = [
+            (obj, (str(obj["id"]), int(obj.get("sample", 0))))
+            for _, obj in json_lines(raw[:good_end], str(path))
+        ]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ConfigError(str(path), f"cannot resume: a line is not a response record ({exc})") from exc
     done: set[tuple[str, int]] = set()
-    for line in raw[:good_end].splitlines():
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-            key = (str(obj["id"]), int(obj.get("sample", 0)))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ConfigError(str(path), f"cannot resume: a line is not a response record ({exc})") from exc
+    for obj, key in answered:
         if model_id is not None and obj.get("model", model_id) != model_id:
             log.warning("%s holds answers of %s, not %s: starting afresh", path, obj["model"], model_id)
             path.write_bytes(b"")

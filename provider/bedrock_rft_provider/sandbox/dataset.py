@@ -7,13 +7,13 @@ so are the service's record-count limits (``MIN_TRAINING_RECORDS`` to ``MAX_TRAI
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from bedrock_rft_provider.data.records import MAX_TRAINING_RECORDS, MIN_TRAINING_RECORDS, validate_record
 from bedrock_rft_provider.rewards.contract import text_of
+from bedrock_rft_provider.rewards.jsonl import json_lines
 from bedrock_rft_provider.sandbox.policy import Task, prompt_key, task_for
 
 
@@ -30,19 +30,7 @@ def parse_dataset(uri: str, body: bytes, *, min_records: int = MIN_TRAINING_RECO
     """Parse and check one JSONL file; every problem is reported, not just the first."""
     dataset = Dataset(uri)
     name = uri.rsplit("/", 1)[-1]
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        dataset.problems.append(f"{name}: not UTF-8 text ({exc})")
-        return dataset
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            dataset.problems.append(f"{name}:{number}: not valid JSON ({exc.msg})")
-            continue
+    for number, record in json_lines(body, name, on_error=lambda exc: dataset.problems.append(str(exc))):
         problems = validate_record(record)
         dataset.problems.extend(f"{name}:{number}: {p}" for p in problems)
         if not problems:
@@ -113,10 +101,5 @@ class AnswerIndex:
                 known = self._by_object.get(uri)
             if known is not None and known[0] == etag:
                 continue
-            records = []
-            for line in read().decode("utf-8", errors="replace").splitlines():
-                try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError:
-                    continue
+            records = [record for _, record in json_lines(read(), uri, on_error=lambda _: None)]
             self.add_records(uri, etag, records)
