@@ -3,12 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import boto3
 import pytest
-from moto import mock_aws
 
 from bedrock_rft_provider.hooks.storage import StorageHook, join_uri
 from bedrock_rft_provider.jobs.metrics import TRAIN_REWARD, VALIDATION_REWARD, own_job_files
@@ -16,21 +11,6 @@ from bedrock_rft_provider.jobs.metrics import TRAIN_REWARD, VALIDATION_REWARD, o
 TRAIN = "step_number,critic/rewards/mean\n1,0.2\n2,0.6\n"
 OTHER = "step_number,critic/rewards/mean\n1,0.9\n"
 VALIDATION = "step,val-score/rewards/mean@1\n2,0.5\n"
-
-
-@pytest.fixture(params=["s3", "local"])
-def base(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "local":
-        yield str(tmp_path / "out")
-        return
-    with mock_aws():
-        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="out")
-        yield "s3://out/runs"
-
-
-@pytest.fixture
-def storage() -> StorageHook:
-    return StorageHook(aws_conn_id=None, region_name="us-east-1")
 
 
 def _write(storage: StorageHook, base: str) -> None:

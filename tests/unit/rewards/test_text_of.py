@@ -1,6 +1,7 @@
 """The text of a message content has one reading, ``rewards.contract.text_of``: text blocks join with no
-separator, reasoning and non-text blocks are left out. The reward contract, the judge (its text reply), the evaluation
-runner (prompt and reply) and the sandbox all read content through it (issue 11 item 4)."""
+separator, reasoning and non-text blocks are left out. The reward contract, the judge (its text reply),
+the evaluation runner (prompt and reply) and the sandbox all read content through it (issue 11 item 4).
+"""
 
 from __future__ import annotations
 
