@@ -10,7 +10,7 @@ from airflow.providers.amazon.aws.hooks.bedrock import BedrockHook
 from airflow.providers.amazon.aws.utils.waiter_with_logging import wait
 from botocore.exceptions import ClientError
 
-from bedrock_rft_provider.errors import BedrockRFTError, ConfigError
+from bedrock_rft_provider.errors import BedrockRFTError, ConfigError, aws_error_code
 from bedrock_rft_provider.jobs.naming import client_request_token
 from bedrock_rft_provider.jobs.validation import check_tags
 
@@ -33,7 +33,7 @@ class Deployment:
 
 
 def _not_found(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException"
+    return aws_error_code(exc) == "ResourceNotFoundException"
 
 
 class BedrockCustomModelDeploymentHook(BedrockHook):
