@@ -215,8 +215,11 @@ class BedrockRFTHook(BedrockHook):
         self.log.info("Requested stop of RFT job %s", job_identifier)
         return True
 
-    def wait_for_job(self, job_identifier: str, *, poll_interval: int, max_attempts: int) -> dict[str, Any]:
-        """Block until the job leaves InProgress, logging status and stages on every poll.
+    def wait_for_job(
+        self, job_identifier: str, *, waiter_delay: int, waiter_max_attempts: int
+    ) -> dict[str, Any]:
+        """Block until the job leaves InProgress (at most ``waiter_max_attempts`` checks ``waiter_delay``
+        seconds apart), logging status and stages on every check.
 
         Returns the final description whatever the outcome; the caller decides what failure means.
         """
@@ -225,8 +228,8 @@ class BedrockRFTHook(BedrockHook):
         with contextlib.suppress(WaiterTerminalFailure):
             wait(
                 waiter=self.get_waiter("rft_job_complete"),
-                waiter_delay=poll_interval,
-                waiter_max_attempts=max_attempts,
+                waiter_delay=waiter_delay,
+                waiter_max_attempts=waiter_max_attempts,
                 args={"jobIdentifier": job_identifier},
                 failure_message=f"RFT job {job_identifier} did not complete",
                 status_message=f"RFT job {job_identifier}",
