@@ -29,6 +29,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bedrock_rft_provider.rewards.checks import MUST_NOT_REACH, normalise_checks
+from bedrock_rft_provider.rewards.oracle import Programs, classify, oracle_calls
+from bedrock_rft_provider.rewards.taint import Flow
 from bedrock_rft_provider.rewards.testfold import NO_VALUE, constant, fold_test
 
 _CMP: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
@@ -48,39 +51,57 @@ MAX_DEPTH = 64
 
 @dataclass
 class Site:
-    """One assert: its test, its logic tree (``("leaf", i)``, ``("const", v)``, ``("cmp", ops, parts)``,
-    ``("and" | "or", parts)``, ``("not", part)``) and its number of leaves."""
+    """One assert: its test, its logic tree (``("leaf", i)``: the child's i-th value; ``("oracle", j)``:
+    oracle expression j; ``("post", j, [i, ...])``: oracle expression j applied to child values;
+    ``("const", v)``, ``("cmp", ops, parts)``, ``("and" | "or", parts)``, ``("not", part)``), its number
+    of child leaves, and whether it must be reported (a must-not-reach assert need not be, see
+    :mod:`.checks`)."""
 
     test: int
     tree: Any
     leaves: int
+    required: bool = True
 
 
 @dataclass
 class TestPlan:
-    """What the child runs (``child_tests``) and what only the parent knows (sites, expected outputs)."""
+    """What the child runs (``child_tests``), what the oracle runs (``oracle_tests``: source or ``""``)
+    and what only the parent knows (sites, expected outputs)."""
 
     child_tests: list[dict[str, Any]] = field(default_factory=list)
     sites: list[Site] = field(default_factory=list)
     expected_output: dict[int, str] = field(default_factory=dict)
     broken: set[int] = field(default_factory=set)
     unverifiable: set[int] = field(default_factory=set)
+    oracle_tests: list[str] = field(default_factory=list)
+    oracle_count: int = 0
 
 
-class _Rewriter(ast.NodeTransformer):
-    def __init__(self, plan: TestPlan, test: int) -> None:
-        self.plan, self.test = plan, test
+class _Splitter(ast.NodeVisitor):
+    """Numbers the asserts of one test, splits each into its tree and leaves, and decides where each
+    leaf is evaluated (:func:`.oracle.classify`)."""
 
-    def visit_Assert(self, node: ast.Assert) -> ast.stmt:
+    def __init__(self, plan: TestPlan, test: int, flow: Flow, first_oracle: int) -> None:
+        self.plan, self.test, self.flow = plan, test, flow
+        self.next_oracle = first_oracle
+        self.checks: dict[int, ast.stmt] = {}
+        self.calls: dict[int, list[ast.stmt]] = {}
+
+    def visit_Assert(self, node: ast.Assert) -> None:
         leaves: list[ast.expr] = []
         tree = self._split(node.test, leaves, 0)
+        kinds = classify(leaves, self.flow.contexts[id(node)], frozenset(self.flow.trusted))
+        calls, nodes = oracle_calls(kinds, self.next_oracle)
+        self.next_oracle += len(calls)
         site = len(self.plan.sites)
-        self.plan.sites.append(Site(self.test, tree, len(leaves)))
+        required = not getattr(node, MUST_NOT_REACH, False)
+        self.plan.sites.append(Site(self.test, _replace(tree, nodes), len(kinds.child), required))
         thunks = [
-            ast.Lambda(args=ast.arguments([], [], None, [], [], None, []), body=leaf) for leaf in leaves
+            ast.Lambda(args=ast.arguments([], [], None, [], [], None, []), body=leaf) for leaf in kinds.child
         ]
         call = ast.Call(ast.Name("__check__", ast.Load()), [ast.Constant(site), *thunks], [])
-        return ast.copy_location(ast.Expr(call), node)
+        self.checks[id(node)] = ast.copy_location(ast.Expr(call), node)
+        self.calls[id(node)] = calls
 
     def _split(self, node: ast.expr, leaves: list[ast.expr], depth: int) -> Any:
         if depth > MAX_DEPTH:
@@ -100,25 +121,68 @@ class _Rewriter(ast.NodeTransformer):
         return ("leaf", len(leaves) - 1)
 
 
+def _replace(tree: Any, nodes: list[tuple[object, ...]]) -> Any:
+    """``tree`` with each ``("leaf", i)`` (i-th leaf of the assert) replaced by where it is evaluated."""
+    kind = tree[0]
+    if kind == "leaf":
+        return nodes[tree[1]]
+    if kind == "not":
+        return ("not", _replace(tree[1], nodes))
+    if kind in ("and", "or"):
+        return (kind, [_replace(p, nodes) for p in tree[1]])
+    if kind == "cmp":
+        return ("cmp", tree[1], [_replace(p, nodes) for p in tree[2]])
+    return tree
+
+
+def _split_test(plan: TestPlan, index: int, test: str) -> tuple[str, str]:
+    """``(child source, oracle source or "")`` of one assert test; adds its sites to ``plan``."""
+    module = normalise_checks(fold_test(ast.parse(test)))
+    flow = Flow(module)
+    splitter = _Splitter(plan, index, flow, plan.oracle_count)
+    splitter.visit(module)
+    plan.oracle_count = splitter.next_oracle
+    programs = Programs(flow, splitter.checks, splitter.calls)
+    oracle = programs.oracle(module)
+    return ast.unparse(programs.child(module)), ast.unparse(oracle) if oracle is not None else ""
+
+
+def _tree_oracle_ids(tree: Any) -> Iterator[int]:
+    kind = tree[0]
+    if kind in ("oracle", "post"):
+        yield tree[1]
+    elif kind == "not":
+        yield from _tree_oracle_ids(tree[1])
+    elif kind in ("and", "or"):
+        for part in tree[1]:
+            yield from _tree_oracle_ids(part)
+    elif kind == "cmp":
+        for part in tree[2]:
+            yield from _tree_oracle_ids(part)
+
+
 def build_plan(tests: Sequence[str | dict[str, Any]]) -> TestPlan:
     """Rewrite ``tests`` (assert snippets or ``{"input", "output"}`` pairs) into a :class:`TestPlan`."""
     plan = TestPlan()
     for index, test in enumerate(tests):
+        plan.oracle_tests.append("")
         if isinstance(test, dict):
             expected = test.get("output", test.get("expected_output", ""))
             plan.expected_output[index] = str(expected)
             plan.child_tests.append({"kind": "io", "input": str(test.get("input", ""))})
             continue
+        before, count = len(plan.sites), plan.oracle_count
         try:
-            module = _Rewriter(plan, index).visit(fold_test(ast.parse(test)))
-            source = ast.unparse(ast.fix_missing_locations(module))
+            source, plan.oracle_tests[index] = _split_test(plan, index, test)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
+            del plan.sites[before:]
+            plan.oracle_count = count
             plan.broken.add(index)
             source = ""
         plan.child_tests.append({"kind": "code", "source": source})
-        if index not in plan.broken and not any(site.test == index for site in plan.sites):
+        if index not in plan.broken and not any(s.test == index and s.required for s in plan.sites):
             # No assert: only "ran to its end" would decide, and that line the candidate can send itself
-            # (it shares the harness's process). Such a test (``if f(1) != 2: raise ...``, unittest) fails.
+            # (it shares the harness's process). Such a test (``unittest``, a bare call) fails.
             plan.unverifiable.add(index)
     return plan
 
@@ -127,40 +191,48 @@ class _LeafFailed(Exception):
     pass
 
 
-def _evaluate(tree: Any, leaves: list[Any]) -> Any:
+Resolve = Callable[[tuple[Any, ...]], Any]
+
+
+def _evaluate(tree: Any, leaves: list[Any], resolve: Resolve) -> Any:
     kind = tree[0]
     if kind == "const":
         return tree[1]
-    if kind == "leaf":
-        entry = leaves[tree[1]]
+    if kind in ("leaf", "oracle", "post"):
+        entry = leaves[tree[1]] if kind == "leaf" else resolve(tree)
         if type(entry) is not tuple or len(entry) != 2 or entry[0] != "v":
             raise _LeafFailed
         return entry[1]
     if kind == "not":
-        return not _evaluate(tree[1], leaves)
+        return not _evaluate(tree[1], leaves, resolve)
     if kind in ("and", "or"):
         result: Any = kind == "and"
         for part in tree[1]:
-            result = _evaluate(part, leaves)
+            result = _evaluate(part, leaves, resolve)
             if bool(result) != (kind == "and"):
                 return result
         return result
     ops, parts = tree[1], tree[2]
-    left = _evaluate(parts[0], leaves)
+    left = _evaluate(parts[0], leaves, resolve)
     for op, part in zip(ops, parts[1:], strict=True):
-        right = _evaluate(part, leaves)
+        right = _evaluate(part, leaves, resolve)
         if not _CMP[op](left, right):
             return False
         left = right
     return True
 
 
-def site_passes(site: Site, leaves: Any) -> bool:
-    """Whether one reported evaluation of ``site`` passes, judged on plain values (never raises)."""
+def _no_oracle(node: tuple[Any, ...]) -> Any:
+    return None
+
+
+def site_passes(site: Site, leaves: Any, resolve: Resolve = _no_oracle) -> bool:
+    """Whether one reported evaluation of ``site`` passes, judged on plain values (never raises);
+    ``resolve`` gives the oracle's entry for an ``oracle``/``post`` node of this evaluation."""
     if type(leaves) is not list or len(leaves) != site.leaves:
         return False
     try:
-        return bool(_evaluate(site.tree, leaves)) is True
+        return bool(_evaluate(site.tree, leaves, resolve)) is True
     except BaseException:
         return False
 
@@ -179,33 +251,120 @@ def _records(output: bytes) -> Iterator[tuple[Any, ...]]:
             yield record
 
 
-def verdicts(plan: TestPlan, output: bytes) -> list[bool]:
-    """Pass/fail per test from the child's report lines (unparseable or unknown lines are ignored).
+MAX_POST_JOBS = 4096  # candidate values sent to the oracle per sample; reports past it fail
+
+
+@dataclass
+class Reports:
+    """The child's report lines, read: each site's reported leaf lists, tests that ran to their end,
+    captured outputs of stdin/stdout tests."""
+
+    sites: dict[int, list[Any]] = field(default_factory=dict)
+    done: set[int] = field(default_factory=set)
+    outputs: dict[int, str] = field(default_factory=dict)
+
+
+def read_reports(plan: TestPlan, output: bytes) -> Reports:
+    """Parse the child's lines (unparseable or unknown lines are ignored).
 
     Lines: ``('s', site, [('v', value) | ('e', error_name), ...])`` per evaluated assert,
     ``('t', test, 'done')`` when a test ran to its end, ``('t', test, 'out', text)`` for stdout tests.
     """
-    seen: dict[int, bool] = {}
-    done: set[int] = set()
-    outputs: dict[int, str] = {}
+    reports = Reports()
     for record in _records(output):
         kind, number = record[0], record[1]
         if kind == "s" and 0 <= number < len(plan.sites):
-            ok = site_passes(plan.sites[number], record[2])
-            seen[number] = seen.get(number, True) and ok
+            reports.sites.setdefault(number, []).append(record[2])
         elif kind == "t" and 0 <= number < len(plan.child_tests):
             if record[2] == "done":
-                done.add(number)
-            elif record[2] == "out" and len(record) == 4 and type(record[3]) is str and number not in outputs:
-                outputs[number] = record[3]
+                reports.done.add(number)
+            elif record[2] == "out" and len(record) == 4 and type(record[3]) is str:
+                reports.outputs.setdefault(number, record[3])
+    return reports
+
+
+def _posts(tree: Any) -> Iterator[tuple[Any, ...]]:
+    kind = tree[0]
+    if kind == "post":
+        yield tree
+    elif kind == "not":
+        yield from _posts(tree[1])
+    elif kind in ("and", "or", "cmp"):
+        for part in tree[-1]:
+            yield from _posts(part)
+
+
+def oracle_jobs(plan: TestPlan, reports: Reports) -> dict[int, list[list[Any] | None]]:
+    """For each ``post`` expression, the candidate values (plain data) it is applied to, in report order
+    (``None``: that report's values were not all plain, or past :data:`MAX_POST_JOBS`)."""
+    jobs: dict[int, list[list[Any] | None]] = {}
+    count = 0
+    for number, reported in sorted(reports.sites.items()):
+        for leaves in reported:
+            for node in _posts(plan.sites[number].tree):
+                values: list[Any] = [
+                    leaves[i] if type(leaves) is list and i < len(leaves) else None for i in node[2]
+                ]
+                if count < MAX_POST_JOBS and all(
+                    type(v) is tuple and len(v) == 2 and v[0] == "v" for v in values
+                ):
+                    jobs.setdefault(node[1], []).append([v[1] for v in values])
+                    count += 1
+                else:
+                    jobs.setdefault(node[1], []).append(None)  # keeps the numbering; the oracle skips it
+    return jobs
+
+
+def needs_oracle(plan: TestPlan, reports: Reports) -> bool:
+    """Whether a reported site (of a test that ran to its end) needs an oracle value."""
+    return any(
+        plan.sites[n].test in reports.done and any(True for _ in _tree_oracle_ids(plan.sites[n].tree))
+        for n in reports.sites
+    )
+
+
+def _oracle_entries(output: bytes) -> dict[tuple[int, int], Any]:
+    """``{(expression, job): entry}`` from the oracle's lines ``('o', j, entry)``, ``('p', j, n, entry)``."""
+    entries: dict[tuple[int, int], Any] = {}
+    for record in _records(output):
+        if record[0] == "o" and len(record) == 3:
+            entries.setdefault((record[1], -1), record[2])
+        elif record[0] == "p" and len(record) == 4 and type(record[2]) is int:
+            entries.setdefault((record[1], record[2]), record[3])
+    return entries
+
+
+def verdicts(plan: TestPlan, output: bytes, oracle_output: bytes = b"") -> list[bool]:
+    """Pass/fail per test from the child's report lines and the oracle's (see :func:`read_reports`)."""
+    return judge(plan, read_reports(plan, output), oracle_output)
+
+
+def judge(plan: TestPlan, reports: Reports, oracle_output: bytes = b"") -> list[bool]:
+    """Pass/fail per test: every required site reported, every report passing, the test ran to its end."""
+    entries = _oracle_entries(oracle_output)
+    job_counter: dict[int, int] = {}
+    seen: dict[int, bool] = {}
+    for number, reported in sorted(reports.sites.items()):
+        site = plan.sites[number]
+        for leaves in reported:
+            jobs = {node[1]: job_counter.get(node[1], 0) for node in _posts(site.tree)}
+            for ident, job in jobs.items():
+                job_counter[ident] = job + 1
+
+            def resolve(node: tuple[Any, ...], jobs: dict[int, int] = jobs) -> Any:
+                return entries.get((node[1], jobs[node[1]] if node[0] == "post" else -1))
+
+            seen[number] = seen.get(number, True) and site_passes(site, leaves, resolve)
     results = []
     for index, _ in enumerate(plan.child_tests):
         if index in plan.broken or index in plan.unverifiable:
             results.append(False)
         elif index in plan.expected_output:
-            got = outputs.get(index)
+            got = reports.outputs.get(index)
             results.append(got is not None and _lines(got) == _lines(plan.expected_output[index]))
         else:
             sites = [n for n, s in enumerate(plan.sites) if s.test == index]
-            results.append(index in done and all(seen.get(n) is True for n in sites))
+            results.append(
+                index in reports.done and all(seen.get(n, not plan.sites[n].required) is True for n in sites)
+            )
     return results
