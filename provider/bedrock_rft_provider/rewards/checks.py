@@ -15,13 +15,14 @@ asserts, which :mod:`.testplan` splits so the parent decides them on plain value
   raise), that assert is *must-not-reach*: a correct program never reports it, so it is not required
   (:data:`MUST_NOT_REACH`), but each handler (other than one for ``AssertionError``) starts with an
   ``assert True`` that must be reported — positive evidence that the expected exception was caught,
-  which an early exit does not give.
+  which an early exit does not give;
+- an unconditional ``assert False`` in an ``except`` block (the ``try`` body must not raise) is
+  must-not-reach too: a correct program never runs it, and reaching it fails the test.
 """
 
 from __future__ import annotations
 
 import ast
-import copy
 
 MUST_NOT_REACH = "_must_not_reach"  # attribute set on an ``ast.Assert`` that need not be reported
 RAISED = "__raised__"  # the caught exception inside a rewritten ``pytest.raises`` block
@@ -137,6 +138,10 @@ class _Normaliser(ast.NodeTransformer):
 
 def _mark(node: ast.Try) -> ast.Try:
     """Make a must-raise ``try``'s final ``assert False`` optional, and require its handlers' evidence."""
+    for handler in node.handlers:  # ``except Exception: assert False``: the body must not raise
+        for stmt in handler.body:
+            if _is_false_assert(stmt):
+                setattr(stmt, MUST_NOT_REACH, True)
     markers = [s for s in node.body[-1:] + node.orelse[-1:] if _is_false_assert(s)]
     handlers = [h for h in node.handlers if h.type is None or "AssertionError" not in ast.unparse(h.type)]
     if markers and handlers:
@@ -148,7 +153,8 @@ def _mark(node: ast.Try) -> ast.Try:
 
 
 def normalise_checks(module: ast.Module) -> ast.Module:
-    """``module`` with its raise-based checks turned into asserts (see the module doc); not modified."""
+    """``module`` with its raise-based checks turned into asserts (see the module doc), changed in place
+    (new nodes have no source locations yet)."""
     raises_forms, fail_forms = {"pytest.raises"}, {"pytest.fail"}
     for node in ast.walk(module):
         if isinstance(node, ast.Import):
@@ -161,5 +167,5 @@ def normalise_checks(module: ast.Module) -> ast.Module:
                 forms = {"raises": raises_forms, "fail": fail_forms}.get(alias.name)
                 if forms is not None:
                     forms.add(alias.asname or alias.name)
-    result = _Normaliser(raises_forms, fail_forms).visit(copy.deepcopy(module))
-    return ast.fix_missing_locations(result)
+    result: ast.Module = _Normaliser(raises_forms, fail_forms).visit(module)
+    return result

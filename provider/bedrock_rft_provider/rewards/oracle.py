@@ -42,8 +42,11 @@ class LeafKinds:
     child: list[ast.expr] = field(default_factory=list)
 
 
-def classify(leaves: list[ast.expr], context: AssertContext, trusted: frozenset[str]) -> LeafKinds:
-    """Decide where each leaf of one assert is evaluated (see the module doc)."""
+def classify(
+    leaves: list[ast.expr], context: AssertContext, trusted: frozenset[str], candidates: frozenset[str]
+) -> LeafKinds:
+    """Decide where each leaf of one assert is evaluated (see the module doc); ``candidates``: the
+    candidate's own names (functions, classes), which are never handed over as values."""
 
     def usable(names: set[str]) -> bool:
         if context.strict:
@@ -59,7 +62,7 @@ def classify(leaves: list[ast.expr], context: AssertContext, trusted: frozenset[
             result.kinds.append(("oracle", leaf))
             continue
         handed |= names - trusted
-        split = _post_split(leaf, usable)
+        split = _post_split(leaf, usable, candidates)
         if split is None:
             result.kinds.append(("child", len(result.child)))
             result.child.append(leaf)
@@ -96,7 +99,9 @@ def _carries_data(node: ast.expr, usable: Callable[[set[str]], bool]) -> bool:
     return False
 
 
-def _post_split(leaf: ast.expr, usable: Callable[[set[str]], bool]) -> tuple[ast.expr, list[ast.expr]] | None:
+def _post_split(
+    leaf: ast.expr, usable: Callable[[set[str]], bool], candidates: frozenset[str]
+) -> tuple[ast.expr, list[ast.expr]] | None:
     """``(expression over __v[k], candidate parts)``, or None when nothing trusted surrounds the candidate."""
     if not (_splittable(leaf, usable) and _carries_data(leaf, usable)):
         return None
@@ -118,7 +123,10 @@ def _post_split(leaf: ast.expr, usable: Callable[[set[str]], bool]) -> tuple[ast
         parts.append(node)
         return ast.Subscript(ast.Name(PLACEHOLDER, ast.Load()), ast.Constant(len(parts) - 1), ast.Load())
 
-    return walk(leaf), parts
+    expr = walk(leaf)
+    # ``list(map(solve, xs))``: a reference to the candidate's function is no plain value to hand over.
+    references = [p for p in parts if isinstance(p, (ast.Name, ast.Attribute)) and free_names(p) & candidates]
+    return None if references else (expr, parts)
 
 
 def oracle_calls(kinds: LeafKinds, first_id: int) -> tuple[list[ast.stmt], list[tuple[object, ...]]]:
@@ -217,7 +225,7 @@ class Programs:
     def child(self, module: ast.Module) -> ast.Module:
         """The candidate's program: asserts replaced by their checks, oracle-only bindings dropped."""
         dropped = self._droppable(module)
-        return ast.fix_missing_locations(ast.Module(self._child_body(module.body, dropped), []))
+        return ast.Module(self._child_body(module.body, dropped), [])
 
     def _child_body(self, stmts: list[ast.stmt], dropped: set[int]) -> list[ast.stmt]:
         out: list[ast.stmt] = []
@@ -252,9 +260,7 @@ class Programs:
                 needed |= mentions(self.checks[id(stmt)])
             elif id(stmt) in self.flow.tainted or isinstance(stmt, (ast.Import, ast.ImportFrom)):
                 needed |= mentions(stmt)
-            elif isinstance(
-                stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete, ast.FunctionDef, ast.ClassDef)
-            ):
+            elif _binds_names_only(stmt):
                 binders.append(stmt)
             elif isinstance(stmt, ast.Expr):
                 exprs.append(stmt)
@@ -272,6 +278,20 @@ class Programs:
         lost = {n for s in binders if id(s) not in kept for n in _binds(s)} - needed
         dropped = {id(s) for s in binders if id(s) not in kept}
         return dropped | {id(s) for s in exprs if mentions(s) & lost}
+
+
+def _binds_names_only(stmt: ast.stmt) -> bool:
+    """A statement that only binds plain names (``sys.stdin = ...`` or ``xs[0] = 1`` mutate: kept)."""
+    if isinstance(stmt, (ast.FunctionDef, ast.ClassDef)):
+        return True
+    if isinstance(stmt, (ast.Assign, ast.Delete)):
+        targets = stmt.targets
+    elif isinstance(stmt, (ast.AugAssign, ast.AnnAssign)):
+        targets = [stmt.target]
+    else:
+        return False
+    kinds = (ast.Attribute, ast.Subscript, ast.Starred)
+    return not any(isinstance(n, kinds) for t in targets for n in ast.walk(t))
 
 
 def _binds(stmt: ast.stmt) -> set[str]:

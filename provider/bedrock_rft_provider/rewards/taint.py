@@ -62,9 +62,8 @@ def free_names(expr: ast.expr) -> set[str]:
     return (loaded - local) | (local & {"<walrus>"})
 
 
-def _module_bindings(module: ast.Module) -> tuple[set[str], set[str]]:
+def _module_bindings(module: ast.Module, table: symtable.SymbolTable) -> tuple[set[str], set[str]]:
     """``(trusted_kind, other)``: module-scope names bound by import/def/class, and by anything else."""
-    table = symtable.symtable(ast.unparse(module), "<test>", "exec")
     trusted: set[str] = set()
     for stmt in ast.walk(module):
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
@@ -79,9 +78,9 @@ def _module_bindings(module: ast.Module) -> tuple[set[str], set[str]]:
     return trusted, other
 
 
-def candidate_names(module: ast.Module) -> set[str]:
-    """The test's free names that are not builtins: the candidate's (or unknown, so treated as its)."""
-    table = symtable.symtable(ast.unparse(module), "<test>", "exec")
+def candidate_names(table: symtable.SymbolTable) -> set[str]:
+    """The test's free names that are not builtins: the candidate's (or unknown, so treated as its);
+    ``table``: the test module's ``symtable``."""
     bound = {
         s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported() or s.is_namespace()
     }
@@ -100,9 +99,11 @@ class Flow:
     """Walks a test in order and records an :class:`AssertContext` per assert and the tainted statements."""
 
     def __init__(self, module: ast.Module) -> None:
-        trusted_kind, other = _module_bindings(module)
+        table = symtable.symtable(ast.unparse(module), "<test>", "exec")
+        trusted_kind, other = _module_bindings(module, table)
         self.trusted = (trusted_kind - other) | (BUILTIN_NAMES - other - trusted_kind)
-        self.reached: set[str] = candidate_names(module)
+        self.candidates = frozenset(candidate_names(table))
+        self.reached: set[str] = set(self.candidates)
         self.contexts: dict[int, AssertContext] = {}
         self.tainted: set[int] = set()  # ids of statements that need the candidate (dropped by the oracle)
         self._body(module.body, frozenset(), strict=False)

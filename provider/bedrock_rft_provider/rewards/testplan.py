@@ -31,7 +31,7 @@ from typing import Any
 
 from bedrock_rft_provider.rewards.checks import MUST_NOT_REACH, normalise_checks
 from bedrock_rft_provider.rewards.oracle import Programs, classify, oracle_calls
-from bedrock_rft_provider.rewards.taint import Flow
+from bedrock_rft_provider.rewards.taint import BUILTIN_NAMES, Flow
 from bedrock_rft_provider.rewards.testfold import NO_VALUE, constant, fold_test
 
 _CMP: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
@@ -89,36 +89,65 @@ class _Splitter(ast.NodeVisitor):
 
     def visit_Assert(self, node: ast.Assert) -> None:
         leaves: list[ast.expr] = []
-        tree = self._split(node.test, leaves, 0)
-        kinds = classify(leaves, self.flow.contexts[id(node)], frozenset(self.flow.trusted))
+        tree = _split(node.test, leaves, 0)
+        context = self.flow.contexts[id(node)]
+        kinds = classify(leaves, context, frozenset(self.flow.trusted), self.flow.candidates)
         calls, nodes = oracle_calls(kinds, self.next_oracle)
         self.next_oracle += len(calls)
-        site = len(self.plan.sites)
         required = not getattr(node, MUST_NOT_REACH, False)
-        self.plan.sites.append(Site(self.test, _replace(tree, nodes), len(kinds.child), required))
-        thunks = [
-            ast.Lambda(args=ast.arguments([], [], None, [], [], None, []), body=leaf) for leaf in kinds.child
-        ]
-        call = ast.Call(ast.Name("__check__", ast.Load()), [ast.Constant(site), *thunks], [])
-        self.checks[id(node)] = ast.copy_location(ast.Expr(call), node)
+        check = _add_site(self.plan, self.test, _replace(tree, nodes), kinds.child, required)
+        self.checks[id(node)] = ast.copy_location(check, node)
         self.calls[id(node)] = calls
 
-    def _split(self, node: ast.expr, leaves: list[ast.expr], depth: int) -> Any:
-        if depth > MAX_DEPTH:
-            raise ValueError("assert expression nested too deeply")
-        value = constant(node)
-        if value is not NO_VALUE:
-            return ("const", value)
-        if isinstance(node, ast.Compare) and all(type(op) in _CMP for op in node.ops):
-            parts = [self._split(p, leaves, depth + 1) for p in (node.left, *node.comparators)]
-            return ("cmp", [type(op) for op in node.ops], parts)
-        if isinstance(node, ast.BoolOp):
-            kind = "and" if isinstance(node.op, ast.And) else "or"
-            return (kind, [self._split(v, leaves, depth + 1) for v in node.values])
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-            return ("not", self._split(node.operand, leaves, depth + 1))
-        leaves.append(node)
-        return ("leaf", len(leaves) - 1)
+
+def _add_site(plan: TestPlan, test: int, tree: Any, child_leaves: list[ast.expr], required: bool) -> ast.stmt:
+    """Record a site; return the child's report call ``__check__(site, lambda: leaf, ...)``."""
+    site = len(plan.sites)
+    plan.sites.append(Site(test, tree, len(child_leaves), required))
+    thunks = [ast.Lambda(ast.arguments([], [], None, [], [], None, []), leaf) for leaf in child_leaves]
+    return ast.Expr(ast.Call(ast.Name("__check__", ast.Load()), [ast.Constant(site), *thunks], []))
+
+
+def _split(node: ast.expr, leaves: list[ast.expr], depth: int) -> Any:
+    """The logic tree of an assert's test; its leaves are appended to ``leaves``."""
+    if depth > MAX_DEPTH:
+        raise ValueError("assert expression nested too deeply")
+    value = constant(node)
+    if value is not NO_VALUE:
+        return ("const", value)
+    if isinstance(node, ast.Compare) and all(type(op) in _CMP for op in node.ops):
+        parts = [_split(p, leaves, depth + 1) for p in (node.left, *node.comparators)]
+        return ("cmp", [type(op) for op in node.ops], parts)
+    if isinstance(node, ast.BoolOp):
+        kind = "and" if isinstance(node.op, ast.And) else "or"
+        return (kind, [_split(v, leaves, depth + 1) for v in node.values])
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return ("not", _split(node.operand, leaves, depth + 1))
+    leaves.append(node)
+    return ("leaf", len(leaves) - 1)
+
+
+def _direct(plan: TestPlan, test: int, module: ast.Module) -> str | None:
+    """The child's source for the commonest shape — only asserts on calls of the candidate's functions
+    with literal arguments (``assert f(1, 'a') == 2``) — which has nothing for the oracle and needs no
+    flow analysis; None for any other shape."""
+    split = []
+    for stmt in module.body:
+        if not isinstance(stmt, ast.Assert):
+            return None
+        leaves: list[ast.expr] = []
+        split.append((_split(stmt.test, leaves, 0), leaves))
+        for leaf in leaves:  # in a module of asserts alone, a non-builtin name is the candidate's
+            if not (
+                isinstance(leaf, ast.Call)
+                and isinstance(leaf.func, ast.Name)
+                and leaf.func.id not in BUILTIN_NAMES
+                and not leaf.keywords
+                and all(constant(a) is not NO_VALUE for a in leaf.args)
+            ):
+                return None
+    checks = [_add_site(plan, test, tree, leaves, True) for tree, leaves in split]
+    return ast.unparse(ast.Module(checks, []))
 
 
 def _replace(tree: Any, nodes: list[tuple[object, ...]]) -> Any:
@@ -138,6 +167,10 @@ def _replace(tree: Any, nodes: list[tuple[object, ...]]) -> Any:
 def _split_test(plan: TestPlan, index: int, test: str) -> tuple[str, str]:
     """``(child source, oracle source or "")`` of one assert test; adds its sites to ``plan``."""
     module = normalise_checks(fold_test(ast.parse(test)))
+    direct = _direct(plan, index, module)
+    if direct is not None:
+        return direct, ""
+    ast.fix_missing_locations(module)  # ast.unparse reads the line numbers of assignments and loops
     flow = Flow(module)
     splitter = _Splitter(plan, index, flow, plan.oracle_count)
     splitter.visit(module)
