@@ -5,10 +5,12 @@ the test's free names that are not builtins (the candidate's functions), names b
 statement that mentions a reached name (``r = solve(x)``, ``solve(xs)`` reaches ``xs``), names bound
 under control flow that depends on the candidate (an ``if`` on its result, a ``try`` around its calls,
 an ``except ... as e``), and names an ``assert`` hands to it (for the statements after that assert).
-Builtins, and names the test binds only by ``import``, ``def`` or ``class`` whose bodies reach nothing,
-are *trusted*: the oracle rebuilds them itself, so the candidate changing them in its own process does
-not matter. The walk is in statement order; a loop body is walked twice (its second iteration sees what
-the first reached) and names it binds or changes are *loop-variant*. Inside a function body, or a
+Names imported from a module whose values vary between runs (``random``, ``time``, ...) are reached
+too: the oracle's draw would not be the candidate run's. Builtins, and names the test binds only by
+``import``, ``def`` or ``class`` whose bodies reach nothing, are *trusted*: the oracle rebuilds them
+itself, so the candidate changing them in its own process does not matter. The walk is in statement
+order; a loop body is walked twice (its second iteration sees what the first reached) and names it
+binds or changes are *loop-variant*. Inside a function body, or a
 statement kind the walk does not model (``match``, ``async``), only trusted names are usable.
 """
 
@@ -62,12 +64,25 @@ def free_names(expr: ast.expr) -> set[str]:
     return (loaded - local) | (local & {"<walrus>"})
 
 
-def _module_bindings(module: ast.Module, table: symtable.SymbolTable) -> tuple[set[str], set[str]]:
-    """``(trusted_kind, other)``: module-scope names bound by import/def/class, and by anything else."""
+# Modules whose values differ between two runs: a value drawn from them in the oracle would not be the
+# one the candidate's run drew, so names bound from them count as the candidate's (evaluated in its run).
+NONDETERMINISTIC = frozenset({"random", "time", "datetime", "uuid", "secrets", "os", "numpy", "tempfile"})
+
+
+def _module_bindings(module: ast.Module, table: symtable.SymbolTable) -> tuple[set[str], set[str], set[str]]:
+    """``(trusted_kind, other, varying)``: module-scope names bound by import/def/class, by anything
+    else, and by importing from a :data:`NONDETERMINISTIC` module."""
     trusted: set[str] = set()
+    varying: set[str] = set()
     for stmt in ast.walk(module):
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-            trusted |= {(a.asname or a.name).split(".")[0] for a in stmt.names}
+            names = {(a.asname or a.name).split(".")[0] for a in stmt.names}
+            sources = (
+                [stmt.module or ""] if isinstance(stmt, ast.ImportFrom) else [a.name for a in stmt.names]
+            )
+            if any(source.split(".")[0] in NONDETERMINISTIC for source in sources):
+                varying |= names
+            trusted |= names
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             trusted.add(stmt.name)
     other = {
@@ -75,7 +90,7 @@ def _module_bindings(module: ast.Module, table: symtable.SymbolTable) -> tuple[s
         for s in table.get_symbols()
         if s.is_assigned() and not s.is_imported() and not s.is_namespace()
     }
-    return trusted, other
+    return trusted, other, varying
 
 
 def candidate_names(table: symtable.SymbolTable) -> set[str]:
@@ -100,10 +115,10 @@ class Flow:
 
     def __init__(self, module: ast.Module) -> None:
         table = symtable.symtable(ast.unparse(module), "<test>", "exec")
-        trusted_kind, other = _module_bindings(module, table)
-        self.trusted = (trusted_kind - other) | (BUILTIN_NAMES - other - trusted_kind)
+        trusted_kind, other, varying = _module_bindings(module, table)
+        self.trusted = (trusted_kind - other - varying) | (BUILTIN_NAMES - other - trusted_kind)
         self.candidates = frozenset(candidate_names(table))
-        self.reached: set[str] = set(self.candidates)
+        self.reached: set[str] = set(self.candidates) | varying
         self.contexts: dict[int, AssertContext] = {}
         self.tainted: set[int] = set()  # ids of statements that need the candidate (dropped by the oracle)
         self._body(module.body, frozenset(), strict=False)
