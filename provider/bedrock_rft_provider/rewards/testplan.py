@@ -11,13 +11,14 @@ and calls nothing). Stdin/stdout
 tests send only the input; the parent compares the captured output.
 
 Before splitting, :func:`.testfold.fold_test` resolves expected values held in test variables (literal
-bindings, loops over literal tables, test-local one-line helpers) in the parent. Limits (documented in
-the README): an expected value still *computed* by a call in the test (``assert f(x) == g(y)``, ``assert
-math.isclose(...)``, ``expected = sorted(xs)``) is evaluated in the child, where the candidate can read
-it back through its caller's frame (see :mod:`.testfold` for the rest). A test passes when its every
-assert site was reported at least once, every report passed, and the test ran to its end. A test with no
-``assert`` statement at all (``if f(1) != 2: raise AssertionError``, ``unittest`` assertions) fails:
-whether it ran to its end is reported from inside the candidate's process, which the candidate can forge
+bindings, loops over literal tables, test-local one-line helpers) in the parent, and
+:func:`.checks.normalise_checks` turns raise-based and must-raise checks into asserts. Then each leaf
+is placed (:mod:`.oracle`): in the candidate's child, in the oracle child (expected values the test
+computes: ``sorted(xs)``), or split between them (``math.isclose(f(x), 0.1)``); the oracle's values
+reach the parent only. A test passes when every required site (all but the must-not-reach asserts) was
+reported at least once, every report passed, no must-not-reach site was reported, and the test ran to
+its end. A test with no required site (``unittest`` assertions, a bare call) fails: whether it ran to
+its end is reported from inside the candidate's process, which the candidate can forge
 (``sys.modules["__main__"].send(...)`` then ``os._exit(0)``).
 """
 
@@ -180,20 +181,6 @@ def _split_test(plan: TestPlan, index: int, test: str) -> tuple[str, str]:
     return ast.unparse(programs.child(module)), ast.unparse(oracle) if oracle is not None else ""
 
 
-def _tree_oracle_ids(tree: Any) -> Iterator[int]:
-    kind = tree[0]
-    if kind in ("oracle", "post"):
-        yield tree[1]
-    elif kind == "not":
-        yield from _tree_oracle_ids(tree[1])
-    elif kind in ("and", "or"):
-        for part in tree[1]:
-            yield from _tree_oracle_ids(part)
-    elif kind == "cmp":
-        for part in tree[2]:
-            yield from _tree_oracle_ids(part)
-
-
 def build_plan(tests: Sequence[str | dict[str, Any]]) -> TestPlan:
     """Rewrite ``tests`` (assert snippets or ``{"input", "output"}`` pairs) into a :class:`TestPlan`."""
     plan = TestPlan()
@@ -255,11 +242,7 @@ def _evaluate(tree: Any, leaves: list[Any], resolve: Resolve) -> Any:
     return True
 
 
-def _no_oracle(node: tuple[Any, ...]) -> Any:
-    return None
-
-
-def site_passes(site: Site, leaves: Any, resolve: Resolve = _no_oracle) -> bool:
+def site_passes(site: Site, leaves: Any, resolve: Resolve = lambda node: None) -> bool:
     """Whether one reported evaluation of ``site`` passes, judged on plain values (never raises);
     ``resolve`` gives the oracle's entry for an ``oracle``/``post`` node of this evaluation."""
     if type(leaves) is not list or len(leaves) != site.leaves:
@@ -316,15 +299,16 @@ def read_reports(plan: TestPlan, output: bytes) -> Reports:
     return reports
 
 
-def _posts(tree: Any) -> Iterator[tuple[Any, ...]]:
+def _oracle_nodes(tree: Any, kinds: tuple[str, ...] = ("oracle", "post")) -> Iterator[tuple[Any, ...]]:
+    """The nodes of ``tree`` of the given kinds, in evaluation order."""
     kind = tree[0]
-    if kind == "post":
+    if kind in kinds:
         yield tree
     elif kind == "not":
-        yield from _posts(tree[1])
+        yield from _oracle_nodes(tree[1], kinds)
     elif kind in ("and", "or", "cmp"):
         for part in tree[-1]:
-            yield from _posts(part)
+            yield from _oracle_nodes(part, kinds)
 
 
 def oracle_jobs(plan: TestPlan, reports: Reports) -> dict[int, list[list[Any] | None]]:
@@ -334,7 +318,7 @@ def oracle_jobs(plan: TestPlan, reports: Reports) -> dict[int, list[list[Any] | 
     count = 0
     for number, reported in sorted(reports.sites.items()):
         for leaves in reported:
-            for node in _posts(plan.sites[number].tree):
+            for node in _oracle_nodes(plan.sites[number].tree, ("post",)):
                 values: list[Any] = [
                     leaves[i] if type(leaves) is list and i < len(leaves) else None for i in node[2]
                 ]
@@ -351,7 +335,7 @@ def oracle_jobs(plan: TestPlan, reports: Reports) -> dict[int, list[list[Any] | 
 def needs_oracle(plan: TestPlan, reports: Reports) -> bool:
     """Whether a reported site (of a test that ran to its end) needs an oracle value."""
     return any(
-        plan.sites[n].test in reports.done and any(True for _ in _tree_oracle_ids(plan.sites[n].tree))
+        plan.sites[n].test in reports.done and any(True for _ in _oracle_nodes(plan.sites[n].tree))
         for n in reports.sites
     )
 
@@ -380,7 +364,7 @@ def judge(plan: TestPlan, reports: Reports, oracle_output: bytes = b"") -> list[
     for number, reported in sorted(reports.sites.items()):
         site = plan.sites[number]
         for leaves in reported:
-            jobs = {node[1]: job_counter.get(node[1], 0) for node in _posts(site.tree)}
+            jobs = {node[1]: job_counter.get(node[1], 0) for node in _oracle_nodes(site.tree, ("post",))}
             for ident, job in jobs.items():
                 job_counter[ident] = job + 1
 
