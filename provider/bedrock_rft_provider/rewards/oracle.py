@@ -195,7 +195,7 @@ class Programs:
                 self._hoist(stmt)
                 if not tainted:  # its asserts are evaluated at the end; here it is only a helper
                     out.append(_Blank().visit(copy.deepcopy(stmt)))
-            elif isinstance(stmt, (ast.If, ast.With, ast.Try)) and not tainted:
+            elif isinstance(stmt, (ast.If, ast.With, ast.Try, ast.For, ast.While)) and not tainted:
                 node = copy.copy(stmt)
                 for name in ("body", "orelse", "finalbody"):
                     if isinstance(getattr(node, name, None), list):
@@ -204,7 +204,8 @@ class Programs:
                     node.handlers = [self._handler(h) for h in node.handlers]
                 out.append(node)
             elif isinstance(stmt, (ast.If, ast.With, ast.Try, ast.For, ast.While)):
-                # Loops run once (their oracle leaves are loop-invariant); tainted blocks once per body.
+                # A block whose control flow is the candidate's runs each body once, guarded (its oracle
+                # leaves use only names it does not change: loop-invariant, not control-dependent).
                 bodies = [stmt.body, getattr(stmt, "orelse", []), getattr(stmt, "finalbody", [])]
                 bodies += [h.body for h in getattr(stmt, "handlers", [])]
                 for body in bodies:

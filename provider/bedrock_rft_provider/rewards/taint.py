@@ -212,7 +212,12 @@ class Flow:
                 self._reach(mentions(header), _bound(stmt.target) if isinstance(stmt, ast.For) else None)
             self._body(stmt.body, inner, tainted)
         self._body(stmt.orelse, variant, tainted)
-        self._after(stmt, tainted or self._hits(header))
+        # A loop with any statement that needs the candidate (its break, its changes) is not replayed
+        # by the oracle: what it leaves behind is the candidate's.
+        inside = any(
+            id(n) in self.tainted for n in ast.walk(ast.Module(stmt.body, [])) if isinstance(n, ast.stmt)
+        )
+        self._after(stmt, tainted or inside or self._hits(header))
 
     def _after(self, stmt: ast.stmt, tainted: bool) -> None:
         if tainted:  # what it binds or changes depends on the candidate's control flow

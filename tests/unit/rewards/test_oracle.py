@@ -138,6 +138,8 @@ def read():
         "try:\n    f(-1)\nexcept ValueError as e:\n    assert 'neg' in str(e)\nelse:\n    assert False",
         "n = len([1, 2, 3])\nfor i in range(n):\n    assert f(i) == 2 * i",
         "i = 0\nwhile i < 3:\n    assert f(i) == sum([i, i])\n    i += 1",
+        "n = len('abc')\ntotal = 0\nfor i in range(n):\n    total += i\nassert f(n) == total * 2",
+        "k = 0\nwhile True:\n    k += 1\n    if f(k) > 5:\n        break\nassert f(k) == sorted([k * 2])[0]",
     ],
     ids=[
         "in-place",
@@ -151,6 +153,8 @@ def read():
         "must-raise-with-else",
         "computed-range",
         "while-loop",
+        "value-left-by-a-replayed-loop",
+        "loop-broken-by-the-candidate",
     ],
 )
 def test_honest_tests_keep_their_meaning(test: str) -> None:
