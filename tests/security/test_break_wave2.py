@@ -262,14 +262,6 @@ def test_an_honest_program_passes_every_shape_of_expected_variable() -> None:
 CORRECT_WITH_ERRORS = "def solve(x):\n    if x < 0:\n        raise ValueError('negative')\n    return x * 2\n"
 
 
-_UNREACHED_XFAIL = pytest.mark.xfail(
-    strict=True,
-    reason="a test passes only when every assert in it was reported, so an assert that a correct program "
-    "never reaches (after a call that must raise) fails the test; relaxing the rule needs a 'test ran to "
-    "its end' signal the candidate cannot forge (it can reach the harness's send)",
-)
-
-
 # An assert inside a loop over an empty literal table is unrolled away in the parent (testfold), so it
 # is no longer an unreached site.
 @pytest.mark.parametrize(
@@ -277,7 +269,6 @@ _UNREACHED_XFAIL = pytest.mark.xfail(
     [
         pytest.param(
             "try:\n    solve(-1)\n    assert False, 'should raise'\nexcept ValueError:\n    pass",
-            marks=_UNREACHED_XFAIL,
             id="expected_exception",
         ),
         pytest.param(
@@ -296,8 +287,6 @@ def test_a_correct_program_passes_asserts_it_never_reaches(test: str) -> None:
 # scored 1.0 on raise-based and unittest-style tests.
 FORGE_DONE = "import os, sys\nsys.modules['__main__'].send(\"('t',0,'done')\")\nos._exit(0)\n"
 NO_ASSERT_TESTS = {
-    "raise_based_check": "def check(candidate):\n    if candidate(1) != 2:\n"
-    "        raise AssertionError('wrong')\ncheck(solve)",
     "unittest_style": "import unittest\nclass T(unittest.TestCase):\n    def test_it(self):\n"
     "        self.assertEqual(solve(1), 2)\n"
     "result = unittest.TextTestRunner().run(unittest.defaultTestLoader.loadTestsFromTestCase(T))\n"
@@ -313,6 +302,21 @@ def test_a_forged_done_line_passes_no_test(test: str) -> None:
     report = run_code_tests(FORGE_DONE, [test])
     assert report.passed == 0
     assert report.unverifiable == 1  # and the honest program fails it too: the rule is fail-closed
+
+
+# A raise-based check is now an assert the parent decides (rewards/checks.py), so it is verifiable: the
+# forged "done" line still passes nothing, and an honest program passes it.
+RAISE_BASED_CHECK = (
+    "def check(candidate):\n    if candidate(1) != 2:\n        raise AssertionError('wrong')\ncheck(solve)"
+)
+
+
+def test_a_raise_based_check_is_decided_by_the_parent() -> None:
+    from bedrock_rft_provider.rewards.codeexec import run_code_tests
+
+    assert run_code_tests(FORGE_DONE, [RAISE_BASED_CHECK]).passed == 0
+    report = run_code_tests("def solve(x):\n    return 2 * x\n", [RAISE_BASED_CHECK])
+    assert (report.passed, report.unverifiable) == (1, 0)
 
 
 def test_code_tests_reports_unverifiable_tests_as_a_metric() -> None:
