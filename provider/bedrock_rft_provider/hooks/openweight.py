@@ -301,6 +301,6 @@ def collect_new_events(
 
 
 def _mask(token: str) -> None:
-    from airflow.sdk.execution_time.secrets_masker import mask_secret
+    from airflow.sdk.log import mask_secret
 
     mask_secret(token)
