@@ -239,6 +239,8 @@ def _inherent(finding: Any, kind: str, placeholder: bool = False) -> bool:
         return {d["action"] for d in finding.detail} <= {"bedrock:InvokeModel", "bedrock:ListTagsForResource"}
     if finding.issue == "UNKNOWN_ACTION":
         return "CustomModelDeployment" in text
+    if finding.issue == "UNKNOWN_PREFIX":
+        return "bedrock-mantle" in text
     return False
 
 
