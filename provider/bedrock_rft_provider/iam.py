@@ -253,13 +253,14 @@ def grader_permissions(function_name: str, scope: Scope, judge_models: Sequence[
 
 
 def airflow_caller_permissions(
-    bucket: str, grader_arn: str, scope: Scope, role_names: Sequence[str]
+    bucket: str, grader_arn: str, scope: Scope, role_names: Sequence[str], *, open_weight: bool = False
 ) -> dict[str, Any]:
     """What the Airflow AWS connection needs for everything the provider's tasks call.
 
     Deploy, check and invoke the grader; run, watch and stop RFT jobs; deploy, invoke (Converse) and
     delete the tuned model; evaluate the base model; keep the champion in SSM; read and write the bucket.
     ``role_names`` are ``(service role, grader role)``: each may be passed to its own service only.
+    ``open_weight`` adds :func:`open_weight_statements` (off by default: a Nova-only setup needs none).
     """
     bucket_arn = f"arn:{scope.partition}:s3:::{bucket}"
     bedrock = f"arn:{scope.partition}:bedrock:{scope.region}:{scope.account}"
@@ -302,7 +303,7 @@ def airflow_caller_permissions(
                 [f"{bedrock}:custom-model-deployment/*", foundation_models, f"{bedrock}:inference-profile/*"],
             ),
             _statement("ListRFTJobs", LIST_ACTIONS, ["*"]),
-            *open_weight_statements(),
+            *(open_weight_statements() if open_weight else []),
             _statement("KeepTheChampion", CHAMPION_ACTIONS, [parameters]),
             _statement("DataAndOutput", ["s3:GetObject", "s3:PutObject"], [f"{bucket_arn}/*"]),
             _statement("ListBucket", ["s3:ListBucket"], [bucket_arn]),
@@ -355,6 +356,7 @@ def policy_bundle(
     output_prefix: str = "",
     service_role_name: str = "BedrockRFTServiceRole",
     grader_role_name: str = "BedrockRFTGraderRole",
+    open_weight: bool = False,
 ) -> dict[str, Any]:
     """Every policy an RFT setup needs, keyed by role: trust and permission documents.
 
@@ -381,7 +383,7 @@ def policy_bundle(
         },
         "airflow_caller": {
             "permissions_policy": airflow_caller_permissions(
-                bucket, grader_arn, scope, [service_role_name, grader_role_name]
+                bucket, grader_arn, scope, [service_role_name, grader_role_name], open_weight=open_weight
             ),
         },
     }

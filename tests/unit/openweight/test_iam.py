@@ -40,12 +40,14 @@ def test_every_open_weight_call_is_allowed_and_create_only_for_open_weight_model
     called = {_action(m, p) for m, p, _ in openweight_api.requests}
     assert "bedrock-mantle:CancelFineTuningJob" in called
 
-    statements = policy_bundle(bucket="my-rft-bucket", reward_function="grader", region="us-west-2")[
-        "airflow_caller"
-    ]["permissions_policy"]["Statement"]
+    statements = policy_bundle(
+        bucket="my-rft-bucket", reward_function="grader", region="us-west-2", open_weight=True
+    )["airflow_caller"]["permissions_policy"]["Statement"]
     allowed = {a for s in statements for a in s["Action"] if a.startswith("bedrock-mantle:")}
     assert called <= allowed
     assert "bedrock-mantle:CallWithBearerToken" in allowed  # the SDK authenticates with an API key
+    default = policy_bundle(bucket="my-rft-bucket", reward_function="grader")["airflow_caller"]
+    assert "bedrock-mantle" not in str(default)  # a Nova-only setup is not granted the open-weight API
     create = next(s for s in statements if "bedrock-mantle:CreateFineTuningJob" in s["Action"])
     assert create["Condition"]["StringEquals"]["bedrock-mantle:Model"] == [
         "openai.gpt-oss-20b",
