@@ -33,6 +33,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--allowed-origins", help="browser origins allowed to call the sandbox (default: none; '*' = any)"
     )
+    parser.add_argument(
+        "--api-keys", help="bearer keys the OpenAI-compatible API under /v1 accepts (comma-separated)"
+    )
     parser.add_argument("--max-request-mb", type=float, help="cap on one request body in MiB (default 128)")
     parser.add_argument("--read-timeout-s", type=float, help="drop connections idle this long (default 60)")
     parser.add_argument(
@@ -124,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
             grader_batch_size=args.grader_batch_size,
             base_models=args.base_models,
             allowed_origins=args.allowed_origins,
+            api_keys=args.api_keys,
             max_request_mb=args.max_request_mb,
             read_timeout_s=args.read_timeout_s,
         )
@@ -141,6 +145,11 @@ def run(args: argparse.Namespace) -> int:
     print(BANNER, flush=True)
     print(f"\nendpoint: {sandbox.endpoint_url}", flush=True)
     print(f"airflow:  AIRFLOW_CONN_AWS_DEFAULT='{sandbox.airflow_conn_uri()}'", flush=True)
+    print(
+        f"openai:   base_url={sandbox.openai_base_url} api_key={sandbox.api_key} "
+        "(or a short-term Bedrock API key made from the credentials above)",
+        flush=True,
+    )
     if args.bootstrap:
         from bedrock_rft_provider.sandbox.bootstrap import DEFAULT_BUCKET, bootstrap_sandbox
 

@@ -18,6 +18,11 @@ def is_s3_uri(uri: str) -> bool:
     return uri.startswith("s3://")
 
 
+def join_uri(base: str, name: str) -> str:
+    """``base/name`` for an S3 URI or a local directory."""
+    return f"{base.rstrip('/')}/{name}" if is_s3_uri(base) else str(Path(base) / name)
+
+
 def parse_s3_uri(uri: str) -> tuple[str, str]:
     """Split ``s3://bucket/key`` into ``(bucket, key)``; the key may be empty."""
     if not is_s3_uri(uri):

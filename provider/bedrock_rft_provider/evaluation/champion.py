@@ -19,11 +19,16 @@ ADVANCED_TIER_LIMIT = 8192
 KEY_METRICS = ("n", "mean_reward", "accuracy", "ci95", "delta", "delta_ci95", "p_value")
 
 
+def check_family(field: str, family: Any) -> str:
+    """``family`` if it is a valid model family name (it becomes part of an SSM parameter name)."""
+    if not isinstance(family, str) or not FAMILY_PATTERN.fullmatch(family):
+        raise ConfigError(field, f"{family!r} must be 1-200 letters, digits, '_', '.' or '-'")
+    return family
+
+
 def parameter_name(family: str, prefix: str = PARAMETER_PREFIX) -> str:
     """``/bedrock-rft/champion/<family>``: one parameter (with its version history) per model family."""
-    if not isinstance(family, str) or not FAMILY_PATTERN.fullmatch(family):
-        raise ConfigError("family", f"{family!r} must be 1-200 letters, digits, '_', '.' or '-'")
-    return f"{prefix.rstrip('/')}/{family}"
+    return f"{prefix.rstrip('/')}/{check_family('family', family)}"
 
 
 def key_metrics(summary: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import ast
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from bedrock_rft_provider.errors import ConfigError, raise_config_errors
+from bedrock_rft_provider.templated import as_bool, as_float, as_int, as_mapping, as_optional_float
 
 
 @dataclass(frozen=True)
@@ -37,9 +37,11 @@ class Guard:
             raise ConfigError(where, f"unknown guard field(s) {sorted(unknown)}")
         return cls(
             metric=str(value["metric"]),
-            tolerance=float(value["tolerance"]),
-            relative=bool(value.get("relative", False)),
-            higher_is_better=bool(value.get("higher_is_better", False)),
+            tolerance=as_float(f"{where}.tolerance", value["tolerance"]),
+            relative=as_bool(f"{where}.relative", value.get("relative"), default=False),
+            higher_is_better=as_bool(
+                f"{where}.higher_is_better", value.get("higher_is_better"), default=False
+            ),
         )
 
 
@@ -84,9 +86,9 @@ class GatePolicy:
         unknown = set(values) - allowed
         if unknown:
             raise ConfigError("policy", f"unknown field(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
-        kwargs = {name: _coerce(name, value) for name, value in values.items()}
-        if "guards" in kwargs:
-            guards = kwargs["guards"]
+        kwargs = {name: _COERCE[name](name, value) for name, value in values.items() if name != "guards"}
+        if "guards" in values:
+            guards = values["guards"]
             if isinstance(guards, str):
                 try:
                     guards = json.loads(guards)
@@ -96,29 +98,14 @@ class GatePolicy:
         return cls(**kwargs)
 
 
-_FLOAT_FIELDS = frozenset({"min_improvement", "max_p_value", "min_accuracy"})
-_TRUE, _FALSE = frozenset({"true", "1", "yes", "on"}), frozenset({"false", "0", "no", "off"})
-
-
-def _coerce(name: str, value: Any) -> Any:
-    """Turn a rendered template string into the field's type; errors name the field."""
-    if value is None or (isinstance(value, str) and value.strip() in ("", "None")):
-        return None if name in _FLOAT_FIELDS else value
-    try:
-        if name in _FLOAT_FIELDS:
-            return float(value)
-        if name == "min_samples":
-            number = float(value)
-            if not number.is_integer():
-                raise ValueError(f"{value!r} is not a whole number")
-            return int(number)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(name, f"expected a number, got {value!r}") from exc
-    if name == "require_ci_excludes_zero" and isinstance(value, str):
-        if value.strip().lower() not in _TRUE | _FALSE:
-            raise ConfigError(name, f"expected true or false, got {value!r}")
-        return value.strip().lower() in _TRUE
-    return value
+# Numbers and booleans may arrive as rendered template strings; each field's coercion names the field.
+_COERCE: dict[str, Callable[[str, Any], Any]] = {
+    "min_improvement": as_float,
+    "require_ci_excludes_zero": as_bool,
+    "max_p_value": as_optional_float,
+    "min_samples": as_int,
+    "min_accuracy": as_optional_float,
+}
 
 
 @dataclass(frozen=True)
@@ -196,14 +183,4 @@ def decide(summary: Mapping[str, Any], policy: GatePolicy) -> GateDecision:
 
 def coerce_summary(value: Any) -> Mapping[str, Any]:
     """An evaluation summary given as a dict, or as the JSON/repr string a Jinja template renders."""
-    if isinstance(value, Mapping):
-        return value
-    if isinstance(value, str):
-        for parse in (json.loads, ast.literal_eval):
-            try:
-                parsed = parse(value)
-            except (ValueError, SyntaxError):
-                continue
-            if isinstance(parsed, Mapping):
-                return parsed
-    raise ConfigError("summary", f"expected the evaluation summary (a dict), got {type(value).__name__}")
+    return as_mapping("summary", value, expected="the evaluation summary (a dict)")

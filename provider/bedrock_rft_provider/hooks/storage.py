@@ -20,14 +20,9 @@ from pathlib import Path
 
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
-from bedrock_rft_provider.data.uris import is_s3_uri, parse_s3_uri
+from bedrock_rft_provider.data.uris import is_s3_uri, join_uri, parse_s3_uri
 
 CHUNK_BYTES = 1 << 20  # sha256 and copies stream in 1 MiB chunks
-
-
-def join_uri(base: str, name: str) -> str:
-    """``base/name`` for an S3 URI or a local directory."""
-    return f"{base.rstrip('/')}/{name}" if is_s3_uri(base) else str(Path(base) / name)
 
 
 def write_local_atomically(path: Path, data: bytes) -> None:

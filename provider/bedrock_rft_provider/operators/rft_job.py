@@ -14,7 +14,7 @@ from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import conf
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bedrock_rft_provider.errors import ConfigError, JobFailedError
+from bedrock_rft_provider.errors import JobFailedError
 from bedrock_rft_provider.hooks.bedrock_rft import (
     FAILURE_STATES,
     NOT_LIVE_STATES,
@@ -31,6 +31,7 @@ from bedrock_rft_provider.jobs.training_key import TrainingKey, key_tags, traini
 from bedrock_rft_provider.links.bedrock import BedrockRFTJobLink
 from bedrock_rft_provider.namespace import resolve_namespace
 from bedrock_rft_provider.operators import openweight_job
+from bedrock_rft_provider.templated import as_bool
 from bedrock_rft_provider.triggers.kill_reason import user_stopped
 from bedrock_rft_provider.triggers.rft_job import BedrockRFTJobTrigger
 
@@ -227,12 +228,13 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
             return openweight_job.execute(
                 self,
                 context,
-                force=_flag("force_retrain", self.force_retrain),
+                force=as_bool("force_retrain", self.force_retrain, default=False),
                 waiter_delay=self.poll_interval,
                 waiter_max_attempts=self._max_attempts,
             )
         spec = self.build_spec(context)
-        force = _flag("force_retrain", self.force_retrain)
+        # Never silently False: that would quietly reuse a model the user asked to retrain.
+        force = as_bool("force_retrain", self.force_retrain, default=False)
         self._task_instance = context["ti"]
         # Airflow reads the link's XCom when every try ends, also one that fails before a job exists;
         # without it the supervisor logs "XCom not found ... key='bedrock_rft_job'". An empty link first.
@@ -377,27 +379,3 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
 def _own_job_names(spec: RFTJobSpec, attempt: int) -> set[str]:
     """The names this run's tries up to ``attempt`` give their jobs."""
     return {spec.for_attempt(n).job_name for n in range(1, max(attempt, 1) + 1)}
-
-
-TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
-FALSE_WORDS = frozenset({"false", "0", "no", "off", "", "none"})
-
-
-def _flag(field: str, value: bool | str | None) -> bool:
-    """A boolean parameter that may arrive as a rendered template string.
-
-    Templated fields arrive as strings unless the DAG renders native objects; anything that is not a
-    recognisable yes/no (a typo, an unrendered ``{{ ... }}``) is a ConfigError naming ``field``, never
-    silently False — for ``force_retrain`` that would quietly reuse a model the user asked to retrain.
-    """
-    if value is None or isinstance(value, bool):
-        return bool(value)
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str):
-        word = value.strip().lower()
-        if word in TRUE_WORDS:
-            return True
-        if word in FALSE_WORDS:
-            return False
-    raise ConfigError(field, f"{value!r} is not a boolean: use true or false")

@@ -5,7 +5,9 @@ body is read against the operation's size limit. Requests are then routed by the
 scope: ``bedrock`` (both Bedrock and Bedrock Runtime sign with it) is matched against botocore's own
 models; an operation the sandbox emulates is answered here, any other operation of those two services
 gets a NotImplementedException naming it, and paths that belong to neither (Agents for Bedrock) go to
-moto. Lambda ``Invoke`` runs the function's code here; everything else (S3, IAM, STS, SSM, the rest of
+moto. Requests under ``/v1/`` (bearer-authorized, unsigned, or signed for ``bedrock``/``bedrock-mantle``)
+are Bedrock's OpenAI-compatible API, emulated by ``mantle/`` in OpenAI's shapes. Lambda ``Invoke``
+runs the function's code here; everything else (S3, IAM, STS, SSM, the rest of
 Lambda) is moto's, in the same process and state, except that Lambda code uploads are checked against
 Lambda's package limits first. Each operation answered here is validated against its botocore model
 first (``validation.py``), as the service does.
@@ -27,6 +29,10 @@ from bedrock_rft_provider.sandbox.config import SandboxConfig
 from bedrock_rft_provider.sandbox.control_plane import BedrockControlPlane
 from bedrock_rft_provider.sandbox.deployments import Deployments
 from bedrock_rft_provider.sandbox.lambda_runtime import LambdaPool
+from bedrock_rft_provider.sandbox.mantle.api import MantleAPI, is_mantle_path
+from bedrock_rft_provider.sandbox.mantle.chat import ChatCompletions
+from bedrock_rft_provider.sandbox.mantle.files import FileStore
+from bedrock_rft_provider.sandbox.mantle.jobs import FineTuningJobs
 from bedrock_rft_provider.sandbox.protocol import (
     ServiceError,
     error_response,
@@ -100,6 +106,11 @@ class SandboxApp:
         self.plane = BedrockControlPlane(self.config, lambda: self.endpoint_url)
         self.deployments = Deployments(self.plane)
         self.runtime = Runtime(self.plane, self.deployments)
+        self.files = FileStore(self.plane.answers)
+        self.fine_tuning = FineTuningJobs(self.plane, self.files)
+        self.mantle = MantleAPI(
+            self.config, self.files, self.fine_tuning, ChatCompletions(self.runtime, self.fine_tuning)
+        )
         # Operation name -> handler; the success status comes from the operation's route.
         self.handlers: dict[str, Handler] = {
             "CreateModelCustomizationJob": lambda c: self.plane.create_job(c.json(), c.region),
@@ -132,12 +143,13 @@ class SandboxApp:
 
     def reset(self) -> None:
         """Forget every job, model, deployment and worker (moto's own state is reset separately)."""
-        self.plane.shutdown(timeout=5)
-        self.lambdas.close()
+        self.close()
         self._build_state()
 
     def close(self) -> None:
+        self.fine_tuning.stop_all()  # before the plane ends the Lambda workers those jobs use
         self.plane.shutdown(timeout=5)
+        self.fine_tuning.shutdown(timeout=5)
         self.lambdas.close()
 
     # ----- dispatch -------------------------------------------------------------------------------
@@ -154,6 +166,10 @@ class SandboxApp:
             return refusal(environ, start_response)
         if path.startswith("/moto-api/reset") and method == "POST":
             self.reset()
+        elif is_mantle_path(path) and (scope is None or scope[0] in ("bedrock", "bedrock-mantle")):
+            operation, response = self.mantle.respond(Request(environ), path, self._throttle)
+            self._pace(operation, environ.get(ARRIVED))
+            return response(environ, start_response)
         elif scope is not None and lambda_route is not None and lambda_invoke.is_invoke(method, path):
             return self._answer(
                 ("lambda", "Invoke"), scope[1], environ, start_response, self._invoke_lambda, lambda_route[1]

@@ -16,6 +16,12 @@ Each knob has an env var ``BEDROCK_RFT_SANDBOX_<NAME>`` and a CLI flag ``--<name
 - ``grader_batch_size`` (default 64): samples per reward Lambda invocation (the service's is undocumented).
 - ``base_models`` (default: the Nova 2 Lite ids): comma-separated model ids accepted as RFT base models
   and by Converse.
+- ``api_keys`` (default ``bedrock-rft-sandbox-key``): comma-separated bearer keys the OpenAI-compatible
+  API under ``/v1/`` accepts, besides short-term Bedrock API keys made from the sandbox's test
+  credentials (``sandbox/mantle/auth.py``). Its API names are ``CreateFile``, ``ListFiles``,
+  ``RetrieveFile``, ``DeleteFile``, ``RetrieveFileContent``, ``CreateFineTuningJob``,
+  ``ListFineTuningJobs``, ``RetrieveFineTuningJob``, ``CancelFineTuningJob``, ``ListFineTuningEvents``,
+  ``ListFineTuningJobCheckpoints`` and ``CreateChatCompletion`` (for ``latency_ms``/``throttle_rate``).
 - ``allowed_origins`` (default: none): comma-separated browser origins (``http://localhost:8080``, or
   ``*``) allowed to call the sandbox; any other cross-origin browser request is refused with HTTP 403.
 - ``max_request_mb`` (default 128): cap on one request body in MiB; operations with a documented
@@ -53,6 +59,7 @@ DEFAULT_BASE_MODELS = (
 )
 
 JOB_STAGES = ("validation", "dataProcessing", "training")
+DEFAULT_API_KEYS = ("bedrock-rft-sandbox-key",)
 
 
 def parse_per_api(text: str, field: str) -> dict[str, float]:
@@ -90,6 +97,7 @@ class SandboxConfig:
     grader_batch_size: int = 64
     base_models: tuple[str, ...] = DEFAULT_BASE_MODELS
     allowed_origins: tuple[str, ...] = ()
+    api_keys: tuple[str, ...] = DEFAULT_API_KEYS
     max_request_mb: float = 128.0
     read_timeout_s: float = 60.0
 
@@ -130,6 +138,7 @@ class SandboxConfig:
             "grader_batch_size": int,
             "base_models": _split,
             "allowed_origins": _split,
+            "api_keys": _split,
             "max_request_mb": float,
             "read_timeout_s": float,
         }
@@ -145,7 +154,7 @@ class SandboxConfig:
                 continue
             if name in ("latency_ms", "throttle_rate") and isinstance(given, str):
                 given = parse_per_api(given, name)  # noqa: PLW2901
-            elif name in ("base_models", "allowed_origins") and isinstance(given, str):
+            elif name in ("base_models", "allowed_origins", "api_keys") and isinstance(given, str):
                 given = _split(given)  # noqa: PLW2901
             values[name] = given
         return cls(**values)  # type: ignore[arg-type]

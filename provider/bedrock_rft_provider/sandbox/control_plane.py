@@ -107,6 +107,14 @@ class BedrockControlPlane:
             job.output_model_arn = arn
             return model
 
+    def read_data(self, uri: str) -> bytes | None:
+        return moto_state.read_object(uri)
+
+    def record_step(
+        self, job: JobRecord, row: dict[str, Any], total_steps: int, policy: SimulatedPolicy
+    ) -> None:
+        """Native jobs report through the metrics CSV the run writes under the output prefix."""
+
     def resource_exists(self, arn: str) -> bool:
         with self.lock:
             return arn in self.tags

@@ -162,23 +162,42 @@ class SimulatedPolicy:
         probs = self.probabilities(task)
         return max(range(len(ACTIONS)), key=lambda i: probs[i])
 
-    def update(self, groups: list[tuple[Task, list[int], list[float]]], learning_rate: float) -> None:
-        """One policy-gradient step from group-relative advantages (reward - group mean) / group std."""
+    def update(
+        self, groups: list[tuple[Task, list[int], list[float]]], learning_rate: float
+    ) -> dict[str, float]:
+        """One policy-gradient step from group-relative advantages (reward - group mean) / group std.
+
+        Returns the step's statistics, computed from the same numbers the step used: ``pg_loss`` (mean
+        of -advantage x log-probability over the samples), ``grad_norm`` (L2 norm of the logit
+        gradient) and ``advantages_mean`` (0 up to rounding when every group has signal; groups whose
+        samples all scored the same contribute no advantage).
+        """
         # Simulated learning speed: grows with the square root of learningRate (1e-5 -> 1.5).
         step = min(max(1.5 * math.sqrt(learning_rate / 1e-5), 0.1), 5.0)
         gradient = [0.0] * len(ACTIONS)
+        losses: list[float] = []
+        advantages: list[float] = []
         for task, actions, rewards in groups:
             mean = sum(rewards) / len(rewards)
             std = math.sqrt(sum((r - mean) ** 2 for r in rewards) / len(rewards))
             if std < 1e-9:
+                advantages.extend(0.0 for _ in rewards)
                 continue  # every sample scored the same: no signal from this prompt
             probs = self.probabilities(task)
             for action, reward in zip(actions, rewards, strict=False):
                 advantage = (reward - mean) / std
+                advantages.append(advantage)
+                losses.append(-advantage * math.log(max(probs[action], 1e-12)))
                 for i, p in enumerate(probs):
                     gradient[i] += advantage * ((1.0 if i == action else 0.0) - p) / len(actions)
         if groups:
-            self.logits = [v + step * g / len(groups) for v, g in zip(self.logits, gradient, strict=False)]
+            gradient = [g / len(groups) for g in gradient]
+            self.logits = [v + step * g for v, g in zip(self.logits, gradient, strict=False)]
+        return {
+            "pg_loss": sum(losses) / len(losses) if losses else 0.0,
+            "grad_norm": math.sqrt(sum(g * g for g in gradient)),
+            "advantages_mean": sum(advantages) / len(advantages) if advantages else 0.0,
+        }
 
 
 def render(task: Task, action: int, rng: random.Random) -> str:

@@ -4,7 +4,8 @@ Fixtures:
 
 - ``bedrock_rft_sandbox`` (session): a running sandbox on a free port. It has ``endpoint_url``,
   ``client(service)`` (a boto3 client pointed at it), ``session()`` (a boto3 Session) and
-  ``airflow_conn_env()`` (the ``AIRFLOW_CONN_AWS_DEFAULT`` JSON for an Airflow AWS connection).
+  ``airflow_conn_env()`` (the ``AIRFLOW_CONN_AWS_DEFAULT`` JSON for an Airflow AWS connection), and
+  ``openai_base_url``/``api_key`` for the ``openai`` client (the emulated OpenAI-compatible API).
 - ``bedrock_rft_sandbox_airflow_conn`` (function): sets ``AIRFLOW_CONN_AWS_DEFAULT`` (and dummy AWS
   credentials and region) for the test, so operators with ``aws_conn_id="aws_default"`` reach the sandbox.
 

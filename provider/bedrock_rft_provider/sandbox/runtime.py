@@ -78,7 +78,16 @@ class Runtime:
         self, model_id: str, messages: list[dict[str, Any]], temperature: float | None, max_tokens: int | None
     ) -> tuple[str, str, int, int]:
         """(text, stop reason, input tokens, output tokens) for a conversation."""
-        policy = self.policy_for(model_id)
+        return self.answer_with(self.policy_for(model_id), messages, temperature, max_tokens)
+
+    def answer_with(
+        self,
+        policy: SimulatedPolicy,
+        messages: list[dict[str, Any]],
+        temperature: float | None,
+        max_tokens: int | None,
+    ) -> tuple[str, str, int, int]:
+        """The same for a policy the caller resolved (the OpenAI-compatible API's fine-tuned models)."""
         user_turns = [{"role": m.get("role"), "content": _block_text(m.get("content"))} for m in messages]
         prompt = last_user_text(user_turns)
         if not prompt.strip():

@@ -59,6 +59,21 @@ class Sandbox:
         host = "127.0.0.1" if self.host in ("0.0.0.0", "", "::") else self.host
         return f"http://{host}:{self._server.server_port}"
 
+    @property
+    def openai_base_url(self) -> str:
+        """``base_url`` for the ``openai`` client: the emulated OpenAI-compatible API (``bedrock-mantle``)."""
+        return f"{self.endpoint_url}/v1"
+
+    @property
+    def api_key(self) -> str:
+        """A bearer key the emulated OpenAI-compatible API accepts (the first ``api_keys`` knob value).
+
+        Short-term Bedrock API keys made from the test credentials (``testing``/``testing``) work too.
+        """
+        if not self.config.api_keys:
+            raise RuntimeError("the sandbox has no static API key (api_keys is empty); use a short-term key")
+        return self.config.api_keys[0]
+
     def start(self) -> Sandbox:
         """Bind, start serving on a daemon thread, and return self."""
         from moto.moto_server.werkzeug_app import MotoRequestHandler

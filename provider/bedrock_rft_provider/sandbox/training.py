@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from bedrock_rft_provider.sandbox import moto_state
 from bedrock_rft_provider.sandbox.dataset import Dataset, grader_metadata, parse_dataset, record_task
-from bedrock_rft_provider.sandbox.lambda_runtime import InvocationResult, LambdaWorker
+from bedrock_rft_provider.sandbox.grading import JobFailure, LambdaRewardScorer
+from bedrock_rft_provider.sandbox.lambda_runtime import LambdaWorker
 from bedrock_rft_provider.sandbox.policy import Task, render, stable_seed, token_count, truncate
 from bedrock_rft_provider.sandbox.protocol import ServiceError
 
@@ -53,11 +54,6 @@ DEFAULT_HYPERPARAMETERS = {
     "maxPromptLength": 4096,
     "inferenceMaxTokens": 8192,
 }
-GRADER_RETRIES = 3
-
-
-class JobFailure(Exception):
-    """Ends the job as Failed with this message as ``failureMessage``."""
 
 
 class JobStopped(Exception):
@@ -84,70 +80,21 @@ class TrainingHost(Protocol):
 
     def register_model(self, job: JobRecord, policy: SimulatedPolicy) -> Any: ...
 
+    def read_data(self, uri: str) -> bytes | None:
+        """The bytes of a training or validation dataset (an S3 URI or an uploaded file's id), or None."""
+        ...
+
+    def record_step(
+        self, job: JobRecord, row: dict[str, Any], total_steps: int, policy: SimulatedPolicy
+    ) -> None:
+        """One finished training step: its metrics row and (a snapshot is the host's to take) the policy."""
+        ...
+
     def base_policy(self, model_id: str) -> SimulatedPolicy: ...
 
     def adopt_worker(self, worker: Any) -> None: ...
 
     def release_worker(self, worker: Any) -> None: ...
-
-
-class LambdaRewardScorer:
-    """Scores a job's samples with its deployed reward Lambda, batching events and retrying failures."""
-
-    def __init__(self, lambda_arn: str, worker: LambdaWorker, batch_size: int, backoff: float) -> None:
-        self.lambda_arn = lambda_arn
-        self.worker = worker
-        self.batch_size = batch_size
-        self.backoff = backoff
-
-    def score(self, events: list[dict[str, Any]], where: str) -> list[float]:
-        scores: list[float] = []
-        for start in range(0, len(events), self.batch_size):
-            scores.extend(self._score_batch(events[start : start + self.batch_size], where))
-        return scores
-
-    def _score_batch(self, batch: list[dict[str, Any]], where: str) -> list[float]:
-        problem = ""
-        for attempt in range(GRADER_RETRIES + 1):
-            result = self.worker.invoke(batch, invoked_arn=self.lambda_arn)
-            scores, problem = _read_scores(batch, result)
-            if scores is not None:
-                return scores
-            log.warning("reward Lambda attempt %d failed %s: %s", attempt + 1, where, problem)
-            time.sleep(self.backoff * (2**attempt))
-        raise JobFailure(
-            f"The reward function {self.lambda_arn} failed {where} after {GRADER_RETRIES} retries: "
-            f"{problem} Fix the grader (run it locally with `bedrock-rft test-reward`), redeploy it, "
-            "and start a new job."
-        )
-
-
-def _read_scores(batch: list[dict[str, Any]], result: InvocationResult) -> tuple[list[float] | None, str]:
-    if result.error is not None:
-        error = result.error
-        where = ""
-        trace = error.get("stackTrace") or []
-        if trace:
-            where = f" (at {str(trace[-1]).strip().splitlines()[0]})"
-        return None, f"{error.get('errorType', 'Error')}: {error.get('errorMessage', '')}{where}."
-    payload = result.payload
-    expected = "a list with one {id, aggregate_reward_score} object per sample"
-    if not isinstance(payload, list) or len(payload) != len(batch):
-        size = len(payload) if isinstance(payload, list) else type(payload).__name__
-        return None, f"the grader returned {size} result(s) for {len(batch)} samples; expected {expected}."
-    by_id: dict[str, float] = {}
-    for item in payload:
-        score = item.get("aggregate_reward_score") if isinstance(item, dict) else None
-        if isinstance(score, bool) or not isinstance(score, (int, float)) or not math.isfinite(score):
-            return (
-                None,
-                f"the grader returned {json.dumps(item)[:200]}; expected {expected} with a finite number.",
-            )
-        by_id[str(item.get("id"))] = float(score)
-    missing = [e["id"] for e in batch if e["id"] not in by_id]
-    if missing:
-        return None, f"the grader's results have no entry for sample id {missing[0]!r}; expected {expected}."
-    return [by_id[e["id"]] for e in batch], ""
 
 
 class TrainingRun:
@@ -161,7 +108,8 @@ class TrainingRun:
         rft = request["customizationConfig"]["rftConfig"]
         self.hyper = {**DEFAULT_HYPERPARAMETERS, **(rft.get("hyperParameters") or {})}
         self.lambda_arn = rft["graderConfig"]["lambdaGrader"]["lambdaArn"]
-        self.output_uri = request["outputDataConfig"]["s3Uri"]
+        # None for a host without an S3 output location (the OpenAI-compatible API reports through events).
+        self.output_uri: str | None = (request.get("outputDataConfig") or {}).get("s3Uri")
         self.rows: list[dict[str, Any]] = []
 
     def _wait(self, seconds: float) -> None:
@@ -191,7 +139,7 @@ class TrainingRun:
             self._forced_failure(stage)
             code = moto_state.get_lambda(self.lambda_arn)
             if code is None:
-                raise JobFailure(f"The reward Lambda function {self.lambda_arn} no longer exists.")
+                raise JobFailure(f"The reward Lambda function {self.lambda_arn} does not exist (any more).")
             worker = LambdaWorker(code, region=self.job.region, endpoint_url=self.plane.endpoint_url())
             self.plane.adopt_worker(worker)
             backoff = 0.2 if self.config.time_scale > 0 else 0.0
@@ -226,9 +174,9 @@ class TrainingRun:
             )
 
     def _load(self, uri: str, min_records: int) -> Dataset:
-        body = moto_state.read_object(uri)
+        body = self.plane.read_data(uri)
         if body is None:
-            raise JobFailure(f"Unable to read {uri}: the S3 object no longer exists.")
+            raise JobFailure(f"Unable to read {uri}: it no longer exists.")
         dataset = parse_dataset(uri, body, min_records=min_records)
         if dataset.problems:
             shown = "; ".join(dataset.problems[:5])
@@ -315,13 +263,19 @@ class TrainingRun:
                 "response_length/mean": sum(token_count(t) for t in texts) / len(texts),
                 "actor/entropy": sum(policy.entropy(tasks[i]) for i in picked) / len(picked),
             }
-            policy.update(groups, float(self.hyper["learningRate"]))
+            stats = policy.update(groups, float(self.hyper["learningRate"]))
+            # Not columns of the native CSV (its header is fixed above); the OpenAI-compatible API's
+            # metric events carry them (reference facts section 9).
+            row["actor/pg_loss"] = stats["pg_loss"]
+            row["actor/grad_norm"] = stats["grad_norm"]
+            row["critic/advantages/mean"] = stats["advantages_mean"]
             if val_tasks and (step % eval_interval == 0 or step == total):
                 row["val-score/rewards/mean@1"] = self._validation_score(
                     grader, policy, val_records, val_tasks, step
                 )
             self.rows.append(row)
             self._write_metrics()
+            self.plane.record_step(self.job, row, total, policy)
             log.info(
                 "sandbox job %s: step %d/%d epoch %d, reward mean %.3f%s (simulated training, real rewards)",
                 self.job.name,
@@ -363,20 +317,22 @@ class TrainingRun:
         }
 
     def _write_metrics(self) -> None:
+        if self.output_uri is None:
+            return
         try:
-            self._write_outputs()
+            self._write_outputs(self.output_uri)
         except Exception as exc:  # e.g. the output bucket was deleted during the job
             raise JobFailure(f"Unable to write training metrics to {self.output_uri}: {exc}") from None
 
-    def _write_outputs(self) -> None:
+    def _write_outputs(self, output_uri: str) -> None:
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=METRIC_COLUMNS, lineterminator="\n")
+        writer = csv.DictWriter(buffer, fieldnames=METRIC_COLUMNS, lineterminator="\n", extrasaction="ignore")
         writer.writeheader()
         for row in self.rows:
             writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
         name = self.job.name
         moto_state.write_object(
-            metrics_uri(self.output_uri, name, "step_wise_training_metrics.csv"), buffer.getvalue().encode()
+            metrics_uri(output_uri, name, "step_wise_training_metrics.csv"), buffer.getvalue().encode()
         )
         note = {
             "sandbox": True,
@@ -387,5 +343,5 @@ class TrainingRun:
             "steps_completed": len(self.rows),
         }
         moto_state.write_object(
-            metrics_uri(self.output_uri, name, "SANDBOX_SIMULATED.json"), json.dumps(note).encode()
+            metrics_uri(output_uri, name, "SANDBOX_SIMULATED.json"), json.dumps(note).encode()
         )

@@ -99,3 +99,55 @@ def test_policy_from_dict_rejects_unknown_fields_and_bad_guards() -> None:
         GatePolicy.from_dict({"min_improvment": 0.05})
     with pytest.raises(ConfigError, match=r"guards\[0\]"):
         GatePolicy.from_dict({"guards": [{"metric": "x"}]})
+
+
+def test_rendered_policy_strings_read_as_numbers_and_booleans() -> None:
+    policy = GatePolicy.from_dict(
+        {
+            "min_improvement": "0.05",
+            "require_ci_excludes_zero": "false",
+            "max_p_value": "None",
+            "min_samples": "50",
+            "min_accuracy": "",
+        }
+    )
+    assert policy == GatePolicy(
+        min_improvement=0.05,
+        require_ci_excludes_zero=False,
+        max_p_value=None,
+        min_samples=50,
+        min_accuracy=None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        (
+            {"require_ci_excludes_zero": "maybe"},
+            "require_ci_excludes_zero: expected true or false, got 'maybe'",
+        ),
+        ({"require_ci_excludes_zero": None}, "require_ci_excludes_zero: expected true or false, got None"),
+        ({"min_samples": "2.5"}, "min_samples: expected a whole number, got '2.5'"),
+        ({"min_improvement": ""}, "min_improvement: expected a number, got ''"),
+        ({"guards": [{"metric": "error_rate", "tolerance": "x"}]}, "guards[0].tolerance: expected a number"),
+        (
+            {"guards": '[{"metric": "error_rate", "tolerance": 0.1, "relative": "maybe"}]'},
+            "guards[0].relative: expected true or false, got 'maybe'",
+        ),
+    ],
+)
+def test_a_value_that_is_not_its_type_is_an_error_naming_the_field(
+    values: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        GatePolicy.from_dict(values)
+    assert str(info.value).startswith(message)
+
+
+def test_guard_flags_from_rendered_json_are_read_not_truthy() -> None:
+    rendered = (
+        '[{"metric": "error_rate", "tolerance": "0.02", "relative": "false", "higher_is_better": "no"}]'
+    )
+    policy = GatePolicy.from_dict({"guards": rendered})
+    assert policy.guards == (Guard("error_rate", 0.02, relative=False, higher_is_better=False),)

@@ -73,3 +73,10 @@ def test_templated_policy_fields_are_read_after_rendering() -> None:
     op.min_improvement = "abc"
     with pytest.raises(ConfigError, match="min_improvement: expected a number"):
         op.choose_branch({"ti": FakeTI(pushed={})})  # type: ignore[arg-type]
+
+
+def test_a_templated_maybe_is_an_error_naming_the_field_not_a_silent_false() -> None:
+    op = gate(SUMMARY, require_ci_excludes_zero="{{ params.ci }}")
+    op.require_ci_excludes_zero = "maybe"  # what the template rendered
+    with pytest.raises(ConfigError, match=r"^require_ci_excludes_zero: expected true or false, got 'maybe'$"):
+        op.choose_branch({"ti": FakeTI(pushed={})})  # type: ignore[arg-type]

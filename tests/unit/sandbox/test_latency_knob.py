@@ -43,3 +43,21 @@ def test_an_api_without_latency_or_without_an_arrival_time(
     assert slept == []
     paced._pace("Converse", None)  # no arrival time recorded: the whole latency
     assert slept == [pytest.approx(0.3)]
+
+
+def test_the_openai_compatible_api_is_paced_by_its_operation_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    from werkzeug.test import Client
+
+    app = sandbox_app.SandboxApp(SandboxConfig(time_scale=0.0, latency_ms={"CreateChatCompletion": 60_000}))
+    slept: list[float] = []
+    monkeypatch.setattr(sandbox_app.time, "sleep", slept.append)
+    client = Client(app)
+    headers = {"Authorization": f"Bearer {app.config.api_keys[0]}"}
+    chat = {"model": "qwen.qwen3-32b", "messages": [{"role": "user", "content": "2+2?"}]}
+    try:
+        assert client.get("/v1/files", headers=headers).status_code == 200
+        assert slept == []  # ListFiles has no latency configured
+        assert client.post("/v1/chat/completions", json=chat, headers=headers).status_code == 200
+    finally:
+        app.close()
+    assert len(slept) == 1 and 50 < slept[0] <= 60  # the rest of the 60 s after the sandbox's own work

@@ -1,0 +1,310 @@
+"""The evaluation request: every argument of an evaluation validated and coerced once, and its decisions.
+
+:class:`EvaluationRequest` is to ``BedrockRFTEvaluationOperator`` what ``RFTJobSpec`` is to the job
+operator. :meth:`EvaluationRequest.build` takes raw values (rendered templates arrive as strings) and
+reports every bad field at once, before any download, inference or write. Its methods make the pure
+decisions of an evaluation — which model answers (the champion as of a time, or its fallback), where
+each set of answers comes from, where a baseline's per-prompt results sit, how training metrics are
+found — so the operator only moves files and calls clients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, fields
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bedrock_rft_provider.data.uris import is_s3_uri, join_uri, parse_s3_uri
+from bedrock_rft_provider.errors import ConfigError, ConfigErrors, raise_config_errors
+from bedrock_rft_provider.evaluation.champion import ChampionVersion, check_family
+from bedrock_rft_provider.evaluation.report import TrainingCurve, training_curve
+from bedrock_rft_provider.jobs.metrics import TrainingMetrics
+from bedrock_rft_provider.templated import as_bool, as_float, as_int, as_mapping, as_optional_text, is_unset
+
+RESPONSES_FILE = "responses.jsonl"
+BASELINE_RESPONSES_FILE = "baseline_responses.jsonl"
+# What an evaluation leaves under an S3 ``output_uri``, uploaded in this order: summary.json last, so
+# its presence means the set is complete (``pipeline.WRITTEN_FILES`` plus the answers).
+UPLOADED_FILES = (
+    RESPONSES_FILE,
+    BASELINE_RESPONSES_FILE,
+    "results.jsonl",
+    "baseline_results.jsonl",
+    "report.md",
+    "report.html",
+    "summary.json",
+)
+
+# (fields, required): "exactly one of" when required, else "at most one of".
+_ONE_OF = (
+    (("reward", "reward_lambda_arn"), True),
+    (("model_id", "responses_uri", "champion_family"), True),
+    (("baseline_model_id", "baseline_responses_uri", "baseline_summary_uri"), False),
+)
+
+
+@dataclass(frozen=True)
+class AnswerSource:
+    """One set of answers, kept as ``file_name``: fetched from ``responses_uri`` or live from ``model_id``."""
+
+    file_name: str
+    model_id: str | None = None
+    responses_uri: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelUnderTest:
+    """The model whose answers are evaluated (None: precomputed responses) and, for a champion
+    evaluation, ``{"family", "version", "as_of"}`` (``version`` None when the fallback model stands in)."""
+
+    model_id: str | None
+    champion: dict[str, Any] | None = None
+
+    def describe(self) -> str:
+        """One log line saying which model answers and why."""
+        if self.champion is None:
+            return f"Evaluating {self.model_id or 'precomputed responses'}"
+        family, as_of = self.champion["family"], self.champion["as_of"]
+        if self.champion["version"] is None:
+            return f"No champion of {family} at {as_of}; evaluating the fallback {self.model_id}"
+        return f"Champion of {family} at {as_of}: version {self.champion['version']}, {self.model_id}"
+
+
+@dataclass(frozen=True)
+class EvaluationRequest:
+    """Everything one evaluation needs; the fields mean what ``BedrockRFTEvaluationOperator``'s do.
+
+    Build it with :meth:`build`, which validates and coerces every field.
+    """
+
+    dataset_uri: str
+    output_uri: str
+    reward: str | None = None
+    reward_lambda_arn: str | None = None
+    model_id: str | None = None
+    responses_uri: str | None = None
+    champion_family: str | None = None
+    champion_fallback_model_id: str | None = None
+    baseline_model_id: str | None = None
+    baseline_responses_uri: str | None = None
+    baseline_summary_uri: str | None = None
+    concurrency: int = 8
+    samples_per_prompt: int = 1
+    inference_config: Mapping[str, Any] | None = None
+    request_timeout: float = 120.0
+    max_attempts: int = 8
+    success_threshold: float = 1.0
+    slice_field: str | None = None
+    training_metrics_uri: str | None = None
+    grader_batch_size: int = 25
+    grader_concurrency: int = 4
+    seed: int = 0
+    sandbox: bool = False
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+    @classmethod
+    def build(cls, **values: Any) -> EvaluationRequest:
+        """Validate and coerce every value; omitted ones take the defaults above.
+
+        Numbers and booleans may be rendered template strings (``"8"``, ``"0.5"``, ``"true"``); text
+        fields treat ``""`` and ``"None"`` as not given.
+
+        :raises ConfigError: naming the field (ConfigErrors listing each when several are bad): an
+            unknown or missing required field, a value of the wrong type or below its minimum, or a
+            broken "exactly one of" / "at most one of" rule.
+        """
+        unknown = sorted(set(values) - set(cls.field_names()))
+        if unknown:
+            raise ConfigError(", ".join(unknown), "is not an evaluation argument")
+        defaults = {f.name: None if f.default is MISSING else f.default for f in fields(cls)}
+        errors: list[ConfigError] = []
+        coerced: dict[str, Any] = {}
+        failed: set[str] = set()
+        for name, coerce in _COERCE.items():
+            value = values.get(name, defaults.get(name))
+            try:
+                coerced[name] = coerce(name, value)
+            except ConfigErrors as exc:
+                errors.extend(exc.errors)
+            except ConfigError as exc:
+                errors.append(exc)
+            else:
+                continue
+            failed.add(name)
+            coerced[name] = defaults.get(name)
+        for names, required in _ONE_OF:
+            given = [n for n in names if coerced[n] is not None or n in failed]
+            if len(given) > 1 or (required and not given):
+                wanted = "exactly one" if required else "at most one"
+                errors.append(ConfigError(" / ".join(names), f"give {wanted}; got {given or 'none'}"))
+        if coerced["champion_fallback_model_id"] and not coerced["champion_family"]:
+            errors.append(ConfigError("champion_fallback_model_id", "is only used with champion_family"))
+        raise_config_errors(errors)
+        return cls(**coerced)
+
+    # -- decisions -------------------------------------------------------------------------------
+    @property
+    def output_is_s3(self) -> bool:
+        """Outputs are uploaded to S3 (and live answers resumed from there), else written in place."""
+        return is_s3_uri(self.output_uri)
+
+    def output_file_uri(self, name: str) -> str:
+        return join_uri(self.output_uri, name)
+
+    def local_output_dir(self, work_dir: Path) -> Path:
+        """Where outputs are written first: ``output_uri`` itself when local, else under ``work_dir``."""
+        return work_dir / "out" if self.output_is_s3 else Path(self.output_uri)
+
+    def report_location(self) -> dict[str, str]:
+        """``report.html`` as the report link takes it: ``{bucket, key}`` on S3, else ``{url}`` (file://)."""
+        report_uri = self.output_file_uri("report.html")
+        if is_s3_uri(report_uri):
+            bucket, key = parse_s3_uri(report_uri)
+            return {"bucket": bucket, "key": key}
+        return {"url": Path(report_uri).resolve().as_uri()}
+
+    def model_under_test(self, champion: ChampionVersion | None, when: datetime) -> ModelUnderTest:
+        """``model_id``; or, with ``champion_family``, ``champion`` (the champion in force at ``when``,
+        looked up by the caller) or the fallback model when there was none yet.
+
+        :raises ConfigError: no champion at ``when`` and no fallback, or a champion record without
+            ``model_id``.
+        """
+        family = self.champion_family
+        if family is None:
+            return ModelUnderTest(self.model_id)
+        as_of = when.isoformat()
+        if champion is None:
+            if self.champion_fallback_model_id is None:
+                raise ConfigError("champion_family", f"{family!r} had no champion at {as_of}")
+            return ModelUnderTest(
+                self.champion_fallback_model_id, {"family": family, "version": None, "as_of": as_of}
+            )
+        model_id = champion.record.get("model_id")
+        if not model_id:
+            raise ConfigError(
+                "champion_family", f"champion version {champion.version} of {family!r} has no model_id"
+            )
+        return ModelUnderTest(str(model_id), {"family": family, "version": champion.version, "as_of": as_of})
+
+    def answer_sources(self, subject: ModelUnderTest) -> tuple[AnswerSource, AnswerSource | None]:
+        """The answers under test, and the baseline's answers to score (None: no baseline to answer)."""
+        under_test = AnswerSource(RESPONSES_FILE, subject.model_id, self.responses_uri)
+        if self.baseline_model_id is None and self.baseline_responses_uri is None:
+            return under_test, None
+        return under_test, AnswerSource(
+            BASELINE_RESPONSES_FILE, self.baseline_model_id, self.baseline_responses_uri
+        )
+
+    @property
+    def baseline_results_uri(self) -> str | None:
+        """``results.jsonl`` next to ``baseline_summary_uri``: when present, the comparison is paired."""
+        if self.baseline_summary_uri is None:
+            return None
+        return self.baseline_summary_uri.rsplit("/", 1)[0] + "/results.jsonl"
+
+    @property
+    def training_metrics_is_one_file(self) -> bool:
+        """``training_metrics_uri`` names one metrics CSV; otherwise it is a job's output prefix to search."""
+        return bool(self.training_metrics_uri) and str(self.training_metrics_uri).endswith(".csv")
+
+    def runner_options(self) -> dict[str, Any]:
+        """Keyword arguments of ``ConverseRunner`` besides the client and model."""
+        return {
+            "concurrency": self.concurrency,
+            "samples_per_prompt": self.samples_per_prompt,
+            "inference_config": dict(self.inference_config) if self.inference_config else None,
+            "max_attempts": self.max_attempts,
+            "seed": self.seed,
+        }
+
+    def pipeline_options(self, subject: ModelUnderTest) -> dict[str, Any]:
+        """Keyword arguments of ``evaluation.pipeline.evaluate`` that come from the request itself."""
+        extra: dict[str, Any] = {"output_uri": self.output_uri, "dataset_uri": self.dataset_uri}
+        if subject.champion is not None:
+            extra["champion"] = dict(subject.champion)
+        return {
+            "success_threshold": self.success_threshold,
+            "seed": self.seed,
+            "slice_field": self.slice_field,
+            "model_id": subject.model_id or self.responses_uri,
+            "baseline_model_id": self.baseline_model_id,
+            "sandbox": self.sandbox,
+            "batch_size": self.grader_batch_size,
+            # Parallel grader calls pay off for Lambda invocations; a local reward runs in one worker.
+            "grader_workers": self.grader_concurrency if self.reward_lambda_arn else 1,
+            "extra": extra,
+        }
+
+
+def training_curve_from(files: Mapping[str, str]) -> TrainingCurve | None:
+    """Reward curves from metrics CSV texts (``{source: text}``); None when they hold no series."""
+    metrics = TrainingMetrics()
+    for source, text in sorted(files.items()):
+        metrics.add_csv(source, text)
+    return training_curve(metrics) if metrics.series else None
+
+
+def _required_text(field: str, value: Any) -> str:
+    text = as_optional_text(field, value)
+    if text is None:
+        raise ConfigError(field, "is required")
+    return text
+
+
+def _family(field: str, value: Any) -> str | None:
+    family = as_optional_text(field, value)
+    return None if family is None else check_family(field, family)
+
+
+def _at_least_one(field: str, value: Any) -> int:
+    return as_int(field, value, minimum=1)
+
+
+def _positive_seconds(field: str, value: Any) -> float:
+    seconds = as_float(field, value)
+    if seconds <= 0:
+        raise ConfigError(field, f"must be more than 0 seconds, got {seconds:g}")
+    return seconds
+
+
+def _not_sandbox_by_default(field: str, value: Any) -> bool:
+    return as_bool(field, value, default=False)
+
+
+def _inference_config(field: str, value: Any) -> Mapping[str, Any] | None:
+    if is_unset(value):
+        return None
+    return as_mapping(field, value, expected='a dict such as {"maxTokens": 1024, "temperature": 0}')
+
+
+_COERCE: dict[str, Callable[[str, Any], Any]] = {
+    "dataset_uri": _required_text,
+    "output_uri": _required_text,
+    "reward": as_optional_text,
+    "reward_lambda_arn": as_optional_text,
+    "model_id": as_optional_text,
+    "responses_uri": as_optional_text,
+    "champion_family": _family,
+    "champion_fallback_model_id": as_optional_text,
+    "baseline_model_id": as_optional_text,
+    "baseline_responses_uri": as_optional_text,
+    "baseline_summary_uri": as_optional_text,
+    "concurrency": _at_least_one,
+    "samples_per_prompt": _at_least_one,
+    "inference_config": _inference_config,
+    "request_timeout": _positive_seconds,
+    "max_attempts": _at_least_one,
+    "success_threshold": as_float,
+    "slice_field": as_optional_text,
+    "training_metrics_uri": as_optional_text,
+    "grader_batch_size": _at_least_one,
+    "grader_concurrency": _at_least_one,
+    "seed": as_int,
+    "sandbox": _not_sandbox_by_default,
+}
