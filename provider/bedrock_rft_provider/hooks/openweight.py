@@ -47,6 +47,8 @@ REFRESH_BEFORE = timedelta(minutes=5)
 # How many jobs (newest first) a reattach lookup reads; each page is one request.
 MAX_JOBS_SCANNED = 1000
 MAX_EVENT_PAGES = 50
+# Objects are dumped with warnings=False: Bedrock's lambda grader is not in the SDK's grader union, so
+# pydantic would warn on every job that echoes its method.
 
 
 class _FixedCredentials(CredentialProvider):
@@ -197,7 +199,7 @@ class BedrockOpenWeightHook(AwsBaseHook):
 
     def upload_file(self, data: bytes, filename: str) -> list[str]:
         """Ids of the uploads of ``data`` named ``filename``, oldest first; uploads only when none exists."""
-        files = [f.model_dump() for f in self.client.files.list(purpose=FILE_PURPOSE)]
+        files = [f.model_dump(warnings=False) for f in self.client.files.list(purpose=FILE_PURPOSE)]
         existing = reusable_files(files, filename, len(data))
         if existing:
             self.log.info("Reusing uploaded file %s (%s)", existing[0]["id"], filename)
@@ -214,7 +216,7 @@ class BedrockOpenWeightHook(AwsBaseHook):
             if index >= MAX_JOBS_SCANNED:
                 self.log.warning("Reattach lookup stopped after the %d newest jobs", MAX_JOBS_SCANNED)
                 break
-            jobs.append(job.model_dump())
+            jobs.append(job.model_dump(warnings=False))
         found = pick_job(jobs, training_file_ids)
         return dict(found) if found is not None else None
 
@@ -255,10 +257,10 @@ class BedrockOpenWeightHook(AwsBaseHook):
             self.log.info("Create answered with an error but job %s exists; reattaching", again["id"])
             return OpenWeightJob(again, reattached=True)
         self.log.info("Started fine-tuning job %s (%s on %s)", created.id, spec.base_model_id, train_ids[0])
-        return OpenWeightJob(created.model_dump(), reattached=False)
+        return OpenWeightJob(created.model_dump(warnings=False), reattached=False)
 
     def retrieve_job(self, job_id: str) -> dict[str, Any]:
-        return self.client.fine_tuning.jobs.retrieve(job_id).model_dump()
+        return self.client.fine_tuning.jobs.retrieve(job_id).model_dump(warnings=False)
 
     def cancel_job(self, job_id: str) -> bool:
         """Cancel the job; False when it had already ended (nothing to cancel)."""
@@ -271,19 +273,22 @@ class BedrockOpenWeightHook(AwsBaseHook):
     def events_since(self, job_id: str, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         """Events newer than the event id ``cursor``, oldest first, and the new cursor."""
         pages = self.client.fine_tuning.jobs.list_events(job_id, limit=100)
-        return collect_new_events((e.model_dump() for e in pages), cursor)
+        return collect_new_events((e.model_dump(warnings=False) for e in pages), cursor)
 
     async def aevents_since(self, job_id: str, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         events: list[dict[str, Any]] = []
         async for event in self.async_client.fine_tuning.jobs.list_events(job_id, limit=100):
             if event.id == cursor or len(events) >= 100 * MAX_EVENT_PAGES:
                 break
-            events.append(event.model_dump())
+            events.append(event.model_dump(warnings=False))
         return collect_new_events(events, cursor)
 
     def checkpoints(self, job_id: str) -> list[dict[str, Any]]:
         """The job's checkpoints (each a model id usable for inference), oldest step first."""
-        found = [c.model_dump() for c in self.client.fine_tuning.jobs.checkpoints.list(job_id, limit=100)]
+        found = [
+            c.model_dump(warnings=False)
+            for c in self.client.fine_tuning.jobs.checkpoints.list(job_id, limit=100)
+        ]
         return sorted(found, key=lambda c: c.get("step_number") or 0)
 
 

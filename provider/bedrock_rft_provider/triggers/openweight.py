@@ -81,7 +81,9 @@ class BedrockOpenWeightJobTrigger(BaseTrigger):
         job: dict[str, Any] = {}
         for _ in range(max(1, self.waiter_max_attempts)):
             try:
-                job = (await hook.async_client.fine_tuning.jobs.retrieve(self.job_id)).model_dump()
+                job = (await hook.async_client.fine_tuning.jobs.retrieve(self.job_id)).model_dump(
+                    warnings=False
+                )
                 events, self.cursor = await hook.aevents_since(self.job_id, self.cursor)
             except TRANSIENT as exc:
                 self.log.warning("Polling fine-tuning job %s failed (%s); trying again", self.job_id, exc)
