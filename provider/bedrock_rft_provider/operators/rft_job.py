@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
@@ -31,7 +32,6 @@ from bedrock_rft_provider.jobs.spec import RFTJobSpec
 from bedrock_rft_provider.jobs.training_key import TrainingKey, key_tags, training_key
 from bedrock_rft_provider.links.bedrock import BedrockRFTJobLink
 from bedrock_rft_provider.namespace import resolve_namespace
-from bedrock_rft_provider.operators import openweight_job
 from bedrock_rft_provider.templated import as_bool
 from bedrock_rft_provider.triggers.kill_reason import user_stopped
 from bedrock_rft_provider.triggers.rft_job import BedrockRFTJobTrigger
@@ -58,6 +58,14 @@ def _from_max_wait(value: timedelta | float, kwargs: Mapping[str, Any]) -> dict[
     seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
     delay = kwargs.get("waiter_delay", DEFAULT_WAITER_DELAY)
     return {"waiter_max_attempts": waiting.attempts_within(seconds, delay)}
+
+
+def _open_weight() -> ModuleType:
+    """The open-weight backend, imported when a task uses it: it loads the ``openai`` client (~1 s),
+    which parsing a DAG file never needs."""
+    from bedrock_rft_provider.operators import openweight_job
+
+    return openweight_job
 
 
 class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
@@ -250,7 +258,7 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         if choose_backend(self.base_model_id, self.backend) == OPEN_WEIGHT:
             self._task_instance = context["ti"]
             self._persist_job_link(context, job_arn="")
-            return openweight_job.execute(
+            return _open_weight().execute(
                 self,
                 context,
                 force=as_bool("force_retrain", self.force_retrain, default=False),
@@ -326,7 +334,7 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         training_key: str | None = None,
     ) -> dict[str, Any]:
         if event and event.get("backend") == OPEN_WEIGHT:
-            return openweight_job.execute_complete(
+            return _open_weight().execute_complete(
                 self, event, reattached=reattached, training_key=training_key
             )
         validated = validate_execute_complete_event(event)
@@ -342,7 +350,7 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
     def on_kill(self) -> None:
         """Stop the job when a user marked the task failed; a clear leaves it for the next try."""
         if self._open_weight_job_id:
-            openweight_job.on_kill(self)
+            _open_weight().on_kill(self)
             return
         if not (self.stop_on_kill and self._job_name):
             return
