@@ -4,6 +4,7 @@ model; a rerun reattaches to its one fine-tuning job."""
 
 from __future__ import annotations
 
+import copy
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -11,7 +12,9 @@ from typing import Any
 
 import pytest
 
+from bedrock_rft_provider.jobs.backends import OPEN_WEIGHT, choose_backend
 from support.example_dags import EXAMPLE_DAGS, PROMOTABLE, read_champion, run_example_dag
+from unit.test_readme_open_weight import readme_trigger_confs
 
 DAG_ID = "bedrock_rft_retraining"
 MODEL = "openai.gpt-oss-20b"
@@ -70,6 +73,18 @@ def test_deployment_needed_branches_around_deploy_tuned(dagbag: Any) -> None:
     assert dag.get_task("tuned_model").trigger_rule == "none_failed_min_one_success"
     assert "deploy_tuned" not in dag.get_task("evaluate").upstream_task_ids
     assert "deploy_tuned" not in dag.get_task("promote").upstream_task_ids
+
+
+def test_the_readme_switch_to_gpt_oss_is_a_valid_conf_that_the_sandbox_run_uses(dagbag: Any) -> None:
+    """The README's ``airflow dags trigger ... --conf`` passes the DAG's params and selects the open-weight
+    backend; the sandbox run below uses that very conf (plus test-only family, sizes and guards)."""
+    (conf,) = readme_trigger_confs(DAG_ID)
+    dag = dagbag.get_dag(DAG_ID)
+    params = copy.deepcopy(dag.params)
+    params.update(conf)
+    params = params.validate()  # raises naming the param that does not fit
+    assert choose_backend(params["base_model_id"]) == OPEN_WEIGHT
+    assert conf.items() <= OPEN_WEIGHT_CONF.items()
 
 
 def _fine_tuning_jobs(sandbox: Any) -> dict[str, dict[str, Any]]:
