@@ -115,6 +115,9 @@ def test_open_weight_retraining_promotes_the_fine_tuned_model_without_a_deployme
     native_before = _native_counts(sandbox_env)
     when = datetime(2026, 11, 25, tzinfo=timezone.utc)
 
+    # From here on the run needs the evaluation operator's Chat Completions runner for open-weight model ids
+    # (branch oweval): without it baseline_check cannot answer, worth_training skips training, and the
+    # first assertion below fails listing train, training_health, ... as not run.
     run = run_example_dag(dagbag, DAG_ID, when, OPEN_WEIGHT_CONF)
 
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
