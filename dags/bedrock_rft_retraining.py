@@ -194,7 +194,8 @@ with DAG(
         hyperparameters="{{ params.hyperparameters }}",
         force_retrain="{{ params.force_retrain }}",
         deferrable=True,
-        poll_interval=POLL_SECONDS,
+        waiter_delay=POLL_SECONDS,
+        waiter_max_attempts=24 * 3600 // POLL_SECONDS,  # RFT takes hours: give up after 24 h
     )
 
     @task

@@ -196,7 +196,7 @@ def _p_value(value: Any) -> str:
 
 def summarize(session: Any, endpoint_url: str, out: Path, days: Sequence[date]) -> list[str]:
     """The demo's closing summary, read back from what the DAGs wrote (S3, SSM, XCom)."""
-    from bedrock_rft_provider.jobs.metrics import TRAIN_REWARD, parse_metrics_files
+    from bedrock_rft_provider.jobs.metrics import TRAIN_REWARD, is_metrics_key, parse_metrics_files
 
     s3 = session.client("s3", endpoint_url=endpoint_url)
     ssm = session.client("ssm", endpoint_url=endpoint_url)
@@ -211,9 +211,7 @@ def summarize(session: Any, endpoint_url: str, out: Path, days: Sequence[date]) 
     report = _read_json(s3, BUCKET, report_key)
     counts = report.get("counts", {})
     lines.append(f"Dataset      {counts}  (s3://{BUCKET}/{report_key.rsplit('/', 1)[0]}/)")
-    metric_keys = [
-        k for k in _keys(s3, BUCKET, "retraining/") if k.endswith("step_wise_training_metrics.csv")
-    ]
+    metric_keys = [k for k in _keys(s3, BUCKET, "retraining/") if is_metrics_key(k)]
     if metric_keys:
         metrics = parse_metrics_files(
             {k: s3.get_object(Bucket=BUCKET, Key=k)["Body"].read().decode() for k in metric_keys}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class BedrockRFTError(Exception):
     """Base class for every error this provider raises on purpose."""
@@ -24,6 +26,18 @@ class ConfigErrors(ConfigError):
         self.errors = errors
         lines = "\n".join(f"  - {e}" for e in errors)
         super().__init__("", f"{len(errors)} invalid configuration value(s):\n{lines}")
+
+
+def aws_error_code(exc: BaseException) -> str:
+    """The AWS error code of a botocore ``ClientError`` (``"ResourceNotFoundException"``), else ``""``.
+
+    Read from ``exc.response["Error"]["Code"]`` without importing botocore, so the pure core can use it.
+    ``rewards/judge.py`` keeps a copy (it runs inside Lambda and may import nothing from here, DESIGN
+    rule 2); ``tests/unit/test_aws_error_code.py`` holds the two equal.
+    """
+    response: Any = getattr(exc, "response", None)
+    error = response.get("Error") if isinstance(response, dict) else None
+    return str(error.get("Code", "")) if isinstance(error, dict) else ""
 
 
 def raise_config_errors(errors: list[ConfigError]) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from bedrock_rft_provider.operators.rft_job import BedrockRFTJobOperator
 from bedrock_rft_provider.sandbox.bootstrap import bootstrap_sandbox
 from support.airflow_compat import dagbag_for_test
 from support.airflow_context import make_context
@@ -101,8 +102,8 @@ def test_readme_dag_runs_green(code: str, sandbox: Any, airflow_home: Path) -> N
         assert dagbag.import_errors == {}
         dag = dagbag.get_dag(dag_id)
         for task in dag.tasks:  # poll the sandbox every second, not every two minutes
-            if hasattr(task, "poll_interval"):
-                task.poll_interval = 1
+            if isinstance(task, BedrockRFTJobOperator):
+                task.waiter_delay = 1
         run = dag.test(logical_date=RUN_DATE, run_after=RUN_DATE)
         states = {ti.task_id: ti.state for ti in run.get_task_instances()}
         assert run.state == DagRunState.SUCCESS, states

@@ -31,7 +31,7 @@ with DAG(dag_id="rft_job_smoke", schedule=None, catchup=False) as dag:
         reward_lambda_arn="arn:aws:lambda:us-east-1:123456789012:function:gsm8k-grader:live",
         hyperparameters={"batch_size": 64, "epoch_count": 2},
         deferrable=True,
-        poll_interval=1,
+        waiter_delay=1,
     )
 """
 

@@ -34,8 +34,8 @@ def _operator(**overrides: Any) -> BedrockRFTJobOperator:
         task_id="train",
         aws_conn_id=None,
         region_name=REGION,
-        poll_interval=1,
-        max_wait=120,  # a broken test fails in minutes, not after the 24 h default
+        waiter_delay=1,
+        waiter_max_attempts=120,  # a broken test fails in minutes, not after the 24 h default
         **valid_job_args(**overrides),
     )
 

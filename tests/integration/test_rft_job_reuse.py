@@ -44,8 +44,8 @@ def _train(world: World, grader: str, run_id: str, **overrides: Any) -> dict[str
         "reward_lambda_arn": grader,
         "hyperparameters": HYPER,
         "deferrable": False,
-        "poll_interval": 1,
-        "max_wait": 120,
+        "waiter_delay": 1,
+        "waiter_max_attempts": 120,
         **overrides,
     }
     # The sandbox lives for the whole session: keep run ids (and so job names) apart between tests.

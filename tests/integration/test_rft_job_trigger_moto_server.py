@@ -57,7 +57,7 @@ def _operator(job_name: str) -> BedrockRFTJobOperator:
         job_name=job_name,
         custom_model_name=f"{job_name}-model",
         deferrable=True,
-        poll_interval=1,
+        waiter_delay=1,
         **valid_job_args(),
     )
 

@@ -79,7 +79,7 @@ with DAG(dag_id="{dag_id}", schedule=None, catchup=False) as dag:
         reward_lambda_arn=deploy_reward.output["alias_arn"],
         hyperparameters={{"epoch_count": 1, "batch_size": 16, "learning_rate": 1e-4, "eval_interval": 5}},
         deferrable=True,
-        poll_interval=1,
+        waiter_delay=1,
         multiple_outputs=True,
     )
     deploy_tuned = BedrockCustomModelDeploymentOperator(

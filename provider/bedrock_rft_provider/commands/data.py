@@ -96,11 +96,22 @@ def register(subparsers: Any) -> None:
 
 
 def _add_bounds(parser: argparse.ArgumentParser) -> None:
+    from bedrock_rft_provider.data.records import MAX_TRAINING_RECORDS, MIN_TRAINING_RECORDS
     from bedrock_rft_provider.data.uris import MAX_RECORD_BYTES
 
-    parser.add_argument("--min-records", type=_optional_count, default=100, metavar="N", help="default 100")
     parser.add_argument(
-        "--max-records", type=_optional_count, default=20_000, metavar="N", help="default 20000"
+        "--min-records",
+        type=_optional_count,
+        default=MIN_TRAINING_RECORDS,
+        metavar="N",
+        help=f"default {MIN_TRAINING_RECORDS}",
+    )
+    parser.add_argument(
+        "--max-records",
+        type=_optional_count,
+        default=MAX_TRAINING_RECORDS,
+        metavar="N",
+        help=f"default {MAX_TRAINING_RECORDS}",
     )
     parser.add_argument(
         "--max-record-bytes",

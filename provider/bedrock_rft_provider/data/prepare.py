@@ -21,6 +21,7 @@ from typing import IO, Any
 from bedrock_rft_provider.data.checks import RecordChecker
 from bedrock_rft_provider.data.problems import DatasetValidationError, Problem
 from bedrock_rft_provider.data.publish import publish_to_s3
+from bedrock_rft_provider.data.records import MAX_TRAINING_RECORDS, MIN_TRAINING_RECORDS
 from bedrock_rft_provider.data.sources import SourceReader
 from bedrock_rft_provider.data.split import SPLITS, assign_split, check_fractions
 from bedrock_rft_provider.data.tabular import ColumnMapping
@@ -43,8 +44,8 @@ class PrepareOptions:
     val_fraction: float = 0.1
     test_fraction: float = 0.1
     seed: int = 0
-    min_records: int | None = 100
-    max_records: int | None = 20_000
+    min_records: int | None = MIN_TRAINING_RECORDS
+    max_records: int | None = MAX_TRAINING_RECORDS
     max_prompt_length: int | None = None
     require_reference_answer: bool = False
     skip_invalid: bool = False  # drop invalid records (listed in the report) instead of failing

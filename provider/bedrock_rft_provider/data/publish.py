@@ -8,6 +8,7 @@ from typing import Any
 
 from bedrock_rft_provider.data.problems import DatasetValidationError, Problem
 from bedrock_rft_provider.data.uris import default_s3_client, parse_s3_uri
+from bedrock_rft_provider.errors import aws_error_code
 
 _MISSING = {"404", "NoSuchKey", "NotFound"}
 
@@ -32,8 +33,7 @@ def _existing_sha256(client: Any, bucket: str, key: str) -> str | None:
     try:
         head = client.head_object(Bucket=bucket, Key=key)
     except Exception as exc:
-        code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
-        if code in _MISSING:
+        if aws_error_code(exc) in _MISSING:
             return None
         raise
     return str(head.get("Metadata", {}).get("sha256", ""))

@@ -7,6 +7,9 @@ import re
 from typing import Any
 
 ROLES = ("system", "user", "assistant")
+# How many training records an RFT job accepts (bedrock-rft-facts section 1): the one home of these bounds.
+MIN_TRAINING_RECORDS = 100
+MAX_TRAINING_RECORDS = 20_000
 TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from bedrock_rft_provider.data.problems import DatasetValidationError, Problem
+from bedrock_rft_provider.errors import aws_error_code
 
 
 def is_s3_uri(uri: str) -> bool:
@@ -41,10 +42,7 @@ def default_s3_client() -> Any:
 
 
 def _unreadable(uri: str, exc: BaseException) -> DatasetValidationError:
-    code = ""
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        code = str(response.get("Error", {}).get("Code", ""))
+    code = aws_error_code(exc)
     if code:
         reason = f"{code}: {exc}"
     elif isinstance(exc, OSError) and exc.strerror:

@@ -8,6 +8,7 @@ from typing import Any
 from bedrock_rft_provider.data.checks import RecordChecker
 from bedrock_rft_provider.data.prepare import PROGRESS_EVERY, Progress, count_bound_problems
 from bedrock_rft_provider.data.problems import DatasetValidationError, Problem
+from bedrock_rft_provider.data.records import MAX_TRAINING_RECORDS, MIN_TRAINING_RECORDS
 from bedrock_rft_provider.data.sources import SourceReader
 from bedrock_rft_provider.data.uris import MAX_RECORD_BYTES
 
@@ -35,8 +36,8 @@ class ValidationReport:
 def validate_file(
     uri: str,
     *,
-    min_records: int | None = 100,
-    max_records: int | None = 20_000,
+    min_records: int | None = MIN_TRAINING_RECORDS,
+    max_records: int | None = MAX_TRAINING_RECORDS,
     require_reference_answer: bool = False,
     max_prompt_length: int | None = None,
     s3_client: Any = None,

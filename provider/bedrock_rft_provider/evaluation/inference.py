@@ -23,9 +23,11 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from bedrock_rft_provider.errors import BedrockRFTError, ConfigError
+from bedrock_rft_provider.errors import BedrockRFTError, ConfigError, aws_error_code
 from bedrock_rft_provider.evaluation.limiter import AdaptiveLimiter
 from bedrock_rft_provider.evaluation.records import EvalRecord
+from bedrock_rft_provider.rewards.contract import text_of
+from bedrock_rft_provider.rewards.jsonl import json_lines
 
 log = logging.getLogger(__name__)
 
@@ -83,16 +85,6 @@ class InferenceStats:
         return asdict(self)
 
 
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(
-            str(block.get("text", "")) for block in content if isinstance(block, dict) and "text" in block
-        )
-    return str(content)
-
-
 def converse_request(
     record: EvalRecord, model_id: str, inference_config: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -101,7 +93,7 @@ def converse_request(
     messages: list[dict[str, Any]] = []
     for message in record.messages:
         role = message.get("role")
-        text = _text(message.get("content", ""))
+        text = text_of(message.get("content", ""))
         if role == "system":
             system.append({"text": text})
         elif role in ("user", "assistant"):
@@ -116,8 +108,7 @@ def converse_request(
 
 def response_text(response: dict[str, Any]) -> str:
     """The assistant text of a ``converse`` response (reasoning blocks are left out)."""
-    content = response.get("output", {}).get("message", {}).get("content", [])
-    return "".join(block["text"] for block in content if isinstance(block, dict) and "text" in block)
+    return text_of(response.get("output", {}).get("message", {}).get("content", []))
 
 
 def finished_keys(path: Path, model_id: str | None = None) -> set[tuple[str, int]]:
@@ -132,15 +123,15 @@ def finished_keys(path: Path, model_id: str | None = None) -> set[tuple[str, int
     if good_end < len(raw):
         with path.open("r+b") as handle:
             handle.truncate(good_end)
+    try:
+        answered = [
+            (obj, (str(obj["id"]), int(obj.get("sample", 0))))
+            for _, obj in json_lines(raw[:good_end], str(path))
+        ]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ConfigError(str(path), f"cannot resume: a line is not a response record ({exc})") from exc
     done: set[tuple[str, int]] = set()
-    for line in raw[:good_end].splitlines():
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-            key = (str(obj["id"]), int(obj.get("sample", 0)))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ConfigError(str(path), f"cannot resume: a line is not a response record ({exc})") from exc
+    for obj, key in answered:
         if model_id is not None and obj.get("model", model_id) != model_id:
             log.warning("%s holds answers of %s, not %s: starting afresh", path, obj["model"], model_id)
             path.write_bytes(b"")
@@ -150,9 +141,8 @@ def finished_keys(path: Path, model_id: str | None = None) -> set[tuple[str, int
 
 
 def _error_code(exc: ClientError) -> tuple[str, int]:
-    error = exc.response.get("Error", {})
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-    return str(error.get("Code", "")), int(status or 0)
+    return aws_error_code(exc), int(status or 0)
 
 
 class ConverseRunner:

@@ -34,16 +34,12 @@ def _jsonl(results: Sequence[SampleResult]) -> str:
 
 def load_results(path: str | Path) -> list[SampleResult]:
     """Read a ``results.jsonl`` written by a previous evaluation."""
-    path = Path(path)
     out: list[SampleResult] = []
-    with path.open(encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                out.append(SampleResult.from_dict(json.loads(line)))
-            except (ValueError, KeyError, TypeError) as exc:
-                raise ConfigError(f"{path}:{line_no}", f"not a result record ({exc})") from exc
+    for line_no, obj in records_mod.json_lines_of(path):
+        try:
+            out.append(SampleResult.from_dict(obj))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ConfigError(f"{path}:{line_no}", f"not a result record ({exc})") from exc
     return out
 
 

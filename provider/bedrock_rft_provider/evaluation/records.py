@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bedrock_rft_provider.errors import ConfigError
+from bedrock_rft_provider.rewards.jsonl import JsonLineError, read_json_lines
 
 # Top-level dataset fields that are not handed to the grader as metadata.
 _PROMPT_FIELDS = frozenset({"id", "messages", "reference_answer", "tools"})
@@ -46,32 +47,15 @@ class MissingResponsesError(ConfigError):
     """Some test-set prompts have no response to score."""
 
 
-def _json_lines(path: Path) -> Iterator[tuple[int, Any]]:
-    """Decoded JSON lines; ConfigError naming ``path:line`` for bytes that are not UTF-8 JSON."""
+def json_lines_of(path: str | Path) -> Iterator[tuple[int, Any]]:
+    """``(line, value)`` of a JSONL file (``rewards.jsonl`` rules); ConfigError naming ``path:line``
+    for bytes that are not UTF-8 JSON, or naming ``path`` when it cannot be read."""
     try:
-        handle = path.open("rb")
+        yield from read_json_lines(path)
+    except JsonLineError as exc:
+        raise ConfigError(exc.where, exc.message) from None
     except OSError as exc:
         raise ConfigError(str(path), f"cannot read ({exc.strerror or exc})") from None
-    with handle:
-        for line_no, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
-            except UnicodeDecodeError as exc:
-                raise ConfigError(f"{path}:{line_no}", f"not valid UTF-8 (byte {exc.start + 1})") from None
-            if not line.strip():
-                continue
-            try:
-                yield line_no, json.loads(line, parse_constant=_reject_constant)
-            except RecursionError:
-                raise ConfigError(f"{path}:{line_no}", "JSON nested too deeply") from None
-            except json.JSONDecodeError as exc:
-                raise ConfigError(f"{path}:{line_no}", f"not valid JSON ({exc.msg})") from None
-            except ValueError as exc:
-                raise ConfigError(f"{path}:{line_no}", str(exc)) from None
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON (RFC 8259 has no NaN or Infinity)")
 
 
 def stable_record_id(messages: Any) -> str:
@@ -85,7 +69,7 @@ def load_dataset(path: str | Path) -> list[EvalRecord]:
     path = Path(path)
     records: list[EvalRecord] = []
     seen: dict[str, int] = {}
-    for line_no, obj in _json_lines(path):
+    for line_no, obj in json_lines_of(path):
         where = f"{path}:{line_no}"
         if not isinstance(obj, dict):
             raise ConfigError(where, "expected a JSON object")
@@ -142,7 +126,7 @@ def load_responses(path: str | Path) -> list[ResponseRecord]:
     path = Path(path)
     responses: list[ResponseRecord] = []
     seen: dict[tuple[str, int], int] = {}
-    for line_no, obj in _json_lines(path):
+    for line_no, obj in json_lines_of(path):
         record = parse_response(obj, f"{path}:{line_no}")
         if record.key in seen:
             raise ConfigError(

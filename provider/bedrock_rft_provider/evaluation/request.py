@@ -208,11 +208,6 @@ class EvaluationRequest:
             return None
         return self.baseline_summary_uri.rsplit("/", 1)[0] + "/results.jsonl"
 
-    @property
-    def training_metrics_is_one_file(self) -> bool:
-        """``training_metrics_uri`` names one metrics CSV; otherwise it is a job's output prefix to search."""
-        return bool(self.training_metrics_uri) and str(self.training_metrics_uri).endswith(".csv")
-
     def runner_options(self) -> dict[str, Any]:
         """Keyword arguments of ``ConverseRunner`` besides the client and model."""
         return {
@@ -242,11 +237,8 @@ class EvaluationRequest:
         }
 
 
-def training_curve_from(files: Mapping[str, str]) -> TrainingCurve | None:
-    """Reward curves from metrics CSV texts (``{source: text}``); None when they hold no series."""
-    metrics = TrainingMetrics()
-    for source, text in sorted(files.items()):
-        metrics.add_csv(source, text)
+def training_curve_from(metrics: TrainingMetrics) -> TrainingCurve | None:
+    """Reward curves from training metrics (``StorageHook.read_training_metrics``); None when empty."""
     return training_curve(metrics) if metrics.series else None
 
 

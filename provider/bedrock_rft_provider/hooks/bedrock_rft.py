@@ -12,10 +12,9 @@ from airflow.providers.amazon.aws.hooks.bedrock import BedrockHook
 from airflow.providers.amazon.aws.utils.waiter_with_logging import wait
 from botocore.exceptions import ClientError
 
-from bedrock_rft_provider.data.uris import parse_s3_uri
-from bedrock_rft_provider.errors import JobConflictError
+from bedrock_rft_provider.errors import JobConflictError, aws_error_code
 from bedrock_rft_provider.hooks.storage import StorageHook
-from bedrock_rft_provider.jobs.metrics import TrainingMetrics, is_metrics_key, parse_metrics_files
+from bedrock_rft_provider.jobs.metrics import TrainingMetrics
 from bedrock_rft_provider.jobs.spec import CUSTOMIZATION_TYPE, RFTJobSpec
 from bedrock_rft_provider.jobs.training_key import REUSABLE_STATES, TRAINING_KEY_TAG
 
@@ -75,7 +74,7 @@ class BedrockRFTHook(BedrockHook):
         try:
             return self.describe_job(job_identifier)
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+            if aws_error_code(exc) == "ResourceNotFoundException":
                 return None
             raise
 
@@ -216,8 +215,11 @@ class BedrockRFTHook(BedrockHook):
         self.log.info("Requested stop of RFT job %s", job_identifier)
         return True
 
-    def wait_for_job(self, job_identifier: str, *, poll_interval: int, max_attempts: int) -> dict[str, Any]:
-        """Block until the job leaves InProgress, logging status and stages on every poll.
+    def wait_for_job(
+        self, job_identifier: str, *, waiter_delay: int, waiter_max_attempts: int
+    ) -> dict[str, Any]:
+        """Block until the job leaves InProgress (at most ``waiter_max_attempts`` checks ``waiter_delay``
+        seconds apart), logging status and stages on every check.
 
         Returns the final description whatever the outcome; the caller decides what failure means.
         """
@@ -226,8 +228,8 @@ class BedrockRFTHook(BedrockHook):
         with contextlib.suppress(WaiterTerminalFailure):
             wait(
                 waiter=self.get_waiter("rft_job_complete"),
-                waiter_delay=poll_interval,
-                waiter_max_attempts=max_attempts,
+                waiter_delay=waiter_delay,
+                waiter_max_attempts=waiter_max_attempts,
                 args={"jobIdentifier": job_identifier},
                 failure_message=f"RFT job {job_identifier} did not complete",
                 status_message=f"RFT job {job_identifier}",
@@ -246,20 +248,12 @@ class BedrockRFTHook(BedrockHook):
         output_uri = (job.get("outputDataConfig") or {}).get("s3Uri")
         if not output_uri:
             return TrainingMetrics()
-        bucket, prefix = parse_s3_uri(output_uri)
-        storage = self.storage
-        try:
-            keys = [
-                k for k in storage.list_keys(bucket_name=bucket, prefix=prefix) or [] if is_metrics_key(k)
-            ]
-        except ClientError as exc:
-            self.log.warning("Could not list training metrics under %s: %s", output_uri, exc)
-            return TrainingMetrics()
         job_id = str(job.get("jobArn", "")).rsplit("/", 1)[-1]
-        markers = [m for m in (job.get("jobName"), job_id) if m]
-        own = [k for k in keys if any(f"/{m}/" in f"/{k}" for m in markers)]
-        chosen = own or keys
-        return parse_metrics_files({k: storage.read_key(k, bucket_name=bucket) for k in chosen})
+        try:
+            return self.storage.read_training_metrics(output_uri, [str(job.get("jobName") or ""), job_id])
+        except ClientError as exc:
+            self.log.warning("Could not read training metrics under %s: %s", output_uri, exc)
+            return TrainingMetrics()
 
 
 def job_from_description(description: dict[str, Any], *, reattached: bool) -> RFTJob:

@@ -10,7 +10,7 @@ from airflow.providers.amazon.aws.hooks.bedrock import BedrockHook
 from airflow.providers.amazon.aws.utils.waiter_with_logging import wait
 from botocore.exceptions import ClientError
 
-from bedrock_rft_provider.errors import BedrockRFTError, ConfigError
+from bedrock_rft_provider.errors import BedrockRFTError, ConfigError, aws_error_code
 from bedrock_rft_provider.jobs.naming import client_request_token
 from bedrock_rft_provider.jobs.validation import check_tags
 
@@ -33,7 +33,7 @@ class Deployment:
 
 
 def _not_found(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException"
+    return aws_error_code(exc) == "ResourceNotFoundException"
 
 
 class BedrockCustomModelDeploymentHook(BedrockHook):
@@ -106,12 +106,14 @@ class BedrockCustomModelDeploymentHook(BedrockHook):
             existing["customModelDeploymentArn"], name, model_arn, existing["status"], reused=True
         )
 
-    def wait_until_active(self, identifier: str, *, delay: int = 30, max_attempts: int = 120) -> None:
+    def wait_until_active(
+        self, identifier: str, *, waiter_delay: int = 30, waiter_max_attempts: int = 120
+    ) -> None:
         """Block until the deployment is Active (raises if it Fails or the wait runs out)."""
         wait(
             waiter=self.get_waiter("custom_model_deployment_active"),
-            waiter_delay=delay,
-            waiter_max_attempts=max_attempts,
+            waiter_delay=waiter_delay,
+            waiter_max_attempts=waiter_max_attempts,
             args={"customModelDeploymentIdentifier": identifier},
             failure_message=f"Deployment {identifier} did not become Active",
             status_message=f"Deployment {identifier}",

@@ -10,7 +10,7 @@ from typing import Any
 from airflow.providers.amazon.aws.hooks.lambda_function import LambdaHook
 from botocore.exceptions import ClientError
 
-from bedrock_rft_provider.errors import BedrockRFTError
+from bedrock_rft_provider.errors import BedrockRFTError, aws_error_code
 from bedrock_rft_provider.rewards.packaging import RewardPackage
 
 WAITER_CONFIG = {"Delay": 2, "MaxAttempts": 300}
@@ -79,10 +79,6 @@ class GraderDeployment:
         }
 
 
-def _error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
 class RewardLambdaHook(LambdaHook):
     """Lambda calls for the reward grader: create-or-update, publish, alias, invoke."""
 
@@ -91,7 +87,7 @@ class RewardLambdaHook(LambdaHook):
         try:
             return dict(self.conn.get_function_configuration(FunctionName=function_name))
         except ClientError as exc:
-            if _error_code(exc) == "ResourceNotFoundException":
+            if aws_error_code(exc) == "ResourceNotFoundException":
                 return None
             raise
 
@@ -165,7 +161,7 @@ class RewardLambdaHook(LambdaHook):
                 **settings.request(),
             )
         except ClientError as exc:
-            if _error_code(exc) != "ResourceConflictException":
+            if aws_error_code(exc) != "ResourceConflictException":
                 raise
             existing = self.get_configuration(function_name)  # created by a concurrent or earlier try
             if existing is None:
@@ -197,14 +193,14 @@ class RewardLambdaHook(LambdaHook):
         try:
             current = self.conn.get_alias(FunctionName=function_name, Name=alias)
         except ClientError as exc:
-            if _error_code(exc) != "ResourceNotFoundException":
+            if aws_error_code(exc) != "ResourceNotFoundException":
                 raise
             try:
                 created = self.conn.create_alias(
                     FunctionName=function_name, Name=alias, FunctionVersion=version
                 )
             except ClientError as conflict:
-                if _error_code(conflict) != "ResourceConflictException":
+                if aws_error_code(conflict) != "ResourceConflictException":
                     raise
                 current = self.conn.get_alias(FunctionName=function_name, Name=alias)
             else:

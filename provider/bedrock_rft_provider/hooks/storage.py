@@ -15,12 +15,18 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
 from bedrock_rft_provider.data.uris import is_s3_uri, join_uri, parse_s3_uri
+from bedrock_rft_provider.jobs.metrics import (
+    TrainingMetrics,
+    is_metrics_key,
+    own_job_files,
+    parse_metrics_files,
+)
 
 CHUNK_BYTES = 1 << 20  # sha256 and copies stream in 1 MiB chunks
 
@@ -39,6 +45,10 @@ def write_local_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _key_or_path(uri: str) -> str:
+    return parse_s3_uri(uri)[1] if is_s3_uri(uri) else uri
 
 
 class StorageHook(S3Hook):
@@ -104,6 +114,24 @@ class StorageHook(S3Hook):
     def read_texts_under(self, prefix: str, wanted: Callable[[str], bool]) -> dict[str, str]:
         """``{uri: text}`` of the files :meth:`list_uris` finds."""
         return {uri: self.read_text(uri) for uri in self.list_uris(prefix, wanted)}
+
+    def read_training_metrics(self, uri: str, job_markers: Sequence[str] = ()) -> TrainingMetrics:
+        """The training metrics at ``uri``: one metrics CSV (``*.csv``), or every metrics file under a
+        prefix, preferring those under a folder named after one of ``job_markers`` (the job's name or
+        id) when the prefix holds several jobs' outputs. Empty when there are none.
+
+        The one reader of training metrics (the job operator's log and the evaluation report's curve).
+        Sources are named by object key (S3) or path (local).
+        """
+        if uri.endswith(".csv"):
+            metrics = TrainingMetrics()
+            if self.exists(uri):
+                metrics.add_csv(_key_or_path(uri), self.read_text(uri))
+            return metrics
+        found = {_key_or_path(u): u for u in self.list_uris(uri, is_metrics_key)}
+        return parse_metrics_files(
+            {name: self.read_text(found[name]) for name in own_job_files(found, job_markers)}
+        )
 
     def fetch(self, uri: str, local_path: Path) -> Path:
         """Copy an S3 object or local file to ``local_path``."""

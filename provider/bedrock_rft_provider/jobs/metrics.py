@@ -84,6 +84,15 @@ def parse_metrics_files(files: Iterable[tuple[str, str]] | Mapping[str, str]) ->
     return metrics
 
 
+def own_job_files(names: Iterable[str], markers: Iterable[str]) -> list[str]:
+    """The names (keys or paths) under a folder named after the job, one of ``markers`` (its name or
+    id), when a prefix holds several jobs' outputs; every name when none is under such a folder."""
+    names = list(names)
+    folders = [f"/{marker}/" for marker in markers if marker]
+    own = [name for name in names if any(folder in f"/{name}" for folder in folders)]
+    return own or names
+
+
 def _number(cell: str | None) -> float | None:
     if cell is None:
         return None

@@ -7,12 +7,15 @@ after the request has left. Every check here names the field and what is allowed
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from bedrock_rft_provider.errors import ConfigError
 
-# Patterns from botocore's bedrock 2023-04-20 service model (fullmatch semantics).
+# Patterns and maximum lengths from botocore's bedrock 2023-04-20 service model (fullmatch semantics);
+# tests/unit/jobs/test_patterns_match_botocore.py holds them equal, member by member.
 JOB_NAME_PATTERN = r"[a-zA-Z0-9](-*[a-zA-Z0-9\+\-\.])*"
 CUSTOM_MODEL_NAME_PATTERN = r"([0-9a-zA-Z][_-]?){1,63}"
 NAME_MAX_LENGTH = 63
@@ -35,51 +38,93 @@ BASE_MODEL_PATTERN = (
     r"([:][a-z0-9-]{1,63}){0,2})|(([0-9a-zA-Z][_-]?)+)"
 )
 CLIENT_TOKEN_PATTERN = r"[a-zA-Z0-9]([-a-zA-Z0-9]{0,254}[a-zA-Z0-9])?"
+CUSTOM_MODEL_ARN_PATTERN = (  # CreateCustomModelDeployment.modelArn
+    r"arn:aws(|-us-gov|-cn|-iso|-iso-b):bedrock:[a-z0-9-]{1,20}:[0-9]{12}:custom-model/"
+    r"(imported|[a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}([a-z0-9-]{1,63}[.]){0,2}[a-z0-9-]{1,63}"
+    r"([:][a-z0-9-]{1,63}){0,2})/[a-z0-9]{12}"
+)
 TAG_PATTERN = r"[a-zA-Z0-9\s._:/=+@-]*"
 VPC_ID_PATTERN = r"[-0-9a-zA-Z]+"
 MAX_TAGS = 200
+TAG_KEY_MAX_LENGTH = 128
+TAG_VALUE_MAX_LENGTH = 256
 MAX_VALIDATORS = 10
+MAX_SUBNETS = 16
+MAX_SECURITY_GROUPS = 5
+VPC_ID_MAX_LENGTH = 32
 
 
-def _pattern_check(pattern: str, description: str, max_length: int) -> Callable[[str, Any], str]:
-    compiled = re.compile(pattern)
+@dataclass(frozen=True)
+class FieldRule:
+    """A string member's service rule: a pattern (matched against the whole value) and a maximum length.
 
-    def check(field: str, value: Any) -> str:
+    ``check`` applies it client-side with a message naming the field; the sandbox applies the same rule
+    service-side in the service's wording.
+    """
+
+    pattern: str
+    max_length: int
+    description: str
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        return re.compile(self.pattern)
+
+    def matches(self, value: str) -> bool:
+        """True for a non-empty value of at most ``max_length`` characters that matches the pattern."""
+        return 0 < len(value) <= self.max_length and self.regex.fullmatch(value) is not None
+
+    def check(self, field: str, value: Any) -> str:
+        """``value`` if it is a non-empty string of at most ``max_length`` that matches; else ConfigError."""
         if not isinstance(value, str):
             raise ConfigError(field, f"must be a string, got {type(value).__name__} {value!r}")
         if not value:
             raise ConfigError(field, "is required and must not be empty")
-        if len(value) > max_length:
-            raise ConfigError(field, f"{value!r} is {len(value)} characters; the maximum is {max_length}")
-        if not compiled.fullmatch(value):
-            raise ConfigError(field, f"{value!r} does not match {description} (pattern {pattern})")
+        if len(value) > self.max_length:
+            raise ConfigError(
+                field, f"{value!r} is {len(value)} characters; the maximum is {self.max_length}"
+            )
+        if not self.regex.fullmatch(value):
+            raise ConfigError(field, f"{value!r} does not match {self.description} (pattern {self.pattern})")
         return value
 
-    return check
 
-
-check_job_name = _pattern_check(
+JOB_NAME = FieldRule(
     JOB_NAME_PATTERN,
+    NAME_MAX_LENGTH,
     "a job name: letters, digits, '-', '+', '.'; starting with a letter or digit; no '_'",
-    NAME_MAX_LENGTH,
 )
-check_custom_model_name = _pattern_check(
+CUSTOM_MODEL_NAME = FieldRule(
     CUSTOM_MODEL_NAME_PATTERN,
-    "a custom model name: letters and digits, single '_' or '-' between them",
     NAME_MAX_LENGTH,
+    "a custom model name: letters and digits, single '_' or '-' between them",
 )
-check_role_arn = _pattern_check(ROLE_ARN_PATTERN, "an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", 2048)
-check_lambda_arn = _pattern_check(
+# CreateCustomModelDeployment's modelDeploymentName has the custom model name's pattern and length.
+DEPLOYMENT_NAME = CUSTOM_MODEL_NAME
+ROLE_ARN = FieldRule(ROLE_ARN_PATTERN, 2048, "an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")
+LAMBDA_ARN = FieldRule(
     LAMBDA_ARN_PATTERN,
-    "a full Lambda function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER])",
     512,
+    "a full Lambda function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER])",
 )
-check_s3_uri = _pattern_check(S3_URI_PATTERN, "an S3 URI (s3://bucket/key)", 1024)
-check_kms_key_id = _pattern_check(KMS_KEY_PATTERN, "a KMS key id, key ARN or alias", 2048)
-check_base_model = _pattern_check(
-    BASE_MODEL_PATTERN, "a foundation model id or ARN (e.g. amazon.nova-2-lite-v1:0:256k)", 2048
+S3_URI = FieldRule(S3_URI_PATTERN, 1024, "an S3 URI (s3://bucket/key)")
+KMS_KEY = FieldRule(KMS_KEY_PATTERN, 2048, "a KMS key id, key ARN or alias")
+BASE_MODEL = FieldRule(
+    BASE_MODEL_PATTERN, 2048, "a foundation model id or ARN (e.g. amazon.nova-2-lite-v1:0:256k)"
 )
-check_client_token = _pattern_check(CLIENT_TOKEN_PATTERN, "an idempotency token", 256)
+CLIENT_TOKEN = FieldRule(CLIENT_TOKEN_PATTERN, 256, "an idempotency token")
+CUSTOM_MODEL_ARN = FieldRule(
+    CUSTOM_MODEL_ARN_PATTERN, 1011, "a custom model ARN (arn:aws:bedrock:REGION:ACCOUNT:custom-model/...)"
+)
+
+check_job_name = JOB_NAME.check
+check_custom_model_name = CUSTOM_MODEL_NAME.check
+check_role_arn = ROLE_ARN.check
+check_lambda_arn = LAMBDA_ARN.check
+check_s3_uri = S3_URI.check
+check_kms_key_id = KMS_KEY.check
+check_base_model = BASE_MODEL.check
+check_client_token = CLIENT_TOKEN.check
 
 
 def check_tags(field: str, tags: Any) -> list[dict[str, str]]:
@@ -99,11 +144,22 @@ def check_tags(field: str, tags: Any) -> list[dict[str, str]]:
         if not isinstance(item, Mapping) or set(item) != {"key", "value"}:
             raise ConfigError(f"{field}[{i}]", "must be {'key': ..., 'value': ...}")
         key, value = item["key"], item["value"]
-        if not isinstance(key, str) or not 1 <= len(key) <= 128 or not re.fullmatch(TAG_PATTERN, key):
-            raise ConfigError(f"{field}[{i}].key", f"{key!r} must be 1-128 characters of {TAG_PATTERN}")
-        if not isinstance(value, str) or len(value) > 256 or not re.fullmatch(TAG_PATTERN, value):
+        if (
+            not isinstance(key, str)
+            or not 1 <= len(key) <= TAG_KEY_MAX_LENGTH
+            or not re.fullmatch(TAG_PATTERN, key)
+        ):
             raise ConfigError(
-                f"{field}[{key}]", f"{value!r} must be a string of at most 256 characters of {TAG_PATTERN}"
+                f"{field}[{i}].key", f"{key!r} must be 1-{TAG_KEY_MAX_LENGTH} characters of {TAG_PATTERN}"
+            )
+        if (
+            not isinstance(value, str)
+            or len(value) > TAG_VALUE_MAX_LENGTH
+            or not re.fullmatch(TAG_PATTERN, value)
+        ):
+            raise ConfigError(
+                f"{field}[{key}]",
+                f"{value!r} must be a string of at most {TAG_VALUE_MAX_LENGTH} characters of {TAG_PATTERN}",
             )
         rendered.append({"key": key, "value": value})
     return rendered
@@ -117,8 +173,8 @@ def check_vpc_config(field: str, vpc: Any) -> dict[str, list[str]] | None:
         raise ConfigError(field, "must be a dict with subnet_ids and security_group_ids")
     rendered: dict[str, list[str]] = {}
     for api_key, aliases, max_items in (
-        ("subnetIds", ("subnet_ids", "subnetIds"), 16),
-        ("securityGroupIds", ("security_group_ids", "securityGroupIds"), 5),
+        ("subnetIds", ("subnet_ids", "subnetIds"), MAX_SUBNETS),
+        ("securityGroupIds", ("security_group_ids", "securityGroupIds"), MAX_SECURITY_GROUPS),
     ):
         values = next((vpc[a] for a in aliases if a in vpc), None)
         if not isinstance(values, list) or not 1 <= len(values) <= max_items:
@@ -126,7 +182,7 @@ def check_vpc_config(field: str, vpc: Any) -> dict[str, list[str]] | None:
         for value in values:
             if (
                 not isinstance(value, str)
-                or not 1 <= len(value) <= 32
+                or not 1 <= len(value) <= VPC_ID_MAX_LENGTH
                 or not re.fullmatch(VPC_ID_PATTERN, value)
             ):
                 raise ConfigError(f"{field}.{aliases[0]}", f"{value!r} is not a valid id")

@@ -12,6 +12,7 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.sdk import Asset
 
 from bedrock_rft_provider.data import ColumnMapping, DatasetValidationError, PrepareOptions, prepare_dataset
+from bedrock_rft_provider.data.records import MAX_TRAINING_RECORDS, MIN_TRAINING_RECORDS
 from bedrock_rft_provider.data.uris import is_s3_uri, stable_prefix
 from bedrock_rft_provider.hooks.storage import StorageHook
 
@@ -82,8 +83,8 @@ class BedrockRFTDatasetOperator(AwsBaseOperator[StorageHook]):
         val_fraction: float = 0.1,
         test_fraction: float = 0.1,
         seed: int = 0,
-        min_records: int | None = 100,
-        max_records: int | None = 20_000,
+        min_records: int | None = MIN_TRAINING_RECORDS,
+        max_records: int | None = MAX_TRAINING_RECORDS,
         max_prompt_length: int | None = None,
         require_reference_answer: bool = False,
         skip_invalid: bool = False,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
@@ -11,8 +10,10 @@ from airflow.providers.amazon.aws.utils import validate_execute_complete_event
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import conf
 
+from bedrock_rft_provider.deprecation import Renamed, renamed_parameters
 from bedrock_rft_provider.evaluation.naming import check_deployment_name, deployment_name_for_run
 from bedrock_rft_provider.hooks.deployment import BedrockCustomModelDeploymentHook, DeploymentFailedError
+from bedrock_rft_provider.jobs import waiting
 from bedrock_rft_provider.jobs.naming import attempt_name
 from bedrock_rft_provider.links.bedrock import BedrockCustomModelDeploymentLink
 from bedrock_rft_provider.namespace import resolve_namespace
@@ -39,7 +40,8 @@ class BedrockCustomModelDeploymentOperator(AwsBaseOperator[BedrockCustomModelDep
     :param wait_for_completion: wait until the deployment is Active.
     :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``).
     :param waiter_delay: seconds between status checks while waiting.
-    :param waiter_max_attempts: status checks before giving up (default 120 checks of 30 s = 1 h).
+    :param waiter_max_attempts: status checks before giving up, deferred or not (default 120 checks of
+        30 s = 1 h).
     :param namespace: deployment namespace hashed into the derived name and the clientRequestToken
         (default: ``[bedrock_rft] namespace``, else this install's ``bedrock_rft_namespace`` Variable).
     :return: the deployment ARN (use it as ``model_id`` for evaluation).
@@ -77,6 +79,13 @@ class BedrockCustomModelDeploymentOperator(AwsBaseOperator[BedrockCustomModelDep
         self.deferrable = deferrable
         self.waiter_delay = waiter_delay
         self.waiter_max_attempts = waiter_max_attempts
+        self.wait_limit()  # a bad delay or count fails at DAG parse time
+
+    def wait_limit(self) -> waiting.WaitLimit:
+        """How long this task waits: the same checks deferred or not."""
+        return waiting.wait_limit(
+            waiter_delay=self.waiter_delay, waiter_max_attempts=self.waiter_max_attempts
+        )
 
     def resolve_name(self, context: Context, namespace: str | None = None) -> str:
         """``deployment_name``, or the name derived from the run, the model ARN and the namespace."""
@@ -105,23 +114,26 @@ class BedrockCustomModelDeploymentOperator(AwsBaseOperator[BedrockCustomModelDep
         )
         if deployment.status == "Active" or not self.wait_for_completion:
             return deployment.arn
+        limit = self.wait_limit()
         if self.deferrable:
-            self.log.info("Deferring until deployment %s is Active", deployment.arn)
+            self.log.info(
+                "Deferring until deployment %s is Active (max %s)", deployment.arn, limit.describe()
+            )
             self.defer(
                 trigger=BedrockCustomModelDeploymentActiveTrigger(
                     deployment_arn=deployment.arn,
                     waiter_delay=self.waiter_delay,
-                    waiter_max_attempts=self.waiter_max_attempts,
+                    waiter_max_attempts=limit.waiter_max_attempts,
                     aws_conn_id=self.aws_conn_id,
                     region_name=self.region_name,
                     verify=self.verify,
                     botocore_config=self.botocore_config,
                 ),
                 method_name="execute_complete",
-                timeout=timedelta(seconds=self.waiter_delay * (self.waiter_max_attempts + 1)),
+                timeout=limit.defer_timeout,
             )
         self.hook.wait_until_active(
-            deployment.arn, delay=self.waiter_delay, max_attempts=self.waiter_max_attempts
+            deployment.arn, waiter_delay=self.waiter_delay, waiter_max_attempts=limit.waiter_max_attempts
         )
         return deployment.arn
 
@@ -166,19 +178,37 @@ class BedrockCustomModelDeploymentDeleteOperator(AwsBaseOperator[BedrockCustomMo
     """Delete a deployment; succeeds when it is already gone or was never created (teardown-safe).
 
     :param deployment_identifier: ARN or name, typically ``deploy.output``; empty/None is a no-op.
-    :param wait_for_deletion: block until ``get`` no longer finds it.
+    :param wait_for_completion: block until ``get`` no longer finds it.
+    :param waiter_delay: seconds between checks while waiting.
+    :param waiter_max_attempts: checks before giving up (default 80 checks of 15 s = 20 min).
     """
 
     aws_hook_class = BedrockCustomModelDeploymentHook
     template_fields: Sequence[str] = aws_template_fields("deployment_identifier")
     ui_color = "#f0e5ff"
 
+    @renamed_parameters(Renamed("wait_for_deletion", "wait_for_completion"))
     def __init__(
-        self, *, deployment_identifier: str | None, wait_for_deletion: bool = False, **kwargs: Any
+        self,
+        *,
+        deployment_identifier: str | None,
+        wait_for_completion: bool = False,
+        waiter_delay: int = 15,
+        waiter_max_attempts: int = 80,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.deployment_identifier = deployment_identifier
-        self.wait_for_deletion = wait_for_deletion
+        self.wait_for_completion = wait_for_completion
+        self.waiter_delay = waiter_delay
+        self.waiter_max_attempts = waiter_max_attempts
+        self.wait_limit()
+
+    def wait_limit(self) -> waiting.WaitLimit:
+        """How long this task waits: the same checks deferred or not."""
+        return waiting.wait_limit(
+            waiter_delay=self.waiter_delay, waiter_max_attempts=self.waiter_max_attempts
+        )
 
     def execute(self, context: Context) -> bool:
         identifier = (self.deployment_identifier or "").strip()
@@ -186,8 +216,10 @@ class BedrockCustomModelDeploymentDeleteOperator(AwsBaseOperator[BedrockCustomMo
             self.log.info("No deployment to delete (the deploy task produced none)")
             return False
         deleted = self.hook.delete(identifier)
-        if deleted and self.wait_for_deletion:
+        if deleted and self.wait_for_completion:
+            limit = self.wait_limit()
             self.hook.get_waiter("custom_model_deployment_deleted").wait(
-                customModelDeploymentIdentifier=identifier, WaiterConfig={"Delay": 15, "MaxAttempts": 80}
+                customModelDeploymentIdentifier=identifier,
+                WaiterConfig={"Delay": self.waiter_delay, "MaxAttempts": limit.waiter_max_attempts},
             )
         return deleted

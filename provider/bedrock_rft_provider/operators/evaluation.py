@@ -24,7 +24,6 @@ from bedrock_rft_provider.evaluation.request import (
 from bedrock_rft_provider.evaluation.scoring import GradeFn, lambda_grader, reward_grader
 from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 from bedrock_rft_provider.hooks.evaluation import BedrockRFTEvaluationHook
-from bedrock_rft_provider.jobs.metrics import is_metrics_key
 from bedrock_rft_provider.links.evaluation import BedrockRFTEvaluationReportLink
 
 if TYPE_CHECKING:
@@ -250,11 +249,7 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
         uri, storage = request.training_metrics_uri, self.hook.storage
         if uri is None:
             return None
-        if request.training_metrics_is_one_file:
-            files = {uri: storage.read_text(uri)} if storage.exists(uri) else {}
-        else:
-            files = storage.read_texts_under(uri, is_metrics_key)
-        curve = training_curve_from(files)
+        curve = training_curve_from(storage.read_training_metrics(uri))
         if curve is None:
             self.log.warning("No training metrics found at %s; the report has no training curve", uri)
         return curve

@@ -13,12 +13,8 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 from bedrock_rft_provider.errors import ConfigError, raise_config_errors
 from bedrock_rft_provider.hooks.reward_lambda import GraderSettings, RewardLambdaHook
 from bedrock_rft_provider.hooks.storage import StorageHook
-from bedrock_rft_provider.rewards.packaging import (
-    PackageError,
-    build_reward_package,
-    check_grader_settings,
-    python_version_of,
-)
+from bedrock_rft_provider.jobs.grader_lambda import check_grader_settings
+from bedrock_rft_provider.rewards.packaging import PackageError, build_reward_package, python_version_of
 from bedrock_rft_provider.rewards.preflight import (
     build_preflight_cases,
     judge_preflight,

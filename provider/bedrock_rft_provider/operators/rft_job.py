@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -14,6 +13,7 @@ from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import conf
 from botocore.exceptions import BotoCoreError, ClientError
 
+from bedrock_rft_provider.deprecation import Renamed, renamed_parameters
 from bedrock_rft_provider.errors import JobFailedError
 from bedrock_rft_provider.hooks.bedrock_rft import (
     FAILURE_STATES,
@@ -23,6 +23,7 @@ from bedrock_rft_provider.hooks.bedrock_rft import (
     RFTJob,
     job_from_description,
 )
+from bedrock_rft_provider.jobs import waiting
 from bedrock_rft_provider.jobs.hyperparameters import RFTHyperParameters
 from bedrock_rft_provider.jobs.naming import custom_model_name_for_run, job_name_for_run
 from bedrock_rft_provider.jobs.spec import RFTJobSpec
@@ -36,7 +37,25 @@ from bedrock_rft_provider.triggers.rft_job import BedrockRFTJobTrigger
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-DEFAULT_MAX_WAIT = timedelta(hours=24)
+DEFAULT_WAITER_DELAY = 120
+DEFAULT_WAITER_MAX_ATTEMPTS = 720  # 24 h at the default delay: RFT takes hours
+DEFAULT_MAX_WAIT = timedelta(hours=24)  # what the deprecated ``max_wait`` defaulted to
+
+
+def _from_poll_interval(value: int, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    # ``max_wait`` (default 24 h) stayed put when only ``poll_interval`` changed: keep that duration.
+    if kwargs.get("waiter_max_attempts") is not None or kwargs.get("max_wait") is not None:
+        return {"waiter_delay": value}
+    return {
+        "waiter_delay": value,
+        "waiter_max_attempts": waiting.attempts_within(DEFAULT_MAX_WAIT.total_seconds(), value),
+    }
+
+
+def _from_max_wait(value: timedelta | float, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    delay = kwargs.get("waiter_delay", DEFAULT_WAITER_DELAY)
+    return {"waiter_max_attempts": waiting.attempts_within(seconds, delay)}
 
 
 class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
@@ -59,8 +78,9 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
     :param tags: optional ``{key: value}`` applied to both the job and the custom model.
     :param wait_for_completion: wait until the job ends (default True).
     :param deferrable: free the worker while waiting (default ``[operators] default_deferrable``).
-    :param poll_interval: seconds between status checks.
-    :param max_wait: give up waiting after this long (default 24 h; RFT takes hours).
+    :param waiter_delay: seconds between status checks.
+    :param waiter_max_attempts: status checks before giving up, deferred or not (default 720 checks of
+        120 s = 24 h; RFT takes hours).
     :param stop_on_kill: stop the job when a user marks the task failed while it waits (default
         True). Clearing or retrying the task never stops the job: the next try reattaches to it.
     :param force_retrain: train even when a job with the same training key (data sha256, grader code,
@@ -96,6 +116,10 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
     operator_extra_links = (BedrockRFTJobLink(),)
     ui_color = "#f3e5ff"
 
+    @renamed_parameters(
+        Renamed("poll_interval", "waiter_delay", _from_poll_interval),
+        Renamed("max_wait", "waiter_max_attempts", _from_max_wait),
+    )
     def __init__(
         self,
         *,
@@ -113,8 +137,8 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         tags: Mapping[str, str] | None = None,
         wait_for_completion: bool = True,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
-        poll_interval: int = 120,
-        max_wait: timedelta | float = DEFAULT_MAX_WAIT,
+        waiter_delay: int = DEFAULT_WAITER_DELAY,
+        waiter_max_attempts: int = DEFAULT_WAITER_MAX_ATTEMPTS,
         stop_on_kill: bool = True,
         force_retrain: bool | str = False,
         namespace: str | None = None,
@@ -137,8 +161,9 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         self.tags = tags
         self.wait_for_completion = wait_for_completion
         self.deferrable = deferrable
-        self.poll_interval = poll_interval
-        self.max_wait = max_wait if isinstance(max_wait, timedelta) else timedelta(seconds=max_wait)
+        self.waiter_delay = waiter_delay
+        self.waiter_max_attempts = waiter_max_attempts
+        self.wait_limit()  # a bad delay or count fails at DAG parse time
         self.stop_on_kill = stop_on_kill
         self.force_retrain = force_retrain
         self.namespace = namespace
@@ -239,13 +264,14 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
             return self._result(job.description, reattached=True)
         if not self.wait_for_completion:
             return self._result(self.hook.describe_job(job.job_name), reattached=job.reattached)
+        limit = self.wait_limit()
         if self.deferrable:
-            self.log.info("Deferring until RFT job %s finishes (max %s)", job.job_name, self.max_wait)
+            self.log.info("Deferring until RFT job %s finishes (max %s)", job.job_name, limit.describe())
             self.defer(
                 trigger=BedrockRFTJobTrigger(
                     job_identifier=job.job_name,
-                    waiter_delay=self.poll_interval,
-                    waiter_max_attempts=self._max_attempts,
+                    waiter_delay=self.waiter_delay,
+                    waiter_max_attempts=limit.waiter_max_attempts,
                     # A reused job belongs to the run that started it: killing this task leaves it alone.
                     stop_on_kill=self.stop_on_kill and not self._reused,
                     aws_conn_id=self.aws_conn_id,
@@ -261,10 +287,10 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
                     "reused": self._reused,
                     "training_key": self._training_key,
                 },
-                timeout=self.max_wait + timedelta(seconds=self.poll_interval),
+                timeout=limit.defer_timeout,
             )
         final = self.hook.wait_for_job(
-            job.job_name, poll_interval=self.poll_interval, max_attempts=self._max_attempts
+            job.job_name, waiter_delay=self.waiter_delay, waiter_max_attempts=limit.waiter_max_attempts
         )
         return self._finish(final, reattached=job.reattached)
 
@@ -302,9 +328,11 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
             job_arn=job_arn,
         )
 
-    @property
-    def _max_attempts(self) -> int:
-        return max(1, math.ceil(self.max_wait.total_seconds() / max(self.poll_interval, 1)))
+    def wait_limit(self) -> waiting.WaitLimit:
+        """How long this task waits for the job: the same checks deferred or not."""
+        return waiting.wait_limit(
+            waiter_delay=self.waiter_delay, waiter_max_attempts=self.waiter_max_attempts
+        )
 
     def _finish(self, job: dict[str, Any], *, reattached: bool) -> dict[str, Any]:
         status = job.get("status")
@@ -315,7 +343,7 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
             )
         if status not in SUCCESS_STATES:
             raise JobFailedError(
-                f"RFT job {job.get('jobName')} is still {status} after waiting {self.max_wait}"
+                f"RFT job {job.get('jobName')} is still {status} after waiting {self.wait_limit().describe()}"
             )
         self.log.info("RFT job %s completed: custom model %s", job.get("jobName"), job.get("outputModelArn"))
         self._log_training_metrics(job)

@@ -104,8 +104,12 @@ def _is_reasoning_block(block: Any) -> bool:
 
 
 def text_of(content: Any) -> str:
-    """Message content as text: a string, a ``{"text": ...}`` block, or a list of blocks (reasoning
-    blocks left out)."""
+    """Message content as text: a string, a ``{"text": ...}`` block, or a list of blocks.
+
+    The one reading of message content (the evaluation runner and the sandbox import it). Text blocks
+    join with no separator, because they are pieces of one message, the way Converse splits a reply;
+    reasoning blocks and non-text blocks (images, tool use) are left out; anything else is ``""``.
+    """
     if isinstance(content, str):
         return content
     if isinstance(content, dict):

@@ -12,7 +12,6 @@ import base64
 import hashlib
 import importlib.util
 import io
-import re
 import subprocess
 import sys
 import tempfile
@@ -281,55 +280,6 @@ def build_reward_package(
         files=tuple(sorted(files)),
         unzipped_bytes=sum(len(data) for data in files.values()),
     )
-
-
-# The Lambda API's rules for the grader's settings. They live here, not in jobs/validation.py, because
-# this module ships inside the Lambda zip and may import nothing else from the package (DESIGN rule 2);
-# tests/unit/jobs/test_patterns_match_botocore.py holds them against botocore's lambda model.
-# ASCII classes only: \w would let a non-ASCII role name through that Lambda rejects.
-LAMBDA_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
-LAMBDA_ARN = re.compile(r"arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9_-]{1,64}")
-ALIAS_NAME = re.compile(r"(?!^[0-9]+$)[a-zA-Z0-9_-]{1,128}")
-ROLE_ARN = re.compile(r"arn:aws[a-zA-Z-]*:iam::[0-9]{12}:role/[a-zA-Z0-9_+=,.@/-]{1,512}")
-RUNTIME = re.compile(r"python3\.(1[0-9])")
-
-
-def check_grader_settings(
-    *,
-    function_name: str,
-    role_arn: str,
-    runtime: str,
-    architecture: str,
-    timeout: int,
-    memory_size: int,
-    alias: str,
-    environment: Mapping[str, str] | None,
-) -> list[tuple[str, str]]:
-    """``(field, problem)`` for every grader Lambda setting AWS would reject ([] when all are valid)."""
-    problems = []
-    if not (LAMBDA_NAME.fullmatch(str(function_name)) or LAMBDA_ARN.fullmatch(str(function_name))):
-        problems.append(
-            (
-                "function_name",
-                f"{function_name!r} must be 1-64 letters, digits, '-' or '_' (or a function ARN)",
-            )
-        )
-    if not ROLE_ARN.fullmatch(str(role_arn)):
-        problems.append(("role_arn", f"{role_arn!r} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"))
-    if not RUNTIME.fullmatch(str(runtime)):
-        problems.append(("runtime", f"{runtime!r}; expected a Lambda Python runtime such as python3.12"))
-    if architecture not in ARCHITECTURES:
-        problems.append(("architecture", f"{architecture!r}; expected one of {sorted(ARCHITECTURES)}"))
-    if not isinstance(timeout, int) or not 1 <= timeout <= 900:
-        problems.append(("timeout", f"{timeout!r} seconds; Lambda allows 1 to 900"))
-    if not isinstance(memory_size, int) or not 128 <= memory_size <= 10240:
-        problems.append(("memory_size", f"{memory_size!r} MB; Lambda allows 128 to 10240"))
-    if not ALIAS_NAME.fullmatch(str(alias)):
-        problems.append(("alias", f"{alias!r} must be 1-128 letters, digits, '-' or '_' and not only digits"))
-    for key, value in (environment or {}).items():
-        if not re.fullmatch(r"[a-zA-Z]\w*", str(key)) or not isinstance(value, str):
-            problems.append((f"environment.{key}", "keys must be identifiers and values strings"))
-    return problems
 
 
 def python_version_of(runtime: str) -> str:

@@ -20,6 +20,7 @@ from bedrock_rft_provider.rewards.contract import (
     reference_text,
     text_of,
 )
+from bedrock_rft_provider.rewards.jsonl import json_lines
 from bedrock_rft_provider.rewards.runner import RunReport
 
 KINDS = ("ideal", "wrong", "empty", "malformed")
@@ -296,13 +297,7 @@ def _latency_check(run: RunReport, lambda_timeout_s: float, latency_budget: floa
 def parse_training_records(text: str, source: str) -> list[dict[str, Any]]:
     """Training records from JSONL text; a bad line raises ValueError naming ``source:line``."""
     records = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError as exc:
-            raise ValueError(f"{source}:{number}: not valid JSON: {exc}") from None
+    for number, record in json_lines(text, source):
         if not isinstance(record, dict):
             raise ValueError(f"{source}:{number}: expected a JSON object, got {type(record).__name__}")
         records.append(record)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import json
 import math
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bedrock_rft_provider.rewards.contract import ERROR_METRIC, check_results, finite_number
+from bedrock_rft_provider.rewards.jsonl import read_json_lines
 
 Handler = Callable[[Any, Any], Any]
 
@@ -89,33 +89,16 @@ def load_events(path: str | Path) -> list[Any]:
     Raises ValueError naming ``path:line`` (not UTF-8, not JSON, nested too deeply) or OSError.
     """
     samples: list[Any] = []
-    with Path(path).open("rb") as lines:
-        for number, raw in enumerate(lines, start=1):
-            try:
-                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError:
-                raise ValueError(f"{path}:{number}: line is not valid UTF-8") from None
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line, parse_constant=_reject_constant)
-            except RecursionError:
-                raise ValueError(f"{path}:{number}: JSON nested too deeply") from None
-            except ValueError as exc:
-                raise ValueError(f"{path}:{number}: not valid JSON: {exc}") from None
-            batch = value if isinstance(value, list) else [value]
-            for sample in batch:
-                if not isinstance(sample, dict):
-                    raise ValueError(
-                        f"{path}:{number}: sample is a JSON {type(sample).__name__}; expected an object "
-                        "(or a list of objects)"
-                    )
-            samples.extend(batch)
+    for number, value in read_json_lines(path):
+        batch = value if isinstance(value, list) else [value]
+        for sample in batch:
+            if not isinstance(sample, dict):
+                raise ValueError(
+                    f"{path}:{number}: sample is a JSON {type(sample).__name__}; expected an object "
+                    "(or a list of objects)"
+                )
+        samples.extend(batch)
     return samples
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON (RFC 8259 has no NaN or Infinity)")
 
 
 def batched(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

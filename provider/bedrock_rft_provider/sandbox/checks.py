@@ -9,21 +9,23 @@ Member must have value less than or equal to 512``. The constraints come from th
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from bedrock_rft_provider.jobs import validation as rules
 from bedrock_rft_provider.jobs.hyperparameters import BOUNDS
+from bedrock_rft_provider.jobs.validation import (
+    CLIENT_TOKEN,
+    CUSTOM_MODEL_NAME,
+    JOB_NAME,
+    LAMBDA_ARN,
+    ROLE_ARN,
+    S3_URI,
+    FieldRule,
+)
 from bedrock_rft_provider.sandbox.protocol import ServiceError, validation_error
 
 # The patterns and bounds are the ones the provider checks client-side (one place for each rule); only
 # the wording here is the service's.
-JOB_NAME = re.compile(rules.JOB_NAME_PATTERN)
-CUSTOM_MODEL_NAME = re.compile(rules.CUSTOM_MODEL_NAME_PATTERN)
-TOKEN = re.compile(rules.CLIENT_TOKEN_PATTERN)
-ROLE_ARN = re.compile(rules.ROLE_ARN_PATTERN)
-LAMBDA_ARN = re.compile(rules.LAMBDA_ARN_PATTERN)
-S3_URI = re.compile(rules.S3_URI_PATTERN)
 HYPERPARAMETER_RANGES: dict[str, tuple[float | None, float | None]] = {
     bound.api_name: (bound.minimum, bound.maximum) for bound in BOUNDS.values() if not bound.choices
 }
@@ -43,15 +45,13 @@ class Violations:
             f"Value '{value}' at '{where}' failed to satisfy constraint: Member must {constraint}"
         )
 
-    def pattern(
-        self, value: object, where: str, regex: re.Pattern[str], max_length: int | None = None
-    ) -> None:
+    def pattern(self, value: object, where: str, rule: FieldRule) -> None:
         if not isinstance(value, str):
             return
-        if max_length is not None and not 1 <= len(value) <= max_length:
-            self.add(value, where, f"have length less than or equal to {max_length}")
-        elif not regex.fullmatch(value):
-            self.add(value, where, f"satisfy regular expression pattern: {regex.pattern}")
+        if not 1 <= len(value) <= rule.max_length:
+            self.add(value, where, f"have length less than or equal to {rule.max_length}")
+        elif not rule.regex.fullmatch(value):
+            self.add(value, where, f"satisfy regular expression pattern: {rule.pattern}")
 
     def one_of_union(self, value: object, where: str) -> None:
         if isinstance(value, dict) and len([v for v in value.values() if v is not None]) != 1:
@@ -103,10 +103,10 @@ def check_create_job(body: dict[str, Any]) -> None:
     ):
         if body.get(name) in (None, "", {}):
             violations.items.append(f"'{name}' is required")
-    violations.pattern(body.get("jobName"), "jobName", JOB_NAME, 63)
-    violations.pattern(body.get("customModelName"), "customModelName", CUSTOM_MODEL_NAME, 63)
-    violations.pattern(body.get("clientRequestToken"), "clientRequestToken", TOKEN, 256)
-    violations.pattern(body.get("roleArn"), "roleArn", ROLE_ARN, 2048)
+    violations.pattern(body.get("jobName"), "jobName", JOB_NAME)
+    violations.pattern(body.get("customModelName"), "customModelName", CUSTOM_MODEL_NAME)
+    violations.pattern(body.get("clientRequestToken"), "clientRequestToken", CLIENT_TOKEN)
+    violations.pattern(body.get("roleArn"), "roleArn", ROLE_ARN)
 
     training = body.get("trainingDataConfig") or {}
     if training.get("invocationLogsConfig") is not None:
@@ -115,7 +115,7 @@ def check_create_job(body: dict[str, Any]) -> None:
             "The bedrock-rft sandbox does not emulate trainingDataConfig.invocationLogsConfig; use s3Uri.",
             501,
         )
-    violations.pattern(training.get("s3Uri"), "trainingDataConfig.s3Uri", S3_URI, 1024)
+    violations.pattern(training.get("s3Uri"), "trainingDataConfig.s3Uri", S3_URI)
     if body.get("trainingDataConfig") and not training.get("s3Uri"):
         violations.items.append("'trainingDataConfig' must set s3Uri or invocationLogsConfig")
     validators = (body.get("validationDataConfig") or {}).get("validators") or []
@@ -127,11 +127,9 @@ def check_create_job(body: dict[str, Any]) -> None:
         )
     for index, validator in enumerate(validators):
         violations.pattern(
-            validator.get("s3Uri"), f"validationDataConfig.validators.{index + 1}.member.s3Uri", S3_URI, 1024
+            validator.get("s3Uri"), f"validationDataConfig.validators.{index + 1}.member.s3Uri", S3_URI
         )
-    violations.pattern(
-        (body.get("outputDataConfig") or {}).get("s3Uri"), "outputDataConfig.s3Uri", S3_URI, 1024
-    )
+    violations.pattern((body.get("outputDataConfig") or {}).get("s3Uri"), "outputDataConfig.s3Uri", S3_URI)
     for tags in ("jobTags", "customModelTags"):
         if len(body.get(tags) or []) > MAX_TAGS:
             violations.add(len(body[tags]), tags, f"have length less than or equal to {MAX_TAGS}")
@@ -166,7 +164,6 @@ def check_create_job(body: dict[str, Any]) -> None:
                     lambda_arn,
                     "customizationConfig.rftConfig.graderConfig.lambdaGrader.lambdaArn",
                     LAMBDA_ARN,
-                    512,
                 )
             check_hyperparameters(
                 rft.get("hyperParameters") or {}, "customizationConfig.rftConfig.hyperParameters", violations

@@ -2,21 +2,19 @@
 
 Per-record rules are the provider's own (``bedrock_rft_provider.data.records.validate_record``, from
 reference/bedrock-rft-facts.md section 1), so a file the provider accepts is one the sandbox accepts;
-the service's count limits are 100 to 20,000 records.
+so are the service's record-count limits (``MIN_TRAINING_RECORDS`` to ``MAX_TRAINING_RECORDS``).
 """
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from bedrock_rft_provider.data.records import validate_record
+from bedrock_rft_provider.data.records import MAX_TRAINING_RECORDS, MIN_TRAINING_RECORDS, validate_record
+from bedrock_rft_provider.rewards.contract import text_of
+from bedrock_rft_provider.rewards.jsonl import json_lines
 from bedrock_rft_provider.sandbox.policy import Task, prompt_key, task_for
-
-MIN_RECORDS = 100
-MAX_RECORDS = 20_000
 
 
 @dataclass
@@ -28,23 +26,11 @@ class Dataset:
     problems: list[str] = field(default_factory=list)
 
 
-def parse_dataset(uri: str, body: bytes, *, min_records: int = MIN_RECORDS) -> Dataset:
+def parse_dataset(uri: str, body: bytes, *, min_records: int = MIN_TRAINING_RECORDS) -> Dataset:
     """Parse and check one JSONL file; every problem is reported, not just the first."""
     dataset = Dataset(uri)
     name = uri.rsplit("/", 1)[-1]
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        dataset.problems.append(f"{name}: not UTF-8 text ({exc})")
-        return dataset
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            dataset.problems.append(f"{name}:{number}: not valid JSON ({exc.msg})")
-            continue
+    for number, record in json_lines(body, name, on_error=lambda exc: dataset.problems.append(str(exc))):
         problems = validate_record(record)
         dataset.problems.extend(f"{name}:{number}: {p}" for p in problems)
         if not problems:
@@ -54,20 +40,16 @@ def parse_dataset(uri: str, body: bytes, *, min_records: int = MIN_RECORDS) -> D
         dataset.problems.append(
             f"{name} has {count} valid records; reinforcement fine-tuning needs at least {min_records}"
         )
-    if count > MAX_RECORDS:
-        dataset.problems.append(f"{name} has {count} records; the maximum is {MAX_RECORDS}")
+    if count > MAX_TRAINING_RECORDS:
+        dataset.problems.append(f"{name} has {count} records; the maximum is {MAX_TRAINING_RECORDS}")
     return dataset
 
 
 def last_user_text(messages: list[dict[str, Any]]) -> str:
-    """The text of the last user turn (string content or a list of text blocks)."""
+    """The text of the last user turn (``text_of``: a string, or text blocks joined)."""
     for message in reversed(messages):
         if message.get("role") == "user":
-            content = message.get("content")
-            if isinstance(content, str):
-                return content
-            if isinstance(content, list):
-                return " ".join(str(block.get("text", "")) for block in content if isinstance(block, dict))
+            return text_of(message.get("content"))
     return ""
 
 
@@ -119,10 +101,5 @@ class AnswerIndex:
                 known = self._by_object.get(uri)
             if known is not None and known[0] == etag:
                 continue
-            records = []
-            for line in read().decode("utf-8", errors="replace").splitlines():
-                try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError:
-                    continue
+            records = [record for _, record in json_lines(read(), uri, on_error=lambda _: None)]
             self.add_records(uri, etag, records)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import copy
-import re
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from bedrock_rft_provider.sandbox.checks import CUSTOM_MODEL_NAME, TOKEN, Violations
+from bedrock_rft_provider.jobs import validation as rules
+from bedrock_rft_provider.sandbox.checks import Violations
 from bedrock_rft_provider.sandbox.control_plane import BedrockControlPlane
 from bedrock_rft_provider.sandbox.protocol import ACCOUNT_ID, conflict, not_found, timestamp, validation_error
 from bedrock_rft_provider.sandbox.records import (
@@ -18,11 +18,6 @@ from bedrock_rft_provider.sandbox.records import (
     new_resource_id,
     paginate,
     sort_and_filter_time,
-)
-
-CUSTOM_MODEL_ARN = re.compile(
-    r"arn:aws(|-us-gov|-cn|-iso|-iso-b):bedrock:[a-z0-9-]{1,20}:[0-9]{12}:custom-model/"
-    r"(imported|[a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}([a-z0-9-]{1,63}[.]){0,2}[a-z0-9-]{1,63}([:][a-z0-9-]{1,63}){0,2})/[a-z0-9]{12}"
 )
 
 
@@ -90,9 +85,9 @@ class Deployments:
 
     def create(self, body: dict[str, Any], region: str) -> dict[str, Any]:
         violations = Violations()
-        violations.pattern(body.get("modelDeploymentName"), "modelDeploymentName", CUSTOM_MODEL_NAME, 63)
-        violations.pattern(body.get("modelArn"), "modelArn", CUSTOM_MODEL_ARN, 1011)
-        violations.pattern(body.get("clientRequestToken"), "clientRequestToken", TOKEN, 256)
+        violations.pattern(body.get("modelDeploymentName"), "modelDeploymentName", rules.DEPLOYMENT_NAME)
+        violations.pattern(body.get("modelArn"), "modelArn", rules.CUSTOM_MODEL_ARN)
+        violations.pattern(body.get("clientRequestToken"), "clientRequestToken", rules.CLIENT_TOKEN)
         violations.raise_if_any()
         token = body.get("clientRequestToken")
         with self.lock:

@@ -12,6 +12,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from bedrock_rft_provider.rewards.contract import text_of
 from bedrock_rft_provider.sandbox.dataset import last_user_text
 from bedrock_rft_provider.sandbox.policy import (
     SimulatedPolicy,
@@ -31,16 +32,6 @@ if TYPE_CHECKING:
 
 DEFAULT_TEMPERATURE = 0.7
 SANDBOX_LABEL = "bedrock-rft sandbox: simulated model answer"
-
-
-def _block_text(content: object) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return " ".join(
-            str(b.get("text", "")) for b in content if isinstance(b, dict) and b.get("text") is not None
-        )
-    return ""
 
 
 class Runtime:
@@ -88,7 +79,7 @@ class Runtime:
         max_tokens: int | None,
     ) -> tuple[str, str, int, int]:
         """The same for a policy the caller resolved (the OpenAI-compatible API's fine-tuned models)."""
-        user_turns = [{"role": m.get("role"), "content": _block_text(m.get("content"))} for m in messages]
+        user_turns = [{"role": m.get("role"), "content": text_of(m.get("content"))} for m in messages]
         prompt = last_user_text(user_turns)
         if not prompt.strip():
             raise validation_error("A conversation must include a user message with text content.")

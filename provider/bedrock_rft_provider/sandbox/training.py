@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bedrock_rft_provider.data.records import MIN_TRAINING_RECORDS
 from bedrock_rft_provider.sandbox import moto_state
 from bedrock_rft_provider.sandbox.dataset import Dataset, grader_metadata, parse_dataset, record_task
 from bedrock_rft_provider.sandbox.grading import JobFailure, LambdaRewardScorer
@@ -186,7 +187,7 @@ class TrainingRun:
         return dataset
 
     def _validate(self) -> tuple[Dataset, Dataset | None]:
-        train = self._load(self.job.request["trainingDataConfig"]["s3Uri"], min_records=100)
+        train = self._load(self.job.request["trainingDataConfig"]["s3Uri"], min_records=MIN_TRAINING_RECORDS)
         validators = (self.job.request.get("validationDataConfig") or {}).get("validators") or []
         validation: Dataset | None = None
         for validator in validators:

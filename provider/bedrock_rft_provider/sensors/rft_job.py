@@ -3,29 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.sensors.base_aws import AwsBaseSensor
 from airflow.providers.amazon.aws.utils import validate_execute_complete_event
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
-from airflow.providers.common.compat.sdk import conf
+from airflow.providers.common.compat.sdk import AirflowSensorTimeout, conf
 
 from bedrock_rft_provider.errors import JobFailedError
 from bedrock_rft_provider.hooks.bedrock_rft import FAILURE_STATES, SUCCESS_STATES, BedrockRFTHook
+from bedrock_rft_provider.jobs import waiting
 from bedrock_rft_provider.triggers.rft_job import BedrockRFTJobTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+# Task-state-store key (Airflow >= 3.3) holding when this task first checked the job, per job.
+FIRST_CHECK_KEY = "bedrock_rft_first_check:{job}"
+
 
 class BedrockRFTJobSensor(AwsBaseSensor[BedrockRFTHook]):
     """Succeed when the RFT job is Completed; fail with Bedrock's failureMessage when it ends otherwise.
 
+    It also takes BaseSensorOperator's ``timeout`` (seconds), ``mode`` and ``soft_fail``. The wait ends
+    ``min(timeout, poke_interval * max_retries)`` after the task's first check, deferred or not, with
+    ``AirflowSensorTimeout``; retries and clears continue that wait rather than start a new one (the
+    first check's time is kept in the task state store on Airflow >= 3.3; older Airflow counts from
+    the try's first check).
+
     :param job_identifier: job name or ARN.
     :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``).
     :param poke_interval: seconds between checks.
-    :param max_retries: deferrable mode only: how many checks before giving up.
+    :param max_retries: checks before giving up, deferred or not (default 720: 24 h at 120 s).
     """
 
     aws_hook_class = BedrockRFTHook
@@ -46,31 +56,52 @@ class BedrockRFTJobSensor(AwsBaseSensor[BedrockRFTHook]):
         self.job_identifier = job_identifier
         self.deferrable = deferrable
         self.max_retries = max_retries
+        self.wait_limit()  # a bad interval, count or timeout fails at DAG parse time
+        self._first_check: datetime | None = None
+
+    def wait_limit(self, elapsed: float = 0.0) -> waiting.WaitLimit:
+        """What is left of the wait ``elapsed`` seconds after the first check (the whole wait at 0)."""
+        return waiting.wait_limit(
+            waiter_delay=self.poke_interval,
+            waiter_max_attempts=self.max_retries,
+            timeout=self.timeout,
+            elapsed=elapsed,
+            delay_field="poke_interval",
+            attempts_field="max_retries",
+        )
 
     def execute(self, context: Context) -> Any:
         if not self.deferrable:
             return super().execute(context=context)
-        if not self.poke(context):
-            self.defer(
-                trigger=BedrockRFTJobTrigger(
-                    job_identifier=self.job_identifier,
-                    waiter_delay=int(self.poke_interval),
-                    waiter_max_attempts=self.max_retries,
-                    stop_on_kill=False,  # the sensor did not start this job; it must not stop it
-                    aws_conn_id=self.aws_conn_id,
-                    region_name=self.region_name,
-                    verify=self.verify,
-                    botocore_config=self.botocore_config,
-                ),
-                method_name="execute_complete",
-                timeout=timedelta(seconds=self.poke_interval * (self.max_retries + 1)),
-            )
+        if self.poke(context):
+            return None
+        limit = self.wait_limit(self._elapsed(context))
+        self.log.info(
+            "Deferring until RFT job %s ends (at most %s more)", self.job_identifier, limit.describe()
+        )
+        self.defer(
+            trigger=BedrockRFTJobTrigger(
+                job_identifier=self.job_identifier,
+                waiter_delay=int(self.poke_interval),
+                waiter_max_attempts=limit.waiter_max_attempts,
+                stop_on_kill=False,  # the sensor did not start this job; it must not stop it
+                aws_conn_id=self.aws_conn_id,
+                region_name=self.region_name,
+                verify=self.verify,
+                botocore_config=self.botocore_config,
+            ),
+            method_name="execute_complete",
+            timeout=limit.defer_timeout,
+        )
         return None
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> None:
         validated = validate_execute_complete_event(event)
         if validated["status"] != "success":
             job = self.hook.describe_job(self.job_identifier)
+            if job.get("status") not in self.FAILURE_STATES:
+                # The trigger ran out of checks: the same end as a sensor that waited on a worker.
+                raise AirflowSensorTimeout(self._timed_out(job.get("status")))
             raise JobFailedError(
                 f"RFT job {self.job_identifier} ended {job.get('status')}: "
                 f"{job.get('failureMessage') or validated.get('message')}"
@@ -84,4 +115,38 @@ class BedrockRFTJobSensor(AwsBaseSensor[BedrockRFTHook]):
         if status in self.FAILURE_STATES:
             reason = job.get("failureMessage") or "no failureMessage"
             raise JobFailedError(f"RFT job {self.job_identifier} ended {status}: {reason}")
-        return status in self.SUCCESS_STATES
+        if status in self.SUCCESS_STATES:
+            return True
+        if self.wait_limit(self._elapsed(context)).expired:
+            raise AirflowSensorTimeout(self._timed_out(status))
+        return False
+
+    def _timed_out(self, status: Any) -> str:
+        return (
+            f"RFT job {self.job_identifier} is still {status} after {self.wait_limit().describe()} "
+            "(min(timeout, poke_interval * max_retries) since the first check)"
+        )
+
+    def _elapsed(self, context: Context) -> float:
+        """Seconds since this task first checked the job, across retries and clears where possible."""
+        now = datetime.now(timezone.utc)
+        if self._first_check is None:
+            self._first_check = self._recall_first_check(context, now)
+        return (now - self._first_check).total_seconds()
+
+    def _recall_first_check(self, context: Context, now: datetime) -> datetime:
+        store = context.get("task_state_store")
+        key = FIRST_CHECK_KEY.format(job=self.job_identifier)
+        if store is not None:
+            try:
+                stored = store.get(key)
+                if stored:
+                    return datetime.fromisoformat(str(stored))
+                store.set(key, now.isoformat())
+            except Exception as exc:  # a store outage must not fail the wait; count from now instead
+                self.log.warning("Cannot read or keep the first check's time (%s); counting from now", exc)
+            return now
+        if self.reschedule:  # no store (Airflow < 3.3): Airflow's own anchor for rescheduled sensors
+            first = context["ti"].get_first_reschedule_date(context)
+            return first or now
+        return now

@@ -19,6 +19,7 @@ from bedrock_rft_provider.evaluation.request import (
     ModelUnderTest,
     training_curve_from,
 )
+from bedrock_rft_provider.jobs.metrics import parse_metrics_files
 
 REWARD = "bedrock_rft_provider.rewards.builtin:math_answer"
 GRADER_ARN = "arn:aws:lambda:us-east-1:123456789012:function:grader:live"
@@ -230,23 +231,20 @@ def test_a_baseline_summary_looks_for_its_sibling_results() -> None:
     assert build().baseline_results_uri is None
 
 
-@pytest.mark.parametrize(
-    ("uri", "one_file"),
-    [("s3://b/job/out/", False), ("s3://b/job/out", False), ("s3://b/metrics.csv", True), (None, False)],
-)
-def test_training_metrics_are_one_csv_or_a_prefix_to_search(uri: str | None, one_file: bool) -> None:
-    assert build(training_metrics_uri=uri).training_metrics_is_one_file is one_file
-
-
 def test_training_curve_keeps_the_reward_series_of_every_file() -> None:
     curve = training_curve_from(
-        {
-            "s3://b/out/b.csv": "step,critic/rewards/mean,response_length/mean\n2,0.6,90\n",
-            "s3://b/out/a.csv": "step,critic/rewards/mean\n1,0.4\n",
-        }
+        parse_metrics_files(
+            {
+                "s3://b/out/b/step_wise_training_metrics.csv": (
+                    "step,critic/rewards/mean,response_length/mean\n2,0.6,90\n"
+                ),
+                "s3://b/out/a/step_wise_training_metrics.csv": "step,critic/rewards/mean\n1,0.4\n",
+            }
+        )
     )
     assert curve == {"critic/rewards/mean": [(1.0, 0.4), (2.0, 0.6)]}
-    assert training_curve_from({}) is None and training_curve_from({"x.csv": "step\n"}) is None
+    assert training_curve_from(parse_metrics_files({})) is None
+    assert training_curve_from(parse_metrics_files({"x/validation_metrics.csv": "step\n"})) is None
 
 
 def test_output_locations_on_s3_and_on_disk(tmp_path: Path) -> None:
