@@ -29,9 +29,10 @@ def _sample(response: str, reference: object) -> object:
 
 
 # Hostile responses that made math_answer's extraction quadratic in the response length: 140 KB of
-# unclosed ``\boxed{`` took 171 s, 500 KB of "answer is " more than 20 s. The check is on growth, not on
-# the clock: an input 8x longer must cost well under 8x8 = 64x as much (linear code costs ~8x), so a
-# busy machine, which slows both runs alike, cannot fail it.
+# unclosed ``\\boxed{`` took 171 s, 500 KB of "answer is " more than 20 s. The check is on growth, not on
+# the clock: one input 8x longer is timed against 8 runs on the short one, so both measurements last
+# about as long and a busy machine slows them alike. Linear code costs the same for both; quadratic
+# code costs 8x more for the long input (and took minutes at these sizes).
 QUADRATIC_UNITS = {
     "unclosed_boxed": ("\\boxed{", 2_500, "#"),
     "nested_unclosed_boxed": ("\\boxed{{", 1_250, "18"),
@@ -42,24 +43,22 @@ QUADRATIC_UNITS = {
 GROWTH = 8
 
 
-def _fastest_of_three(response: str) -> float:
-    timings = []
-    for _ in range(3):
-        started = time.perf_counter()
+def _seconds(response: str, times: int) -> float:
+    started = time.perf_counter()
+    for _ in range(times):
         result = math_answer(_sample(response, "18"))
-        timings.append(time.perf_counter() - started)
         assert result is not None and result.score in (0.0, 1.0)
-    return min(timings)
+    return time.perf_counter() - started
 
 
 @pytest.mark.parametrize("shape", QUADRATIC_UNITS.values(), ids=QUADRATIC_UNITS.keys())
 def test_math_answer_is_linear_in_hostile_responses(shape: tuple[str, int, str]) -> None:
     unit, count, tail = shape
-    short = _fastest_of_three(unit * count + tail)
-    long = _fastest_of_three(unit * (count * GROWTH) + tail)
-    # 3x the linear growth as a margin for noise; quadratic code grows 64x here (and took minutes at
-    # the full size).
-    assert long < max(short, 1e-3) * GROWTH * 3, f"8x the input cost {long / max(short, 1e-9):.0f}x the time"
+    short, long = unit * count + tail, unit * (count * GROWTH) + tail
+    ratios = []
+    for _ in range(3):  # interleaved; the best of three
+        ratios.append(_seconds(long, 1) / max(_seconds(short, GROWTH), 1e-6))
+    assert min(ratios) < 3, f"an 8x longer input cost {min(ratios) * GROWTH:.0f}x the time of the short one"
 
 
 @pytest.mark.parametrize(
@@ -262,14 +261,6 @@ def test_an_honest_program_passes_every_shape_of_expected_variable() -> None:
 CORRECT_WITH_ERRORS = "def solve(x):\n    if x < 0:\n        raise ValueError('negative')\n    return x * 2\n"
 
 
-_UNREACHED_XFAIL = pytest.mark.xfail(
-    strict=True,
-    reason="a test passes only when every assert in it was reported, so an assert that a correct program "
-    "never reaches (after a call that must raise) fails the test; relaxing the rule needs a 'test ran to "
-    "its end' signal the candidate cannot forge (it can reach the harness's send)",
-)
-
-
 # An assert inside a loop over an empty literal table is unrolled away in the parent (testfold), so it
 # is no longer an unreached site.
 @pytest.mark.parametrize(
@@ -277,7 +268,6 @@ _UNREACHED_XFAIL = pytest.mark.xfail(
     [
         pytest.param(
             "try:\n    solve(-1)\n    assert False, 'should raise'\nexcept ValueError:\n    pass",
-            marks=_UNREACHED_XFAIL,
             id="expected_exception",
         ),
         pytest.param(
@@ -296,8 +286,6 @@ def test_a_correct_program_passes_asserts_it_never_reaches(test: str) -> None:
 # scored 1.0 on raise-based and unittest-style tests.
 FORGE_DONE = "import os, sys\nsys.modules['__main__'].send(\"('t',0,'done')\")\nos._exit(0)\n"
 NO_ASSERT_TESTS = {
-    "raise_based_check": "def check(candidate):\n    if candidate(1) != 2:\n"
-    "        raise AssertionError('wrong')\ncheck(solve)",
     "unittest_style": "import unittest\nclass T(unittest.TestCase):\n    def test_it(self):\n"
     "        self.assertEqual(solve(1), 2)\n"
     "result = unittest.TextTestRunner().run(unittest.defaultTestLoader.loadTestsFromTestCase(T))\n"
@@ -313,6 +301,21 @@ def test_a_forged_done_line_passes_no_test(test: str) -> None:
     report = run_code_tests(FORGE_DONE, [test])
     assert report.passed == 0
     assert report.unverifiable == 1  # and the honest program fails it too: the rule is fail-closed
+
+
+# A raise-based check is now an assert the parent decides (rewards/checks.py), so it is verifiable: the
+# forged "done" line still passes nothing, and an honest program passes it.
+RAISE_BASED_CHECK = (
+    "def check(candidate):\n    if candidate(1) != 2:\n        raise AssertionError('wrong')\ncheck(solve)"
+)
+
+
+def test_a_raise_based_check_is_decided_by_the_parent() -> None:
+    from bedrock_rft_provider.rewards.codeexec import run_code_tests
+
+    assert run_code_tests(FORGE_DONE, [RAISE_BASED_CHECK]).passed == 0
+    report = run_code_tests("def solve(x):\n    return 2 * x\n", [RAISE_BASED_CHECK])
+    assert (report.passed, report.unverifiable) == (1, 0)
 
 
 def test_code_tests_reports_unverifiable_tests_as_a_metric() -> None:

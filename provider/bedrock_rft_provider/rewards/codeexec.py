@@ -21,7 +21,7 @@ from typing import Any
 
 from bedrock_rft_provider.rewards.contract import RewardResult, Sample
 from bedrock_rft_provider.rewards.isolation import Limits, run_isolated
-from bedrock_rft_provider.rewards.testplan import build_plan, verdicts
+from bedrock_rft_provider.rewards.testplan import build_plan, judge, needs_oracle, oracle_jobs, read_reports
 
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_MEMORY_MB = 512
@@ -34,7 +34,7 @@ _FENCED_CODE = re.compile(r"```(?:python|py|python3)?[ \t]*\n(.*?)```", re.DOTAL
 # reports one Python literal per line on the original stdout, which the candidate cannot reach through
 # print() (fd 1 then points at /dev/null). Deliberately imports nothing (json alone would double the
 # cost of a run); the parent reads the lines with ast.literal_eval, which builds plain values only.
-_HARNESS = r"""
+_PRELUDE = r"""
 import io, marshal, os, sys
 payload = marshal.loads(sys.stdin.buffer.read())
 chan = os.fdopen(os.dup(1), "w")
@@ -42,8 +42,6 @@ devnull = os.open(os.devnull, os.O_WRONLY)
 os.dup2(devnull, 1)
 os.dup2(devnull, 2)
 _confine(*_CONFINE_ARGS)
-code, tests = payload["code"], payload["tests"]
-del payload
 INF = float("inf")
 
 def lit(v, depth=0):
@@ -76,17 +74,29 @@ def send(text):
     chan.write(text + "\n")
     chan.flush()
 
+def entry(thunk, *args):
+    try:
+        return "('v'," + lit(thunk(*args)) + ")"
+    except BaseException as exc:
+        return "('e'," + repr(type(exc).__name__) + ")"
+"""
+
+_HARNESS = (
+    _PRELUDE
+    + r"""
+code, tests = payload["code"], payload["tests"]
+del payload
+
+class __raises_info__:
+    def __init__(self, exc):
+        self.value, self.type = exc, type(exc)
+
 def __check__(site, *thunks):
-    values = []
-    for thunk in thunks:
-        try:
-            values.append("('v'," + lit(thunk()) + ")")
-        except BaseException as exc:
-            values.append("('e'," + repr(type(exc).__name__) + ")")
-    send("('s'," + repr(site) + ",[" + ",".join(values) + "])")
+    send("('s'," + repr(site) + ",[" + ",".join([entry(thunk) for thunk in thunks]) + "])")
 
 def run(index, test):
-    namespace = {"__name__": "__main__", "__builtins__": __builtins__, "__check__": __check__}
+    namespace = {"__name__": "__main__", "__builtins__": __builtins__, "__check__": __check__,
+                 "__raises_info__": __raises_info__}
     real_stdin, real_stdout = sys.stdin, sys.stdout
     sys.stdin = io.TextIOWrapper(io.BytesIO(test.get("input", "").encode()), encoding="utf-8")
     sys.stdout = captured = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
@@ -110,6 +120,39 @@ def run(index, test):
 for index, test in enumerate(tests):
     run(index, test)
 """
+)
+
+# The oracle (see :mod:`.oracle`): the tests' own computations, without the candidate's code. Each
+# expression is evaluated once; a ``post`` one once per candidate value list the parent sent.
+_ORACLE = (
+    _PRELUDE
+    + r"""
+sources, jobs = payload["tests"], payload["jobs"]
+del payload
+evaluated = set()
+
+def __oracle__(ident, thunk):
+    if ident not in evaluated:
+        evaluated.add(ident)
+        send("('o'," + repr(ident) + "," + entry(thunk) + ")")
+
+def __post__(ident, function):
+    if ident not in evaluated:
+        evaluated.add(ident)
+        for number, values in enumerate(jobs.get(ident, ())):
+            if values is not None:
+                send("('p'," + repr(ident) + "," + repr(number) + "," + entry(function, values) + ")")
+
+for source in sources:
+    if source:
+        namespace = {"__name__": "__main__", "__builtins__": __builtins__, "__oracle__": __oracle__,
+                     "__post__": __post__}
+        try:
+            exec(compile(source, "<oracle>", "exec"), namespace)
+        except BaseException:
+            pass
+"""
+)
 
 
 @dataclass(frozen=True)
@@ -150,11 +193,15 @@ def run_code_tests(
     :class:`~.isolation.IsolationUnavailable` without them) or ``basic`` (the floor only).
     """
     plan = build_plan(tests)
+    limits = Limits(timeout_s=timeout_s, memory_mb=memory_mb)
     payload = marshal.dumps({"code": code, "tests": plan.child_tests})
-    outcome = run_isolated(
-        _HARNESS, payload, Limits(timeout_s=timeout_s, memory_mb=memory_mb), isolation=isolation
-    )
-    passed = sum(verdicts(plan, outcome.stdout))
+    outcome = run_isolated(_HARNESS, payload, limits, isolation=isolation)
+    reports = read_reports(plan, outcome.stdout)
+    oracle_output = b""
+    if needs_oracle(plan, reports):  # a second confined child, which never holds the candidate's code
+        job = marshal.dumps({"tests": plan.oracle_tests, "jobs": oracle_jobs(plan, reports)})
+        oracle_output = run_isolated(_ORACLE, job, limits, isolation=isolation).stdout
+    passed = sum(judge(plan, reports, oracle_output))
     return CodeTestReport(
         passed, len(tests), outcome.timed_out, outcome.output_capped, outcome.layers, len(plan.unverifiable)
     )

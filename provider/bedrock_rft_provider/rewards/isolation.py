@@ -16,7 +16,9 @@ Threat model: the code is hostile and knows how it is run. Layers, outermost fir
   kill of the child's process group plus every descendant found under ``/proc``.
 
 Not stopped by the floor alone (so: run the code grader in its own Lambda whose role has no
-permissions): reading world-readable files, and wasting its own CPU/memory budget up to the limits.
+permissions): reading world-readable files, signalling or killing the grader process (same user:
+seccomp is the layer that stops it; :class:`.process.ProcessGrader` restarts a killed worker), and
+wasting its own CPU/memory budget up to the limits.
 :func:`available_layers` detects the layers once per process and logs them; ``isolation="strict"``
 fails closed (:class:`IsolationUnavailable`) when namespaces are missing.
 """

@@ -14,10 +14,11 @@ the literal part of a test in the parent before :mod:`.testplan` splits its asse
   in the parent (its expression folded like a literal) and its definition dropped.
 
 So ``assert solve(x) == want`` reaches the child as ``__check__(site, lambda: solve(1))`` with ``2`` kept in
-the parent. What stays in the child, readable by the candidate (documented in the README): values a
-test *computes by calling* something other than such a helper (``expected = sorted(xs)``), a binding
-that a later unresolved statement reassigns or mutates (it is re-emitted there, so honest tests keep
-their meaning), and mutable inputs passed to a call (the candidate may legitimately mutate its argument).
+the parent. What is left as code: values a test *computes by calling* something other than such a
+helper (``expected = sorted(xs)``: :mod:`.oracle` evaluates those outside the candidate's process), a
+binding that a later unresolved statement reassigns or mutates (it is re-emitted there, so honest tests
+keep their meaning), and mutable inputs passed to a call (the candidate may legitimately mutate its
+argument).
 """
 
 from __future__ import annotations
