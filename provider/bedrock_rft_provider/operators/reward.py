@@ -83,7 +83,11 @@ class BedrockRewardFunctionOperator(AwsBaseOperator[RewardLambdaHook]):
         self.max_workers = max_workers
 
     def execute(self, context: Context) -> dict[str, str]:
-        from bedrock_rft_provider.rewards.packaging import PackageError, build_reward_package, python_version_of
+        from bedrock_rft_provider.rewards.packaging import (
+            PackageError,
+            build_reward_package,
+            python_version_of,
+        )
 
         _raise_config_errors(
             check_grader_settings(

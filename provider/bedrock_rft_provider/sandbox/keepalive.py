@@ -11,6 +11,7 @@ ACK. ``OpenConnections`` lets ``Sandbox.stop()`` end idle kept-alive connections
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import selectors
 import socket
@@ -47,10 +48,8 @@ class OpenConnections:
         with self._lock:
             sockets, self._sockets = list(self._sockets), set()
         for sock in sockets:
-            try:
+            with contextlib.suppress(OSError):  # already closed by the client
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # already closed by the client
 
 
 def handler_class(read_timeout_s: float, connections: OpenConnections) -> type[Any]:
@@ -71,15 +70,13 @@ def handler_class(read_timeout_s: float, connections: OpenConnections) -> type[A
 
         def finish(self) -> None:
             connections.discard(self.connection)
-            try:
+            with contextlib.suppress(OSError):  # the client went away with bytes still buffered for it
                 super().finish()
-            except OSError:
-                pass  # the client went away with bytes still buffered for it
 
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             log.debug("%s %s", self.requestline, code)
 
-        def log_error(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class's name)
+        def log_error(self, format: str, *args: Any) -> None:
             log.debug("sandbox connection: " + format, *args)
 
         def run_wsgi(self) -> None:
