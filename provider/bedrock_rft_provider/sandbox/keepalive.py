@@ -159,7 +159,9 @@ class _Response:
             )
             if self.chunked:
                 handler.send_header("Transfer-Encoding", "chunked")
-            if not self.environ.get(BODY_READ) and "connection" not in names:
+            # Say so when this answer ends the connection: the client asked, or the body went unread.
+            closing = handler.close_connection or not self.environ.get(BODY_READ)
+            if closing and "connection" not in names:
                 handler.send_header("Connection", "close")
             handler.end_headers()
         if data:
