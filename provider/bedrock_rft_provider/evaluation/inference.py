@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import queue
 import random
 import threading
 import time
@@ -210,12 +212,13 @@ class ConverseRunner:
             output_path,
             self.concurrency,
         )
-        with output_path.open("a", encoding="utf-8") as out:
-            run.out = out
-            with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="converse") as pool:
-                futures = [pool.submit(run.answer, record, sample) for record, sample in todo]
-                for future in futures:
-                    future.result()
+        # Appends go straight to the file (O_APPEND, one write per line): a line is on disk as soon as
+        # it is answered, and no worker holds a lock across a write while others queue behind it.
+        run.fd = os.open(output_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            run.answer_all(todo, self.concurrency)
+        finally:
+            os.close(run.fd)
         stats = run.stats()
         run.log_progress(final=True)
         if run.fatal is not None:
@@ -245,13 +248,37 @@ class _Run:
             success_window=runner.success_window,
             throttle_tolerance=runner.throttle_tolerance,
         )
-        self.out: Any = None
+        self.fd = -1
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.fatal: str | None = None
         self.completed = self.errors = self.unfinished = self.retries = self.throttles = 0
         self.started = time.monotonic()
         self.last_log = self.started
+
+    def answer_all(self, todo: Sequence[tuple[EvalRecord, int]], concurrency: int) -> None:
+        """Answer ``todo`` on ``concurrency`` worker threads, each taking the next item when it is free."""
+        work: queue.SimpleQueue[tuple[EvalRecord, int]] = queue.SimpleQueue()
+        for item in todo:
+            work.put(item)
+        # Every worker starts before the first request: a thread started later queues for the GIL behind
+        # the requests already running, which delays its first request by up to a round.
+        gate = threading.Event()
+
+        def worker() -> None:
+            gate.wait()
+            while True:
+                try:
+                    record, sample = work.get_nowait()
+                except queue.Empty:
+                    return
+                self.answer(record, sample)
+
+        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="converse") as pool:
+            workers = [pool.submit(worker) for _ in range(min(concurrency, len(todo)))]
+            gate.set()
+            for future in workers:
+                future.result()
 
     def answer(self, record: EvalRecord, sample: int) -> None:
         runner = self.runner
@@ -323,10 +350,10 @@ class _Run:
             "model": self.runner.model_id,
         }
         line.update({k: v for k, v in extra.items() if v is not None})
-        encoded = json.dumps(line, ensure_ascii=False) + "\n"
+        encoded = (json.dumps(line, ensure_ascii=False) + "\n").encode()
+        while encoded:  # a regular file takes the whole line in one write unless the disk is full
+            encoded = encoded[os.write(self.fd, encoded) :]
         with self.lock:
-            self.out.write(encoded)
-            self.out.flush()
             if text is None:
                 self.errors += 1
             else:

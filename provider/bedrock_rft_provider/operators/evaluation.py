@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
-from bedrock_rft_provider.evaluation.inference import ConverseRunner
-from bedrock_rft_provider.evaluation.records import EvalRecord, load_dataset
 from bedrock_rft_provider.evaluation.request import (
     UPLOADED_FILES,
     AnswerSource,
@@ -21,7 +19,6 @@ from bedrock_rft_provider.evaluation.request import (
     ModelUnderTest,
     training_curve_from,
 )
-from bedrock_rft_provider.evaluation.scoring import GradeFn, lambda_grader, reward_grader
 from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 from bedrock_rft_provider.hooks.evaluation import BedrockRFTEvaluationHook
 from bedrock_rft_provider.links.evaluation import BedrockRFTEvaluationReportLink
@@ -29,7 +26,9 @@ from bedrock_rft_provider.links.evaluation import BedrockRFTEvaluationReportLink
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from bedrock_rft_provider.evaluation.records import EvalRecord
     from bedrock_rft_provider.evaluation.report import TrainingCurve
+    from bedrock_rft_provider.evaluation.scoring import GradeFn
 
 
 class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
@@ -151,6 +150,8 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
             out_dir = request.local_output_dir(work)
             out_dir.mkdir(parents=True, exist_ok=True)
             dataset_path = self.hook.storage.fetch(request.dataset_uri, work / "dataset.jsonl")
+            from bedrock_rft_provider.evaluation.records import load_dataset
+
             records = load_dataset(dataset_path)
             grader = self._grader(request)
             subject = self._model_under_test(request, context)
@@ -192,6 +193,8 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
         return summary
 
     def _grader(self, request: EvaluationRequest) -> GradeFn:
+        from bedrock_rft_provider.evaluation.scoring import lambda_grader, reward_grader
+
         if request.reward_lambda_arn:
             return lambda_grader(self.hook.lambda_client(), request.reward_lambda_arn)
         assert request.reward is not None  # the request holds exactly one of the two
@@ -225,6 +228,8 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
         client = self.hook.runtime_client(
             read_timeout=request.request_timeout, max_pool_connections=request.concurrency + 2
         )
+        from bedrock_rft_provider.evaluation.inference import ConverseRunner
+
         try:
             ConverseRunner(client, source.model_id, **request.runner_options()).run(records, local)
         finally:

@@ -28,7 +28,6 @@ from bedrock_rft_provider.jobs.spec import RFTJobSpec
 from bedrock_rft_provider.jobs.training_key import TrainingKey, key_tags, training_key
 from bedrock_rft_provider.links.bedrock import BedrockRFTJobLink
 from bedrock_rft_provider.namespace import resolve_namespace
-from bedrock_rft_provider.operators import openweight_job
 from bedrock_rft_provider.templated import as_bool
 from bedrock_rft_provider.triggers.kill_reason import user_stopped
 from bedrock_rft_provider.triggers.rft_job import BedrockRFTJobTrigger
@@ -223,6 +222,8 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         if choose_backend(self.base_model_id, self.backend) == OPEN_WEIGHT:
             self._task_instance = context["ti"]
             self._persist_job_link(context, job_arn="")
+            from bedrock_rft_provider.operators import openweight_job  # the openai client: when run
+
             return openweight_job.execute(
                 self,
                 context,
@@ -298,6 +299,8 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         training_key: str | None = None,
     ) -> dict[str, Any]:
         if event and event.get("backend") == OPEN_WEIGHT:
+            from bedrock_rft_provider.operators import openweight_job
+
             return openweight_job.execute_complete(
                 self, event, reattached=reattached, training_key=training_key
             )
@@ -314,6 +317,8 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
     def on_kill(self) -> None:
         """Stop the job when a user marked the task failed; a clear leaves it for the next try."""
         if self._open_weight_job_id:
+            from bedrock_rft_provider.operators import openweight_job
+
             openweight_job.on_kill(self)
             return
         if not (self.stop_on_kill and self._job_name):
