@@ -23,6 +23,8 @@ Findings the ``parliament`` linter reports that are inherent, and why (the tests
   alternatives; also model ids with a ``:`` (``amazon.nova-2-lite-v1:0``) do not fit its pattern.
 - ``UNKNOWN_ACTION`` for ``bedrock:*CustomModelDeployment*``: those actions are newer than
   parliament's action database (1.6.4).
+- ``UNKNOWN_PREFIX`` for ``bedrock-mantle``: the open-weight API's service prefix is newer than
+  parliament's database.
 - ``INVALID_ARN`` "Account expected" only while no account was given: the ``ACCOUNT_ID`` placeholder
   is there to be replaced (the CLI says so).
 """
@@ -33,6 +35,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from bedrock_rft_provider.jobs.backends import OPEN_WEIGHT_MODELS
 
 VERSION = "2012-10-17"
 ACCOUNT_PLACEHOLDER = "ACCOUNT_ID"
@@ -71,6 +75,21 @@ DEPLOYMENT_ACTIONS = [
 ]
 # Actions without resource-level permissions (the Service Authorization Reference lists no resource type).
 LIST_ACTIONS = ["bedrock:ListModelCustomizationJobs"]
+# The open-weight backend (Bedrock's OpenAI-compatible API, service prefix bedrock-mantle). Action names
+# from the Service Authorization Reference ("Amazon Bedrock Powered by AWS Mantle"); none of these
+# actions has a resource type there, so they take "*". The user guide only names the managed policy
+# AmazonBedrockMantleFullAccess. Which action covers list_events and checkpoints.list is undocumented
+# (no such action exists; GetFineTuningJob is the likely one) -- unverified without AWS.
+OPEN_WEIGHT_API_KEY_ACTIONS = ["bedrock-mantle:CallWithBearerToken"]
+OPEN_WEIGHT_FILE_ACTIONS = ["bedrock-mantle:CreateFile", "bedrock-mantle:GetFile", "bedrock-mantle:ListFiles"]
+OPEN_WEIGHT_JOB_ACTIONS = [
+    "bedrock-mantle:GetFineTuningJob",
+    "bedrock-mantle:ListFineTuningJobs",
+    "bedrock-mantle:CancelFineTuningJob",
+]
+OPEN_WEIGHT_CREATE_ACTIONS = ["bedrock-mantle:CreateFineTuningJob"]
+# Chat Completions / Responses on base, tuned and checkpoint models (evaluation on the open-weight path).
+OPEN_WEIGHT_INFERENCE_ACTIONS = ["bedrock-mantle:CreateInference", "bedrock-mantle:ListModels"]
 CHAMPION_ACTIONS = ["ssm:GetParameter", "ssm:PutParameter", "ssm:GetParameterHistory"]
 CHAMPION_PARAMETER_PATH = "bedrock-rft/champion"
 _GEO_PREFIXES = ("us.", "eu.", "apac.", "us-gov.", "ca.", "jp.", "au.", "global.")
@@ -234,13 +253,14 @@ def grader_permissions(function_name: str, scope: Scope, judge_models: Sequence[
 
 
 def airflow_caller_permissions(
-    bucket: str, grader_arn: str, scope: Scope, role_names: Sequence[str]
+    bucket: str, grader_arn: str, scope: Scope, role_names: Sequence[str], *, open_weight: bool = False
 ) -> dict[str, Any]:
     """What the Airflow AWS connection needs for everything the provider's tasks call.
 
     Deploy, check and invoke the grader; run, watch and stop RFT jobs; deploy, invoke (Converse) and
     delete the tuned model; evaluate the base model; keep the champion in SSM; read and write the bucket.
     ``role_names`` are ``(service role, grader role)``: each may be passed to its own service only.
+    ``open_weight`` adds :func:`open_weight_statements` (off by default: a Nova-only setup needs none).
     """
     bucket_arn = f"arn:{scope.partition}:s3:::{bucket}"
     bedrock = f"arn:{scope.partition}:bedrock:{scope.region}:{scope.account}"
@@ -283,11 +303,29 @@ def airflow_caller_permissions(
                 [f"{bedrock}:custom-model-deployment/*", foundation_models, f"{bedrock}:inference-profile/*"],
             ),
             _statement("ListRFTJobs", LIST_ACTIONS, ["*"]),
+            *(open_weight_statements() if open_weight else []),
             _statement("KeepTheChampion", CHAMPION_ACTIONS, [parameters]),
             _statement("DataAndOutput", ["s3:GetObject", "s3:PutObject"], [f"{bucket_arn}/*"]),
             _statement("ListBucket", ["s3:ListBucket"], [bucket_arn]),
         ],
     }
+
+
+def open_weight_statements() -> list[dict[str, Any]]:
+    """The open-weight backend's caller statements: API-key use, files, jobs (create only for the
+    models that backend trains, through the ``bedrock-mantle:Model`` condition key) and inference."""
+    return [
+        _statement("OpenWeightUseShortTermApiKeys", OPEN_WEIGHT_API_KEY_ACTIONS, ["*"]),
+        _statement("OpenWeightTrainingFiles", OPEN_WEIGHT_FILE_ACTIONS, ["*"]),
+        _statement(
+            "OpenWeightStartJobs",
+            OPEN_WEIGHT_CREATE_ACTIONS,
+            ["*"],
+            Condition={"StringEquals": {"bedrock-mantle:Model": list(OPEN_WEIGHT_MODELS)}},
+        ),
+        _statement("OpenWeightWatchAndCancelJobs", OPEN_WEIGHT_JOB_ACTIONS, ["*"]),
+        _statement("OpenWeightInference", OPEN_WEIGHT_INFERENCE_ACTIONS, ["*"]),
+    ]
 
 
 def _check_inputs(bucket: str, account: str | None, region: str, role_names: Sequence[str]) -> None:
@@ -318,6 +356,7 @@ def policy_bundle(
     output_prefix: str = "",
     service_role_name: str = "BedrockRFTServiceRole",
     grader_role_name: str = "BedrockRFTGraderRole",
+    open_weight: bool = False,
 ) -> dict[str, Any]:
     """Every policy an RFT setup needs, keyed by role: trust and permission documents.
 
@@ -344,7 +383,7 @@ def policy_bundle(
         },
         "airflow_caller": {
             "permissions_policy": airflow_caller_permissions(
-                bucket, grader_arn, scope, [service_role_name, grader_role_name]
+                bucket, grader_arn, scope, [service_role_name, grader_role_name], open_weight=open_weight
             ),
         },
     }

@@ -239,6 +239,8 @@ def _inherent(finding: Any, kind: str, placeholder: bool = False) -> bool:
         return {d["action"] for d in finding.detail} <= {"bedrock:InvokeModel", "bedrock:ListTagsForResource"}
     if finding.issue == "UNKNOWN_ACTION":
         return "CustomModelDeployment" in text
+    if finding.issue == "UNKNOWN_PREFIX":
+        return "bedrock-mantle" in text
     return False
 
 
@@ -249,8 +251,9 @@ def _inherent(finding: Any, kind: str, placeholder: bool = False) -> bool:
         {"account": "111122223333", "region": "us-west-2", "data_prefix": "data", "output_prefix": "out"},
         {"judge_models": ["amazon.nova-lite-v1:0", "us.anthropic.claude-3-haiku-20240307-v1:0"]},
         {"reward_function": "arn:aws:lambda:eu-west-1:444455556666:function:grader:live"},
+        {"region": "us-west-2", "open_weight": True},
     ],
-    ids=["defaults", "prefixes", "judges", "function-arn"],
+    ids=["defaults", "prefixes", "judges", "function-arn", "open-weight"],
 )
 def test_policies_are_clean_for_the_parliament_linter_apart_from_inherent_findings(
     options: dict[str, Any],

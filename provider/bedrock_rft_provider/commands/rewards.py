@@ -71,6 +71,12 @@ def register(subparsers: Any) -> None:
     iam.add_argument("--judge-model", action="append", default=[], metavar="MODEL_ID", help="LLM-judge model")
     iam.add_argument("--data-prefix", default="", help="key prefix of the training/validation data")
     iam.add_argument("--output-prefix", default="", help="key prefix of the job output")
+    iam.add_argument(
+        "--open-weight",
+        action="store_true",
+        help="also let the caller train open-weight models (gpt-oss, Qwen3, Nemotron) through "
+        "Bedrock's OpenAI-compatible API (bedrock-mantle actions; they take no resource ARNs)",
+    )
     iam.set_defaults(handler=run_iam_policy)
 
 
@@ -222,6 +228,7 @@ def run_iam_policy(args: argparse.Namespace) -> int:
             judge_models=args.judge_model,
             data_prefix=args.data_prefix,
             output_prefix=args.output_prefix,
+            open_weight=args.open_weight,
         )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)

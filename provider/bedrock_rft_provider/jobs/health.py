@@ -1,8 +1,11 @@
 """Training health: whether to train at all, and the warning signs of a run not worth deploying.
 
 The signs come from AWS's RFT best-practice guidance (facts §4): a flat reward curve (the grader
-gives no signal), response-length explosion (verbosity hacking), and a train/validation reward gap
-(overfitting). Each check reports what it saw; the policy decides whether a finding warns or fails.
+gives no signal), response-length explosion (verbosity hacking), a train/validation reward gap
+(overfitting), entropy collapse (the policy stopped exploring) and a growing gradient norm (unstable
+updates). The last two need the ``actor/entropy`` and ``actor/grad_norm`` curves, which the open-weight
+backend reports in its metric events; where a backend does not report them the checks are skipped.
+Each check reports what it saw; the policy decides whether a finding warns or fails.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from typing import Any
 
 from bedrock_rft_provider.errors import ConfigError
 from bedrock_rft_provider.jobs.metrics import (
+    ENTROPY,
+    GRAD_NORM,
     RESPONSE_LENGTH,
     TRAIN_REWARD,
     VALIDATION_REWARD,
@@ -29,6 +34,10 @@ class HealthPolicy:
     min_reward_gain: float = 0.02
     max_length_growth: float = 0.5
     max_train_validation_gap: float = 0.15
+    # Entropy collapse: the end of the curve below this share of its start (healthy runs keep ~0.8-1.1).
+    min_entropy_ratio: float = 0.1
+    # Gradient-norm blow-up: the end of the curve above this multiple of its start.
+    max_grad_norm_growth: float = 10.0
     window: int = 3
 
     def __post_init__(self) -> None:
@@ -75,6 +84,7 @@ def assess_training(metrics: TrainingMetrics, policy: HealthPolicy | None = None
     """Check the reward curve, response length and train/validation gap of one job's metrics."""
     policy = policy or HealthPolicy()
     report = HealthReport(on_finding=policy.on_finding)
+    _check_stability(metrics, policy, report)
     rewards = metrics.values(TRAIN_REWARD)
     if len(rewards) < 2:
         report.notes.append(f"no {TRAIN_REWARD} curve to check ({len(rewards)} point(s) found)")
@@ -111,6 +121,34 @@ def assess_training(metrics: TrainingMetrics, policy: HealthPolicy | None = None
                 "epochs or more data."
             )
     return report
+
+
+def _ends(values: list[float], window: int) -> tuple[float, float]:
+    size = min(window, len(values) // 2) or 1
+    return _mean(values[:size]), _mean(values[-size:])
+
+
+def _check_stability(metrics: TrainingMetrics, policy: HealthPolicy, report: HealthReport) -> None:
+    """Entropy collapse and gradient-norm blow-up, when the job reported those curves."""
+    entropy = metrics.values(ENTROPY)
+    if len(entropy) >= 2:
+        first, last = _ends(entropy, policy.window)
+        report.notes.append(f"entropy {first:.3f} -> {last:.3f}")
+        if first > 0 and last < first * policy.min_entropy_ratio:
+            report.findings.append(
+                f"entropy collapse: {ENTROPY} fell from {first:.3f} to {last:.3f} (below "
+                f"{policy.min_entropy_ratio:.0%} of its start). The policy stopped exploring and answers "
+                "one way; lower the learning rate or epochs, or check the reward for an exploitable shortcut."
+            )
+    grad_norm = metrics.values(GRAD_NORM)
+    if len(grad_norm) >= 2:
+        first, last = _ends(grad_norm, policy.window)
+        report.notes.append(f"gradient norm {first:.3g} -> {last:.3g}")
+        if first > 0 and last > first * policy.max_grad_norm_growth:
+            report.findings.append(
+                f"gradient-norm blow-up: {GRAD_NORM} grew from {first:.3g} to {last:.3g} (above "
+                f"{policy.max_grad_norm_growth:g}x its start). Training is unstable; lower the learning rate."
+            )
 
 
 @dataclass(frozen=True)

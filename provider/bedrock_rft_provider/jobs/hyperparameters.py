@@ -19,6 +19,8 @@ class Bound:
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] = ()
+    # False for bounds we chose because the service documents none (the message then says so).
+    documented: bool = True
 
     def describe(self) -> str:
         if self.choices:
@@ -45,8 +47,11 @@ _BY_API_NAME = {bound.api_name: name for name, bound in BOUNDS.items()}
 
 
 def _check(name: str, value: Any) -> Any:
-    bound = BOUNDS[name]
-    field = f"hyperparameters.{name}"
+    return check_bound(f"hyperparameters.{name}", BOUNDS[name], value)
+
+
+def check_bound(field: str, bound: Bound, value: Any) -> Any:
+    """``value`` as ``bound.kind`` if within ``bound``; else a ConfigError naming ``field``."""
     if bound.choices:
         if value not in bound.choices:
             raise ConfigError(field, f"{value!r} is not {bound.describe()}")
@@ -59,10 +64,11 @@ def _check(name: str, value: Any) -> Any:
         raise ConfigError(field, f"must be a whole number ({bound.describe()}), got {value!r}")
     if not math.isfinite(value):
         raise ConfigError(field, f"must be finite ({bound.describe()}), got {value!r}")
+    whose = "service" if bound.documented else "provider's defensive (the service documents none)"
     if bound.minimum is not None and value < bound.minimum:
-        raise ConfigError(field, f"= {value!r} is below the service minimum {bound.minimum:g}")
+        raise ConfigError(field, f"= {value!r} is below the {whose} minimum {bound.minimum:g}")
     if bound.maximum is not None and value > bound.maximum:
-        raise ConfigError(field, f"= {value!r} is above the service maximum {bound.maximum:g}")
+        raise ConfigError(field, f"= {value!r} is above the {whose} maximum {bound.maximum:g}")
     return bound.kind(value)
 
 

@@ -20,6 +20,8 @@ METRIC_FILE_SUFFIXES = ("step_wise_training_metrics.csv", "validation_metrics.cs
 TRAIN_REWARD = "critic/rewards/mean"
 VALIDATION_REWARD = "val-score/rewards/mean@1"
 RESPONSE_LENGTH = "response_length/mean"
+ENTROPY = "actor/entropy"
+GRAD_NORM = "actor/grad_norm"
 
 
 def is_metrics_key(key: str) -> bool:
@@ -51,6 +53,15 @@ class TrainingMetrics:
                     self.series.setdefault(column.strip(), []).append((step_value, value))
         for points in self.series.values():
             points.sort(key=lambda point: point[0])
+        self.sources.append(source)
+
+    def add_points(self, source: str, points: Iterable[tuple[str, int, float]]) -> None:
+        """Merge ``(metric, step, value)`` points (e.g. from metric events); non-finite values are skipped."""
+        for name, step, value in points:
+            if math.isfinite(value):
+                self.series.setdefault(name, []).append((step, value))
+        for series in self.series.values():
+            series.sort(key=lambda point: point[0])
         self.sources.append(source)
 
     def values(self, name: str) -> list[float]:

@@ -7,9 +7,10 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from bedrock_rft_provider.errors import ConfigError, ConfigErrors, raise_config_errors
+from bedrock_rft_provider.jobs.backends import NATIVE
 from bedrock_rft_provider.jobs.hyperparameters import RFTHyperParameters
 from bedrock_rft_provider.jobs.naming import attempt_name, client_request_token
 from bedrock_rft_provider.jobs.validation import (
@@ -31,6 +32,9 @@ CUSTOMIZATION_TYPE = "REINFORCEMENT_FINE_TUNING"
 @dataclass(frozen=True)
 class RFTJobSpec:
     """Everything one RFT job needs. Build it with :meth:`build`, which validates every field."""
+
+    # The open-weight backend's counterpart is jobs.openweight.OpenWeightJobSpec.
+    backend: ClassVar[str] = NATIVE
 
     job_name: str
     custom_model_name: str

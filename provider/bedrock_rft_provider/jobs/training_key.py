@@ -67,9 +67,14 @@ def training_key(
         "hyperparameters": spec.hyperparameters.to_request(),
         "kms_key_id": spec.kms_key_id,
     }
-    hashed = {**inputs, "data_sha256": [sha for _, sha in data_sha256]}
+    return key_from_inputs(inputs)
+
+
+def key_from_inputs(inputs: Mapping[str, Any]) -> TrainingKey:
+    """Hash ``inputs`` (``data_sha256`` as ``(uri, hex)`` pairs; only the hashes count) into a key."""
+    hashed = {**inputs, "data_sha256": [sha for _, sha in inputs["data_sha256"]]}
     canonical = json.dumps(hashed, sort_keys=True, separators=(",", ":"), default=str)
-    return TrainingKey(hashlib.sha256(canonical.encode()).hexdigest(), inputs)
+    return TrainingKey(hashlib.sha256(canonical.encode()).hexdigest(), dict(inputs))
 
 
 def key_tags(key: TrainingKey) -> tuple[tuple[str, str], ...]:

@@ -24,12 +24,14 @@ from bedrock_rft_provider.hooks.bedrock_rft import (
     job_from_description,
 )
 from bedrock_rft_provider.jobs import waiting
+from bedrock_rft_provider.jobs.backends import OPEN_WEIGHT, choose_backend
 from bedrock_rft_provider.jobs.hyperparameters import RFTHyperParameters
 from bedrock_rft_provider.jobs.naming import custom_model_name_for_run, job_name_for_run
 from bedrock_rft_provider.jobs.spec import RFTJobSpec
 from bedrock_rft_provider.jobs.training_key import TrainingKey, key_tags, training_key
 from bedrock_rft_provider.links.bedrock import BedrockRFTJobLink
 from bedrock_rft_provider.namespace import resolve_namespace
+from bedrock_rft_provider.operators import openweight_job
 from bedrock_rft_provider.templated import as_bool
 from bedrock_rft_provider.triggers.kill_reason import user_stopped
 from bedrock_rft_provider.triggers.rft_job import BedrockRFTJobTrigger
@@ -91,6 +93,13 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
     :param namespace: deployment namespace hashed into the derived names, the token and the training
         key (default: ``[bedrock_rft] namespace``, else this install's ``bedrock_rft_namespace``
         Variable; see ``bedrock_rft_provider.namespace``).
+    :param backend: ``"auto"`` (default: chosen from ``base_model_id``), ``"native"``
+        (``CreateModelCustomizationJob``: Nova) or ``"open-weight"`` (Bedrock's OpenAI-compatible
+        fine-tuning API: ``openai.gpt-oss-20b``, ``qwen.qwen3-32b``, ``nvidia.nemotron-nano-3-30b``). An
+        override that contradicts the model is a ConfigError naming ``backend``. On the open-weight
+        backend ``role_arn`` and ``output_data_uri`` are not used, and ``job_name``, ``custom_model_name``,
+        ``kms_key_id``, ``vpc_config`` and ``tags`` are refused; the result also carries
+        ``backend``, ``job_id`` and ``fine_tuned_model`` (see ``operators.openweight_job``).
     :return: ``{job_arn, job_name, custom_model_arn, status, reattached, reused, training_key}``;
         ``reused`` is True when another run's job with the same training key was reused.
     """
@@ -111,6 +120,7 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         "tags",
         "force_retrain",
         "namespace",
+        "backend",
     )
     template_fields_renderers = {"hyperparameters": "json", "tags": "json", "vpc_config": "json"}
     operator_extra_links = (BedrockRFTJobLink(),)
@@ -142,6 +152,7 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         stop_on_kill: bool = True,
         force_retrain: bool | str = False,
         namespace: str | None = None,
+        backend: str | None = None,
         **kwargs: Any,
     ) -> None:
         # Each key of the returned dict is also its own XCom, so ``task.output["key"]`` works (Airflow 3).
@@ -167,6 +178,8 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         self.stop_on_kill = stop_on_kill
         self.force_retrain = force_retrain
         self.namespace = namespace
+        self.backend = backend
+        self._open_weight_job_id: str | None = None
         self._job_name: str | None = None
         self._reused = False
         self._training_key: str | None = None
@@ -234,6 +247,16 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         return job_from_description(existing, reattached=True)
 
     def execute(self, context: Context) -> dict[str, Any]:
+        if choose_backend(self.base_model_id, self.backend) == OPEN_WEIGHT:
+            self._task_instance = context["ti"]
+            self._persist_job_link(context, job_arn="")
+            return openweight_job.execute(
+                self,
+                context,
+                force=as_bool("force_retrain", self.force_retrain, default=False),
+                waiter_delay=self.poll_interval,
+                waiter_max_attempts=self._max_attempts,
+            )
         spec = self.build_spec(context)
         # Never silently False: that would quietly reuse a model the user asked to retrain.
         force = as_bool("force_retrain", self.force_retrain, default=False)
@@ -302,6 +325,10 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         reused: bool = False,
         training_key: str | None = None,
     ) -> dict[str, Any]:
+        if event and event.get("backend") == OPEN_WEIGHT:
+            return openweight_job.execute_complete(
+                self, event, reattached=reattached, training_key=training_key
+            )
         validated = validate_execute_complete_event(event)
         job_identifier = validated["job_identifier"]
         self._reused, self._training_key = reused, training_key
@@ -314,6 +341,9 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
 
     def on_kill(self) -> None:
         """Stop the job when a user marked the task failed; a clear leaves it for the next try."""
+        if self._open_weight_job_id:
+            openweight_job.on_kill(self)
+            return
         if not (self.stop_on_kill and self._job_name):
             return
         if user_stopped(self._task_instance, self._job_name, self.log):
