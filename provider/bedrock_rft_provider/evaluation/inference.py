@@ -18,7 +18,7 @@ from botocore.exceptions import (
 
 from bedrock_rft_provider.errors import aws_error_code
 from bedrock_rft_provider.evaluation.limiter import AdaptiveLimiter
-from bedrock_rft_provider.evaluation.records import EvalRecord
+from bedrock_rft_provider.evaluation.records import EvalRecord, finished_keys
 from bedrock_rft_provider.evaluation.runner import (
     Failure,
     InferenceAbortedError,
@@ -27,7 +27,6 @@ from bedrock_rft_provider.evaluation.runner import (
     InferenceStats,
     Outcome,
     Reply,
-    finished_keys,
 )
 from bedrock_rft_provider.rewards.contract import reasoning_of, text_of
 

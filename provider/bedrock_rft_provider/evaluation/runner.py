@@ -28,8 +28,7 @@ from typing import Any
 
 from bedrock_rft_provider.errors import BedrockRFTError, ConfigError
 from bedrock_rft_provider.evaluation.limiter import AdaptiveLimiter
-from bedrock_rft_provider.evaluation.records import EvalRecord
-from bedrock_rft_provider.rewards.jsonl import json_lines
+from bedrock_rft_provider.evaluation.records import EvalRecord, finished_keys
 
 # The runners' one log (named for the module that has always held the Converse runner).
 log = logging.getLogger("bedrock_rft_provider.evaluation.inference")
@@ -96,35 +95,6 @@ class InferenceStats:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def finished_keys(path: Path, model_id: str | None = None) -> set[tuple[str, int]]:
-    """Keys already answered in ``path``; a line cut short by a killed process is dropped.
-
-    Answers recorded for another ``model_id`` are never mixed in: the file is emptied instead.
-    """
-    if not path.exists():
-        return set()
-    raw = path.read_bytes()
-    good_end = raw.rfind(b"\n") + 1
-    if good_end < len(raw):
-        with path.open("r+b") as handle:
-            handle.truncate(good_end)
-    try:
-        answered = [
-            (obj, (str(obj["id"]), int(obj.get("sample", 0))))
-            for _, obj in json_lines(raw[:good_end], str(path))
-        ]
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ConfigError(str(path), f"cannot resume: a line is not a response record ({exc})") from exc
-    done: set[tuple[str, int]] = set()
-    for obj, key in answered:
-        if model_id is not None and obj.get("model", model_id) != model_id:
-            log.warning("%s holds answers of %s, not %s: starting afresh", path, obj["model"], model_id)
-            path.write_bytes(b"")
-            return set()
-        done.add(key)
-    return done
 
 
 def bounded(text: str, limit: int) -> tuple[str, bool]:
