@@ -254,8 +254,8 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
                 self,
                 context,
                 force=as_bool("force_retrain", self.force_retrain, default=False),
-                waiter_delay=self.poll_interval,
-                waiter_max_attempts=self._max_attempts,
+                waiter_delay=self.waiter_delay,
+                waiter_max_attempts=self.wait_limit().waiter_max_attempts,
             )
         spec = self.build_spec(context)
         # Never silently False: that would quietly reuse a model the user asked to retrain.
