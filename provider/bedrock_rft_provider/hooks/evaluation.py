@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -56,7 +57,10 @@ class BedrockRFTEvaluationHook(BedrockRuntimeHook):
         """An ``openai`` client for Chat Completions: per-request ``timeout`` (s), no automatic retries.
 
         As with :meth:`runtime_client`, the runner retries itself so throttling reaches its limiter.
+        The HTTP library's per-request INFO line is silenced: the runner logs progress instead, and a
+        test set would otherwise write one task-log line per answer.
         """
+        logging.getLogger("httpx2").setLevel(max(logging.WARNING, logging.getLogger("httpx2").level))
         return self.openweight.client.with_options(timeout=timeout, max_retries=0)
 
     def checkpoints(self, job_id: str) -> list[dict[str, Any]]:
