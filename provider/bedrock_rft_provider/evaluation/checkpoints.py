@@ -98,7 +98,7 @@ def best_checkpoint(
         seen += 1
         metrics = checkpoint.get("metrics")
         if isinstance(metrics, Mapping):
-            reported.update(str(k) for k in metrics)
+            reported.update(str(k) for k, v in metrics.items() if v is not None)
         value = metric_value(metrics, names)
         if value is None:
             without.append(step)
