@@ -12,10 +12,10 @@ Model output is data: the reply and its reasoning are stored as text, cut at :da
 
 from __future__ import annotations
 
-import enum
 import json
 import logging
-import math
+import os
+import queue
 import random
 import threading
 import time
@@ -29,15 +29,32 @@ from typing import Any
 from bedrock_rft_provider.errors import BedrockRFTError, ConfigError
 from bedrock_rft_provider.evaluation.limiter import AdaptiveLimiter
 from bedrock_rft_provider.evaluation.records import EvalRecord, finished_keys
+from bedrock_rft_provider.evaluation.replies import (
+    MAX_PROBLEM_CHARS,
+    MAX_REPLY_CHARS,
+    USAGE_KEYS,
+    Failure,
+    Outcome,
+    Reply,
+    bounded,
+    token_count,
+)
+
+__all__ = [
+    "MAX_PROBLEM_CHARS",
+    "MAX_REPLY_CHARS",
+    "USAGE_KEYS",
+    "Failure",
+    "InferenceAbortedError",
+    "InferenceIncompleteError",
+    "InferenceRunner",
+    "InferenceStats",
+    "Outcome",
+    "Reply",
+]
 
 # The runners' one log (named for the module that has always held the Converse runner).
 log = logging.getLogger("bedrock_rft_provider.evaluation.inference")
-
-# Far above any max_tokens a reply can have (about 250k tokens): only a broken or hostile answer is cut.
-MAX_REPLY_CHARS = 1_000_000
-MAX_PROBLEM_CHARS = 1_000
-# Converse's ``usage`` keys: every runner records token counts under these names.
-USAGE_KEYS = ("inputTokens", "outputTokens", "totalTokens")
 
 
 class InferenceIncompleteError(BedrockRFTError):
@@ -46,33 +63,6 @@ class InferenceIncompleteError(BedrockRFTError):
 
 class InferenceAbortedError(BedrockRFTError):
     """A non-retryable error (access, unknown model) made every further request pointless."""
-
-
-class Outcome(enum.Enum):
-    """What a failed call means for the run."""
-
-    THROTTLED = "throttled"  # back off, lower the concurrency limit, retry
-    TRANSIENT = "transient"  # back off and retry
-    REJECTED = "rejected"  # this prompt cannot be answered: record the error, do not retry
-    FATAL = "fatal"  # every further request would fail too: stop the run
-
-
-@dataclass(frozen=True)
-class Failure:
-    """A classified error: its outcome and a one-line description for logs and the output file."""
-
-    outcome: Outcome
-    problem: str
-
-
-@dataclass(frozen=True)
-class Reply:
-    """One answer as every runner records it; ``usage`` uses :data:`USAGE_KEYS`."""
-
-    text: str
-    reasoning: str = ""
-    usage: Mapping[str, Any] | None = None
-    stop_reason: str | None = None
 
 
 @dataclass
@@ -95,18 +85,6 @@ class InferenceStats:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def bounded(text: str, limit: int) -> tuple[str, bool]:
-    """``text`` cut to ``limit`` characters, and whether it was cut."""
-    return (text, False) if len(text) <= limit else (text[:limit], True)
-
-
-def token_count(value: Any) -> int:
-    """A usage count as a non-negative int (0 for anything that is not a finite number)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return 0
-    return max(0, int(value))
 
 
 class InferenceRunner(ABC):
@@ -206,16 +184,13 @@ class InferenceRunner(ABC):
             self.concurrency,
         )
         requests = {record.id: self.render(record) for record, _ in todo}
-        with output_path.open("a", encoding="utf-8") as out:
-            run.out = out
-            with ThreadPoolExecutor(
-                max_workers=self.concurrency, thread_name_prefix=self.thread_name
-            ) as pool:
-                futures = [
-                    pool.submit(run.answer, record.id, sample, requests[record.id]) for record, sample in todo
-                ]
-                for future in futures:
-                    future.result()
+        # Appends go straight to the file (O_APPEND, one write per line): a line is on disk as soon as
+        # it is answered, and no worker holds a lock across a write while others queue behind it.
+        run.fd = os.open(output_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            run.answer_all([(record.id, sample, requests[record.id]) for record, sample in todo])
+        finally:
+            os.close(run.fd)
         stats = run.stats()
         run.log_progress(final=True)
         if run.fatal is not None:
@@ -245,7 +220,7 @@ class _Run:
             success_window=runner.success_window,
             throttle_tolerance=runner.throttle_tolerance,
         )
-        self.out: Any = None
+        self.fd = -1
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.fatal: str | None = None
@@ -253,6 +228,31 @@ class _Run:
         self.input_tokens = self.output_tokens = 0
         self.started = time.monotonic()
         self.last_log = self.started
+
+    def answer_all(self, todo: Sequence[tuple[str, int, dict[str, Any]]]) -> None:
+        """Answer ``todo`` on ``concurrency`` worker threads, each taking the next item when it is free."""
+        work: queue.SimpleQueue[tuple[str, int, dict[str, Any]]] = queue.SimpleQueue()
+        for item in todo:
+            work.put(item)
+        # Every worker starts before the first request: a thread started later queues for the GIL behind
+        # the requests already running, which delays its first request by up to a round.
+        gate = threading.Event()
+
+        def worker() -> None:
+            gate.wait()
+            while True:
+                try:
+                    item = work.get_nowait()
+                except queue.Empty:
+                    return
+                self.answer(*item)
+
+        concurrency = self.runner.concurrency
+        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=self.runner.thread_name) as pool:
+            workers = [pool.submit(worker) for _ in range(min(concurrency, len(todo)))]
+            gate.set()
+            for future in workers:
+                future.result()
 
     def answer(self, record_id: str, sample: int, request: dict[str, Any]) -> None:
         runner = self.runner
@@ -335,10 +335,10 @@ class _Run:
             "model": self.runner.model_id,
         }
         line.update({k: v for k, v in extra.items() if v is not None})
-        encoded = json.dumps(line, ensure_ascii=False) + "\n"
+        encoded = (json.dumps(line, ensure_ascii=False) + "\n").encode()
+        while encoded:  # a regular file takes the whole line in one write unless the disk is full
+            encoded = encoded[os.write(self.fd, encoded) :]
         with self.lock:
-            self.out.write(encoded)
-            self.out.flush()
             if text is None:
                 self.errors += 1
             else:

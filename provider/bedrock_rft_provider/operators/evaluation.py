@@ -12,11 +12,8 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
-from bedrock_rft_provider.evaluation.chat_runner import ChatCompletionsRunner
-from bedrock_rft_provider.evaluation.checkpoints import DEFAULT_CHECKPOINT_METRIC, best_checkpoint
-from bedrock_rft_provider.evaluation.inference import ConverseRunner
+from bedrock_rft_provider.evaluation.checkpoints import DEFAULT_CHECKPOINT_METRIC
 from bedrock_rft_provider.evaluation.model_backend import OPEN_WEIGHT
-from bedrock_rft_provider.evaluation.records import EvalRecord, load_dataset
 from bedrock_rft_provider.evaluation.request import (
     UPLOADED_FILES,
     AnswerSource,
@@ -24,7 +21,6 @@ from bedrock_rft_provider.evaluation.request import (
     ModelUnderTest,
     training_curve_from,
 )
-from bedrock_rft_provider.evaluation.scoring import GradeFn, lambda_grader, reward_grader
 from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 from bedrock_rft_provider.hooks.evaluation import BedrockRFTEvaluationHook
 from bedrock_rft_provider.links.evaluation import BedrockRFTEvaluationReportLink
@@ -32,8 +28,10 @@ from bedrock_rft_provider.links.evaluation import BedrockRFTEvaluationReportLink
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from bedrock_rft_provider.evaluation.records import EvalRecord
     from bedrock_rft_provider.evaluation.report import TrainingCurve
     from bedrock_rft_provider.evaluation.runner import InferenceRunner
+    from bedrock_rft_provider.evaluation.scoring import GradeFn
 
 
 class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
@@ -189,6 +187,8 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
             out_dir = request.local_output_dir(work)
             out_dir.mkdir(parents=True, exist_ok=True)
             dataset_path = self.hook.storage.fetch(request.dataset_uri, work / "dataset.jsonl")
+            from bedrock_rft_provider.evaluation.records import load_dataset
+
             records = load_dataset(dataset_path)
             grader = self._grader(request)
             subject = self._model_under_test(request, context)
@@ -230,6 +230,8 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
         return summary
 
     def _grader(self, request: EvaluationRequest) -> GradeFn:
+        from bedrock_rft_provider.evaluation.scoring import lambda_grader, reward_grader
+
         if request.reward_lambda_arn:
             return lambda_grader(self.hook.lambda_client(), request.reward_lambda_arn)
         assert request.reward is not None  # the request holds exactly one of the two
@@ -246,6 +248,8 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
             )
             champion = hook.champion_at(request.champion_family, when)
         if request.best_checkpoint_job_id:
+            from bedrock_rft_provider.evaluation.checkpoints import best_checkpoint
+
             job_id = request.best_checkpoint_job_id
             checkpoint = best_checkpoint(job_id, self.hook.checkpoints(job_id), request.checkpoint_metric)
         subject = request.model_under_test(champion, when, checkpoint)
@@ -276,6 +280,10 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
 
     def _runner(self, request: EvaluationRequest, model_id: str, backend: str | None) -> InferenceRunner:
         """Chat Completions for open-weight models, ``converse`` for every other model."""
+        # The runners are imported when the task runs, not when a DAG file is parsed.
+        from bedrock_rft_provider.evaluation.chat_runner import ChatCompletionsRunner
+        from bedrock_rft_provider.evaluation.inference import ConverseRunner
+
         if backend == OPEN_WEIGHT:
             chat = self.hook.chat_client(timeout=request.request_timeout)
             return ChatCompletionsRunner(chat, model_id, **request.runner_options())
