@@ -12,6 +12,7 @@ _EXPORTS = {
     "GatePolicy": "gate",
     "Guard": "gate",
     "decide": "gate",
+    "ChatCompletionsRunner": "chat_runner",
     "ConverseRunner": "inference",
     "InferenceStats": "inference",
     "evaluate": "pipeline",
@@ -35,6 +36,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "ChatCompletionsRunner",
     "ConverseRunner",
     "EvalRecord",
     "GateDecision",
