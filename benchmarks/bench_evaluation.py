@@ -57,9 +57,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def sandbox_endpoint(throttle_rate: float, in_process: bool) -> Iterator[tuple[str, int]]:
-    """A sandbox with 100 ms Converse latency (and optional throttling); yields its URL and its PID."""
-    latency = f"Converse={LATENCY_S * 1000:.0f}"
+def sandbox_endpoint(
+    throttle_rate: float, in_process: bool, latency: str = f"Converse={LATENCY_S * 1000:.0f}"
+) -> Iterator[tuple[str, int]]:
+    """A sandbox with 100 ms Converse latency (or ``latency``, per API, and optional throttling);
+    yields its URL and its PID."""
     throttle = f"Converse={throttle_rate}" if throttle_rate else ""
     if in_process:
         from bedrock_rft_provider.sandbox.config import SandboxConfig

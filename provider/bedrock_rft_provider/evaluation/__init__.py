@@ -11,6 +11,7 @@ _EXPORTS = {
     "GatePolicy": "gate",
     "Guard": "gate",
     "decide": "gate",
+    "ChatCompletionsRunner": "chat_runner",
     "ConverseRunner": "inference",
     "InferenceStats": "inference",
     "evaluate": "pipeline",
@@ -30,6 +31,7 @@ _EXPORTS = {
 __getattr__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
+    "ChatCompletionsRunner",
     "ConverseRunner",
     "EvalRecord",
     "GateDecision",
