@@ -1,4 +1,11 @@
-"""The champion record kept in SSM Parameter Store: its content, encoding and lookup by time."""
+"""The champion record kept in SSM Parameter Store: its content, encoding and lookup by time.
+
+Native champions are Bedrock custom models, served by a deployment (``model_id`` is the deployment
+ARN, else the custom model ARN). Open-weight champions are the fine-tuned model (or a checkpoint's
+model) of a job on Bedrock's OpenAI-compatible API, which answers through Chat Completions without
+a deployment: their record says ``"backend": "open-weight"``, holds that model id as ``model_id``,
+the job id as ``job_id``, and no ARN.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from bedrock_rft_provider.errors import ConfigError
+from bedrock_rft_provider.evaluation.model_backend import NATIVE, OPEN_WEIGHT, inference_backend
 
 PARAMETER_PREFIX = "/bedrock-rft/champion"
 FAMILY_PATTERN = re.compile(r"[a-zA-Z0-9_.-]{1,200}")
@@ -42,10 +50,34 @@ def key_metrics(summary: Mapping[str, Any] | None) -> dict[str, Any]:
     return out
 
 
+def promoted_model(
+    custom_model_arn: str | None, model_id: str | None = None, backend: str | None = None
+) -> tuple[str, str]:
+    """``(backend, model)`` of a promotion: the custom model ARN (native) or the model id (open-weight).
+
+    The RFT job operator returns an open-weight job's ``fine_tuned_model`` as ``custom_model_arn`` too,
+    so an open-weight id given there is taken as the model id; ``model_id`` (e.g. the evaluation's,
+    for a best checkpoint) wins over it.
+
+    :raises ConfigError: neither given, or ``model_id`` given for a native model.
+    """
+    chosen = model_id or custom_model_arn
+    if not chosen:
+        raise ConfigError("custom_model_arn", "is required to promote a model")
+    kind = inference_backend(chosen, backend)
+    if kind == NATIVE:
+        if model_id:
+            raise ConfigError(
+                "model_id", "is for open-weight models; promote a native model by its custom_model_arn"
+            )
+        return NATIVE, chosen
+    return OPEN_WEIGHT, chosen
+
+
 def build_record(
     *,
     family: str,
-    custom_model_arn: str,
+    custom_model_arn: str | None,
     run_id: str,
     promoted_at: datetime,
     deployment_arn: str | None = None,
@@ -54,16 +86,28 @@ def build_record(
     dataset_sha256: Mapping[str, str] | None = None,
     eval_summary_uri: str | None = None,
     summary: Mapping[str, Any] | None = None,
+    model_id: str | None = None,
+    backend: str | None = None,
+    checkpoint: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The JSON value stored for a champion; ``model_id`` is what to send to ``converse``."""
-    if not custom_model_arn:
-        raise ConfigError("custom_model_arn", "is required to promote a model")
-    return {
+    """The JSON value stored for a champion; ``model_id`` is what answers (``converse`` on the native
+    path, Chat Completions on the open-weight one). See :func:`promoted_model` for which model that is;
+    on the open-weight path ``job_arn`` is the job id and ``checkpoint`` (the evaluation's) is kept.
+
+    :raises ConfigError: no model, or a deployment for an open-weight model (they need none).
+    """
+    kind, model = promoted_model(custom_model_arn, model_id, backend)
+    open_weight = kind == OPEN_WEIGHT
+    if open_weight and deployment_arn:
+        raise ConfigError(
+            "deployment_arn", f"{model} answers without a deployment (open-weight); leave it unset"
+        )
+    record = {
         "family": family,
-        "custom_model_arn": custom_model_arn,
+        "custom_model_arn": None if open_weight else model,
         "deployment_arn": deployment_arn,
-        "model_id": deployment_arn or custom_model_arn,
-        "job_arn": job_arn,
+        "model_id": deployment_arn or model,
+        "job_arn": None if open_weight else job_arn,
         "dataset_uris": dict(dataset_uris or {}),
         "dataset_sha256": dict(dataset_sha256 or {}),
         "eval_summary_uri": eval_summary_uri,
@@ -71,6 +115,11 @@ def build_record(
         "promoted_at": promoted_at.astimezone(timezone.utc).isoformat(),
         "run_id": run_id,
     }
+    if open_weight:  # the native record keeps its shape
+        record.update(backend=OPEN_WEIGHT, job_id=job_arn)
+        if checkpoint:
+            record["checkpoint"] = {k: checkpoint[k] for k in ("step", "metric", "value") if k in checkpoint}
+    return record
 
 
 def encode_record(record: Mapping[str, Any]) -> tuple[str, str]:
@@ -88,7 +137,7 @@ def same_promotion(a: Mapping[str, Any] | None, b: Mapping[str, Any]) -> bool:
     """True when ``a`` records the same promotion as ``b`` (a retried task must not add a version)."""
     if not a:
         return False
-    return all(a.get(k) == b.get(k) for k in ("custom_model_arn", "deployment_arn", "run_id"))
+    return all(a.get(k) == b.get(k) for k in ("custom_model_arn", "deployment_arn", "model_id", "run_id"))
 
 
 def earlier_promotion(

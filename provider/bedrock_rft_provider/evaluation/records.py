@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -11,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from bedrock_rft_provider.errors import ConfigError
-from bedrock_rft_provider.rewards.jsonl import JsonLineError, read_json_lines
+from bedrock_rft_provider.rewards.jsonl import JsonLineError, json_lines, read_json_lines
+
+log = logging.getLogger(__name__)
 
 # Top-level dataset fields that are not handed to the grader as metadata.
 _PROMPT_FIELDS = frozenset({"id", "messages", "reference_answer", "tools"})
@@ -164,3 +167,32 @@ def join_responses(
         raise MissingResponsesError(source, f"{len(missing)} test record(s) have no response: {shown}{more}")
     unmatched = sum(len(v) for k, v in by_id.items() if k not in record_ids)
     return pairs, unmatched
+
+
+def finished_keys(path: Path, model_id: str | None = None) -> set[tuple[str, int]]:
+    """Keys already answered in ``path``; a line cut short by a killed process is dropped.
+
+    Answers recorded for another ``model_id`` are never mixed in: the file is emptied instead.
+    """
+    if not path.exists():
+        return set()
+    raw = path.read_bytes()
+    good_end = raw.rfind(b"\n") + 1
+    if good_end < len(raw):
+        with path.open("r+b") as handle:
+            handle.truncate(good_end)
+    try:
+        answered = [
+            (obj, (str(obj["id"]), int(obj.get("sample", 0))))
+            for _, obj in json_lines(raw[:good_end], str(path))
+        ]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ConfigError(str(path), f"cannot resume: a line is not a response record ({exc})") from exc
+    done: set[tuple[str, int]] = set()
+    for obj, key in answered:
+        if model_id is not None and obj.get("model", model_id) != model_id:
+            log.warning("%s holds answers of %s, not %s: starting afresh", path, obj["model"], model_id)
+            path.write_bytes(b"")
+            return set()
+        done.add(key)
+    return done

@@ -11,17 +11,28 @@ found — so the operator only moves files and calls clients.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bedrock_rft_provider.data.uris import is_s3_uri, join_uri, parse_s3_uri
 from bedrock_rft_provider.errors import ConfigError, ConfigErrors, raise_config_errors
 from bedrock_rft_provider.evaluation.champion import ChampionVersion, check_family
-from bedrock_rft_provider.evaluation.report import TrainingCurve, training_curve
-from bedrock_rft_provider.jobs.metrics import TrainingMetrics
+from bedrock_rft_provider.evaluation.checkpoints import DEFAULT_CHECKPOINT_METRIC, CheckpointChoice
+from bedrock_rft_provider.evaluation.model_backend import (
+    OPEN_WEIGHT,
+    inference_backend,
+    normalise_backend,
+    override_errors,
+    unlike_models,
+)
 from bedrock_rft_provider.templated import as_bool, as_float, as_int, as_mapping, as_optional_text, is_unset
+
+if TYPE_CHECKING:
+    # The report and metrics modules are needed only once a run has training metrics to plot.
+    from bedrock_rft_provider.evaluation.report import TrainingCurve
+    from bedrock_rft_provider.jobs.metrics import TrainingMetrics
 
 RESPONSES_FILE = "responses.jsonl"
 BASELINE_RESPONSES_FILE = "baseline_responses.jsonl"
@@ -47,25 +58,34 @@ _ONE_OF = (
 
 @dataclass(frozen=True)
 class AnswerSource:
-    """One set of answers, kept as ``file_name``: fetched from ``responses_uri`` or live from ``model_id``."""
+    """One set of answers, kept as ``file_name``: fetched from ``responses_uri`` or live from ``model_id``
+    through its ``backend``'s API (``native``: Converse, ``open-weight``: Chat Completions)."""
 
     file_name: str
     model_id: str | None = None
     responses_uri: str | None = None
+    backend: str | None = None
 
 
 @dataclass(frozen=True)
 class ModelUnderTest:
-    """The model whose answers are evaluated (None: precomputed responses) and, for a champion
-    evaluation, ``{"family", "version", "as_of"}`` (``version`` None when the fallback model stands in)."""
+    """The model whose answers are evaluated (None: precomputed responses), the backend it answers
+    through, and why it was chosen: for a champion evaluation ``{"family", "version", "as_of"}``
+    (``version`` None when the fallback model stands in), for a best-checkpoint evaluation the choice."""
 
     model_id: str | None
     champion: dict[str, Any] | None = None
+    # Derived from the model id (or its record): two subjects naming the same model are equal.
+    backend: str | None = field(default=None, compare=False)
+    checkpoint: CheckpointChoice | None = None
 
     def describe(self) -> str:
         """One log line saying which model answers and why."""
+        if self.checkpoint is not None:
+            return self.checkpoint.describe()
         if self.champion is None:
-            return f"Evaluating {self.model_id or 'precomputed responses'}"
+            via = f" ({self.backend})" if self.backend == OPEN_WEIGHT else ""
+            return f"Evaluating {self.model_id or 'precomputed responses'}{via}"
         family, as_of = self.champion["family"], self.champion["as_of"]
         if self.champion["version"] is None:
             return f"No champion of {family} at {as_of}; evaluating the fallback {self.model_id}"
@@ -87,6 +107,10 @@ class EvaluationRequest:
     responses_uri: str | None = None
     champion_family: str | None = None
     champion_fallback_model_id: str | None = None
+    best_checkpoint_job_id: str | None = None
+    checkpoint_metric: str = DEFAULT_CHECKPOINT_METRIC
+    backend: str | None = None
+    baseline_backend: str | None = None
     baseline_model_id: str | None = None
     baseline_responses_uri: str | None = None
     baseline_summary_uri: str | None = None
@@ -137,13 +161,23 @@ class EvaluationRequest:
                 continue
             failed.add(name)
             coerced[name] = defaults.get(name)
+
+        def given(name: str) -> bool:
+            return coerced[name] is not None or name in failed
+
         for names, required in _ONE_OF:
-            given = [n for n in names if coerced[n] is not None or n in failed]
-            if len(given) > 1 or (required and not given):
+            # A best checkpoint is a model id chosen at run time: it stands in for model_id.
+            given_names = [
+                n for n in names if given(n) or (n == "model_id" and given("best_checkpoint_job_id"))
+            ]
+            if len(given_names) > 1 or (required and not given_names):
                 wanted = "exactly one" if required else "at most one"
-                errors.append(ConfigError(" / ".join(names), f"give {wanted}; got {given or 'none'}"))
+                errors.append(ConfigError(" / ".join(names), f"give {wanted}; got {given_names or 'none'}"))
+        if given("model_id") and given("best_checkpoint_job_id"):
+            errors.append(ConfigError("model_id / best_checkpoint_job_id", "give at most one; got both"))
         if coerced["champion_fallback_model_id"] and not coerced["champion_family"]:
             errors.append(ConfigError("champion_fallback_model_id", "is only used with champion_family"))
+        errors.extend(override_errors(coerced, failed))
         raise_config_errors(errors)
         return cls(**coerced)
 
@@ -168,37 +202,71 @@ class EvaluationRequest:
             return {"bucket": bucket, "key": key}
         return {"url": Path(report_uri).resolve().as_uri()}
 
-    def model_under_test(self, champion: ChampionVersion | None, when: datetime) -> ModelUnderTest:
+    def model_under_test(
+        self, champion: ChampionVersion | None, when: datetime, checkpoint: CheckpointChoice | None = None
+    ) -> ModelUnderTest:
         """``model_id``; or, with ``champion_family``, ``champion`` (the champion in force at ``when``,
-        looked up by the caller) or the fallback model when there was none yet.
+        looked up by the caller) or the fallback model when there was none yet; or, with
+        ``best_checkpoint_job_id``, the model of ``checkpoint`` (chosen by the caller with
+        :func:`~bedrock_rft_provider.evaluation.checkpoints.best_checkpoint`). Each comes with the
+        backend it answers through: ``backend`` when given, a champion record's own, else from the id.
 
-        :raises ConfigError: no champion at ``when`` and no fallback, or a champion record without
-            ``model_id``.
+        :raises ConfigError: no champion at ``when`` and no fallback, a champion record without
+            ``model_id``, no ``checkpoint`` for a best-checkpoint evaluation, or a backend that
+            contradicts the model id.
         """
+        if self.best_checkpoint_job_id is not None:
+            if checkpoint is None:
+                raise ConfigError("best_checkpoint_job_id", "no checkpoint was chosen")
+            return ModelUnderTest(checkpoint.model_id, backend=OPEN_WEIGHT, checkpoint=checkpoint)
         family = self.champion_family
         if family is None:
-            return ModelUnderTest(self.model_id)
+            return ModelUnderTest(self.model_id, backend=self._backend_of(self.model_id, self.backend))
         as_of = when.isoformat()
         if champion is None:
             if self.champion_fallback_model_id is None:
                 raise ConfigError("champion_family", f"{family!r} had no champion at {as_of}")
             return ModelUnderTest(
-                self.champion_fallback_model_id, {"family": family, "version": None, "as_of": as_of}
+                self.champion_fallback_model_id,
+                {"family": family, "version": None, "as_of": as_of},
+                backend=self._backend_of(self.champion_fallback_model_id, self.backend),
             )
         model_id = champion.record.get("model_id")
         if not model_id:
             raise ConfigError(
                 "champion_family", f"champion version {champion.version} of {family!r} has no model_id"
             )
-        return ModelUnderTest(str(model_id), {"family": family, "version": champion.version, "as_of": as_of})
+        recorded = champion.record.get("backend")
+        return ModelUnderTest(
+            str(model_id),
+            {"family": family, "version": champion.version, "as_of": as_of},
+            backend=inference_backend(
+                str(model_id), recorded if isinstance(recorded, str) else None, field="champion_family"
+            ),
+        )
+
+    @staticmethod
+    def _backend_of(model_id: str | None, backend: str | None) -> str | None:
+        return None if model_id is None else inference_backend(model_id, backend)
+
+    def comparison_warning(self, subject: ModelUnderTest) -> str | None:
+        """A warning when the baseline does not answer like the model under test (another API, or
+        another open-weight base model); None when they compare like with like or either is offline."""
+        if subject.model_id is None or subject.backend is None or self.baseline_model_id is None:
+            return None
+        baseline = self._backend_of(self.baseline_model_id, self.baseline_backend)
+        return unlike_models(subject.model_id, subject.backend, self.baseline_model_id, str(baseline))
 
     def answer_sources(self, subject: ModelUnderTest) -> tuple[AnswerSource, AnswerSource | None]:
         """The answers under test, and the baseline's answers to score (None: no baseline to answer)."""
-        under_test = AnswerSource(RESPONSES_FILE, subject.model_id, self.responses_uri)
+        under_test = AnswerSource(RESPONSES_FILE, subject.model_id, self.responses_uri, subject.backend)
         if self.baseline_model_id is None and self.baseline_responses_uri is None:
             return under_test, None
         return under_test, AnswerSource(
-            BASELINE_RESPONSES_FILE, self.baseline_model_id, self.baseline_responses_uri
+            BASELINE_RESPONSES_FILE,
+            self.baseline_model_id,
+            self.baseline_responses_uri,
+            self._backend_of(self.baseline_model_id, self.baseline_backend),
         )
 
     @property
@@ -209,7 +277,8 @@ class EvaluationRequest:
         return self.baseline_summary_uri.rsplit("/", 1)[0] + "/results.jsonl"
 
     def runner_options(self) -> dict[str, Any]:
-        """Keyword arguments of ``ConverseRunner`` besides the client and model."""
+        """Keyword arguments of either runner (``ConverseRunner``, ``ChatCompletionsRunner``) besides
+        the client and model."""
         return {
             "concurrency": self.concurrency,
             "samples_per_prompt": self.samples_per_prompt,
@@ -223,6 +292,15 @@ class EvaluationRequest:
         extra: dict[str, Any] = {"output_uri": self.output_uri, "dataset_uri": self.dataset_uri}
         if subject.champion is not None:
             extra["champion"] = dict(subject.champion)
+        if subject.checkpoint is not None:
+            extra["checkpoint"] = subject.checkpoint.as_dict()
+        # The native path's summary stays as it was; an open-weight comparison says which API answered.
+        backends = {
+            "backend": subject.backend,
+            "baseline_backend": self._backend_of(self.baseline_model_id, self.baseline_backend),
+        }
+        if OPEN_WEIGHT in backends.values():
+            extra.update({k: v for k, v in backends.items() if v is not None})
         return {
             "success_threshold": self.success_threshold,
             "seed": self.seed,
@@ -239,6 +317,8 @@ class EvaluationRequest:
 
 def training_curve_from(metrics: TrainingMetrics) -> TrainingCurve | None:
     """Reward curves from training metrics (``StorageHook.read_training_metrics``); None when empty."""
+    from bedrock_rft_provider.evaluation.report import training_curve
+
     return training_curve(metrics) if metrics.series else None
 
 
@@ -269,6 +349,20 @@ def _not_sandbox_by_default(field: str, value: Any) -> bool:
     return as_bool(field, value, default=False)
 
 
+def _backend(field: str, value: Any) -> str | None:
+    text = as_optional_text(field, value)
+    if text is None:
+        return None
+    try:
+        return normalise_backend(text)
+    except ConfigError as exc:  # it names "backend"; this may be baseline_backend
+        raise ConfigError(field, exc.message) from None
+
+
+def _metric(field: str, value: Any) -> str:
+    return as_optional_text(field, value) or DEFAULT_CHECKPOINT_METRIC
+
+
 def _inference_config(field: str, value: Any) -> Mapping[str, Any] | None:
     if is_unset(value):
         return None
@@ -284,6 +378,10 @@ _COERCE: dict[str, Callable[[str, Any], Any]] = {
     "responses_uri": as_optional_text,
     "champion_family": _family,
     "champion_fallback_model_id": as_optional_text,
+    "best_checkpoint_job_id": as_optional_text,
+    "checkpoint_metric": _metric,
+    "backend": _backend,
+    "baseline_backend": _backend,
     "baseline_model_id": as_optional_text,
     "baseline_responses_uri": as_optional_text,
     "baseline_summary_uri": as_optional_text,

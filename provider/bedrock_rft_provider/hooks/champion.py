@@ -72,7 +72,7 @@ class BedrockRFTChampionHook(SsmHook):
             self.log.info(
                 "%s was already promoted to champion of %s by this run (version %d); current champion is "
                 "version %d, left unchanged",
-                record["custom_model_arn"],
+                record.get("custom_model_arn") or record.get("model_id"),
                 family,
                 earlier.version,
                 current.version if current is not None else earlier.version,
@@ -98,6 +98,9 @@ class BedrockRFTChampionHook(SsmHook):
         param = self.conn.get_parameter(Name=f"{name}:{response['Version']}")["Parameter"]
         stored = ChampionVersion(int(param["Version"]), param["LastModifiedDate"], json.loads(param["Value"]))
         self.log.info(
-            "champion of %s is now %s (version %d)", family, record.get("custom_model_arn"), stored.version
+            "champion of %s is now %s (version %d)",
+            family,
+            record.get("custom_model_arn") or record.get("model_id"),
+            stored.version,
         )
         return stored

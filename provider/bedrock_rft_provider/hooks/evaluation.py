@@ -1,15 +1,19 @@
-"""BedrockRFTEvaluationHook: the clients an evaluation needs (runtime, Lambda, storage)."""
+"""BedrockRFTEvaluationHook: the clients an evaluation needs (inference, Lambda, storage)."""
 
 from __future__ import annotations
 
+import logging
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.hooks.bedrock import BedrockRuntimeHook
 from airflow.providers.amazon.aws.hooks.lambda_function import LambdaHook
 from botocore.config import Config
 
 from bedrock_rft_provider.hooks.storage import StorageHook, join_uri
+
+if TYPE_CHECKING:
+    from bedrock_rft_provider.hooks.openweight import BedrockOpenWeightHook
 
 __all__ = ["BedrockRFTEvaluationHook", "join_uri"]
 
@@ -41,6 +45,27 @@ class BedrockRFTEvaluationHook(BedrockRuntimeHook):
         return BedrockRuntimeHook(
             aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify, config=config
         ).conn
+
+    @cached_property
+    def openweight(self) -> BedrockOpenWeightHook:
+        """Bedrock's OpenAI-compatible API on the same connection (bearer token, endpoint override)."""
+        from bedrock_rft_provider.hooks.openweight import BedrockOpenWeightHook  # openai: only when used
+
+        return BedrockOpenWeightHook(**self._sibling_kwargs())
+
+    def chat_client(self, *, timeout: float) -> Any:
+        """An ``openai`` client for Chat Completions: per-request ``timeout`` (s), no automatic retries.
+
+        As with :meth:`runtime_client`, the runner retries itself so throttling reaches its limiter.
+        The HTTP library's per-request INFO line is silenced: the runner logs progress instead, and a
+        test set would otherwise write one task-log line per answer.
+        """
+        logging.getLogger("httpx2").setLevel(max(logging.WARNING, logging.getLogger("httpx2").level))
+        return self.openweight.client.with_options(timeout=timeout, max_retries=0)
+
+    def checkpoints(self, job_id: str) -> list[dict[str, Any]]:
+        """An open-weight fine-tuning job's checkpoints, oldest step first."""
+        return self.openweight.checkpoints(job_id)
 
     def lambda_client(self) -> Any:
         """A Lambda client for invoking the deployed grader."""

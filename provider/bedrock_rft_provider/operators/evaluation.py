@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
-from bedrock_rft_provider.evaluation.inference import ConverseRunner
-from bedrock_rft_provider.evaluation.records import EvalRecord, load_dataset
+from bedrock_rft_provider.evaluation.checkpoints import DEFAULT_CHECKPOINT_METRIC
+from bedrock_rft_provider.evaluation.model_backend import OPEN_WEIGHT
 from bedrock_rft_provider.evaluation.request import (
     UPLOADED_FILES,
     AnswerSource,
@@ -21,7 +21,6 @@ from bedrock_rft_provider.evaluation.request import (
     ModelUnderTest,
     training_curve_from,
 )
-from bedrock_rft_provider.evaluation.scoring import GradeFn, lambda_grader, reward_grader
 from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 from bedrock_rft_provider.hooks.evaluation import BedrockRFTEvaluationHook
 from bedrock_rft_provider.links.evaluation import BedrockRFTEvaluationReportLink
@@ -29,17 +28,29 @@ from bedrock_rft_provider.links.evaluation import BedrockRFTEvaluationReportLink
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from bedrock_rft_provider.evaluation.records import EvalRecord
     from bedrock_rft_provider.evaluation.report import TrainingCurve
+    from bedrock_rft_provider.evaluation.runner import InferenceRunner
+    from bedrock_rft_provider.evaluation.scoring import GradeFn
 
 
 class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
     """Evaluate a model (or precomputed responses) on a test set with the training reward.
 
-    Exactly one source of answers: ``model_id`` (live ``converse`` inference), ``responses_uri``
+    Exactly one source of answers: ``model_id`` (live inference), ``best_checkpoint_job_id`` (the best
+    checkpoint of an open-weight fine-tuning job by ``checkpoint_metric``), ``responses_uri``
     (precomputed ``{"id", "response"}`` JSONL) or ``champion_family`` (the champion in force at the
     end of the run's data interval — for backfills). At most one baseline: ``baseline_model_id``,
     ``baseline_responses_uri`` or ``baseline_summary_uri`` (a previous ``summary.json``; its sibling
     ``results.jsonl`` is used for a paired comparison when present).
+
+    Each live model answers through its own API, chosen from its id (``backend`` overrides): Nova,
+    custom models, deployments and inference profiles through Bedrock Runtime ``converse``; open-weight
+    models (``openai.gpt-oss-20b``, ``qwen.qwen3-32b``, ``nvidia.nemotron-nano-3-30b``), their
+    fine-tuned models and checkpoints through Chat Completions on Bedrock's OpenAI-compatible endpoint,
+    with the same concurrency, retries, resume and output lines. So a gate compares like with like: a
+    base open-weight model against its fine-tuned model or a checkpoint (a baseline answering through
+    the other API, or tuned from another base model, is logged as a warning).
 
     Outputs go to ``output_uri`` (S3 prefix or local directory, templated — partition it by run or by
     data interval); a re-run overwrites them, and live inference resumes from the ``responses.jsonl``
@@ -52,24 +63,41 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
     :param reward: the reward as ``module:function``, run through the grader contract in a separate
         worker process (as in the deployed grader Lambda), never inside the Airflow worker itself.
     :param reward_lambda_arn: or the deployed grader Lambda, invoked in batches.
-    :param model_id: the model that answers live through ``converse``: a foundation model id, inference
-        profile, or custom model deployment ARN (e.g. ``deploy.output``).
+    :param model_id: the model that answers live: a foundation model id, inference profile, or custom
+        model deployment ARN (e.g. ``deploy.output``) through ``converse``; or an open-weight base,
+        fine-tuned (the job's ``fine_tuned_model``) or checkpoint model id through Chat Completions.
+    :param best_checkpoint_job_id: or an open-weight fine-tuning job id (the job operator's ``job_id``):
+        its checkpoint with the highest ``checkpoint_metric`` answers (ties: the latest step). The
+        summary's ``model_id`` is that checkpoint's model id (promote it from there) and ``checkpoint``
+        says which one and why. ConfigError when the job has no checkpoint or none reports the metric.
+    :param checkpoint_metric: the checkpoint metric to maximise, as a key of the checkpoints'
+        ``metrics`` or its training-curve name; default ``val_score_rewards_mean`` (the validation
+        reward; Bedrock's checkpoint metric keys are undocumented, so check what your jobs report).
+    :param backend: ``"native"`` (Converse), ``"open-weight"`` (Chat Completions) or None/``"auto"``
+        (from the id) for ``model_id``, the champion fallback or the checkpoint; an override that
+        contradicts the id (e.g. ``native`` for ``openai.gpt-oss-20b``) is a ConfigError before any I/O.
+        Needed only for a tuned open-weight id that does not start with its base model id.
     :param responses_uri: or precomputed answers, ``{"id", "response"}`` per JSONL line, joined on ``id``.
     :param champion_family: or the champion of this family in force at the end of the run's data
         interval (SSM history), for backfills.
     :param champion_fallback_model_id: with ``champion_family``: the model evaluated for intervals
         before the first promotion (e.g. the base model); without it such intervals fail.
-    :param baseline_model_id: a model to compare against, answering the same prompts live.
+    :param baseline_model_id: a model to compare against, answering the same prompts live through its
+        own API (e.g. the open-weight base model against its fine-tuned model).
+    :param baseline_backend: ``backend`` for ``baseline_model_id``.
     :param baseline_responses_uri: or the baseline's precomputed answers (same format as ``responses_uri``).
     :param baseline_summary_uri: or a previous ``summary.json`` (the comparison is paired when its
         ``results.jsonl`` is next to it).
-    :param concurrency: most ``converse`` requests in flight (adaptive below that on throttling).
+    :param concurrency: most inference requests in flight (adaptive below that on throttling).
     :param samples_per_prompt: answers per prompt (``n`` of pass@k).
     :param inference_config: ``converse`` ``inferenceConfig``, e.g. ``{"maxTokens": 1024, "temperature": 0}``;
-        None = the model's defaults.
+        None = the model's defaults. On Chat Completions ``maxTokens``/``temperature``/``topP``/
+        ``stopSequences`` become ``max_tokens``/``temperature``/``top_p``/``stop``, and Chat's own
+        ``max_completion_tokens``, ``seed``, ``reasoning_effort``, ``frequency_penalty`` and
+        ``presence_penalty`` pass as given; any other key is a ConfigError before any request.
     :param request_timeout: per-request read timeout in seconds.
-    :param max_attempts: tries per ``converse`` request (throttling and transient errors back off
-        exponentially, 0.5 s to 20 s).
+    :param max_attempts: tries per inference request (throttling and transient errors back off
+        exponentially, 0.5 s to 20 s; the clients' own retries are off).
     :param success_threshold: score counted as correct for ``accuracy``.
     :param slice_field: record metadata field to break results down by (e.g. ``difficulty``); None =
         the first common one present.
@@ -94,6 +122,10 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
         "responses_uri",
         "champion_family",
         "champion_fallback_model_id",
+        "best_checkpoint_job_id",
+        "checkpoint_metric",
+        "backend",
+        "baseline_backend",
         "baseline_model_id",
         "baseline_responses_uri",
         "baseline_summary_uri",
@@ -119,6 +151,10 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
         responses_uri: str | None = None,
         champion_family: str | None = None,
         champion_fallback_model_id: str | None = None,
+        best_checkpoint_job_id: str | None = None,
+        checkpoint_metric: str = DEFAULT_CHECKPOINT_METRIC,
+        backend: str | None = None,
+        baseline_backend: str | None = None,
         baseline_model_id: str | None = None,
         baseline_responses_uri: str | None = None,
         baseline_summary_uri: str | None = None,
@@ -151,6 +187,8 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
             out_dir = request.local_output_dir(work)
             out_dir.mkdir(parents=True, exist_ok=True)
             dataset_path = self.hook.storage.fetch(request.dataset_uri, work / "dataset.jsonl")
+            from bedrock_rft_provider.evaluation.records import load_dataset
+
             records = load_dataset(dataset_path)
             grader = self._grader(request)
             subject = self._model_under_test(request, context)
@@ -192,22 +230,33 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
         return summary
 
     def _grader(self, request: EvaluationRequest) -> GradeFn:
+        from bedrock_rft_provider.evaluation.scoring import lambda_grader, reward_grader
+
         if request.reward_lambda_arn:
             return lambda_grader(self.hook.lambda_client(), request.reward_lambda_arn)
         assert request.reward is not None  # the request holds exactly one of the two
         return reward_grader(request.reward)
 
     def _model_under_test(self, request: EvaluationRequest, context: Context) -> ModelUnderTest:
-        """``model_id``, or the champion in force at the end of the data interval (backfills)."""
+        """``model_id``, the champion in force at the end of the data interval (backfills), or a job's
+        best checkpoint."""
         when = context.get("data_interval_end") or datetime.now(timezone.utc)
-        champion = None
+        champion = checkpoint = None
         if request.champion_family:
             hook = BedrockRFTChampionHook(
                 aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify
             )
             champion = hook.champion_at(request.champion_family, when)
-        subject = request.model_under_test(champion, when)
+        if request.best_checkpoint_job_id:
+            from bedrock_rft_provider.evaluation.checkpoints import best_checkpoint
+
+            job_id = request.best_checkpoint_job_id
+            checkpoint = best_checkpoint(job_id, self.hook.checkpoints(job_id), request.checkpoint_metric)
+        subject = request.model_under_test(champion, when, checkpoint)
         self.log.info("%s", subject.describe())
+        warning = request.comparison_warning(subject)
+        if warning:
+            self.log.warning("Not like with like: %s", warning)
         return subject
 
     def _answers(
@@ -222,15 +271,26 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
         if request.output_is_s3:
             # A previous try's partial answers: resume from them instead of paying twice.
             self.hook.storage.fetch_if_exists(remote, local)
-        client = self.hook.runtime_client(
-            read_timeout=request.request_timeout, max_pool_connections=request.concurrency + 2
-        )
         try:
-            ConverseRunner(client, source.model_id, **request.runner_options()).run(records, local)
+            self._runner(request, source.model_id, source.backend).run(records, local)
         finally:
             if request.output_is_s3 and local.exists():
                 self.hook.storage.put_file(local, remote)
         return local
+
+    def _runner(self, request: EvaluationRequest, model_id: str, backend: str | None) -> InferenceRunner:
+        """Chat Completions for open-weight models, ``converse`` for every other model."""
+        # The runners are imported when the task runs, not when a DAG file is parsed.
+        from bedrock_rft_provider.evaluation.chat_runner import ChatCompletionsRunner
+        from bedrock_rft_provider.evaluation.inference import ConverseRunner
+
+        if backend == OPEN_WEIGHT:
+            chat = self.hook.chat_client(timeout=request.request_timeout)
+            return ChatCompletionsRunner(chat, model_id, **request.runner_options())
+        client = self.hook.runtime_client(
+            read_timeout=request.request_timeout, max_pool_connections=request.concurrency + 2
+        )
+        return ConverseRunner(client, model_id, **request.runner_options())
 
     def _baseline_summary(
         self, request: EvaluationRequest, work: Path

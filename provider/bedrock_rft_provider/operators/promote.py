@@ -1,4 +1,8 @@
-"""BedrockRFTPromoteOperator: record the champion in SSM Parameter Store and tag the custom model."""
+"""BedrockRFTPromoteOperator: record the champion in SSM Parameter Store and tag the custom model.
+
+Native champions are custom models served by a deployment; open-weight champions are fine-tuned or
+checkpoint model ids that answer without one (``evaluation.champion``).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
-from bedrock_rft_provider.evaluation.champion import build_record, parameter_name
+from bedrock_rft_provider.evaluation.champion import build_record, parameter_name, promoted_model
 from bedrock_rft_provider.evaluation.gate import coerce_summary
+from bedrock_rft_provider.evaluation.model_backend import NATIVE
 from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 from bedrock_rft_provider.hooks.deployment import BedrockCustomModelDeploymentHook
 from bedrock_rft_provider.hooks.storage import StorageHook
@@ -30,15 +35,30 @@ class BedrockRFTPromoteOperator(AwsBaseOperator[BedrockRFTChampionHook]):
     new SSM parameter version, so ``BedrockRFTChampionHook.rollback`` and ``champion_at`` work on the
     history. A retried task finds its own promotion already recorded and adds nothing.
 
+    On the open-weight path (``openai.gpt-oss-20b`` and the other models of Bedrock's OpenAI-compatible
+    API) the champion is the fine-tuned model id, or a checkpoint's model id, which answers through
+    Chat Completions without a deployment: the record holds it as ``model_id`` with
+    ``"backend": "open-weight"`` and the job id as ``job_id``; no deployment is required (giving one is a
+    ConfigError), none is tagged or linked, and rollback works as on the native path.
+
     :param family: the model family; the champion record is SSM ``/bedrock-rft/champion/<family>``.
-    :param custom_model_arn: the tuned model to promote (e.g. the RFT job's ``custom_model_arn``).
-    :param deployment_arn: its deployment, which serves the champion (evaluation and backfills use it).
-    :param job_arn: the RFT job that trained it (kept in the record).
+    :param custom_model_arn: the tuned model to promote (e.g. the RFT job's ``custom_model_arn``; for an
+        open-weight job that is its ``fine_tuned_model`` id, taken as ``model_id``). Required unless
+        ``model_id`` is given.
+    :param model_id: an open-weight model id to promote instead: a fine-tuned model or the checkpoint an
+        evaluation chose (``evaluate.output["model_id"]``); wins over ``custom_model_arn``. A native
+        model id here is a ConfigError.
+    :param backend: ``"native"``, ``"open-weight"`` or None/``"auto"`` (from the model id); needed only
+        for an open-weight id that does not start with its base model id.
+    :param deployment_arn: its deployment, which serves the champion (evaluation and backfills use it);
+        native models only.
+    :param job_arn: the RFT job that trained it (kept in the record): its ARN, or an open-weight job's id.
     :param dataset_uris: e.g. ``{"train": "s3://...", "test": "s3://..."}``.
     :param dataset_sha256: their digests; computed by reading the objects when omitted.
     :param eval_summary_uri: where the evaluation's ``summary.json`` is (kept in the record).
-    :param summary: the evaluation summary (key metrics are kept in the record).
-    :param tag_model: tag the custom model ``bedrock-rft-champion=<family>``.
+    :param summary: the evaluation summary (key metrics are kept in the record, and the checkpoint an
+        open-weight evaluation chose).
+    :param tag_model: tag the custom model ``bedrock-rft-champion=<family>`` (native models only).
     :return: ``{parameter, version, record}``; each key is also pushed as its own XCom.
     """
 
@@ -46,6 +66,8 @@ class BedrockRFTPromoteOperator(AwsBaseOperator[BedrockRFTChampionHook]):
     template_fields: Sequence[str] = aws_template_fields(
         "family",
         "custom_model_arn",
+        "model_id",
+        "backend",
         "deployment_arn",
         "job_arn",
         "dataset_uris",
@@ -61,7 +83,9 @@ class BedrockRFTPromoteOperator(AwsBaseOperator[BedrockRFTChampionHook]):
         self,
         *,
         family: str,
-        custom_model_arn: str,
+        custom_model_arn: str | None = None,
+        model_id: str | None = None,
+        backend: str | None = None,
         deployment_arn: str | None = None,
         job_arn: str | None = None,
         dataset_uris: Mapping[str, str] | None = None,
@@ -76,6 +100,8 @@ class BedrockRFTPromoteOperator(AwsBaseOperator[BedrockRFTChampionHook]):
         super().__init__(**kwargs)
         self.family = family
         self.custom_model_arn = custom_model_arn
+        self.model_id = model_id
+        self.backend = backend
         self.deployment_arn = deployment_arn
         self.job_arn = job_arn
         self.dataset_uris = dataset_uris
@@ -86,40 +112,45 @@ class BedrockRFTPromoteOperator(AwsBaseOperator[BedrockRFTChampionHook]):
 
     def execute(self, context: Context) -> dict[str, Any]:
         parameter_name(self.family)  # validate before any AWS call
+        backend, model = promoted_model(self.custom_model_arn or None, self.model_id or None, self.backend)
+        summary = coerce_summary(self.summary) if self.summary else None
         dataset_uris = dict(self.dataset_uris or {})
         record = build_record(
             family=self.family,
-            custom_model_arn=self.custom_model_arn,
+            custom_model_arn=self.custom_model_arn or None,
+            model_id=self.model_id or None,
+            backend=self.backend,
+            checkpoint=(summary or {}).get("checkpoint"),
             deployment_arn=self.deployment_arn or None,
             job_arn=self.job_arn or None,
             dataset_uris=dataset_uris,
             dataset_sha256=dict(self.dataset_sha256 or {}) or self._digests(dataset_uris),
             eval_summary_uri=self.eval_summary_uri,
-            summary=coerce_summary(self.summary) if self.summary else None,
+            summary=summary,
             run_id=context["run_id"],
             promoted_at=datetime.now(timezone.utc),
         )
         version = self.hook.promote(self.family, record)
+        if backend == NATIVE:  # open-weight models have no console page, deployment or tags
+            self._link_and_tag(context, model)
+        self.log.info("%s is champion of %s (SSM version %d)", model, self.family, version.version)
+        return {
+            "parameter": self.hook.parameter(self.family),
+            "version": version.version,
+            "record": version.record,
+        }
+
+    def _link_and_tag(self, context: Context, model_arn: str) -> None:
         links = {"region_name": self.hook.conn_region_name, "aws_partition": self.hook.conn_partition}
-        BedrockCustomModelLink.persist(
-            context=context, operator=self, model_arn=self.custom_model_arn, **links
-        )
+        BedrockCustomModelLink.persist(context=context, operator=self, model_arn=model_arn, **links)
         if self.deployment_arn:
             BedrockCustomModelDeploymentLink.persist(
                 context=context, operator=self, deployment_arn=self.deployment_arn, **links
             )
         if self.tag_model:
             BedrockCustomModelDeploymentHook(**self._hook_kwargs()).tag_resource(
-                self.custom_model_arn, {CHAMPION_TAG: self.family}
+                model_arn, {CHAMPION_TAG: self.family}
             )
-        self.log.info(
-            "%s is champion of %s (SSM version %d)", self.custom_model_arn, self.family, version.version
-        )
-        return {
-            "parameter": self.hook.parameter(self.family),
-            "version": version.version,
-            "record": version.record,
-        }
 
     def _hook_kwargs(self) -> dict[str, Any]:
         return {

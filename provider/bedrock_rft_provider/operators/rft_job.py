@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
@@ -55,14 +54,6 @@ def _from_max_wait(value: timedelta | float, kwargs: Mapping[str, Any]) -> dict[
     seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
     delay = kwargs.get("waiter_delay", DEFAULT_WAITER_DELAY)
     return {"waiter_max_attempts": waiting.attempts_within(seconds, delay)}
-
-
-def _open_weight() -> ModuleType:
-    """The open-weight backend, imported when a task uses it: it loads the ``openai`` client (~1 s),
-    which parsing a DAG file never needs."""
-    from bedrock_rft_provider.operators import openweight_job
-
-    return openweight_job
 
 
 class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
@@ -231,7 +222,9 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         if choose_backend(self.base_model_id, self.backend) == OPEN_WEIGHT:
             self._task_instance = context["ti"]
             self._persist_job_link(context, job_arn="")
-            return _open_weight().execute(
+            from bedrock_rft_provider.operators import openweight_job  # the openai client: when run
+
+            return openweight_job.execute(
                 self,
                 context,
                 force=as_bool("force_retrain", self.force_retrain, default=False),
@@ -306,7 +299,9 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         training_key: str | None = None,
     ) -> dict[str, Any]:
         if event and event.get("backend") == OPEN_WEIGHT:
-            return _open_weight().execute_complete(
+            from bedrock_rft_provider.operators import openweight_job
+
+            return openweight_job.execute_complete(
                 self, event, reattached=reattached, training_key=training_key
             )
         validated = validate_execute_complete_event(event)
@@ -322,7 +317,9 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
     def on_kill(self) -> None:
         """Stop the job when a user marked the task failed; a clear leaves it for the next try."""
         if self._open_weight_job_id:
-            _open_weight().on_kill(self)
+            from bedrock_rft_provider.operators import openweight_job
+
+            openweight_job.on_kill(self)
             return
         if not (self.stop_on_kill and self._job_name):
             return
