@@ -1,5 +1,11 @@
 """Scheduled Amazon Bedrock RFT retraining: data -> grader -> train -> evaluate -> gate -> promote.
 
+One DAG for both training backends: Amazon Nova 2 Lite trains through Bedrock's native RFT jobs and is
+evaluated through an on-demand deployment (``deploy_tuned``); ``openai.gpt-oss-20b``, ``qwen.qwen3-32b``
+and ``nvidia.nemotron-nano-3-30b`` train through Bedrock's OpenAI-compatible fine-tuning API and answer
+on that endpoint without a deployment, so ``deployment_needed`` skips ``deploy_tuned`` for them. Switch
+by changing ``base_model_id`` (and the connection's region: the open-weight models train in us-west-2).
+
 Runs weekly, and also whenever new raw training data lands (the ``RAW_TRAINING_DATA`` asset: point
 your ingestion DAG's ``outlets`` at it). Every value you would change is a DAG param (change them per
 run in the trigger form, or edit the defaults below):
@@ -10,13 +16,17 @@ param                  meaning
 bucket                 S3 bucket for datasets, grader reports, job outputs and evaluations
 role_arn               Bedrock service role the RFT job runs as (``bedrock-rft iam-policy``)
 grader_role_arn        execution role of the reward Lambda
-base_model_id          model to tune (``amazon.nova-2-lite-v1:0:256k``, us-east-1)
+base_model_id          model to tune: ``amazon.nova-2-lite-v1:0:256k`` (us-east-1), or an open-weight
+                       model (us-west-2): ``openai.gpt-oss-20b``, ``qwen.qwen3-32b``,
+                       ``nvidia.nemotron-nano-3-30b``
 model_family           champion family; the champion record is SSM ``/bedrock-rft/champion/<family>``
 dataset_source         ``gsm8k`` | ``jsonl`` | ``csv`` | ``parquet`` | ``synthetic`` | ``hf:NAME``
 dataset_input          input path / ``s3://`` URI (for ``synthetic``: how many problems)
 reward                 reward as ``module:function`` (the built-in GSM8K grader by default)
 grader_function_name   name of the grader Lambda
-hyperparameters        RFT hyperparameters (pythonic names); unset ones use the service defaults
+hyperparameters        Nova RFT hyperparameters (pythonic names); unset ones use the service defaults
+open_weight_hyperparameters  the open-weight models' RFT hyperparameters (``n_epochs``,
+                       ``batch_size``, ``learning_rate_multiplier``), used instead of ``hyperparameters``
 baseline_skip_above    skip training when the base model already scores at least this
 baseline_skip_below    skip training when the base model scores at most this (SFT first)
 health_policy          ``warn`` or ``fail`` on flat reward / length explosion / train-val gap
@@ -24,7 +34,7 @@ min_improvement        least mean-reward gain over the champion (or base model) 
 min_eval_samples       least number of test prompts the gate accepts
 gate_guards            metrics that must not regress vs the baseline (default: response length
                        +25% relative, error rate +0.01)
-eval_concurrency       parallel ``converse`` calls during evaluation
+eval_concurrency       parallel model calls during evaluation
 sandbox                label outputs as sandbox results (set False on real AWS)
 force_retrain          train even when a job with the same data (sha256), grader code and job
                        configuration is already running or completed (by default it is reused)
@@ -58,6 +68,7 @@ except ImportError:  # Airflow < 3.2
     from airflow.timetables.assets import AssetOrTimeSchedule  # type: ignore[no-redef]
 from airflow.timetables.trigger import CronTriggerTimetable
 
+from bedrock_rft_provider.jobs.backends import CATALOG, OPEN_WEIGHT, choose_backend
 from bedrock_rft_provider.operators.dataset import BedrockRFTDatasetOperator
 from bedrock_rft_provider.operators.deployment import (
     BedrockCustomModelDeploymentDeleteOperator,
@@ -82,6 +93,11 @@ def result(task_id: str, key: str) -> str:
     return f"{{{{ ti.xcom_pull(task_ids='{task_id}')['{key}'] }}}}"
 
 
+def training_backend(base_model_id: str) -> str:
+    """``"native"`` or ``"open-weight"``: the backend ``BedrockRFTJobOperator`` trains this model on."""
+    return choose_backend(base_model_id)
+
+
 POLL_SECONDS = int(os.environ.get("BEDROCK_RFT_POLL_SECONDS", "60"))
 RUN_PREFIX = (
     "s3://{{ params.bucket }}/retraining/{{ dag_run.run_id | replace(':', '-') | replace('+', '-') }}"
@@ -102,7 +118,8 @@ with DAG(
         "bucket": Param("bedrock-rft-demo", type="string"),
         "role_arn": Param("arn:aws:iam::123456789012:role/bedrock-rft-service", type="string"),
         "grader_role_arn": Param("arn:aws:iam::123456789012:role/bedrock-rft-grader", type="string"),
-        "base_model_id": Param("amazon.nova-2-lite-v1:0:256k", type="string"),
+        # A free-text field with the models RFT trains as proposals (a model Bedrock adds later still works).
+        "base_model_id": Param("amazon.nova-2-lite-v1:0:256k", type="string", examples=list(CATALOG)),
         "model_family": Param("gsm8k", type="string"),
         "dataset_source": Param("synthetic", type="string"),
         "dataset_input": Param("600", type="string"),
@@ -119,6 +136,9 @@ with DAG(
                 "max_prompt_length": 1024,
             },
             type="object",
+        ),
+        "open_weight_hyperparameters": Param(
+            {"n_epochs": 2, "batch_size": 16, "learning_rate_multiplier": 1.0}, type="object"
         ),
         "baseline_skip_above": Param(0.95, type="number", minimum=0, maximum=1),
         "baseline_skip_below": Param(0.02, type="number", minimum=0, maximum=1),
@@ -137,6 +157,7 @@ with DAG(
         "force_retrain": Param(False, type="boolean"),
     },
     render_template_as_native_obj=True,
+    user_defined_macros={"training_backend": training_backend},
 ) as dag:
     prepare_dataset = BedrockRFTDatasetOperator(
         task_id="prepare_dataset",
@@ -191,7 +212,11 @@ with DAG(
         validation_data_uri=result("prepare_dataset", "validation_uri"),
         output_data_uri=f"{RUN_PREFIX}/rft-output/",
         reward_lambda_arn=result("deploy_reward", "alias_arn"),
-        hyperparameters="{{ params.hyperparameters }}",
+        hyperparameters=(
+            "{{ params.open_weight_hyperparameters if training_backend(params.base_model_id) == '"
+            + OPEN_WEIGHT
+            + "' else params.hyperparameters }}"
+        ),
         force_retrain="{{ params.force_retrain }}",
         deferrable=True,
         waiter_delay=POLL_SECONDS,
@@ -200,20 +225,34 @@ with DAG(
 
     @task
     def training_health(job: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-        """Read the job's metrics and check for flat reward, length explosion and overfitting."""
-        from bedrock_rft_provider.hooks.bedrock_rft import BedrockRFTHook
+        """Read the job's metrics and check for flat reward, length explosion, overfitting and (open-weight
+        metric events) entropy collapse and grad-norm blow-up."""
         from bedrock_rft_provider.jobs.health import HealthPolicy, assess_training
 
-        hook = BedrockRFTHook()
-        report = assess_training(
-            hook.read_training_metrics(hook.describe_job(job["job_name"])),
-            HealthPolicy(on_finding=params["health_policy"]),
-        )
+        if job.get("backend") == OPEN_WEIGHT:
+            from bedrock_rft_provider.hooks.openweight import BedrockOpenWeightHook
+
+            metrics = BedrockOpenWeightHook().read_training_metrics(job["job_id"])
+        else:
+            from bedrock_rft_provider.hooks.bedrock_rft import BedrockRFTHook
+
+            hook = BedrockRFTHook()
+            metrics = hook.read_training_metrics(hook.describe_job(job["job_name"]))
+        report = assess_training(metrics, HealthPolicy(on_finding=params["health_policy"]))
         for line in report.notes + report.findings:
             print(line)
         if report.failed:
             raise RuntimeError("training health check failed:\n" + "\n".join(report.findings))
         return report.as_dict()
+
+    @task.branch
+    def deployment_needed(job: dict[str, Any]) -> str:
+        """Nova custom models answer only through a deployment; fine-tuned open-weight models answer on
+        the OpenAI-compatible endpoint as they are, so their runs skip ``deploy_tuned``."""
+        if job.get("backend") == OPEN_WEIGHT:
+            print(f"{job['fine_tuned_model']} answers without a deployment: skipping deploy_tuned")
+            return "tuned_model"
+        return "deploy_tuned"
 
     deploy_tuned = BedrockCustomModelDeploymentOperator(
         task_id="deploy_tuned",
@@ -222,22 +261,35 @@ with DAG(
         waiter_delay=POLL_SECONDS,
     )
 
+    @task(trigger_rule="none_failed_min_one_success")
+    def tuned_model(ti: Any = None) -> dict[str, str]:
+        """What evaluation calls and promotion records: the deployment (Nova) or the fine-tuned model."""
+        deployment_arn = ti.xcom_pull(task_ids="deploy_tuned") or ""
+        model_id = deployment_arn or ti.xcom_pull(task_ids="train")["fine_tuned_model"]
+        return {"model_id": model_id, "deployment_arn": deployment_arn}
+
     @task
     def current_champion(params: dict[str, Any]) -> str:
-        """The model to beat: the champion's deployment, or the base model when there is none yet."""
+        """The model to beat: the champion's deployment (Nova) or fine-tuned model (open-weight, no
+        deployment), or the base model when there is no champion yet."""
         from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 
         champion = BedrockRFTChampionHook().current(params["model_family"])
-        if champion and champion.record.get("deployment_arn"):
-            print(f"Baseline: champion v{champion.version} {champion.record['deployment_arn']}")
-            return str(champion.record["deployment_arn"])
+        record = champion.record if champion else {}
+        serving = record.get("deployment_arn")
+        if not serving and training_backend(params["base_model_id"]) == OPEN_WEIGHT:
+            serving = record.get("model_id")
+        if champion and serving:
+            print(f"Baseline: champion v{champion.version} {serving}")
+            return str(serving)
         print(f"Baseline: no champion yet for {params['model_family']}; comparing with the base model")
         return str(params["base_model_id"])
 
+    tuned = tuned_model()
     evaluate = BedrockRFTEvaluationOperator(
         task_id="evaluate",
         dataset_uri=result("prepare_dataset", "test_uri"),
-        model_id=deploy_tuned.output,
+        model_id=tuned["model_id"],
         baseline_model_id=current_champion(),
         reward="{{ params.reward }}",
         output_uri=f"{RUN_PREFIX}/evaluation",
@@ -260,7 +312,7 @@ with DAG(
         task_id="promote",
         family="{{ params.model_family }}",
         custom_model_arn=result("train", "custom_model_arn"),
-        deployment_arn=deploy_tuned.output,
+        deployment_arn=tuned["deployment_arn"],
         job_arn=result("train", "job_arn"),
         dataset_uris={
             "train": result("prepare_dataset", "train_uri"),
@@ -313,7 +365,9 @@ with DAG(
     prepare_dataset >> [baseline_check, reward_preflight]
     deploy_reward >> reward_preflight
     [reward_preflight, go] >> train
-    training_health(train.output) >> deploy_tuned >> evaluate >> quality_gate
+    training_health(train.output) >> deployment_needed(train.output) >> [deploy_tuned, tuned]
+    deploy_tuned >> tuned
+    evaluate >> quality_gate
     decided = [promote, reject()]
     quality_gate >> decided
     decided >> to_tear_down

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -13,22 +11,13 @@ from typing import Any
 import pytest
 
 from bedrock_rft_provider import demo
-from bedrock_rft_provider.sandbox.bootstrap import bootstrap_sandbox
 from support.airflow_compat import DagBag
-from support.example_dags import EXAMPLE_DAGS, installed_example_dags
+from support.example_dags import EXAMPLE_DAGS, PROMOTABLE, read_champion, run_example_dag
 
 DAGS = EXAMPLE_DAGS
 DAG_IDS = {"bedrock_rft_retraining", "bedrock_rft_evaluation"}
 # A safety net (>= 10x the 15-47 s these DAG runs took with the suite on 2 busy cores), not a speed limit.
 SLOW_TIMEOUT_S = 900
-
-
-@pytest.fixture(scope="module")
-def dagbag(airflow_db: Path, airflow_home: Path) -> Iterator[Any]:
-    """The example DAGs, installed in the test AIRFLOW_HOME's dags folder (``dag.test()`` syncs from it)."""
-    os.environ["BEDROCK_RFT_POLL_SECONDS"] = "1"  # read at parse time; sandbox jobs finish in seconds
-    with installed_example_dags(airflow_home) as dagbag:
-        yield dagbag
 
 
 def test_dagbag_imports_both_dags_without_errors(dagbag: Any) -> None:
@@ -82,27 +71,6 @@ def test_retraining_tear_down_always_runs(dagbag: Any) -> None:
 # -- end to end on the sandbox --------------------------------------------------------------------
 
 
-@pytest.fixture
-def sandbox_env(
-    bedrock_rft_sandbox_airflow_conn: Any,
-    airflow_db: Path,
-    airflow_home: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[Any]:
-    sandbox = bedrock_rft_sandbox_airflow_conn
-    # The sandbox seeds simulated training by job name, which the namespace feeds: a namespace of
-    # their own keeps these runs' job names fixed and apart from the rest of the session's jobs.
-    monkeypatch.setenv("AIRFLOW__BEDROCK_RFT__NAMESPACE", "example-dags")
-    bootstrap_sandbox(sandbox.endpoint_url, [demo.BUCKET], session=sandbox.session())
-    yield sandbox
-
-
-# These tests check promotion and idempotency, not the simulated policy's verbosity: its sampled answers
-# (and so response length) vary with what the session's sandbox served before, which the default
-# response-length guard can read as a regression. Only the error-rate guard stays.
-PROMOTABLE = {"gate_guards": [{"metric": "error_rate", "tolerance": 0.01}]}
-
-
 def _counts(sandbox: Any) -> dict[str, int]:
     bedrock, lam, s3 = sandbox.client("bedrock"), sandbox.client("lambda"), sandbox.client("s3")
     jobs = bedrock.list_model_customization_jobs()["modelCustomizationJobSummaries"]
@@ -123,41 +91,23 @@ def _counts(sandbox: Any) -> dict[str, int]:
     }
 
 
-def _champion(sandbox: Any, family: str) -> dict[str, Any] | None:
-    ssm = sandbox.client("ssm")
-    try:
-        return json.loads(ssm.get_parameter(Name=f"/bedrock-rft/champion/{family}")["Parameter"]["Value"])
-    except ssm.exceptions.ParameterNotFound:
-        return None
-
-
-def _run(dagbag: Any, dag_id: str, logical_date: datetime, conf: dict[str, Any]) -> Any:
-    from airflow.utils.state import DagRunState
-
-    # A fixed run_after gives a fixed run_id: a second call re-runs the same DAG run (cleared first).
-    run = dagbag.get_dag(dag_id).test(logical_date=logical_date, run_after=logical_date, run_conf=conf)
-    failed = [ti.task_id for ti in run.get_task_instances() if ti.state == "failed"]
-    assert run.state == DagRunState.SUCCESS, f"{dag_id} failed tasks: {failed}"
-    return run
-
-
 @pytest.mark.integration
 @pytest.mark.slow
 @pytest.mark.timeout(SLOW_TIMEOUT_S)
 def test_retraining_promotes_then_a_rerun_duplicates_nothing(dagbag: Any, sandbox_env: Any) -> None:
     conf = {"model_family": "e2e-promote", "dataset_input": "400", "min_eval_samples": 20, **PROMOTABLE}
     when = datetime(2026, 11, 23, tzinfo=timezone.utc)
-    run = _run(dagbag, "bedrock_rft_retraining", when, conf)
+    run = run_example_dag(dagbag, "bedrock_rft_retraining", when, conf)
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert states["promote"] == "success" and states["reject"] == "skipped"
-    champion = _champion(sandbox_env, "e2e-promote")
+    champion = read_champion(sandbox_env, "e2e-promote")
     assert champion and champion["custom_model_arn"].startswith("arn:aws:bedrock:")
     deployment = sandbox_env.client("bedrock").get_custom_model_deployment(
         customModelDeploymentIdentifier=champion["deployment_arn"]
     )
     assert deployment["status"] == "Active"  # the champion's deployment is kept
     before = _counts(sandbox_env)
-    _run(dagbag, "bedrock_rft_retraining", when, conf)
+    run_example_dag(dagbag, "bedrock_rft_retraining", when, conf)
     assert _counts(sandbox_env) == before
 
 
@@ -171,10 +121,10 @@ def test_rejected_challenger_leaves_the_champion_and_tears_down(dagbag: Any, san
         "min_eval_samples": 20,
         "min_improvement": 5.0,
     }
-    run = _run(dagbag, "bedrock_rft_retraining", datetime(2026, 11, 24, tzinfo=timezone.utc), conf)
+    run = run_example_dag(dagbag, "bedrock_rft_retraining", datetime(2026, 11, 24, tzinfo=timezone.utc), conf)
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert states["promote"] == "skipped" and states["reject"] == "success"
-    assert _champion(sandbox_env, "e2e-reject") is None
+    assert read_champion(sandbox_env, "e2e-reject") is None
     tuned = run.get_task_instance("deploy_tuned").xcom_pull(task_ids="deploy_tuned")
     described = sandbox_env.client("bedrock").list_custom_model_deployments()["modelDeploymentSummaries"]
     assert tuned not in [d["customModelDeploymentArn"] for d in described if d.get("status") != "Deleting"]
@@ -183,7 +133,7 @@ def test_rejected_challenger_leaves_the_champion_and_tears_down(dagbag: Any, san
 @pytest.mark.integration
 @pytest.mark.slow
 @pytest.mark.timeout(SLOW_TIMEOUT_S)
-def test_evaluation_backfill_writes_a_partition_per_day_with_that_days_champion(
+def test_evaluation_backfill_writes_a_partition_per_day_with_that_daysread_champion(
     dagbag: Any, sandbox_env: Any
 ) -> None:
     from moto.ssm.models import ssm_backends
@@ -206,7 +156,7 @@ def test_evaluation_backfill_writes_a_partition_per_day_with_that_days_champion(
             "min_eval_samples": 20,
             **PROMOTABLE,
         }
-        _run(dagbag, "bedrock_rft_retraining", datetime(2026, 11, 22, tzinfo=timezone.utc), conf)
+        run_example_dag(dagbag, "bedrock_rft_retraining", datetime(2026, 11, 22, tzinfo=timezone.utc), conf)
         deployments = bedrock.list_custom_model_deployments()["modelDeploymentSummaries"]
         active = [d for d in deployments if d.get("status") == "Active"]
     for noon in (
@@ -223,7 +173,7 @@ def test_evaluation_backfill_writes_a_partition_per_day_with_that_days_champion(
         ssm.put_parameter(Name=name, Value=json.dumps(record), Type="String", Overwrite=True)
         ssm_backends[demo.ACCOUNT]["us-east-1"]._parameters[name][-1].last_modified_date = noon.timestamp()
     for run in runs:
-        _run(dagbag, "bedrock_rft_evaluation", run, {"model_family": family})
+        run_example_dag(dagbag, "bedrock_rft_evaluation", run, {"model_family": family})
     s3 = sandbox_env.client("s3")
     picked = []
     for partition in partitions:

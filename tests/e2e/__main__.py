@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tests.e2e import backfill, browser, checks, scenarios
+from tests.e2e import backfill, browser, checks, openweight, scenarios
 from tests.e2e.environment import REPO
 from tests.e2e.stack import Stack, running_stack
 
@@ -26,7 +26,11 @@ SCENARIOS: list[tuple[str, Callable[[Stack], str]]] = [
     ("5 backfill of three past intervals: base model, v1, v2", backfill.backfill_evaluation),
     ("6 extra links via REST are well-formed", checks.extra_links),
     ("7 report.html in headless chromium: plots load, numbers shown", browser.report_in_browser),
-    ("8 sandbox resources: no duplicates, no stray deployment", checks.resources),
+    (
+        "8 open-weight retraining (gpt-oss) via REST: clear while deferred reattaches to the one job",
+        openweight.open_weight_run,
+    ),
+    ("9 sandbox resources: no duplicates, no stray deployment", checks.resources),
 ]
 
 

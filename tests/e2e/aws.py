@@ -63,12 +63,16 @@ def start_sandbox(time_scale: float) -> Sandbox:
 
 
 def airflow_connection(sandbox: Sandbox) -> str:
-    """``AIRFLOW_CONN_AWS_DEFAULT`` for the sandbox, with (dummy) credentials so no task needs a profile."""
+    """``AIRFLOW_CONN_AWS_DEFAULT`` for the sandbox, with its test credentials so no task needs a profile.
+
+    The open-weight tasks mint a short-term Bedrock API key from them, and the sandbox verifies such keys
+    only when they are signed with its test credentials (``testing``), as ``bedrock-rft sandbox`` prints.
+    """
     return json.dumps(
         {
             "conn_type": "aws",
-            "login": "sandbox",
-            "password": "sandbox",
+            "login": "testing",
+            "password": "testing",
             "extra": {"endpoint_url": sandbox.endpoint_url, "region_name": REGION},
         }
     )

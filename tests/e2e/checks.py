@@ -1,11 +1,11 @@
-"""Scenarios 6 and 8: the extra links read through the REST API, and the resources left in AWS."""
+"""Scenarios 6 and 9: the extra links read through the REST API, and the resources left in AWS."""
 
 from __future__ import annotations
 
 from collections import Counter
 from urllib.parse import unquote, urlparse
 
-from tests.e2e import aws, backfill, scenarios
+from tests.e2e import aws, backfill, openweight, scenarios
 from tests.e2e.stack import Stack
 
 # Tasks whose links must be there: the happy run trains, deploys, evaluates and promotes (scenario 5
@@ -62,13 +62,18 @@ def _links_of(stack: Stack, task_id: str) -> dict[str, str | None]:
 
 
 def resources(stack: Stack) -> str:
-    """8. What the sandbox holds after every scenario: no duplicates, no stray deployment."""
+    """9. What the sandbox holds after every scenario: no duplicates, no stray deployment."""
     sandbox = stack.sandbox
     bedrock = sandbox.client("bedrock")
     jobs = aws.rft_jobs(sandbox)
     trained_runs = len(stack.state.get("runs", []))
     assert len(jobs) == trained_runs, f"{len(jobs)} jobs for {trained_runs} retraining runs: " + str(
         [(j["jobName"], j["status"]) for j in jobs]
+    )
+    fine_tuning = openweight.fine_tuning_jobs(sandbox)
+    open_weight_runs = len(stack.state.get("open_weight_runs", []))
+    assert len(fine_tuning) == open_weight_runs, (
+        f"{len(fine_tuning)} fine-tuning jobs for {open_weight_runs} open-weight runs: {sorted(fine_tuning)}"
     )
     models = bedrock.list_custom_models()["modelSummaries"]
     completed = [j for j in jobs if j["status"] == "Completed"]
@@ -105,7 +110,8 @@ def resources(stack: Stack) -> str:
     duplicates = [e for e, n in etags.items() if n > 1]
     assert not duplicates, f"the same dataset file stored {len(duplicates)} times over"
     return (
-        f"{len(jobs)} jobs ({len(completed)} completed), {len(models)} custom models, {len(live)} live "
+        f"{len(jobs)} jobs ({len(completed)} completed), {len(fine_tuning)} fine-tuning job(s), "
+        f"{len(models)} custom models, {len(live)} live "
         f"deployment(s) (the champion's), {len(functions)} function(s) with "
         f"{sum(len(v) for v in versions.values())} version(s), {len(objects)} dataset objects, no duplicates"
     )

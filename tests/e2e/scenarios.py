@@ -27,19 +27,20 @@ RUN_CONF: dict[str, Any] = {
 }
 
 
-def start_run(stack: Stack, name: str) -> RunWatch:
-    """Trigger a retraining run via REST; the first call also unpauses the DAG.
+def start_run(stack: Stack, name: str, conf: dict[str, Any] | None = None, *, kind: str = "runs") -> RunWatch:
+    """Trigger a retraining run via REST (``conf``: RUN_CONF); the first call also unpauses the DAG.
 
     Unpausing makes the scheduler create a run for the latest cron interval next to ours (issue 10,
     fault 2); it is marked failed at once so it neither trains nor delays ours (max_active_runs=1).
+    The run id is kept under ``stack.state[kind]`` (``runs``: native training runs) for scenario 9.
     """
-    watch = trigger(stack.api, DAG_ID, f"e2e-{name}-{stack.run_tag}", RUN_CONF)
+    watch = trigger(stack.api, DAG_ID, f"e2e-{name}-{stack.run_tag}", conf or RUN_CONF)
     if not stack.state.get("unpaused"):
         stack.api.unpause(DAG_ID)
         stack.state["unpaused"] = True
         scheduled = wait_for("the scheduler's catch-up run", lambda: _scheduled_run(stack), timeout=120)
         stack.api.call("PATCH", f"/dags/{DAG_ID}/dagRuns/{scheduled}", json={"state": "failed"})
-    stack.state.setdefault("runs", []).append(watch.run_id)
+    stack.state.setdefault(kind, []).append(watch.run_id)
     return watch
 
 

@@ -28,8 +28,8 @@ def _operator(world: Any, grader: str, **overrides: Any) -> BedrockRFTJobOperato
         "reward_lambda_arn": grader,
         "hyperparameters": {"n_epochs": 1, "batch_size": 8},
         "deferrable": False,
-        "poll_interval": 1,
-        "max_wait": 240,
+        "waiter_delay": 1,
+        "waiter_max_attempts": 240,
         **overrides,
     }
     return BedrockRFTJobOperator(**arguments)

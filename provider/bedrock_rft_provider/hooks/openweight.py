@@ -30,6 +30,7 @@ from aws_bedrock_token_generator import provide_token
 from botocore.credentials import CredentialProvider, Credentials
 
 from bedrock_rft_provider.hooks.storage import StorageHook
+from bedrock_rft_provider.jobs.metrics import TrainingMetrics
 from bedrock_rft_provider.jobs.openweight import (
     FILE_PURPOSE,
     TERMINAL_STATES,
@@ -38,6 +39,7 @@ from bedrock_rft_provider.jobs.openweight import (
     reusable_files,
     training_filename,
 )
+from bedrock_rft_provider.jobs.openweight_metrics import metrics_from_events
 from bedrock_rft_provider.jobs.training_key import TrainingKey
 
 SERVICE = "bedrock-mantle"
@@ -282,6 +284,11 @@ class BedrockOpenWeightHook(AwsBaseHook):
                 break
             events.append(event.model_dump(warnings=False))
         return collect_new_events(events, cursor)
+
+    def read_training_metrics(self, job_id: str) -> TrainingMetrics:
+        """The job's metric events as training curves (the native path reads its metric files instead)."""
+        events, _ = self.events_since(job_id, None)
+        return metrics_from_events(events)
 
     def checkpoints(self, job_id: str) -> list[dict[str, Any]]:
         """The job's checkpoints (each a model id usable for inference), oldest step first."""

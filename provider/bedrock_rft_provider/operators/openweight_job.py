@@ -25,7 +25,7 @@ from bedrock_rft_provider.jobs.openweight import (
     OpenWeightJobSpec,
     open_weight_training_key,
 )
-from bedrock_rft_provider.jobs.openweight_metrics import metric_point, metrics_from_events
+from bedrock_rft_provider.jobs.openweight_metrics import metric_point
 from bedrock_rft_provider.jobs.waiting import WaitLimit
 from bedrock_rft_provider.namespace import resolve_namespace
 from bedrock_rft_provider.triggers.kill_reason import user_stopped
@@ -158,8 +158,7 @@ def finish(operator: Any, hook: BedrockOpenWeightHook, job: dict[str, Any], **re
     if operator.wait_for_completion and status not in SUCCESS_STATES:
         raise JobFailedError(f"Fine-tuning job {job['id']} is still {status} after waiting")
     if status in SUCCESS_STATES:
-        events, _ = hook.events_since(job["id"], None)
-        report = assess_training(metrics_from_events(events))
+        report = assess_training(hook.read_training_metrics(job["id"]))
         for line in report.notes + report.findings:
             operator.log.info("training health: %s", line)
         operator.log.info("Fine-tuning job %s succeeded: model %s", job["id"], job.get("fine_tuned_model"))
