@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -137,9 +138,11 @@ def whole_process_once(modules: list[str], env: dict[str, str]) -> float:
 
 
 def our_operator_modules() -> list[str]:
-    """Every ``bedrock_rft_provider.operators`` module, found on disk."""
+    """Every ``bedrock_rft_provider.operators`` module that defines an operator (what a DAG imports)."""
     folder = ROOT / "provider" / OURS / "operators"
-    return [f"{OURS}.operators.{p.stem}" for p in sorted(folder.glob("*.py")) if p.stem != "__init__"]
+    defines = re.compile(r"^class \w+Operator\b", re.MULTILINE)
+    found = sorted(p for p in folder.glob("*.py") if defines.search(p.read_text()))
+    return [f"{OURS}.operators.{p.stem}" for p in found]
 
 
 def import_profile(modules: list[str], env: dict[str, str]) -> Profile:

@@ -8,8 +8,9 @@ GIL) with 100 ms injected Converse latency, at concurrency 1, 8 and 32, then at 
 Targets (issue 17): >= 97% of the nominal bound at 8 and 32; with throttling, every prompt answered, none
 lost (the run exits 1 only for a lost, duplicated or unanswered prompt). To show what eats the margin,
 each row also gives the CPU milliseconds per request spent by this process (the client: botocore,
-the runner, the output file) and by the sandbox child, and how far the measured per-request latency at
-concurrency 1 sits above the injected 100 ms.
+the runner, the output file) and by the sandbox child, how far the measured per-request latency at
+concurrency 1 sits above the injected 100 ms, the mean latency the client saw per request, and the
+share of the run the slots spent inside a request (the rest: between requests, start-up and tail).
 
     .venv/bin/python benchmarks/bench_evaluation.py [--requests-per-slot 40] [--in-process]
 """
@@ -127,9 +128,14 @@ def run(
     client_before, sandbox_before = _cpu_s(os.getpid()), _cpu_s(sandbox_pid)
     stats = runner.run(records(n, tag), out)
     calls = max(1, n + stats.retries)
+    latencies = [json.loads(line).get("latency_ms") for line in out.read_text().splitlines()]
+    answered = [float(ms) for ms in latencies if ms is not None]
     cpu = {
         "client_cpu_ms_per_request": (_cpu_s(os.getpid()) - client_before) * 1000 / calls,
         "sandbox_cpu_ms_per_request": (_cpu_s(sandbox_pid) - sandbox_before) * 1000 / calls,
+        # Where a slot's time goes: in a request (the client's mean latency) or between requests.
+        "mean_latency_ms": sum(answered) / max(1, len(answered)),
+        "slot_busy_share": sum(answered) / 1000 / max(1e-9, stats.elapsed_s * concurrency),
     }
     return stats, out, cpu
 
@@ -168,7 +174,8 @@ def main() -> int:
                     f"(measured-latency bound {measured_bound:6.1f}: "
                     f"{stats.requests_per_s / measured_bound:6.1%}); CPU per request: client "
                     f"{cpu['client_cpu_ms_per_request']:.2f} ms, "
-                    f"sandbox {cpu['sandbox_cpu_ms_per_request']:.2f} ms"
+                    f"sandbox {cpu['sandbox_cpu_ms_per_request']:.2f} ms; mean latency "
+                    f"{cpu['mean_latency_ms']:.1f} ms, slots busy {cpu['slot_busy_share']:.1%}"
                 )
                 results[f"c{concurrency}"] = {
                     "requests": n,

@@ -12,6 +12,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from bedrock_rft_provider.sandbox import checks
 from bedrock_rft_provider.sandbox.config import SandboxConfig
 from bedrock_rft_provider.sandbox.server import Sandbox
 from unit.sandbox.sandbox_helpers import (
@@ -287,6 +288,25 @@ def test_tags_are_kept_listed_added_and_removed(bedrock: Any, world: World, grad
     bedrock.tag_resource(resourceARN=arn, tags=[{"key": "stage", "value": "dev"}])
     bedrock.untag_resource(resourceARN=arn, tagKeys=["team"])
     assert bedrock.list_tags_for_resource(resourceARN=arn)["tags"] == [{"key": "stage", "value": "dev"}]
+
+
+def test_tags_over_the_limit_are_refused_and_an_untagged_resource_still_lists(
+    bedrock: Any, world: World, grader_arn: str
+) -> None:
+    request = {**world.job_request(grader_arn), "jobTags": [{"key": "team", "value": "ml"}]}
+    arn = bedrock.create_model_customization_job(**request)["jobArn"]
+    bedrock.tag_resource(resourceARN=arn, tags=[{"key": "team", "value": "research"}])  # replaces
+    assert bedrock.list_tags_for_resource(resourceARN=arn)["tags"] == [{"key": "team", "value": "research"}]
+
+    too_many = [{"key": f"k{i}", "value": "v"} for i in range(checks.MAX_TAGS)]  # + "team" = one over
+    error = _error(bedrock.tag_resource, resourceARN=arn, tags=too_many)
+    assert error.response["Error"]["Code"] == "TooManyTagsException"
+    assert bedrock.list_tags_for_resource(resourceARN=arn)["tags"] == [{"key": "team", "value": "research"}]
+
+    bedrock.untag_resource(resourceARN=arn, tagKeys=["team"])
+    assert bedrock.list_tags_for_resource(resourceARN=arn)["tags"] == []
+    missing = _error(bedrock.list_tags_for_resource, resourceARN=arn.replace("job/", "job/x"))
+    assert missing.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
 def test_unknown_job_is_resource_not_found(bedrock: Any) -> None:

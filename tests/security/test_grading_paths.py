@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bedrock_rft_provider.cli import main
 from bedrock_rft_provider.evaluation.scoring import reward_grader
 from bedrock_rft_provider.rewards.process import ProcessGrader
@@ -16,6 +18,7 @@ from .conftest import grader_sample
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "rewards"
 HOSTILE = f"{FIXTURES / 'hostile_rewards.py'}"
 TESTS = ["assert add(1, 2) == 3", "assert add(2, 2) == 4"]
+CODE_TESTS = "bedrock_rft_provider.rewards.builtin:code_tests"
 ADD = "```python\ndef add(a, b):\n    return a + b\n```"
 
 
@@ -157,7 +160,7 @@ def test_the_readme_adversarial_command(capsys: Any) -> None:
     assert code == 0, printed
     assert "samples: 3  scored: 3  reward errors: 0" in printed
     assert "score: mean 0.6667" in printed
-    assert printed.count(": ok") == 9  # every built-in attack, none paid
+    assert printed.count(": ok") == 11  # every built-in attack, none paid
 
 
 def test_the_grader_worker_does_not_inherit_airflow_secrets(monkeypatch: Any) -> None:
@@ -167,3 +170,23 @@ def test_the_grader_worker_does_not_inherit_airflow_secrets(monkeypatch: Any) ->
         metrics = {m["name"]: m["value"] for m in grader([grader_sample("x", "x")], None)[0]["metrics_list"]}
     assert metrics["airflow_vars"] == 0.0
     assert metrics["aws_region_set"] == 1.0
+
+
+COMPUTED_TESTS = [
+    "assert solve([3, 1, 2]) == sorted([3, 1, 2])",
+    "xs = [5, 4]\nexpected = sorted(xs)\nassert solve(xs) == expected",
+]
+
+
+@pytest.mark.parametrize("attack", ["patch_trusted_functions", "read_expected_from_caller"])
+def test_the_expected_value_attacks_are_paid_by_a_naive_reward_and_not_by_code_tests(
+    tmp_path: Path, capsys: Any, attack: str
+) -> None:
+    sample = grader_sample("```python\ndef solve(xs):\n    return sorted(xs)\n```", None, "c1")
+    sample["metadata"] = {"test_cases": COMPUTED_TESTS}
+    samples = _write_samples(tmp_path / "code.jsonl", [sample])
+    for reward, paid in [(f"{HOSTILE}:naive_code_reward", True), (CODE_TESTS, False)]:
+        main(["test-reward", "--reward", reward, "--samples", str(samples), "--adversarial"])
+        printed = capsys.readouterr().out
+        line = next(x for x in printed.splitlines() if x.startswith(f"attack {attack}:"))
+        assert line.endswith("PAID") is paid, line

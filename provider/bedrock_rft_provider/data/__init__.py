@@ -7,14 +7,38 @@ Entry points: :func:`prepare_dataset` (any source -> validated train/validation/
 
 from __future__ import annotations
 
-from bedrock_rft_provider.data.gsm8k import INSTRUCTION, to_rft_record
-from bedrock_rft_provider.data.prepare import PreparedDataset, PrepareOptions, prepare_dataset
-from bedrock_rft_provider.data.problems import DatasetValidationError, Problem
-from bedrock_rft_provider.data.records import validate_record
-from bedrock_rft_provider.data.split import assign_split
-from bedrock_rft_provider.data.synthetic import generate
-from bedrock_rft_provider.data.tabular import ColumnMapping
-from bedrock_rft_provider.data.validate import ValidationReport, validate_file
+from typing import TYPE_CHECKING
+
+from bedrock_rft_provider.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from bedrock_rft_provider.data.gsm8k import INSTRUCTION, to_rft_record
+    from bedrock_rft_provider.data.prepare import PreparedDataset, PrepareOptions, prepare_dataset
+    from bedrock_rft_provider.data.problems import DatasetValidationError, Problem
+    from bedrock_rft_provider.data.records import validate_record
+    from bedrock_rft_provider.data.split import assign_split
+    from bedrock_rft_provider.data.synthetic import generate
+    from bedrock_rft_provider.data.tabular import ColumnMapping
+    from bedrock_rft_provider.data.validate import ValidationReport, validate_file
+
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "INSTRUCTION": "gsm8k",
+        "to_rft_record": "gsm8k",
+        "PreparedDataset": "prepare",
+        "PrepareOptions": "prepare",
+        "prepare_dataset": "prepare",
+        "DatasetValidationError": "problems",
+        "Problem": "problems",
+        "validate_record": "records",
+        "assign_split": "split",
+        "generate": "synthetic",
+        "ColumnMapping": "tabular",
+        "ValidationReport": "validate",
+        "validate_file": "validate",
+    },
+)
 
 __all__ = [
     "INSTRUCTION",

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from bedrock_rft_provider.lazy import lazy_exports
 
 # Names are resolved on first use (PEP 562), so importing one submodule — as an operator does when a
 # DAG file is parsed — does not pull in numpy and the statistics stack.
@@ -29,11 +28,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "ChatCompletionsRunner",

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bedrock_rft_provider.data.uris import is_s3_uri, join_uri, parse_s3_uri
 from bedrock_rft_provider.errors import ConfigError, ConfigErrors, raise_config_errors
@@ -27,9 +27,12 @@ from bedrock_rft_provider.evaluation.model_backend import (
     override_errors,
     unlike_models,
 )
-from bedrock_rft_provider.evaluation.report import TrainingCurve, training_curve
-from bedrock_rft_provider.jobs.metrics import TrainingMetrics
 from bedrock_rft_provider.templated import as_bool, as_float, as_int, as_mapping, as_optional_text, is_unset
+
+if TYPE_CHECKING:
+    # The report and metrics modules are needed only once a run has training metrics to plot.
+    from bedrock_rft_provider.evaluation.report import TrainingCurve
+    from bedrock_rft_provider.jobs.metrics import TrainingMetrics
 
 RESPONSES_FILE = "responses.jsonl"
 BASELINE_RESPONSES_FILE = "baseline_responses.jsonl"
@@ -314,6 +317,8 @@ class EvaluationRequest:
 
 def training_curve_from(metrics: TrainingMetrics) -> TrainingCurve | None:
     """Reward curves from training metrics (``StorageHook.read_training_metrics``); None when empty."""
+    from bedrock_rft_provider.evaluation.report import training_curve
+
     return training_curve(metrics) if metrics.series else None
 
 

@@ -16,7 +16,7 @@ from bedrock_rft_provider.errors import JobConflictError, aws_error_code
 from bedrock_rft_provider.hooks.storage import StorageHook
 from bedrock_rft_provider.jobs.metrics import TrainingMetrics
 from bedrock_rft_provider.jobs.spec import CUSTOMIZATION_TYPE, RFTJobSpec
-from bedrock_rft_provider.jobs.training_key import REUSABLE_STATES, TRAINING_KEY_TAG
+from bedrock_rft_provider.jobs.training_key import REUSABLE_STATES, TRAINING_KEY_TAG, TrainingKey
 
 SUCCESS_STATES = frozenset({"Completed"})
 # How many InProgress/Completed RFT jobs (newest first) a training-key lookup reads the tags of.
@@ -119,6 +119,32 @@ class BedrockRFTHook(BedrockHook):
             "environment": (config.get("Environment") or {}).get("Variables") or {},
             "layers": sorted(layer.get("Arn", "") for layer in config.get("Layers") or []),
         }
+
+    def reusable_job(self, spec: RFTJobSpec, key: TrainingKey, attempt: int) -> RFTJob | None:
+        """Another run's live or completed job with ``key``, to reuse instead of training again; None
+        when there is none, or when one of this run's tries up to ``attempt`` has a job of its own."""
+        existing = self.find_job_by_training_key(key.digest)
+        if existing is None:
+            self.log.info("No running or completed RFT job has %s; training", key.describe())
+            return None
+        own_names = {spec.for_attempt(n).job_name for n in range(1, max(attempt, 1) + 1)}
+        if existing["jobName"] in own_names:
+            return None  # this run's own job: start_or_reattach reattaches to it as usual
+        # A clear or retry always reattaches: when an earlier try of this run has a live or completed
+        # job, a newer job with the same key (another run's, forced or started at the same instant)
+        # must not make this try orphan its own paid training.
+        for name in sorted(own_names):
+            own = self.find_job(name)
+            if own is not None and own.get("status") not in NOT_LIVE_STATES:
+                return None
+        self.log.warning(
+            "REUSING RFT job %s (status %s) instead of training again: it has the same %s. "
+            "Set force_retrain=True (DAG param force_retrain) to train anyway.",
+            existing["jobName"],
+            existing.get("status"),
+            key.describe(),
+        )
+        return job_from_description(existing, reattached=True)
 
     def find_job_by_training_key(self, digest: str) -> dict[str, Any] | None:
         """The newest InProgress or Completed RFT job tagged with training key ``digest``, or None.

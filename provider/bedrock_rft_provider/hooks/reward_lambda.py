@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.hooks.lambda_function import LambdaHook
 from botocore.exceptions import ClientError
 
 from bedrock_rft_provider.errors import BedrockRFTError, aws_error_code
-from bedrock_rft_provider.rewards.packaging import RewardPackage
+
+if TYPE_CHECKING:
+    from bedrock_rft_provider.rewards.packaging import RewardPackage
 
 WAITER_CONFIG = {"Delay": 2, "MaxAttempts": 300}
 

@@ -18,7 +18,6 @@ import re
 from collections.abc import Mapping
 
 from bedrock_rft_provider.jobs.validation import FieldRule
-from bedrock_rft_provider.rewards.packaging import ARCHITECTURES
 
 FUNCTION_NAME = FieldRule(r"[a-zA-Z0-9_-]+", 64, "a function name: letters, digits, '-' or '_'")
 FUNCTION_ARN = FieldRule(
@@ -52,6 +51,8 @@ def check_grader_settings(
     environment: Mapping[str, str] | None,
 ) -> list[tuple[str, str]]:
     """``(field, problem)`` for every grader Lambda setting AWS would reject ([] when all are valid)."""
+    from bedrock_rft_provider.rewards.packaging import ARCHITECTURES  # the packager's home; heavy to import
+
     problems = []
     if not (FUNCTION_NAME.matches(str(function_name)) or FUNCTION_ARN.matches(str(function_name))):
         problems.append(

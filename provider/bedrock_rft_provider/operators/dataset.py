@@ -11,7 +11,6 @@ from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.sdk import Asset
 
-from bedrock_rft_provider.data import ColumnMapping, DatasetValidationError, PrepareOptions, prepare_dataset
 from bedrock_rft_provider.data.records import MAX_TRAINING_RECORDS, MIN_TRAINING_RECORDS
 from bedrock_rft_provider.data.uris import is_s3_uri, stable_prefix
 from bedrock_rft_provider.hooks.storage import StorageHook
@@ -107,7 +106,9 @@ class BedrockRFTDatasetOperator(AwsBaseOperator[StorageHook]):
         self.reference_answer_field = reference_answer_field
         self.id_field = id_field
         self.metadata_fields = tuple(metadata_fields) if metadata_fields is not None else None
-        self.options = PrepareOptions(
+        # PrepareOptions is built in execute(): the data pipeline is imported when the task runs, not
+        # each time the DAG file is parsed.
+        self.prepare_options: dict[str, Any] = dict(
             val_fraction=val_fraction,
             test_fraction=test_fraction,
             seed=seed,
@@ -119,6 +120,10 @@ class BedrockRFTDatasetOperator(AwsBaseOperator[StorageHook]):
         )
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from bedrock_rft_provider.data.prepare import PrepareOptions, prepare_dataset
+        from bedrock_rft_provider.data.problems import DatasetValidationError
+        from bedrock_rft_provider.data.tabular import ColumnMapping
+
         mapping = ColumnMapping(
             prompt_field=self.prompt_field,
             prompt_template=self.prompt_template,
@@ -136,7 +141,7 @@ class BedrockRFTDatasetOperator(AwsBaseOperator[StorageHook]):
                 self.source,
                 self.input_uri,
                 self.output_uri,
-                options=self.options,
+                options=PrepareOptions(**self.prepare_options),
                 mapping=mapping,
                 s3_client=self.hook.conn if uses_s3 else None,
                 progress=self._progress_logger(),

@@ -26,6 +26,7 @@ from bedrock_rft_provider.jobs.openweight import (
     open_weight_training_key,
 )
 from bedrock_rft_provider.jobs.openweight_metrics import metric_point, metrics_from_events
+from bedrock_rft_provider.jobs.waiting import WaitLimit
 from bedrock_rft_provider.namespace import resolve_namespace
 from bedrock_rft_provider.triggers.kill_reason import user_stopped
 from bedrock_rft_provider.triggers.openweight import BedrockOpenWeightJobTrigger
@@ -63,10 +64,10 @@ def hook_for(operator: Any) -> BedrockOpenWeightHook:
     )
 
 
-def execute(
-    operator: Any, context: Context, *, force: bool, waiter_delay: int, waiter_max_attempts: int
-) -> dict[str, Any]:
-    """Start (or reattach to) the open-weight job and wait for it like the native path does."""
+def execute(operator: Any, context: Context, *, force: bool, limit: WaitLimit) -> dict[str, Any]:
+    """Start (or reattach to) the open-weight job and wait for it like the native path does: the same
+    checks (``limit``, from :func:`jobs.waiting.wait_limit`) deferred or not."""
+    waiter_delay, waiter_max_attempts = int(limit.waiter_delay), limit.waiter_max_attempts
     spec = build_spec(operator)
     hook = hook_for(operator)
     note = region_note(spec.base_model_id, hook.mantle_region)
@@ -107,6 +108,7 @@ def execute(
             ),
             method_name="execute_complete",
             kwargs=result,
+            timeout=limit.defer_timeout,
         )
     job = wait(operator, hook, found, waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts)
     return finish(operator, hook, job, **result)

@@ -14,13 +14,6 @@ from bedrock_rft_provider.errors import ConfigError, raise_config_errors
 from bedrock_rft_provider.hooks.reward_lambda import GraderSettings, RewardLambdaHook
 from bedrock_rft_provider.hooks.storage import StorageHook
 from bedrock_rft_provider.jobs.grader_lambda import check_grader_settings
-from bedrock_rft_provider.rewards.packaging import PackageError, build_reward_package, python_version_of
-from bedrock_rft_provider.rewards.preflight import (
-    build_preflight_cases,
-    judge_preflight,
-    parse_training_records,
-)
-from bedrock_rft_provider.rewards.runner import score_events
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -90,6 +83,12 @@ class BedrockRewardFunctionOperator(AwsBaseOperator[RewardLambdaHook]):
         self.max_workers = max_workers
 
     def execute(self, context: Context) -> dict[str, str]:
+        from bedrock_rft_provider.rewards.packaging import (
+            PackageError,
+            build_reward_package,
+            python_version_of,
+        )
+
         _raise_config_errors(
             check_grader_settings(
                 function_name=self.function_name,
@@ -189,6 +188,13 @@ class BedrockRewardPreflightOperator(AwsBaseOperator[RewardLambdaHook]):
         return StorageHook(aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify)
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from bedrock_rft_provider.rewards.preflight import (
+            build_preflight_cases,
+            judge_preflight,
+            parse_training_records,
+        )
+        from bedrock_rft_provider.rewards.runner import score_events
+
         if self.batch_size < 1 or self.max_records < 1:
             raise ConfigError("batch_size" if self.batch_size < 1 else "max_records", "must be at least 1")
         try:

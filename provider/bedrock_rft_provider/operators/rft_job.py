@@ -17,11 +17,8 @@ from bedrock_rft_provider.deprecation import Renamed, renamed_parameters
 from bedrock_rft_provider.errors import JobFailedError
 from bedrock_rft_provider.hooks.bedrock_rft import (
     FAILURE_STATES,
-    NOT_LIVE_STATES,
     SUCCESS_STATES,
     BedrockRFTHook,
-    RFTJob,
-    job_from_description,
 )
 from bedrock_rft_provider.jobs import waiting
 from bedrock_rft_provider.jobs.backends import OPEN_WEIGHT, choose_backend
@@ -31,7 +28,6 @@ from bedrock_rft_provider.jobs.spec import RFTJobSpec
 from bedrock_rft_provider.jobs.training_key import TrainingKey, key_tags, training_key
 from bedrock_rft_provider.links.bedrock import BedrockRFTJobLink
 from bedrock_rft_provider.namespace import resolve_namespace
-from bedrock_rft_provider.operators import openweight_job
 from bedrock_rft_provider.templated import as_bool
 from bedrock_rft_provider.triggers.kill_reason import user_stopped
 from bedrock_rft_provider.triggers.rft_job import BedrockRFTJobTrigger
@@ -222,40 +218,17 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
             return None
         return training_key(spec, data_sha256=data, grader=grader, namespace=spec.namespace)
 
-    def _reusable_job(self, spec: RFTJobSpec, key: TrainingKey, attempt: int) -> RFTJob | None:
-        existing = self.hook.find_job_by_training_key(key.digest)
-        if existing is None:
-            self.log.info("No running or completed RFT job has %s; training", key.describe())
-            return None
-        own_names = _own_job_names(spec, attempt)
-        if existing["jobName"] in own_names:
-            return None  # this run's own job: start_or_reattach reattaches to it as usual
-        # A clear or retry always reattaches: when an earlier try of this run has a live or completed
-        # job, a newer job with the same key (another run's, forced or started at the same instant)
-        # must not make this try orphan its own paid training.
-        for name in sorted(own_names):
-            own = self.hook.find_job(name)
-            if own is not None and own.get("status") not in NOT_LIVE_STATES:
-                return None
-        self.log.warning(
-            "REUSING RFT job %s (status %s) instead of training again: it has the same %s. "
-            "Set force_retrain=True (DAG param force_retrain) to train anyway.",
-            existing["jobName"],
-            existing.get("status"),
-            key.describe(),
-        )
-        return job_from_description(existing, reattached=True)
-
     def execute(self, context: Context) -> dict[str, Any]:
         if choose_backend(self.base_model_id, self.backend) == OPEN_WEIGHT:
             self._task_instance = context["ti"]
             self._persist_job_link(context, job_arn="")
+            from bedrock_rft_provider.operators import openweight_job  # the openai client: when run
+
             return openweight_job.execute(
                 self,
                 context,
                 force=as_bool("force_retrain", self.force_retrain, default=False),
-                waiter_delay=self.waiter_delay,
-                waiter_max_attempts=self.wait_limit().waiter_max_attempts,
+                limit=self.wait_limit(),
             )
         spec = self.build_spec(context)
         # Never silently False: that would quietly reuse a model the user asked to retrain.
@@ -273,7 +246,7 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
                     "force_retrain is set: training even if %s was trained before", key.describe()
                 )
             else:
-                job = self._reusable_job(spec, key, context["ti"].try_number)
+                job = self.hook.reusable_job(spec, key, context["ti"].try_number)
         self._reused = job is not None
         self._training_key = key.digest if key else None
         if job is None:
@@ -326,6 +299,8 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         training_key: str | None = None,
     ) -> dict[str, Any]:
         if event and event.get("backend") == OPEN_WEIGHT:
+            from bedrock_rft_provider.operators import openweight_job
+
             return openweight_job.execute_complete(
                 self, event, reattached=reattached, training_key=training_key
             )
@@ -342,6 +317,8 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
     def on_kill(self) -> None:
         """Stop the job when a user marked the task failed; a clear leaves it for the next try."""
         if self._open_weight_job_id:
+            from bedrock_rft_provider.operators import openweight_job
+
             openweight_job.on_kill(self)
             return
         if not (self.stop_on_kill and self._job_name):
@@ -402,8 +379,3 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
             "reused": self._reused,
             "training_key": self._training_key,
         }
-
-
-def _own_job_names(spec: RFTJobSpec, attempt: int) -> set[str]:
-    """The names this run's tries up to ``attempt`` give their jobs."""
-    return {spec.for_attempt(n).job_name for n in range(1, max(attempt, 1) + 1)}

@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from moto.utilities.tagging_service import TaggingService
+
 from bedrock_rft_provider.sandbox import checks, moto_state
 from bedrock_rft_provider.sandbox.config import SandboxConfig
 from bedrock_rft_provider.sandbox.dataset import AnswerIndex
@@ -39,7 +41,10 @@ class BedrockControlPlane:
         self.jobs: dict[str, JobRecord] = {}
         self.tokens: dict[str, str] = {}
         self.models: dict[str, CustomModelRecord] = {}
-        self.tags: dict[str, list[dict[str, str]]] = {}
+        # moto's tag store (merge on tag, untag by key); ``tagged`` holds the resources that exist, since
+        # a resource with no tags left must still answer ListTagsForResource.
+        self.tags = TaggingService(tag_name="tags", key_name="key", value_name="value")
+        self.tagged: set[str] = set()
         self.answers = AnswerIndex()
         self._base_policies: dict[str, SimulatedPolicy] = {}
         self._threads: list[threading.Thread] = []
@@ -103,7 +108,7 @@ class BedrockControlPlane:
             arn = f"{bedrock_arn(job.region, 'custom-model')}/{job.base_model_id}/{new_resource_id()}"
             model = CustomModelRecord(arn, job.custom_model_name, job, policy, time.time())
             self.models[arn] = model
-            self.tags[arn] = list(job.request.get("customModelTags") or [])
+            self._track(arn, job.request.get("customModelTags"))
             job.output_model_arn = arn
             return model
 
@@ -117,7 +122,7 @@ class BedrockControlPlane:
 
     def resource_exists(self, arn: str) -> bool:
         with self.lock:
-            return arn in self.tags
+            return arn in self.tagged
 
     # ----- jobs -----------------------------------------------------------------------------------
     def create_job(self, body: dict[str, Any], region: str) -> dict[str, Any]:
@@ -154,7 +159,7 @@ class BedrockControlPlane:
             self.jobs[arn] = job
             if token:
                 self.tokens[token] = arn
-            self.tags[arn] = list(body.get("jobTags") or [])
+            self._track(arn, body.get("jobTags"))
         thread = threading.Thread(
             target=TrainingRun(self, job).run, name=f"sandbox-job-{job.name}", daemon=True
         )
@@ -246,47 +251,57 @@ class BedrockControlPlane:
             )
         with self.lock:
             self.models.pop(model.arn, None)
-            self.tags.pop(model.arn, None)
+            self._untrack(model.arn)
         return {}
 
     # ----- tags -----------------------------------------------------------------------------------
     def list_tags(self, body: dict[str, Any]) -> dict[str, Any]:
-        arn = body.get("resourceARN", "")
+        arn = self._tagged_resource(body)
         with self.lock:
-            if arn not in self.tags:
-                raise not_found(f"Could not find resource {arn}.")
-            return {"tags": list(self.tags[arn])}
+            return self.tags.list_tags_for_resource(arn)
 
     def tag(self, body: dict[str, Any]) -> dict[str, Any]:
-        arn = body.get("resourceARN", "")
+        arn = self._tagged_resource(body)
+        new = body.get("tags") or []
         with self.lock:
-            if arn not in self.tags:
-                raise not_found(f"Could not find resource {arn}.")
-            merged = {t["key"]: t["value"] for t in self.tags[arn]}
-            merged.update({t["key"]: t["value"] for t in body.get("tags") or []})
-            if len(merged) > checks.MAX_TAGS:
+            keys = set(self.tags.get_tag_dict_for_resource(arn)) | {t["key"] for t in new}
+            if len(keys) > checks.MAX_TAGS:
                 raise ServiceError(
                     "TooManyTagsException", f"A resource can have at most {checks.MAX_TAGS} tags."
                 )
-            self.tags[arn] = [{"key": k, "value": v} for k, v in merged.items()]
+            self.tags.tag_resource(arn, new)
         return {}
 
     def untag(self, body: dict[str, Any]) -> dict[str, Any]:
-        arn = body.get("resourceARN", "")
+        arn = self._tagged_resource(body)
         with self.lock:
-            if arn not in self.tags:
-                raise not_found(f"Could not find resource {arn}.")
-            drop = set(body.get("tagKeys") or [])
-            self.tags[arn] = [t for t in self.tags[arn] if t["key"] not in drop]
+            self.tags.untag_resource_using_names(arn, list(body.get("tagKeys") or []))
         return {}
 
     def add_tagged_resource(self, arn: str, tags: list[dict[str, str]]) -> None:
         with self.lock:
-            self.tags[arn] = list(tags)
+            self._track(arn, tags)
 
     def forget_resource(self, arn: str) -> None:
         with self.lock:
-            self.tags.pop(arn, None)
+            self._untrack(arn)
+
+    def _tagged_resource(self, body: dict[str, Any]) -> str:
+        arn = str(body.get("resourceARN", ""))
+        with self.lock:
+            if arn not in self.tagged:
+                raise not_found(f"Could not find resource {arn}.")
+        return arn
+
+    def _track(self, arn: str, tags: list[dict[str, str]] | None) -> None:
+        """Under the lock: ``arn`` exists, with exactly ``tags``."""
+        self.tags.delete_all_tags_for_resource(arn)
+        self.tags.tag_resource(arn, list(tags or []))
+        self.tagged.add(arn)
+
+    def _untrack(self, arn: str) -> None:
+        self.tags.delete_all_tags_for_resource(arn)
+        self.tagged.discard(arn)
 
     def adopt_worker(self, worker: Any) -> None:
         """Track a running job's Lambda worker so that shutdown ends its process even mid-invocation."""

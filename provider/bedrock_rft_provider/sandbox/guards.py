@@ -37,6 +37,8 @@ OPERATION_LIMITS = {
     ),
 }
 _CHUNK = 1 << 20
+# Set in the WSGI environ once the whole body is read: only then may the connection serve a next request.
+BODY_READ = "bedrock_rft.body_read"
 
 
 def _origin(text: str) -> str:
@@ -118,6 +120,7 @@ def buffer_body(environ: dict[str, Any], limit: int, name: str | None) -> bytes:
     if declared.isdigit() and int(declared) > limit:
         raise _too_large(limit, name)
     if not chunked and not declared.isdigit():
+        environ[BODY_READ] = True
         return b""
     stream = environ["wsgi.input"]
     wanted = None if chunked else int(declared)
@@ -135,6 +138,7 @@ def buffer_body(environ: dict[str, Any], limit: int, name: str | None) -> bytes:
     environ["CONTENT_LENGTH"] = str(len(body))
     environ.pop("HTTP_TRANSFER_ENCODING", None)
     environ["wsgi.input_terminated"] = True
+    environ[BODY_READ] = True
     return body
 
 

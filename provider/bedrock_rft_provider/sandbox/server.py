@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from werkzeug.serving import BaseWSGIServer
 
     from bedrock_rft_provider.sandbox.app import SandboxApp
+    from bedrock_rft_provider.sandbox.keepalive import OpenConnections
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class Sandbox:
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self.app: SandboxApp | None = None
+        self._connections: OpenConnections | None = None
 
     @property
     def endpoint_url(self) -> str:
@@ -76,27 +78,20 @@ class Sandbox:
 
     def start(self) -> Sandbox:
         """Bind, start serving on a daemon thread, and return self."""
-        from moto.moto_server.werkzeug_app import MotoRequestHandler
         from werkzeug.serving import make_server
 
         from bedrock_rft_provider.sandbox.app import SandboxApp
-
-        read_timeout = self.config.read_timeout_s
-
-        class QuietHandler(MotoRequestHandler):
-            # Keep-alive: SDK clients reuse one connection instead of opening one per call.
-            protocol_version = "HTTP/1.1"
-            # Socket timeout for every read and write: a client that connects and goes quiet (half-open,
-            # or a body that never arrives) is dropped instead of holding its thread forever.
-            timeout = read_timeout
-
-            def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-                log.debug("%s %s", self.requestline, code)
+        from bedrock_rft_provider.sandbox.keepalive import OpenConnections, handler_class
 
         _check_moto_version()
         self.app = SandboxApp(self.config)
+        self._connections = OpenConnections()
         self._server = make_server(
-            self.host, self.port, self.app, threaded=True, request_handler=QuietHandler
+            self.host,
+            self.port,
+            self.app,
+            threaded=True,
+            request_handler=handler_class(self.config.read_timeout_s, self._connections),
         )
         self.app.set_endpoint(self.endpoint_url)
         self._thread = threading.Thread(
@@ -126,6 +121,8 @@ class Sandbox:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+        if self._connections is not None:
+            self._connections.close_all()  # idle kept-alive connections would otherwise linger
         if self._thread is not None:
             self._thread.join(5)
         if self.app is not None:
