@@ -7,8 +7,8 @@ API is :class:`~bedrock_rft_provider.evaluation.runner.InferenceRunner`'s, so bo
 same lines: Chat's ``usage`` is recorded under Converse's keys and ``finish_reason`` as Converse's
 ``stopReason`` word.
 
-The ``openai`` package is imported only when a runner is made or classifies an error, so importing this
-module (as the evaluation operator does when a DAG file is parsed) stays cheap.
+Nothing heavy is imported with this module: the caller brings the ``openai`` client, and the runner
+imports ``openai``'s error classes only to classify an error.
 
 Unverified on Bedrock (the docs are silent; built defensively): the token limit is sent as
 ``max_tokens`` (the compatible servers' common name; ``max_completion_tokens`` may be given instead);
