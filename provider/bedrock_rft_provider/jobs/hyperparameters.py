@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -89,16 +89,7 @@ class RFTHyperParameters:
     eval_interval: int | None = None
 
     def __post_init__(self) -> None:
-        errors: list[ConfigError] = []
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value is None:
-                continue
-            try:
-                object.__setattr__(self, f.name, _check(f.name, value))
-            except ConfigError as exc:
-                errors.append(exc)
-        raise_config_errors(errors)
+        check_fields(self, _check)
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any] | None) -> RFTHyperParameters:
@@ -129,3 +120,18 @@ class RFTHyperParameters:
             for f in fields(self)
             if getattr(self, f.name) is not None
         }
+
+
+def check_fields(values: Any, check: Callable[[str, Any], Any]) -> None:
+    """Replace each set field of the frozen dataclass ``values`` by ``check(name, value)``; every bad
+    field is reported at once (``ConfigErrors``). The validation loop of both backends' hyperparameters."""
+    errors: list[ConfigError] = []
+    for f in fields(values):
+        value = getattr(values, f.name)
+        if value is None:
+            continue
+        try:
+            object.__setattr__(values, f.name, check(f.name, value))
+        except ConfigError as exc:
+            errors.append(exc)
+    raise_config_errors(errors)

@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 from bedrock_rft_provider.errors import ConfigError, raise_config_errors
 from bedrock_rft_provider.jobs.backends import OPEN_WEIGHT, choose_backend
 from bedrock_rft_provider.jobs.hyperparameters import BOUNDS as NATIVE_BOUNDS
-from bedrock_rft_provider.jobs.hyperparameters import Bound, check_bound
+from bedrock_rft_provider.jobs.hyperparameters import Bound, check_bound, check_fields
 from bedrock_rft_provider.jobs.naming import check_namespace
 from bedrock_rft_provider.jobs.training_key import TrainingKey, key_from_inputs
 from bedrock_rft_provider.jobs.validation import check_lambda_arn, check_s3_uri
@@ -61,18 +61,7 @@ class OpenWeightHyperParameters:
     learning_rate_multiplier: float | None = None
 
     def __post_init__(self) -> None:
-        errors: list[ConfigError] = []
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value is None:
-                continue
-            try:
-                object.__setattr__(
-                    self, f.name, check_bound(f"hyperparameters.{f.name}", BOUNDS[f.name], value)
-                )
-            except ConfigError as exc:
-                errors.append(exc)
-        raise_config_errors(errors)
+        check_fields(self, lambda name, value: check_bound(f"hyperparameters.{name}", BOUNDS[name], value))
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any] | None) -> OpenWeightHyperParameters:
