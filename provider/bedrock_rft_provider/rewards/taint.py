@@ -37,17 +37,7 @@ class AssertContext:
 
 def mentions(node: ast.AST) -> set[str]:
     """Every name ``node`` loads, stores or binds (nested scopes included: conservative)."""
-    names: set[str] = set()
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Name):
-            names.add(sub.id)
-        elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(sub.name)
-        elif isinstance(sub, ast.alias):
-            names.add((sub.asname or sub.name).split(".")[0])
-        elif isinstance(sub, ast.ExceptHandler) and sub.name:
-            names.add(sub.name)
-    return names
+    return _names(node, loads=True)
 
 
 def free_names(expr: ast.expr) -> set[str]:
@@ -230,9 +220,14 @@ def _is_compound(stmt: ast.stmt) -> bool:
 
 
 def _bound(node: ast.AST) -> set[str]:
+    return _names(node, loads=False)
+
+
+def _names(node: ast.AST, *, loads: bool) -> set[str]:
+    """Names ``node`` stores or binds, and with ``loads`` also those it reads."""
     names: set[str] = set()
     for sub in ast.walk(node):
-        if isinstance(sub, ast.Name) and not isinstance(sub.ctx, ast.Load):
+        if isinstance(sub, ast.Name) and (loads or not isinstance(sub.ctx, ast.Load)):
             names.add(sub.id)
         elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(sub.name)

@@ -115,7 +115,8 @@ class FileStore:
 
     def list_files(self, query: dict[str, str]) -> dict[str, Any]:
         with self._lock:
-            files = sorted(self._files.values(), key=lambda f: (f.created_at, f.id))
+            # Stable sort: uploads within one second keep their upload order (ids are random).
+            files = sorted(self._files.values(), key=lambda f: f.created_at)
         if query.get("purpose"):
             files = [f for f in files if f.purpose == query["purpose"]]
         order = query.get("order", "desc")

@@ -182,7 +182,8 @@ class FineTuningJobs:
             if k.startswith("metadata[") and k.endswith("]")
         }
         with self.lock:
-            jobs = sorted(self.jobs.values(), key=lambda j: (j.record.creation_time, j.id), reverse=True)
+            # Newest first; jobs created within one second keep their creation order (ids are random).
+            jobs = sorted(self.jobs.values(), key=lambda j: j.record.creation_time)[::-1]
             rendered = [
                 j.render()
                 for j in jobs
