@@ -6,52 +6,25 @@ those), the base model's starting preferences, and how an action renders as resp
 policy (``sandbox/policy.py``) keeps one logit vector per family and learns them all the same way,
 from the rewards the user's real reward function computes.
 
-Adding a family: write ``families/<name>.py`` with an ``ActionSpace`` and a ``task_from_record``,
-and list it in ``_FAMILIES`` below. ``task_of_record`` asks each family in order whether a record is
-one of its own (an explicit top-level ``"task_family"`` field wins), falling back to ``math``.
+Adding a family: write ``families/<name>.py`` with a ``Family`` (its ``ActionSpace`` and
+``task_from_record``), and list it in ``_families()`` below. ``task_of_record`` asks each family in
+order whether a record is one of its own (an explicit top-level ``"task_family"`` field wins),
+falling back to ``math``.
 """
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
+from bedrock_rft_provider.sandbox.families import math
+from bedrock_rft_provider.sandbox.families.base import ActionSpace, Family
 from bedrock_rft_provider.sandbox.tasks import Task
 
-
-@dataclass(frozen=True)
-class ActionSpace:
-    """The actions of one task family and how each renders.
-
-    ``actions`` are tuples of labels (for logs and tests); ``right`` the indices the per-prompt skill
-    raises; ``initial_logits(rng)`` the base model's preferences (seeded per model family and seed);
-    ``render(task, action, rng)`` the response text (deterministic for a given ``rng`` state).
-    """
-
-    kind: str
-    actions: tuple[tuple[str, ...], ...]
-    right: frozenset[int]
-    initial_logits: Callable[[random.Random], list[float]]
-    render: Callable[[Task, int, random.Random], str]
-
-
-@dataclass(frozen=True)
-class Family:
-    """A registered family: its action space and how it reads a dataset record.
-
-    ``task_from_record(prompt, record)`` returns the family's task for a record that belongs to it, or
-    None when the record is not one of its own (so the next family is asked).
-    """
-
-    space: ActionSpace
-    task_from_record: Callable[[str, Mapping[str, Any]], Task | None]
+__all__ = ["ActionSpace", "Family", "families", "space_for", "task_of_record"]
 
 
 def _families() -> dict[str, Family]:
-    from bedrock_rft_provider.sandbox.families import math
-
     # Order matters: the first family that claims a record answers it; math is the fallback.
     found = [math.FAMILY]
     return {family.space.kind: family for family in found}

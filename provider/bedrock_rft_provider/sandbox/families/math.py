@@ -10,7 +10,7 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
-from bedrock_rft_provider.sandbox.families import ActionSpace, Family
+from bedrock_rft_provider.sandbox.families.base import ActionSpace, Family
 from bedrock_rft_provider.sandbox.tasks import Task, format_number, stable_seed, task_for
 
 FORMATS = ("hash", "answer_is", "boxed", "bare", "none")
