@@ -15,8 +15,11 @@ What is counted, and from where:
 - grader invocations: graded samples / ``samples_per_invocation`` rounded up. Bedrock's batching of
   samples per Lambda invocation is undocumented, so the default 1 (one invocation per graded response)
   is the upper bound.
-- money: ``prices["training_hour"] x hours + prices["grader_invocation"] x invocations`` when a price
-  table is given; prices are the user's (none is invented here).
+- money: ``prices["training_hour"] x hours + prices["grader_million_requests"] x invocations / 1e6``
+  when a price table is given; prices are the user's (none is invented here). The table has the keys
+  of the forecast's price table (branch spend-fc's ``jobs/prices.py``) so one ``prices`` param serves
+  both; the components the wait cannot observe (Lambda GB-seconds, evaluation tokens) are accepted
+  and left out of the running total, which therefore under-counts them.
 
 Health checks (:mod:`jobs.health`) run on the metrics so far once ``min_health_steps`` steps exist; each
 check's action is ``off``, ``warn`` (logged) or ``stop``.
@@ -36,7 +39,15 @@ from bedrock_rft_provider.jobs.metrics import TRAIN_REWARD, VALIDATION_REWARD, T
 from bedrock_rft_provider.templated import as_float, as_int, as_mapping, is_unset
 
 ACTIONS = ("off", "warn", "stop")
-PRICE_KEYS = ("training_hour", "grader_invocation")
+# The price table's keys (same names as the forecast's); the first two are the ones the wait counts.
+COUNTED_PRICES = ("training_hour", "grader_million_requests")
+PRICE_KEYS = (
+    *COUNTED_PRICES,
+    "grader_gb_second",
+    "input_million_tokens",
+    "output_million_tokens",
+)
+PRICE_TEXT_KEYS = ("currency", "source")
 DEFAULT_MIN_HEALTH_STEPS = 10
 # Native defaults when the job description leaves them out (the documentation example's values).
 DEFAULT_SAMPLES_PER_PROMPT = 4
@@ -49,7 +60,7 @@ class WaitGuard:
     :param max_budget: money (the price table's currency) after which the job is stopped; needs ``prices``.
     :param max_training_hours: training hours after which the job is stopped.
     :param max_grader_invocations: grader Lambda invocations after which the job is stopped.
-    :param prices: ``{"training_hour": X, "grader_invocation": Y}`` (either may be left out = 0).
+    :param prices: ``{"training_hour": X, "grader_million_requests": Y, ...}`` (missing = 0; see above).
     :param health: check name (``jobs.health.CHECKS``) -> ``off``/``warn``/``stop``; unnamed checks warn.
     :param min_health_steps: steps before health checks judge a curve (default 10; early curves are noisy).
     :param batch_size: prompts per step (default: the job's own hyperparameter when it reports it).
@@ -61,7 +72,7 @@ class WaitGuard:
     max_budget: float | None = None
     max_training_hours: float | None = None
     max_grader_invocations: int | None = None
-    prices: Mapping[str, float] = field(default_factory=dict)
+    prices: Mapping[str, Any] = field(default_factory=dict)
     health: Mapping[str, str] = field(default_factory=dict)
     min_health_steps: int = DEFAULT_MIN_HEALTH_STEPS
     batch_size: int | None = None
@@ -85,13 +96,19 @@ class WaitGuard:
         if not (_is_int(self.validation_records) and self.validation_records >= 0):
             errors.append(ConfigError("validation_records", f"{self.validation_records!r} must be >= 0"))
         for key, price in dict(self.prices).items():
+            if key in PRICE_TEXT_KEYS:
+                continue
             if key not in PRICE_KEYS:
                 errors.append(ConfigError(f"prices.{key}", f"unknown; use {', '.join(PRICE_KEYS)}"))
             elif not (_is_number(price) and price >= 0):
                 errors.append(ConfigError(f"prices.{key}", f"{price!r} must be a number >= 0"))
-        if self.max_budget is not None and not self.prices:
+        if self.max_budget is not None and not any(self.prices.get(k) for k in COUNTED_PRICES):
             errors.append(
-                ConfigError("max_budget", "needs a price table (prices); without prices cap units instead")
+                ConfigError(
+                    "max_budget",
+                    f"needs a price for {' or '.join(COUNTED_PRICES)} (prices) to be checked while the "
+                    "job trains; without prices cap units instead",
+                )
             )
         for check, action in dict(self.health).items():
             if check not in CHECKS:
@@ -140,7 +157,11 @@ class WaitGuard:
                 given[name] = as_int(name, value)
             elif name == "prices":
                 prices = as_mapping(name, value)
-                given[name] = {str(k): as_float(f"prices.{k}", v) for k, v in prices.items()}
+                given[name] = {
+                    str(k): (str(v) if k in PRICE_TEXT_KEYS else as_float(f"prices.{k}", v))
+                    for k, v in prices.items()
+                    if not is_unset(v)
+                }
             else:
                 given[name] = {str(k): str(v) for k, v in as_mapping(name, value).items()}
         return cls(**given)
@@ -222,9 +243,9 @@ def observe(
     invocations = math.ceil(graded / guard.samples_per_invocation)
     hours = max(0.0, training_seconds) / 3600
     money = None
-    if guard.prices:
-        money = hours * float(guard.prices.get("training_hour", 0)) + invocations * float(
-            guard.prices.get("grader_invocation", 0)
+    if any(guard.prices.get(k) is not None for k in COUNTED_PRICES):
+        money = hours * float(guard.prices.get("training_hour") or 0) + invocations / 1e6 * float(
+            guard.prices.get("grader_million_requests") or 0
         )
     return Spend(hours, steps, total_steps, graded, invocations, money)
 

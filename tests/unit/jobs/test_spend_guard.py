@@ -47,9 +47,11 @@ def test_spend_is_steps_times_batch_times_samples_plus_validation_passes() -> No
 
 
 def test_money_uses_only_the_given_prices() -> None:
-    guard = WaitGuard(max_budget=100, prices={"training_hour": 20.0, "grader_invocation": 0.001})
+    prices = {"training_hour": 20.0, "grader_million_requests": 1000.0, "input_million_tokens": 3.0}
+    guard = WaitGuard(max_budget=100, prices={**prices, "currency": "EUR"})
     spend = observe(_metrics([0.1] * 10), training_seconds=7200, guard=guard, batch_size=8)
-    # 10 x 8 x 4 (default samples per prompt) = 320 invocations; 2 h x 20 + 320 x 0.001
+    # 10 x 8 x 4 (default samples per prompt) = 320 invocations; 2 h x 20 + 320 x 1000 / 1e6
+    # (evaluation tokens are not spent during training: their price is accepted and not counted)
     assert spend.grader_invocations == 320
     assert spend.money == pytest.approx(40.32)
 
@@ -145,6 +147,7 @@ def test_from_dict_coerces_rendered_params_and_round_trips() -> None:
         ({"health": {"flat_reward": "fail"}}, "health.flat_reward"),
         ({"health": {"vibes": "stop"}}, "health.vibes"),
         ({"prices": {"per_token": 1}}, "prices.per_token"),
+        ({"max_budget": 10, "prices": {"input_million_tokens": 1}}, "max_budget"),
         ({"max_hours": 1}, "spend_guard"),
     ],
 )
