@@ -38,6 +38,17 @@ eval_concurrency       parallel model calls during evaluation
 sandbox                label outputs as sandbox results (set False on real AWS)
 force_retrain          train even when a job with the same data (sha256), grader code and job
                        configuration is already running or completed (by default it is reused)
+max_budget             stop the job (and fail ``train``) once it has spent this much at ``prices``
+max_training_hours     stop the job once it has trained this many hours
+max_grader_invocations stop the job once it has made about this many grader Lambda invocations
+prices                 your price table (``training_hour``, ``grader_million_requests``, ...): no
+                       prices ship with the provider
+health_actions         per training-health check, ``warn`` or ``stop`` while the job trains, e.g.
+                       ``{"flat_reward": "stop"}`` (checks: flat_reward, length_explosion,
+                       train_validation_gap, entropy_collapse, grad_norm_blowup)
+allow_grader_change    train even when the deployed grader scores the champion's stored answers
+                       differently from the grader the champion was evaluated with
+grader_change_threshold  share of those answers allowed to change score before ``grader_guard`` fails
 =====================  ===========================================================================
 
 Training is idempotent at the data level: when unpausing creates a scheduled run next to a manual
@@ -76,6 +87,7 @@ from bedrock_rft_provider.operators.deployment import (
 )
 from bedrock_rft_provider.operators.evaluation import BedrockRFTEvaluationOperator
 from bedrock_rft_provider.operators.gate import BedrockRFTQualityGateOperator
+from bedrock_rft_provider.operators.grader_guard import BedrockGraderChangeGuardOperator
 from bedrock_rft_provider.operators.promote import BedrockRFTPromoteOperator
 from bedrock_rft_provider.operators.reward import (
     BedrockRewardFunctionOperator,
@@ -155,6 +167,14 @@ with DAG(
         "eval_concurrency": Param(8, type="integer", minimum=1),
         "sandbox": Param(True, type="boolean"),
         "force_retrain": Param(False, type="boolean"),
+        # Spend caps enforced while the job trains (None = no cap); see the README's cost section.
+        "max_budget": Param(None, type=["null", "number"], exclusiveMinimum=0),
+        "max_training_hours": Param(None, type=["null", "number"], exclusiveMinimum=0),
+        "max_grader_invocations": Param(None, type=["null", "integer"], minimum=1),
+        "prices": Param({}, type="object"),
+        "health_actions": Param({}, type="object"),
+        "allow_grader_change": Param(False, type="boolean"),
+        "grader_change_threshold": Param(0.02, type="number", minimum=0, maximum=1),
     },
     render_template_as_native_obj=True,
     user_defined_macros={"training_backend": training_backend},
@@ -179,6 +199,14 @@ with DAG(
         function_name="{{ params.grader_function_name }}",
         training_data_uri=result("prepare_dataset", "train_uri"),
         report_uri=f"{RUN_PREFIX}/preflight.json",
+    )
+
+    grader_guard = BedrockGraderChangeGuardOperator(
+        task_id="grader_guard",
+        family="{{ params.model_family }}",
+        reward_lambda_arn=result("deploy_reward", "alias_arn"),
+        allow_grader_change="{{ params.allow_grader_change }}",
+        max_changed_share="{{ params.grader_change_threshold }}",
     )
 
     baseline_check = BedrockRFTEvaluationOperator(
@@ -218,6 +246,13 @@ with DAG(
             + "' else params.hyperparameters }}"
         ),
         force_retrain="{{ params.force_retrain }}",
+        spend_guard={
+            "max_budget": "{{ params.max_budget }}",
+            "max_training_hours": "{{ params.max_training_hours }}",
+            "max_grader_invocations": "{{ params.max_grader_invocations }}",
+            "prices": "{{ params.prices }}",
+            "health": "{{ params.health_actions }}",
+        },
         deferrable=True,
         waiter_delay=POLL_SECONDS,
         waiter_max_attempts=24 * 3600 // POLL_SECONDS,  # RFT takes hours: give up after 24 h
@@ -321,6 +356,7 @@ with DAG(
         },
         eval_summary_uri=f"{RUN_PREFIX}/evaluation/summary.json",
         summary=evaluate.output,
+        grader_lambda_arn=result("deploy_reward", "alias_arn"),
     )
 
     @task
@@ -363,8 +399,8 @@ with DAG(
 
     go = worth_training(baseline_check.output)
     prepare_dataset >> [baseline_check, reward_preflight]
-    deploy_reward >> reward_preflight
-    [reward_preflight, go] >> train
+    deploy_reward >> [reward_preflight, grader_guard]
+    [reward_preflight, go, grader_guard] >> train
     training_health(train.output) >> deployment_needed(train.output) >> [deploy_tuned, tuned]
     deploy_tuned >> tuned
     evaluate >> quality_gate

@@ -32,6 +32,7 @@ RAN = {
     "prepare_dataset",
     "deploy_reward",
     "reward_preflight",
+    "grader_guard",
     "baseline_check",
     "worth_training",
     "train",

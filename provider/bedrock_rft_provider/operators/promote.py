@@ -15,6 +15,7 @@ from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
 from bedrock_rft_provider.evaluation.champion import build_record, parameter_name, promoted_model
 from bedrock_rft_provider.evaluation.gate import coerce_summary
+from bedrock_rft_provider.evaluation.grader_change import grader_identity, version_arn
 from bedrock_rft_provider.evaluation.model_backend import NATIVE
 from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 from bedrock_rft_provider.hooks.deployment import BedrockCustomModelDeploymentHook
@@ -58,6 +59,9 @@ class BedrockRFTPromoteOperator(AwsBaseOperator[BedrockRFTChampionHook]):
     :param eval_summary_uri: where the evaluation's ``summary.json`` is (kept in the record).
     :param summary: the evaluation summary (key metrics are kept in the record, and the checkpoint an
         open-weight evaluation chose).
+    :param grader_lambda_arn: the grader Lambda the model was evaluated with (its alias or version ARN):
+        the record keeps its version ARN and ``CodeSha256`` as ``grader``, so a later run's grader-change
+        guard (``BedrockGraderChangeGuardOperator``) can tell when the reward's code changed.
     :param tag_model: tag the custom model ``bedrock-rft-champion=<family>`` (native models only).
     :return: ``{parameter, version, record}``; each key is also pushed as its own XCom.
     """
@@ -74,6 +78,7 @@ class BedrockRFTPromoteOperator(AwsBaseOperator[BedrockRFTChampionHook]):
         "dataset_sha256",
         "eval_summary_uri",
         "summary",
+        "grader_lambda_arn",
     )
     template_fields_renderers = {"dataset_uris": "json", "summary": "json"}
     operator_extra_links = (BedrockCustomModelLink(), BedrockCustomModelDeploymentLink())
@@ -93,6 +98,7 @@ class BedrockRFTPromoteOperator(AwsBaseOperator[BedrockRFTChampionHook]):
         eval_summary_uri: str | None = None,
         summary: Any = None,
         tag_model: bool = True,
+        grader_lambda_arn: str | None = None,
         **kwargs: Any,
     ) -> None:
         # Each key of the returned dict is also its own XCom, so ``task.output["key"]`` works (Airflow 3).
@@ -109,6 +115,7 @@ class BedrockRFTPromoteOperator(AwsBaseOperator[BedrockRFTChampionHook]):
         self.eval_summary_uri = eval_summary_uri
         self.summary = summary
         self.tag_model = tag_model
+        self.grader_lambda_arn = grader_lambda_arn
 
     def execute(self, context: Context) -> dict[str, Any]:
         parameter_name(self.family)  # validate before any AWS call
@@ -130,6 +137,8 @@ class BedrockRFTPromoteOperator(AwsBaseOperator[BedrockRFTChampionHook]):
             run_id=context["run_id"],
             promoted_at=datetime.now(timezone.utc),
         )
+        if self.grader_lambda_arn:
+            record["grader"] = self._grader(self.grader_lambda_arn)
         version = self.hook.promote(self.family, record)
         if backend == NATIVE:  # open-weight models have no console page, deployment or tags
             self._link_and_tag(context, model)
@@ -151,6 +160,13 @@ class BedrockRFTPromoteOperator(AwsBaseOperator[BedrockRFTChampionHook]):
             BedrockCustomModelDeploymentHook(**self._hook_kwargs()).tag_resource(
                 model_arn, {CHAMPION_TAG: self.family}
             )
+
+    def _grader(self, lambda_arn: str) -> dict[str, str]:
+        """The grader's version ARN and code hash (an alias resolves to the version it points at now)."""
+        from airflow.providers.amazon.aws.hooks.lambda_function import LambdaHook
+
+        config = LambdaHook(**self._hook_kwargs()).conn.get_function_configuration(FunctionName=lambda_arn)
+        return grader_identity(version_arn(config), str(config.get("CodeSha256")))
 
     def _hook_kwargs(self) -> dict[str, Any]:
         return {
