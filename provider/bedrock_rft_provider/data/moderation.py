@@ -33,19 +33,19 @@ INSTRUCTION = (
     "'Label: remove', then one sentence of justification that names the rule."
 )
 
-# (label, rule, reason, template); templates use {name}, {place}, {product}, {food}, {number}.
+# (label, rule, reason, template); templates use {name}, {place}, {product}, {food}, {time}, {number}.
 TEMPLATES: tuple[tuple[str, str, str, str], ...] = (
     (
         "remove",
         "R1 threats",
         "It threatens violence against a person (R1).",
-        "If {name} shows up at {place} again I will hurt them badly.",
+        "If {name} shows up at {place} {time} I will hurt them badly.",
     ),
     (
         "remove",
         "R1 threats",
         "It threatens violence against a person (R1).",
-        "Somebody should teach {name} a lesson with a baseball bat after the {place} meeting.",
+        "Somebody should teach {name} a lesson with a baseball bat at {place} {time}.",
     ),
     (
         "remove",
@@ -75,7 +75,7 @@ TEMPLATES: tuple[tuple[str, str, str, str], ...] = (
         "flag",
         "R4 harassment",
         "It insults a specific person and needs review (R4).",
-        "{name} is the most useless person at {place}, everyone laughs at them.",
+        "{name} is the most useless person at {place}, ask anyone who met them {time}.",
     ),
     (
         "flag",
@@ -87,7 +87,7 @@ TEMPLATES: tuple[tuple[str, str, str, str], ...] = (
         "flag",
         "R5 health claims",
         "It makes an unverified medical claim that could cause harm (R5).",
-        "Eating {food} every day cured my diabetes, skip your insulin like I did, says {name}.",
+        "Eating {food} every day cured my diabetes, skip your insulin like I did, says {name} from {place}.",
     ),
     (
         "flag",
@@ -111,7 +111,7 @@ TEMPLATES: tuple[tuple[str, str, str, str], ...] = (
         "allow",
         "none",
         "It is ordinary speech that breaks no rule.",
-        "Does anyone know if the {product} repair shop near {place} is open on Sundays?",
+        "Does anyone know if the {product} repair shop near {place} is open {time}?",
     ),
     (
         "allow",
@@ -129,7 +129,7 @@ TEMPLATES: tuple[tuple[str, str, str, str], ...] = (
         "allow",
         "none",
         "It disagrees with a public policy, which the policy allows.",
-        "I think the council's plan for {place} is a mistake and I will vote against it.",
+        "{name} and I think the council's plan for {place} is a mistake, we will vote against it {time}.",
     ),
     (
         "allow",
@@ -172,7 +172,20 @@ PLACES = (
     "the harbour",
 )
 PRODUCTS = ("phone", "laptop", "kettle", "bike", "headset", "camera", "blender", "tablet")
+TIMES = ("tonight", "tomorrow", "on Monday", "this weekend", "after work", "next week")
 FOODS = ("garlic", "lemon", "ginger", "turmeric", "apple cider", "honey")
+
+
+# The templates with their labels interleaved (remove, flag, allow, remove, ...): any prefix of the
+# records is balanced, so a small calibration or evaluation slice sees every label.
+_INTERLEAVED = tuple(
+    template
+    for group in itertools.zip_longest(
+        *(tuple(t for t in TEMPLATES if t[0] == label) for label in ("remove", "flag", "allow"))
+    )
+    for template in group
+    if template is not None
+)
 
 
 def _post(template: str, rng: random.Random) -> str:
@@ -181,6 +194,7 @@ def _post(template: str, rng: random.Random) -> str:
         place=rng.choice(PLACES),
         product=rng.choice(PRODUCTS),
         food=rng.choice(FOODS),
+        time=rng.choice(TIMES),
         number=rng.randrange(2, 99),
     )
 
@@ -201,22 +215,24 @@ def to_rft_record(post: str, label: str, rule: str, reason: str, record_id: str)
 
 
 def generate(count: int, seed: int = 0) -> Iterator[dict[str, Any]]:
-    """``count`` distinct labelled records, the same for the same ``seed``; labels cycle evenly by template.
+    """``count`` distinct labelled records, the same for the same ``seed``; labels take turns.
 
     Raises ValueError when ``count`` exceeds the distinct posts the templates can make (far above the
     service's 20,000-record limit).
     """
     seen: set[str] = set()
     rng = random.Random(f"bedrock-rft-moderation:{seed}")
-    templates = itertools.cycle(TEMPLATES)
+    templates = itertools.cycle(_INTERLEAVED)
     misses = 0
     while len(seen) < count:
         label, rule, reason, template = next(templates)
-        post = _post(template, rng)
-        if post in seen:
+        # A few draws per turn keep the labels balanced when one template's fillers start repeating.
+        post = next((p for p in (_post(template, rng) for _ in range(20)) if p not in seen), None)
+        if post is None:
             misses += 1
-            if misses > 50 * (count + 100):
+            if misses > 10 * len(_INTERLEAVED):
                 raise ValueError(f"cannot make {count} distinct moderation posts (made {len(seen)})")
             continue
+        misses = 0
         seen.add(post)
         yield to_rft_record(post, label, rule, reason, f"moderation-{seed}-{len(seen):07d}")
