@@ -27,14 +27,16 @@ class BedrockJudgeCalibrationOperator(AwsBaseOperator[RewardLambdaHook]):
     ``judge_component`` means the reward has no judge: the task logs so and succeeds without calling
     anything (one DAG serves judged and verifiable task families).
 
-    :param function_name: the grader Lambda (its ``qualifier`` alias, default ``live``).
+    :param function_name: the grader Lambda's name or ARN.
+    :param qualifier: the alias or version to invoke (default: the deploy operator's ``live``).
     :param data_uri: labelled JSONL records (``reference_answer`` = the human label), local or ``s3://``.
     :param judge_component: the judge's reward name in the grader's ``metrics_list`` (e.g. ``policy_judge``).
     :param min_agreement: least share (0..1) of samples where judge and human verdicts agree.
     :param pass_score: judge component score (0..1) from which its verdict is "pass".
     :param max_records: labelled records used (two samples each).
     :param response_template: how a labelled answer is written (``{label}``, ``{reason}``).
-    :param report_uri: where to write the JSON report (optional).
+    :param report_uri: where to write the JSON report (``s3://`` or a local path); not written when empty.
+    :param batch_size: samples per grader invocation.
     :return: the report: ``agreement``, ``confusion`` (human x judge verdict counts), ``per_label``,
         ``passed``.
     :raises AirflowFailException: below ``min_agreement`` (the message holds the agreement and matrix).
