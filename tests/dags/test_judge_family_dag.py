@@ -5,6 +5,7 @@ threshold fails the run before any training job exists."""
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import datetime, timezone
 from typing import Any
@@ -24,6 +25,7 @@ def _conf(model_family: str, **overrides: Any) -> dict[str, Any]:
     return {
         **recipe("judge").retraining_conf,
         "model_family": model_family,
+        "dataset_input": "400",
         "min_eval_samples": 20,
         **PROMOTABLE,
         **overrides,
@@ -46,6 +48,16 @@ def _s3_text(sandbox: Any, suffix: str, run_id_part: str) -> str:
 def _jobs(sandbox: Any) -> int:
     bedrock = sandbox.client("bedrock")
     return len(bedrock.list_model_customization_jobs()["modelCustomizationJobSummaries"])
+
+
+def test_the_demo_conf_and_the_readme_params_fit_the_dag(dagbag: Any) -> None:
+    from unit.test_judge_recipe import readme_judge_conf
+
+    for conf in (demo.retraining_conf(recipe("judge")), readme_judge_conf()):
+        params = copy.deepcopy(dagbag.get_dag(DAG_ID).params)
+        params.update(conf)
+        validated = params.validate()  # raises naming the param that does not fit
+        assert validated["judge_component"] == "policy_judge"
 
 
 def test_the_calibration_task_is_wired_before_training(dagbag: Any) -> None:

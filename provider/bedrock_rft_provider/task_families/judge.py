@@ -24,7 +24,7 @@ RECIPE = TaskFamily(
     retraining_conf={
         "model_family": "moderation",
         "dataset_source": "moderation",
-        "dataset_input": "400",
+        "dataset_input": "600",
         "reward": "bedrock_rft_provider.rewards.moderation:moderation_reward",
         "grader_function_name": "bedrock-rft-moderation-grader",
         # The judge model the grader Lambda calls; its role needs bedrock:InvokeModel on it only.

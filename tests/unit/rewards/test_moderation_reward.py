@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
@@ -79,14 +78,6 @@ def _judge(stubber: Stubber, text: str) -> None:
         },
         {"modelId": MODEL, "system": ANY, "messages": ANY, "inferenceConfig": ANY},
     )
-
-
-@pytest.fixture
-def runtime() -> Any:
-    client = boto3.client("bedrock-runtime", region_name="us-east-1")
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
 
 
 def _composite(client: Any) -> Any:
