@@ -16,7 +16,9 @@ justification. Two rewards grade it:
 :data:`moderation_reward` is the composite (label 0.6, judge 0.4: a right label always outscores a wrong
 one, whatever the judge says). The judge model comes from the grader Lambda's environment
 (``BEDROCK_RFT_JUDGE_MODEL_ID``, default :data:`DEFAULT_JUDGE_MODEL`); its execution role needs
-``bedrock:InvokeModel`` on that model only (``bedrock-rft iam-policy --judge-model MODEL``).
+``bedrock:InvokeModel`` on that model only (``bedrock-rft iam-policy --judge-model MODEL``). The judge
+answers with a JSON object ``{"score", "reason"}``; ``BEDROCK_RFT_JUDGE_USE_TOOL=1`` forces the score
+through a Converse tool call instead (for judge models that support ``toolChoice``).
 """
 
 from __future__ import annotations
