@@ -32,6 +32,7 @@ RAN = {
     "prepare_dataset",
     "deploy_reward",
     "reward_preflight",
+    "calibrate_judge",  # no judge_component: it logs that there is no judge and succeeds
     "baseline_check",
     "worth_training",
     "train",
