@@ -24,6 +24,15 @@ dataset_source         ``gsm8k`` | ``jsonl`` | ``csv`` | ``parquet`` | ``synthet
 dataset_input          input path / ``s3://`` URI (for ``synthetic``: how many problems)
 reward                 reward as ``module:function`` (the built-in GSM8K grader by default)
 grader_function_name   name of the grader Lambda
+grader_environment     environment variables of the grader Lambda (e.g. an LLM judge's
+                       ``BEDROCK_RFT_JUDGE_MODEL_ID``)
+judge_component        the LLM judge's reward name in the grader's results (e.g. ``policy_judge``);
+                       set it to calibrate the judge before training; empty (default): no judge
+judge_min_agreement    least agreement of the judge with the labelled validation records
+preflight_ideal_tolerance  how far an ideal answer may score below the top in the reward preflight
+                       (0 for a verifiable reward; a judge's composite weight for a judged one)
+evaluation_reward      reward for the baseline check and evaluation, when it differs from
+                       ``reward`` (e.g. the verifiable part of a judged reward); empty: ``reward``
 hyperparameters        Nova RFT hyperparameters (pythonic names); unset ones use the service defaults
 open_weight_hyperparameters  the open-weight models' RFT hyperparameters (``n_epochs``,
                        ``batch_size``, ``learning_rate_multiplier``), used instead of ``hyperparameters``
@@ -88,6 +97,7 @@ from bedrock_rft_provider.operators.deployment import (
 from bedrock_rft_provider.operators.evaluation import BedrockRFTEvaluationOperator
 from bedrock_rft_provider.operators.gate import BedrockRFTQualityGateOperator
 from bedrock_rft_provider.operators.grader_guard import BedrockGraderChangeGuardOperator
+from bedrock_rft_provider.operators.judge_calibration import BedrockJudgeCalibrationOperator
 from bedrock_rft_provider.operators.promote import BedrockRFTPromoteOperator
 from bedrock_rft_provider.operators.reward import (
     BedrockRewardFunctionOperator,
@@ -137,6 +147,11 @@ with DAG(
         "dataset_input": Param("600", type="string"),
         "reward": Param("bedrock_rft_provider.rewards.builtin:math_answer", type="string"),
         "grader_function_name": Param("bedrock-rft-gsm8k-grader", type="string"),
+        "grader_environment": Param({}, type="object"),
+        "judge_component": Param("", type="string"),
+        "judge_min_agreement": Param(0.8, type="number", minimum=0, maximum=1),
+        "preflight_ideal_tolerance": Param(0.0, type="number", minimum=0, maximum=1),
+        "evaluation_reward": Param("", type="string"),
         "hyperparameters": Param(
             {
                 "epoch_count": 2,
@@ -192,6 +207,7 @@ with DAG(
         function_name="{{ params.grader_function_name }}",
         reward="{{ params.reward }}",
         role_arn="{{ params.grader_role_arn }}",
+        environment="{{ params.grader_environment }}",
     )
 
     reward_preflight = BedrockRewardPreflightOperator(
@@ -199,6 +215,17 @@ with DAG(
         function_name="{{ params.grader_function_name }}",
         training_data_uri=result("prepare_dataset", "train_uri"),
         report_uri=f"{RUN_PREFIX}/preflight.json",
+        ideal_tolerance="{{ params.preflight_ideal_tolerance }}",
+    )
+
+    # Runs only when the reward has an LLM judge (judge_component set); otherwise it logs and succeeds.
+    calibrate_judge = BedrockJudgeCalibrationOperator(
+        task_id="calibrate_judge",
+        function_name="{{ params.grader_function_name }}",
+        data_uri=result("prepare_dataset", "validation_uri"),
+        judge_component="{{ params.judge_component }}",
+        min_agreement="{{ params.judge_min_agreement }}",
+        report_uri=f"{RUN_PREFIX}/judge_calibration.json",
     )
 
     grader_guard = BedrockGraderChangeGuardOperator(
@@ -213,7 +240,7 @@ with DAG(
         task_id="baseline_check",
         dataset_uri=result("prepare_dataset", "validation_uri"),
         model_id="{{ params.base_model_id }}",
-        reward="{{ params.reward }}",
+        reward="{{ params.evaluation_reward or params.reward }}",
         output_uri=f"{RUN_PREFIX}/baseline_check",
         concurrency="{{ params.eval_concurrency }}",
         sandbox="{{ params.sandbox }}",
@@ -326,7 +353,7 @@ with DAG(
         dataset_uri=result("prepare_dataset", "test_uri"),
         model_id=tuned["model_id"],
         baseline_model_id=current_champion(),
-        reward="{{ params.reward }}",
+        reward="{{ params.evaluation_reward or params.reward }}",
         output_uri=f"{RUN_PREFIX}/evaluation",
         training_metrics_uri=f"{RUN_PREFIX}/rft-output/",
         concurrency="{{ params.eval_concurrency }}",
@@ -398,9 +425,9 @@ with DAG(
     )
 
     go = worth_training(baseline_check.output)
-    prepare_dataset >> [baseline_check, reward_preflight]
-    deploy_reward >> [reward_preflight, grader_guard]
-    [reward_preflight, go, grader_guard] >> train
+    prepare_dataset >> [baseline_check, reward_preflight, calibrate_judge]
+    deploy_reward >> [reward_preflight, calibrate_judge, grader_guard]
+    [reward_preflight, calibrate_judge, grader_guard, go] >> train
     training_health(train.output) >> deployment_needed(train.output) >> [deploy_tuned, tuned]
     deploy_tuned >> tuned
     evaluate >> quality_gate

@@ -28,6 +28,7 @@ CLASSES = (
     "operators.reward.BedrockRewardFunctionOperator",
     "operators.reward.BedrockRewardPreflightOperator",
     "operators.grader_guard.BedrockGraderChangeGuardOperator",
+    "operators.judge_calibration.BedrockJudgeCalibrationOperator",
     "operators.rft_job.BedrockRFTJobOperator",
     "sensors.rft_job.BedrockRFTJobSensor",
     "operators.deployment.BedrockCustomModelDeploymentOperator",

@@ -33,6 +33,7 @@ RAN = {
     "deploy_reward",
     "reward_preflight",
     "grader_guard",
+    "calibrate_judge",  # no judge_component: it logs that there is no judge and succeeds
     "baseline_check",
     "worth_training",
     "train",
