@@ -106,10 +106,12 @@ def test_update_repoints_the_deployment_and_the_old_model_answers_meanwhile(
     bedrock.delete_custom_model_deployment(customModelDeploymentIdentifier=arn)
 
 
-def test_an_update_to_another_base_model_is_refused(bedrock_rft_sandbox: Sandbox, models: dict[str, str]) -> None:
+def test_an_update_to_another_base_model_is_refused(
+    bedrock_rft_sandbox: Sandbox, models: dict[str, str]
+) -> None:
     bedrock = bedrock_rft_sandbox.client("bedrock")
     arn = deploy(bedrock_rft_sandbox, models["a"])
-    with pytest.raises(ClientError, match="ValidationException.*base model"):
+    with pytest.raises(ClientError, match=r"ValidationException.*base model"):
         bedrock.update_custom_model_deployment(customModelDeploymentIdentifier=arn, modelArn=models["c"])
     assert bedrock.get_custom_model_deployment(customModelDeploymentIdentifier=arn)["modelArn"] == models["a"]
     bedrock.delete_custom_model_deployment(customModelDeploymentIdentifier=arn)
