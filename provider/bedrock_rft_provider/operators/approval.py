@@ -48,8 +48,8 @@ if HITL_AVAILABLE:
             false = approve at once without asking (logged).
         :param subject: the headline of the request.
         :param body: the Markdown the reviewer reads (templated): the evaluation brief.
-        :param response_timeout: how long to wait for an answer; then "Reject" is taken. None = wait
-            until someone answers.
+        :param response_timeout: how long to wait for an answer (a timedelta, e.g. 24 hours); then
+            "Reject" is taken. None = wait until someone answers.
         :return: the HITL payload ``{chosen_options, params_input, responded_at, responded_by_user}``,
             or ``{"chosen_options": ["Approve"], "required": False}`` when not required.
         """
@@ -61,10 +61,13 @@ if HITL_AVAILABLE:
             *,
             required: bool | str = True,
             subject: str = DEFAULT_SUBJECT,
+            body: str | None = None,
             response_timeout: timedelta | None = None,
             **kwargs: Any,
         ) -> None:
-            super().__init__(subject=subject, defaults="Reject", response_timeout=response_timeout, **kwargs)
+            super().__init__(
+                subject=subject, body=body, defaults="Reject", response_timeout=response_timeout, **kwargs
+            )
             self.required = required
 
         def execute(self, context: Context) -> Any:
