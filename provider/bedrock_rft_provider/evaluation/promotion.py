@@ -104,3 +104,16 @@ def promotion_by_run(
         if model in (record.get("custom_model_arn"), record.get("model_id")):
             return version
     return None
+
+
+def repointed_warning(record: Mapping[str, Any], described: Mapping[str, Any] | None) -> str | None:
+    """A warning when a past champion's deployment now serves another model (a later promotion
+    re-pointed it), so evaluating "that champion" through it answers with today's model; else None."""
+    recorded, deployment = record.get("custom_model_arn"), record.get("deployment_arn")
+    if not recorded or not deployment or described is None or described.get("modelArn") in (None, recorded):
+        return None
+    return (
+        f"deployment {deployment} of this champion version now serves {described['modelArn']} (a later "
+        f"promotion re-pointed it), not {recorded}: the answers come from the current model; deploy "
+        f"{recorded} and evaluate it by model_id to score that version exactly"
+    )

@@ -84,3 +84,14 @@ def test_a_runs_promotion_is_found_by_run_and_model_not_by_deployment() -> None:
     assert promotion_by_run(history, "run-a", A) is history[0]
     assert promotion_by_run(history, "run-a", B) is None
     assert promotion_by_run(history[1:], "run-a", A) is None  # a rollback is not the run's promotion
+
+
+def test_a_past_champion_behind_a_repointed_deployment_is_warned_about() -> None:
+    from bedrock_rft_provider.evaluation.promotion import repointed_warning
+
+    record = {"custom_model_arn": A, "deployment_arn": STABLE}
+    assert repointed_warning(record, {"modelArn": A}) is None
+    assert repointed_warning(record, None) is None
+    assert repointed_warning({"model_id": "openai.gpt-oss-20b"}, {"modelArn": B}) is None
+    warning = repointed_warning(record, {"modelArn": B})
+    assert warning is not None and f"now serves {B}" in warning and f"not {A}" in warning
