@@ -179,3 +179,41 @@ def test_when_the_update_is_impossible_the_challenger_takes_over_and_the_old_dep
     retried = serving.promote(family, models["c"], challenger_c, record_maker(family, models["c"], "run-c"))
     assert retried.version == promoted.version
     serving.deployments.delete(challenger_c)
+
+
+def test_the_operators_promote_in_place_and_roll_back(
+    bedrock_rft_sandbox_airflow_conn: Sandbox, models: dict[str, str]
+) -> None:
+    from bedrock_rft_provider.operators.promote import BedrockRFTPromoteOperator, BedrockRFTRollbackOperator
+    from support.airflow_context import make_context
+
+    sandbox = bedrock_rft_sandbox_airflow_conn
+    family = unique("zdt-op")
+
+    def promote(model: str, challenger: str, run_id: str) -> dict[str, Any]:
+        operator = BedrockRFTPromoteOperator(
+            task_id="promote",
+            family=family,
+            custom_model_arn=model,
+            deployment_arn=challenger,
+            dataset_sha256={"test": "ab" * 32},
+            stable_deployment=True,
+            waiter_delay=0.2,
+        )
+        return operator.execute({**make_context(task_id="promote", run_id=run_id), "run_id": run_id})  # type: ignore[arg-type]
+
+    first = promote(models["a"], deploy(sandbox, models["a"]), "run-1")
+    stable = first["record"]["deployment_arn"]
+    challenger_b = deploy(sandbox, models["b"])
+    second = promote(models["b"], challenger_b, "run-2")
+    assert (second["version"], second["record"]["deployment_arn"]) == (2, stable)
+    assert live_deployments(sandbox)[stable] == models["b"]
+
+    rollback = BedrockRFTRollbackOperator(task_id="rollback", family=family, version="1", waiter_delay=0.2)
+    rolled = rollback.execute(make_context(task_id="rollback"))  # type: ignore[arg-type]
+    assert rolled["version"] == 3 and rolled["record"]["custom_model_arn"] == models["a"]
+    assert live_deployments(sandbox)[stable] == models["a"]
+    with pytest.raises(ValueError, match="version"):
+        BedrockRFTRollbackOperator(task_id="rb", family=family, version="latest").execute(make_context())  # type: ignore[arg-type]
+    for arn in (stable, challenger_b):
+        BedrockCustomModelDeploymentHook(aws_conn_id="aws_default").delete(arn)
