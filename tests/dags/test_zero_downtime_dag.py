@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timezone
 from typing import Any
 
@@ -11,21 +10,10 @@ import pytest
 from bedrock_rft_provider.evaluation.champion import build_record
 from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 from support.example_dags import PROMOTABLE, read_champion, run_example_dag
-from unit.sandbox.sandbox_helpers import GRADER_FLAT, make_world, wait_for_job
+from unit.sandbox.sandbox_helpers import GRADER_FLAT, active_deployment, make_world, wait_for_job
 
 SLOW_TIMEOUT_S = 900  # a safety net (>= 10x a run here), not a speed limit
 FAMILY = "zdt-dag"
-
-
-def _active_deployment(bedrock: Any, model_arn: str) -> str:
-    arn = bedrock.create_custom_model_deployment(modelDeploymentName="zdt-champion", modelArn=model_arn)[
-        "customModelDeploymentArn"
-    ]
-    deadline = time.monotonic() + 120
-    while bedrock.get_custom_model_deployment(customModelDeploymentIdentifier=arn)["status"] != "Active":
-        assert time.monotonic() < deadline, f"{arn} never became Active"
-        time.sleep(0.2)
-    return str(arn)
 
 
 @pytest.mark.integration
@@ -45,7 +33,7 @@ def test_a_promotion_repoints_the_champion_deployment_and_tears_down_the_challen
         ],
     )
     weak = job["outputModelArn"]
-    stable = _active_deployment(bedrock, weak)
+    stable = active_deployment(bedrock, weak, name="zdt-champion")
     seeded = build_record(
         family=FAMILY,
         custom_model_arn=weak,

@@ -17,7 +17,14 @@ from bedrock_rft_provider.hooks.deployment import (
     DeploymentUpdateImpossibleError,
 )
 from bedrock_rft_provider.sandbox.server import Sandbox
-from unit.sandbox.sandbox_helpers import GRADER_RIGHT_NUMBER, World, make_world, unique, wait_for_job
+from unit.sandbox.sandbox_helpers import (
+    GRADER_RIGHT_NUMBER,
+    World,
+    active_deployment,
+    make_world,
+    unique,
+    wait_for_job,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -44,15 +51,7 @@ def models(world: World) -> dict[str, str]:
 
 
 def deploy(sandbox: Sandbox, model_arn: str) -> str:
-    bedrock = sandbox.client("bedrock")
-    arn = bedrock.create_custom_model_deployment(modelDeploymentName=unique("dep"), modelArn=model_arn)[
-        "customModelDeploymentArn"
-    ]
-    deadline = time.monotonic() + 120
-    while bedrock.get_custom_model_deployment(customModelDeploymentIdentifier=arn)["status"] != "Active":
-        assert time.monotonic() < deadline, f"{arn} never became Active"
-        time.sleep(0.2)
-    return str(arn)
+    return active_deployment(sandbox.client("bedrock"), model_arn)
 
 
 @pytest.fixture

@@ -34,8 +34,12 @@ NO_HITL = (
 )
 
 
-def _not_required(operator: Any) -> bool:
-    return not as_bool("required", operator.required, default=True)
+def _approved_without_asking(operator: Any) -> dict[str, Any] | None:
+    """The task's result when approval is switched off (``required`` false), else None."""
+    if as_bool("required", operator.required, default=True):
+        return None
+    operator.log.info("require_approval is off: promoting without asking a reviewer")
+    return {"chosen_options": ["Approve"], "required": False}
 
 
 if HITL_AVAILABLE:
@@ -71,10 +75,7 @@ if HITL_AVAILABLE:
             self.required = required
 
         def execute(self, context: Context) -> Any:
-            if _not_required(self):
-                self.log.info("require_approval is off: promoting without asking a reviewer")
-                return {"chosen_options": [self.APPROVE], "required": False}
-            return super().execute(context)
+            return _approved_without_asking(self) or super().execute(context)
 
 else:
 
@@ -97,7 +98,7 @@ else:
             self.response_timeout = response_timeout
 
         def execute(self, context: Context) -> Any:
-            if _not_required(self):
-                self.log.info("require_approval is off: promoting without asking a reviewer")
-                return {"chosen_options": ["Approve"], "required": False}
-            raise AirflowException(NO_HITL)
+            approved = _approved_without_asking(self)
+            if approved is None:
+                raise AirflowException(NO_HITL)
+            return approved

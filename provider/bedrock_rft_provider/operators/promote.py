@@ -30,6 +30,21 @@ if TYPE_CHECKING:
 CHAMPION_TAG = "bedrock-rft-champion"
 
 
+def champion_serving(
+    operator: AwsBaseOperator[BedrockRFTChampionHook], waiter_delay: float, waiter_max_attempts: int
+) -> ChampionServing:
+    """The champion record and its serving deployment, on ``operator``'s connection."""
+    deployments = BedrockCustomModelDeploymentHook(
+        aws_conn_id=operator.aws_conn_id,
+        region_name=operator.region_name,
+        verify=operator.verify,
+        config=operator.botocore_config,
+    )
+    return ChampionServing(
+        operator.hook, deployments, waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts
+    )
+
+
 class BedrockRFTPromoteOperator(AwsBaseOperator[BedrockRFTChampionHook]):
     """Make a tuned model the champion of ``family`` (parameter ``/bedrock-rft/champion/<family>``).
 
@@ -154,7 +169,8 @@ class BedrockRFTPromoteOperator(AwsBaseOperator[BedrockRFTChampionHook]):
             )
 
         if backend == NATIVE and self.stable_deployment:
-            version = self.serving().promote(self.family, model, self.deployment_arn or None, make_record)
+            serving = champion_serving(self, self.waiter_delay, self.waiter_max_attempts)
+            version = serving.promote(self.family, model, self.deployment_arn or None, make_record)
         else:
             version = self.hook.promote(self.family, make_record(self.deployment_arn or None))
         if backend == NATIVE:  # open-weight models have no console page, deployment or tags
@@ -165,15 +181,6 @@ class BedrockRFTPromoteOperator(AwsBaseOperator[BedrockRFTChampionHook]):
             "version": version.version,
             "record": version.record,
         }
-
-    def serving(self) -> ChampionServing:
-        """The champion record and its serving deployment, on this operator's connection."""
-        return ChampionServing(
-            self.hook,
-            BedrockCustomModelDeploymentHook(**self._hook_kwargs()),
-            waiter_delay=self.waiter_delay,
-            waiter_max_attempts=self.waiter_max_attempts,
-        )
 
     def _link_and_tag(self, context: Context, model_arn: str, deployment_arn: str | None) -> None:
         links = {"region_name": self.hook.conn_region_name, "aws_partition": self.hook.conn_partition}
@@ -243,18 +250,9 @@ class BedrockRFTRollbackOperator(AwsBaseOperator[BedrockRFTChampionHook]):
             version = int(self.version)
         except (TypeError, ValueError):
             raise ConfigError("version", f"{self.version!r} is not an SSM parameter version number") from None
-        serving = ChampionServing(
-            self.hook,
-            BedrockCustomModelDeploymentHook(
-                aws_conn_id=self.aws_conn_id,
-                region_name=self.region_name,
-                verify=self.verify,
-                config=self.botocore_config,
-            ),
-            waiter_delay=self.waiter_delay,
-            waiter_max_attempts=self.waiter_max_attempts,
+        written = champion_serving(self, self.waiter_delay, self.waiter_max_attempts).rollback(
+            self.family, version
         )
-        written = serving.rollback(self.family, version)
         self.log.info("%s rolled back to version %d (now version %d)", self.family, version, written.version)
         return {
             "parameter": self.hook.parameter(self.family),
