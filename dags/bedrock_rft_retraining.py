@@ -58,7 +58,18 @@ health_actions         per training-health check, ``warn`` or ``stop`` while the
 allow_grader_change    train even when the deployed grader scores the champion's stored answers
                        differently from the grader the champion was evaluated with
 grader_change_threshold  share of those answers allowed to change score before ``grader_guard`` fails
+require_approval       wait for a reviewer to approve a promotion the gate passed (Airflow >= 3.1
+                       human-in-the-loop; Reject or no answer within ``BEDROCK_RFT_APPROVAL_HOURS``
+                       hours, default 24, keeps the champion; on Airflow 3.0 a run that needs
+                       approval fails instead of promoting)
+notify_topic_arn       SNS topic for gate decision, promotion and training failure / budget stop
+                       messages; empty = none sent (one log line each)
 =====================  ===========================================================================
+
+Promotion is zero-downtime: applications call the champion's deployment (``deployment_arn`` of the
+champion record), and each promotion re-points that same deployment at the new model
+(``UpdateCustomModelDeployment``); where it cannot, the challenger's deployment takes over and the
+old one is deleted after the record moved.
 
 Training is idempotent at the data level: when unpausing creates a scheduled run next to a manual
 one, or new data turns out to be the same data, the second run reuses the first run's job and model
@@ -77,6 +88,7 @@ when the file is parsed; default 60, which keeps an hours-long RFT job to a few 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from typing import Any
 
 import pendulum
@@ -88,7 +100,10 @@ except ImportError:  # Airflow < 3.2
     from airflow.timetables.assets import AssetOrTimeSchedule  # type: ignore[no-redef]
 from airflow.timetables.trigger import CronTriggerTimetable
 
+from bedrock_rft_provider.evaluation.brief import evaluation_brief
 from bedrock_rft_provider.jobs.backends import CATALOG, OPEN_WEIGHT, choose_backend
+from bedrock_rft_provider.notifications import BedrockRFTNotifier
+from bedrock_rft_provider.operators.approval import BedrockRFTPromotionApprovalOperator
 from bedrock_rft_provider.operators.dataset import BedrockRFTDatasetOperator
 from bedrock_rft_provider.operators.deployment import (
     BedrockCustomModelDeploymentDeleteOperator,
@@ -124,6 +139,19 @@ POLL_SECONDS = int(os.environ.get("BEDROCK_RFT_POLL_SECONDS", "60"))
 RUN_PREFIX = (
     "s3://{{ params.bucket }}/retraining/{{ dag_run.run_id | replace(':', '-') | replace('+', '-') }}"
 )
+APPROVAL_TIMEOUT = timedelta(hours=float(os.environ.get("BEDROCK_RFT_APPROVAL_HOURS", "24")))
+REPORT_URI = f"{RUN_PREFIX}/evaluation/report.html"
+
+
+def notifier(event: str) -> BedrockRFTNotifier:
+    """A callback sending ``event`` to the ``notify_topic_arn`` param's topic (none set: a log line)."""
+    return BedrockRFTNotifier(
+        event=event,
+        topic_arn="{{ params.notify_topic_arn }}",
+        family="{{ params.model_family }}",
+        report_uri=REPORT_URI,
+    )
+
 
 with DAG(
     dag_id="bedrock_rft_retraining",
@@ -190,9 +218,11 @@ with DAG(
         "health_actions": Param({}, type="object"),
         "allow_grader_change": Param(False, type="boolean"),
         "grader_change_threshold": Param(0.02, type="number", minimum=0, maximum=1),
+        "require_approval": Param(False, type="boolean"),
+        "notify_topic_arn": Param("", type="string"),
     },
     render_template_as_native_obj=True,
-    user_defined_macros={"training_backend": training_backend},
+    user_defined_macros={"training_backend": training_backend, "evaluation_brief": evaluation_brief},
 ) as dag:
     prepare_dataset = BedrockRFTDatasetOperator(
         task_id="prepare_dataset",
@@ -283,6 +313,7 @@ with DAG(
         deferrable=True,
         waiter_delay=POLL_SECONDS,
         waiter_max_attempts=24 * 3600 // POLL_SECONDS,  # RFT takes hours: give up after 24 h
+        on_failure_callback=notifier("job_failure"),
     )
 
     @task
@@ -363,11 +394,24 @@ with DAG(
     quality_gate = BedrockRFTQualityGateOperator(
         task_id="quality_gate",
         summary=evaluate.output,
-        promote_task_ids="promote",
+        promote_task_ids="approve_promotion",
         reject_task_ids="reject",
         min_improvement="{{ params.min_improvement }}",
         min_samples="{{ params.min_eval_samples }}",
         guards="{{ params.gate_guards }}",
+        on_success_callback=notifier("gate_decision"),
+    )
+
+    approve_promotion = BedrockRFTPromotionApprovalOperator(
+        task_id="approve_promotion",
+        required="{{ params.require_approval }}",
+        subject="Promote the retrained {{ params.model_family }} model?",
+        body=(
+            "{{ evaluation_brief(ti.xcom_pull(task_ids='evaluate'), "
+            "ti.xcom_pull(task_ids='quality_gate', key='gate_decision'), family=params.model_family) }}"
+            f"\n\nReport: {REPORT_URI}"
+        ),
+        response_timeout=APPROVAL_TIMEOUT,
     )
 
     promote = BedrockRFTPromoteOperator(
@@ -384,6 +428,9 @@ with DAG(
         eval_summary_uri=f"{RUN_PREFIX}/evaluation/summary.json",
         summary=evaluate.output,
         grader_lambda_arn=result("deploy_reward", "alias_arn"),
+        stable_deployment=True,
+        waiter_delay=POLL_SECONDS,
+        on_success_callback=notifier("promotion"),
     )
 
     @task
@@ -412,8 +459,12 @@ with DAG(
         decision = ti.xcom_pull(task_ids="quality_gate", key="gate_decision")
         if decision is None:
             verdict = "training skipped (see worth_training)"
+        elif not decision["promote"]:
+            verdict = "rejected; champion unchanged"
+        elif ti.xcom_pull(task_ids="promote", key="version") is None:
+            verdict = "not approved (rejected or timed out); champion unchanged"
         else:
-            verdict = "promoted" if decision["promote"] else "rejected; champion unchanged"
+            verdict = "promoted"
         print(f"Retraining outcome: {verdict}")
         return verdict
 
@@ -432,6 +483,7 @@ with DAG(
     deploy_tuned >> tuned
     evaluate >> quality_gate
     decided = [promote, reject()]
-    quality_gate >> decided
+    quality_gate >> [approve_promotion, decided[1]]
+    approve_promotion >> promote
     decided >> to_tear_down
     decided >> outcome()

@@ -35,7 +35,9 @@ CLASSES = (
     "operators.deployment.BedrockCustomModelDeploymentDeleteOperator",
     "operators.evaluation.BedrockRFTEvaluationOperator",
     "operators.gate.BedrockRFTQualityGateOperator",
+    "operators.approval.BedrockRFTPromotionApprovalOperator",
     "operators.promote.BedrockRFTPromoteOperator",
+    "operators.promote.BedrockRFTRollbackOperator",
 )
 # Inherited from the amazon provider's AwsBaseOperator / AwsBaseSensor: documented once, not per class.
 COMMON = ("aws_conn_id", "region_name", "verify", "botocore_config")

@@ -43,6 +43,7 @@ RAN = {
     "current_champion",
     "evaluate",
     "quality_gate",
+    "approve_promotion",
     "promote",
     "deployment_to_tear_down",
     "tear_down",

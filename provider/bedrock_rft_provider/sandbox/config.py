@@ -3,7 +3,7 @@
 Each knob has an env var ``BEDROCK_RFT_SANDBOX_<NAME>`` and a CLI flag ``--<name>`` (dashes):
 
 - ``time_scale`` (default 0.01): multiplies the nominal durations (validation 60 s, data processing
-  60 s, 30 s per training step, deployment 300 s); 0 = as fast as possible.
+  60 s, 30 s per training step, deployment 300 s, deployment update 120 s); 0 = as fast as possible.
 - ``latency_ms``: injected response time per API, ``Converse=200,GetModelCustomizationJob=50`` or
   ``*=20``, counted from the request's arrival (the sandbox's own work on it counts towards it).
 - ``throttle_rate``: share of calls answered with ThrottlingException (HTTP 429), e.g. ``Converse=0.3``.
@@ -50,6 +50,7 @@ NOMINAL_SECONDS = {
     "dataProcessing": 60.0,
     "training_step": 30.0,
     "deployment": 300.0,
+    "deployment_update": 120.0,
     "stopping": 10.0,
 }
 
