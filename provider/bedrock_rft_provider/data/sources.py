@@ -28,7 +28,7 @@ from bedrock_rft_provider.data.tabular import ColumnMapping
 from bedrock_rft_provider.data.uris import (
     MAX_RECORD_BYTES,
     OversizedLine,
-    iter_lines,
+    iter_line_blocks,
     local_copy,
     open_binary,
 )
@@ -164,48 +164,49 @@ class SourceReader:
 
     def _json_lines(self, convert: Any) -> Iterator[SourceItem]:
         decode, item = _fast_decoder.decode, _item
-        lines = iter_lines(self.input_uri, self.s3_client, self.max_line_bytes, on_block=self._hash.update)
-        for line_no, line in lines:
-            raw = line
-            if type(raw) is OversizedLine:
-                yield SourceItem(
-                    line_no,
-                    error=f"record is {raw.size:,} bytes; at most {self.max_line_bytes:,} are allowed "
-                    "(max_record_bytes: a grader Lambda invocation carries at most 6 MB)",
-                )
-                continue
-            if line_no == 1:
-                first = self._first_line(raw)
-                if isinstance(first, SourceItem):
-                    yield first
-                    continue
-                raw = first
-            if not raw or raw.isspace():
-                yield SourceItem(line_no, error="blank line; every line must be one JSON object")
-                continue
-            try:
-                value = decode(raw)  # fast_decode, inlined: this loop runs once per record
-                strict_json = True
-            except _FAST_DECODE_REFUSALS:
-                value, error = self._stdlib_decode(raw)
-                if error is not None:
-                    yield SourceItem(line_no, error=error)
-                    continue
-                strict_json = False
-            if convert is None:
-                if isinstance(value, dict):
-                    yield item((line_no, value, None, strict_json))
-                else:
+        blocks = iter_line_blocks(self.input_uri, self.s3_client, self.max_line_bytes, self._hash.update)
+        for first, lines in blocks:
+            for line_no, line in enumerate(lines, start=first):
+                raw = line
+                if type(raw) is OversizedLine:
                     yield SourceItem(
-                        line_no, error=f"line is a JSON {type(value).__name__}; expected an object"
+                        line_no,
+                        error=f"record is {raw.size:,} bytes; at most {self.max_line_bytes:,} are "
+                        "allowed (max_record_bytes: a grader Lambda invocation carries at most 6 MB)",
                     )
-                continue
-            try:
-                record = convert(value)
-            except ValueError as exc:
-                yield SourceItem(line_no, error=str(exc))
-            else:
-                yield item((line_no, record, None, strict_json))
+                    continue
+                if line_no == 1:
+                    head = self._first_line(raw)
+                    if isinstance(head, SourceItem):
+                        yield head
+                        continue
+                    raw = head
+                if not raw or raw.isspace():
+                    yield SourceItem(line_no, error="blank line; every line must be one JSON object")
+                    continue
+                try:
+                    value = decode(raw)  # fast_decode, inlined: this loop runs once per record
+                    strict_json = True
+                except _FAST_DECODE_REFUSALS:
+                    value, error = self._stdlib_decode(raw)
+                    if error is not None:
+                        yield SourceItem(line_no, error=error)
+                        continue
+                    strict_json = False
+                if convert is None:
+                    if isinstance(value, dict):
+                        yield item((line_no, value, None, strict_json))
+                    else:
+                        yield SourceItem(
+                            line_no, error=f"line is a JSON {type(value).__name__}; expected an object"
+                        )
+                    continue
+                try:
+                    record = convert(value)
+                except ValueError as exc:
+                    yield SourceItem(line_no, error=str(exc))
+                else:
+                    yield item((line_no, record, None, strict_json))
 
     def _stdlib_decode(self, raw: bytes) -> tuple[Any, str | None]:
         """``(value, None)``, or ``(None, problem)`` for a line msgspec refused."""

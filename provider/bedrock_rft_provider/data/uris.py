@@ -123,15 +123,27 @@ def iter_lines(
     max_line_bytes: int | None = None,
     on_block: Callable[[bytes], object] | None = None,
 ) -> Iterator[tuple[int, bytes]]:
-    """Yield ``(line_no, line)`` for each LF-terminated line of ``uri`` (1-based, without the LF; a CR
-    before it stays), streaming in 1 MiB blocks; ``on_block`` sees every block read, in order (to hash
-    the input once per block rather than once per line).
+    """Yield ``(line_no, line)`` for each LF-terminated line of ``uri``: :func:`iter_line_blocks`, flat."""
+    for first, lines in iter_line_blocks(uri, s3_client, max_line_bytes, on_block):
+        yield from enumerate(lines, start=first)
+
+
+def iter_line_blocks(
+    uri: str,
+    s3_client: Any = None,
+    max_line_bytes: int | None = None,
+    on_block: Callable[[bytes], object] | None = None,
+) -> Iterator[tuple[int, list[bytes]]]:
+    """Yield ``(first_line_no, lines)`` per 1 MiB block of ``uri``: its LF-terminated lines (1-based,
+    without the LF; a CR before it stays), streaming; ``on_block`` sees every block read, in order (to
+    hash the input once per block rather than once per line). Lists, not single lines: one generator
+    step per block keeps the per-line cost to the caller's own loop.
 
     A line whose content is longer than ``max_line_bytes`` is never held in memory: it is read through
-    and yielded as an empty :class:`OversizedLine` carrying its length (LF included).
+    and given as an empty :class:`OversizedLine` carrying its length (LF included).
     """
     limit = max_line_bytes if max_line_bytes is not None else sys.maxsize
-    line_no = 0
+    line_no = 1  # of the next line
     carry = b""  # the start of a line that continues in the next block
     skipping = 0  # > 0 while reading through an oversized line: its bytes so far
     with open_binary(uri, s3_client) as stream:
@@ -144,30 +156,27 @@ def iter_lines(
                 if not lines:
                     skipping += len(tail)
                     continue
-                line_no += 1
-                yield line_no, _oversized(skipping + len(lines[0]) + 1)
-                lines[0] = b""  # consumed: yielded above, skipped below
-                first, skipping = 1, 0
-            else:
-                first = 0
-                if carry:
-                    if lines:
-                        lines[0] = carry + lines[0]
-                    else:
-                        tail = carry + tail
-                    carry = b""
-            for index in range(first, len(lines)):
-                line = lines[index]
-                line_no += 1
-                yield line_no, (line if len(line) <= limit else _oversized(len(line) + 1))
+                lines[0] = _oversized(skipping + len(lines[0]) + 1)
+                skipping = 0
+            elif carry:
+                if lines:
+                    lines[0] = carry + lines[0]
+                else:
+                    tail = carry + tail
+                carry = b""
+            if lines:
+                if max(map(len, lines)) > limit:
+                    lines = [line if len(line) <= limit else _oversized(len(line) + 1) for line in lines]
+                yield line_no, lines
+                line_no += len(lines)
             if len(tail) > limit:
                 skipping = len(tail)
             else:
                 carry = tail
     if skipping:
-        yield line_no + 1, _oversized(skipping)
+        yield line_no, [_oversized(skipping)]
     elif carry:
-        yield line_no + 1, carry
+        yield line_no, [carry]
 
 
 def stable_prefix(uri: str) -> str | None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bedrock_rft_provider.data import keyset
 from bedrock_rft_provider.data.keyset import KeySet
 
 keys = st.integers(-(2**63), 2**63 - 1)
@@ -30,3 +32,15 @@ def test_many_keys_in_one_shard_stay_exact() -> None:
     assert all(compact.add(v) for v in reversed(values))
     assert not any(compact.add(v) for v in values)
     assert 12345 << 40 not in compact and len(compact) == 800
+
+
+def test_splitting_into_more_shards_keeps_every_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(keyset, "_MAX_AVERAGE", 4)
+    compact, model = KeySet(shard_bits=1), set()
+    values = [hash(("k", i)) for i in range(3000)] + [-(2**63), 2**63 - 1, 0]
+    for value in values:
+        assert compact.add(value) == (value not in model)
+        model.add(value)
+    assert len(compact._shards) > 2  # it split (several times)
+    assert all(v in compact for v in model) and not any(compact.add(v) for v in values)
+    assert len(compact) == len(model)
