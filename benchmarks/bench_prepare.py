@@ -1,11 +1,12 @@
 """Benchmark: ``prepare_dataset`` on GSM8K-sized records vs a plain json.loads + json.dumps loop.
 
-Run: ``.venv/bin/python benchmarks/bench_prepare.py [--sizes 50000 200000] [--repeats 2]``
+Run: ``.venv/bin/python benchmarks/bench_prepare.py [--sizes 50000 200000] [--repeats 3]``
 
 Input: the real GSM8K train set (../shared/data/gsm8k/train.jsonl) replicated to N records, each copy
 with a fresh ``id`` and a short copy marker in the question (so duplicate-prompt removal keeps every
 record and the work is end to end); the synthetic generator stands in when GSM8K is absent.
-Every run is a separate child process; its peak RSS comes from ``os.wait4`` (the child's own rusage).
+Every run is a separate child process, the three kinds interleaved and the median kept (the machine is
+shared); peak RSS comes from ``os.wait4`` (the child's own rusage), whole-process time from the parent.
 Baseline (same run, same input): a loop that reads each line, ``json.loads`` it and ``json.dumps``
 the result — no validation, hashing, splitting or writing. Targets (issue 17): prepare no slower than the
 baseline (<= 1.0x, in-process and as whole processes: ``bedrock-rft prepare-data`` vs python + the
