@@ -87,7 +87,10 @@ def test_setup_repairs_a_changed_policy_and_pattern(bedrock_rft_sandbox_airflow_
     sandbox = bedrock_rft_sandbox_airflow_conn
     route = _route()
     made = BedrockRFTEventsHook().ensure_route(route)
-    wide_open = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sqs:*"}]}
+    wide_open = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sqs:*"}],
+    }
     sandbox.client("sqs").set_queue_attributes(
         QueueUrl=made.queue_url, Attributes={"Policy": json.dumps(wide_open)}
     )
@@ -101,7 +104,9 @@ def test_setup_repairs_a_changed_policy_and_pattern(bedrock_rft_sandbox_airflow_
         f"rule {route.rule_name} (pattern/state updated)",
         f"queue policy of {route.queue_name}",
     )
-    attributes = sandbox.client("sqs").get_queue_attributes(QueueUrl=made.queue_url, AttributeNames=["Policy"])
+    attributes = sandbox.client("sqs").get_queue_attributes(
+        QueueUrl=made.queue_url, AttributeNames=["Policy"]
+    )
     assert json.loads(attributes["Attributes"]["Policy"]) == queue_policy(made.queue_arn, made.rule_arn)
 
 

@@ -33,7 +33,9 @@ MAX_MESSAGE_BYTES = 256 * 1024
 RULE_NAME = re.compile(r"[.\-_A-Za-z0-9]{1,64}")  # PutRule.Name
 QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")  # CreateQueue.QueueName (standard queues)
 JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9+\-.])*")  # CreateModelCustomizationJob.jobName
-JOB_ARN = re.compile(r"arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:model-customization-job/[^\s]{1,1000}")
+JOB_ARN = re.compile(
+    r"arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:model-customization-job/[^\s]{1,1000}"
+)
 
 
 class EventError(ValueError):
@@ -116,7 +118,7 @@ def queue_policy(queue_arn: str, rule_arn: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class JobStateChange:
-    """One job state-change event, checked. A hint only: the authoritative state is GetModelCustomizationJob."""
+    """One checked job state-change event; a hint: the authoritative state is GetModelCustomizationJob."""
 
     job_arn: str
     job_name: str
@@ -199,7 +201,9 @@ def job_state_change_event(
     }
 
 
-def state_changes(bodies: Sequence[str | bytes | Mapping[str, Any]]) -> tuple[list[JobStateChange], list[str]]:
+def state_changes(
+    bodies: Sequence[str | bytes | Mapping[str, Any]],
+) -> tuple[list[JobStateChange], list[str]]:
     """Parse many message bodies: the events that read, and one reason per body that did not."""
     changes, problems = [], []
     for index, body in enumerate(bodies):

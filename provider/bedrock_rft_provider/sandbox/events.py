@@ -82,12 +82,16 @@ def _applies(statement: dict[str, Any], queue_arn: str, source_arn: str) -> bool
     services = principal.get("Service") if isinstance(principal, dict) else principal
     if not (principal == "*" or EVENTS_PRINCIPAL in _strings(services)):
         return False
-    if not any(fnmatch.fnmatchcase("sqs:SendMessage".lower(), a.lower()) for a in _strings(statement.get("Action"))):
+    if not any(
+        fnmatch.fnmatchcase("sqs:SendMessage".lower(), a.lower()) for a in _strings(statement.get("Action"))
+    ):
         return False
     if not any(fnmatch.fnmatchcase(queue_arn, r) for r in _strings(statement.get("Resource"))):
         return False
     for operator, checks in (statement.get("Condition") or {}).items():
-        if operator not in ("ArnEquals", "ArnLike", "StringEquals", "StringLike") or not isinstance(checks, dict):
+        if operator not in ("ArnEquals", "ArnLike", "StringEquals", "StringLike") or not isinstance(
+            checks, dict
+        ):
             return False
         for key, values in checks.items():
             if key.lower() != "aws:sourcearn":
