@@ -179,7 +179,8 @@ def matching_queue_targets(event: dict[str, Any], region: str) -> list[QueueTarg
     sqs = sqs_backends[ACCOUNT_ID][region]
     found = []
     for rule in list(bus.rules.values()):
-        if rule.state != "ENABLED" or not rule.event_pattern.matches_event(event)  # type: ignore[arg-type]:
+        matches = rule.event_pattern.matches_event(event)  # type: ignore[arg-type]
+        if rule.state != "ENABLED" or not matches:
             continue
         for target in rule.targets:
             arn = str(target.get("Arn", ""))
