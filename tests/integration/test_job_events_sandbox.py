@@ -173,3 +173,21 @@ def test_the_asset_watchers_trigger_fires_on_a_completed_jobs_event(
     assert [(c.job_arn, c.status) for c in changes] == [(job["jobArn"], "Completed")]
     # The trigger deleted what it delivered: the next watcher run does not see the job again.
     assert _drain(world.sandbox, made.queue_url) == []
+
+
+def test_the_cli_sets_up_the_route_prints_the_queue_url_and_a_rerun_changes_nothing(
+    bedrock_rft_sandbox_airflow_conn: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bedrock_rft_provider.cli import main
+
+    route = _route()
+    argv = ["events-setup", "--rule-name", route.rule_name, "--queue-name", route.queue_name]
+
+    assert main([*argv, "--job-name-prefix", "rft-"]) == 0
+    first = capsys.readouterr().out
+    assert main([*argv, "--job-name-prefix", "rft-"]) == 0
+    again = capsys.readouterr().out
+
+    queue_url = bedrock_rft_sandbox_airflow_conn.client("sqs").get_queue_url(QueueName=route.queue_name)
+    assert f"export BEDROCK_RFT_EVENTS_QUEUE_URL={queue_url['QueueUrl']}\n" in first
+    assert "changed: queue " in first and "changed: nothing (already set up)" in again
