@@ -38,6 +38,11 @@ eval_concurrency       parallel model calls during evaluation
 sandbox                label outputs as sandbox results (set False on real AWS)
 force_retrain          train even when a job with the same data (sha256), grader code and job
                        configuration is already running or completed (by default it is reused)
+completion             ``poll`` (default): ``train`` waits for the job and this run goes on to
+                       evaluate and promote; ``event``: ``train`` only submits the job and the run
+                       ends there; the job's completion event starts ``bedrock_rft_post_training``
+                       (set up with ``bedrock-rft events-setup``); open-weight jobs publish no
+                       events, so they always wait in ``train``
 =====================  ===========================================================================
 
 Training is idempotent at the data level: when unpausing creates a scheduled run next to a manual
@@ -155,6 +160,7 @@ with DAG(
         "eval_concurrency": Param(8, type="integer", minimum=1),
         "sandbox": Param(True, type="boolean"),
         "force_retrain": Param(False, type="boolean"),
+        "completion": Param("poll", enum=["poll", "event"]),
     },
     render_template_as_native_obj=True,
     user_defined_macros={"training_backend": training_backend},
@@ -218,10 +224,29 @@ with DAG(
             + "' else params.hyperparameters }}"
         ),
         force_retrain="{{ params.force_retrain }}",
+        # Open-weight jobs publish no completion events: they always wait here (the polling path).
+        wait_for_completion=(
+            "{{ params.completion != 'event' or training_backend(params.base_model_id) == '"
+            + OPEN_WEIGHT
+            + "' }}"
+        ),
         deferrable=True,
         waiter_delay=POLL_SECONDS,
         waiter_max_attempts=24 * 3600 // POLL_SECONDS,  # RFT takes hours: give up after 24 h
     )
+
+    @task.short_circuit
+    def completes_here(job: dict[str, Any], params: dict[str, Any]) -> bool:
+        """With ``completion=event`` the run ends after submitting: the job's completion event starts
+        ``bedrock_rft_post_training``. A job that already ended (a reused one) goes on here."""
+        if job.get("status") in ("Failed", "Stopped"):
+            raise RuntimeError(f"RFT job {job.get('job_name')} is {job['status']}: nothing to evaluate")
+        if params["completion"] != "event" or job.get("status") not in ("InProgress", "Stopping"):
+            return True
+        print(
+            f"RFT job {job.get('job_name')} submitted; bedrock_rft_post_training takes over when it completes"
+        )
+        return False
 
     @task
     def training_health(job: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
@@ -365,7 +390,9 @@ with DAG(
     prepare_dataset >> [baseline_check, reward_preflight]
     deploy_reward >> reward_preflight
     [reward_preflight, go] >> train
-    training_health(train.output) >> deployment_needed(train.output) >> [deploy_tuned, tuned]
+    health = training_health(train.output)
+    completes_here(train.output) >> health
+    health >> deployment_needed(train.output) >> [deploy_tuned, tuned]
     deploy_tuned >> tuned
     evaluate >> quality_gate
     decided = [promote, reject()]
