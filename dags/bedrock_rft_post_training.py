@@ -16,8 +16,9 @@ Only native (Nova) jobs publish events; open-weight jobs keep the polling path.
 =====================  ===========================================================================
 param                  meaning
 =====================  ===========================================================================
-job                    RFT job name or ARN to handle (set by the dispatching run; set it for a
-                       manual run); empty = dispatch the jobs of the triggering events
+job                    RFT job name or ARN to handle (the dispatching run sets the ARN; set it for a
+                       manual run); empty = dispatch the jobs of the triggering events; the job's
+                       run takes every other param from its defaults below
 bucket                 S3 bucket for the evaluation outputs (``post-training/<job name>/``)
 model_family           champion family; the champion record is SSM ``/bedrock-rft/champion/<family>``
 reward                 reward as ``module:function`` used to score the evaluation
@@ -101,7 +102,7 @@ with DAG(
         return "completed_job" if params["job"] else "job_runs"
 
     @task
-    def job_runs(params: dict[str, Any], triggering_asset_events: Any = None) -> list[dict[str, Any]]:
+    def job_runs(triggering_asset_events: Any = None) -> list[dict[str, Any]]:
         """One run per completed job in the triggering events; malformed messages are logged, never used."""
         from bedrock_rft_provider.triggers.job_events import job_state_changes
 
@@ -109,9 +110,14 @@ with DAG(
         changes, problems = job_state_changes(events)
         for problem in problems:
             print(f"Ignored: {problem}")
-        names = sorted({c.job_name for c in changes if c.status == "Completed"})
-        print(f"Completed jobs in {len(events)} asset event(s): {names or 'none'}")
-        return [{"trigger_run_id": f"job__{name}", "conf": {**params, "job": name}} for name in names]
+        completed = {c.job_name: c.job_arn for c in changes if c.status == "Completed"}
+        print(f"Completed jobs in {len(events)} asset event(s): {sorted(completed) or 'none'}")
+        # The ARN, not the name: this DAG renders templates as native objects, and a conf string that
+        # reads as a literal (a name like "2024", or "") would arrive as a number or None.
+        return [
+            {"trigger_run_id": f"job__{name}", "conf": {"job": arn}}
+            for name, arn in sorted(completed.items())
+        ]
 
     runs = job_runs()
     start_job_runs = TriggerDagRunOperator.partial(

@@ -104,16 +104,11 @@ def test_a_completion_event_dispatches_a_post_training_run_that_promotes_the_job
     messages = sqs.receive_message(QueueUrl=made.queue_url, MaxNumberOfMessages=10)["Messages"]
     event = {"extra": {"from_trigger": True, "payload": {"status": "success", "message_batch": messages}}}
     dag = dagbag.get_dag(DAG_ID)
-    params = {name: dag.params[name] for name in dag.params} | {
-        "model_family": family,
-        "min_eval_samples": 20,
-    }
-    runs = dag.get_task("job_runs").python_callable(params=params, triggering_asset_events={"a": [event]})
-    assert runs == [{"trigger_run_id": f"job__{job['jobName']}", "conf": {**params, "job": job["jobName"]}}]
+    runs = dag.get_task("job_runs").python_callable(triggering_asset_events={"a": [event]})
+    assert runs == [{"trigger_run_id": f"job__{job['jobName']}", "conf": {"job": job["jobArn"]}}]
 
-    post = run_example_dag(
-        dagbag, DAG_ID, datetime(2026, 11, 25, 1, tzinfo=timezone.utc), runs[0]["conf"] | PROMOTABLE
-    )
+    conf = runs[0]["conf"] | PROMOTABLE | {"model_family": family, "min_eval_samples": 20}
+    post = run_example_dag(dagbag, DAG_ID, datetime(2026, 11, 25, 1, tzinfo=timezone.utc), conf)
     states = {ti.task_id: ti.state for ti in post.get_task_instances()}
     assert states["job_runs"] == "skipped" and states["promote"] == "success"
     champion = read_champion(sandbox_env, family)
