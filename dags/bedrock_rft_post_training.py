@@ -215,14 +215,13 @@ with DAG(
         """The tuned deployment, unless it is now the champion's; "" = nothing to delete."""
         from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 
-        deployment_arn = ti.xcom_pull(task_ids="deploy_tuned")
-        if not deployment_arn:
-            return ""
-        champion = BedrockRFTChampionHook().current(params["model_family"])
-        if champion and champion.record.get("deployment_arn") == deployment_arn:
+        deployment_arn = str(ti.xcom_pull(task_ids="deploy_tuned") or "")
+        if deployment_arn and BedrockRFTChampionHook().serves_champion(
+            params["model_family"], deployment_arn
+        ):
             print(f"Keeping {deployment_arn}: it serves the champion")
             return ""
-        return str(deployment_arn)
+        return deployment_arn
 
     to_tear_down = deployment_to_tear_down()
     tear_down = BedrockCustomModelDeploymentDeleteOperator(

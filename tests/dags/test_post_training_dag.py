@@ -114,3 +114,7 @@ def test_a_completion_event_dispatches_a_post_training_run_that_promotes_the_job
     champion = read_champion(sandbox_env, family)
     assert champion and champion["job_arn"] == job["jobArn"]
     assert champion["custom_model_arn"] == job["outputModelArn"]
+    deployment = sandbox_env.client("bedrock").get_custom_model_deployment(
+        customModelDeploymentIdentifier=champion["deployment_arn"]
+    )
+    assert deployment["status"] == "Active"  # the champion's deployment is not torn down
