@@ -10,6 +10,7 @@ from airflow.providers.amazon.aws.hooks.eventbridge import EventBridgeHook
 from airflow.providers.amazon.aws.hooks.sqs import SqsHook
 from botocore.exceptions import ClientError
 
+from bedrock_rft_provider.errors import aws_error_code
 from bedrock_rft_provider.jobs.events import TARGET_ID, EventRoute, queue_policy
 
 RULE_DESCRIPTION = "bedrock-rft: Bedrock model customization job state changes -> SQS (Airflow asset watcher)"
@@ -88,7 +89,8 @@ class BedrockRFTEventsHook(SqsHook):
         try:
             return str(sqs.get_queue_url(QueueName=name)["QueueUrl"])
         except ClientError as exc:
-            if "NonExistentQueue" not in exc.response.get("Error", {}).get("Code", ""):
+            # JSON-protocol SQS answers QueueDoesNotExist; the query-compatible code names NonExistentQueue.
+            if not aws_error_code(exc).endswith(("NonExistentQueue", "QueueDoesNotExist")):
                 raise
         changed.append(f"queue {name}")
         return str(sqs.create_queue(QueueName=name)["QueueUrl"])
@@ -98,7 +100,7 @@ class BedrockRFTEventsHook(SqsHook):
         try:
             current = events.describe_rule(Name=name)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            if aws_error_code(exc) != "ResourceNotFoundException":
                 raise
             current = None
         if (

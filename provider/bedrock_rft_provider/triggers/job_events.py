@@ -69,7 +69,9 @@ def job_events_asset(
 
     ``queue_url`` defaults to the ``BEDROCK_RFT_EVENTS_QUEUE_URL`` environment variable (what
     ``bedrock-rft events-setup`` prints). Raises EventsUnavailableError when neither is set or the
-    common-messaging provider is missing; a DAG catches it and falls back to manual runs.
+    common-messaging provider is missing; a DAG catches it and falls back to manual runs. Several DAGs
+    may be scheduled on this asset: one watcher reads the queue and each of them gets every event
+    (two differently named assets on one queue would split its messages between them).
     """
     from airflow.sdk import Asset, AssetWatcher
 
