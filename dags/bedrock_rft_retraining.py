@@ -42,7 +42,8 @@ completion             ``poll`` (default): ``train`` waits for the job and this 
                        evaluate and promote; ``event``: ``train`` only submits the job and the run
                        ends there; the job's completion event starts ``bedrock_rft_post_training``
                        (set up with ``bedrock-rft events-setup``); open-weight jobs publish no
-                       events, so they always wait in ``train``
+                       events, and without ``BEDROCK_RFT_EVENTS_QUEUE_URL`` nothing would hand
+                       over, so those always wait in ``train``
 =====================  ===========================================================================
 
 Training is idempotent at the data level: when unpausing creates a scheduled run next to a manual
@@ -87,6 +88,7 @@ from bedrock_rft_provider.operators.reward import (
     BedrockRewardPreflightOperator,
 )
 from bedrock_rft_provider.operators.rft_job import BedrockRFTJobOperator
+from bedrock_rft_provider.triggers.job_events import QUEUE_URL_ENV
 
 # The schedule: weekly (Monday 03:00 UTC) — edit the cron here — or on new raw data (the asset).
 RETRAIN_CRON = "0 3 * * 1"
@@ -96,6 +98,11 @@ RAW_TRAINING_DATA = Asset(name="bedrock-rft-raw-training-data", uri="s3://bedroc
 def result(task_id: str, key: str) -> str:
     """A template for one field of a task's returned dict (rendered at run time)."""
     return f"{{{{ ti.xcom_pull(task_ids='{task_id}')['{key}'] }}}}"
+
+
+def job_events_configured() -> bool:
+    """Whether this component sees ``BEDROCK_RFT_EVENTS_QUEUE_URL``, i.e. the event path is set up."""
+    return bool(os.environ.get(QUEUE_URL_ENV))
 
 
 def training_backend(base_model_id: str) -> str:
@@ -163,7 +170,10 @@ with DAG(
         "completion": Param("poll", enum=["poll", "event"]),
     },
     render_template_as_native_obj=True,
-    user_defined_macros={"training_backend": training_backend},
+    user_defined_macros={
+        "training_backend": training_backend,
+        "job_events_configured": job_events_configured,
+    },
 ) as dag:
     prepare_dataset = BedrockRFTDatasetOperator(
         task_id="prepare_dataset",
@@ -224,11 +234,11 @@ with DAG(
             + "' else params.hyperparameters }}"
         ),
         force_retrain="{{ params.force_retrain }}",
-        # Open-weight jobs publish no completion events: they always wait here (the polling path).
+        # Open-weight jobs publish no completion events, and without the events queue nothing would
+        # pick the job up: both wait here (the polling path).
         wait_for_completion=(
-            "{{ params.completion != 'event' or training_backend(params.base_model_id) == '"
-            + OPEN_WEIGHT
-            + "' }}"
+            "{{ params.completion != 'event' or not job_events_configured() or "
+            "training_backend(params.base_model_id) == '" + OPEN_WEIGHT + "' }}"
         ),
         deferrable=True,
         waiter_delay=POLL_SECONDS,
@@ -241,6 +251,11 @@ with DAG(
         ``bedrock_rft_post_training``. A job that already ended (a reused one) goes on here."""
         if job.get("status") in ("Failed", "Stopped"):
             raise RuntimeError(f"RFT job {job.get('job_name')} is {job['status']}: nothing to evaluate")
+        if params["completion"] == "event" and not job_events_configured():
+            print(
+                f"completion=event, but {QUEUE_URL_ENV} is not set: train waited for the job (the polling "
+                "path). Run `bedrock-rft events-setup` and set it on every Airflow component to hand over."
+            )
         if params["completion"] != "event" or job.get("status") not in ("InProgress", "Stopping"):
             return True
         print(

@@ -73,11 +73,12 @@ def test_every_param_is_documented_at_the_top_of_the_file(monkeypatch: pytest.Mo
 @pytest.mark.slow
 @pytest.mark.timeout(SLOW_TIMEOUT_S)
 def test_a_completion_event_dispatches_a_post_training_run_that_promotes_the_job(
-    dagbag: Any, sandbox_env: Any, airflow_home: Path
+    dagbag: Any, sandbox_env: Any, airflow_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     made = BedrockRFTEventsHook().ensure_route(
         EventRoute.build(rule_name=unique("dag-rule"), queue_name=unique("dag-queue"))
     )
+    monkeypatch.setenv(QUEUE_URL_ENV, made.queue_url)  # what the workers see once the path is set up
     family = "events-dag"
     retrain = run_example_dag(
         dagbag,
@@ -118,3 +119,27 @@ def test_a_completion_event_dispatches_a_post_training_run_that_promotes_the_job
         customModelDeploymentIdentifier=champion["deployment_arn"]
     )
     assert deployment["status"] == "Active"  # the champion's deployment is not torn down
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+@pytest.mark.timeout(SLOW_TIMEOUT_S)
+def test_completion_event_without_the_queue_falls_back_to_polling_in_the_run(
+    dagbag: Any, sandbox_env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(QUEUE_URL_ENV, raising=False)
+    conf = {
+        "model_family": "events-unset",
+        "dataset_input": "400",
+        "min_eval_samples": 20,
+        "force_retrain": True,
+    }
+    run = run_example_dag(
+        dagbag,
+        "bedrock_rft_retraining",
+        datetime(2026, 11, 26, tzinfo=timezone.utc),
+        {**conf, "completion": "event", **PROMOTABLE},
+    )
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert states["completes_here"] == states["evaluate"] == states["quality_gate"] == "success"
+    assert run.get_task_instance("train").xcom_pull(task_ids="train")["status"] == "Completed"
