@@ -64,6 +64,12 @@ require_approval       wait for a reviewer to approve a promotion the gate passe
                        approval fails instead of promoting)
 notify_topic_arn       SNS topic for gate decision, promotion and training failure / budget stop
                        messages; empty = none sent (one log line each)
+completion             ``poll`` (default): ``train`` waits for the job and this run goes on to
+                       evaluate and promote; ``event``: ``train`` only submits the job and the run
+                       ends there; the job's completion event starts ``bedrock_rft_post_training``
+                       (set up with ``bedrock-rft events-setup``); open-weight jobs publish no
+                       events, and without ``BEDROCK_RFT_EVENTS_QUEUE_URL`` nothing would hand
+                       over, so those always wait in ``train``
 =====================  ===========================================================================
 
 Promotion is zero-downtime: applications call the champion's deployment (``deployment_arn`` of the
@@ -119,6 +125,7 @@ from bedrock_rft_provider.operators.reward import (
     BedrockRewardPreflightOperator,
 )
 from bedrock_rft_provider.operators.rft_job import BedrockRFTJobOperator
+from bedrock_rft_provider.triggers.job_events import QUEUE_URL_ENV
 
 # The schedule: weekly (Monday 03:00 UTC) — edit the cron here — or on new raw data (the asset).
 RETRAIN_CRON = "0 3 * * 1"
@@ -128,6 +135,11 @@ RAW_TRAINING_DATA = Asset(name="bedrock-rft-raw-training-data", uri="s3://bedroc
 def result(task_id: str, key: str) -> str:
     """A template for one field of a task's returned dict (rendered at run time)."""
     return f"{{{{ ti.xcom_pull(task_ids='{task_id}')['{key}'] }}}}"
+
+
+def job_events_configured() -> bool:
+    """Whether this component sees ``BEDROCK_RFT_EVENTS_QUEUE_URL``, i.e. the event path is set up."""
+    return bool(os.environ.get(QUEUE_URL_ENV))
 
 
 def training_backend(base_model_id: str) -> str:
@@ -220,9 +232,14 @@ with DAG(
         "grader_change_threshold": Param(0.02, type="number", minimum=0, maximum=1),
         "require_approval": Param(False, type="boolean"),
         "notify_topic_arn": Param("", type="string"),
+        "completion": Param("poll", enum=["poll", "event"]),
     },
     render_template_as_native_obj=True,
-    user_defined_macros={"training_backend": training_backend, "evaluation_brief": evaluation_brief},
+    user_defined_macros={
+        "training_backend": training_backend,
+        "evaluation_brief": evaluation_brief,
+        "job_events_configured": job_events_configured,
+    },
 ) as dag:
     prepare_dataset = BedrockRFTDatasetOperator(
         task_id="prepare_dataset",
@@ -310,11 +327,35 @@ with DAG(
             "prices": "{{ params.prices }}",
             "health": "{{ params.health_actions }}",
         },
+        # Open-weight jobs publish no completion events, and without the events queue nothing would
+        # pick the job up: both wait here (the polling path).
+        wait_for_completion=(
+            "{{ params.completion != 'event' or not job_events_configured() or "
+            "training_backend(params.base_model_id) == '" + OPEN_WEIGHT + "' }}"
+        ),
         deferrable=True,
         waiter_delay=POLL_SECONDS,
         waiter_max_attempts=24 * 3600 // POLL_SECONDS,  # RFT takes hours: give up after 24 h
         on_failure_callback=notifier("job_failure"),
     )
+
+    @task.short_circuit
+    def completes_here(job: dict[str, Any], params: dict[str, Any]) -> bool:
+        """With ``completion=event`` the run ends after submitting: the job's completion event starts
+        ``bedrock_rft_post_training``. A job that already ended (a reused one) goes on here."""
+        if job.get("status") in ("Failed", "Stopped"):
+            raise RuntimeError(f"RFT job {job.get('job_name')} is {job['status']}: nothing to evaluate")
+        if params["completion"] == "event" and not job_events_configured():
+            print(
+                f"completion=event, but {QUEUE_URL_ENV} is not set: train waited for the job (the polling "
+                "path). Run `bedrock-rft events-setup` and set it on every Airflow component to hand over."
+            )
+        if params["completion"] != "event" or job.get("status") not in ("InProgress", "Stopping"):
+            return True
+        print(
+            f"RFT job {job.get('job_name')} submitted; bedrock_rft_post_training takes over when it completes"
+        )
+        return False
 
     @task
     def training_health(job: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
@@ -479,7 +520,9 @@ with DAG(
     prepare_dataset >> [baseline_check, reward_preflight, calibrate_judge]
     deploy_reward >> [reward_preflight, calibrate_judge, grader_guard]
     [reward_preflight, calibrate_judge, grader_guard, go] >> train
-    training_health(train.output) >> deployment_needed(train.output) >> [deploy_tuned, tuned]
+    health = training_health(train.output)
+    completes_here(train.output) >> health
+    health >> deployment_needed(train.output) >> [deploy_tuned, tuned]
     deploy_tuned >> tuned
     evaluate >> quality_gate
     decided = [promote, reject()]

@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "evaluate": "evaluate",
     "sandbox": "sandbox",
     "sandbox-bootstrap": "sandbox",
+    "events-setup": "events",
 }
 
 

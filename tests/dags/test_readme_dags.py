@@ -77,6 +77,7 @@ SETUP: dict[str, Callable[[Any], None]] = {
     "rft_data": _raw_gsm8k,
     "rft_wiring": _bootstrap_only,
     "rft_gsm8k": _training_inputs,
+    "after_rft": _bootstrap_only,  # a manual run: no triggering events, no AWS call
 }
 
 

@@ -37,6 +37,7 @@ RAN = {
     "baseline_check",
     "worth_training",
     "train",
+    "completes_here",  # completion=poll (the default): the run goes on after train
     "training_health",
     "deployment_needed",
     "tuned_model",

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tests.e2e import approval, backfill, browser, checks, openweight, scenarios
+from tests.e2e import approval, backfill, browser, checks, events, openweight, scenarios
 from tests.e2e.environment import REPO
 from tests.e2e.stack import Stack, running_stack
 
@@ -36,6 +36,10 @@ SCENARIOS: list[tuple[str, Callable[[Stack], str]]] = [
         approval.rejection_keeps_the_champion,
     ),
     ("9 sandbox resources: no duplicates, no stray deployment", checks.resources),
+    (
+        "12 event-driven completion: the job's completion event starts the post-training DAG run",
+        events.event_driven_completion,
+    ),
 ]
 
 

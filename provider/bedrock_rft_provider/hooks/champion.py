@@ -56,6 +56,11 @@ class BedrockRFTChampionHook(SsmHook):
             return None
         return ChampionVersion(int(param["Version"]), param["LastModifiedDate"], json.loads(param["Value"]))
 
+    def serves_champion(self, family: str, deployment_arn: str) -> bool:
+        """Whether ``deployment_arn`` is the current champion's deployment (champions stay deployed)."""
+        champion = self.current(family)
+        return bool(champion and deployment_arn and champion.record.get("deployment_arn") == deployment_arn)
+
     def champion_at(self, family: str, when: datetime) -> ChampionVersion | None:
         """Who was champion at ``when`` (naive datetimes are UTC); None before the first promotion."""
         return champion_as_of(self.history(family), when)

@@ -76,7 +76,9 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
     :param vpc_config: optional ``{"subnet_ids": [...], "security_group_ids": [...]}``.
     :param kms_key_id: optional KMS key for the custom model.
     :param tags: optional ``{key: value}`` applied to both the job and the custom model.
-    :param wait_for_completion: wait until the job ends (default True).
+    :param wait_for_completion: wait until the job ends (default True). False returns once the job is
+        submitted (for event-driven completion: ``bedrock-rft events-setup``). A string (rendered
+        template) must read true/false.
     :param deferrable: free the worker while waiting (default ``[operators] default_deferrable``).
     :param waiter_delay: seconds between status checks.
     :param waiter_max_attempts: status checks before giving up, deferred or not (default 720 checks of
@@ -126,6 +128,7 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         "namespace",
         "backend",
         "spend_guard",
+        "wait_for_completion",
     )
     template_fields_renderers = {"hyperparameters": "json", "tags": "json", "vpc_config": "json"}
     operator_extra_links = (BedrockRFTJobLink(),)
@@ -150,7 +153,7 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         vpc_config: Mapping[str, list[str]] | None = None,
         kms_key_id: str | None = None,
         tags: Mapping[str, str] | None = None,
-        wait_for_completion: bool = True,
+        wait_for_completion: bool | str = True,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         waiter_delay: int = DEFAULT_WAITER_DELAY,
         waiter_max_attempts: int = DEFAULT_WAITER_MAX_ATTEMPTS,
@@ -235,6 +238,7 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
 
     def execute(self, context: Context) -> dict[str, Any]:
         guard = self.guard()
+        self.wait_for_completion = as_bool("wait_for_completion", self.wait_for_completion, default=True)
         if choose_backend(self.base_model_id, self.backend) == OPEN_WEIGHT:
             self._task_instance = context["ti"]
             self._persist_job_link(context, job_arn="")
