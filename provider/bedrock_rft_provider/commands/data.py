@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
-STATIC_SOURCES = ("gsm8k", "jsonl", "csv", "parquet", "synthetic")
+STATIC_SOURCES = ("gsm8k", "jsonl", "csv", "parquet", "synthetic", "synthetic-tools")
 PROGRESS_SECONDS = 2.0
 
 
@@ -66,7 +66,10 @@ def register(subparsers: Any) -> None:
         "--source hf:NAME[:split], --input is the dataset config name ('-' for none).",
     )
     prepare.add_argument(
-        "--source", required=True, type=_source, help="gsm8k, jsonl, csv, parquet, synthetic, hf:NAME"
+        "--source",
+        required=True,
+        type=_source,
+        help="gsm8k, jsonl, csv, parquet, synthetic, synthetic-tools, hf:NAME",
     )
     prepare.add_argument("--input", required=True, dest="input_uri", metavar="PATH_OR_URI")
     prepare.add_argument("--output", required=True, dest="output_uri", metavar="DIR_OR_S3")
