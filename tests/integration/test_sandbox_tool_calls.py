@@ -147,3 +147,39 @@ def test_chat_tool_choice_none_answers_text_and_bad_tools_are_refused(
             tools=[{"type": "function", "function": {}}],  # type: ignore[list-item]
         )
     assert "tools[0].function.name" in str(excinfo.value)
+
+
+# -- evaluation: tools offered, calls kept, per-argument view ---------------------------------------
+
+
+def test_an_evaluation_offers_the_tools_keeps_the_calls_and_reports_each_argument(
+    bedrock_rft_sandbox: Sandbox, known: list[dict[str, Any]], tmp_path: Any
+) -> None:
+    from bedrock_rft_provider.evaluation.inference import ConverseRunner
+    from bedrock_rft_provider.evaluation.pipeline import evaluate
+    from bedrock_rft_provider.evaluation.records import load_dataset
+    from bedrock_rft_provider.evaluation.scoring import handler_grader
+    from bedrock_rft_provider.rewards import make_handler
+
+    dataset = tmp_path / "test.jsonl"
+    dataset.write_bytes(jsonl(known))
+    runtime = bedrock_rft_sandbox.client("bedrock-runtime", config=Config(retries={"max_attempts": 1}))
+    runner = ConverseRunner(runtime, BASE, inference_config={"temperature": 1.0}, samples_per_prompt=2)
+    runner.run(load_dataset(dataset), tmp_path / "responses.jsonl")
+    lines = [json.loads(line) for line in (tmp_path / "responses.jsonl").read_text().splitlines()]
+    assert any(line["response"].startswith('{"tool_calls"') for line in lines)
+    summary = evaluate(
+        dataset_path=dataset,
+        responses_path=tmp_path / "responses.jsonl",
+        grader=handler_grader(make_handler(tool_call_match)),
+        output_dir=tmp_path / "out",
+        resamples=200,
+    )
+    assert 0.0 < summary["mean_reward"] < 1.0
+    assert summary["slice_field"] == "category"  # accuracy per function
+    city = summary["metrics"]["tool_arg.get_weather.city"]
+    assert 0.0 < city < 1.0
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "## Tool calls: accuracy per part and per argument" in report
+    assert f"| argument: get_weather.city | {100 * city:.1f}% |" in report
+    assert "argument: get_weather.city" in (tmp_path / "out" / "report.html").read_text()
