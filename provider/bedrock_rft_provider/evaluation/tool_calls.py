@@ -90,6 +90,23 @@ def argument_accuracy(summary: Mapping[str, Any]) -> dict[str, dict[str, float |
     }
 
 
+def summary_lines(summary: Mapping[str, Any], worst: int = 3) -> list[str]:
+    """Closing-summary lines of a tool-calling evaluation: overall call parts, then the ``worst``
+    arguments of the challenger ([] when not a tool-calling evaluation)."""
+    accuracy = argument_accuracy(summary)
+    if not accuracy:
+        return []
+    metrics = summary.get("metrics") or {}
+    parts = ", ".join(
+        f"{name[len('tool_call_') :]} {_pct(metrics[name])}" for name in PART_COMPONENTS if name in metrics
+    )
+    weakest = sorted(accuracy.items(), key=lambda item: item[1]["challenger"] or 0.0)[:worst]
+    arguments = ", ".join(
+        f"{name} {_pct(acc['challenger'])} (baseline {_pct(acc['baseline'])})" for name, acc in weakest
+    )
+    return [f"Tool calls   tuned per part: {parts}", f"Tool calls   weakest arguments: {arguments}"]
+
+
 def _pct(value: Any) -> str:
     return f"{100 * value:.1f}%" if isinstance(value, (int, float)) else "n/a"
 

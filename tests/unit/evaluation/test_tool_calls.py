@@ -13,7 +13,12 @@ from bedrock_rft_provider.evaluation.chat_runner import chat_reply, chat_request
 from bedrock_rft_provider.evaluation.inference import converse_request, response_text
 from bedrock_rft_provider.evaluation.records import EvalRecord
 from bedrock_rft_provider.evaluation.report import render_markdown
-from bedrock_rft_provider.evaluation.tool_calls import argument_accuracy, html_section, markdown_section
+from bedrock_rft_provider.evaluation.tool_calls import (
+    argument_accuracy,
+    html_section,
+    markdown_section,
+    summary_lines,
+)
 from bedrock_rft_provider.rewards.builtin import tool_call_match
 from bedrock_rft_provider.rewards.contract import grader_sample, parse_sample
 
@@ -99,3 +104,19 @@ def test_the_report_gains_a_tool_call_section_only_for_tool_call_metrics() -> No
     assert "get_weather.city" in html_section(summary)
     assert "## Tool calls" in render_markdown(summary, [])
     assert markdown_section({"metrics": {"math_answer": 1.0}}) == [] and html_section({}) == ""
+
+
+def test_the_demo_summary_names_the_parts_and_the_weakest_arguments() -> None:
+    summary = {
+        "metrics": {
+            "tool_call_function": 0.9,
+            "tool_arg.a.x": 0.8,
+            "tool_arg.b.y": 0.4,
+            "tool_arg.c.z": 1.0,
+        },
+        "baseline": {"metrics": {"tool_arg.b.y": 0.1}},
+    }
+    parts, weakest = summary_lines(summary, worst=2)
+    assert parts == "Tool calls   tuned per part: function 90.0%"
+    assert weakest == "Tool calls   weakest arguments: b.y 40.0% (baseline 10.0%), a.x 80.0% (baseline n/a)"
+    assert summary_lines({"metrics": {"math_answer": 1.0}}) == []
