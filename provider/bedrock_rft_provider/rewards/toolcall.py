@@ -116,7 +116,7 @@ def _coerced_same(answer: Any, expected: Any) -> bool:
         return True
     pair = (answer, expected) if isinstance(answer, str) else (expected, answer)
     text, number = pair
-    if isinstance(text, str) and isinstance(number, (int, Decimal)) and not isinstance(number, bool):
+    if isinstance(text, str) and isinstance(number, (int, float, Decimal)) and not isinstance(number, bool):
         try:
             return len(text) <= 64 and same_value(Decimal(text.strip()), number)
         except InvalidOperation:
@@ -138,15 +138,14 @@ def _score_call(predicted: ToolCall, expected: ToolCall, schema: Mapping[str, An
         return _Scored(0.0, dict.fromkeys(WEIGHTS, 0.0), misses)
     given = predicted.arguments
     properties = schema.get("properties") if isinstance(schema, Mapping) else None
-    allowed = set(properties) if isinstance(properties, dict) else set(wanted)
+    # An argument the reference expects is never hallucinated, whatever a (partial) schema says.
+    allowed = set(wanted) | (set(properties) if isinstance(properties, dict) else set())
     if given is None:
         parts = {"function": 1.0, "arguments": 0.0, "no_extra_arguments": 0.0, "types": 0.0}
         return _Scored(WEIGHTS["function"], parts, misses)
     hits = {k: k in given and _coerced_same(given[k], v) for k, v in wanted.items()}
     typed = {
-        k: k in given
-        and _has_type(given[k], (properties or {}).get(k, {}).get("type") if properties else None, v)
-        for k, v in wanted.items()
+        k: k in given and _has_type(given[k], _declared_type(properties, k), v) for k, v in wanted.items()
     }
     parts = {
         "function": 1.0,
@@ -155,6 +154,11 @@ def _score_call(predicted: ToolCall, expected: ToolCall, schema: Mapping[str, An
         "types": sum(typed.values()) / len(typed) if typed else 1.0,
     }
     return _Scored(sum(WEIGHTS[k] * v for k, v in parts.items()), parts, hits)
+
+
+def _declared_type(properties: Any, name: str) -> Any:
+    prop = properties.get(name) if isinstance(properties, dict) else None
+    return prop.get("type") if isinstance(prop, dict) else None
 
 
 def _metric_name(*parts: str) -> str:

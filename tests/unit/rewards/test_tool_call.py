@@ -111,6 +111,13 @@ def test_a_number_written_as_a_string_keeps_the_value_but_loses_the_type() -> No
     assert result.score == pytest.approx(1.0 - WEIGHTS["types"] / 2)
 
 
+def test_a_fraction_written_as_a_string_matches_a_float_reference() -> None:
+    reference = {"tool_calls": [{"name": "get_weather", "arguments": {"city": "Paris", "days": 2.5}}]}
+    result = score(call({"city": "Paris", "days": "2.50"}), reference=reference, tools=None)
+    assert result.components["tool_call_arguments"] == 1.0 and result.components["tool_call_types"] == 0.5
+    assert score(call({"city": "Paris", "days": "1e999999999"}), reference=reference).score < 0.75
+
+
 def test_a_wrong_value_loses_its_argument_share() -> None:
     result = score(call({"city": "Lyon", "days": 3}))
     assert result.score == pytest.approx(1.0 - WEIGHTS["arguments"] / 2)
@@ -159,6 +166,14 @@ def test_no_expected_call_pays_only_for_making_none() -> None:
     none = {"tool_calls": []}
     assert score("No tool fits; I can only chat.", reference=none).score == 1.0
     assert score(call({"city": "Paris", "days": 3}), reference=none).score == 0.0
+
+
+def test_a_malformed_schema_falls_back_to_the_expected_values() -> None:
+    broken = {
+        "type": "function",
+        "function": {"name": "get_weather", "parameters": {"properties": {"days": "int"}}},
+    }
+    assert score(call({"city": "Paris", "days": 3}), tools=[broken, "junk", {"toolSpec": 5}]).score == 1.0
 
 
 def test_a_sample_without_an_expected_call_is_not_applicable() -> None:
