@@ -24,6 +24,15 @@ dataset_source         ``gsm8k`` | ``jsonl`` | ``csv`` | ``parquet`` | ``synthet
 dataset_input          input path / ``s3://`` URI (for ``synthetic``: how many problems)
 reward                 reward as ``module:function`` (the built-in GSM8K grader by default)
 grader_function_name   name of the grader Lambda
+grader_environment     environment variables of the grader Lambda (e.g. an LLM judge's
+                       ``BEDROCK_RFT_JUDGE_MODEL_ID``)
+judge_component        the LLM judge's reward name in the grader's results (e.g. ``policy_judge``);
+                       set it to calibrate the judge before training; empty (default): no judge
+judge_min_agreement    least agreement of the judge with the labelled validation records
+preflight_ideal_tolerance  how far an ideal answer may score below the top in the reward preflight
+                       (0 for a verifiable reward; a judge's composite weight for a judged one)
+evaluation_reward      reward for the baseline check and evaluation, when it differs from
+                       ``reward`` (e.g. the verifiable part of a judged reward); empty: ``reward``
 hyperparameters        Nova RFT hyperparameters (pythonic names); unset ones use the service defaults
 open_weight_hyperparameters  the open-weight models' RFT hyperparameters (``n_epochs``,
                        ``batch_size``, ``learning_rate_multiplier``), used instead of ``hyperparameters``
@@ -38,7 +47,29 @@ eval_concurrency       parallel model calls during evaluation
 sandbox                label outputs as sandbox results (set False on real AWS)
 force_retrain          train even when a job with the same data (sha256), grader code and job
                        configuration is already running or completed (by default it is reused)
+max_budget             stop the job (and fail ``train``) once it has spent this much at ``prices``
+max_training_hours     stop the job once it has trained this many hours
+max_grader_invocations stop the job once it has made about this many grader Lambda invocations
+prices                 your price table (``training_hour``, ``grader_million_requests``, ...): no
+                       prices ship with the provider
+health_actions         per training-health check, ``warn`` or ``stop`` while the job trains, e.g.
+                       ``{"flat_reward": "stop"}`` (checks: flat_reward, length_explosion,
+                       train_validation_gap, entropy_collapse, grad_norm_blowup)
+allow_grader_change    train even when the deployed grader scores the champion's stored answers
+                       differently from the grader the champion was evaluated with
+grader_change_threshold  share of those answers allowed to change score before ``grader_guard`` fails
+require_approval       wait for a reviewer to approve a promotion the gate passed (Airflow >= 3.1
+                       human-in-the-loop; Reject or no answer within ``BEDROCK_RFT_APPROVAL_HOURS``
+                       hours, default 24, keeps the champion; on Airflow 3.0 a run that needs
+                       approval fails instead of promoting)
+notify_topic_arn       SNS topic for gate decision, promotion and training failure / budget stop
+                       messages; empty = none sent (one log line each)
 =====================  ===========================================================================
+
+Promotion is zero-downtime: applications call the champion's deployment (``deployment_arn`` of the
+champion record), and each promotion re-points that same deployment at the new model
+(``UpdateCustomModelDeployment``); where it cannot, the challenger's deployment takes over and the
+old one is deleted after the record moved.
 
 Training is idempotent at the data level: when unpausing creates a scheduled run next to a manual
 one, or new data turns out to be the same data, the second run reuses the first run's job and model
@@ -57,6 +88,7 @@ when the file is parsed; default 60, which keeps an hours-long RFT job to a few 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from typing import Any
 
 import pendulum
@@ -68,7 +100,10 @@ except ImportError:  # Airflow < 3.2
     from airflow.timetables.assets import AssetOrTimeSchedule  # type: ignore[no-redef]
 from airflow.timetables.trigger import CronTriggerTimetable
 
+from bedrock_rft_provider.evaluation.brief import evaluation_brief
 from bedrock_rft_provider.jobs.backends import CATALOG, OPEN_WEIGHT, choose_backend
+from bedrock_rft_provider.notifications import BedrockRFTNotifier
+from bedrock_rft_provider.operators.approval import BedrockRFTPromotionApprovalOperator
 from bedrock_rft_provider.operators.dataset import BedrockRFTDatasetOperator
 from bedrock_rft_provider.operators.deployment import (
     BedrockCustomModelDeploymentDeleteOperator,
@@ -76,6 +111,8 @@ from bedrock_rft_provider.operators.deployment import (
 )
 from bedrock_rft_provider.operators.evaluation import BedrockRFTEvaluationOperator
 from bedrock_rft_provider.operators.gate import BedrockRFTQualityGateOperator
+from bedrock_rft_provider.operators.grader_guard import BedrockGraderChangeGuardOperator
+from bedrock_rft_provider.operators.judge_calibration import BedrockJudgeCalibrationOperator
 from bedrock_rft_provider.operators.promote import BedrockRFTPromoteOperator
 from bedrock_rft_provider.operators.reward import (
     BedrockRewardFunctionOperator,
@@ -102,6 +139,19 @@ POLL_SECONDS = int(os.environ.get("BEDROCK_RFT_POLL_SECONDS", "60"))
 RUN_PREFIX = (
     "s3://{{ params.bucket }}/retraining/{{ dag_run.run_id | replace(':', '-') | replace('+', '-') }}"
 )
+APPROVAL_TIMEOUT = timedelta(hours=float(os.environ.get("BEDROCK_RFT_APPROVAL_HOURS", "24")))
+REPORT_URI = f"{RUN_PREFIX}/evaluation/report.html"
+
+
+def notifier(event: str) -> BedrockRFTNotifier:
+    """A callback sending ``event`` to the ``notify_topic_arn`` param's topic (none set: a log line)."""
+    return BedrockRFTNotifier(
+        event=event,
+        topic_arn="{{ params.notify_topic_arn }}",
+        family="{{ params.model_family }}",
+        report_uri=REPORT_URI,
+    )
+
 
 with DAG(
     dag_id="bedrock_rft_retraining",
@@ -125,6 +175,11 @@ with DAG(
         "dataset_input": Param("600", type="string"),
         "reward": Param("bedrock_rft_provider.rewards.builtin:math_answer", type="string"),
         "grader_function_name": Param("bedrock-rft-gsm8k-grader", type="string"),
+        "grader_environment": Param({}, type="object"),
+        "judge_component": Param("", type="string"),
+        "judge_min_agreement": Param(0.8, type="number", minimum=0, maximum=1),
+        "preflight_ideal_tolerance": Param(0.0, type="number", minimum=0, maximum=1),
+        "evaluation_reward": Param("", type="string"),
         "hyperparameters": Param(
             {
                 "epoch_count": 2,
@@ -155,9 +210,19 @@ with DAG(
         "eval_concurrency": Param(8, type="integer", minimum=1),
         "sandbox": Param(True, type="boolean"),
         "force_retrain": Param(False, type="boolean"),
+        # Spend caps enforced while the job trains (None = no cap); see the README's cost section.
+        "max_budget": Param(None, type=["null", "number"], exclusiveMinimum=0),
+        "max_training_hours": Param(None, type=["null", "number"], exclusiveMinimum=0),
+        "max_grader_invocations": Param(None, type=["null", "integer"], minimum=1),
+        "prices": Param({}, type="object"),
+        "health_actions": Param({}, type="object"),
+        "allow_grader_change": Param(False, type="boolean"),
+        "grader_change_threshold": Param(0.02, type="number", minimum=0, maximum=1),
+        "require_approval": Param(False, type="boolean"),
+        "notify_topic_arn": Param("", type="string"),
     },
     render_template_as_native_obj=True,
-    user_defined_macros={"training_backend": training_backend},
+    user_defined_macros={"training_backend": training_backend, "evaluation_brief": evaluation_brief},
 ) as dag:
     prepare_dataset = BedrockRFTDatasetOperator(
         task_id="prepare_dataset",
@@ -172,6 +237,7 @@ with DAG(
         function_name="{{ params.grader_function_name }}",
         reward="{{ params.reward }}",
         role_arn="{{ params.grader_role_arn }}",
+        environment="{{ params.grader_environment }}",
     )
 
     reward_preflight = BedrockRewardPreflightOperator(
@@ -179,13 +245,32 @@ with DAG(
         function_name="{{ params.grader_function_name }}",
         training_data_uri=result("prepare_dataset", "train_uri"),
         report_uri=f"{RUN_PREFIX}/preflight.json",
+        ideal_tolerance="{{ params.preflight_ideal_tolerance }}",
+    )
+
+    # Runs only when the reward has an LLM judge (judge_component set); otherwise it logs and succeeds.
+    calibrate_judge = BedrockJudgeCalibrationOperator(
+        task_id="calibrate_judge",
+        function_name="{{ params.grader_function_name }}",
+        data_uri=result("prepare_dataset", "validation_uri"),
+        judge_component="{{ params.judge_component }}",
+        min_agreement="{{ params.judge_min_agreement }}",
+        report_uri=f"{RUN_PREFIX}/judge_calibration.json",
+    )
+
+    grader_guard = BedrockGraderChangeGuardOperator(
+        task_id="grader_guard",
+        family="{{ params.model_family }}",
+        reward_lambda_arn=result("deploy_reward", "alias_arn"),
+        allow_grader_change="{{ params.allow_grader_change }}",
+        max_changed_share="{{ params.grader_change_threshold }}",
     )
 
     baseline_check = BedrockRFTEvaluationOperator(
         task_id="baseline_check",
         dataset_uri=result("prepare_dataset", "validation_uri"),
         model_id="{{ params.base_model_id }}",
-        reward="{{ params.reward }}",
+        reward="{{ params.evaluation_reward or params.reward }}",
         output_uri=f"{RUN_PREFIX}/baseline_check",
         concurrency="{{ params.eval_concurrency }}",
         sandbox="{{ params.sandbox }}",
@@ -218,9 +303,17 @@ with DAG(
             + "' else params.hyperparameters }}"
         ),
         force_retrain="{{ params.force_retrain }}",
+        spend_guard={
+            "max_budget": "{{ params.max_budget }}",
+            "max_training_hours": "{{ params.max_training_hours }}",
+            "max_grader_invocations": "{{ params.max_grader_invocations }}",
+            "prices": "{{ params.prices }}",
+            "health": "{{ params.health_actions }}",
+        },
         deferrable=True,
         waiter_delay=POLL_SECONDS,
         waiter_max_attempts=24 * 3600 // POLL_SECONDS,  # RFT takes hours: give up after 24 h
+        on_failure_callback=notifier("job_failure"),
     )
 
     @task
@@ -291,7 +384,7 @@ with DAG(
         dataset_uri=result("prepare_dataset", "test_uri"),
         model_id=tuned["model_id"],
         baseline_model_id=current_champion(),
-        reward="{{ params.reward }}",
+        reward="{{ params.evaluation_reward or params.reward }}",
         output_uri=f"{RUN_PREFIX}/evaluation",
         training_metrics_uri=f"{RUN_PREFIX}/rft-output/",
         concurrency="{{ params.eval_concurrency }}",
@@ -301,11 +394,24 @@ with DAG(
     quality_gate = BedrockRFTQualityGateOperator(
         task_id="quality_gate",
         summary=evaluate.output,
-        promote_task_ids="promote",
+        promote_task_ids="approve_promotion",
         reject_task_ids="reject",
         min_improvement="{{ params.min_improvement }}",
         min_samples="{{ params.min_eval_samples }}",
         guards="{{ params.gate_guards }}",
+        on_success_callback=notifier("gate_decision"),
+    )
+
+    approve_promotion = BedrockRFTPromotionApprovalOperator(
+        task_id="approve_promotion",
+        required="{{ params.require_approval }}",
+        subject="Promote the retrained {{ params.model_family }} model?",
+        body=(
+            "{{ evaluation_brief(ti.xcom_pull(task_ids='evaluate'), "
+            "ti.xcom_pull(task_ids='quality_gate', key='gate_decision'), family=params.model_family) }}"
+            f"\n\nReport: {REPORT_URI}"
+        ),
+        response_timeout=APPROVAL_TIMEOUT,
     )
 
     promote = BedrockRFTPromoteOperator(
@@ -321,6 +427,10 @@ with DAG(
         },
         eval_summary_uri=f"{RUN_PREFIX}/evaluation/summary.json",
         summary=evaluate.output,
+        grader_lambda_arn=result("deploy_reward", "alias_arn"),
+        stable_deployment=True,
+        waiter_delay=POLL_SECONDS,
+        on_success_callback=notifier("promotion"),
     )
 
     @task
@@ -349,8 +459,12 @@ with DAG(
         decision = ti.xcom_pull(task_ids="quality_gate", key="gate_decision")
         if decision is None:
             verdict = "training skipped (see worth_training)"
+        elif not decision["promote"]:
+            verdict = "rejected; champion unchanged"
+        elif ti.xcom_pull(task_ids="promote", key="version") is None:
+            verdict = "not approved (rejected or timed out); champion unchanged"
         else:
-            verdict = "promoted" if decision["promote"] else "rejected; champion unchanged"
+            verdict = "promoted"
         print(f"Retraining outcome: {verdict}")
         return verdict
 
@@ -362,13 +476,14 @@ with DAG(
     )
 
     go = worth_training(baseline_check.output)
-    prepare_dataset >> [baseline_check, reward_preflight]
-    deploy_reward >> reward_preflight
-    [reward_preflight, go] >> train
+    prepare_dataset >> [baseline_check, reward_preflight, calibrate_judge]
+    deploy_reward >> [reward_preflight, calibrate_judge, grader_guard]
+    [reward_preflight, calibrate_judge, grader_guard, go] >> train
     training_health(train.output) >> deployment_needed(train.output) >> [deploy_tuned, tuned]
     deploy_tuned >> tuned
     evaluate >> quality_gate
     decided = [promote, reject()]
-    quality_gate >> decided
+    quality_gate >> [approve_promotion, decided[1]]
+    approve_promotion >> promote
     decided >> to_tear_down
     decided >> outcome()

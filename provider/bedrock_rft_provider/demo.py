@@ -225,6 +225,7 @@ def summarize(
     report = _read_json(s3, BUCKET, report_key)
     counts = report.get("counts", {})
     lines.append(f"Dataset      {counts}  (s3://{BUCKET}/{report_key.rsplit('/', 1)[0]}/)")
+    lines.extend(_calibration_lines(s3))
     metric_keys = [k for k in _keys(s3, BUCKET, "retraining/") if is_metrics_key(k)]
     if metric_keys:
         metrics = parse_metrics_files(
@@ -283,6 +284,27 @@ def _place_promotion_in_the_past(champion_family: str, intervals: Sequence[tuple
     if backdate_parameter_versions(f"/bedrock-rft/champion/{champion_family}", lambda version: promoted):
         print(f"  sandbox: champion v1's promotion placed in the past, at {promoted:%Y-%m-%d %H:%M} UTC")
     print(f"  backfill of the past intervals {intervals[0][0]} .. {intervals[-1][1]}: {BACKFILL_MEANS}")
+
+
+def _calibration_lines(s3: Any) -> list[str]:
+    """The judge calibration's agreement and confusion matrix, when the run calibrated a judge."""
+    keys = [k for k in _keys(s3, BUCKET, "retraining/") if k.endswith("/judge_calibration.json")]
+    if not keys:
+        return []
+    report = _read_json(s3, BUCKET, keys[-1])
+
+    def row(human: str) -> str:
+        cells = report["confusion"][human]
+        return (
+            f"human {human} -> judge pass {cells['pass']} / fail {cells['fail']} / none {cells['no_verdict']}"
+        )
+
+    return [
+        f"Calibration  judge {report['judge_component']!r} (SIMULATED judge) agrees with the labels on "
+        f"{report['agreed']}/{report['n']} = {report['agreement']:.2f} "
+        f"(threshold {report['min_agreement']:.2f})",
+        f"             {row('pass')}; {row('fail')}",
+    ]
 
 
 def retraining_conf(family: TaskFamily) -> dict[str, Any]:

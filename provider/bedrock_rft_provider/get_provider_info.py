@@ -35,6 +35,8 @@ def get_provider_info() -> dict[str, Any]:
                     "bedrock_rft_provider.operators.deployment",
                     "bedrock_rft_provider.operators.evaluation",
                     "bedrock_rft_provider.operators.gate",
+                    "bedrock_rft_provider.operators.grader_guard",
+                    "bedrock_rft_provider.operators.judge_calibration",
                     "bedrock_rft_provider.operators.promote",
                     "bedrock_rft_provider.operators.reward",
                     "bedrock_rft_provider.operators.rft_job",

@@ -32,6 +32,8 @@ RAN = {
     "prepare_dataset",
     "deploy_reward",
     "reward_preflight",
+    "grader_guard",
+    "calibrate_judge",  # no judge_component: it logs that there is no judge and succeeds
     "baseline_check",
     "worth_training",
     "train",
@@ -41,6 +43,7 @@ RAN = {
     "current_champion",
     "evaluate",
     "quality_gate",
+    "approve_promotion",
     "promote",
     "deployment_to_tear_down",
     "tear_down",

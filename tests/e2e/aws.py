@@ -125,3 +125,12 @@ def read_champion(sandbox: Sandbox, family: str) -> dict[str, Any] | None:
         )
     except ssm.exceptions.ParameterNotFound:
         return None
+
+
+def champion_deployments(sandbox: Sandbox) -> set[str]:
+    """The deployment ARN of every family's current champion (SSM ``/bedrock-rft/champion/*``)."""
+    pages = (
+        sandbox.client("ssm").get_paginator("get_parameters_by_path").paginate(Path="/bedrock-rft/champion")
+    )
+    records = [json.loads(p["Value"]) for page in pages for p in page["Parameters"]]
+    return {r["deployment_arn"] for r in records if r.get("deployment_arn")}

@@ -21,7 +21,7 @@ from typing import IO, Any, NamedTuple
 
 import msgspec
 
-from bedrock_rft_provider.data import gsm8k, synthetic, toolcalls
+from bedrock_rft_provider.data import gsm8k, moderation, synthetic, toolcalls
 from bedrock_rft_provider.data.problems import DatasetValidationError, Problem
 from bedrock_rft_provider.data.tabular import ColumnMapping
 from bedrock_rft_provider.data.uris import (
@@ -32,7 +32,9 @@ from bedrock_rft_provider.data.uris import (
     open_binary,
 )
 
-SOURCES = ("gsm8k", "jsonl", "csv", "parquet", "synthetic", "synthetic-tools", "hf:NAME[:split]")
+SOURCES = (
+    "gsm8k", "jsonl", "csv", "parquet", "synthetic", "moderation", "synthetic-tools", "hf:NAME[:split]"
+)  # fmt: skip
 _BATCH_ROWS = 2048
 
 
@@ -99,7 +101,7 @@ class SourceReader:
     @property
     def display_name(self) -> str:
         """How problems name this input (the path or URI; a description for generated data)."""
-        if self.kind in ("synthetic", "synthetic-tools"):
+        if self.kind in ("synthetic", "moderation", "synthetic-tools"):
             return f"{self.kind}(n={self.input_uri}, seed={self.seed})"
         if self.kind.startswith("hf:"):
             return self.kind
@@ -120,6 +122,8 @@ class SourceReader:
             return self._parquet()
         if self.kind == "synthetic":
             return self._synthetic()
+        if self.kind == "moderation":
+            return self._moderation()
         if self.kind == "synthetic-tools":
             return self._synthetic_tools()
         if self.kind.startswith("hf:"):
@@ -313,20 +317,9 @@ class SourceReader:
                     row_no += 1
                     yield self._mapped(row_no, row)
 
-    def _synthetic(self) -> Iterator[SourceItem]:
-        count = self._count()
-        self._hash.update(f"synthetic:{count}:{self.seed}".encode())
-        for index, raw in enumerate(synthetic.generate(count, self.seed), start=1):
-            yield SourceItem(index, record=gsm8k.to_rft_record(raw))
-
-    def _synthetic_tools(self) -> Iterator[SourceItem]:
-        count = self._count()
-        self._hash.update(f"{self.kind}:{count}:{self.seed}".encode())
-        for index, record in enumerate(toolcalls.generate(count, self.seed), start=1):
-            yield SourceItem(index, record=record)
-
-    def _count(self) -> int:
-        """How many records a generated source makes (its input); DatasetValidationError otherwise."""
+    def _generated_count(self) -> int:
+        """The record count a generated source (``synthetic``, ``moderation``, ``synthetic-tools``) was
+        asked for."""
         try:
             count = int(self.input_uri)
         except ValueError:
@@ -336,13 +329,27 @@ class SourceReader:
                         self.kind,
                         None,
                         f'input "{self.input_uri}" is not a record count; '
-                        f"for --source {self.kind}, --input is how many problems to generate, e.g. 500",
+                        f"for --source {self.kind}, --input is how many records to generate, e.g. 500",
                     )
                 ]
             ) from None
         if count < 0:
             raise DatasetValidationError([Problem(self.kind, None, "input count must be >= 0")])
+        self._hash.update(f"{self.kind}:{count}:{self.seed}".encode())
         return count
+
+    def _moderation(self) -> Iterator[SourceItem]:
+        for index, record in enumerate(moderation.generate(self._generated_count(), self.seed), start=1):
+            yield SourceItem(index, record=record)
+
+    def _synthetic_tools(self) -> Iterator[SourceItem]:
+        for index, record in enumerate(toolcalls.generate(self._generated_count(), self.seed), start=1):
+            yield SourceItem(index, record=record)
+
+    def _synthetic(self) -> Iterator[SourceItem]:
+        count = self._generated_count()
+        for index, raw in enumerate(synthetic.generate(count, self.seed), start=1):
+            yield SourceItem(index, record=gsm8k.to_rft_record(raw))
 
     def _huggingface(self) -> Iterator[SourceItem]:
         name, _, split = self.kind[len("hf:") :].partition(":")

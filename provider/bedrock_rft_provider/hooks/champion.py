@@ -78,7 +78,7 @@ class BedrockRFTChampionHook(SsmHook):
                 current.version if current is not None else earlier.version,
             )
             return earlier
-        return self._put(family, record)
+        return self.put(family, record)
 
     def rollback(self, family: str, version: int) -> ChampionVersion:
         """Re-point the champion to the record of ``version`` (written as a new version)."""
@@ -86,9 +86,10 @@ class BedrockRFTChampionHook(SsmHook):
         if version not in history:
             raise ValueError(f"{self.parameter(family)} has no version {version}; it has {sorted(history)}")
         record = dict(history[version].record, rollback_of_version=version)
-        return self._put(family, record)
+        return self.put(family, record)
 
-    def _put(self, family: str, record: dict[str, Any]) -> ChampionVersion:
+    def put(self, family: str, record: dict[str, Any]) -> ChampionVersion:
+        """Write ``record`` as the champion's next version (no retry check: callers do that)."""
         value, _tier = encode_record(record)
         name = self.parameter(family)
         # Intelligent-Tiering: Standard while the value fits, Advanced only when needed (no downgrade error).

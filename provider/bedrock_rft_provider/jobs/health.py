@@ -24,6 +24,13 @@ from bedrock_rft_provider.jobs.metrics import (
 )
 
 POLICIES = ("warn", "fail")
+# The checks by name, as ``HealthReport.checks`` reports them (and per-check wait policies name them).
+FLAT_REWARD = "flat_reward"
+LENGTH_EXPLOSION = "length_explosion"
+TRAIN_VALIDATION_GAP = "train_validation_gap"
+ENTROPY_COLLAPSE = "entropy_collapse"
+GRAD_NORM_BLOWUP = "grad_norm_blowup"
+CHECKS = (FLAT_REWARD, LENGTH_EXPLOSION, TRAIN_VALIDATION_GAP, ENTROPY_COLLAPSE, GRAD_NORM_BLOWUP)
 
 
 @dataclass(frozen=True)
@@ -49,13 +56,26 @@ class HealthPolicy:
 
 @dataclass
 class HealthReport:
-    """What the checks found. ``failed`` is True when a finding must fail the task under the policy."""
+    """What the checks found. ``failed`` is True when a finding must fail the task under the policy.
+
+    ``checks[i]`` names the check (one of ``CHECKS``) behind ``findings[i]``.
+    """
 
     findings: list[str] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     reward_start: float | None = None
     reward_end: float | None = None
     on_finding: str = "warn"
+
+    def find(self, check: str, message: str) -> None:
+        """Record a finding of ``check``."""
+        self.checks.append(check)
+        self.findings.append(message)
+
+    def by_check(self) -> dict[str, str]:
+        """Check name -> its finding, for the checks that found something."""
+        return dict(zip(self.checks, self.findings, strict=True))
 
     @property
     def healthy(self) -> bool:
@@ -70,6 +90,7 @@ class HealthReport:
             "healthy": self.healthy,
             "failed": self.failed,
             "findings": list(self.findings),
+            "checks": list(self.checks),
             "notes": list(self.notes),
             "reward_start": self.reward_start,
             "reward_end": self.reward_end,
@@ -94,10 +115,11 @@ def assess_training(metrics: TrainingMetrics, policy: HealthPolicy | None = None
     report.reward_start, report.reward_end = start, end
     report.notes.append(f"train reward {start:.3f} -> {end:.3f} over {len(rewards)} steps")
     if end - start < policy.min_reward_gain:
-        report.findings.append(
+        report.find(
+            FLAT_REWARD,
             f"flat reward: {TRAIN_REWARD} moved {end - start:+.3f} (from {start:.3f} to {end:.3f}); "
             f"expected at least +{policy.min_reward_gain:.3f}. Check that the grader can tell good "
-            "answers from bad (run the reward preflight) and that the base model is not already at 0 or 1."
+            "answers from bad (run the reward preflight) and that the base model is not already at 0 or 1.",
         )
     lengths = metrics.values(RESPONSE_LENGTH)
     if len(lengths) >= 2:
@@ -105,20 +127,22 @@ def assess_training(metrics: TrainingMetrics, policy: HealthPolicy | None = None
         growth = (last - first) / first if first > 0 else 0.0
         report.notes.append(f"response length {first:.0f} -> {last:.0f}")
         if growth > policy.max_length_growth:
-            report.findings.append(
+            report.find(
+                LENGTH_EXPLOSION,
                 f"response length explosion: mean length grew {growth:+.0%} ({first:.0f} -> {last:.0f}); "
                 f"allowed {policy.max_length_growth:+.0%}. The policy may be padding answers to game the "
-                "reward (add a length penalty)."
+                "reward (add a length penalty).",
             )
     validation = metrics.values(VALIDATION_REWARD)
     if validation:
         gap = end - validation[-1]
         report.notes.append(f"validation reward {validation[-1]:.3f} (train {end:.3f})")
         if gap > policy.max_train_validation_gap:
-            report.findings.append(
+            report.find(
+                TRAIN_VALIDATION_GAP,
                 f"train/validation gap: train reward {end:.3f} vs validation {validation[-1]:.3f} "
                 f"(gap {gap:.3f} > {policy.max_train_validation_gap:.3f}): likely overfitting; use fewer "
-                "epochs or more data."
+                "epochs or more data.",
             )
     return report
 
@@ -135,19 +159,23 @@ def _check_stability(metrics: TrainingMetrics, policy: HealthPolicy, report: Hea
         first, last = _ends(entropy, policy.window)
         report.notes.append(f"entropy {first:.3f} -> {last:.3f}")
         if first > 0 and last < first * policy.min_entropy_ratio:
-            report.findings.append(
+            report.find(
+                ENTROPY_COLLAPSE,
                 f"entropy collapse: {ENTROPY} fell from {first:.3f} to {last:.3f} (below "
                 f"{policy.min_entropy_ratio:.0%} of its start). The policy stopped exploring and answers "
-                "one way; lower the learning rate or epochs, or check the reward for an exploitable shortcut."
+                "one way; lower the learning rate or epochs, or check the reward for an exploitable "
+                "shortcut.",
             )
     grad_norm = metrics.values(GRAD_NORM)
     if len(grad_norm) >= 2:
         first, last = _ends(grad_norm, policy.window)
         report.notes.append(f"gradient norm {first:.3g} -> {last:.3g}")
         if first > 0 and last > first * policy.max_grad_norm_growth:
-            report.findings.append(
+            report.find(
+                GRAD_NORM_BLOWUP,
                 f"gradient-norm blow-up: {GRAD_NORM} grew from {first:.3g} to {last:.3g} (above "
-                f"{policy.max_grad_norm_growth:g}x its start). Training is unstable; lower the learning rate."
+                f"{policy.max_grad_norm_growth:g}x its start). Training is unstable; lower the learning "
+                "rate.",
             )
 
 

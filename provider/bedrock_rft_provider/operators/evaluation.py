@@ -254,10 +254,34 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
             checkpoint = best_checkpoint(job_id, self.hook.checkpoints(job_id), request.checkpoint_metric)
         subject = request.model_under_test(champion, when, checkpoint)
         self.log.info("%s", subject.describe())
+        if champion is not None:
+            self._warn_if_repointed(champion.record)
         warning = request.comparison_warning(subject)
         if warning:
             self.log.warning("Not like with like: %s", warning)
         return subject
+
+    def _warn_if_repointed(self, record: dict[str, Any]) -> None:
+        """Zero-downtime promotion re-points one deployment: a past champion may no longer be behind it."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from bedrock_rft_provider.evaluation.promotion import repointed_warning
+        from bedrock_rft_provider.hooks.deployment import BedrockCustomModelDeploymentHook
+
+        if not record.get("deployment_arn") or not record.get("custom_model_arn"):
+            return
+        hook = BedrockCustomModelDeploymentHook(
+            aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify
+        )
+        try:
+            described = hook.describe(str(record["deployment_arn"]))
+        # A check only: never fail the evaluation on it (moto, in process, raises NotImplementedError).
+        except (ClientError, BotoCoreError, NotImplementedError) as exc:
+            self.log.info("Could not check what %s serves now: %s", record["deployment_arn"], exc)
+            return
+        warning = repointed_warning(record, described)
+        if warning:
+            self.log.warning("%s", warning)
 
     def _answers(
         self, request: EvaluationRequest, records: list[EvalRecord], source: AnswerSource, out_dir: Path

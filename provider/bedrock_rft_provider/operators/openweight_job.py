@@ -26,8 +26,10 @@ from bedrock_rft_provider.jobs.openweight import (
     open_weight_training_key,
 )
 from bedrock_rft_provider.jobs.openweight_metrics import metric_point
+from bedrock_rft_provider.jobs.spend_guard import WaitGuard
 from bedrock_rft_provider.jobs.waiting import WaitLimit
 from bedrock_rft_provider.namespace import resolve_namespace
+from bedrock_rft_provider.triggers import spend_watch
 from bedrock_rft_provider.triggers.kill_reason import user_stopped
 from bedrock_rft_provider.triggers.openweight import BedrockOpenWeightJobTrigger
 
@@ -69,6 +71,7 @@ def execute(operator: Any, context: Context, *, force: bool, limit: WaitLimit) -
     checks (``limit``, from :func:`jobs.waiting.wait_limit`) deferred or not."""
     waiter_delay, waiter_max_attempts = int(limit.waiter_delay), limit.waiter_max_attempts
     spec = build_spec(operator)
+    guard: WaitGuard = operator.guard()
     hook = hook_for(operator)
     note = region_note(spec.base_model_id, hook.mantle_region)
     if note:
@@ -105,11 +108,19 @@ def execute(operator: Any, context: Context, *, force: bool, limit: WaitLimit) -
                 aws_conn_id=operator.aws_conn_id,
                 region_name=operator.region_name,
                 verify=operator.verify,
+                spend_guard=guard.to_dict() if guard.active else None,
             ),
             method_name="execute_complete",
             kwargs=result,
             timeout=limit.defer_timeout,
         )
+    if guard.active:
+        watch = spend_watch.OpenWeightWatch(hook, found.job_id, guard, operator.log)
+        check = spend_watch.poll_until_done(watch, waiter_delay, waiter_max_attempts, operator.log)
+        if check.outcome == spend_watch.GUARD_STOP:
+            assert check.verdict is not None
+            raise spend_watch.fail_stopped(context, watch, check.verdict.as_dict(), operator.log)
+        return finish(operator, hook, check.job, **result)
     job = wait(operator, hook, found, waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts)
     return finish(operator, hook, job, **result)
 
@@ -141,11 +152,17 @@ def wait(
     return job
 
 
-def execute_complete(operator: Any, event: dict[str, Any], **result: Any) -> dict[str, Any]:
-    """Resume after the trigger: read the job once more and finish (raises on failure or timeout)."""
+def execute_complete(
+    operator: Any, event: dict[str, Any], context: Context | None = None, **result: Any
+) -> dict[str, Any]:
+    """Resume after the trigger: read the job once more and finish (raises on failure or timeout, and
+    :class:`~triggers.spend_watch.SpendStopError` when the guard stopped it)."""
     job_id = event["job_id"]
     setattr(operator, HOOK_ATTRIBUTE, job_id)
     hook = hook_for(operator)
+    if event.get("guard"):
+        watch = spend_watch.OpenWeightWatch(hook, job_id, operator.guard(), operator.log)
+        raise spend_watch.fail_stopped(context or {}, watch, event["guard"], operator.log)
     return finish(operator, hook, hook.retrieve_job(job_id), **result)
 
 

@@ -25,10 +25,12 @@ from bedrock_rft_provider.jobs.backends import OPEN_WEIGHT, choose_backend
 from bedrock_rft_provider.jobs.hyperparameters import RFTHyperParameters
 from bedrock_rft_provider.jobs.naming import custom_model_name_for_run, job_name_for_run
 from bedrock_rft_provider.jobs.spec import RFTJobSpec
+from bedrock_rft_provider.jobs.spend_guard import WaitGuard
 from bedrock_rft_provider.jobs.training_key import TrainingKey, key_tags, training_key
 from bedrock_rft_provider.links.bedrock import BedrockRFTJobLink
 from bedrock_rft_provider.namespace import resolve_namespace
 from bedrock_rft_provider.templated import as_bool
+from bedrock_rft_provider.triggers import spend_watch
 from bedrock_rft_provider.triggers.kill_reason import user_stopped
 from bedrock_rft_provider.triggers.rft_job import BedrockRFTJobTrigger
 
@@ -96,6 +98,12 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         backend ``role_arn`` and ``output_data_uri`` are not used, and ``job_name``, ``custom_model_name``,
         ``kms_key_id``, ``vpc_config`` and ``tags`` are refused; the result also carries
         ``backend``, ``job_id`` and ``fine_tuned_model`` (see ``operators.openweight_job``).
+    :param spend_guard: caps and health actions enforced while the job trains, on either backend:
+        ``{"max_budget", "max_training_hours", "max_grader_invocations", "prices", "health", ...}`` (see
+        ``jobs.spend_guard.WaitGuard``; rendered strings are coerced). When a cap is reached or a health
+        check whose action is ``stop`` fires, the job is stopped and the task fails (not retried: a
+        retry would pay again) with what was spent and why, also in XCom ``spend_stop``; on the
+        open-weight backend that names the best checkpoint so far, which stays usable.
     :return: ``{job_arn, job_name, custom_model_arn, status, reattached, reused, training_key}``;
         ``reused`` is True when another run's job with the same training key was reused.
     """
@@ -117,6 +125,7 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         "force_retrain",
         "namespace",
         "backend",
+        "spend_guard",
     )
     template_fields_renderers = {"hyperparameters": "json", "tags": "json", "vpc_config": "json"}
     operator_extra_links = (BedrockRFTJobLink(),)
@@ -149,6 +158,7 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         force_retrain: bool | str = False,
         namespace: str | None = None,
         backend: str | None = None,
+        spend_guard: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         # Each key of the returned dict is also its own XCom, so ``task.output["key"]`` works (Airflow 3).
@@ -175,6 +185,7 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         self.force_retrain = force_retrain
         self.namespace = namespace
         self.backend = backend
+        self.spend_guard = spend_guard
         self._open_weight_job_id: str | None = None
         self._job_name: str | None = None
         self._reused = False
@@ -218,7 +229,12 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
             return None
         return training_key(spec, data_sha256=data, grader=grader, namespace=spec.namespace)
 
+    def guard(self) -> WaitGuard:
+        """The rendered ``spend_guard``, validated (a ConfigError names the field, before any AWS call)."""
+        return WaitGuard.from_dict(self.spend_guard)
+
     def execute(self, context: Context) -> dict[str, Any]:
+        guard = self.guard()
         if choose_backend(self.base_model_id, self.backend) == OPEN_WEIGHT:
             self._task_instance = context["ti"]
             self._persist_job_link(context, job_arn="")
@@ -270,6 +286,8 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
                     waiter_max_attempts=limit.waiter_max_attempts,
                     # A reused job belongs to the run that started it: killing this task leaves it alone.
                     stop_on_kill=self.stop_on_kill and not self._reused,
+                    # Another run's reused job is that run's to stop; this run's guard does not.
+                    spend_guard=guard.to_dict() if guard.active and not self._reused else None,
                     aws_conn_id=self.aws_conn_id,
                     region_name=self.region_name,
                     verify=self.verify,
@@ -285,10 +303,24 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
                 },
                 timeout=limit.defer_timeout,
             )
-        final = self.hook.wait_for_job(
-            job.job_name, waiter_delay=self.waiter_delay, waiter_max_attempts=limit.waiter_max_attempts
-        )
+        if guard.active and not self._reused:
+            final = self._guarded_wait(context, job.job_name, guard, limit.waiter_max_attempts)
+        else:
+            final = self.hook.wait_for_job(
+                job.job_name, waiter_delay=self.waiter_delay, waiter_max_attempts=limit.waiter_max_attempts
+            )
         return self._finish(final, reattached=job.reattached)
+
+    def _guarded_wait(
+        self, context: Context, job_name: str, guard: WaitGuard, attempts: int
+    ) -> dict[str, Any]:
+        """Poll like the trigger does, stopping the job (and failing) when the guard says so."""
+        watch = spend_watch.NativeWatch(self.hook, job_name, guard, self.log)
+        check = spend_watch.poll_until_done(watch, self.waiter_delay, attempts, self.log)
+        if check.outcome == spend_watch.GUARD_STOP:
+            assert check.verdict is not None
+            raise spend_watch.fail_stopped(context, watch, check.verdict.as_dict(), self.log)
+        return check.job
 
     def execute_complete(
         self,
@@ -302,10 +334,13 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
             from bedrock_rft_provider.operators import openweight_job
 
             return openweight_job.execute_complete(
-                self, event, reattached=reattached, training_key=training_key
+                self, event, context, reattached=reattached, training_key=training_key
             )
         validated = validate_execute_complete_event(event)
         job_identifier = validated["job_identifier"]
+        if validated.get("guard"):
+            watch = spend_watch.NativeWatch(self.hook, job_identifier, self.guard(), self.log)
+            raise spend_watch.fail_stopped(context, watch, validated["guard"], self.log)
         self._reused, self._training_key = reused, training_key
         # A reused job belongs to the run that started it, so this task never stops it.
         self._job_name = None if reused else job_identifier

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from bedrock_rft_provider.rewards.contract import text_of
 from bedrock_rft_provider.sandbox.dataset import last_user_text
+from bedrock_rft_provider.sandbox.judge import JUDGE_MODELS, SimulatedJudge, is_judge_request
 from bedrock_rft_provider.sandbox.policy import (
     SimulatedPolicy,
     Task,
@@ -47,6 +48,11 @@ class Runtime:
         # requests for *other* prompts arrive in (a process-wide counter made evaluations order-dependent).
         self._draws: dict[tuple[int, str], int] = {}
         self._lock = threading.Lock()
+        self.judge = SimulatedJudge(plane.config.judge_accuracy, plane.config.seed, self._known_task)
+
+    def _known_task(self, prompt: str) -> Task | None:
+        task = self._task(prompt)
+        return task if task.answer is not None else None
 
     def policy_for(self, model_id: str) -> SimulatedPolicy:
         if ":custom-model-deployment/" in model_id:
@@ -108,6 +114,8 @@ class Runtime:
         messages = body.get("messages") or []
         if not messages:
             raise validation_error("The messages field is required.")
+        if is_judge_request(body) and (model_id in JUDGE_MODELS or self.plane.known_base_model(model_id)):
+            return self.judge.converse(model_id, body)
         text, stop, n_in, n_out = self.answer(
             model_id, messages, config.get("temperature"), config.get("maxTokens")
         )

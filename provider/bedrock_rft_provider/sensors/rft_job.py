@@ -14,6 +14,8 @@ from airflow.providers.common.compat.sdk import AirflowSensorTimeout, conf
 from bedrock_rft_provider.errors import JobFailedError
 from bedrock_rft_provider.hooks.bedrock_rft import FAILURE_STATES, SUCCESS_STATES, BedrockRFTHook
 from bedrock_rft_provider.jobs import waiting
+from bedrock_rft_provider.jobs.spend_guard import WaitGuard
+from bedrock_rft_provider.triggers import spend_watch
 from bedrock_rft_provider.triggers.rft_job import BedrockRFTJobTrigger
 
 if TYPE_CHECKING:
@@ -36,10 +38,14 @@ class BedrockRFTJobSensor(AwsBaseSensor[BedrockRFTHook]):
     :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``).
     :param poke_interval: seconds between checks.
     :param max_retries: checks before giving up, deferred or not (default 720: 24 h at 120 s).
+    :param spend_guard: caps and health actions to enforce (``jobs.spend_guard.WaitGuard`` fields). The
+        sensor never stops a job on its own, except here: when you give it caps and one is reached (or
+        a ``stop`` health check fires), it stops the job and fails with what was spent and why (also
+        in XCom ``spend_stop``).
     """
 
     aws_hook_class = BedrockRFTHook
-    template_fields: Sequence[str] = aws_template_fields("job_identifier")
+    template_fields: Sequence[str] = aws_template_fields("job_identifier", "spend_guard")
     SUCCESS_STATES = SUCCESS_STATES
     FAILURE_STATES = FAILURE_STATES
 
@@ -50,12 +56,14 @@ class BedrockRFTJobSensor(AwsBaseSensor[BedrockRFTHook]):
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         poke_interval: float = 120,
         max_retries: int = 720,
+        spend_guard: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(poke_interval=poke_interval, **kwargs)
         self.job_identifier = job_identifier
         self.deferrable = deferrable
         self.max_retries = max_retries
+        self.spend_guard = spend_guard
         self.wait_limit()  # a bad interval, count or timeout fails at DAG parse time
         self._first_check: datetime | None = None
 
@@ -84,7 +92,8 @@ class BedrockRFTJobSensor(AwsBaseSensor[BedrockRFTHook]):
                 job_identifier=self.job_identifier,
                 waiter_delay=int(self.poke_interval),
                 waiter_max_attempts=limit.waiter_max_attempts,
-                stop_on_kill=False,  # the sensor did not start this job; it must not stop it
+                stop_on_kill=False,  # the sensor did not start this job; only its explicit caps stop it
+                spend_guard=self._guard().to_dict() if self._guard().active else None,
                 aws_conn_id=self.aws_conn_id,
                 region_name=self.region_name,
                 verify=self.verify,
@@ -97,6 +106,9 @@ class BedrockRFTJobSensor(AwsBaseSensor[BedrockRFTHook]):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> None:
         validated = validate_execute_complete_event(event)
+        if validated.get("guard"):
+            watch = spend_watch.NativeWatch(self.hook, self.job_identifier, self._guard(), self.log)
+            raise spend_watch.fail_stopped(context, watch, validated["guard"], self.log)
         if validated["status"] != "success":
             job = self.hook.describe_job(self.job_identifier)
             if job.get("status") not in self.FAILURE_STATES:
@@ -108,7 +120,17 @@ class BedrockRFTJobSensor(AwsBaseSensor[BedrockRFTHook]):
             )
         self.log.info("RFT job %s completed", self.job_identifier)
 
+    def _guard(self) -> WaitGuard:
+        return WaitGuard.from_dict(self.spend_guard)
+
     def poke(self, context: Context) -> bool:
+        guard = self._guard()
+        if guard.active:
+            watch = spend_watch.NativeWatch(self.hook, self.job_identifier, guard, self.log)
+            check = watch.check()
+            if check.outcome == spend_watch.GUARD_STOP:
+                assert check.verdict is not None
+                raise spend_watch.fail_stopped(context, watch, check.verdict.as_dict(), self.log)
         job = self.hook.describe_job(self.job_identifier)
         status = job.get("status")
         self.log.info("RFT job %s is %s", self.job_identifier, status)

@@ -14,6 +14,8 @@ from bedrock_rft_provider.hooks.openweight import BedrockOpenWeightHook
 from bedrock_rft_provider.jobs.backends import OPEN_WEIGHT
 from bedrock_rft_provider.jobs.openweight import FAILURE_STATES, SUCCESS_STATES, TERMINAL_STATES
 from bedrock_rft_provider.jobs.openweight_metrics import metric_point
+from bedrock_rft_provider.jobs.spend_guard import WaitGuard
+from bedrock_rft_provider.triggers import spend_watch
 from bedrock_rft_provider.triggers.kill_reason import user_stopped
 
 # Polling errors worth waiting out (network, throttling, 5xx); anything else ends the wait with an error.
@@ -31,6 +33,8 @@ class BedrockOpenWeightJobTrigger(BaseTrigger):
     :param waiter_delay: seconds between polls.
     :param waiter_max_attempts: polls before giving up (``status: timeout``).
     :param stop_on_kill: cancel the job when a user marks the deferred task failed (a clear never does).
+    :param spend_guard: ``WaitGuard.to_dict()`` of caps and health actions; when one fires the job is
+        cancelled and the ``error`` event carries ``guard`` (why, and what was spent).
     """
 
     def __init__(
@@ -44,6 +48,7 @@ class BedrockOpenWeightJobTrigger(BaseTrigger):
         region_name: str | None = None,
         verify: bool | str | None = None,
         cursor: str | None = None,
+        spend_guard: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.job_id = job_id
@@ -54,6 +59,7 @@ class BedrockOpenWeightJobTrigger(BaseTrigger):
         self.region_name = region_name
         self.verify = verify
         self.cursor = cursor
+        self.spend_guard = spend_guard
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -67,6 +73,7 @@ class BedrockOpenWeightJobTrigger(BaseTrigger):
                 "region_name": self.region_name,
                 "verify": self.verify,
                 "cursor": self.cursor,
+                "spend_guard": self.spend_guard,
             },
         )
 
@@ -77,6 +84,8 @@ class BedrockOpenWeightJobTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         hook = self.hook()
+        guard = WaitGuard.from_dict(self.spend_guard)
+        watch = spend_watch.OpenWeightWatch(hook, self.job_id, guard, self.log) if guard.active else None
         status = None
         job: dict[str, Any] = {}
         for _ in range(max(1, self.waiter_max_attempts)):
@@ -94,6 +103,17 @@ class BedrockOpenWeightJobTrigger(BaseTrigger):
             if job.get("status") != status:
                 status = job.get("status")
                 self.log.info("Fine-tuning job %s is %s", self.job_id, status)
+            if watch is not None:
+                try:  # a failed check (or cancel) is made again at the next poll: the stop is not lost
+                    check = await sync_to_async(watch.check)()
+                except Exception as exc:
+                    self.log.warning("Checking job %s's spend failed (%s); trying again", self.job_id, exc)
+                else:
+                    if check.outcome == spend_watch.GUARD_STOP:
+                        event = self._event("error", check.job)
+                        event.update(spend_watch.guard_event_fields(check, self.job_id))
+                        yield TriggerEvent(event)
+                        return
             if status in TERMINAL_STATES:
                 yield TriggerEvent(self._event("success" if status in SUCCESS_STATES else "error", job))
                 return
