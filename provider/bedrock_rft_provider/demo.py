@@ -246,6 +246,9 @@ def summarize(
         f"baseline {base.get('mean_reward', float('nan')):.3f} on n={summary['n']}; "
         f"delta {summary.get('delta', float('nan')):+.3f}, p={_p_value(summary.get('p_value'))}"
     )
+    from bedrock_rft_provider.evaluation.tool_calls import summary_lines
+
+    lines.extend(summary_lines(summary))
     decision = _gate_decision("bedrock_rft_retraining")
     if decision:
         lines.append(f"Gate         {'PROMOTE' if decision.get('promote') else 'REJECT'}")

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
-STATIC_SOURCES = ("gsm8k", "jsonl", "csv", "parquet", "synthetic", "moderation")
+STATIC_SOURCES = ("gsm8k", "jsonl", "csv", "parquet", "synthetic", "moderation", "synthetic-tools")
 PROGRESS_SECONDS = 2.0
 
 
@@ -69,7 +69,7 @@ def register(subparsers: Any) -> None:
         "--source",
         required=True,
         type=_source,
-        help="gsm8k, jsonl, csv, parquet, synthetic, moderation, hf:NAME",
+        help="gsm8k, jsonl, csv, parquet, synthetic, moderation, synthetic-tools, hf:NAME",
     )
     prepare.add_argument("--input", required=True, dest="input_uri", metavar="PATH_OR_URI")
     prepare.add_argument("--output", required=True, dest="output_uri", metavar="DIR_OR_S3")

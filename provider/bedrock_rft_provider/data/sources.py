@@ -22,7 +22,7 @@ from typing import IO, Any, NamedTuple
 
 import msgspec
 
-from bedrock_rft_provider.data import gsm8k, moderation, synthetic
+from bedrock_rft_provider.data import gsm8k, moderation, synthetic, toolcalls
 from bedrock_rft_provider.data.problems import DatasetValidationError, Problem
 from bedrock_rft_provider.data.tabular import ColumnMapping
 from bedrock_rft_provider.data.uris import (
@@ -33,7 +33,9 @@ from bedrock_rft_provider.data.uris import (
     open_binary,
 )
 
-SOURCES = ("gsm8k", "jsonl", "csv", "parquet", "synthetic", "moderation", "hf:NAME[:split]")
+SOURCES = (
+    "gsm8k", "jsonl", "csv", "parquet", "synthetic", "moderation", "synthetic-tools", "hf:NAME[:split]"
+)  # fmt: skip
 _BATCH_ROWS = 2048
 
 
@@ -112,7 +114,7 @@ class SourceReader:
     @property
     def display_name(self) -> str:
         """How problems name this input (the path or URI; a description for generated data)."""
-        if self.kind in ("synthetic", "moderation"):
+        if self.kind in ("synthetic", "moderation", "synthetic-tools"):
             return f"{self.kind}(n={self.input_uri}, seed={self.seed})"
         if self.kind.startswith("hf:"):
             return self.kind
@@ -135,6 +137,8 @@ class SourceReader:
             return self._synthetic()
         if self.kind == "moderation":
             return self._moderation()
+        if self.kind == "synthetic-tools":
+            return self._synthetic_tools()
         if self.kind.startswith("hf:"):
             return self._huggingface()
         raise DatasetValidationError(
@@ -336,7 +340,8 @@ class SourceReader:
                     yield self._mapped(row_no, row)
 
     def _generated_count(self) -> int:
-        """The record count a generated source (``synthetic``, ``moderation``) was asked for."""
+        """The record count a generated source (``synthetic``, ``moderation``, ``synthetic-tools``) was
+        asked for."""
         try:
             count = int(self.input_uri)
         except ValueError:
@@ -357,6 +362,10 @@ class SourceReader:
 
     def _moderation(self) -> Iterator[SourceItem]:
         for index, record in enumerate(moderation.generate(self._generated_count(), self.seed), start=1):
+            yield SourceItem(index, record=record)
+
+    def _synthetic_tools(self) -> Iterator[SourceItem]:
+        for index, record in enumerate(toolcalls.generate(self._generated_count(), self.seed), start=1):
             yield SourceItem(index, record=record)
 
     def _synthetic(self) -> Iterator[SourceItem]:

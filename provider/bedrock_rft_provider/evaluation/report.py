@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bedrock_rft_provider.evaluation import moderation
+from bedrock_rft_provider.evaluation import moderation, tool_calls
 from bedrock_rft_provider.evaluation.scoring import SampleResult
 from bedrock_rft_provider.jobs.metrics import TrainingMetrics
 
@@ -203,6 +203,7 @@ def render_markdown(summary: Mapping[str, Any], plot_names: Sequence[str]) -> st
             for name, row in summary["slices"].items()
         ]
     out += moderation.markdown_section(summary)
+    out += tool_calls.markdown_section(summary)
     if plot_names:
         out += ["", "Plots (in report.html): " + ", ".join(plot_names) + "."]
     return "\n".join(out) + "\n"
@@ -229,6 +230,7 @@ def render_html(summary: Mapping[str, Any], plots: Mapping[str, str]) -> str:
     parts += [f"<li>{esc(line)}</li>" for line in _comparison_lines(summary)]
     parts.append("</ul>")
     parts += moderation.html_section(summary)
+    parts.append(tool_calls.html_section(summary))
     for title, png in plots.items():
         parts.append(f"<h2>{esc(title)}</h2><img alt='{esc(title)}' src='data:image/png;base64,{png}'>")
     if not plots:

@@ -1,6 +1,8 @@
 """Bedrock Runtime emulation: Converse and InvokeModel answered by the base or tuned simulated policy.
 
-SIMULATED answers. The model is right only about prompts whose reference answer appears in a JSONL
+SIMULATED answers. Where a Converse request offers tools (``toolConfig``), a call the simulated model
+writes comes back as ``toolUse`` blocks with ``stopReason`` "tool_use" (``sandbox/tool_use.py``).
+The model is right only about prompts whose reference answer appears in a JSONL
 dataset in the sandbox's S3 (training, validation or test splits); for anything else it guesses. At
 temperature 0 it answers greedily, so a given seed always gives the same answer.
 """
@@ -25,6 +27,7 @@ from bedrock_rft_provider.sandbox.policy import (
     truncate,
 )
 from bedrock_rft_provider.sandbox.protocol import ServiceError, validation_error
+from bedrock_rft_provider.sandbox.tool_use import converse_tool_use, lift_calls, offered_tools
 from bedrock_rft_provider.sandbox.validation import parse_json_body
 
 if TYPE_CHECKING:
@@ -116,8 +119,19 @@ class Runtime:
         text, stop, n_in, n_out = self.answer(
             model_id, messages, config.get("temperature"), config.get("maxTokens")
         )
+        content: list[dict[str, Any]] = [{"text": text}]
+        tool_config = body.get("toolConfig")
+        calls = (
+            lift_calls(text)
+            if stop == "end_turn"
+            and isinstance(tool_config, dict)
+            and offered_tools(tool_config.get("tools"))
+            else None
+        )
+        if calls:
+            content, stop = converse_tool_use(calls, (model_id, text)), "tool_use"
         return {
-            "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
+            "output": {"message": {"role": "assistant", "content": content}},
             "stopReason": stop,
             "usage": {"inputTokens": n_in, "outputTokens": n_out, "totalTokens": n_in + n_out},
             "metrics": {"latencyMs": max(1, int((time.monotonic() - started) * 1000))},
