@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from bedrock_rft_provider.errors import ConfigError, raise_config_errors
+from bedrock_rft_provider.errors import BedrockRFTError, ConfigError, raise_config_errors
 
 CAP_NAMES = ("max_budget", "max_training_hours", "max_grader_invocations")
 
@@ -62,6 +62,90 @@ class SpendCaps:
     def as_dict(self) -> dict[str, float | int | None]:
         """``{max_budget, max_training_hours, max_grader_invocations}`` for XCom and reports."""
         return asdict(self)
+
+
+class SpendCapExceeded(BedrockRFTError):
+    """The spend forecast is over a cap: the job is not submitted. ``problems`` has one line per cap."""
+
+    def __init__(self, problems: list[str], forecast_lines: list[str]) -> None:
+        self.problems = problems
+        super().__init__(
+            "RFT job not submitted: the spend forecast is over "
+            + ("a cap" if len(problems) == 1 else f"{len(problems)} caps")
+            + ":\n"
+            + "\n".join(f"  - {p}" for p in problems)
+            + "\n"
+            + "\n".join(forecast_lines)
+        )
+
+
+def over_caps(forecast: Mapping[str, Any], caps: SpendCaps) -> list[str]:
+    """One line per cap the forecast exceeds: forecast vs cap, and what to change. [] when within.
+
+    ``forecast`` is ``SpendForecast.as_dict()`` (also as read back from XCom). A ``max_budget`` without
+    any priced component, or with a priced component the forecast cannot quantify, is a ConfigError:
+    a budget that cannot be checked must not pass silently.
+    """
+    epochs = int((forecast.get("plan") or {}).get("epochs") or 1)
+    problems: list[str] = []
+    invocations = forecast.get("grader_invocations")
+    cap = caps.max_grader_invocations
+    if cap is not None and invocations is not None and invocations > cap:
+        problems.append(
+            f"max_grader_invocations = {cap:,}: the forecast is {invocations:,} grader invocations; "
+            + _what_to_change("max_grader_invocations", invocations, cap, epochs)
+        )
+    hours = forecast.get("training_hours")
+    if caps.max_training_hours is not None and hours is not None and hours > caps.max_training_hours:
+        problems.append(
+            f"max_training_hours = {caps.max_training_hours:g}: the forecast is {hours:,.2f} training hours; "
+            + _what_to_change("max_training_hours", hours, caps.max_training_hours, epochs)
+        )
+    if caps.max_budget is not None:
+        total = forecast.get("total_money")
+        currency = forecast.get("currency", "")
+        if total is None:
+            raise ConfigError(
+                "max_budget",
+                "needs prices (the prices param or the bedrock_rft_prices Variable); the forecast has "
+                "no priced component, so the budget cannot be checked",
+            )
+        unknown = list(forecast.get("unquantified") or [])
+        if unknown:
+            raise ConfigError(
+                "max_budget",
+                f"cannot be checked: {', '.join(unknown)} is priced but its quantity is unknown "
+                "(give assumptions.training_samples_per_hour / the measured preflight, or drop its price)",
+            )
+        if total > caps.max_budget:
+            problems.append(
+                f"max_budget = {caps.max_budget:,.2f} {currency}: the forecast is {total:,.2f} {currency}; "
+                + _what_to_change("max_budget", total, caps.max_budget, epochs)
+            )
+    return problems
+
+
+def check_caps(forecast: Mapping[str, Any], caps: SpendCaps, forecast_lines: list[str]) -> None:
+    """Raise SpendCapExceeded (with ``forecast_lines``) when ``over_caps`` finds anything."""
+    problems = over_caps(forecast, caps)
+    if problems:
+        raise SpendCapExceeded(problems, forecast_lines)
+
+
+def _what_to_change(cap: str, forecast: float, limit: float, epochs: int) -> str:
+    fitting = math.floor(epochs * limit / forecast)
+    fewer = (
+        f"lower the epochs to {fitting}"
+        if 1 <= fitting < epochs
+        else "use fewer training records or samples per prompt (even one epoch is over)"
+        if fitting < 1
+        else "use fewer training records or samples per prompt"
+    )
+    return f"{fewer}, or raise {cap} to at least {_round_up(forecast)}"
+
+
+def _round_up(value: float) -> str:
+    return f"{math.ceil(value):,}" if value >= 10 else f"{math.ceil(value * 100) / 100:g}"
 
 
 def _blank_to_none(value: Any) -> Any:
