@@ -125,11 +125,11 @@ def over_caps(forecast: Mapping[str, Any], caps: SpendCaps) -> list[str]:
     return problems
 
 
-def check_caps(forecast: Mapping[str, Any], caps: SpendCaps, forecast_lines: list[str]) -> None:
-    """Raise SpendCapExceeded (with ``forecast_lines``) when ``over_caps`` finds anything."""
+def check_caps(forecast: Mapping[str, Any], caps: SpendCaps) -> None:
+    """Raise SpendCapExceeded (quoting the forecast's ``lines``) when ``over_caps`` finds anything."""
     problems = over_caps(forecast, caps)
     if problems:
-        raise SpendCapExceeded(problems, forecast_lines)
+        raise SpendCapExceeded(problems, [str(line) for line in forecast.get("lines") or []])
 
 
 def _what_to_change(cap: str, forecast: float, limit: float, epochs: int) -> str:

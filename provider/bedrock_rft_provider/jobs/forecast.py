@@ -140,6 +140,7 @@ class SpendForecast:
     graded_training_samples: int
     graded_validation_samples: int
     grader_invocations: int
+    grader_samples_per_invocation: int
     lambda_gb_seconds: float | None
     eval_input_tokens: int | None
     eval_output_tokens: int
@@ -169,6 +170,7 @@ class SpendForecast:
             "graded_validation_samples": self.graded_validation_samples,
             "graded_samples": self.graded_samples,
             "grader_invocations": self.grader_invocations,
+            "grader_samples_per_invocation": self.grader_samples_per_invocation,
             "lambda_gb_seconds": self.lambda_gb_seconds,
             "eval_input_tokens": self.eval_input_tokens,
             "eval_output_tokens": self.eval_output_tokens,
@@ -179,6 +181,7 @@ class SpendForecast:
             "unpriced": list(self.unpriced),
             "unquantified": list(self.unquantified),
             "notes": list(self.notes),
+            "lines": self.lines(),
         }
 
     def lines(self) -> list[str]:
@@ -301,6 +304,7 @@ def forecast_spend(
         graded_training_samples=training_samples,
         graded_validation_samples=validation_samples,
         grader_invocations=invocations,
+        grader_samples_per_invocation=per_call,
         lambda_gb_seconds=gb_seconds,
         eval_input_tokens=input_tokens,
         eval_output_tokens=output_tokens,

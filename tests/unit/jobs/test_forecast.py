@@ -148,7 +148,7 @@ def test_every_cap_below_the_forecast_is_reported_with_what_to_change() -> None:
     forecast = forecast_spend(native_inputs(), ForecastAssumptions(training_samples_per_hour=448), PRICES)
     caps = SpendCaps(max_budget=20, max_training_hours=1.5, max_grader_invocations=500)
     with pytest.raises(SpendCapExceeded) as excinfo:
-        check_caps(forecast.as_dict(), caps, forecast.lines())
+        check_caps(forecast.as_dict(), caps)
     problems = excinfo.value.problems
     assert len(problems) == 3
     assert problems[0].startswith("max_grader_invocations = 500: the forecast is 926")

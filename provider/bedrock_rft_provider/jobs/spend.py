@@ -1,0 +1,166 @@
+"""Where the forecast's inputs come from (dataset report, preflight report, champion record) and the
+actual spend of a finished run, set against its forecast so users can calibrate.
+
+Pure: callers read the reports and the job; these functions only interpret what was read.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from bedrock_rft_provider.errors import ConfigError
+from bedrock_rft_provider.jobs.forecast import ForecastInputs, price_quantities
+from bedrock_rft_provider.jobs.metrics import TrainingMetrics
+from bedrock_rft_provider.jobs.prices import PriceTable
+
+TRAIN_REWARD = "critic/rewards/mean"
+VALIDATION_REWARD = "val-score/rewards/mean@1"
+#: Quantities compared in ``forecast_vs_actual``, as ``SpendForecast.as_dict`` names them.
+COMPARED = (
+    "graded_samples",
+    "grader_invocations",
+    "lambda_gb_seconds",
+    "eval_input_tokens",
+    "eval_output_tokens",
+    "training_hours",
+    "total_money",
+)
+
+
+def forecast_inputs(
+    *,
+    backend: str,
+    hyperparameters: Mapping[str, Any] | None,
+    dataset_report: Mapping[str, Any],
+    preflight_report: Mapping[str, Any] | None = None,
+    grader_memory_mb: int | None = None,
+) -> ForecastInputs:
+    """ForecastInputs from the dataset operator's ``report.json`` (``counts`` and ``prompt_length``)
+    and the preflight operator's report file (its ``run``); ConfigError when the report has no counts."""
+    counts = dataset_report.get("counts")
+    if not isinstance(counts, Mapping) or not isinstance(counts.get("train"), int):
+        raise ConfigError("dataset_report", "has no counts.train; pass the dataset operator's report.json")
+    tokens = ((dataset_report.get("prompt_length") or {}).get("estimated_tokens") or {}).get("mean")
+    return ForecastInputs(
+        backend=backend,
+        train_records=int(counts["train"]),
+        validation_records=int(counts.get("validation") or 0),
+        test_records=int(counts.get("test") or 0),
+        hyperparameters=dict(hyperparameters or {}),
+        prompt_tokens_mean=float(tokens) if isinstance(tokens, (int, float)) else None,
+        grader_seconds_per_sample=grader_seconds_per_sample(preflight_report),
+        grader_memory_mb=grader_memory_mb,
+    )
+
+
+def grader_seconds_per_sample(preflight_report: Mapping[str, Any] | None) -> float | None:
+    """Measured grader seconds per sample: the preflight's summed batch latency over its samples.
+
+    Reads ``run.latency_ms_per_batch.{mean, batches}`` and ``run.n`` (the report file the preflight
+    operator writes at ``report_uri``); None when the report has no timed batch. Client-side latency
+    includes the network, so this slightly overstates Lambda's billed duration.
+    """
+    run = (preflight_report or {}).get("run") or {}
+    latency = run.get("latency_ms_per_batch") or {}
+    values = (latency.get("mean"), latency.get("batches"), run.get("n"))
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in values):
+        return None
+    mean, batches, samples = (float(v) for v in values if v is not None)
+    return mean * batches / samples / 1000.0
+
+
+def rate_from_record(record: Mapping[str, Any] | None) -> float | None:
+    """Graded training samples per training hour from a champion record's ``spend.actual``, or None."""
+    actual = ((record or {}).get("spend") or {}).get("actual") or {}
+    samples, hours = actual.get("graded_training_samples"), actual.get("training_hours")
+    if isinstance(samples, (int, float)) and isinstance(hours, (int, float)) and samples > 0 and hours > 0:
+        return float(samples) / float(hours)
+    return None
+
+
+def job_hours(started: datetime | float | None, ended: datetime | float | None) -> float | None:
+    """Hours between a job's start and end (datetimes, or epoch seconds as the open-weight API gives)."""
+    if started is None or ended is None:
+        return None
+    start = started.timestamp() if isinstance(started, datetime) else float(started)
+    end = ended.timestamp() if isinstance(ended, datetime) else float(ended)
+    return round(max(end - start, 0.0) / 3600.0, 4)
+
+
+def actual_spend(
+    forecast: Mapping[str, Any],
+    *,
+    training_hours: float | None,
+    metrics: TrainingMetrics | None,
+    validation_records: int,
+    grader_seconds_per_sample: float | None = None,
+    grader_memory_mb: int | None = None,
+    eval_tokens: tuple[int, int] | None = None,
+    prices: PriceTable | None = None,
+) -> dict[str, Any]:
+    """What the run used, in the forecast's units: steps observed in the training metrics times the
+    planned samples per step, validation passes observed, the job's hours, evaluation tokens counted
+    from the responses' ``usage`` (``eval_tokens`` = (input, output)) and money at the same prices.
+
+    Invocations assume the forecast's samples per invocation (Lambda's own count is not read); a
+    quantity that could not be observed is None.
+    """
+    plan = forecast.get("plan") or {}
+    steps = passes = None
+    if metrics is not None and metrics.series.get(TRAIN_REWARD):
+        steps = len({step for step, _ in metrics.series[TRAIN_REWARD]})
+        passes = len({step for step, _ in metrics.series.get(VALIDATION_REWARD, [])})
+    training_samples = validation_samples = invocations = gb_seconds = None
+    if steps is not None and passes is not None:
+        planned_steps = max(int(plan.get("steps") or 1), 1)
+        per_step = math.ceil(int(forecast.get("graded_training_samples") or 0) / planned_steps)
+        per_call = max(int(forecast.get("grader_samples_per_invocation") or 1), 1)
+        training_samples = steps * per_step
+        validation_samples = passes * validation_records
+        invocations = steps * math.ceil(per_step / per_call)
+        invocations += passes * math.ceil(validation_records / per_call)
+        if grader_seconds_per_sample is not None and grader_memory_mb is not None:
+            seconds = (training_samples + validation_samples) * grader_seconds_per_sample
+            gb_seconds = round(seconds * grader_memory_mb / 1024, 3)
+    input_tokens, output_tokens = eval_tokens if eval_tokens is not None else (None, None)
+    prices = prices or PriceTable()
+    money, _, _ = price_quantities(
+        {
+            "training_hour": training_hours,
+            "grader_gb_second": gb_seconds,
+            "grader_million_requests": None if invocations is None else invocations / 1e6,
+            "input_million_tokens": None if input_tokens is None else input_tokens / 1e6,
+            "output_million_tokens": None if output_tokens is None else output_tokens / 1e6,
+        },
+        prices,
+    )
+    return {
+        "training_steps": steps,
+        "validation_passes": passes,
+        "graded_training_samples": training_samples,
+        "graded_samples": None if training_samples is None else training_samples + (validation_samples or 0),
+        "grader_invocations": invocations,
+        "lambda_gb_seconds": gb_seconds,
+        "eval_input_tokens": input_tokens,
+        "eval_output_tokens": output_tokens,
+        "training_hours": training_hours,
+        "money": money,
+        "total_money": round(sum(money.values()), 6) if money else None,
+        "currency": prices.currency,
+    }
+
+
+def forecast_vs_actual(forecast: Mapping[str, Any], actual: Mapping[str, Any]) -> dict[str, Any]:
+    """``{quantity: {forecast, actual, ratio}}`` for every compared quantity (ratio = actual / forecast,
+    None when either is unknown or the forecast is 0): what the champion record and report keep."""
+    rows: dict[str, Any] = {}
+    for name in COMPARED:
+        planned, used = forecast.get(name), actual.get(name)
+        ratio = None
+        if isinstance(planned, (int, float)) and planned and isinstance(used, (int, float)):
+            ratio = round(used / planned, 4)
+        rows[name] = {"forecast": planned, "actual": used, "ratio": ratio}
+    return rows
