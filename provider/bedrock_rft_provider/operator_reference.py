@@ -27,6 +27,7 @@ CLASSES = (
     "operators.dataset.BedrockRFTDatasetOperator",
     "operators.reward.BedrockRewardFunctionOperator",
     "operators.reward.BedrockRewardPreflightOperator",
+    "operators.forecast.BedrockRFTSpendForecastOperator",
     "operators.rft_job.BedrockRFTJobOperator",
     "sensors.rft_job.BedrockRFTJobSensor",
     "operators.deployment.BedrockCustomModelDeploymentOperator",

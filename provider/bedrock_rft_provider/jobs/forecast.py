@@ -274,7 +274,7 @@ def forecast_spend(
         notes.append("Lambda GB-seconds need the preflight's measured latency and the grader's memory")
     else:
         seconds = (training_samples + validation_samples) * inputs.grader_seconds_per_sample
-        gb_seconds = round(seconds * inputs.grader_memory_mb / MB_PER_GB, 3)
+        gb_seconds = round(seconds * inputs.grader_memory_mb / MB_PER_GB, 6)
 
     eval_responses = inputs.test_records * 2 * assumptions.eval_samples_per_prompt  # tuned + baseline
     input_tokens = None

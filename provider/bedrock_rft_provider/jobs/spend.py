@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from bedrock_rft_provider.errors import ConfigError
-from bedrock_rft_provider.jobs.forecast import ForecastInputs, price_quantities
+from bedrock_rft_provider.jobs.forecast import MB_PER_GB, ForecastInputs, price_quantities
 from bedrock_rft_provider.jobs.metrics import TrainingMetrics
 from bedrock_rft_provider.jobs.prices import PriceTable
 
@@ -124,7 +124,7 @@ def actual_spend(
         invocations += passes * math.ceil(validation_records / per_call)
         if grader_seconds_per_sample is not None and grader_memory_mb is not None:
             seconds = (training_samples + validation_samples) * grader_seconds_per_sample
-            gb_seconds = round(seconds * grader_memory_mb / 1024, 3)
+            gb_seconds = round(seconds * grader_memory_mb / MB_PER_GB, 6)
     input_tokens, output_tokens = eval_tokens if eval_tokens is not None else (None, None)
     prices = prices or PriceTable()
     money, _, _ = price_quantities(

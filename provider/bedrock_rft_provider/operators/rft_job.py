@@ -28,6 +28,7 @@ from bedrock_rft_provider.jobs.spec import RFTJobSpec
 from bedrock_rft_provider.jobs.training_key import TrainingKey, key_tags, training_key
 from bedrock_rft_provider.links.bedrock import BedrockRFTJobLink
 from bedrock_rft_provider.namespace import resolve_namespace
+from bedrock_rft_provider.operators.forecast import refuse_over_caps
 from bedrock_rft_provider.templated import as_bool
 from bedrock_rft_provider.triggers.kill_reason import user_stopped
 from bedrock_rft_provider.triggers.rft_job import BedrockRFTJobTrigger
@@ -96,6 +97,11 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         backend ``role_arn`` and ``output_data_uri`` are not used, and ``job_name``, ``custom_model_name``,
         ``kms_key_id``, ``vpc_config`` and ``tags`` are refused; the result also carries
         ``backend``, ``job_id`` and ``fine_tuned_model`` (see ``operators.openweight_job``).
+    :param spend_forecast: the ``BedrockRFTSpendForecastOperator`` result; with any cap set, checked
+        before any AWS call (a cap without a forecast is a ConfigError naming ``spend_forecast``).
+    :param max_budget: money cap (needs the forecast's prices); over a cap: AirflowFailException.
+    :param max_training_hours: training-hours cap (``jobs.budget.SpendCaps``).
+    :param max_grader_invocations: grader-invocation cap.
     :return: ``{job_arn, job_name, custom_model_arn, status, reattached, reused, training_key}``;
         ``reused`` is True when another run's job with the same training key was reused.
     """
@@ -117,6 +123,10 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         "force_retrain",
         "namespace",
         "backend",
+        "spend_forecast",
+        "max_budget",
+        "max_training_hours",
+        "max_grader_invocations",
     )
     template_fields_renderers = {"hyperparameters": "json", "tags": "json", "vpc_config": "json"}
     operator_extra_links = (BedrockRFTJobLink(),)
@@ -149,6 +159,10 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         force_retrain: bool | str = False,
         namespace: str | None = None,
         backend: str | None = None,
+        spend_forecast: Mapping[str, Any] | str | None = None,
+        max_budget: float | str | None = None,
+        max_training_hours: float | str | None = None,
+        max_grader_invocations: int | str | None = None,
         **kwargs: Any,
     ) -> None:
         # Each key of the returned dict is also its own XCom, so ``task.output["key"]`` works (Airflow 3).
@@ -175,6 +189,9 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         self.force_retrain = force_retrain
         self.namespace = namespace
         self.backend = backend
+        self.spend_forecast = spend_forecast
+        self.max_budget, self.max_training_hours = max_budget, max_training_hours
+        self.max_grader_invocations = max_grader_invocations
         self._open_weight_job_id: str | None = None
         self._job_name: str | None = None
         self._reused = False
@@ -219,6 +236,7 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         return training_key(spec, data_sha256=data, grader=grader, namespace=spec.namespace)
 
     def execute(self, context: Context) -> dict[str, Any]:
+        refuse_over_caps(self)  # before any AWS call: no job, no upload
         if choose_backend(self.base_model_id, self.backend) == OPEN_WEIGHT:
             self._task_instance = context["ti"]
             self._persist_job_link(context, job_arn="")
