@@ -194,7 +194,7 @@ class SpendForecast:
             f"  graded samples:      {self.graded_samples:,} ({self.graded_training_samples:,} training + "
             f"{self.graded_validation_samples:,} validation)",
             f"  grader invocations:  {self.grader_invocations:,}",
-            f"  Lambda GB-seconds:   {_or_unknown(self.lambda_gb_seconds, '{:,.1f}')}",
+            f"  Lambda GB-seconds:   {_or_unknown(self.lambda_gb_seconds, '{:,.4g}')}",
             f"  evaluation tokens:   {_or_unknown(self.eval_input_tokens, '{:,}')} in, "
             f"{self.eval_output_tokens:,} out (at most)",
             f"  training hours:      {_or_unknown(self.training_hours, '{:,.2f}')}",

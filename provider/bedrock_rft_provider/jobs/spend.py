@@ -59,11 +59,13 @@ def forecast_inputs(
 def grader_seconds_per_sample(preflight_report: Mapping[str, Any] | None) -> float | None:
     """Measured grader seconds per sample: the preflight's summed batch latency over its samples.
 
-    Reads ``run.latency_ms_per_batch.{mean, batches}`` and ``run.n`` (the report file the preflight
-    operator writes at ``report_uri``); None when the report has no timed batch. Client-side latency
-    includes the network, so this slightly overstates Lambda's billed duration.
+    Reads ``run.latency_ms_per_batch.{mean, batches}`` and ``run.n`` of the report file the preflight
+    operator writes at ``report_uri``, or the same keys at the top level of ``bedrock-rft test-reward
+    --output``'s report; None when there is no timed batch. Client-side latency includes the network
+    (and, locally, a different machine), so this approximates Lambda's billed duration.
     """
-    run = (preflight_report or {}).get("run") or {}
+    report = preflight_report or {}
+    run = report.get("run") or report
     latency = run.get("latency_ms_per_batch") or {}
     values = (latency.get("mean"), latency.get("batches"), run.get("n"))
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in values):
