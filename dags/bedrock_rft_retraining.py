@@ -38,7 +38,20 @@ eval_concurrency       parallel model calls during evaluation
 sandbox                label outputs as sandbox results (set False on real AWS)
 force_retrain          train even when a job with the same data (sha256), grader code and job
                        configuration is already running or completed (by default it is reused)
+max_budget             refuse to submit when the forecast costs more (money; needs ``prices``)
+max_training_hours     refuse to submit when the forecast needs more training hours
+max_grader_invocations refuse to submit when the forecast needs more reward Lambda invocations
+prices                 your price table (README "What it costs and how to cap it"); empty = the
+                       ``bedrock_rft_prices`` Airflow Variable, else the forecast is in units only
+forecast_assumptions   what the forecast cannot know (``grader_samples_per_invocation``,
+                       ``training_samples_per_hour``, ...); see ``jobs.forecast.ForecastAssumptions``
 =====================  ===========================================================================
+
+``spend_forecast`` logs the forecast (graded samples, grader invocations, Lambda GB-seconds,
+evaluation tokens, training hours, money) before ``train`` and fails the run, with what to change,
+when it is over a cap; ``train`` checks the same caps again before any AWS call. After training,
+``training_spend`` measures the actual spend; the evaluation report and the champion record show
+forecast vs actual, and the next run's forecast takes its training rate from the champion's.
 
 Training is idempotent at the data level: when unpausing creates a scheduled run next to a manual
 one, or new data turns out to be the same data, the second run reuses the first run's job and model
@@ -69,12 +82,14 @@ except ImportError:  # Airflow < 3.2
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from bedrock_rft_provider.jobs.backends import CATALOG, OPEN_WEIGHT, choose_backend
+from bedrock_rft_provider.jobs.budget import CAP_NAMES
 from bedrock_rft_provider.operators.dataset import BedrockRFTDatasetOperator
 from bedrock_rft_provider.operators.deployment import (
     BedrockCustomModelDeploymentDeleteOperator,
     BedrockCustomModelDeploymentOperator,
 )
 from bedrock_rft_provider.operators.evaluation import BedrockRFTEvaluationOperator
+from bedrock_rft_provider.operators.forecast import BedrockRFTSpendForecastOperator
 from bedrock_rft_provider.operators.gate import BedrockRFTQualityGateOperator
 from bedrock_rft_provider.operators.promote import BedrockRFTPromoteOperator
 from bedrock_rft_provider.operators.reward import (
@@ -98,6 +113,14 @@ def training_backend(base_model_id: str) -> str:
     return choose_backend(base_model_id)
 
 
+# The hyperparameters of the backend the model trains on (forecast and job read the same ones).
+HYPERPARAMETERS = (
+    "{{ params.open_weight_hyperparameters if training_backend(params.base_model_id) == '"
+    + OPEN_WEIGHT
+    + "' else params.hyperparameters }}"
+)
+# The spend caps (jobs.budget.CAP_NAMES), each from the DAG param of the same name.
+CAPS = {name: f"{{{{ params.{name} }}}}" for name in CAP_NAMES}
 POLL_SECONDS = int(os.environ.get("BEDROCK_RFT_POLL_SECONDS", "60"))
 RUN_PREFIX = (
     "s3://{{ params.bucket }}/retraining/{{ dag_run.run_id | replace(':', '-') | replace('+', '-') }}"
@@ -155,6 +178,11 @@ with DAG(
         "eval_concurrency": Param(8, type="integer", minimum=1),
         "sandbox": Param(True, type="boolean"),
         "force_retrain": Param(False, type="boolean"),
+        "max_budget": Param(None, type=["null", "number"], exclusiveMinimum=0),
+        "max_training_hours": Param(None, type=["null", "number"], exclusiveMinimum=0),
+        "max_grader_invocations": Param(None, type=["null", "integer"], minimum=1),
+        "prices": Param({}, type="object"),
+        "forecast_assumptions": Param({}, type="object"),
     },
     render_template_as_native_obj=True,
     user_defined_macros={"training_backend": training_backend},
@@ -204,6 +232,20 @@ with DAG(
         print(verdict.message)
         return verdict.train
 
+    spend_forecast = BedrockRFTSpendForecastOperator(
+        task_id="spend_forecast",
+        base_model_id="{{ params.base_model_id }}",
+        hyperparameters=HYPERPARAMETERS,
+        dataset_report_uri=result("prepare_dataset", "report_uri"),
+        preflight_report_uri=f"{RUN_PREFIX}/preflight.json",
+        grader_function_name="{{ params.grader_function_name }}",
+        prices="{{ params.prices or var.json.get('bedrock_rft_prices', {}) }}",
+        assumptions="{{ params.forecast_assumptions }}",
+        champion_family="{{ params.model_family }}",
+        report_uri=f"{RUN_PREFIX}/forecast.json",
+        **CAPS,
+    )
+
     train = BedrockRFTJobOperator(
         task_id="train",
         base_model_id="{{ params.base_model_id }}",
@@ -212,12 +254,10 @@ with DAG(
         validation_data_uri=result("prepare_dataset", "validation_uri"),
         output_data_uri=f"{RUN_PREFIX}/rft-output/",
         reward_lambda_arn=result("deploy_reward", "alias_arn"),
-        hyperparameters=(
-            "{{ params.open_weight_hyperparameters if training_backend(params.base_model_id) == '"
-            + OPEN_WEIGHT
-            + "' else params.hyperparameters }}"
-        ),
+        hyperparameters=HYPERPARAMETERS,
         force_retrain="{{ params.force_retrain }}",
+        spend_forecast=spend_forecast.output,
+        **CAPS,
         deferrable=True,
         waiter_delay=POLL_SECONDS,
         waiter_max_attempts=24 * 3600 // POLL_SECONDS,  # RFT takes hours: give up after 24 h
@@ -244,6 +284,16 @@ with DAG(
         if report.failed:
             raise RuntimeError("training health check failed:\n" + "\n".join(report.findings))
         return report.as_dict()
+
+    @task
+    def training_spend(job: dict[str, Any], forecast: dict[str, Any]) -> dict[str, Any]:
+        """What training actually used (hours, graded samples, invocations, GB-s, money) vs the forecast."""
+        from bedrock_rft_provider.operators.forecast import measure_training_spend
+
+        spend = measure_training_spend(job, forecast)
+        for name, planned in spend["forecast"].items():
+            print(f"{name}: forecast {planned}, actual {spend['actual'].get(name)}")
+        return spend
 
     @task.branch
     def deployment_needed(job: dict[str, Any]) -> str:
@@ -296,6 +346,7 @@ with DAG(
         training_metrics_uri=f"{RUN_PREFIX}/rft-output/",
         concurrency="{{ params.eval_concurrency }}",
         sandbox="{{ params.sandbox }}",
+        spend=training_spend(train.output, spend_forecast.output),
     )
 
     quality_gate = BedrockRFTQualityGateOperator(
@@ -364,7 +415,7 @@ with DAG(
     go = worth_training(baseline_check.output)
     prepare_dataset >> [baseline_check, reward_preflight]
     deploy_reward >> reward_preflight
-    [reward_preflight, go] >> train
+    [reward_preflight, go] >> spend_forecast >> train
     training_health(train.output) >> deployment_needed(train.output) >> [deploy_tuned, tuned]
     deploy_tuned >> tuned
     evaluate >> quality_gate

@@ -6,12 +6,14 @@ Pure: callers read the reports and the job; these functions only interpret what 
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from bedrock_rft_provider.errors import ConfigError
+from bedrock_rft_provider.evaluation.replies import token_count
 from bedrock_rft_provider.jobs.forecast import MB_PER_GB, ForecastInputs, price_quantities
 from bedrock_rft_provider.jobs.metrics import TrainingMetrics
 from bedrock_rft_provider.jobs.prices import PriceTable
@@ -28,6 +30,7 @@ COMPARED = (
     "training_hours",
     "total_money",
 )
+RECORDED = (*COMPARED, "graded_training_samples")
 
 
 def forecast_inputs(
@@ -128,18 +131,7 @@ def actual_spend(
             seconds = (training_samples + validation_samples) * grader_seconds_per_sample
             gb_seconds = round(seconds * grader_memory_mb / MB_PER_GB, 6)
     input_tokens, output_tokens = eval_tokens if eval_tokens is not None else (None, None)
-    prices = prices or PriceTable()
-    money, _, _ = price_quantities(
-        {
-            "training_hour": training_hours,
-            "grader_gb_second": gb_seconds,
-            "grader_million_requests": None if invocations is None else invocations / 1e6,
-            "input_million_tokens": None if input_tokens is None else input_tokens / 1e6,
-            "output_million_tokens": None if output_tokens is None else output_tokens / 1e6,
-        },
-        prices,
-    )
-    return {
+    actual = {
         "training_steps": steps,
         "validation_passes": passes,
         "graded_training_samples": training_samples,
@@ -149,10 +141,65 @@ def actual_spend(
         "eval_input_tokens": input_tokens,
         "eval_output_tokens": output_tokens,
         "training_hours": training_hours,
-        "money": money,
-        "total_money": round(sum(money.values()), 6) if money else None,
-        "currency": prices.currency,
     }
+    return _priced(actual, prices or PriceTable())
+
+
+def _priced(actual: dict[str, Any], prices: PriceTable) -> dict[str, Any]:
+    """``actual`` with ``money``, ``total_money`` and ``currency`` at ``prices`` (the forecast's)."""
+
+    def millions(key: str) -> float | None:
+        value = actual.get(key)
+        return None if value is None else float(value) / 1e6
+
+    money, _, _ = price_quantities(
+        {
+            "training_hour": actual.get("training_hours"),
+            "grader_gb_second": actual.get("lambda_gb_seconds"),
+            "grader_million_requests": millions("grader_invocations"),
+            "input_million_tokens": millions("eval_input_tokens"),
+            "output_million_tokens": millions("eval_output_tokens"),
+        },
+        prices,
+    )
+    total = round(sum(money.values()), 6) if money else None
+    return {**actual, "money": money, "total_money": total, "currency": prices.currency}
+
+
+def usage_totals(lines: Iterable[str]) -> tuple[int, int]:
+    """``(input, output)`` tokens summed over the ``usage`` of evaluation response lines (JSONL as the
+    inference runners write them, Converse's ``inputTokens`` / ``outputTokens``); lines that are not
+    JSON objects with numeric counts add nothing."""
+    totals = [0, 0]
+    for line in lines:
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        usage = row.get("usage") if isinstance(row, dict) else None
+        if isinstance(usage, dict):
+            totals[0] += token_count(usage.get("inputTokens"))
+            totals[1] += token_count(usage.get("outputTokens"))
+    return totals[0], totals[1]
+
+
+def spend_record(forecast: Mapping[str, Any], actual: Mapping[str, Any]) -> dict[str, Any]:
+    """What the champion record and the evaluation summary keep: the ``RECORDED`` quantities of the
+    forecast and of the actual run, the currency and the prices both were priced at."""
+    return {
+        "currency": forecast.get("currency", "USD"),
+        "prices": dict(forecast.get("prices") or {}),
+        "forecast": {key: forecast.get(key) for key in RECORDED},
+        "actual": {key: actual.get(key) for key in RECORDED},
+    }
+
+
+def with_eval_tokens(record: Mapping[str, Any], input_tokens: int, output_tokens: int) -> dict[str, Any]:
+    """``record`` (a :func:`spend_record`) with the evaluation's counted tokens and the money redone."""
+    actual = dict(record.get("actual") or {})
+    actual.update(eval_input_tokens=input_tokens, eval_output_tokens=output_tokens)
+    priced = _priced(actual, PriceTable.from_dict(record.get("prices")))
+    return {**record, "actual": {key: priced.get(key) for key in RECORDED}}
 
 
 def forecast_vs_actual(forecast: Mapping[str, Any], actual: Mapping[str, Any]) -> dict[str, Any]:

@@ -204,3 +204,41 @@ class BedrockRFTSpendForecastOperator(AwsBaseOperator[RewardLambdaHook]):
         if rate is not None:
             self.log.info("Training rate from the %s champion's last run: %.0f samples/hour", family, rate)
         return rate
+
+
+def measure_training_spend(
+    job: Mapping[str, Any], forecast: Mapping[str, Any], *, aws_conn_id: str | None = "aws_default"
+) -> dict[str, Any]:
+    """The run's spend record (``jobs.spend.spend_record``) once training ended: hours from the job's
+    start and end, graded samples from the training metrics, at the forecast's prices.
+
+    ``job`` is ``BedrockRFTJobOperator``'s result, ``forecast`` the forecast operator's. The evaluation
+    adds its tokens (``BedrockRFTEvaluationOperator(spend=...)``).
+    """
+    from bedrock_rft_provider.jobs.backends import OPEN_WEIGHT
+    from bedrock_rft_provider.jobs.spend import actual_spend, job_hours, spend_record
+
+    if job.get("backend") == OPEN_WEIGHT:
+        from bedrock_rft_provider.hooks.openweight import BedrockOpenWeightHook
+
+        open_weight = BedrockOpenWeightHook(aws_conn_id=aws_conn_id)
+        found = open_weight.retrieve_job(str(job["job_id"]))
+        hours = job_hours(found.get("created_at"), found.get("finished_at"))
+        metrics = open_weight.read_training_metrics(str(job["job_id"]))
+    else:
+        from bedrock_rft_provider.hooks.bedrock_rft import BedrockRFTHook
+
+        native = BedrockRFTHook(aws_conn_id=aws_conn_id)
+        described = native.describe_job(str(job["job_name"]))
+        hours = job_hours(described.get("creationTime"), described.get("endTime"))
+        metrics = native.read_training_metrics(described)
+    actual = actual_spend(
+        forecast,
+        training_hours=hours,
+        metrics=metrics,
+        validation_records=int(forecast.get("validation_records") or 0),
+        grader_seconds_per_sample=forecast.get("grader_seconds_per_sample"),
+        grader_memory_mb=forecast.get("grader_memory_mb"),
+        prices=PriceTable.from_dict(forecast.get("prices")),
+    )
+    return spend_record(forecast, actual)

@@ -17,6 +17,9 @@ from bedrock_rft_provider.jobs.spend import (
     grader_seconds_per_sample,
     job_hours,
     rate_from_record,
+    spend_record,
+    usage_totals,
+    with_eval_tokens,
 )
 
 DATASET_REPORT = {
@@ -124,3 +127,38 @@ def test_no_metrics_means_unknown_not_zero() -> None:
     actual = actual_spend(forecast, training_hours=1.0, metrics=TrainingMetrics(), validation_records=10)
     assert actual["graded_samples"] is None
     assert actual["grader_invocations"] is None
+
+
+def test_usage_totals_sum_the_response_lines_and_ignore_junk() -> None:
+    lines = [
+        '{"id": "a", "usage": {"inputTokens": 30, "outputTokens": 100}}',
+        '{"id": "b", "usage": {"inputTokens": 20, "outputTokens": "lots"}}',
+        '{"id": "c"}',
+        "not json",
+        "[1, 2]",
+        '{"id": "d", "usage": {"inputTokens": -5, "outputTokens": 1e400}}',
+    ]
+    assert usage_totals(lines) == (50, 100)
+
+
+def test_the_record_keeps_both_sides_and_the_evaluation_tokens_are_priced_in() -> None:
+    prices = PriceTable(training_hour=10, output_million_tokens=200)
+    forecast = {
+        **forecast_spend(
+            forecast_inputs(backend="native", hyperparameters=HP, dataset_report=DATASET_REPORT),
+            ForecastAssumptions(training_samples_per_hour=448),
+            prices,
+        ).as_dict(),
+        "prices": prices.as_dict(),
+    }
+    actual = actual_spend(
+        forecast, training_hours=1.0, metrics=metrics(14, [5, 10, 14]), validation_records=10, prices=prices
+    )
+    record = spend_record(forecast, actual)
+    assert record["actual"]["total_money"] == 10.0  # one training hour; tokens not counted yet
+    assert record["actual"]["graded_training_samples"] == 896
+    done = with_eval_tokens(record, 2000, 5000)
+    assert done["actual"]["eval_output_tokens"] == 5000
+    assert done["actual"]["total_money"] == pytest.approx(10.0 + 5000 * 200 / 1e6)
+    assert done["forecast"] == record["forecast"]
+    assert rate_from_record({"spend": done}) == 896.0  # the next run's training rate
