@@ -4,6 +4,7 @@ champion and shows it in the evaluation report."""
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import datetime, timezone
 from typing import Any
@@ -11,8 +12,9 @@ from typing import Any
 import pytest
 
 from bedrock_rft_provider import demo
-from bedrock_rft_provider.jobs.budget import CAP_NAMES
+from bedrock_rft_provider.jobs.budget import CAP_NAMES, SpendCaps
 from support.example_dags import PROMOTABLE, read_champion, run_example_dag
+from unit.test_readme_open_weight import readme_trigger_confs
 
 DAG_ID = "bedrock_rft_retraining"
 # A safety net (>= 10x the ~40-90 s a run takes with the suite on 2 busy cores), not a speed limit.
@@ -31,6 +33,19 @@ def test_the_forecast_runs_after_the_baseline_check_and_before_the_job(dagbag: A
     train = dag.get_task("train")
     assert {name: getattr(train, name) for name in CAP_NAMES} == {
         name: f"{{{{ params.{name} }}}}" for name in CAP_NAMES
+    }
+
+
+def test_the_readme_cap_conf_is_valid_for_the_dag(dagbag: Any) -> None:
+    """README "What it costs and how to cap it": its ``airflow dags trigger --conf`` fits the params."""
+    (conf,) = [c for c in readme_trigger_confs(DAG_ID) if set(c) & set(CAP_NAMES)]
+    params = copy.deepcopy(dagbag.get_dag(DAG_ID).params)
+    params.update(conf)
+    validated = params.validate()  # raises naming the param that does not fit
+    assert SpendCaps.from_params(validated).as_dict() == {
+        "max_budget": None,
+        "max_training_hours": 6.0,
+        "max_grader_invocations": 20000,
     }
 
 

@@ -147,6 +147,7 @@ class SpendForecast:
     training_hours: float | None
     money: dict[str, float]
     currency: str
+    price_source: str
     unpriced: tuple[str, ...]
     unquantified: tuple[str, ...]
     notes: tuple[str, ...]
@@ -202,7 +203,8 @@ class SpendForecast:
         if self.money:
             parts = ", ".join(f"{k} {format_money(v)}" for k, v in self.money.items())
             total = format_money(sum(self.money.values()))
-            out.append(f"  money:               {total} {self.currency} ({parts})")
+            source = f"; prices: {self.price_source}" if self.price_source else ""
+            out.append(f"  money:               {total} {self.currency} ({parts}){source}")
         if self.unpriced and self.money:
             out.append(f"  not priced:          {', '.join(self.unpriced)}")
         if self.unquantified:
@@ -311,6 +313,7 @@ def forecast_spend(
         training_hours=hours,
         money=money,
         currency=prices.currency,
+        price_source=prices.source,
         unpriced=unpriced,
         unquantified=unquantified,
         notes=tuple(notes),
