@@ -288,11 +288,11 @@ with DAG(
     @task
     def training_spend(job: dict[str, Any], forecast: dict[str, Any]) -> dict[str, Any]:
         """What training actually used (hours, graded samples, invocations, GB-s, money) vs the forecast."""
+        from bedrock_rft_provider.jobs.spend import describe_spend
         from bedrock_rft_provider.operators.forecast import measure_training_spend
 
         spend = measure_training_spend(job, forecast)
-        for name, planned in spend["forecast"].items():
-            print(f"{name}: forecast {planned}, actual {spend['actual'].get(name)}")
+        print(f"Training spend, {describe_spend(spend)} (evaluation tokens: after the evaluation)")
         return spend
 
     @task.branch

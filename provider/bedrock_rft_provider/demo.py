@@ -231,6 +231,10 @@ def summarize(session: Any, endpoint_url: str, out: Path, days: Sequence[date]) 
         f"baseline {base.get('mean_reward', float('nan')):.3f} on n={summary['n']}; "
         f"delta {summary.get('delta', float('nan')):+.3f}, p={_p_value(summary.get('p_value'))}"
     )
+    if summary.get("spend"):
+        from bedrock_rft_provider.jobs.spend import describe_spend
+
+        lines.append(f"Spend        {describe_spend(summary['spend'])}")
     decision = _gate_decision("bedrock_rft_retraining")
     if decision:
         lines.append(f"Gate         {'PROMOTE' if decision.get('promote') else 'REJECT'}")

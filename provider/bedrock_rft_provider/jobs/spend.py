@@ -213,3 +213,20 @@ def forecast_vs_actual(forecast: Mapping[str, Any], actual: Mapping[str, Any]) -
             ratio = round(used / planned, 4)
         rows[name] = {"forecast": planned, "actual": used, "ratio": ratio}
     return rows
+
+
+def describe_spend(record: Mapping[str, Any]) -> str:
+    """One line of forecast vs actual (``quantity forecast -> actual``) for a log or a summary."""
+    parts = []
+    for name, row in forecast_vs_actual(record.get("forecast") or {}, record.get("actual") or {}).items():
+        if row["forecast"] is None and row["actual"] is None:
+            continue
+        label = f"money ({record.get('currency', '')})" if name == "total_money" else name.replace("_", " ")
+        parts.append(f"{label} {_number(row['forecast'])} -> {_number(row['actual'])}")
+    return "forecast -> actual: " + "; ".join(parts)
+
+
+def _number(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:,}" if isinstance(value, int) else f"{value:,.4g}"

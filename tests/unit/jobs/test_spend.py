@@ -12,6 +12,7 @@ from bedrock_rft_provider.jobs.metrics import TrainingMetrics
 from bedrock_rft_provider.jobs.prices import PriceTable
 from bedrock_rft_provider.jobs.spend import (
     actual_spend,
+    describe_spend,
     forecast_inputs,
     forecast_vs_actual,
     grader_seconds_per_sample,
@@ -162,3 +163,15 @@ def test_the_record_keeps_both_sides_and_the_evaluation_tokens_are_priced_in() -
     assert done["actual"]["total_money"] == pytest.approx(10.0 + 5000 * 200 / 1e6)
     assert done["forecast"] == record["forecast"]
     assert rate_from_record({"spend": done}) == 896.0  # the next run's training rate
+
+
+def test_describe_spend_lists_known_quantities_both_ways() -> None:
+    record = {
+        "currency": "EUR",
+        "forecast": {"graded_samples": 4722, "training_hours": None, "total_money": 2.5},
+        "actual": {"graded_samples": 3000, "training_hours": 0.25, "total_money": None},
+    }
+    assert describe_spend(record) == (
+        "forecast -> actual: graded samples 4,722 -> 3,000; "
+        "training hours n/a -> 0.25; money (EUR) 2.5 -> n/a"
+    )
