@@ -57,7 +57,9 @@ def _jobs(sandbox: Any) -> set[str]:
 @pytest.mark.integration
 @pytest.mark.slow
 @pytest.mark.timeout(SLOW_TIMEOUT_S)
-def test_a_cap_below_the_forecast_fails_the_run_before_training(dagbag: Any, sandbox_env: Any) -> None:
+def test_a_cap_below_the_forecast_fails_the_run_before_training(
+    dagbag: Any, sandbox_env: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
     from airflow.utils.state import DagRunState
 
     before = _jobs(sandbox_env)
@@ -68,6 +70,8 @@ def test_a_cap_below_the_forecast_fails_the_run_before_training(dagbag: Any, san
     assert run.state == DagRunState.FAILED
     assert states["spend_forecast"] == "failed", states
     assert states["train"] == "upstream_failed", states
+    logged = capfd.readouterr()
+    assert "max_grader_invocations = 100: the forecast is" in logged.out + logged.err
     assert _jobs(sandbox_env) == before  # nothing was submitted
     prefix = f"retraining/{run.run_id.replace(':', '-').replace('+', '-')}/forecast.json"
     listed = sandbox_env.client("s3").list_objects_v2(Bucket=demo.BUCKET, Prefix=prefix)

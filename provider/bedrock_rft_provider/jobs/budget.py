@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from bedrock_rft_provider.errors import BedrockRFTError, ConfigError, raise_config_errors
+from bedrock_rft_provider.templated import as_float, as_int, is_unset
 
 CAP_NAMES = ("max_budget", "max_training_hours", "max_grader_invocations")
 
@@ -47,12 +48,12 @@ class SpendCaps:
     def from_params(cls, params: Mapping[str, Any] | None) -> SpendCaps:
         """The caps among ``params`` (a DAG's params or an operator's arguments); other keys are ignored.
 
-        Values may be numbers or numeric strings (templated fields render as strings); ``None``, ``""``,
-        ``"none"`` and ``"null"`` mean uncapped. Raises ConfigError naming the param for anything else.
+        Values may be numbers or numeric strings (templated fields render as strings); ``None``, ``""``
+        and ``"None"`` mean uncapped. Raises ConfigError naming the param for anything else.
         """
         if not params:
             return cls()
-        return cls(**{name: _blank_to_none(params.get(name)) for name in CAP_NAMES})
+        return cls(**{name: None if is_unset(params.get(name)) else params.get(name) for name in CAP_NAMES})
 
     @property
     def any(self) -> bool:
@@ -148,24 +149,10 @@ def _round_up(value: float) -> str:
     return f"{math.ceil(value):,}" if value >= 10 else f"{math.ceil(value * 100) / 100:g}"
 
 
-def _blank_to_none(value: Any) -> Any:
-    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "null")):
-        return None
-    return value
-
-
 def _check_cap(name: str, value: Any) -> float | int:
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            raise ConfigError(name, f"must be a positive number or empty (no cap), got {value!r}") from None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(name, f"must be a positive number or empty (no cap), got {type(value).__name__}")
-    if not math.isfinite(value) or value <= 0:
-        raise ConfigError(name, f"= {value!r} must be a positive finite number (omit it for no cap)")
     if name == "max_grader_invocations":
-        if not float(value).is_integer():
-            raise ConfigError(name, f"must be a whole number of invocations, got {value!r}")
-        return int(value)
-    return float(value)
+        return as_int(name, value, minimum=1)
+    number = as_float(name, value)
+    if number <= 0:
+        raise ConfigError(name, f"= {number:g} must be more than 0 (omit it for no cap)")
+    return number

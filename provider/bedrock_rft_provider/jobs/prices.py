@@ -8,12 +8,12 @@ price is forecast in units only.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
 from bedrock_rft_provider.errors import ConfigError, raise_config_errors
+from bedrock_rft_provider.templated import as_float
 
 #: Price keys, the unit each price is for, and the forecast quantity it multiplies.
 PRICE_UNITS: dict[str, str] = {
@@ -93,13 +93,7 @@ class PriceTable:
 
 def _check_price(name: str, value: Any) -> float:
     field = f"prices.{name}"
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            raise ConfigError(field, f"must be a number ({PRICE_UNITS[name]}), got {value!r}") from None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(field, f"must be a number ({PRICE_UNITS[name]}), got {type(value).__name__}")
-    if not math.isfinite(value) or value < 0:
-        raise ConfigError(field, f"= {value!r} must be a finite number >= 0 ({PRICE_UNITS[name]})")
-    return float(value)
+    try:
+        return as_float(field, value, minimum=0)
+    except ConfigError as exc:
+        raise ConfigError(field, f"{exc.message} ({PRICE_UNITS[name]})") from None

@@ -18,23 +18,15 @@ from bedrock_rft_provider.jobs.budget import CAP_NAMES, SpendCapExceeded, SpendC
 from bedrock_rft_provider.jobs.forecast import ForecastAssumptions, forecast_spend
 from bedrock_rft_provider.jobs.prices import PriceTable
 from bedrock_rft_provider.jobs.spend import forecast_inputs, rate_from_record
+from bedrock_rft_provider.templated import as_mapping, is_unset
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
 def json_param(field: str, value: Any) -> dict[str, Any]:
-    """A dict param that may arrive as a dict, a JSON string (a rendered template) or empty."""
-    if value is None or value == "":
-        return {}
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError as exc:
-            raise ConfigError(field, f"is not JSON: {exc}") from None
-    if not isinstance(value, Mapping):
-        raise ConfigError(field, f"must be a dict, got {type(value).__name__}")
-    return dict(value)
+    """A dict param that may arrive as a dict, its rendered text, or unset (``{}``)."""
+    return {} if is_unset(value) or value == {} else dict(as_mapping(field, value))
 
 
 def caps_of(operator: Any) -> SpendCaps:
