@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from bedrock_rft_provider.errors import BedrockRFTError, ConfigError, raise_config_errors
+from bedrock_rft_provider.errors import BedrockRFTError, ConfigError
+from bedrock_rft_provider.jobs.hyperparameters import check_fields
 from bedrock_rft_provider.templated import as_float, as_int, is_unset
 
 CAP_NAMES = ("max_budget", "max_training_hours", "max_grader_invocations")
@@ -33,16 +34,7 @@ class SpendCaps:
     max_grader_invocations: int | None = None
 
     def __post_init__(self) -> None:
-        errors: list[ConfigError] = []
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value is None:
-                continue
-            try:
-                object.__setattr__(self, f.name, _check_cap(f.name, value))
-            except ConfigError as exc:
-                errors.append(exc)
-        raise_config_errors(errors)
+        check_fields(self, _check_cap)
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any] | None) -> SpendCaps:

@@ -9,10 +9,11 @@ price is forecast in units only.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from bedrock_rft_provider.errors import ConfigError, raise_config_errors
+from bedrock_rft_provider.jobs.hyperparameters import check_fields
 from bedrock_rft_provider.templated import as_float
 
 #: Price keys, the unit each price is for, and the forecast quantity it multiplies.
@@ -44,20 +45,7 @@ class PriceTable:
     source: str = ""
 
     def __post_init__(self) -> None:
-        errors: list[ConfigError] = []
-        for f in fields(self):
-            if f.name in _TEXT_KEYS:
-                continue
-            value = getattr(self, f.name)
-            if value is None:
-                continue
-            try:
-                object.__setattr__(self, f.name, _check_price(f.name, value))
-            except ConfigError as exc:
-                errors.append(exc)
-        if not isinstance(self.currency, str) or not self.currency.strip():
-            errors.append(ConfigError("prices.currency", f"must be a currency name, got {self.currency!r}"))
-        raise_config_errors(errors)
+        check_fields(self, _check_price)
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any] | None) -> PriceTable:
@@ -91,8 +79,12 @@ class PriceTable:
         return {**priced, "currency": self.currency, "source": self.source}
 
 
-def _check_price(name: str, value: Any) -> float:
+def _check_price(name: str, value: Any) -> Any:
     field = f"prices.{name}"
+    if name in _TEXT_KEYS:
+        if not isinstance(value, str) or (name == "currency" and not value.strip()):
+            raise ConfigError(field, f"must be text, got {value!r}")
+        return value
     try:
         return as_float(field, value, minimum=0)
     except ConfigError as exc:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from bedrock_rft_provider.errors import ConfigError
-from bedrock_rft_provider.jobs.forecast import ForecastAssumptions, forecast_spend
+from bedrock_rft_provider.jobs.forecast import ForecastAssumptions, ForecastInputs, forecast_spend
 from bedrock_rft_provider.jobs.metrics import TrainingMetrics
 from bedrock_rft_provider.jobs.prices import PriceTable
 from bedrock_rft_provider.jobs.spend import (
@@ -43,14 +43,19 @@ def test_untimed_preflight_gives_no_latency(report: dict[str, object] | None) ->
     assert grader_seconds_per_sample(report) is None
 
 
-def test_inputs_come_from_the_dataset_and_preflight_reports() -> None:
-    inputs = forecast_inputs(
+def measured_inputs() -> ForecastInputs:
+    """The inputs of a run whose dataset and grader were measured (512 MB grader)."""
+    return forecast_inputs(
         backend="native",
         hyperparameters=HP,
         dataset_report=DATASET_REPORT,
         preflight_report=PREFLIGHT_REPORT,
         grader_memory_mb=512,
     )
+
+
+def test_inputs_come_from_the_dataset_and_preflight_reports() -> None:
+    inputs = measured_inputs()
     assert (inputs.train_records, inputs.validation_records, inputs.test_records) == (100, 10, 20)
     assert inputs.prompt_tokens_mean == 50.0
     assert inputs.grader_seconds_per_sample == pytest.approx(0.0125)
@@ -83,13 +88,7 @@ def metrics(steps: int, validated: list[int]) -> TrainingMetrics:
 
 
 def test_a_run_that_went_to_plan_matches_its_forecast() -> None:
-    inputs = forecast_inputs(
-        backend="native",
-        hyperparameters=HP,
-        dataset_report=DATASET_REPORT,
-        preflight_report=PREFLIGHT_REPORT,
-        grader_memory_mb=512,
-    )
+    inputs = measured_inputs()
     prices = PriceTable(training_hour=10, grader_million_requests=1000)
     forecast = forecast_spend(inputs, ForecastAssumptions(training_samples_per_hour=448), prices).as_dict()
     actual = actual_spend(
