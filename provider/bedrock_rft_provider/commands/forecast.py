@@ -68,13 +68,22 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
 def _read_json(path: Path, what: str) -> dict[str, Any]:
     """The JSON object in ``path``; ValueError naming the file for anything else (OSError as raised)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, nested too deeply
-        cause = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ValueError(f"{path}: the {what} is not valid JSON ({cause})") from None
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: the {what} is not valid UTF-8") from None
+    try:
+        data = json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        raise ValueError(f"{path}: the {what} is JSON nested too deeply") from None
+    except ValueError as exc:
+        raise ValueError(f"{path}: the {what} is not valid JSON ({exc})") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path}: the {what} must be a JSON object, got {type(data).__name__}")
     return data
