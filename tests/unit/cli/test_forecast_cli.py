@@ -1,5 +1,6 @@
 """``bedrock-rft forecast``: hand-checked numbers from a dataset report and a measured grader run, caps
-(exit 1 with what to change), bad inputs (exit 1, one line naming the file, no traceback), usage (2)."""
+(exit 1 with what to change), bad settings (exit 1, one line naming the field), usage (2). Bad input
+files are in the corpus (test_cli_bad_input_corpus: slots forecast-dataset, forecast-preflight)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from unit.cli.test_cli_bad_input_corpus import CORPUS, Outcome, assert_clean_failure, run
+from unit.cli.test_cli_bad_input_corpus import Outcome, assert_clean_failure, run
 
 Capsys = pytest.CaptureFixture[str]
 HP = json.dumps({"epoch_count": 2, "batch_size": 16, "training_sample_per_prompt": 4, "eval_interval": 5})
@@ -112,15 +113,6 @@ def test_bad_settings_exit_1_naming_the_field(
 ) -> None:
     outcome = forecast(capsys, "--dataset", str(dataset), *argv)
     assert_clean_failure(outcome, 1, cause.split(":", maxsplit=1)[0], cause)
-
-
-@pytest.mark.parametrize(
-    "case", ["not_json.jsonl", "invalid_utf8.jsonl", "deep_nesting.jsonl", "empty.jsonl"]
-)
-def test_a_bad_dataset_report_exits_1_naming_the_file(case: str, capsys: Capsys) -> None:
-    path = CORPUS / "data" / case
-    outcome = forecast(capsys, "--dataset", str(path))
-    assert_clean_failure(outcome, 1, str(path), "dataset report")
 
 
 def test_a_report_without_counts_or_a_missing_file_exits_1(tmp_path: Path, capsys: Capsys) -> None:
