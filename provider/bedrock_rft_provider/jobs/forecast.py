@@ -365,3 +365,23 @@ def format_money(amount: float) -> str:
 
 def _or_unknown(value: float | None, fmt: str) -> str:
     return "unknown" if value is None else fmt.format(value)
+
+
+def plan_mismatch(
+    forecast: Mapping[str, Any], backend: str, hyperparameters: Mapping[str, Any] | None
+) -> str:
+    """What differs between the plan ``forecast`` was made for and the job's ``hyperparameters``
+    (``""`` when they agree): caps checked against another configuration's forecast prove nothing."""
+    planned = forecast.get("plan") or {}
+    assumptions = ForecastAssumptions(
+        samples_per_prompt=int(planned.get("samples_per_prompt") or 4),
+        eval_interval=int(planned.get("eval_interval") or 10),
+    )
+    job = ForecastInputs(backend, train_records=1, hyperparameters=dict(hyperparameters or {}))
+    actual = training_plan(job, assumptions)
+    names = ("epochs", "batch_size", "samples_per_prompt", "eval_interval")
+    return ", ".join(
+        f"{name} {planned.get(name)} (forecast) != {getattr(actual, name)} (job)"
+        for name in names
+        if planned.get(name) != getattr(actual, name)
+    )

@@ -15,7 +15,7 @@ from bedrock_rft_provider.hooks.reward_lambda import RewardLambdaHook
 from bedrock_rft_provider.hooks.storage import StorageHook
 from bedrock_rft_provider.jobs.backends import choose_backend
 from bedrock_rft_provider.jobs.budget import CAP_NAMES, SpendCapExceeded, SpendCaps, check_caps
-from bedrock_rft_provider.jobs.forecast import ForecastAssumptions, forecast_spend
+from bedrock_rft_provider.jobs.forecast import ForecastAssumptions, forecast_spend, plan_mismatch
 from bedrock_rft_provider.jobs.prices import PriceTable
 from bedrock_rft_provider.jobs.spend import forecast_inputs, rate_from_record
 from bedrock_rft_provider.templated import as_mapping, is_unset
@@ -37,8 +37,9 @@ def caps_of(operator: Any) -> SpendCaps:
 def refuse_over_caps(operator: Any) -> None:
     """Fail (AirflowFailException, no retry) when ``operator.spend_forecast`` is over one of its caps.
 
-    Nothing to check without caps. Caps without a forecast are a ConfigError: a cap that cannot be
-    checked must not pass silently (the wait enforces caps too, but only once money is being spent).
+    Nothing to check without caps. Caps without a forecast, or with a forecast made for other
+    hyperparameters, are a ConfigError: a cap that cannot be checked must not pass silently (the wait
+    enforces caps too, but only once money is being spent).
     """
     caps = caps_of(operator)
     if not caps.any:
@@ -50,6 +51,13 @@ def refuse_over_caps(operator: Any) -> None:
             "is required with max_budget / max_training_hours / max_grader_invocations: pass the "
             "BedrockRFTSpendForecastOperator's result",
         )
+    backend = choose_backend(operator.base_model_id, operator.backend)
+    hyperparameters = operator.hyperparameters
+    if hyperparameters is not None and not isinstance(hyperparameters, Mapping):
+        hyperparameters = hyperparameters.to_request()  # RFTHyperParameters
+    mismatch = plan_mismatch(forecast, backend, json_param("hyperparameters", hyperparameters))
+    if mismatch:
+        raise ConfigError("spend_forecast", f"was made for other hyperparameters: {mismatch}")
     try:
         check_caps(forecast, caps)
     except SpendCapExceeded as exc:
