@@ -47,8 +47,10 @@ e2e: install
 bench: install
 	$(PY) -m benchmarks
 
+# TASK=math|code|judge|tools picks the task family (default math).
+TASK ?= math
 demo: install
-	$(PY) -m bedrock_rft_provider.demo
+	$(PY) -m bedrock_rft_provider.demo --task $(TASK)
 
 sandbox: install
 	$(VENV)/bin/bedrock-rft sandbox

@@ -1,4 +1,8 @@
-"""``make demo``: the example DAGs end to end on the local sandbox, then a short summary.
+"""``make demo [TASK=math|code|judge|tools]``: the example DAGs end to end on the sandbox, then a summary.
+
+``--task`` picks the task family (``bedrock_rft_provider.task_families``; default ``math``): its recipe
+sets the retraining DAG's params (dataset source, reward, grader, champion family) and, where the family
+has one, the prompts the backfilled evaluation reads.
 
 Starts the sandbox on a free local port, prepares it like ``bedrock-rft sandbox-bootstrap`` does,
 uses a temporary ``AIRFLOW_HOME`` (SQLite), runs ``bedrock_rft_retraining`` with ``airflow dags test``,
@@ -30,9 +34,10 @@ from datetime import time as clock
 from pathlib import Path
 from typing import Any
 
+from bedrock_rft_provider.task_families import TaskFamily, recipe, recipes
+
 ACCOUNT = "123456789012"
 BUCKET = "bedrock-rft-demo"
-FAMILY = "gsm8k"
 DAILY_TEST_PROMPTS = 40
 BACKFILL_MEANS = (
     "a backfill evaluates, per past interval, the champion in force at the interval's end on that "
@@ -55,18 +60,20 @@ def promotion_time(intervals: Sequence[tuple[date, date]]) -> datetime:
     return datetime.combine(intervals[-1][0], clock(12), tzinfo=timezone.utc)
 
 
-def write_daily_prompts(session: Any, endpoint_url: str, days: Sequence[date], bucket: str = BUCKET) -> None:
-    """Each day's new test prompts, as a production feed would land them (seeded by the date)."""
-    from bedrock_rft_provider.data.gsm8k import to_rft_record
-    from bedrock_rft_provider.data.synthetic import generate
-
+def write_daily_prompts(
+    session: Any,
+    endpoint_url: str,
+    days: Sequence[date],
+    family: TaskFamily | None = None,
+    bucket: str = BUCKET,
+) -> None:
+    """Each day's new test prompts of a task family (default math), as a production feed would land them."""
+    family = family or recipe("math")
+    if family.daily_prompts is None:
+        raise ValueError(f"task family {family.name!r} has no daily evaluation prompts")
     s3 = session.client("s3", endpoint_url=endpoint_url)
     for day in days:
-        seed = int(day.strftime("%Y%m%d"))
-        lines = [
-            json.dumps(to_rft_record(raw, id_prefix=f"day-{day}"))
-            for raw in generate(DAILY_TEST_PROMPTS, seed)
-        ]
+        lines = [json.dumps(record) for record in family.daily_prompts(day, DAILY_TEST_PROMPTS)]
         s3.put_object(Bucket=bucket, Key=f"evaluation-data/{day}/test.jsonl", Body="\n".join(lines) + "\n")
 
 
@@ -194,8 +201,11 @@ def _p_value(value: Any) -> str:
     return f"{value:.2g}" if isinstance(value, (int, float)) else "n/a"
 
 
-def summarize(session: Any, endpoint_url: str, out: Path, days: Sequence[date]) -> list[str]:
+def summarize(
+    session: Any, endpoint_url: str, out: Path, days: Sequence[date], family: TaskFamily
+) -> list[str]:
     """The demo's closing summary, read back from what the DAGs wrote (S3, SSM, XCom)."""
+    champion_family = family.model_family
     from bedrock_rft_provider.jobs.metrics import TRAIN_REWARD, is_metrics_key, parse_metrics_files
 
     s3 = session.client("s3", endpoint_url=endpoint_url)
@@ -206,8 +216,12 @@ def summarize(session: Any, endpoint_url: str, out: Path, days: Sequence[date]) 
         "bedrock-rft demo — SANDBOX RUN (training dynamics and model answers are simulated;",
         "data prep, reward code, packaging, requests and orchestration are real)",
         "=" * 78,
+        f"Task family  {family.name}: {family.title}",
+        f"Real         {family.real}",
+        f"Simulated    {family.simulated}",
     ]
-    report_key = next(k for k in _keys(s3, BUCKET, f"datasets/{FAMILY}/") if k.endswith("report.json"))
+    dataset_keys = _keys(s3, BUCKET, f"datasets/{champion_family}/")
+    report_key = next(k for k in dataset_keys if k.endswith("report.json"))
     report = _read_json(s3, BUCKET, report_key)
     counts = report.get("counts", {})
     lines.append(f"Dataset      {counts}  (s3://{BUCKET}/{report_key.rsplit('/', 1)[0]}/)")
@@ -240,7 +254,8 @@ def summarize(session: Any, endpoint_url: str, out: Path, days: Sequence[date]) 
         lines.append(f"Gate         {'PROMOTE' if decision.get('promote') else 'REJECT'}")
         lines.extend(f"               - {reason}" for reason in decision.get("reasons", []))
     try:
-        champion = json.loads(ssm.get_parameter(Name=f"/bedrock-rft/champion/{FAMILY}")["Parameter"]["Value"])
+        parameter = ssm.get_parameter(Name=f"/bedrock-rft/champion/{champion_family}")["Parameter"]
+        champion = json.loads(parameter["Value"])
         lines.append(
             f"Champion     {champion.get('custom_model_arn')} (deployment {champion.get('deployment_arn')})"
         )
@@ -252,18 +267,42 @@ def summarize(session: Any, endpoint_url: str, out: Path, days: Sequence[date]) 
     lines.append(f"Report       {local_report.resolve()}  (copied from s3://{BUCKET}/{html_key})")
     lines.append(f"Backfill     {BACKFILL_MEANS}")
     for day in days:
-        day_summary = _read_json(s3, BUCKET, f"evaluation/{FAMILY}/{day}/summary.json")
+        day_summary = _read_json(s3, BUCKET, f"evaluation/{champion_family}/{day}/summary.json")
         who = (day_summary.get("champion") or {}).get("version")
         model = "champion v" + str(who) if who else "base model (no champion yet)"
         lines.append(
             f"Backfill     interval {day}: {model}: mean reward {day_summary['mean_reward']:.3f} "
-            f"on n={day_summary['n']} (s3://{BUCKET}/evaluation/{FAMILY}/{day}/)"
+            f"on n={day_summary['n']} (s3://{BUCKET}/evaluation/{champion_family}/{day}/)"
         )
     return lines
 
 
-def run_demo(dags_folder: Path, out: Path, days: int = 3) -> int:
-    """Run the whole demo; returns the process exit code."""
+def _place_promotion_in_the_past(champion_family: str, intervals: Sequence[tuple[date, date]]) -> None:
+    from bedrock_rft_provider.sandbox.moto_state import backdate_parameter_versions
+
+    promoted = promotion_time(intervals)
+    if backdate_parameter_versions(f"/bedrock-rft/champion/{champion_family}", lambda version: promoted):
+        print(f"  sandbox: champion v1's promotion placed in the past, at {promoted:%Y-%m-%d %H:%M} UTC")
+    print(f"  backfill of the past intervals {intervals[0][0]} .. {intervals[-1][1]}: {BACKFILL_MEANS}")
+
+
+def retraining_conf(family: TaskFamily) -> dict[str, Any]:
+    """The retraining run's conf: the demo's defaults under the family's recipe."""
+    return {**RETRAINING_CONF, **family.retraining_conf}
+
+
+def evaluation_conf(family: TaskFamily) -> dict[str, Any]:
+    """The backfilled evaluation runs' conf: the family's champion and reward."""
+    conf = {"model_family": family.model_family, "reward": family.retraining_conf["reward"]}
+    return {**conf, **family.evaluation_conf}
+
+
+def run_demo(dags_folder: Path, out: Path, days: int = 3, task: str = "math") -> int:
+    """Run the whole demo for one task family; returns the process exit code."""
+    family = recipe(task)
+    champion_family = family.model_family
+    if family.daily_prompts is None:
+        days = 0  # this family has no daily evaluation feed: no backfill
     out.mkdir(parents=True, exist_ok=True)
     airflow_home = Path(tempfile.mkdtemp(prefix="bedrock-rft-demo-home-"))
     from bedrock_rft_provider.sandbox.config import SandboxConfig
@@ -286,20 +325,17 @@ def run_demo(dags_folder: Path, out: Path, days: int = 3) -> int:
         today = datetime.now(timezone.utc).date()
         intervals = past_intervals(today, days)
         partitions = [start for start, _ in intervals]
-        write_daily_prompts(session, sandbox.endpoint_url, partitions)
+        if partitions:
+            write_daily_prompts(session, sandbox.endpoint_url, partitions, family)
         _airflow(["db", "migrate"], env, out / "logs" / "db-migrate.log")
         # Airflow 3.0's `dags test` does not register the DAGs' assets (apache/airflow#51644).
         _airflow(["dags", "reserialize"], env, out / "logs" / "dags-reserialize.log")
-        _run_dag("bedrock_rft_retraining", today.isoformat(), env, out, conf=RETRAINING_CONF)
-        promoted = promotion_time(intervals)
-        from bedrock_rft_provider.sandbox.moto_state import backdate_parameter_versions
-
-        if backdate_parameter_versions(f"/bedrock-rft/champion/{FAMILY}", lambda version: promoted):
-            print(f"  sandbox: champion v1's promotion placed in the past, at {promoted:%Y-%m-%d %H:%M} UTC")
-        print(f"  backfill of the past intervals {intervals[0][0]} .. {intervals[-1][1]}: {BACKFILL_MEANS}")
+        _run_dag("bedrock_rft_retraining", today.isoformat(), env, out, conf=retraining_conf(family))
+        if intervals:
+            _place_promotion_in_the_past(champion_family, intervals)
         for _, end in intervals:
-            _run_dag("bedrock_rft_evaluation", end.isoformat(), env, out)
-        lines = summarize(session, sandbox.endpoint_url, out, partitions)
+            _run_dag("bedrock_rft_evaluation", end.isoformat(), env, out, conf=evaluation_conf(family))
+        lines = summarize(session, sandbox.endpoint_url, out, partitions, family)
         lines.append(f"Wall time    {time.monotonic() - started:.0f}s (after install)")
         print("\n".join(lines), flush=True)
         (out / "summary.txt").write_text("\n".join(lines) + "\n")
@@ -316,10 +352,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dags-folder", type=Path, default=Path("dags"), help="the example DAGs (./dags)")
     parser.add_argument("--output", type=Path, default=Path("demo-output"), help="where reports are copied")
     parser.add_argument("--days", type=int, default=3, help="evaluation days to backfill")
+    parser.add_argument(
+        "--task", choices=list(recipes()), default="math", help="task family to run (default: math)"
+    )
     args = parser.parse_args(argv)
     if not (args.dags_folder / "bedrock_rft_retraining.py").exists():
         parser.error(f"{args.dags_folder} does not hold bedrock_rft_retraining.py; pass --dags-folder")
-    return run_demo(args.dags_folder.resolve(), args.output, args.days)
+    return run_demo(args.dags_folder.resolve(), args.output, args.days, args.task)
 
 
 if __name__ == "__main__":

@@ -16,8 +16,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from bedrock_rft_provider.errors import ConfigError
-from bedrock_rft_provider.jobs.backends import CATALOG, NATIVE, OPEN_WEIGHT, OPEN_WEIGHT_MODELS
-from bedrock_rft_provider.jobs.backends import _normalise as normalise_backend
+from bedrock_rft_provider.jobs.backends import (
+    CATALOG,
+    NATIVE,
+    OPEN_WEIGHT,
+    OPEN_WEIGHT_MODELS,
+    normalise_backend,
+)
 
 __all__ = [
     "NATIVE",

@@ -57,7 +57,7 @@ def choose_backend(base_model_id: str, backend: str | None = None) -> str:
     (``"open_weight"`` is accepted too). Raises ConfigError naming ``backend`` when the override
     contradicts the catalog, or ``base_model_id`` when the open-weight API does not train that model.
     """
-    requested = _normalise(backend)
+    requested = normalise_backend(backend)
     known = CATALOG.get(base_model_id)
     if requested is None:
         return known.backend if known is not None else NATIVE
@@ -76,7 +76,11 @@ def choose_backend(base_model_id: str, backend: str | None = None) -> str:
     return requested
 
 
-def _normalise(backend: str | None) -> str | None:
+def normalise_backend(backend: str | None) -> str | None:
+    """``"native"`` / ``"open-weight"`` from any accepted spelling; None for ``None``, ``""`` and ``"auto"``.
+
+    Raises ConfigError naming ``backend`` for a non-string or an unknown name.
+    """
     if backend is None:
         return None
     if not isinstance(backend, str):

@@ -8,13 +8,14 @@ so are the service's record-count limits (``MIN_TRAINING_RECORDS`` to ``MAX_TRAI
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bedrock_rft_provider.data.records import MAX_TRAINING_RECORDS, MIN_TRAINING_RECORDS, validate_record
 from bedrock_rft_provider.rewards.contract import text_of
 from bedrock_rft_provider.rewards.jsonl import json_lines
-from bedrock_rft_provider.sandbox.policy import Task, prompt_key, task_for
+from bedrock_rft_provider.sandbox.families import task_of_record
+from bedrock_rft_provider.sandbox.tasks import Task, prompt_key
 
 
 @dataclass
@@ -54,8 +55,14 @@ def last_user_text(messages: list[dict[str, Any]]) -> str:
 
 
 def record_task(record: dict[str, Any], distractor: str = "I do not know") -> Task:
-    """The policy task of a dataset record (prompt + reference answer)."""
-    return task_for(last_user_text(record["messages"]), record.get("reference_answer"), distractor)
+    """The policy task of a dataset record: its family's reading of the prompt and reference.
+
+    ``distractor`` is the wrong answer a math-family text task gives (another record's answer).
+    """
+    task = task_of_record(last_user_text(record["messages"]), record)
+    if task.kind == "math" and not task.numeric:
+        task = replace(task, distractor=distractor)
+    return task
 
 
 def grader_metadata(record: dict[str, Any]) -> dict[str, Any]:

@@ -1,47 +1,48 @@
-"""The simulated policy: a tiny softmax policy over answer styles that RFT can actually move.
+"""The simulated policy: a tiny softmax policy over response styles that RFT can actually move.
 
-SIMULATED, not a language model. For a prompt whose right answer is known (a number, or a text answer)
-the policy picks one action = (answer format, right or wrong answer, length) and renders a short
-response from it. Logits are shared across prompts plus a fixed per-prompt skill offset on the "right"
-actions, so some prompts are easy and some hard. Training updates the shared logits with group-relative
-advantages (GRPO-style) of rewards that the user's real reward function computed, so the curve depends
-only on what that reward function rewards.
+SIMULATED, not a language model. For a prompt whose right answer is known the policy picks one action
+from its task family's action space (``sandbox/families/``; for math: answer format x right/wrong x
+length) and renders a short response from it. Logits are shared across prompts of a family, plus a
+fixed per-prompt skill offset on the "right" actions, so some prompts are easy and some hard.
+Training updates the shared logits with group-relative advantages (GRPO-style) of rewards that the
+user's real reward function computed, so the curve depends only on what that reward function rewards.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 import random
-import re
-from dataclasses import dataclass
 from typing import Any
 
-FORMATS = ("hash", "answer_is", "boxed", "bare", "none")
-CORRECTNESS = ("right", "wrong")
-LENGTHS = ("short", "medium", "long")
-ACTIONS: tuple[tuple[str, str, str], ...] = tuple(
-    (fmt, correct, length) for fmt in FORMATS for correct in CORRECTNESS for length in LENGTHS
+from bedrock_rft_provider.sandbox.families import ActionSpace, space_for
+from bedrock_rft_provider.sandbox.families.math import ACTIONS, CORRECTNESS, FORMATS, LENGTHS
+from bedrock_rft_provider.sandbox.tasks import (
+    Task,
+    numeric_answer,
+    prompt_key,
+    stable_seed,
+    task_for,
+    text_answer,
 )
-_SENTENCES_PER_LENGTH = {"short": 1, "medium": 3, "long": 7}
-_FILLER = (
-    "Let me read the problem carefully.",
-    "First I list the quantities the question gives.",
-    "Next I combine them in the order the problem describes.",
-    "I check each operation once more.",
-    "The units stay consistent throughout.",
-    "Now I compare the result with what the question asks.",
-    "Everything is consistent.",
-    "So I can state the result.",
-)
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+
+__all__ = [
+    "ACTIONS",
+    "CORRECTNESS",
+    "FORMATS",
+    "LENGTHS",
+    "SimulatedPolicy",
+    "Task",
+    "canonical_model_family",
+    "numeric_answer",
+    "prompt_key",
+    "render",
+    "stable_seed",
+    "task_for",
+    "text_answer",
+    "token_count",
+    "truncate",
+]
 _REGION_PREFIXES = ("us.", "eu.", "apac.", "global.", "jp.", "au.", "ca.")
-
-
-def stable_seed(*parts: object) -> int:
-    """A process-independent integer seed from any parts (Python's hash() is salted per process)."""
-    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).digest()
-    return int.from_bytes(digest[:8], "big")
 
 
 def canonical_model_family(model_id: str) -> str:
@@ -53,99 +54,70 @@ def canonical_model_family(model_id: str) -> str:
     return ":".join(model_id.split(":")[:2])
 
 
-def prompt_key(text: str) -> str:
-    """Normalized prompt text used to recognise a prompt across datasets and requests."""
-    return " ".join(text.split())
-
-
-@dataclass(frozen=True)
-class Task:
-    """A prompt the policy answers; ``answer`` is None when the sandbox does not know the right answer."""
-
-    key: str
-    answer: str | None
-    numeric: bool
-    distractor: str = "I do not know"
-
-
-def _format_number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.6g}"
-
-
-def numeric_answer(reference: Any) -> str | None:
-    """The final number of a reference answer (string, number, or dict), or None for a text answer."""
-    if isinstance(reference, bool):
-        return None
-    if isinstance(reference, (int, float)):
-        return _format_number(float(reference))
-    if isinstance(reference, dict):
-        for key in ("final_answer", "answer", "text", "value", "reference_answer"):
-            if key in reference:
-                return numeric_answer(reference[key])
-        return None
-    if isinstance(reference, str):
-        text = reference.split("####")[-1] if "####" in reference else reference
-        text = text.strip().rstrip(".")
-        if "####" in reference or _NUMBER.fullmatch(text.replace("$", "").strip()):
-            found = _NUMBER.findall(text)
-            if found:
-                return _format_number(float(found[-1].replace(",", "")))
-    return None
-
-
-def text_answer(reference: Any) -> str | None:
-    """The text of a non-numeric reference answer, or None when there is nothing usable."""
-    if isinstance(reference, dict):
-        for key in ("final_answer", "answer", "text", "value", "reference_answer"):
-            if key in reference:
-                return text_answer(reference[key])
-        return None
-    if isinstance(reference, str) and reference.strip():
-        return reference.strip()
-    return None
-
-
-def task_for(prompt_text: str, reference: Any, distractor: str = "I do not know") -> Task:
-    """Build a task from a prompt and its ``reference_answer`` in any accepted shape."""
-    number = numeric_answer(reference)
-    if number is not None:
-        return Task(prompt_key(prompt_text), number, True)
-    return Task(prompt_key(prompt_text), text_answer(reference), False, distractor)
-
-
 class SimulatedPolicy:
-    """Shared logits over ``ACTIONS`` plus a per-prompt skill; seeded, copyable, serializable."""
+    """Shared logits per task family plus a per-prompt skill; seeded, copyable, serializable.
 
-    def __init__(self, family: str, seed: int, logits: list[float] | None = None) -> None:
+    ``logits`` is the math family's vector (the one every policy has); other families' vectors are
+    drawn on first use from the same seed, so a base model answers every family the same way in
+    every process.
+    """
+
+    def __init__(
+        self,
+        family: str,
+        seed: int,
+        logits: list[float] | None = None,
+        family_logits: dict[str, list[float]] | None = None,
+    ) -> None:
         self.family = family
         self.seed = seed
-        self.logits = list(logits) if logits is not None else self._initial_logits()
+        self._by_kind: dict[str, list[float]] = {k: list(v) for k, v in (family_logits or {}).items()}
+        if logits is not None:
+            self._by_kind["math"] = list(logits)
+        self._logits_of("math")
 
-    def _initial_logits(self) -> list[float]:
-        rng = random.Random(stable_seed("base-policy", self.family, self.seed))
-        fmt = {"hash": 0.2, "answer_is": 0.5, "boxed": -0.3, "bare": -0.4, "none": 0.1}
-        length = {"short": 0.0, "medium": 0.3, "long": 0.1}
-        noise = {name: rng.gauss(0.0, 0.25) for name in (*FORMATS, *LENGTHS, *CORRECTNESS)}
-        return [
-            fmt[f] + noise[f] + length[ln] + noise[ln] + noise[c] + (0.0 if c == "right" else 0.3)
-            for f, c, ln in ACTIONS
-        ]
+    @property
+    def logits(self) -> list[float]:
+        """The math family's logits over ``ACTIONS``."""
+        return self._by_kind["math"]
+
+    @logits.setter
+    def logits(self, value: list[float]) -> None:
+        self._by_kind["math"] = list(value)
+
+    def _logits_of(self, kind: str) -> list[float]:
+        space = space_for(kind)
+        if space.kind not in self._by_kind:
+            # math keeps its historical seed so existing sandbox stories do not change
+            parts = ("base-policy", self.family, self.seed) + (() if space.kind == "math" else (space.kind,))
+            self._by_kind[space.kind] = space.initial_logits(random.Random(stable_seed(*parts)))
+        return self._by_kind[space.kind]
 
     def copy(self) -> SimulatedPolicy:
-        return SimulatedPolicy(self.family, self.seed, self.logits)
+        return SimulatedPolicy(self.family, self.seed, family_logits=self._by_kind)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"family": self.family, "seed": self.seed, "logits": list(self.logits)}
+        return {
+            "family": self.family,
+            "seed": self.seed,
+            "logits": list(self.logits),
+            "family_logits": {k: list(v) for k, v in self._by_kind.items()},
+        }
 
     def skill(self, task: Task) -> float:
         """Fixed per-prompt ease of getting the answer right (some prompts are hard for this model)."""
         return random.Random(stable_seed("skill", self.family, self.seed, task.key)).gauss(0.0, 1.2)
 
+    def actions(self, task: Task) -> tuple[tuple[str, ...], ...]:
+        """The labels of the actions this task's family can take (index = action)."""
+        return space_for(task.kind).actions
+
     def probabilities(self, task: Task, temperature: float = 1.0) -> list[float]:
+        space: ActionSpace = space_for(task.kind)
         bonus = self.skill(task) if task.answer is not None else -50.0
         scaled = [
-            (logit + (bonus if action[1] == "right" else 0.0)) / max(temperature, 0.05)
-            for logit, action in zip(self.logits, ACTIONS, strict=False)
+            (logit + (bonus if i in space.right else 0.0)) / max(temperature, 0.05)
+            for i, logit in enumerate(self._logits_of(task.kind))
         ]
         top = max(scaled)
         weights = [math.exp(v - top) for v in scaled]
@@ -156,17 +128,19 @@ class SimulatedPolicy:
         return -sum(p * math.log(p) for p in self.probabilities(task) if p > 0)
 
     def sample(self, task: Task, rng: random.Random, temperature: float = 1.0) -> int:
-        return rng.choices(range(len(ACTIONS)), weights=self.probabilities(task, temperature))[0]
+        probs = self.probabilities(task, temperature)
+        return rng.choices(range(len(probs)), weights=probs)[0]
 
     def greedy(self, task: Task) -> int:
         probs = self.probabilities(task)
-        return max(range(len(ACTIONS)), key=lambda i: probs[i])
+        return max(range(len(probs)), key=lambda i: probs[i])
 
     def update(
         self, groups: list[tuple[Task, list[int], list[float]]], learning_rate: float
     ) -> dict[str, float]:
         """One policy-gradient step from group-relative advantages (reward - group mean) / group std.
 
+        Groups may mix task families; each family's logits move by the gradient of its own groups.
         Returns the step's statistics, computed from the same numbers the step used: ``pg_loss`` (mean
         of -advantage x log-probability over the samples), ``grad_norm`` (L2 norm of the logit
         gradient) and ``advantages_mean`` (0 up to rounding when every group has signal; groups whose
@@ -174,10 +148,12 @@ class SimulatedPolicy:
         """
         # Simulated learning speed: grows with the square root of learningRate (1e-5 -> 1.5).
         step = min(max(1.5 * math.sqrt(learning_rate / 1e-5), 0.1), 5.0)
-        gradient = [0.0] * len(ACTIONS)
+        gradients: dict[str, list[float]] = {}
         losses: list[float] = []
         advantages: list[float] = []
         for task, actions, rewards in groups:
+            kind = space_for(task.kind).kind
+            gradient = gradients.setdefault(kind, [0.0] * len(self._logits_of(kind)))
             mean = sum(rewards) / len(rewards)
             std = math.sqrt(sum((r - mean) ** 2 for r in rewards) / len(rewards))
             if std < 1e-9:
@@ -190,44 +166,21 @@ class SimulatedPolicy:
                 losses.append(-advantage * math.log(max(probs[action], 1e-12)))
                 for i, p in enumerate(probs):
                     gradient[i] += advantage * ((1.0 if i == action else 0.0) - p) / len(actions)
-        if groups:
-            gradient = [g / len(groups) for g in gradient]
-            self.logits = [v + step * g for v, g in zip(self.logits, gradient, strict=False)]
+        norm_sq = 0.0
+        for kind, gradient in gradients.items():
+            scaled = [g / len(groups) for g in gradient]
+            norm_sq += sum(g * g for g in scaled)
+            self._by_kind[kind] = [v + step * g for v, g in zip(self._by_kind[kind], scaled, strict=False)]
         return {
             "pg_loss": sum(losses) / len(losses) if losses else 0.0,
-            "grad_norm": math.sqrt(sum(g * g for g in gradient)),
+            "grad_norm": math.sqrt(norm_sq),
             "advantages_mean": sum(advantages) / len(advantages) if advantages else 0.0,
         }
 
 
 def render(task: Task, action: int, rng: random.Random) -> str:
     """The response text for one action on one task (deterministic for a given ``rng`` state)."""
-    fmt, correct, length = ACTIONS[action]
-    count = _SENTENCES_PER_LENGTH[length]
-    start = rng.randrange(len(_FILLER))
-    lines = [_FILLER[(start + i) % len(_FILLER)] for i in range(count)]
-    answer = _answer_text(task, correct, rng)
-    closing = {
-        "hash": f"#### {answer}",
-        "answer_is": f"The answer is {answer}.",
-        "boxed": f"The final answer is \\boxed{{{answer}}}.",
-        "bare": answer,
-        "none": "I am not certain of the final value.",
-    }[fmt]
-    return "\n".join([*lines, closing])
-
-
-def _answer_text(task: Task, correct: str, rng: random.Random) -> str:
-    if task.answer is None:
-        # Unknown prompt: the simulated model cannot know the answer; it guesses a number.
-        return str(random.Random(stable_seed("guess", task.key)).randrange(2, 500))
-    if correct == "right":
-        return task.answer
-    if task.numeric:
-        value = float(task.answer)
-        wrong = value + rng.choice((-10, -3, -2, -1, 1, 2, 3, 10))
-        return _format_number(wrong)
-    return task.distractor
+    return space_for(task.kind).render(task, action, rng)
 
 
 def token_count(text: str) -> int:
