@@ -88,6 +88,8 @@ def test_forecast_vs_actual_is_in_the_report_and_the_champion_record(dagbag: Any
         "min_eval_samples": 20,
         "prices": PRICES,
         "max_grader_invocations": 1_000_000,
+        # Its own job: data-level reuse could hand it another run's job (and that job's metrics).
+        "force_retrain": True,
         **PROMOTABLE,
     }
     run = run_example_dag(dagbag, DAG_ID, datetime(2026, 11, 27, tzinfo=timezone.utc), conf)
