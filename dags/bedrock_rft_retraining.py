@@ -47,11 +47,17 @@ eval_concurrency       parallel model calls during evaluation
 sandbox                label outputs as sandbox results (set False on real AWS)
 force_retrain          train even when a job with the same data (sha256), grader code and job
                        configuration is already running or completed (by default it is reused)
-max_budget             stop the job (and fail ``train``) once it has spent this much at ``prices``
-max_training_hours     stop the job once it has trained this many hours
-max_grader_invocations stop the job once it has made about this many grader Lambda invocations
-prices                 your price table (``training_hour``, ``grader_million_requests``, ...): no
-                       prices ship with the provider
+max_budget             money cap (needs ``prices``): ``spend_forecast`` refuses to submit when the
+                       forecast costs more, and the wait stops the job (failing ``train``) once it
+                       has spent this much
+max_training_hours     the same for training hours (refused at submission once a past run gave a
+                       training rate; always enforced while the job trains)
+max_grader_invocations the same for reward Lambda invocations
+prices                 your price table (README "What it costs and how to cap it"; no prices ship
+                       with the provider); empty = the ``bedrock_rft_prices`` Airflow Variable, else
+                       the forecast and the caps are in units only
+forecast_assumptions   what the forecast cannot know (``grader_samples_per_invocation``,
+                       ``training_samples_per_hour``, ...); see ``jobs.forecast.ForecastAssumptions``
 health_actions         per training-health check, ``warn`` or ``stop`` while the job trains, e.g.
                        ``{"flat_reward": "stop"}`` (checks: flat_reward, length_explosion,
                        train_validation_gap, entropy_collapse, grad_norm_blowup)
@@ -70,12 +76,12 @@ completion             ``poll`` (default): ``train`` waits for the job and this 
                        (set up with ``bedrock-rft events-setup``); open-weight jobs publish no
                        events, and without ``BEDROCK_RFT_EVENTS_QUEUE_URL`` nothing would hand
                        over, so those always wait in ``train``
-=====================  ===========================================================================
-
-Promotion is zero-downtime: applications call the champion's deployment (``deployment_arn`` of the
-champion record), and each promotion re-points that same deployment at the new model
-(``UpdateCustomModelDeployment``); where it cannot, the challenger's deployment takes over and the
-old one is deleted after the record moved.
+=====================  ====================================================================
+``spend_forecast`` logs the forecast (graded samples, grader invocations, Lambda GB-seconds,
+evaluation tokens, training hours, money) before ``train`` and fails the run, with what to change,
+when it is over a cap; ``train`` checks the same caps again before any AWS call. After training,
+``training_spend`` measures the actual spend; the evaluation report and the champion record show
+forecast vs actual, and the next run's forecast takes its training rate from the champion's.
 
 Training is idempotent at the data level: when unpausing creates a scheduled run next to a manual
 one, or new data turns out to be the same data, the second run reuses the first run's job and model
@@ -108,6 +114,7 @@ from airflow.timetables.trigger import CronTriggerTimetable
 
 from bedrock_rft_provider.evaluation.brief import evaluation_brief
 from bedrock_rft_provider.jobs.backends import CATALOG, OPEN_WEIGHT, choose_backend
+from bedrock_rft_provider.jobs.budget import CAP_NAMES
 from bedrock_rft_provider.notifications import BedrockRFTNotifier
 from bedrock_rft_provider.operators.approval import BedrockRFTPromotionApprovalOperator
 from bedrock_rft_provider.operators.dataset import BedrockRFTDatasetOperator
@@ -116,6 +123,7 @@ from bedrock_rft_provider.operators.deployment import (
     BedrockCustomModelDeploymentOperator,
 )
 from bedrock_rft_provider.operators.evaluation import BedrockRFTEvaluationOperator
+from bedrock_rft_provider.operators.forecast import BedrockRFTSpendForecastOperator
 from bedrock_rft_provider.operators.gate import BedrockRFTQualityGateOperator
 from bedrock_rft_provider.operators.grader_guard import BedrockGraderChangeGuardOperator
 from bedrock_rft_provider.operators.judge_calibration import BedrockJudgeCalibrationOperator
@@ -147,6 +155,14 @@ def training_backend(base_model_id: str) -> str:
     return choose_backend(base_model_id)
 
 
+# The hyperparameters of the backend the model trains on (forecast and job read the same ones).
+HYPERPARAMETERS = (
+    "{{ params.open_weight_hyperparameters if training_backend(params.base_model_id) == '"
+    + OPEN_WEIGHT
+    + "' else params.hyperparameters }}"
+)
+# The spend caps (jobs.budget.CAP_NAMES), each from the DAG param of the same name.
+CAPS = {name: f"{{{{ params.{name} }}}}" for name in CAP_NAMES}
 POLL_SECONDS = int(os.environ.get("BEDROCK_RFT_POLL_SECONDS", "60"))
 RUN_PREFIX = (
     "s3://{{ params.bucket }}/retraining/{{ dag_run.run_id | replace(':', '-') | replace('+', '-') }}"
@@ -222,7 +238,7 @@ with DAG(
         "eval_concurrency": Param(8, type="integer", minimum=1),
         "sandbox": Param(True, type="boolean"),
         "force_retrain": Param(False, type="boolean"),
-        # Spend caps enforced while the job trains (None = no cap); see the README's cost section.
+        # Spend caps: refused at submission over the forecast, enforced while the job trains.
         "max_budget": Param(None, type=["null", "number"], exclusiveMinimum=0),
         "max_training_hours": Param(None, type=["null", "number"], exclusiveMinimum=0),
         "max_grader_invocations": Param(None, type=["null", "integer"], minimum=1),
@@ -233,6 +249,7 @@ with DAG(
         "require_approval": Param(False, type="boolean"),
         "notify_topic_arn": Param("", type="string"),
         "completion": Param("poll", enum=["poll", "event"]),
+        "forecast_assumptions": Param({}, type="object"),
     },
     render_template_as_native_obj=True,
     user_defined_macros={
@@ -306,6 +323,20 @@ with DAG(
         print(verdict.message)
         return verdict.train
 
+    spend_forecast = BedrockRFTSpendForecastOperator(
+        task_id="spend_forecast",
+        base_model_id="{{ params.base_model_id }}",
+        hyperparameters=HYPERPARAMETERS,
+        dataset_report_uri=result("prepare_dataset", "report_uri"),
+        preflight_report_uri=f"{RUN_PREFIX}/preflight.json",
+        grader_function_name="{{ params.grader_function_name }}",
+        prices="{{ params.prices or var.json.get('bedrock_rft_prices', {}) }}",
+        assumptions="{{ params.forecast_assumptions }}",
+        champion_family="{{ params.model_family }}",
+        report_uri=f"{RUN_PREFIX}/forecast.json",
+        **CAPS,
+    )
+
     train = BedrockRFTJobOperator(
         task_id="train",
         base_model_id="{{ params.base_model_id }}",
@@ -314,11 +345,7 @@ with DAG(
         validation_data_uri=result("prepare_dataset", "validation_uri"),
         output_data_uri=f"{RUN_PREFIX}/rft-output/",
         reward_lambda_arn=result("deploy_reward", "alias_arn"),
-        hyperparameters=(
-            "{{ params.open_weight_hyperparameters if training_backend(params.base_model_id) == '"
-            + OPEN_WEIGHT
-            + "' else params.hyperparameters }}"
-        ),
+        hyperparameters=HYPERPARAMETERS,
         force_retrain="{{ params.force_retrain }}",
         spend_guard={
             "max_budget": "{{ params.max_budget }}",
@@ -327,6 +354,8 @@ with DAG(
             "prices": "{{ params.prices }}",
             "health": "{{ params.health_actions }}",
         },
+        spend_forecast=spend_forecast.output,
+        **CAPS,
         # Open-weight jobs publish no completion events, and without the events queue nothing would
         # pick the job up: both wait here (the polling path).
         wait_for_completion=(
@@ -379,6 +408,16 @@ with DAG(
             raise RuntimeError("training health check failed:\n" + "\n".join(report.findings))
         return report.as_dict()
 
+    @task
+    def training_spend(job: dict[str, Any], forecast: dict[str, Any]) -> dict[str, Any]:
+        """What training actually used (hours, graded samples, invocations, GB-s, money) vs the forecast."""
+        from bedrock_rft_provider.jobs.spend import describe_spend
+        from bedrock_rft_provider.operators.forecast import measure_training_spend
+
+        spend = measure_training_spend(job, forecast)
+        print(f"Training spend, {describe_spend(spend)} (evaluation tokens: after the evaluation)")
+        return spend
+
     @task.branch
     def deployment_needed(job: dict[str, Any]) -> str:
         """Nova custom models answer only through a deployment; fine-tuned open-weight models answer on
@@ -430,6 +469,7 @@ with DAG(
         training_metrics_uri=f"{RUN_PREFIX}/rft-output/",
         concurrency="{{ params.eval_concurrency }}",
         sandbox="{{ params.sandbox }}",
+        spend=training_spend(train.output, spend_forecast.output),
     )
 
     quality_gate = BedrockRFTQualityGateOperator(
@@ -519,7 +559,7 @@ with DAG(
     go = worth_training(baseline_check.output)
     prepare_dataset >> [baseline_check, reward_preflight, calibrate_judge]
     deploy_reward >> [reward_preflight, calibrate_judge, grader_guard]
-    [reward_preflight, calibrate_judge, grader_guard, go] >> train
+    [reward_preflight, calibrate_judge, grader_guard, go] >> spend_forecast >> train
     health = training_health(train.output)
     completes_here(train.output) >> health
     health >> deployment_needed(train.output) >> [deploy_tuned, tuned]

@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "test-reward": "rewards",
     "iam-policy": "rewards",
     "evaluate": "evaluate",
+    "forecast": "forecast",
     "sandbox": "sandbox",
     "sandbox-bootstrap": "sandbox",
     "events-setup": "events",

@@ -249,6 +249,10 @@ def summarize(
     from bedrock_rft_provider.evaluation.tool_calls import summary_lines
 
     lines.extend(summary_lines(summary))
+    if summary.get("spend"):
+        from bedrock_rft_provider.jobs.spend import describe_spend
+
+        lines.append(f"Spend        {describe_spend(summary['spend'])}")
     decision = _gate_decision("bedrock_rft_retraining")
     if decision:
         lines.append(f"Gate         {'PROMOTE' if decision.get('promote') else 'REJECT'}")

@@ -34,6 +34,7 @@ def get_provider_info() -> dict[str, Any]:
                     "bedrock_rft_provider.operators.dataset",
                     "bedrock_rft_provider.operators.deployment",
                     "bedrock_rft_provider.operators.evaluation",
+                    "bedrock_rft_provider.operators.forecast",
                     "bedrock_rft_provider.operators.gate",
                     "bedrock_rft_provider.operators.grader_guard",
                     "bedrock_rft_provider.operators.judge_calibration",

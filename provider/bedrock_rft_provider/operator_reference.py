@@ -29,6 +29,7 @@ CLASSES = (
     "operators.reward.BedrockRewardPreflightOperator",
     "operators.grader_guard.BedrockGraderChangeGuardOperator",
     "operators.judge_calibration.BedrockJudgeCalibrationOperator",
+    "operators.forecast.BedrockRFTSpendForecastOperator",
     "operators.rft_job.BedrockRFTJobOperator",
     "sensors.rft_job.BedrockRFTJobSensor",
     "operators.deployment.BedrockCustomModelDeploymentOperator",

@@ -185,6 +185,28 @@ def _comparison_lines(summary: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _spend_rows(summary: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
+    """``(quantity, forecast, actual, actual/forecast)`` rows of the run's spend; [] without one."""
+    from bedrock_rft_provider.jobs.spend import forecast_vs_actual
+
+    spend = summary.get("spend")
+    if not isinstance(spend, Mapping):
+        return []
+    rows = forecast_vs_actual(spend.get("forecast") or {}, spend.get("actual") or {})
+
+    def cell(value: Any) -> str:
+        if value is None:
+            return "n/a"
+        return f"{value:,}" if isinstance(value, int) else f"{value:,.4g}"
+
+    currency = spend.get("currency", "")
+    labels = {name: name.replace("_", " ") for name in rows} | {"total_money": f"money ({currency})"}
+    return [
+        (labels[name], cell(row["forecast"]), cell(row["actual"]), cell(row["ratio"]))
+        for name, row in rows.items()
+    ]
+
+
 def render_markdown(summary: Mapping[str, Any], plot_names: Sequence[str]) -> str:
     """The Markdown report (plots are in report.html)."""
     title = f"# Evaluation of {summary.get('model_id') or 'responses'}"
@@ -204,6 +226,10 @@ def render_markdown(summary: Mapping[str, Any], plot_names: Sequence[str]) -> st
         ]
     out += moderation.markdown_section(summary)
     out += tool_calls.markdown_section(summary)
+    spend = _spend_rows(summary)
+    if spend:
+        out += ["", "## Spend: forecast vs actual", "", "| | forecast | actual | actual / forecast |"]
+        out += ["|---|---|---|---|"] + [f"| {q} | {f} | {a} | {r} |" for q, f, a, r in spend]
     if plot_names:
         out += ["", "Plots (in report.html): " + ", ".join(plot_names) + "."]
     return "\n".join(out) + "\n"
@@ -231,6 +257,12 @@ def render_html(summary: Mapping[str, Any], plots: Mapping[str, str]) -> str:
     parts.append("</ul>")
     parts += moderation.html_section(summary)
     parts.append(tool_calls.html_section(summary))
+    spend = _spend_rows(summary)
+    if spend:
+        parts.append("<h2>Spend: forecast vs actual</h2><table><tr><th></th><th>forecast</th><th>actual</th>")
+        parts.append("<th>actual / forecast</th></tr>")
+        parts += [f"<tr>{''.join(f'<td>{esc(c)}</td>' for c in row)}</tr>" for row in spend]
+        parts.append("</table>")
     for title, png in plots.items():
         parts.append(f"<h2>{esc(title)}</h2><img alt='{esc(title)}' src='data:image/png;base64,{png}'>")
     if not plots:

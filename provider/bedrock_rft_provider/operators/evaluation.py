@@ -108,6 +108,9 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
     :param seed: seed of the bootstrap confidence intervals and of sampled answers; same inputs, same numbers.
     :param sandbox: label the outputs as produced against the local sandbox. A string (rendered template)
         must read true/false (also 1/0, yes/no, on/off); anything else is a ConfigError before any I/O.
+    :param spend: the run's spend record (forecast and training actual, ``jobs.spend.spend_record``);
+        the tokens of this evaluation's answers are added to its actual and the summary and report show
+        forecast vs actual (``summary["spend"]``). None = no spend section.
     :return: the summary dict (also written as ``summary.json``), plus ``output_uri``; each key is also
         pushed as its own XCom.
     """
@@ -135,6 +138,7 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
         "samples_per_prompt",
         "success_threshold",
         "sandbox",
+        "spend",
     )
     template_fields_renderers = {"inference_config": "json"}
     operator_extra_links = (BedrockRFTEvaluationReportLink(),)
@@ -170,6 +174,7 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
         grader_concurrency: int = 4,
         seed: int = 0,
         sandbox: bool | str = False,
+        spend: Mapping[str, Any] | str | None = None,
         **kwargs: Any,
     ) -> None:
         # Each key of the returned dict is also its own XCom, so ``task.output["key"]`` works (Airflow 3).
@@ -196,6 +201,9 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
             responses = self._answers(request, records, under_test, out_dir)
             baseline_responses = self._answers(request, records, baseline, out_dir) if baseline else None
             baseline_summary, baseline_results = self._baseline_summary(request, work)
+            options = request.pipeline_options(subject)
+            if request.spend:
+                options["extra"]["spend"] = _spend_with_tokens(request.spend, responses, baseline_responses)
             from bedrock_rft_provider.evaluation.pipeline import evaluate  # numpy: only when evaluating
 
             summary = evaluate(
@@ -207,7 +215,7 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
                 baseline_results_path=baseline_results,
                 baseline_summary=baseline_summary,
                 training_curve=self._training_curve(request),
-                **request.pipeline_options(subject),
+                **options,
             )
             if request.output_is_s3:
                 self.hook.storage.put_dir(out_dir, request.output_uri, list(UPLOADED_FILES))
@@ -337,3 +345,16 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
         if curve is None:
             self.log.warning("No training metrics found at %s; the report has no training curve", uri)
         return curve
+
+
+def _spend_with_tokens(spend: Mapping[str, Any], *responses: Path | None) -> dict[str, Any]:
+    """``spend`` with the input and output tokens the answers' ``usage`` counted (both models)."""
+    from bedrock_rft_provider.jobs.spend import usage_totals, with_eval_tokens
+
+    totals = [0, 0]
+    for path in responses:
+        if path is not None:
+            with open(path, encoding="utf-8", errors="replace") as lines:
+                used = usage_totals(lines)
+            totals = [totals[0] + used[0], totals[1] + used[1]]
+    return with_eval_tokens(spend, totals[0], totals[1])
