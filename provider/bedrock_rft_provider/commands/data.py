@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
-STATIC_SOURCES = ("gsm8k", "jsonl", "csv", "parquet", "synthetic")
+STATIC_SOURCES = ("gsm8k", "jsonl", "csv", "parquet", "synthetic", "humaneval")
 PROGRESS_SECONDS = 2.0
 
 
@@ -63,10 +63,14 @@ def register(subparsers: Any) -> None:
         help="convert, validate, dedupe and split a dataset into train/validation/test JSONL + report.json",
         description="Convert, validate, dedupe and split a dataset. Exit 0 written, 1 invalid data (nothing "
         "written), 2 usage. For --source synthetic, --input is the number of problems to generate; for "
+        "--source humaneval, how many of HumanEval's 164 code problems to use ('all' for every one); for "
         "--source hf:NAME[:split], --input is the dataset config name ('-' for none).",
     )
     prepare.add_argument(
-        "--source", required=True, type=_source, help="gsm8k, jsonl, csv, parquet, synthetic, hf:NAME"
+        "--source",
+        required=True,
+        type=_source,
+        help="gsm8k, jsonl, csv, parquet, synthetic, humaneval, hf:NAME",
     )
     prepare.add_argument("--input", required=True, dest="input_uri", metavar="PATH_OR_URI")
     prepare.add_argument("--output", required=True, dest="output_uri", metavar="DIR_OR_S3")

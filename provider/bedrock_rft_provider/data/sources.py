@@ -32,7 +32,7 @@ from bedrock_rft_provider.data.uris import (
     open_binary,
 )
 
-SOURCES = ("gsm8k", "jsonl", "csv", "parquet", "synthetic", "hf:NAME[:split]")
+SOURCES = ("gsm8k", "jsonl", "csv", "parquet", "synthetic", "humaneval", "hf:NAME[:split]")
 _BATCH_ROWS = 2048
 
 
@@ -120,6 +120,8 @@ class SourceReader:
             return self._parquet()
         if self.kind == "synthetic":
             return self._synthetic()
+        if self.kind == "humaneval":
+            return self._humaneval()
         if self.kind.startswith("hf:"):
             return self._huggingface()
         raise DatasetValidationError(
@@ -312,24 +314,23 @@ class SourceReader:
                     yield self._mapped(row_no, row)
 
     def _synthetic(self) -> Iterator[SourceItem]:
-        try:
-            count = int(self.input_uri)
-        except ValueError:
-            raise DatasetValidationError(
-                [
-                    Problem(
-                        "synthetic",
-                        None,
-                        f'input "{self.input_uri}" is not a record count; '
-                        "for --source synthetic, --input is how many problems to generate, e.g. 500",
-                    )
-                ]
-            ) from None
-        if count < 0:
-            raise DatasetValidationError([Problem("synthetic", None, "input count must be >= 0")])
+        count = _count("synthetic", self.input_uri)
         self._hash.update(f"synthetic:{count}:{self.seed}".encode())
         for index, raw in enumerate(synthetic.generate(count, self.seed), start=1):
             yield SourceItem(index, record=gsm8k.to_rft_record(raw))
+
+    def _humaneval(self) -> Iterator[SourceItem]:
+        from bedrock_rft_provider.data import humaneval
+
+        text = self.input_uri.strip().lower()
+        count = None if text in ("", "-", "all") else _count("humaneval", self.input_uri)
+        try:
+            problems = list(humaneval.records(count, self.seed))
+        except ImportError as exc:
+            raise DatasetValidationError([Problem("humaneval", None, str(exc))]) from None
+        self._hash.update(f"humaneval:{count}:{self.seed}".encode())
+        for index, record in enumerate(problems, start=1):
+            yield SourceItem(index, record=record)
 
     def _huggingface(self) -> Iterator[SourceItem]:
         name, _, split = self.kind[len("hf:") :].partition(":")
@@ -384,3 +385,23 @@ class SourceReader:
             error="row has no messages, no question/answer pair, and no prompt mapping "
             "(give prompt_field or prompt_template)",
         )
+
+
+def _count(source: str, text: str) -> int:
+    """The record count a generated source's ``--input`` gives; DatasetValidationError otherwise."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise DatasetValidationError(
+            [
+                Problem(
+                    source,
+                    None,
+                    f'input "{text}" is not a record count; '
+                    f"for --source {source}, --input is how many problems to use, e.g. 500",
+                )
+            ]
+        ) from None
+    if count < 0:
+        raise DatasetValidationError([Problem(source, None, "input count must be >= 0")])
+    return count
