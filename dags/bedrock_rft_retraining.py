@@ -35,6 +35,8 @@ min_eval_samples       least number of test prompts the gate accepts
 gate_guards            metrics that must not regress vs the baseline (default: response length
                        +25% relative, error rate +0.01)
 eval_concurrency       parallel model calls during evaluation
+eval_samples_per_prompt  answers per test prompt in ``evaluate`` (> 1 adds pass@1 and pass@k to the
+                       summary and the report; the code family uses 5)
 sandbox                label outputs as sandbox results (set False on real AWS)
 force_retrain          train even when a job with the same data (sha256), grader code and job
                        configuration is already running or completed (by default it is reused)
@@ -153,6 +155,7 @@ with DAG(
             type="array",
         ),
         "eval_concurrency": Param(8, type="integer", minimum=1),
+        "eval_samples_per_prompt": Param(1, type="integer", minimum=1),
         "sandbox": Param(True, type="boolean"),
         "force_retrain": Param(False, type="boolean"),
     },
@@ -295,6 +298,7 @@ with DAG(
         output_uri=f"{RUN_PREFIX}/evaluation",
         training_metrics_uri=f"{RUN_PREFIX}/rft-output/",
         concurrency="{{ params.eval_concurrency }}",
+        samples_per_prompt="{{ params.eval_samples_per_prompt }}",
         sandbox="{{ params.sandbox }}",
     )
 
