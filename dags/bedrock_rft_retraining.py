@@ -24,6 +24,8 @@ dataset_source         ``gsm8k`` | ``jsonl`` | ``csv`` | ``parquet`` | ``synthet
 dataset_input          input path / ``s3://`` URI (for ``synthetic``: how many problems)
 reward                 reward as ``module:function`` (the built-in GSM8K grader by default)
 grader_function_name   name of the grader Lambda
+preflight_response_template  how ``reward_preflight`` writes the reference answer as a response
+                       (``{reference}`` is replaced), e.g. a fenced block when the reward checks a format
 hyperparameters        Nova RFT hyperparameters (pythonic names); unset ones use the service defaults
 open_weight_hyperparameters  the open-weight models' RFT hyperparameters (``n_epochs``,
                        ``batch_size``, ``learning_rate_multiplier``), used instead of ``hyperparameters``
@@ -127,6 +129,7 @@ with DAG(
         "dataset_input": Param("600", type="string"),
         "reward": Param("bedrock_rft_provider.rewards.builtin:math_answer", type="string"),
         "grader_function_name": Param("bedrock-rft-gsm8k-grader", type="string"),
+        "preflight_response_template": Param("{reference}", type="string"),
         "hyperparameters": Param(
             {
                 "epoch_count": 2,
@@ -182,6 +185,7 @@ with DAG(
         function_name="{{ params.grader_function_name }}",
         training_data_uri=result("prepare_dataset", "train_uri"),
         report_uri=f"{RUN_PREFIX}/preflight.json",
+        response_template="{{ params.preflight_response_template }}",
     )
 
     baseline_check = BedrockRFTEvaluationOperator(

@@ -35,12 +35,15 @@ RECIPE = TaskFamily(
         "dataset_input": "all",
         "reward": "bedrock_rft_provider.rewards.builtin:code_solution",
         "grader_function_name": "bedrock-rft-code-grader",
-        # Every sample runs the problem's tests in isolated children: fewer, smaller steps than math.
+        # The preflight's ideal response is the canonical program, fenced as the prompt asks.
+        "preflight_response_template": "Here is the program.\n```python\n{reference}\n```",
+        # Every sample runs the problem's tests in isolated children: the smallest batch and group
+        # Bedrock accepts (16 prompts x 2 samples), and a learning rate that moves in 2 epochs.
         "hyperparameters": {
-            "epoch_count": 1,
-            "batch_size": 8,
-            "learning_rate": 1e-5,
-            "training_sample_per_prompt": 4,
+            "epoch_count": 2,
+            "batch_size": 16,
+            "learning_rate": 5e-5,
+            "training_sample_per_prompt": 2,
             "eval_interval": 5,
             "inference_max_tokens": 2048,
             "max_prompt_length": 1024,
