@@ -71,3 +71,20 @@ def test_a_sample_without_tests_is_not_applicable() -> None:
         {"id": "s", "messages": [{"role": "assistant", "content": f"```python\n{RIGHT}```"}], "metadata": {}}
     )
     assert code_solution(sample) is None
+
+
+def test_the_reward_preflight_tells_a_humaneval_solution_from_a_wrong_one() -> None:
+    from bedrock_rft_provider.data import humaneval
+    from bedrock_rft_provider.rewards.preflight import build_preflight_cases
+
+    records = list(humaneval.records(3, seed=5))
+    cases = build_preflight_cases(records, response_template="```python\n{reference}\n```")
+    results = make_handler(code_solution)([case.event for case in cases], None)
+    scores = {
+        (case.record, case.kind): float(r["aggregate_reward_score"])
+        for case, r in zip(cases, results, strict=True)
+    }
+    for index in range(3):
+        assert scores[(index, "ideal")] == 1.0
+        # The wrong answer is another problem's program (changing a program's numbers can leave it right).
+        assert scores[(index, "wrong")] < 1.0
