@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tests.e2e import backfill, browser, checks, openweight, scenarios
+from tests.e2e import backfill, browser, checks, codefamily, openweight, scenarios
 from tests.e2e.environment import REPO
 from tests.e2e.stack import Stack, running_stack
 
@@ -31,6 +31,7 @@ SCENARIOS: list[tuple[str, Callable[[Stack], str]]] = [
         openweight.open_weight_run,
     ),
     ("9 sandbox resources: no duplicates, no stray deployment", checks.resources),
+    ("10 code family (HumanEval) via REST: pass@k, the hacking share falls", codefamily.code_family_run),
 ]
 
 
