@@ -33,6 +33,8 @@ preflight_ideal_tolerance  how far an ideal answer may score below the top in th
                        (0 for a verifiable reward; a judge's composite weight for a judged one)
 evaluation_reward      reward for the baseline check and evaluation, when it differs from
                        ``reward`` (e.g. the verifiable part of a judged reward); empty: ``reward``
+preflight_response_template  how ``reward_preflight`` writes the reference answer as a response
+                       (``{reference}`` is replaced), e.g. a fenced block when the reward checks a format
 hyperparameters        Nova RFT hyperparameters (pythonic names); unset ones use the service defaults
 open_weight_hyperparameters  the open-weight models' RFT hyperparameters (``n_epochs``,
                        ``batch_size``, ``learning_rate_multiplier``), used instead of ``hyperparameters``
@@ -44,6 +46,8 @@ min_eval_samples       least number of test prompts the gate accepts
 gate_guards            metrics that must not regress vs the baseline (default: response length
                        +25% relative, error rate +0.01)
 eval_concurrency       parallel model calls during evaluation
+eval_samples_per_prompt  answers per test prompt in ``evaluate`` (> 1 adds pass@1 and pass@k to the
+                       summary and the report; the code family uses 5)
 sandbox                label outputs as sandbox results (set False on real AWS)
 force_retrain          train even when a job with the same data (sha256), grader code and job
                        configuration is already running or completed (by default it is reused)
@@ -208,6 +212,7 @@ with DAG(
         "judge_min_agreement": Param(0.8, type="number", minimum=0, maximum=1),
         "preflight_ideal_tolerance": Param(0.0, type="number", minimum=0, maximum=1),
         "evaluation_reward": Param("", type="string"),
+        "preflight_response_template": Param("{reference}", type="string"),
         "hyperparameters": Param(
             {
                 "epoch_count": 2,
@@ -236,6 +241,7 @@ with DAG(
             type="array",
         ),
         "eval_concurrency": Param(8, type="integer", minimum=1),
+        "eval_samples_per_prompt": Param(1, type="integer", minimum=1),
         "sandbox": Param(True, type="boolean"),
         "force_retrain": Param(False, type="boolean"),
         # Spend caps: refused at submission over the forecast, enforced while the job trains.
@@ -280,6 +286,7 @@ with DAG(
         training_data_uri=result("prepare_dataset", "train_uri"),
         report_uri=f"{RUN_PREFIX}/preflight.json",
         ideal_tolerance="{{ params.preflight_ideal_tolerance }}",
+        response_template="{{ params.preflight_response_template }}",
     )
 
     # Runs only when the reward has an LLM judge (judge_component set); otherwise it logs and succeeds.
@@ -468,6 +475,7 @@ with DAG(
         output_uri=f"{RUN_PREFIX}/evaluation",
         training_metrics_uri=f"{RUN_PREFIX}/rft-output/",
         concurrency="{{ params.eval_concurrency }}",
+        samples_per_prompt="{{ params.eval_samples_per_prompt }}",
         sandbox="{{ params.sandbox }}",
         spend=training_spend(train.output, spend_forecast.output),
     )

@@ -206,7 +206,12 @@ def summarize(
 ) -> list[str]:
     """The demo's closing summary, read back from what the DAGs wrote (S3, SSM, XCom)."""
     champion_family = family.model_family
-    from bedrock_rft_provider.jobs.metrics import TRAIN_REWARD, is_metrics_key, parse_metrics_files
+    from bedrock_rft_provider.jobs.metrics import (
+        HACKING_ATTEMPT_SHARE,
+        TRAIN_REWARD,
+        is_metrics_key,
+        parse_metrics_files,
+    )
 
     s3 = session.client("s3", endpoint_url=endpoint_url)
     ssm = session.client("ssm", endpoint_url=endpoint_url)
@@ -237,6 +242,12 @@ def summarize(
                 f"Training     reward {curve[0]:.3f} -> {curve[-1]:.3f} over {len(curve)} steps "
                 f"({TRAIN_REWARD}, simulated policy)"
             )
+        hacking = metrics.values(HACKING_ATTEMPT_SHARE)
+        if hacking:
+            lines.append(
+                f"Hacking      share of reward-hacking attempts {hacking[0]:.2f} -> {hacking[-1]:.2f} over "
+                f"{len(hacking)} steps (what the reward paid for them taught the simulated policy)"
+            )
     summary_key = next(k for k in _keys(s3, BUCKET, "retraining/") if k.endswith("/evaluation/summary.json"))
     summary = _read_json(s3, BUCKET, summary_key)
     base = summary.get("baseline", {})
@@ -246,6 +257,15 @@ def summarize(
         f"baseline {base.get('mean_reward', float('nan')):.3f} on n={summary['n']}; "
         f"delta {summary.get('delta', float('nan')):+.3f}, p={_p_value(summary.get('p_value'))}"
     )
+    if summary.get("pass_at_k"):
+        base_pass = base.get("pass_at_k") or {}
+        lines.append(
+            "pass@k       "
+            + ", ".join(
+                f"{name} {value:.3f} (baseline {base_pass.get(name, float('nan')):.3f})"
+                for name, value in summary["pass_at_k"].items()
+            )
+        )
     from bedrock_rft_provider.evaluation.tool_calls import summary_lines
 
     lines.extend(summary_lines(summary))

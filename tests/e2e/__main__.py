@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tests.e2e import approval, backfill, browser, checks, events, openweight, scenarios
+from tests.e2e import approval, backfill, browser, checks, codefamily, events, openweight, scenarios
 from tests.e2e.environment import REPO
 from tests.e2e.stack import Stack, running_stack
 
@@ -40,6 +40,7 @@ SCENARIOS: list[tuple[str, Callable[[Stack], str]]] = [
         "12 event-driven completion: the job's completion event starts the post-training DAG run",
         events.event_driven_completion,
     ),
+    ("13 code family (HumanEval) via REST: pass@k, the hacking share falls", codefamily.code_family_run),
 ]
 
 

@@ -34,7 +34,8 @@ from bedrock_rft_provider.data.uris import (
 )
 
 SOURCES = (
-    "gsm8k", "jsonl", "csv", "parquet", "synthetic", "moderation", "synthetic-tools", "hf:NAME[:split]"
+    "gsm8k", "jsonl", "csv", "parquet", "synthetic", "humaneval", "moderation", "synthetic-tools",
+    "hf:NAME[:split]",
 )  # fmt: skip
 _BATCH_ROWS = 2048
 
@@ -135,6 +136,8 @@ class SourceReader:
             return self._parquet()
         if self.kind == "synthetic":
             return self._synthetic()
+        if self.kind == "humaneval":
+            return self._humaneval()
         if self.kind == "moderation":
             return self._moderation()
         if self.kind == "synthetic-tools":
@@ -342,21 +345,7 @@ class SourceReader:
     def _generated_count(self) -> int:
         """The record count a generated source (``synthetic``, ``moderation``, ``synthetic-tools``) was
         asked for."""
-        try:
-            count = int(self.input_uri)
-        except ValueError:
-            raise DatasetValidationError(
-                [
-                    Problem(
-                        self.kind,
-                        None,
-                        f'input "{self.input_uri}" is not a record count; '
-                        f"for --source {self.kind}, --input is how many records to generate, e.g. 500",
-                    )
-                ]
-            ) from None
-        if count < 0:
-            raise DatasetValidationError([Problem(self.kind, None, "input count must be >= 0")])
+        count = _count(self.kind, self.input_uri)
         self._hash.update(f"{self.kind}:{count}:{self.seed}".encode())
         return count
 
@@ -372,6 +361,19 @@ class SourceReader:
         count = self._generated_count()
         for index, raw in enumerate(synthetic.generate(count, self.seed), start=1):
             yield SourceItem(index, record=gsm8k.to_rft_record(raw))
+
+    def _humaneval(self) -> Iterator[SourceItem]:
+        from bedrock_rft_provider.data import humaneval
+
+        text = self.input_uri.strip().lower()
+        count = None if text in ("", "-", "all") else _count("humaneval", self.input_uri)
+        try:
+            problems = list(humaneval.records(count, self.seed))
+        except ImportError as exc:
+            raise DatasetValidationError([Problem("humaneval", None, str(exc))]) from None
+        self._hash.update(f"humaneval:{count}:{self.seed}".encode())
+        for index, record in enumerate(problems, start=1):
+            yield SourceItem(index, record=record)
 
     def _huggingface(self) -> Iterator[SourceItem]:
         name, _, split = self.kind[len("hf:") :].partition(":")
@@ -426,3 +428,23 @@ class SourceReader:
             error="row has no messages, no question/answer pair, and no prompt mapping "
             "(give prompt_field or prompt_template)",
         )
+
+
+def _count(source: str, text: str) -> int:
+    """The record count a generated source's ``--input`` gives; DatasetValidationError otherwise."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise DatasetValidationError(
+            [
+                Problem(
+                    source,
+                    None,
+                    f'input "{text}" is not a record count; '
+                    f"for --source {source}, --input is how many records to use, e.g. 500",
+                )
+            ]
+        ) from None
+    if count < 0:
+        raise DatasetValidationError([Problem(source, None, "input count must be >= 0")])
+    return count

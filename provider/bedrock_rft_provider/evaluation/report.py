@@ -13,7 +13,7 @@ from typing import Any
 
 from bedrock_rft_provider.evaluation import moderation, tool_calls
 from bedrock_rft_provider.evaluation.scoring import SampleResult
-from bedrock_rft_provider.jobs.metrics import TrainingMetrics
+from bedrock_rft_provider.jobs.metrics import HACKING_ATTEMPT_SHARE, TrainingMetrics
 
 TrainingCurve = Mapping[str, Sequence[tuple[float, float]]]
 SANDBOX_NOTICE = (
@@ -22,12 +22,19 @@ SANDBOX_NOTICE = (
 )
 
 
+# Training series plotted on their own, not with the rewards: name -> (plot title, y label).
+OWN_PLOTS = {
+    HACKING_ATTEMPT_SHARE: ("Share of reward-hacking attempts over steps", "share of responses (sandbox)"),
+}
+
+
 def training_curve(metrics: TrainingMetrics) -> dict[str, list[tuple[float, float]]]:
-    """The reward series (names containing "reward") of a job's parsed training metrics."""
+    """The reward series (names containing "reward") of a job's parsed training metrics, and the
+    series of :data:`OWN_PLOTS` (e.g. the sandbox's share of reward-hacking attempts)."""
     return {
         name: [(float(step), value) for step, value in points]
         for name, points in sorted(metrics.series.items())
-        if "reward" in name.lower() and points
+        if ("reward" in name.lower() or name in OWN_PLOTS) and points
     }
 
 
@@ -126,14 +133,21 @@ def render_plots(
         plots["Per-slice accuracy"] = _png(fig)
         plt.close(fig)
 
-    if training_curve:
+    curves = dict(training_curve or {})
+    figures: list[tuple[str, str, list[str]]] = [
+        ("Training reward curve", "reward", [n for n in curves if n not in OWN_PLOTS])
+    ]
+    figures += [(*OWN_PLOTS[name], [name]) for name in curves if name in OWN_PLOTS]
+    for title, ylabel, names in figures:
+        if not names:
+            continue
         fig, ax = plt.subplots(figsize=(6, 3.5))
-        for name, points in training_curve.items():
-            ax.plot([p[0] for p in points], [p[1] for p in points], label=name)
+        for name in names:
+            ax.plot([p[0] for p in curves[name]], [p[1] for p in curves[name]], label=name)
         ax.set_xlabel("step")
-        ax.set_ylabel("reward")
+        ax.set_ylabel(ylabel)
         ax.legend()
-        plots["Training reward curve"] = _png(fig)
+        plots[title] = _png(fig)
         plt.close(fig)
     return plots
 

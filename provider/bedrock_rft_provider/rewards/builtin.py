@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from bedrock_rft_provider.rewards.codeexec import code_tests, make_code_tests
+from bedrock_rft_provider.rewards.codegen import code_solution, make_code_solution
 from bedrock_rft_provider.rewards.contract import RewardResult, Sample
 from bedrock_rft_provider.rewards.deadline import bounded_search
 from bedrock_rft_provider.rewards.handler import RewardFn, as_result, reward_name
@@ -33,6 +34,7 @@ from bedrock_rft_provider.rewards.toolcall import tool_call_match
 from bedrock_rft_provider.rewards.values import normalize_answer, same_value
 
 __all__ = [
+    "code_solution",
     "code_tests",
     "composite",
     "exact_match",
@@ -40,6 +42,7 @@ __all__ = [
     "json_match",
     "length_penalty",
     "llm_judge",
+    "make_code_solution",
     "make_code_tests",
     "math_answer",
     "regex_match",

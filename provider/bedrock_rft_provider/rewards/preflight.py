@@ -113,12 +113,20 @@ def wrong_response(reference: Any, others: Sequence[str]) -> str:
     if isinstance(reference, Mapping) and reference_text(reference) is None:
         return json.dumps(_wrong_value(dict(reference)))
     text = ideal_response(reference)
-    if _NUMBER.search(text):
+    # A reference program (code with tests) often has its numbers only in its docstring, so changing
+    # them leaves it right: another problem's program is the wrong answer there.
+    if _NUMBER.search(text) and not _has_tests(reference):
         return _wrong_text(text)
     for other in others:
         if other.strip().casefold() != text.strip().casefold() and other.strip():
             return other
     return "This response is deliberately unrelated to the question."
+
+
+def _has_tests(reference: Any) -> bool:
+    return isinstance(reference, Mapping) and any(
+        isinstance(reference.get(key), list) and reference[key] for key in ("tests", "test_cases")
+    )
 
 
 def build_preflight_cases(
