@@ -24,7 +24,7 @@ def test_the_code_recipe_trains_on_humaneval_and_reports_pass_at_k_and_the_hacki
     dagbag: Any, sandbox_env: Any
 ) -> None:
     conf = {**demo.retraining_conf(recipe("code")), **PROMOTABLE, "model_family": "e2e-code"}
-    run = run_example_dag(dagbag, "bedrock_rft_retraining", datetime(2026, 11, 25, tzinfo=timezone.utc), conf)
+    run = run_example_dag(dagbag, "bedrock_rft_retraining", datetime(2026, 10, 5, tzinfo=timezone.utc), conf)
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert states["train"] == "success" and states["evaluate"] == "success"
 

@@ -63,7 +63,7 @@ def test_the_demo_conf_and_the_readme_params_fit_the_dag(dagbag: Any) -> None:
 def test_the_calibration_task_is_wired_before_training(dagbag: Any) -> None:
     dag = dagbag.get_dag(DAG_ID)
     calibrate = dag.get_task("calibrate_judge")
-    assert "train" in calibrate.downstream_task_ids
+    assert "train" in calibrate.get_flat_relative_ids(upstream=False)  # before training (via spend_forecast)
     assert {"prepare_dataset", "deploy_reward"} <= calibrate.upstream_task_ids
     assert dag.params["judge_component"] == ""  # no judge by default: the task logs and succeeds
 
@@ -72,7 +72,7 @@ def test_the_calibration_task_is_wired_before_training(dagbag: Any) -> None:
 @pytest.mark.slow
 @pytest.mark.timeout(SLOW_TIMEOUT_S)
 def test_judge_family_calibrates_trains_and_reports_a_confusion_matrix(dagbag: Any, sandbox_env: Any) -> None:
-    when = datetime(2026, 11, 20, tzinfo=timezone.utc)
+    when = datetime(2026, 10, 1, tzinfo=timezone.utc)
     run = run_example_dag(dagbag, DAG_ID, when, _conf("dag-judge"))
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert states["calibrate_judge"] == "success" and states["train"] == "success"
@@ -83,12 +83,12 @@ def test_judge_family_calibrates_trains_and_reports_a_confusion_matrix(dagbag: A
     assert sum(sum(row.values()) for row in confusion.values()) == calibration["n"] == 48
     # Both verdicts occur: the simulated judge reads the reference, it does not answer a constant.
     assert confusion["pass"]["pass"] > 0 and confusion["fail"]["fail"] > 0
-    stored = json.loads(_s3_text(sandbox_env, "/judge_calibration.json", "2026-11-20"))
+    stored = json.loads(_s3_text(sandbox_env, "/judge_calibration.json", "2026-10-01"))
     assert stored["agreement"] == calibration["agreement"]
     summary = run.get_task_instance("evaluate").xcom_pull(task_ids="evaluate")
     cells = {k: v for k, v in summary["metrics"].items() if k.startswith("label_") and "_as_" in k}
     assert len(cells) == 12 and abs(sum(cells.values()) - 1.0) < 1e-6
-    report = _s3_text(sandbox_env, "/evaluation/report.md", "2026-11-20")
+    report = _s3_text(sandbox_env, "/evaluation/report.md", "2026-10-01")
     assert "## Labels: confusion matrix" in report and "| remove |" in report
 
 
@@ -100,7 +100,7 @@ def test_a_judge_below_the_agreement_threshold_fails_the_run_before_training(
 ) -> None:
     from airflow.utils.state import DagRunState
 
-    when = datetime(2026, 11, 21, tzinfo=timezone.utc)
+    when = datetime(2026, 10, 2, tzinfo=timezone.utc)
     # The simulated judge agrees with the labels ~95% of the time (sandbox knob judge_accuracy).
     conf = _conf("dag-judge-strict", judge_min_agreement=1.0)
     jobs_before = _jobs(sandbox_env)
@@ -109,6 +109,6 @@ def test_a_judge_below_the_agreement_threshold_fails_the_run_before_training(
     assert run.state == DagRunState.FAILED
     assert states["calibrate_judge"] == "failed"
     assert states["train"] == "upstream_failed"
-    report = json.loads(_s3_text(sandbox_env, "/judge_calibration.json", "2026-11-21"))
+    report = json.loads(_s3_text(sandbox_env, "/judge_calibration.json", "2026-10-02"))
     assert report["passed"] is False and 0.8 <= report["agreement"] < 1.0
     assert _jobs(sandbox_env) == jobs_before  # no training was paid for

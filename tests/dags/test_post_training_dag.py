@@ -83,7 +83,7 @@ def test_a_completion_event_dispatches_a_post_training_run_that_promotes_the_job
     retrain = run_example_dag(
         dagbag,
         "bedrock_rft_retraining",
-        datetime(2026, 11, 25, tzinfo=timezone.utc),
+        datetime(2026, 10, 10, tzinfo=timezone.utc),
         {
             "model_family": family,
             "dataset_input": "400",
@@ -109,7 +109,7 @@ def test_a_completion_event_dispatches_a_post_training_run_that_promotes_the_job
     assert runs == [{"trigger_run_id": f"job__{job['jobName']}", "conf": {"job": job["jobArn"]}}]
 
     conf = runs[0]["conf"] | PROMOTABLE | {"model_family": family, "min_eval_samples": 20}
-    post = run_example_dag(dagbag, DAG_ID, datetime(2026, 11, 25, 1, tzinfo=timezone.utc), conf)
+    post = run_example_dag(dagbag, DAG_ID, datetime(2026, 10, 10, 1, tzinfo=timezone.utc), conf)
     states = {ti.task_id: ti.state for ti in post.get_task_instances()}
     assert states["job_runs"] == "skipped" and states["promote"] == "success"
     champion = read_champion(sandbox_env, family)
@@ -137,7 +137,7 @@ def test_completion_event_without_the_queue_falls_back_to_polling_in_the_run(
     run = run_example_dag(
         dagbag,
         "bedrock_rft_retraining",
-        datetime(2026, 11, 26, tzinfo=timezone.utc),
+        datetime(2026, 10, 11, tzinfo=timezone.utc),
         {**conf, "completion": "event", **PROMOTABLE},
     )
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}

@@ -64,7 +64,7 @@ def test_a_cap_below_the_forecast_fails_the_run_before_training(
 
     before = _jobs(sandbox_env)
     conf = {"model_family": "spend-capped", "dataset_input": "400", "max_grader_invocations": 100}
-    when = datetime(2026, 11, 26, tzinfo=timezone.utc)
+    when = datetime(2026, 10, 25, tzinfo=timezone.utc)
     run = dagbag.get_dag(DAG_ID).test(logical_date=when, run_after=when, run_conf=conf)
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert run.state == DagRunState.FAILED
@@ -92,7 +92,7 @@ def test_forecast_vs_actual_is_in_the_report_and_the_champion_record(dagbag: Any
         "force_retrain": True,
         **PROMOTABLE,
     }
-    run = run_example_dag(dagbag, DAG_ID, datetime(2026, 11, 27, tzinfo=timezone.utc), conf)
+    run = run_example_dag(dagbag, DAG_ID, datetime(2026, 10, 26, tzinfo=timezone.utc), conf)
     forecast = run.get_task_instance("spend_forecast").xcom_pull(task_ids="spend_forecast")
     assert forecast["graded_samples"] > 0 and forecast["currency"] == "USD"
     assert forecast["caps"]["max_grader_invocations"] == 1_000_000

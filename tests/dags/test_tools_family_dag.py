@@ -28,7 +28,7 @@ def test_the_tools_family_trains_evaluates_per_argument_and_promotes(dagbag: Any
         "dataset_input": "400",
         "min_eval_samples": 20,
     }
-    run = run_example_dag(dagbag, "bedrock_rft_retraining", datetime(2026, 11, 25, tzinfo=timezone.utc), conf)
+    run = run_example_dag(dagbag, "bedrock_rft_retraining", datetime(2026, 10, 15, tzinfo=timezone.utc), conf)
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert states["reward_preflight"] == "success" and states["promote"] == "success"
     assert read_champion(sandbox_env, "e2e-tools") is not None

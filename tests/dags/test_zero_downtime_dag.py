@@ -44,7 +44,7 @@ def test_a_promotion_repoints_the_champion_deployment_and_tears_down_the_challen
     BedrockRFTChampionHook(aws_conn_id="aws_default").put(FAMILY, seeded)
 
     conf = {"model_family": FAMILY, "dataset_input": "400", "min_eval_samples": 20, **PROMOTABLE}
-    run = run_example_dag(dagbag, "bedrock_rft_retraining", datetime(2026, 11, 25, tzinfo=timezone.utc), conf)
+    run = run_example_dag(dagbag, "bedrock_rft_retraining", datetime(2026, 10, 20, tzinfo=timezone.utc), conf)
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert states["approve_promotion"] == "success" and states["promote"] == "success", states
 
