@@ -27,8 +27,10 @@ from bedrock_rft_provider.jobs.naming import custom_model_name_for_run, job_name
 from bedrock_rft_provider.jobs.spec import RFTJobSpec
 from bedrock_rft_provider.jobs.spend_guard import WaitGuard
 from bedrock_rft_provider.jobs.training_key import TrainingKey, key_tags, training_key
+from bedrock_rft_provider.lineage import TaskLineage
 from bedrock_rft_provider.links.bedrock import BedrockRFTJobLink
 from bedrock_rft_provider.namespace import resolve_namespace
+from bedrock_rft_provider.operators.lineage_mixin import LineageMixin, rft_job_lineage
 from bedrock_rft_provider.templated import as_bool
 from bedrock_rft_provider.triggers import spend_watch
 from bedrock_rft_provider.triggers.kill_reason import user_stopped
@@ -58,7 +60,7 @@ def _from_max_wait(value: timedelta | float, kwargs: Mapping[str, Any]) -> dict[
     return {"waiter_max_attempts": waiting.attempts_within(seconds, delay)}
 
 
-class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
+class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
     """Start (or reattach to) a Bedrock RFT job and wait for it, deferring while it trains.
 
     Everything is validated before any AWS call. A retried task derives the same job name and
@@ -404,8 +406,12 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
                 int(stats["steps"]),
             )
 
+    def lineage(self) -> TaskLineage:
+        """Data files + grader (the version and code its ARN resolves to now) -> the custom model."""
+        return rft_job_lineage(self)
+
     def _result(self, job: dict[str, Any], *, reattached: bool) -> dict[str, Any]:
-        return {
+        self.lineage_result = {
             "job_arn": job["jobArn"],
             "job_name": job["jobName"],
             "custom_model_arn": job.get("outputModelArn"),
@@ -414,3 +420,4 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
             "reused": self._reused,
             "training_key": self._training_key,
         }
+        return dict(self.lineage_result)
