@@ -51,9 +51,10 @@ def rft_job_lineage(operator: Any) -> TaskLineage:
 
     lambda_hook = RewardLambdaHook(aws_conn_id=operator.aws_conn_id, region_name=operator.region_name)
     uris = operator.validation_data_uri
+    logs = operator.invocation_logs  # trained on invocation logs: their S3 prefix is the input
     return job_task(
         operator.lineage_result,
-        training_data_uri=operator.training_data_uri,
+        training_data_uri=str(logs["s3_uri"]) if logs else operator.training_data_uri,
         validation_data_uris=[uris] if isinstance(uris, str) else list(uris or []),
         grader=grader_lineage(lambda_hook, operator.reward_lambda_arn, operator.log),
         base_model_id=operator.base_model_id,

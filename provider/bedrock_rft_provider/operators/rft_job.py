@@ -30,6 +30,7 @@ from bedrock_rft_provider.jobs.training_key import TrainingKey, key_tags, traini
 from bedrock_rft_provider.lineage import TaskLineage
 from bedrock_rft_provider.links.bedrock import BedrockRFTJobLink
 from bedrock_rft_provider.namespace import resolve_namespace
+from bedrock_rft_provider.operators.invocation_logs import preview_before_training
 from bedrock_rft_provider.operators.lineage_mixin import LineageMixin, rft_job_lineage
 from bedrock_rft_provider.templated import as_bool
 from bedrock_rft_provider.triggers import spend_watch
@@ -68,7 +69,10 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
 
     :param base_model_id: foundation model to tune, e.g. ``amazon.nova-2-lite-v1:0:256k``.
     :param role_arn: Bedrock service role (see ``bedrock-rft iam-policy``).
-    :param training_data_uri: ``s3://`` URI of the training JSONL.
+    :param training_data_uri: ``s3://`` URI of the training JSONL (or give ``invocation_logs``).
+    :param invocation_logs: train on Bedrock model invocation logs instead: ``{"s3_uri": "s3://...",
+        "request_metadata_filters": {...}, "use_prompt_response": false}``; the logs are read and their
+        prompts checked (at least 100 valid, none invalid) before the job is created.
     :param output_data_uri: ``s3://`` prefix for the job's outputs and metrics.
     :param reward_lambda_arn: full ARN of the grader Lambda (version or alias qualifier allowed).
     :param hyperparameters: ``RFTHyperParameters`` or a dict (pythonic or API keys); unset = service default.
@@ -115,6 +119,7 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
         "base_model_id",
         "role_arn",
         "training_data_uri",
+        "invocation_logs",
         "validation_data_uri",
         "output_data_uri",
         "reward_lambda_arn",
@@ -142,7 +147,7 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
         *,
         base_model_id: str,
         role_arn: str,
-        training_data_uri: str,
+        training_data_uri: str | None = None,
         output_data_uri: str,
         reward_lambda_arn: str,
         hyperparameters: RFTHyperParameters | Mapping[str, Any] | None = None,
@@ -161,6 +166,7 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
         namespace: str | None = None,
         backend: str | None = None,
         spend_guard: Mapping[str, Any] | None = None,
+        invocation_logs: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         # Each key of the returned dict is also its own XCom, so ``task.output["key"]`` works (Airflow 3).
@@ -169,6 +175,7 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
         self.base_model_id = base_model_id
         self.role_arn = role_arn
         self.training_data_uri = training_data_uri
+        self.invocation_logs = invocation_logs
         self.validation_data_uri = validation_data_uri
         self.output_data_uri = output_data_uri
         self.reward_lambda_arn = reward_lambda_arn
@@ -215,10 +222,14 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
             job_tags=self.tags,
             custom_model_tags=self.tags,
             namespace=namespace,
+            invocation_logs=self.invocation_logs,
         )
 
     def training_key(self, spec: RFTJobSpec) -> TrainingKey | None:
         """The job's training key, or None (reuse off, with a warning) when its inputs cannot be read."""
+        if spec.invocation_logs:  # logs keep arriving: no content hash says "same data"
+            self.log.info("Data-level reuse is off: the job trains on invocation logs")
+            return None
         uris = (spec.training_data_uri, *spec.validation_data_uris)
         try:
             data = [(uri, self.hook.content_sha256(uri)) for uri in uris]
@@ -267,6 +278,8 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
                 job = self.hook.reusable_job(spec, key, context["ti"].try_number)
         self._reused = job is not None
         self._training_key = key.digest if key else None
+        if job is None and spec.invocation_logs:
+            preview_before_training(self, spec.invocation_logs)
         if job is None:
             job = self.hook.start_or_reattach(spec, attempt=context["ti"].try_number)
         # Names are unique per account and region, and every Bedrock API takes a name or an ARN.
