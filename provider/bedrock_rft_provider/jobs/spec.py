@@ -63,7 +63,7 @@ class RFTJobSpec:
         custom_model_name: Any,
         base_model_id: Any,
         role_arn: Any,
-        training_data_uri: Any,
+        training_data_uri: Any = None,
         output_data_uri: Any,
         reward_lambda_arn: Any,
         hyperparameters: RFTHyperParameters | Mapping[str, Any] | None = None,

@@ -175,7 +175,17 @@ def _check_invocation_logs(config: Any, violations: Violations) -> None:
 
     try:
         InvocationLogSource.from_request(config if isinstance(config, dict) else {})
-    except ConfigErrors as exc:
-        violations.items.extend(f"trainingDataConfig.invocationLogsConfig: {e}" for e in exc.errors)
     except ConfigError as exc:
-        violations.items.append(f"trainingDataConfig.invocationLogsConfig: {exc}")
+        for error in exc.errors if isinstance(exc, ConfigErrors) else [exc]:
+            name = error.field
+            for ours, theirs in _LOG_FIELDS:
+                name = name.replace(ours, theirs)
+            violations.items.append(f"trainingDataConfig.invocationLogsConfig.{name}: {error.message}")
+
+
+# Our field names (the operator's) -> the request's, so the sandbox answers in the service's words.
+_LOG_FIELDS = (
+    ("invocation_logs.request_metadata_filters", "requestMetadataFilters"),
+    ("invocation_logs.s3_uri", "invocationLogSource.s3Uri"),
+    ("invocation_logs.use_prompt_response", "usePromptResponse"),
+)

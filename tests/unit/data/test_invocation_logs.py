@@ -253,3 +253,84 @@ def test_cli_preview_exits_1_when_the_filters_leave_too_few(
     )
     report = json.loads(capsys.readouterr().out)
     assert report["prompts"] == 30 and "at least 100 are required" in report["problems"][0]
+
+
+# -- the sandbox's service-side checks of invocationLogsConfig -------------------------------------
+
+
+def _create_job_error(training: dict[str, Any]) -> str:
+    from bedrock_rft_provider.sandbox.checks import check_create_job
+    from bedrock_rft_provider.sandbox.protocol import ServiceError
+    from unit.sandbox.test_checks import VALID
+
+    with pytest.raises(ServiceError) as caught:
+        check_create_job({**VALID, "trainingDataConfig": training})
+    assert caught.value.code == "ValidationException"
+    return str(caught.value)
+
+
+def test_sandbox_rejects_a_filter_the_service_would_reject() -> None:
+    config = {
+        "invocationLogSource": {"s3Uri": f"{PREFIX}/"},
+        "requestMetadataFilters": {"equals": {"a": "b!"}},
+    }
+    assert "requestMetadataFilters.equals.a" in _create_job_error({"invocationLogsConfig": config})
+
+
+def test_sandbox_rejects_both_a_file_and_logs() -> None:
+    config = {"invocationLogSource": {"s3Uri": f"{PREFIX}/"}}
+    message = _create_job_error({"s3Uri": f"{PREFIX}/train.jsonl", "invocationLogsConfig": config})
+    assert "exactly one of s3Uri or invocationLogsConfig" in message
+
+
+# -- the job request -------------------------------------------------------------------------------
+
+JOB = {
+    "job_name": "rft-traffic-1",
+    "custom_model_name": "traffic-model-1",
+    "base_model_id": "amazon.nova-2-lite-v1:0:256k",
+    "role_arn": "arn:aws:iam::123456789012:role/rft",
+    "output_data_uri": "s3://out-bucket/rft/",
+    "reward_lambda_arn": "arn:aws:lambda:us-east-1:123456789012:function:g:3",
+}
+
+
+def test_a_job_on_invocation_logs_renders_a_request_botocore_accepts() -> None:
+    from botocore.session import get_session
+    from botocore.validate import ParamValidator
+
+    from bedrock_rft_provider.jobs.spec import RFTJobSpec
+
+    logs = {"s3_uri": f"{PREFIX}/", "request_metadata_filters": {"equals": {"app": "tutor"}}}
+    request = RFTJobSpec.build(**JOB, invocation_logs=logs).to_request()
+    assert request["trainingDataConfig"] == {
+        "invocationLogsConfig": {
+            "usePromptResponse": False,
+            "invocationLogSource": {"s3Uri": f"{PREFIX}/"},
+            "requestMetadataFilters": {"equals": {"app": "tutor"}},
+        }
+    }
+    shape = (
+        get_session().get_service_model("bedrock").operation_model("CreateModelCustomizationJob").input_shape
+    )
+    report = ParamValidator().validate(request, shape)
+    assert not report.has_errors(), report.generate_report()
+
+
+@pytest.mark.parametrize(
+    ("training", "cause"),
+    [
+        (
+            {"training_data_uri": "s3://b-1/train.jsonl", "invocation_logs": {"s3_uri": f"{PREFIX}/"}},
+            "not both",
+        ),
+        ({}, "training_data_uri: is required (or give invocation_logs)"),
+        ({"invocation_logs": {"s3_uri": f"{PREFIX}/", "filters": {}}}, "unknown key(s) filters"),
+    ],
+)
+def test_a_job_names_exactly_one_training_source(training: dict[str, Any], cause: str) -> None:
+    from bedrock_rft_provider.jobs.spec import RFTJobSpec
+
+    with pytest.raises(ConfigError) as raised:
+        RFTJobSpec.build(**JOB, **{"training_data_uri": None, **training})
+    assert cause in str(raised.value)
