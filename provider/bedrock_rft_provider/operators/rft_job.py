@@ -14,7 +14,7 @@ from airflow.providers.common.compat.sdk import conf
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bedrock_rft_provider.deprecation import Renamed, renamed_parameters
-from bedrock_rft_provider.errors import JobFailedError
+from bedrock_rft_provider.errors import ConfigError, JobFailedError
 from bedrock_rft_provider.hooks.bedrock_rft import (
     FAILURE_STATES,
     SUCCESS_STATES,
@@ -249,6 +249,10 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
     def execute(self, context: Context) -> dict[str, Any]:
         guard = self.guard()
         if choose_backend(self.base_model_id, self.backend) == OPEN_WEIGHT:
+            if self.invocation_logs:
+                raise ConfigError(
+                    "invocation_logs", "open-weight models train on a file; give training_data_uri"
+                )
             self._task_instance = context["ti"]
             self._persist_job_link(context, job_arn="")
             from bedrock_rft_provider.operators import openweight_job  # the openai client: when run

@@ -334,3 +334,18 @@ def test_a_job_names_exactly_one_training_source(training: dict[str, Any], cause
     with pytest.raises(ConfigError) as raised:
         RFTJobSpec.build(**JOB, **{"training_data_uri": None, **training})
     assert cause in str(raised.value)
+
+
+def test_open_weight_jobs_refuse_invocation_logs_before_any_call() -> None:
+    from bedrock_rft_provider.operators.rft_job import BedrockRFTJobOperator
+
+    operator = BedrockRFTJobOperator(
+        task_id="train",
+        base_model_id="openai.gpt-oss-20b",
+        role_arn=JOB["role_arn"],
+        invocation_logs={"s3_uri": f"{PREFIX}/"},
+        output_data_uri=JOB["output_data_uri"],
+        reward_lambda_arn=JOB["reward_lambda_arn"],
+    )
+    with pytest.raises(ConfigError, match="invocation_logs: open-weight models train on a file"):
+        operator.execute({})  # type: ignore[arg-type]
