@@ -63,7 +63,10 @@ def run_with_logs(
     sandbox = bedrock_rft_sandbox_airflow_conn
     written: list[Path] = []
 
-    def run(broken_log: bool = False) -> tuple[Any, dict[str, str]]:
+    def run(broken_log: bool = False, again: dict[str, str] | None = None) -> tuple[Any, dict[str, str]]:
+        if again is not None:  # the same run_id: dag.test clears and reruns that run
+            dagbag = dagbag_for_test(str(airflow_home / "dags" / f"{again['dag_id']}.py"))
+            return dagbag.get_dag(again["dag_id"]).test(logical_date=WHEN, run_after=WHEN), again
         tag = uuid.uuid4().hex[:8]
         names = {
             "dag_id": f"traffic_{tag}",
@@ -127,6 +130,14 @@ def test_job_trains_on_the_prompts_the_filters_select(
     assert len(rows) == 10
     # The grader scored the logged prompts against the reference answers their request metadata carried.
     assert max(float(r["critic/rewards/max"]) for r in rows) == 1.0
+
+    # New traffic (with a prompt RFT cannot use) lands; a clear of the run reattaches, it does not fail.
+    late = synthetic_invocation_logs(3, seed=9, request_metadata={"app": "tutor"})
+    late[0]["input"]["inputBodyJson"]["messages"][0]["content"].append({"image": {"format": "png"}})
+    write_invocation_logs(sandbox.client("s3"), f"s3://{names['bucket']}/bedrock-logs", late)
+    rerun, _ = run_with_logs(again=names)
+    assert {ti.task_id: ti.state for ti in rerun.get_task_instances()}["train"] == "success"
+    assert [j["jobArn"] for j in _jobs_training_on(sandbox, names["logs_uri"])] == [job["jobArn"]]
 
 
 def test_an_invalid_log_fails_the_task_before_any_job_exists(

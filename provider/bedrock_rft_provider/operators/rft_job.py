@@ -282,10 +282,13 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
                 job = self.hook.reusable_job(spec, key, context["ti"].try_number)
         self._reused = job is not None
         self._training_key = key.digest if key else None
-        if job is None and spec.invocation_logs:
-            preview_before_training(self, spec.invocation_logs)
         if job is None:
-            job = self.hook.start_or_reattach(spec, attempt=context["ti"].try_number)
+            logs = spec.invocation_logs  # checked before a new job only: a clear reattaches regardless
+            job = self.hook.start_or_reattach(
+                spec,
+                attempt=context["ti"].try_number,
+                before_create=(lambda: preview_before_training(self, logs)) if logs else None,
+            )
         # Names are unique per account and region, and every Bedrock API takes a name or an ARN.
         # A reused job belongs to the run that started it, so this task never stops it.
         self._job_name = None if self._reused else job.job_name

@@ -82,7 +82,10 @@ def write_invocation_logs(
     def flush() -> None:
         first = batch[0]
         hour = str(first.get("timestamp", "2026-11-01T00"))[:13].replace("-", "/").replace("T", "/")
-        key = f"{base}{first.get('region', 'us-east-1')}/{hour}/{len(written):05d}.json.gz"
+        # Named after the first log's request id: a later batch never overwrites an earlier one.
+        key = (
+            f"{base}{first.get('region', 'us-east-1')}/{hour}/{first.get('requestId', len(written))}.json.gz"
+        )
         body = gzip.compress("".join(json.dumps(log) + "\n" for log in batch).encode())
         s3_client.put_object(Bucket=bucket, Key=key, Body=body)
         written.append(key)
