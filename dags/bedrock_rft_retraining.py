@@ -24,6 +24,17 @@ dataset_source         ``gsm8k`` | ``jsonl`` | ``csv`` | ``parquet`` | ``synthet
 dataset_input          input path / ``s3://`` URI (for ``synthetic``: how many problems)
 reward                 reward as ``module:function`` (the built-in GSM8K grader by default)
 grader_function_name   name of the grader Lambda
+grader_environment     environment variables of the grader Lambda (e.g. an LLM judge's
+                       ``BEDROCK_RFT_JUDGE_MODEL_ID``)
+judge_component        the LLM judge's reward name in the grader's results (e.g. ``policy_judge``);
+                       set it to calibrate the judge before training; empty (default): no judge
+judge_min_agreement    least agreement of the judge with the labelled validation records
+preflight_ideal_tolerance  how far an ideal answer may score below the top in the reward preflight
+                       (0 for a verifiable reward; a judge's composite weight for a judged one)
+evaluation_reward      reward for the baseline check and evaluation, when it differs from
+                       ``reward`` (e.g. the verifiable part of a judged reward); empty: ``reward``
+preflight_response_template  how ``reward_preflight`` writes the reference answer as a response
+                       (``{reference}`` is replaced), e.g. a fenced block when the reward checks a format
 hyperparameters        Nova RFT hyperparameters (pythonic names); unset ones use the service defaults
 open_weight_hyperparameters  the open-weight models' RFT hyperparameters (``n_epochs``,
                        ``batch_size``, ``learning_rate_multiplier``), used instead of ``hyperparameters``
@@ -35,21 +46,46 @@ min_eval_samples       least number of test prompts the gate accepts
 gate_guards            metrics that must not regress vs the baseline (default: response length
                        +25% relative, error rate +0.01)
 eval_concurrency       parallel model calls during evaluation
+eval_samples_per_prompt  answers per test prompt in ``evaluate`` (> 1 adds pass@1 and pass@k to the
+                       summary and the report; the code family uses 5)
 sandbox                label outputs as sandbox results (set False on real AWS)
 force_retrain          train even when a job with the same data (sha256), grader code and job
                        configuration is already running or completed (by default it is reused)
-max_budget             stop the job (and fail ``train``) once it has spent this much at ``prices``
-max_training_hours     stop the job once it has trained this many hours
-max_grader_invocations stop the job once it has made about this many grader Lambda invocations
-prices                 your price table (``training_hour``, ``grader_million_requests``, ...): no
-                       prices ship with the provider
+max_budget             money cap (needs ``prices``): ``spend_forecast`` refuses to submit when the
+                       forecast costs more, and the wait stops the job (failing ``train``) once it
+                       has spent this much
+max_training_hours     the same for training hours (refused at submission once a past run gave a
+                       training rate; always enforced while the job trains)
+max_grader_invocations the same for reward Lambda invocations
+prices                 your price table (README "What it costs and how to cap it"; no prices ship
+                       with the provider); empty = the ``bedrock_rft_prices`` Airflow Variable, else
+                       the forecast and the caps are in units only
+forecast_assumptions   what the forecast cannot know (``grader_samples_per_invocation``,
+                       ``training_samples_per_hour``, ...); see ``jobs.forecast.ForecastAssumptions``
 health_actions         per training-health check, ``warn`` or ``stop`` while the job trains, e.g.
                        ``{"flat_reward": "stop"}`` (checks: flat_reward, length_explosion,
                        train_validation_gap, entropy_collapse, grad_norm_blowup)
 allow_grader_change    train even when the deployed grader scores the champion's stored answers
                        differently from the grader the champion was evaluated with
 grader_change_threshold  share of those answers allowed to change score before ``grader_guard`` fails
-=====================  ===========================================================================
+require_approval       wait for a reviewer to approve a promotion the gate passed (Airflow >= 3.1
+                       human-in-the-loop; Reject or no answer within ``BEDROCK_RFT_APPROVAL_HOURS``
+                       hours, default 24, keeps the champion; on Airflow 3.0 a run that needs
+                       approval fails instead of promoting)
+notify_topic_arn       SNS topic for gate decision, promotion and training failure / budget stop
+                       messages; empty = none sent (one log line each)
+completion             ``poll`` (default): ``train`` waits for the job and this run goes on to
+                       evaluate and promote; ``event``: ``train`` only submits the job and the run
+                       ends there; the job's completion event starts ``bedrock_rft_post_training``
+                       (set up with ``bedrock-rft events-setup``); open-weight jobs publish no
+                       events, and without ``BEDROCK_RFT_EVENTS_QUEUE_URL`` nothing would hand
+                       over, so those always wait in ``train``
+=====================  ====================================================================
+``spend_forecast`` logs the forecast (graded samples, grader invocations, Lambda GB-seconds,
+evaluation tokens, training hours, money) before ``train`` and fails the run, with what to change,
+when it is over a cap; ``train`` checks the same caps again before any AWS call. After training,
+``training_spend`` measures the actual spend; the evaluation report and the champion record show
+forecast vs actual, and the next run's forecast takes its training rate from the champion's.
 
 Training is idempotent at the data level: when unpausing creates a scheduled run next to a manual
 one, or new data turns out to be the same data, the second run reuses the first run's job and model
@@ -68,6 +104,7 @@ when the file is parsed; default 60, which keeps an hours-long RFT job to a few 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from typing import Any
 
 import pendulum
@@ -79,21 +116,28 @@ except ImportError:  # Airflow < 3.2
     from airflow.timetables.assets import AssetOrTimeSchedule  # type: ignore[no-redef]
 from airflow.timetables.trigger import CronTriggerTimetable
 
+from bedrock_rft_provider.evaluation.brief import evaluation_brief
 from bedrock_rft_provider.jobs.backends import CATALOG, OPEN_WEIGHT, choose_backend
+from bedrock_rft_provider.jobs.budget import CAP_NAMES
+from bedrock_rft_provider.notifications import BedrockRFTNotifier
+from bedrock_rft_provider.operators.approval import BedrockRFTPromotionApprovalOperator
 from bedrock_rft_provider.operators.dataset import BedrockRFTDatasetOperator
 from bedrock_rft_provider.operators.deployment import (
     BedrockCustomModelDeploymentDeleteOperator,
     BedrockCustomModelDeploymentOperator,
 )
 from bedrock_rft_provider.operators.evaluation import BedrockRFTEvaluationOperator
+from bedrock_rft_provider.operators.forecast import BedrockRFTSpendForecastOperator
 from bedrock_rft_provider.operators.gate import BedrockRFTQualityGateOperator
 from bedrock_rft_provider.operators.grader_guard import BedrockGraderChangeGuardOperator
+from bedrock_rft_provider.operators.judge_calibration import BedrockJudgeCalibrationOperator
 from bedrock_rft_provider.operators.promote import BedrockRFTPromoteOperator
 from bedrock_rft_provider.operators.reward import (
     BedrockRewardFunctionOperator,
     BedrockRewardPreflightOperator,
 )
 from bedrock_rft_provider.operators.rft_job import BedrockRFTJobOperator
+from bedrock_rft_provider.triggers.job_events import QUEUE_URL_ENV
 
 # The schedule: weekly (Monday 03:00 UTC) — edit the cron here — or on new raw data (the asset).
 RETRAIN_CRON = "0 3 * * 1"
@@ -105,15 +149,41 @@ def result(task_id: str, key: str) -> str:
     return f"{{{{ ti.xcom_pull(task_ids='{task_id}')['{key}'] }}}}"
 
 
+def job_events_configured() -> bool:
+    """Whether this component sees ``BEDROCK_RFT_EVENTS_QUEUE_URL``, i.e. the event path is set up."""
+    return bool(os.environ.get(QUEUE_URL_ENV))
+
+
 def training_backend(base_model_id: str) -> str:
     """``"native"`` or ``"open-weight"``: the backend ``BedrockRFTJobOperator`` trains this model on."""
     return choose_backend(base_model_id)
 
 
+# The hyperparameters of the backend the model trains on (forecast and job read the same ones).
+HYPERPARAMETERS = (
+    "{{ params.open_weight_hyperparameters if training_backend(params.base_model_id) == '"
+    + OPEN_WEIGHT
+    + "' else params.hyperparameters }}"
+)
+# The spend caps (jobs.budget.CAP_NAMES), each from the DAG param of the same name.
+CAPS = {name: f"{{{{ params.{name} }}}}" for name in CAP_NAMES}
 POLL_SECONDS = int(os.environ.get("BEDROCK_RFT_POLL_SECONDS", "60"))
 RUN_PREFIX = (
     "s3://{{ params.bucket }}/retraining/{{ dag_run.run_id | replace(':', '-') | replace('+', '-') }}"
 )
+APPROVAL_TIMEOUT = timedelta(hours=float(os.environ.get("BEDROCK_RFT_APPROVAL_HOURS", "24")))
+REPORT_URI = f"{RUN_PREFIX}/evaluation/report.html"
+
+
+def notifier(event: str) -> BedrockRFTNotifier:
+    """A callback sending ``event`` to the ``notify_topic_arn`` param's topic (none set: a log line)."""
+    return BedrockRFTNotifier(
+        event=event,
+        topic_arn="{{ params.notify_topic_arn }}",
+        family="{{ params.model_family }}",
+        report_uri=REPORT_URI,
+    )
+
 
 with DAG(
     dag_id="bedrock_rft_retraining",
@@ -137,6 +207,12 @@ with DAG(
         "dataset_input": Param("600", type="string"),
         "reward": Param("bedrock_rft_provider.rewards.builtin:math_answer", type="string"),
         "grader_function_name": Param("bedrock-rft-gsm8k-grader", type="string"),
+        "grader_environment": Param({}, type="object"),
+        "judge_component": Param("", type="string"),
+        "judge_min_agreement": Param(0.8, type="number", minimum=0, maximum=1),
+        "preflight_ideal_tolerance": Param(0.0, type="number", minimum=0, maximum=1),
+        "evaluation_reward": Param("", type="string"),
+        "preflight_response_template": Param("{reference}", type="string"),
         "hyperparameters": Param(
             {
                 "epoch_count": 2,
@@ -165,9 +241,10 @@ with DAG(
             type="array",
         ),
         "eval_concurrency": Param(8, type="integer", minimum=1),
+        "eval_samples_per_prompt": Param(1, type="integer", minimum=1),
         "sandbox": Param(True, type="boolean"),
         "force_retrain": Param(False, type="boolean"),
-        # Spend caps enforced while the job trains (None = no cap); see the README's cost section.
+        # Spend caps: refused at submission over the forecast, enforced while the job trains.
         "max_budget": Param(None, type=["null", "number"], exclusiveMinimum=0),
         "max_training_hours": Param(None, type=["null", "number"], exclusiveMinimum=0),
         "max_grader_invocations": Param(None, type=["null", "integer"], minimum=1),
@@ -175,9 +252,17 @@ with DAG(
         "health_actions": Param({}, type="object"),
         "allow_grader_change": Param(False, type="boolean"),
         "grader_change_threshold": Param(0.02, type="number", minimum=0, maximum=1),
+        "require_approval": Param(False, type="boolean"),
+        "notify_topic_arn": Param("", type="string"),
+        "completion": Param("poll", enum=["poll", "event"]),
+        "forecast_assumptions": Param({}, type="object"),
     },
     render_template_as_native_obj=True,
-    user_defined_macros={"training_backend": training_backend},
+    user_defined_macros={
+        "training_backend": training_backend,
+        "evaluation_brief": evaluation_brief,
+        "job_events_configured": job_events_configured,
+    },
 ) as dag:
     prepare_dataset = BedrockRFTDatasetOperator(
         task_id="prepare_dataset",
@@ -192,6 +277,7 @@ with DAG(
         function_name="{{ params.grader_function_name }}",
         reward="{{ params.reward }}",
         role_arn="{{ params.grader_role_arn }}",
+        environment="{{ params.grader_environment }}",
     )
 
     reward_preflight = BedrockRewardPreflightOperator(
@@ -199,6 +285,18 @@ with DAG(
         function_name="{{ params.grader_function_name }}",
         training_data_uri=result("prepare_dataset", "train_uri"),
         report_uri=f"{RUN_PREFIX}/preflight.json",
+        ideal_tolerance="{{ params.preflight_ideal_tolerance }}",
+        response_template="{{ params.preflight_response_template }}",
+    )
+
+    # Runs only when the reward has an LLM judge (judge_component set); otherwise it logs and succeeds.
+    calibrate_judge = BedrockJudgeCalibrationOperator(
+        task_id="calibrate_judge",
+        function_name="{{ params.grader_function_name }}",
+        data_uri=result("prepare_dataset", "validation_uri"),
+        judge_component="{{ params.judge_component }}",
+        min_agreement="{{ params.judge_min_agreement }}",
+        report_uri=f"{RUN_PREFIX}/judge_calibration.json",
     )
 
     grader_guard = BedrockGraderChangeGuardOperator(
@@ -213,7 +311,7 @@ with DAG(
         task_id="baseline_check",
         dataset_uri=result("prepare_dataset", "validation_uri"),
         model_id="{{ params.base_model_id }}",
-        reward="{{ params.reward }}",
+        reward="{{ params.evaluation_reward or params.reward }}",
         output_uri=f"{RUN_PREFIX}/baseline_check",
         concurrency="{{ params.eval_concurrency }}",
         sandbox="{{ params.sandbox }}",
@@ -232,6 +330,20 @@ with DAG(
         print(verdict.message)
         return verdict.train
 
+    spend_forecast = BedrockRFTSpendForecastOperator(
+        task_id="spend_forecast",
+        base_model_id="{{ params.base_model_id }}",
+        hyperparameters=HYPERPARAMETERS,
+        dataset_report_uri=result("prepare_dataset", "report_uri"),
+        preflight_report_uri=f"{RUN_PREFIX}/preflight.json",
+        grader_function_name="{{ params.grader_function_name }}",
+        prices="{{ params.prices or var.json.get('bedrock_rft_prices', {}) }}",
+        assumptions="{{ params.forecast_assumptions }}",
+        champion_family="{{ params.model_family }}",
+        report_uri=f"{RUN_PREFIX}/forecast.json",
+        **CAPS,
+    )
+
     train = BedrockRFTJobOperator(
         task_id="train",
         base_model_id="{{ params.base_model_id }}",
@@ -240,11 +352,7 @@ with DAG(
         validation_data_uri=result("prepare_dataset", "validation_uri"),
         output_data_uri=f"{RUN_PREFIX}/rft-output/",
         reward_lambda_arn=result("deploy_reward", "alias_arn"),
-        hyperparameters=(
-            "{{ params.open_weight_hyperparameters if training_backend(params.base_model_id) == '"
-            + OPEN_WEIGHT
-            + "' else params.hyperparameters }}"
-        ),
+        hyperparameters=HYPERPARAMETERS,
         force_retrain="{{ params.force_retrain }}",
         spend_guard={
             "max_budget": "{{ params.max_budget }}",
@@ -253,10 +361,37 @@ with DAG(
             "prices": "{{ params.prices }}",
             "health": "{{ params.health_actions }}",
         },
+        spend_forecast=spend_forecast.output,
+        **CAPS,
+        # Open-weight jobs publish no completion events, and without the events queue nothing would
+        # pick the job up: both wait here (the polling path).
+        wait_for_completion=(
+            "{{ params.completion != 'event' or not job_events_configured() or "
+            "training_backend(params.base_model_id) == '" + OPEN_WEIGHT + "' }}"
+        ),
         deferrable=True,
         waiter_delay=POLL_SECONDS,
         waiter_max_attempts=24 * 3600 // POLL_SECONDS,  # RFT takes hours: give up after 24 h
+        on_failure_callback=notifier("job_failure"),
     )
+
+    @task.short_circuit
+    def completes_here(job: dict[str, Any], params: dict[str, Any]) -> bool:
+        """With ``completion=event`` the run ends after submitting: the job's completion event starts
+        ``bedrock_rft_post_training``. A job that already ended (a reused one) goes on here."""
+        if job.get("status") in ("Failed", "Stopped"):
+            raise RuntimeError(f"RFT job {job.get('job_name')} is {job['status']}: nothing to evaluate")
+        if params["completion"] == "event" and not job_events_configured():
+            print(
+                f"completion=event, but {QUEUE_URL_ENV} is not set: train waited for the job (the polling "
+                "path). Run `bedrock-rft events-setup` and set it on every Airflow component to hand over."
+            )
+        if params["completion"] != "event" or job.get("status") not in ("InProgress", "Stopping"):
+            return True
+        print(
+            f"RFT job {job.get('job_name')} submitted; bedrock_rft_post_training takes over when it completes"
+        )
+        return False
 
     @task
     def training_health(job: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
@@ -279,6 +414,16 @@ with DAG(
         if report.failed:
             raise RuntimeError("training health check failed:\n" + "\n".join(report.findings))
         return report.as_dict()
+
+    @task
+    def training_spend(job: dict[str, Any], forecast: dict[str, Any]) -> dict[str, Any]:
+        """What training actually used (hours, graded samples, invocations, GB-s, money) vs the forecast."""
+        from bedrock_rft_provider.jobs.spend import describe_spend
+        from bedrock_rft_provider.operators.forecast import measure_training_spend
+
+        spend = measure_training_spend(job, forecast)
+        print(f"Training spend, {describe_spend(spend)} (evaluation tokens: after the evaluation)")
+        return spend
 
     @task.branch
     def deployment_needed(job: dict[str, Any]) -> str:
@@ -326,21 +471,36 @@ with DAG(
         dataset_uri=result("prepare_dataset", "test_uri"),
         model_id=tuned["model_id"],
         baseline_model_id=current_champion(),
-        reward="{{ params.reward }}",
+        reward="{{ params.evaluation_reward or params.reward }}",
         output_uri=f"{RUN_PREFIX}/evaluation",
         training_metrics_uri=f"{RUN_PREFIX}/rft-output/",
         concurrency="{{ params.eval_concurrency }}",
+        samples_per_prompt="{{ params.eval_samples_per_prompt }}",
         sandbox="{{ params.sandbox }}",
+        spend=training_spend(train.output, spend_forecast.output),
     )
 
     quality_gate = BedrockRFTQualityGateOperator(
         task_id="quality_gate",
         summary=evaluate.output,
-        promote_task_ids="promote",
+        promote_task_ids="approve_promotion",
         reject_task_ids="reject",
         min_improvement="{{ params.min_improvement }}",
         min_samples="{{ params.min_eval_samples }}",
         guards="{{ params.gate_guards }}",
+        on_success_callback=notifier("gate_decision"),
+    )
+
+    approve_promotion = BedrockRFTPromotionApprovalOperator(
+        task_id="approve_promotion",
+        required="{{ params.require_approval }}",
+        subject="Promote the retrained {{ params.model_family }} model?",
+        body=(
+            "{{ evaluation_brief(ti.xcom_pull(task_ids='evaluate'), "
+            "ti.xcom_pull(task_ids='quality_gate', key='gate_decision'), family=params.model_family) }}"
+            f"\n\nReport: {REPORT_URI}"
+        ),
+        response_timeout=APPROVAL_TIMEOUT,
     )
 
     promote = BedrockRFTPromoteOperator(
@@ -357,6 +517,9 @@ with DAG(
         eval_summary_uri=f"{RUN_PREFIX}/evaluation/summary.json",
         summary=evaluate.output,
         grader_lambda_arn=result("deploy_reward", "alias_arn"),
+        stable_deployment=True,
+        waiter_delay=POLL_SECONDS,
+        on_success_callback=notifier("promotion"),
     )
 
     @task
@@ -385,8 +548,12 @@ with DAG(
         decision = ti.xcom_pull(task_ids="quality_gate", key="gate_decision")
         if decision is None:
             verdict = "training skipped (see worth_training)"
+        elif not decision["promote"]:
+            verdict = "rejected; champion unchanged"
+        elif ti.xcom_pull(task_ids="promote", key="version") is None:
+            verdict = "not approved (rejected or timed out); champion unchanged"
         else:
-            verdict = "promoted" if decision["promote"] else "rejected; champion unchanged"
+            verdict = "promoted"
         print(f"Retraining outcome: {verdict}")
         return verdict
 
@@ -398,13 +565,16 @@ with DAG(
     )
 
     go = worth_training(baseline_check.output)
-    prepare_dataset >> [baseline_check, reward_preflight]
-    deploy_reward >> [reward_preflight, grader_guard]
-    [reward_preflight, go, grader_guard] >> train
-    training_health(train.output) >> deployment_needed(train.output) >> [deploy_tuned, tuned]
+    prepare_dataset >> [baseline_check, reward_preflight, calibrate_judge]
+    deploy_reward >> [reward_preflight, calibrate_judge, grader_guard]
+    [reward_preflight, calibrate_judge, grader_guard, go] >> spend_forecast >> train
+    health = training_health(train.output)
+    completes_here(train.output) >> health
+    health >> deployment_needed(train.output) >> [deploy_tuned, tuned]
     deploy_tuned >> tuned
     evaluate >> quality_gate
     decided = [promote, reject()]
-    quality_gate >> decided
+    quality_gate >> [approve_promotion, decided[1]]
+    approve_promotion >> promote
     decided >> to_tear_down
     decided >> outcome()

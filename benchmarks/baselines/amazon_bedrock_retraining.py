@@ -2,7 +2,7 @@
 
 The closest equivalent of ``dags/bedrock_rft_retraining.py`` a user could write today without this
 provider: ``airflow.providers.amazon.aws.operators.bedrock`` / ``lambda_function`` where an operator
-exists, ``@task`` functions (calling the amazon hooks) where none does. Same 15 task ids, same params,
+exists, ``@task`` functions (calling the amazon hooks) where none does. Same 24 task ids, same params,
 schedule and dependency edges (``bench_dags`` checks the edges), so the parse-time comparison is fair.
 
 Where the amazon operators cannot express the same thing, the baseline does *less*, never more, so any
@@ -13,6 +13,7 @@ difference in parse time is not flattered in our favour:
 - The evaluation job compares challenger and champion with Bedrock's built-in metrics, not the reward.
 - Bedrock has no operator to delete a deployment, so ``tear_down`` is a ``@task``.
 - Those amazon operators wait in-task or defer themselves, so no separate ``sensors.bedrock`` task.
+- The approval is the standard provider's ``ApprovalOperator`` (what a user would reach for too).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from airflow.providers.amazon.aws.operators.lambda_function import (
     LambdaCreateFunctionOperator,
     LambdaInvokeFunctionOperator,
 )
+from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.sdk import DAG, Asset, Param, task
 
 try:
@@ -92,6 +94,33 @@ with DAG(
         "min_eval_samples": Param(50, type="integer", minimum=1),
         "eval_concurrency": Param(8, type="integer", minimum=1),
         "sandbox": Param(True, type="boolean"),
+        "force_retrain": Param(False, type="boolean"),
+        "max_budget": Param(None, type=["null", "number"], exclusiveMinimum=0),
+        "max_training_hours": Param(None, type=["null", "number"], exclusiveMinimum=0),
+        "max_grader_invocations": Param(None, type=["null", "integer"], minimum=1),
+        "prices": Param({}, type="object"),
+        "health_actions": Param({}, type="object"),
+        "allow_grader_change": Param(False, type="boolean"),
+        "grader_change_threshold": Param(0.02, type="number", minimum=0, maximum=1),
+        "require_approval": Param(False, type="boolean"),
+        "notify_topic_arn": Param("", type="string"),
+        "completion": Param("poll", enum=["poll", "event"]),
+        "forecast_assumptions": Param({}, type="object"),
+        "judge_component": Param("", type="string"),
+        "judge_min_agreement": Param(0.8, type="number", minimum=0, maximum=1),
+        "grader_environment": Param({}, type="object"),
+        "preflight_ideal_tolerance": Param(0.0, type="number", minimum=0, maximum=1),
+        "evaluation_reward": Param("", type="string"),
+        "open_weight_hyperparameters": Param(
+            {"n_epochs": 2, "batch_size": 16, "learning_rate_multiplier": 1.0}, type="object"
+        ),
+        "gate_guards": Param(
+            [
+                {"metric": "response_length.mean", "tolerance": 0.25, "relative": True},
+                {"metric": "error_rate", "tolerance": 0.01},
+            ],
+            type="array",
+        ),
     },
     render_template_as_native_obj=True,
 ) as dag:
@@ -229,7 +258,7 @@ with DAG(
         },
         inference_config={
             "models": [
-                {"bedrockModel": {"modelIdentifier": deploy_tuned.output}},
+                {"bedrockModel": {"modelIdentifier": "{{ ti.xcom_pull(task_ids='tuned_model') }}"}},
                 {"bedrockModel": {"modelIdentifier": current_champion()}},
             ]
         },
@@ -244,7 +273,7 @@ with DAG(
         job = BedrockHook().conn.get_evaluation_job(jobIdentifier=evaluation_job_arn)
         print(job["status"], job["outputDataConfig"])
         delta = 0.0  # a user would read both models' scores from the job output here
-        return "promote" if delta >= params["min_improvement"] else "reject"
+        return "approve_promotion" if delta >= params["min_improvement"] else "reject"
 
     @task
     def promote(
@@ -292,11 +321,61 @@ with DAG(
         if deployment_arn:
             BedrockHook().conn.delete_provisioned_model_throughput(provisionedModelId=deployment_arn)
 
+    calibrate_judge = LambdaInvokeFunctionOperator(
+        task_id="calibrate_judge",
+        function_name="{{ params.grader_function_name }}",
+        payload=result("prepare_dataset", "preflight_payload"),
+    )
+
+    @task
+    def grader_guard(params: dict[str, Any]) -> str:
+        """The deployed grader's code hash, to compare with the champion's."""
+        from airflow.providers.amazon.aws.hooks.lambda_function import LambdaHook
+
+        config = LambdaHook().conn.get_function(FunctionName=params["grader_function_name"])
+        return str(config["Configuration"]["CodeSha256"])
+
+    @task
+    def spend_forecast(params: dict[str, Any]) -> dict[str, Any]:
+        """Graded samples the job will pay for (epochs x records x samples per prompt)."""
+        hyper = params["hyperparameters"]
+        samples = hyper["epochCount"] * 600 * hyper["trainingSamplePerPrompt"]
+        return {"graded_samples": samples, "caps": params["max_grader_invocations"]}
+
+    @task.short_circuit
+    def completes_here(job_arn: str, params: dict[str, Any]) -> bool:
+        """With completion=event the run ends after submitting."""
+        return bool(params["completion"] != "event")
+
+    @task.branch
+    def deployment_needed(job_arn: str) -> str:
+        """Native models need a deployment; open-weight ones answer without one."""
+        return "deploy_tuned" if ":model-customization-job/" in job_arn else "tuned_model"
+
+    @task(trigger_rule="none_failed_min_one_success")
+    def tuned_model(ti: Any = None) -> str:
+        """The model under test: the deployment, or the open-weight model id."""
+        return str(ti.xcom_pull(task_ids="deploy_tuned") or ti.xcom_pull(task_ids="train"))
+
+    @task
+    def training_spend(job_arn: str, forecast: dict[str, Any]) -> dict[str, Any]:
+        """The job's actual training time next to the forecast."""
+        from airflow.providers.amazon.aws.hooks.bedrock import BedrockHook
+
+        job = BedrockHook().conn.get_model_customization_job(jobIdentifier=job_arn)
+        return {"forecast": forecast, "ended": str(job.get("endTime"))}
+
+    approve_promotion = ApprovalOperator(
+        task_id="approve_promotion",
+        subject="Promote the challenger?",
+        body="{{ ti.xcom_pull(task_ids='evaluate') }}",
+    )
+
     go = worth_training(baseline_check.output)
     gate = quality_gate(evaluate.output)
     promoted = promote(
         "{{ ti.xcom_pull(task_ids='train') }}",
-        deploy_tuned.output,
+        "{{ ti.xcom_pull(task_ids='tuned_model') }}",
         evaluate.output,
         {
             "train": result("prepare_dataset", "train_uri"),
@@ -308,11 +387,20 @@ with DAG(
     tear_down(to_tear_down)
 
     # The example DAG's edges, written the same way.
-    dataset >> [baseline_check, reward_preflight]
-    deploy_reward >> reward_preflight
-    [reward_preflight, go] >> train
-    training_health(train.output) >> deploy_tuned >> evaluate >> gate
+    dataset >> [baseline_check, reward_preflight, calibrate_judge]
+    guard = grader_guard()
+    deploy_reward >> [reward_preflight, calibrate_judge, guard]
+    forecast = spend_forecast()
+    [reward_preflight, calibrate_judge, guard, go] >> forecast >> train
+    health = training_health(train.output)
+    completes_here(train.output) >> health
+    tuned = tuned_model()
+    health >> deployment_needed(train.output) >> [deploy_tuned, tuned]
+    deploy_tuned >> tuned
+    [tuned, training_spend(train.output, forecast)] >> evaluate >> gate
     decided = [promoted, reject()]
-    gate >> decided
+    gate >> [approve_promotion, decided[1]]
+    approve_promotion >> promoted
+    tuned >> promoted
     decided >> to_tear_down
     decided >> outcome()

@@ -26,8 +26,10 @@ COMMANDS: dict[str, str] = {
     "test-reward": "rewards",
     "iam-policy": "rewards",
     "evaluate": "evaluate",
+    "forecast": "forecast",
     "sandbox": "sandbox",
     "sandbox-bootstrap": "sandbox",
+    "events-setup": "events",
 }
 
 

@@ -206,7 +206,12 @@ def summarize(
 ) -> list[str]:
     """The demo's closing summary, read back from what the DAGs wrote (S3, SSM, XCom)."""
     champion_family = family.model_family
-    from bedrock_rft_provider.jobs.metrics import TRAIN_REWARD, is_metrics_key, parse_metrics_files
+    from bedrock_rft_provider.jobs.metrics import (
+        HACKING_ATTEMPT_SHARE,
+        TRAIN_REWARD,
+        is_metrics_key,
+        parse_metrics_files,
+    )
 
     s3 = session.client("s3", endpoint_url=endpoint_url)
     ssm = session.client("ssm", endpoint_url=endpoint_url)
@@ -225,6 +230,7 @@ def summarize(
     report = _read_json(s3, BUCKET, report_key)
     counts = report.get("counts", {})
     lines.append(f"Dataset      {counts}  (s3://{BUCKET}/{report_key.rsplit('/', 1)[0]}/)")
+    lines.extend(_calibration_lines(s3))
     metric_keys = [k for k in _keys(s3, BUCKET, "retraining/") if is_metrics_key(k)]
     if metric_keys:
         metrics = parse_metrics_files(
@@ -236,6 +242,12 @@ def summarize(
                 f"Training     reward {curve[0]:.3f} -> {curve[-1]:.3f} over {len(curve)} steps "
                 f"({TRAIN_REWARD}, simulated policy)"
             )
+        hacking = metrics.values(HACKING_ATTEMPT_SHARE)
+        if hacking:
+            lines.append(
+                f"Hacking      share of reward-hacking attempts {hacking[0]:.2f} -> {hacking[-1]:.2f} over "
+                f"{len(hacking)} steps (what the reward paid for them taught the simulated policy)"
+            )
     summary_key = next(k for k in _keys(s3, BUCKET, "retraining/") if k.endswith("/evaluation/summary.json"))
     summary = _read_json(s3, BUCKET, summary_key)
     base = summary.get("baseline", {})
@@ -245,6 +257,22 @@ def summarize(
         f"baseline {base.get('mean_reward', float('nan')):.3f} on n={summary['n']}; "
         f"delta {summary.get('delta', float('nan')):+.3f}, p={_p_value(summary.get('p_value'))}"
     )
+    if summary.get("pass_at_k"):
+        base_pass = base.get("pass_at_k") or {}
+        lines.append(
+            "pass@k       "
+            + ", ".join(
+                f"{name} {value:.3f} (baseline {base_pass.get(name, float('nan')):.3f})"
+                for name, value in summary["pass_at_k"].items()
+            )
+        )
+    from bedrock_rft_provider.evaluation.tool_calls import summary_lines
+
+    lines.extend(summary_lines(summary))
+    if summary.get("spend"):
+        from bedrock_rft_provider.jobs.spend import describe_spend
+
+        lines.append(f"Spend        {describe_spend(summary['spend'])}")
     decision = _gate_decision("bedrock_rft_retraining")
     if decision:
         lines.append(f"Gate         {'PROMOTE' if decision.get('promote') else 'REJECT'}")
@@ -280,6 +308,27 @@ def _place_promotion_in_the_past(champion_family: str, intervals: Sequence[tuple
     if backdate_parameter_versions(f"/bedrock-rft/champion/{champion_family}", lambda version: promoted):
         print(f"  sandbox: champion v1's promotion placed in the past, at {promoted:%Y-%m-%d %H:%M} UTC")
     print(f"  backfill of the past intervals {intervals[0][0]} .. {intervals[-1][1]}: {BACKFILL_MEANS}")
+
+
+def _calibration_lines(s3: Any) -> list[str]:
+    """The judge calibration's agreement and confusion matrix, when the run calibrated a judge."""
+    keys = [k for k in _keys(s3, BUCKET, "retraining/") if k.endswith("/judge_calibration.json")]
+    if not keys:
+        return []
+    report = _read_json(s3, BUCKET, keys[-1])
+
+    def row(human: str) -> str:
+        cells = report["confusion"][human]
+        return (
+            f"human {human} -> judge pass {cells['pass']} / fail {cells['fail']} / none {cells['no_verdict']}"
+        )
+
+    return [
+        f"Calibration  judge {report['judge_component']!r} (SIMULATED judge) agrees with the labels on "
+        f"{report['agreed']}/{report['n']} = {report['agreement']:.2f} "
+        f"(threshold {report['min_agreement']:.2f})",
+        f"             {row('pass')}; {row('fail')}",
+    ]
 
 
 def retraining_conf(family: TaskFamily) -> dict[str, Any]:

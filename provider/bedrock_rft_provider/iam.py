@@ -70,6 +70,8 @@ RFT_JOB_ACTIONS = [
 DEPLOYMENT_ACTIONS = [
     "bedrock:CreateCustomModelDeployment",
     "bedrock:GetCustomModelDeployment",
+    # Zero-downtime promotion and rollback re-point the champion deployment at another custom model.
+    "bedrock:UpdateCustomModelDeployment",
     "bedrock:DeleteCustomModelDeployment",
     "bedrock:TagResource",
 ]

@@ -28,13 +28,17 @@ CLASSES = (
     "operators.reward.BedrockRewardFunctionOperator",
     "operators.reward.BedrockRewardPreflightOperator",
     "operators.grader_guard.BedrockGraderChangeGuardOperator",
+    "operators.judge_calibration.BedrockJudgeCalibrationOperator",
+    "operators.forecast.BedrockRFTSpendForecastOperator",
     "operators.rft_job.BedrockRFTJobOperator",
     "sensors.rft_job.BedrockRFTJobSensor",
     "operators.deployment.BedrockCustomModelDeploymentOperator",
     "operators.deployment.BedrockCustomModelDeploymentDeleteOperator",
     "operators.evaluation.BedrockRFTEvaluationOperator",
     "operators.gate.BedrockRFTQualityGateOperator",
+    "operators.approval.BedrockRFTPromotionApprovalOperator",
     "operators.promote.BedrockRFTPromoteOperator",
+    "operators.promote.BedrockRFTRollbackOperator",
 )
 # Inherited from the amazon provider's AwsBaseOperator / AwsBaseSensor: documented once, not per class.
 COMMON = ("aws_conn_id", "region_name", "verify", "botocore_config")

@@ -40,7 +40,15 @@ def test_demo_runs_both_dags_and_prints_the_summary(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
     assert "SANDBOX RUN" in out and "simulated" in out
-    for line in ("Dataset ", "Training     reward", "Evaluation   tuned", "Gate ", "Champion ", "Report "):
+    for line in (
+        "Dataset ",
+        "Training     reward",
+        "Evaluation   tuned",
+        "Spend        forecast -> actual: graded samples ",
+        "Gate ",
+        "Champion ",
+        "Report ",
+    ):
         assert line in out, line
     assert out.count("Backfill     interval") == 3
     # The demo must promote on every run (before, the response-length guard on simulated answers

@@ -68,6 +68,16 @@ def _training_inputs(sandbox: Any) -> None:
     ).execute(make_context())  # type: ignore[arg-type]
 
 
+def _training_inputs_and_reports(sandbox: Any) -> None:
+    """The training inputs, plus the dataset and preflight reports the spend forecast reads."""
+    _training_inputs(sandbox)
+    report = {"counts": {"train": 120, "validation": 20, "test": 0}, "prompt_length": {}}
+    preflight = {"run": {"n": 16, "latency_ms_per_batch": {"batches": 1, "mean": 40.0}}}
+    s3 = sandbox.client("s3")
+    s3.put_object(Bucket="my-rft-bucket", Key=f"gsm8k/{DS}/report.json", Body=json.dumps(report))
+    s3.put_object(Bucket="my-rft-bucket", Key=f"gsm8k/{DS}/preflight.json", Body=json.dumps(preflight))
+
+
 def _bootstrap_only(sandbox: Any) -> None:
     bootstrap_sandbox(sandbox.endpoint_url, session=sandbox.session())
 
@@ -77,6 +87,8 @@ SETUP: dict[str, Callable[[Any], None]] = {
     "rft_data": _raw_gsm8k,
     "rft_wiring": _bootstrap_only,
     "rft_gsm8k": _training_inputs,
+    "after_rft": _bootstrap_only,  # a manual run: no triggering events, no AWS call
+    "rft_capped": _training_inputs_and_reports,
 }
 
 

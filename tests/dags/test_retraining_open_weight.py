@@ -33,15 +33,20 @@ RAN = {
     "deploy_reward",
     "reward_preflight",
     "grader_guard",
+    "calibrate_judge",  # no judge_component: it logs that there is no judge and succeeds
     "baseline_check",
     "worth_training",
+    "spend_forecast",
     "train",
+    "completes_here",  # completion=poll (the default): the run goes on after train
+    "training_spend",
     "training_health",
     "deployment_needed",
     "tuned_model",
     "current_champion",
     "evaluate",
     "quality_gate",
+    "approve_promotion",
     "promote",
     "deployment_to_tear_down",
     "tear_down",
@@ -79,7 +84,7 @@ def test_deployment_needed_branches_around_deploy_tuned(dagbag: Any) -> None:
 def test_the_readme_switch_to_gpt_oss_is_a_valid_conf_that_the_sandbox_run_uses(dagbag: Any) -> None:
     """The README's ``airflow dags trigger ... --conf`` passes the DAG's params and selects the open-weight
     backend; the sandbox run below uses that very conf (plus test-only family, sizes and guards)."""
-    (conf,) = readme_trigger_confs(DAG_ID)
+    (conf,) = [c for c in readme_trigger_confs(DAG_ID) if "base_model_id" in c]
     dag = dagbag.get_dag(DAG_ID)
     params = copy.deepcopy(dag.params)
     params.update(conf)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tests.e2e import backfill, browser, checks, openweight, scenarios
+from tests.e2e import approval, backfill, browser, checks, codefamily, events, openweight, scenarios
 from tests.e2e.environment import REPO
 from tests.e2e.stack import Stack, running_stack
 
@@ -30,7 +30,17 @@ SCENARIOS: list[tuple[str, Callable[[Stack], str]]] = [
         "8 open-weight retraining (gpt-oss) via REST: clear while deferred reattaches to the one job",
         openweight.open_weight_run,
     ),
+    ("10 approval via REST (PATCH hitlDetails): Approve promotes", approval.approval_promotes),
+    (
+        "11 rejection via REST: the champion is unchanged, the challenger torn down",
+        approval.rejection_keeps_the_champion,
+    ),
     ("9 sandbox resources: no duplicates, no stray deployment", checks.resources),
+    (
+        "12 event-driven completion: the job's completion event starts the post-training DAG run",
+        events.event_driven_completion,
+    ),
+    ("13 code family (HumanEval) via REST: pass@k, the hacking share falls", codefamily.code_family_run),
 ]
 
 

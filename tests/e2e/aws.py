@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import re
+import subprocess
+import sys
 import threading
 import time
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 from bedrock_rft_provider.demo import BUCKET, write_daily_prompts
@@ -125,3 +130,36 @@ def read_champion(sandbox: Sandbox, family: str) -> dict[str, Any] | None:
         )
     except ssm.exceptions.ParameterNotFound:
         return None
+
+
+def champion_deployments(sandbox: Sandbox) -> set[str]:
+    """The deployment ARN of every family's current champion (SSM ``/bedrock-rft/champion/*``)."""
+    pages = (
+        sandbox.client("ssm").get_paginator("get_parameters_by_path").paginate(Path="/bedrock-rft/champion")
+    )
+    records = [json.loads(p["Value"]) for page in pages for p in page["Parameters"]]
+    return {r["deployment_arn"] for r in records if r.get("deployment_arn")}
+
+
+def setup_job_events(sandbox: Sandbox, logs: Path) -> str:
+    """Run ``bedrock-rft events-setup`` against the sandbox, as the README says; returns the queue URL.
+
+    The command runs with its own AIRFLOW_HOME (it only reads the connection from the environment),
+    before any component starts: the dag-processor and the triggerer need the URL in their environment.
+    """
+    home = logs / "events-setup-home"
+    home.mkdir(exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW__", "AIRFLOW_CONN_"))}
+    env.update(AIRFLOW_HOME=str(home), AIRFLOW_CONN_AWS_DEFAULT=airflow_connection(sandbox))
+    command = [
+        str(Path(sys.executable).with_name("bedrock-rft")),
+        "events-setup",
+        "--job-name-prefix",
+        "rft-",
+    ]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
+    (logs / "events-setup.log").write_text(result.stdout + result.stderr)
+    found = re.search(r"^export BEDROCK_RFT_EVENTS_QUEUE_URL=(\S+)$", result.stdout, re.MULTILINE)
+    if result.returncode != 0 or found is None:
+        raise RuntimeError(f"bedrock-rft events-setup exited {result.returncode}: {result.stderr[-500:]}")
+    return found[1]

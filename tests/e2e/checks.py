@@ -79,14 +79,10 @@ def resources(stack: Stack) -> str:
     completed = [j for j in jobs if j["status"] == "Completed"]
     assert len(models) == len(completed), f"{len(models)} custom models for {len(completed)} completed jobs"
     assert len({m["modelName"] for m in models}) == len(models), "duplicate custom model names"
-    champion = aws.read_champion(sandbox, "gsm8k") or {}
+    champions = aws.champion_deployments(sandbox)  # every family's serving deployment
     deployments = bedrock.list_custom_model_deployments()["modelDeploymentSummaries"]
     live = [d for d in deployments if d.get("status") not in {"Deleting", "Deleted"}]
-    strays = [
-        d["customModelDeploymentArn"]
-        for d in live
-        if d["customModelDeploymentArn"] != champion.get("deployment_arn")
-    ]
+    strays = [d["customModelDeploymentArn"] for d in live if d["customModelDeploymentArn"] not in champions]
     assert not strays, f"deployments left that are not the champion's: {strays}"
     lam = sandbox.client("lambda")
     functions = lam.list_functions()["Functions"]
@@ -112,6 +108,6 @@ def resources(stack: Stack) -> str:
     return (
         f"{len(jobs)} jobs ({len(completed)} completed), {len(fine_tuning)} fine-tuning job(s), "
         f"{len(models)} custom models, {len(live)} live "
-        f"deployment(s) (the champion's), {len(functions)} function(s) with "
+        f"deployment(s) (champions'), {len(functions)} function(s) with "
         f"{sum(len(v) for v in versions.values())} version(s), {len(objects)} dataset objects, no duplicates"
     )

@@ -91,6 +91,8 @@ def running_stack(logs: Path, *, time_scale: float, private_postgres: bool = Fal
             "PYTHONPATH": str(REPO),
             "BEDROCK_RFT_POLL_SECONDS": "2",
             "AWS_DEFAULT_REGION": aws.REGION,
+            # Scenario 10: the post-training DAG's asset watcher reads the job-events queue.
+            "BEDROCK_RFT_EVENTS_QUEUE_URL": aws.setup_job_events(sandbox, logs),
         }
         env = component_env(deployment, home=home, run_settings=run_settings)
         (logs / "environment.json").write_text(

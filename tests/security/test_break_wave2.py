@@ -5,14 +5,18 @@ Each test is one finding; its witness is in the test name and its docstring says
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from bedrock_rft_provider.rewards import handler as handler_module
 from bedrock_rft_provider.rewards.builtin import json_match, math_answer
 from bedrock_rft_provider.rewards.contract import parse_sample
-from bedrock_rft_provider.rewards.handler import make_handler
+from bedrock_rft_provider.rewards.handler import INVOCATION_RESERVE_S, make_handler
 
 
 def _sample(response: str, reference: object) -> object:
@@ -115,52 +119,72 @@ def test_json_match_still_accepts_equal_numbers(response: str, expected: object)
 
 
 class _Context:
-    """A Lambda context whose remaining time is ``budget_s`` from its creation."""
+    """A Lambda context whose remaining time is ``budget_s`` from its creation, on ``clock``."""
 
-    def __init__(self, budget_s: float) -> None:
-        self._end = time.monotonic() + budget_s
+    def __init__(self, budget_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._end = clock() + budget_s
 
     def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._end - time.monotonic()) * 1000))
+        return max(0, int((self._end - self._clock()) * 1000))
 
 
-def test_handler_answers_every_sample_within_the_lambda_deadline() -> None:
+class _FakeClock:
+    """``time.monotonic`` for the handler, moved only by the reward: the test needs no wall clock."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def test_handler_answers_every_sample_within_the_lambda_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each sample had its own 30 s budget but the batch had none: 10 slow samples need 300 s, the
     default grader Lambda timeout, so Lambda killed the invocation and every sample of the batch was
     lost. The handler now stops starting samples when the invocation's remaining time runs short and
-    scores the rest 0 with ``reward_timeout``."""
+    scores the rest 0 with ``reward_timeout``. Time here is a fake clock each sample moves by 0.5 s, so
+    the outcome is exact whatever the machine's load."""
+    clock = _FakeClock()
+    monkeypatch.setattr(handler_module, "time", SimpleNamespace(monotonic=clock.monotonic,
+                                                                 perf_counter=time.perf_counter))  # fmt: skip
 
     def slow(sample: object) -> float:
-        time.sleep(0.5)
+        clock.now += 0.5
         return 1.0
 
     handler = make_handler(slow, sample_timeout_s=30)
-    started = time.monotonic()
-    results = handler(_batch(20), _Context(3.0))
-    elapsed = time.monotonic() - started
+    results = handler(_batch(20), _Context(3.0, clock.monotonic))
     assert len(results) == 20
-    assert elapsed < 3.0, f"the handler ran {elapsed:.1f}s past a 3s invocation budget"
+    # 3 s less the 1 s kept for returning: four samples of 0.5 s fit; the rest are answered, not lost
+    assert clock.now - 1000.0 == 3.0 - INVOCATION_RESERVE_S
+    assert [r["aggregate_reward_score"] for r in results] == [1.0] * 4 + [0.0] * 16
     timed_out = [r for r in results if any(m["name"] == "reward_timeout" for m in r["metrics_list"])]
-    assert timed_out and results[0]["aggregate_reward_score"] == 1.0
+    assert len(timed_out) == 16
 
 
 def test_threaded_handler_returns_by_the_deadline_and_frees_its_pool() -> None:
     """With ``max_workers`` the batch waited up to 30 s per sample, and samples it gave up on stayed
     queued in the warm container's pool, delaying the next invocation's samples behind them."""
     calls: list[str] = []
+    finished: list[str] = []
 
     def slow(sample: object) -> float:
         calls.append("x")
-        time.sleep(0.5)
+        time.sleep(2.0)
+        finished.append("x")
         return 1.0
 
     handler = make_handler(slow, sample_timeout_s=30, max_workers=2)
     started = time.monotonic()
     results = handler(_batch(40), _Context(3.0))
-    assert len(results) == 40 and time.monotonic() - started < 3.0
-    time.sleep(1.5)  # workers finish the samples already running, and start no queued one
+    # ~2 s (the budget less the reserve); without the batch deadline 40 s. A safety net, not a speed test.
+    assert len(results) == 40 and time.monotonic() - started < 20.0
+    deadline = time.monotonic() + 120
+    while len(finished) < len(calls) and time.monotonic() < deadline:  # running samples end
+        time.sleep(0.05)
     ran = len(calls)
-    time.sleep(1.0)
+    time.sleep(1.0)  # a queued sample, had one been left in the pool, would start now
     assert len(calls) == ran < 40
     second = handler(_batch(2), _Context(30.0))
     assert [r["aggregate_reward_score"] for r in second] == [1.0, 1.0]
@@ -168,18 +192,23 @@ def test_threaded_handler_returns_by_the_deadline_and_frees_its_pool() -> None:
 
 def test_threaded_handler_does_not_wait_forever_once_its_deadline_passed() -> None:
     """Once the batch deadline had passed, ``max(0.0, left) or None`` turned the wait into no timeout at
-    all, so the second hung sample of a threaded batch hung the handler (here 4 s; forever for a loop)."""
+    all, so the second hung sample of a threaded batch hung the handler (here until released)."""
+    release = threading.Event()
 
     def hangs(sample: object) -> float:
-        time.sleep(4.0)
+        release.wait(120)
         return 1.0
 
     handler = make_handler(hangs, sample_timeout_s=0.5, max_workers=2)
     started = time.monotonic()
-    results = handler(_batch(2))
-    elapsed = time.monotonic() - started
+    try:
+        results = handler(_batch(2))
+        elapsed = time.monotonic() - started
+    finally:
+        release.set()
     assert [r["aggregate_reward_score"] for r in results] == [0.0, 0.0]
-    assert elapsed < 3.0, f"the handler waited {elapsed:.1f}s on a batch budget of 1s"
+    # ~1 s (two samples of 0.5 s); the old wait ended only when the samples did (120 s here)
+    assert elapsed < 60.0, f"the handler waited {elapsed:.1f}s on a batch budget of 1s"
 
 
 def _batch(count: int) -> list[dict[str, object]]:

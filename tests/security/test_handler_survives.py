@@ -65,13 +65,13 @@ def test_real_recursion_in_the_reward_is_contained() -> None:
 def test_a_slow_sample_is_cut_off_by_the_per_sample_budget() -> None:
     def slow(sample: Any) -> float:
         if sample.response == "slow":
-            time.sleep(60)
+            time.sleep(600)
         return 1.0
 
     handler = make_handler(slow, sample_timeout_s=0.5)
     started = time.monotonic()
     results = handler([grader_sample("slow", "x", "a"), grader_sample("fast", "x", "b")], None)
-    assert time.monotonic() - started < 20
+    assert time.monotonic() - started < 120  # a safety net: ~0.5 s idle, 600 s unbounded
     assert [r["aggregate_reward_score"] for r in results] == [0.0, 1.0]
     assert _metric(results[0], "reward_timeout") == 1.0
 
@@ -97,12 +97,12 @@ def test_a_slow_sample_is_cut_off_in_the_thread_pool_too() -> None:
 
 
 def test_catastrophic_regex_backtracking_is_time_bounded() -> None:
-    sample = grader_sample("a" * 27 + "!", {"pattern": "^(a+)+$"})
+    sample = grader_sample("a" * 34 + "!", {"pattern": "^(a+)+$"})
     started = time.monotonic()
     results = make_handler(regex_match)(
         [sample, grader_sample("AB-1234", {"pattern": r"AB-\d{4}"}, "t")], None
     )
-    assert time.monotonic() - started < 10  # unbounded: about 15 s on an idle machine, doubling per 'a'
+    assert time.monotonic() - started < 120  # bounded: ~1 s; unbounded: ~30 min idle, doubling per 'a'
     assert [r["aggregate_reward_score"] for r in results] == [0.0, 1.0]
     assert _metric(results[0], "regex_timed_out") == 1.0
 
@@ -175,10 +175,10 @@ def _running_children() -> list[int]:
 
 
 def test_a_budget_that_interrupts_code_tests_leaves_no_child_running() -> None:
-    sleeper = "```python\nimport time\ntime.sleep(60)\n```"
+    sleeper = "```python\nimport time\ntime.sleep(600)\n```"
     handler = make_handler(code_tests, sample_timeout_s=1)
     started = time.monotonic()
     results = handler([grader_sample(sleeper, {"tests": ["assert True"]})], None)
-    assert time.monotonic() - started < 15
+    assert time.monotonic() - started < 120  # a 1 s budget; the code sleeps 600 s
     assert _metric(results[0], "reward_timeout") == 1.0
     assert _running_children() == []

@@ -129,6 +129,7 @@ def test_the_caller_policy_covers_deployments_converse_and_the_champion() -> Non
     for needed in (
         "bedrock:CreateCustomModelDeployment",
         "bedrock:GetCustomModelDeployment",
+        "bedrock:UpdateCustomModelDeployment",
         "bedrock:DeleteCustomModelDeployment",
         "bedrock:InvokeModel",
         "ssm:PutParameter",

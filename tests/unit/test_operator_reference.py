@@ -46,9 +46,12 @@ def test_readme_commands_need_nothing_from_the_repository_checkout() -> None:
         assert not any(word.startswith(("tests/", "./tests")) for word in argv), argv
 
 
-def test_the_readme_test_reward_commands_run(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_readme_test_reward_commands_run(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from bedrock_rft_provider.cli import main
 
+    monkeypatch.chdir(tmp_path)  # a command's --output lands here, not in the checkout
     commands = [a for a in _commands("bedrock-rft") if a[0] == "test-reward"]
     assert commands
     for argv in commands:

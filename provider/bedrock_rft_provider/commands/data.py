@@ -9,7 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
-STATIC_SOURCES = ("gsm8k", "jsonl", "csv", "parquet", "synthetic")
+STATIC_SOURCES = (
+    "gsm8k", "jsonl", "csv", "parquet", "synthetic", "humaneval", "moderation", "synthetic-tools"
+)  # fmt: skip
 PROGRESS_SECONDS = 2.0
 
 
@@ -62,11 +64,16 @@ def register(subparsers: Any) -> None:
         "prepare-data",
         help="convert, validate, dedupe and split a dataset into train/validation/test JSONL + report.json",
         description="Convert, validate, dedupe and split a dataset. Exit 0 written, 1 invalid data (nothing "
-        "written), 2 usage. For --source synthetic, --input is the number of problems to generate; for "
-        "--source hf:NAME[:split], --input is the dataset config name ('-' for none).",
+        "written), 2 usage. For --source synthetic, moderation or synthetic-tools, --input is the number of "
+        "records to generate; for --source humaneval, how many of HumanEval's 164 code problems to use "
+        "('all' for every one); for --source hf:NAME[:split], --input is the dataset config name "
+        "('-' for none).",
     )
     prepare.add_argument(
-        "--source", required=True, type=_source, help="gsm8k, jsonl, csv, parquet, synthetic, hf:NAME"
+        "--source",
+        required=True,
+        type=_source,
+        help="gsm8k, jsonl, csv, parquet, synthetic, humaneval, moderation, synthetic-tools, hf:NAME",
     )
     prepare.add_argument("--input", required=True, dest="input_uri", metavar="PATH_OR_URI")
     prepare.add_argument("--output", required=True, dest="output_uri", metavar="DIR_OR_S3")

@@ -39,6 +39,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--max-request-mb", type=float, help="cap on one request body in MiB (default 128)")
     parser.add_argument("--read-timeout-s", type=float, help="drop connections idle this long (default 60)")
     parser.add_argument(
+        "--judge-accuracy", type=float, help="how often the simulated LLM judge agrees with the reference"
+    )
+    parser.add_argument(
         "--bootstrap",
         action="store_true",
         help="prepare it for your DAGs once started: bucket(s), Bedrock service role, grader role",
@@ -130,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
             api_keys=args.api_keys,
             max_request_mb=args.max_request_mb,
             read_timeout_s=args.read_timeout_s,
+            judge_accuracy=args.judge_accuracy,
         )
     except ValueError as exc:
         print(f"bedrock-rft sandbox: {exc}", file=sys.stderr)

@@ -74,23 +74,23 @@ class RecordChecker:
     def check(self, item: SourceItem) -> dict[str, Any] | None:
         """The record to keep (with an id assigned when missing), or None (problem or duplicate)."""
         self.read += 1
-        if item.error is not None or item.record is None:
+        record = item.record
+        if item.error is not None or record is None:
             self.findings.problem(item.line, item.error or "no record")
             return None
-        record = item.record
-        messages = record.get("messages") if isinstance(record, dict) else None
-        errors = validate_record(record, self.require_reference_answer)
+        errors = validate_record(record, self.require_reference_answer, unicode_ok=item.strict_json)
         if errors:
             for message in errors:
                 self.findings.problem(item.line, message)
             return None
-        assert isinstance(messages, list)
-        if "id" not in record:
+        messages = record["messages"]  # a valid record is a dict with a valid messages list
+        record_id = record.get("id")  # a str when present: validate_record rejects anything else
+        if record_id is None:
             if self.warn_missing_id:
                 self.findings.warn(item.line, "id is missing; give every record a stable id")
-            record = {"id": content_id(prompt_text(messages)), **record}
-        record_id: str = record["id"]
-        if "reference_answer" not in record and not self.require_reference_answer:
+            record_id = content_id(prompt_text(messages))
+            record = {"id": record_id, **record}
+        if not self.require_reference_answer and "reference_answer" not in record:
             self.findings.warn(item.line, "reference_answer is missing; a verifiable grader needs one")
         prompt_key, chars = prompt_key_and_chars(messages)
         if not self._prompts.add(prompt_key):

@@ -29,10 +29,12 @@ def split_answer(answer: str) -> tuple[str, str]:
     steps, marker, final = answer.rpartition("####")
     if not marker:
         raise ValueError('answer has no "#### <number>" final line')
-    final = final.strip().replace(",", "")
+    final = final.strip()
+    if "," in final:
+        final = final.replace(",", "")
     if final.startswith("$"):
         final = final[1:]
-    if not _NUMBER.match(final):
+    if not final.isdecimal() and not _NUMBER.match(final):  # isdecimal: exactly \\d+, the usual case
         raise ValueError(f'answer ends with "#### {final[:40]}"; expected a number after ####')
     return steps.strip(), final
 
@@ -53,8 +55,10 @@ def to_rft_record(raw: Any, id_prefix: str = "gsm8k") -> dict[str, Any]:
         raise ValueError("answer is missing or empty; expected the worked solution ending in #### <number>")
     steps, final = split_answer(answer)
     raw_id = raw.get("id")
+    if type(raw_id) is not str:
+        raw_id = str(raw_id) if raw_id is not None else ""
     record: dict[str, Any] = {
-        "id": str(raw_id) if raw_id not in (None, "") else content_id(question, id_prefix),
+        "id": raw_id or content_id(question, id_prefix),
         "messages": [{"role": "user", "content": question + INSTRUCTION}],
         "reference_answer": {"final_answer": final, "steps": strip_calculator_notes(steps)},
     }

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 ROLES = ("system", "user", "assistant")
+_MISSING = object()
 # How many training records an RFT job accepts (bedrock-rft-facts section 1): the one home of these bounds.
 MIN_TRAINING_RECORDS = 100
 MAX_TRAINING_RECORDS = 20_000
@@ -173,29 +174,32 @@ def unpaired_surrogate(record: Any) -> str | None:
     return None
 
 
-def validate_record(record: Any, require_reference_answer: bool = False) -> list[str]:
-    """Problems with one RFT record (empty when it is valid). ``id`` may be absent (it gets assigned)."""
+def validate_record(
+    record: Any, require_reference_answer: bool = False, *, unicode_ok: bool = False
+) -> list[str]:
+    """Problems with one RFT record (empty when it is valid). ``id`` may be absent (it gets assigned).
+
+    ``unicode_ok=True`` skips the unpaired-surrogate walk, for records whose reader already ruled them
+    out (``SourceItem.strict_json``).
+    """
     if not isinstance(record, dict):
         return [f"record is {_describe(record)}; expected a JSON object"]
-    broken = unpaired_surrogate(record)
+    broken = None if unicode_ok else unpaired_surrogate(record)
     if broken is not None:
         return [f"{broken} holds an unpaired UTF-16 surrogate escape (e.g. \\ud800); not valid Unicode text"]
-    if "messages" not in record:
+    messages = record.get("messages", _MISSING)
+    if messages is _MISSING:
         return ["messages is missing; expected a list of {role, content} objects"]
-    problems = validate_messages(record["messages"])
-    if "id" in record:
-        record_id = record["id"]
-        if not isinstance(record_id, str) or not record_id.strip():
-            problems.append(f"id is {_describe(record_id)}; expected a non-empty string")
+    problems = [] if _messages_look_valid(messages) else validate_messages(messages)
+    record_id = record.get("id", _MISSING)
+    if record_id is not _MISSING and (not isinstance(record_id, str) or not record_id.strip()):
+        problems.append(f"id is {_describe(record_id)}; expected a non-empty string")
     if "tools" in record:
         problems.extend(validate_tools(record["tools"]))
-    if "reference_answer" in record:
-        answer = record["reference_answer"]
-        if (
-            not isinstance(answer, (str, dict))
-            or not answer
-            or (isinstance(answer, str) and answer.isspace())
-        ):
+    answer = record.get("reference_answer", _MISSING)
+    if answer is not _MISSING:
+        blank = isinstance(answer, str) and answer.isspace()
+        if not isinstance(answer, (str, dict)) or not answer or blank:
             problems.append(f"reference_answer is {_describe(answer)}; expected a non-empty string or object")
     elif require_reference_answer:
         problems.append("reference_answer is missing; the chosen grader needs one")

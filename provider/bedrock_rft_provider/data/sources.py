@@ -12,6 +12,7 @@ Encodings and line endings accepted, per source (anything else is a ``file:line`
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import json
 import re
@@ -21,18 +22,21 @@ from typing import IO, Any, NamedTuple
 
 import msgspec
 
-from bedrock_rft_provider.data import gsm8k, synthetic
+from bedrock_rft_provider.data import gsm8k, moderation, synthetic, toolcalls
 from bedrock_rft_provider.data.problems import DatasetValidationError, Problem
 from bedrock_rft_provider.data.tabular import ColumnMapping
 from bedrock_rft_provider.data.uris import (
     MAX_RECORD_BYTES,
     OversizedLine,
-    iter_lines,
+    iter_line_blocks,
     local_copy,
     open_binary,
 )
 
-SOURCES = ("gsm8k", "jsonl", "csv", "parquet", "synthetic", "hf:NAME[:split]")
+SOURCES = (
+    "gsm8k", "jsonl", "csv", "parquet", "synthetic", "humaneval", "moderation", "synthetic-tools",
+    "hf:NAME[:split]",
+)  # fmt: skip
 _BATCH_ROWS = 2048
 
 
@@ -54,8 +58,11 @@ def fast_decode(raw: bytes) -> Any:
     """
     try:
         return _fast_decoder.decode(raw)
-    except (msgspec.MsgspecError, UnicodeDecodeError, RecursionError):
+    except _FAST_DECODE_REFUSALS:
         return _UNDECODED
+
+
+_FAST_DECODE_REFUSALS = (msgspec.MsgspecError, UnicodeDecodeError, RecursionError)
 
 
 _UTF8_BOM = b"\xef\xbb\xbf"
@@ -76,11 +83,20 @@ def _wide_encoding(first_line: bytes) -> str | None:
 
 
 class SourceItem(NamedTuple):
-    """One input unit: its 1-based line (or row) number and either a converted record or an error."""
+    """One input unit: its 1-based line (or row) number and either a converted record or an error.
+
+    ``strict_json`` is True when msgspec decoded the line, so the record holds only what strict JSON
+    can: valid Unicode text (msgspec refuses unpaired surrogate escapes) and finite numbers. The checker
+    then skips its surrogate walk, and ``prepare`` may encode the record with msgspec.
+    """
 
     line: int | None
     record: dict[str, Any] | None = None
     error: str | None = None
+    strict_json: bool = False
+
+
+_item = functools.partial(tuple.__new__, SourceItem)  # SourceItem from a tuple, minus __new__'s Python frame
 
 
 @dataclass
@@ -99,8 +115,8 @@ class SourceReader:
     @property
     def display_name(self) -> str:
         """How problems name this input (the path or URI; a description for generated data)."""
-        if self.kind == "synthetic":
-            return f"synthetic(n={self.input_uri}, seed={self.seed})"
+        if self.kind in ("synthetic", "moderation", "synthetic-tools"):
+            return f"{self.kind}(n={self.input_uri}, seed={self.seed})"
         if self.kind.startswith("hf:"):
             return self.kind
         return self.input_uri
@@ -120,6 +136,12 @@ class SourceReader:
             return self._parquet()
         if self.kind == "synthetic":
             return self._synthetic()
+        if self.kind == "humaneval":
+            return self._humaneval()
+        if self.kind == "moderation":
+            return self._moderation()
+        if self.kind == "synthetic-tools":
+            return self._synthetic_tools()
         if self.kind.startswith("hf:"):
             return self._huggingface()
         raise DatasetValidationError(
@@ -150,54 +172,63 @@ class SourceReader:
         return raw
 
     def _json_lines(self, convert: Any) -> Iterator[SourceItem]:
-        update = self._hash.update
-        for line_no, line in iter_lines(self.input_uri, self.s3_client, self.max_line_bytes):
-            raw = line
-            if isinstance(raw, OversizedLine):
-                update(b"oversized:%d" % raw.size)
-                yield SourceItem(
-                    line_no,
-                    error=f"record is {raw.size:,} bytes; at most {self.max_line_bytes:,} are allowed "
-                    "(max_record_bytes: a grader Lambda invocation carries at most 6 MB)",
-                )
-                continue
-            update(raw)
-            if line_no == 1:
-                first = self._first_line(raw)
-                if isinstance(first, SourceItem):
-                    yield first
-                    continue
-                raw = first
-            if raw.isspace():
-                yield SourceItem(line_no, error="blank line; every line must be one JSON object")
-                continue
-            value = fast_decode(raw)
-            if value is _UNDECODED:
-                try:
-                    text = raw.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    yield SourceItem(line_no, error=f"line is not valid UTF-8 (byte {exc.start + 1})")
-                    continue
-                try:
-                    value = _decode(text)
-                except RecursionError:
-                    yield SourceItem(line_no, error="JSON nested too deeply")
-                    continue
-                except ValueError as exc:
-                    yield SourceItem(line_no, error=self._json_error(text, exc))
-                    continue
-            if convert is None:
-                if isinstance(value, dict):
-                    yield SourceItem(line_no, record=value)
-                else:
+        decode, item = _fast_decoder.decode, _item
+        blocks = iter_line_blocks(self.input_uri, self.s3_client, self.max_line_bytes, self._hash.update)
+        for first, lines in blocks:
+            for line_no, line in enumerate(lines, start=first):
+                raw = line
+                if type(raw) is OversizedLine:
                     yield SourceItem(
-                        line_no, error=f"line is a JSON {type(value).__name__}; expected an object"
+                        line_no,
+                        error=f"record is {raw.size:,} bytes; at most {self.max_line_bytes:,} are "
+                        "allowed (max_record_bytes: a grader Lambda invocation carries at most 6 MB)",
                     )
-                continue
-            try:
-                yield SourceItem(line_no, record=convert(value))
-            except ValueError as exc:
-                yield SourceItem(line_no, error=str(exc))
+                    continue
+                if line_no == 1:
+                    head = self._first_line(raw)
+                    if isinstance(head, SourceItem):
+                        yield head
+                        continue
+                    raw = head
+                if not raw or raw.isspace():
+                    yield SourceItem(line_no, error="blank line; every line must be one JSON object")
+                    continue
+                try:
+                    value = decode(raw)  # fast_decode, inlined: this loop runs once per record
+                    strict_json = True
+                except _FAST_DECODE_REFUSALS:
+                    value, error = self._stdlib_decode(raw)
+                    if error is not None:
+                        yield SourceItem(line_no, error=error)
+                        continue
+                    strict_json = False
+                if convert is None:
+                    if isinstance(value, dict):
+                        yield item((line_no, value, None, strict_json))
+                    else:
+                        yield SourceItem(
+                            line_no, error=f"line is a JSON {type(value).__name__}; expected an object"
+                        )
+                    continue
+                try:
+                    record = convert(value)
+                except ValueError as exc:
+                    yield SourceItem(line_no, error=str(exc))
+                else:
+                    yield item((line_no, record, None, strict_json))
+
+    def _stdlib_decode(self, raw: bytes) -> tuple[Any, str | None]:
+        """``(value, None)``, or ``(None, problem)`` for a line msgspec refused."""
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return None, f"line is not valid UTF-8 (byte {exc.start + 1})"
+        try:
+            return _decode(text), None
+        except RecursionError:
+            return None, "JSON nested too deeply"
+        except ValueError as exc:
+            return None, self._json_error(text, exc)
 
     @staticmethod
     def _json_error(text: str, exc: ValueError) -> str:
@@ -311,25 +342,38 @@ class SourceReader:
                     row_no += 1
                     yield self._mapped(row_no, row)
 
+    def _generated_count(self) -> int:
+        """The record count a generated source (``synthetic``, ``moderation``, ``synthetic-tools``) was
+        asked for."""
+        count = _count(self.kind, self.input_uri)
+        self._hash.update(f"{self.kind}:{count}:{self.seed}".encode())
+        return count
+
+    def _moderation(self) -> Iterator[SourceItem]:
+        for index, record in enumerate(moderation.generate(self._generated_count(), self.seed), start=1):
+            yield SourceItem(index, record=record)
+
+    def _synthetic_tools(self) -> Iterator[SourceItem]:
+        for index, record in enumerate(toolcalls.generate(self._generated_count(), self.seed), start=1):
+            yield SourceItem(index, record=record)
+
     def _synthetic(self) -> Iterator[SourceItem]:
-        try:
-            count = int(self.input_uri)
-        except ValueError:
-            raise DatasetValidationError(
-                [
-                    Problem(
-                        "synthetic",
-                        None,
-                        f'input "{self.input_uri}" is not a record count; '
-                        "for --source synthetic, --input is how many problems to generate, e.g. 500",
-                    )
-                ]
-            ) from None
-        if count < 0:
-            raise DatasetValidationError([Problem("synthetic", None, "input count must be >= 0")])
-        self._hash.update(f"synthetic:{count}:{self.seed}".encode())
+        count = self._generated_count()
         for index, raw in enumerate(synthetic.generate(count, self.seed), start=1):
             yield SourceItem(index, record=gsm8k.to_rft_record(raw))
+
+    def _humaneval(self) -> Iterator[SourceItem]:
+        from bedrock_rft_provider.data import humaneval
+
+        text = self.input_uri.strip().lower()
+        count = None if text in ("", "-", "all") else _count("humaneval", self.input_uri)
+        try:
+            problems = list(humaneval.records(count, self.seed))
+        except ImportError as exc:
+            raise DatasetValidationError([Problem("humaneval", None, str(exc))]) from None
+        self._hash.update(f"humaneval:{count}:{self.seed}".encode())
+        for index, record in enumerate(problems, start=1):
+            yield SourceItem(index, record=record)
 
     def _huggingface(self) -> Iterator[SourceItem]:
         name, _, split = self.kind[len("hf:") :].partition(":")
@@ -384,3 +428,23 @@ class SourceReader:
             error="row has no messages, no question/answer pair, and no prompt mapping "
             "(give prompt_field or prompt_template)",
         )
+
+
+def _count(source: str, text: str) -> int:
+    """The record count a generated source's ``--input`` gives; DatasetValidationError otherwise."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise DatasetValidationError(
+            [
+                Problem(
+                    source,
+                    None,
+                    f'input "{text}" is not a record count; '
+                    f"for --source {source}, --input is how many records to use, e.g. 500",
+                )
+            ]
+        ) from None
+    if count < 0:
+        raise DatasetValidationError([Problem(source, None, "input count must be >= 0")])
+    return count

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Callable
 
 SPLITS = ("train", "validation", "test")
 _SCALE = float(1 << 64)
@@ -29,21 +30,34 @@ def check_fractions(val_fraction: float, test_fraction: float) -> list[str]:
 
 
 def split_point(record_id: str, seed: int = 0) -> float:
-    """The record's fixed position in [0, 1) for ``seed``."""
-    digest = hashlib.blake2b(record_id.encode(), digest_size=8, salt=_salt(seed)).digest()
-    return int.from_bytes(digest, "big") / _SCALE
+    """The record's fixed position in [0, 1) for ``seed``: blake2b-64 of the id, salted by the seed."""
+    hasher = _seeded(seed).copy()  # copying the salted state is cheaper than a new salted hasher
+    hasher.update(record_id.encode())
+    return int.from_bytes(hasher.digest(), "big") / _SCALE
 
 
 @functools.lru_cache(maxsize=64)
-def _salt(seed: int) -> bytes:
-    return hashlib.blake2b(str(seed).encode(), digest_size=16).digest()
+def _seeded(seed: int) -> hashlib.blake2b:
+    salt = hashlib.blake2b(str(seed).encode(), digest_size=16).digest()
+    return hashlib.blake2b(digest_size=8, salt=salt)
+
+
+def splitter(seed: int = 0, val_fraction: float = 0.1, test_fraction: float = 0.1) -> Callable[[str], str]:
+    """``assign_split`` with its arguments bound: record id -> ``"test"``, ``"validation"`` or ``"train"``."""
+    seeded, scale, from_bytes = _seeded(seed), _SCALE, int.from_bytes
+    test_below, validation_below = test_fraction, test_fraction + val_fraction
+
+    def assign(record_id: str) -> str:
+        hasher = seeded.copy()
+        hasher.update(record_id.encode())
+        point = from_bytes(hasher.digest(), "big") / scale
+        if point < test_below:
+            return "test"
+        return "validation" if point < validation_below else "train"
+
+    return assign
 
 
 def assign_split(record_id: str, seed: int = 0, val_fraction: float = 0.1, test_fraction: float = 0.1) -> str:
     """``"test"``, ``"validation"`` or ``"train"`` for ``record_id``."""
-    point = split_point(record_id, seed)
-    if point < test_fraction:
-        return "test"
-    if point < test_fraction + val_fraction:
-        return "validation"
-    return "train"
+    return splitter(seed, val_fraction, test_fraction)(record_id)

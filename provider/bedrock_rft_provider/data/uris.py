@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import io
 import shutil
+import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -107,34 +108,75 @@ class OversizedLine(bytes):
     size: int = 0
 
 
-def iter_lines(
-    uri: str, s3_client: Any = None, max_line_bytes: int | None = None
-) -> Iterator[tuple[int, bytes]]:
-    """Yield ``(line_no, raw_line)`` for each line of ``uri`` (1-based, newline kept), streaming.
+def _oversized(size: int) -> OversizedLine:
+    line = OversizedLine()
+    line.size = size
+    return line
 
-    A line longer than ``max_line_bytes`` is never held in memory: it is read through and yielded as
-    an empty :class:`OversizedLine` carrying its length.
+
+_BLOCK_BYTES = 1 << 20
+
+
+def iter_lines(
+    uri: str,
+    s3_client: Any = None,
+    max_line_bytes: int | None = None,
+    on_block: Callable[[bytes], object] | None = None,
+) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(line_no, line)`` for each LF-terminated line of ``uri``: :func:`iter_line_blocks`, flat."""
+    for first, lines in iter_line_blocks(uri, s3_client, max_line_bytes, on_block):
+        yield from enumerate(lines, start=first)
+
+
+def iter_line_blocks(
+    uri: str,
+    s3_client: Any = None,
+    max_line_bytes: int | None = None,
+    on_block: Callable[[bytes], object] | None = None,
+) -> Iterator[tuple[int, list[bytes]]]:
+    """Yield ``(first_line_no, lines)`` per 1 MiB block of ``uri``: its LF-terminated lines (1-based,
+    without the LF; a CR before it stays), streaming; ``on_block`` sees every block read, in order (to
+    hash the input once per block rather than once per line). Lists, not single lines: one generator
+    step per block keeps the per-line cost to the caller's own loop.
+
+    A line whose content is longer than ``max_line_bytes`` is never held in memory: it is read through
+    and given as an empty :class:`OversizedLine` carrying its length (LF included).
     """
+    limit = max_line_bytes if max_line_bytes is not None else sys.maxsize
+    line_no = 1  # of the next line
+    carry = b""  # the start of a line that continues in the next block
+    skipping = 0  # > 0 while reading through an oversized line: its bytes so far
     with open_binary(uri, s3_client) as stream:
-        if max_line_bytes is None:
-            yield from enumerate(stream, start=1)
-            return
-        readline = stream.readline
-        line_no = 0
-        while line := readline(max_line_bytes + 1):
-            line_no += 1
-            if len(line) <= max_line_bytes or line[-1] == 10:  # content (newline aside) within the limit
-                yield line_no, line
-                continue
-            size = len(line)
-            while line[-1] != 10:
-                line = readline(1 << 20)
-                if not line:
-                    break
-                size += len(line)
-            oversized = OversizedLine()
-            oversized.size = size
-            yield line_no, oversized
+        while block := stream.read(_BLOCK_BYTES):
+            if on_block is not None:
+                on_block(block)
+            lines = block.split(b"\n")
+            tail = lines.pop()  # after the block's last LF: a line's start (b"" when the block ends in LF)
+            if skipping:
+                if not lines:
+                    skipping += len(tail)
+                    continue
+                lines[0] = _oversized(skipping + len(lines[0]) + 1)
+                skipping = 0
+            elif carry:
+                if lines:
+                    lines[0] = carry + lines[0]
+                else:
+                    tail = carry + tail
+                carry = b""
+            if lines:
+                if max(map(len, lines)) > limit:
+                    lines = [line if len(line) <= limit else _oversized(len(line) + 1) for line in lines]
+                yield line_no, lines
+                line_no += len(lines)
+            if len(tail) > limit:
+                skipping = len(tail)
+            else:
+                carry = tail
+    if skipping:
+        yield line_no, [_oversized(skipping)]
+    elif carry:
+        yield line_no, [carry]
 
 
 def stable_prefix(uri: str) -> str | None:

@@ -115,6 +115,9 @@ def build_record(
         "promoted_at": promoted_at.astimezone(timezone.utc).isoformat(),
         "run_id": run_id,
     }
+    spend = (summary or {}).get("spend")
+    if isinstance(spend, Mapping):  # forecast vs actual of the run, so the next forecast can calibrate
+        record["spend"] = {k: spend[k] for k in ("currency", "forecast", "actual") if k in spend}
     if open_weight:  # the native record keeps its shape
         record.update(backend=OPEN_WEIGHT, job_id=job_arn)
         if checkpoint:

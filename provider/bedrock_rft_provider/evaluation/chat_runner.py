@@ -25,6 +25,7 @@ from typing import Any
 from bedrock_rft_provider.errors import ConfigError
 from bedrock_rft_provider.evaluation.records import EvalRecord
 from bedrock_rft_provider.evaluation.runner import USAGE_KEYS, Failure, InferenceRunner, Outcome, Reply
+from bedrock_rft_provider.evaluation.tool_calls import answer_text, chat_calls, chat_tools
 from bedrock_rft_provider.rewards.contract import reasoning_of, text_of
 
 # Converse ``inferenceConfig`` keys -> Chat Completions parameters.
@@ -88,13 +89,20 @@ def chat_parameters(inference_config: Mapping[str, Any] | None) -> dict[str, Any
 def chat_request(
     record: EvalRecord, model_id: str, parameters: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Keyword arguments of ``chat.completions.create`` for one prompt (text content, one answer)."""
+    """Keyword arguments of ``chat.completions.create`` for one prompt (text content, one answer; the
+    record's ``tools`` offered as given)."""
     messages = [
         {"role": message["role"], "content": text_of(message.get("content", ""))}
         for message in record.messages
         if message.get("role") in _ROLES
     ]
-    return {"model": model_id, "messages": messages, **(parameters or {})}
+    tools = chat_tools(record.tools)
+    return {
+        "model": model_id,
+        "messages": messages,
+        **({"tools": tools} if tools else {}),
+        **(parameters or {}),
+    }
 
 
 def chat_reply(body: Any) -> Reply:
@@ -112,7 +120,7 @@ def chat_reply(body: Any) -> Reply:
     message = message if isinstance(message, dict) else {}
     finish = choice.get("finish_reason")
     return Reply(
-        text=text_of(message.get("content")),
+        text=answer_text(text_of(message.get("content")), chat_calls(message)),
         reasoning=reasoning_of(message),
         usage=_usage(body.get("usage")),
         stop_reason=STOP_REASONS.get(finish, finish[:64]) if isinstance(finish, str) else None,

@@ -119,7 +119,8 @@ class GateDecision:
         return {"promote": self.promote, "reasons": list(self.reasons)}
 
 
-def _lookup(summary: Mapping[str, Any], path: str) -> float | None:
+def metric_value(summary: Mapping[str, Any], path: str) -> float | None:
+    """The number at dotted ``path`` (``response_length.mean``) of a summary; None if absent or no number."""
     node: Any = summary
     for part in path.split("."):
         if not isinstance(node, Mapping) or part not in node:
@@ -131,7 +132,7 @@ def _lookup(summary: Mapping[str, Any], path: str) -> float | None:
 
 
 def _check_guard(guard: Guard, summary: Mapping[str, Any], baseline: Mapping[str, Any]) -> tuple[bool, str]:
-    tuned, base = _lookup(summary, guard.metric), _lookup(baseline, guard.metric)
+    tuned, base = metric_value(summary, guard.metric), metric_value(baseline, guard.metric)
     if tuned is None or base is None:
         return False, f"guard {guard.metric}: missing from the {'summary' if tuned is None else 'baseline'}"
     worsening = (base - tuned) if guard.higher_is_better else (tuned - base)
@@ -150,7 +151,7 @@ def decide(summary: Mapping[str, Any], policy: GatePolicy) -> GateDecision:
     n = int(summary.get("n", 0))
     checks.append((n >= policy.min_samples, f"sample size {n} (minimum {policy.min_samples})"))
     baseline = summary.get("baseline")
-    delta = _lookup(summary, "delta")
+    delta = metric_value(summary, "delta")
     if not isinstance(baseline, Mapping) or delta is None:
         checks.append((False, "no baseline to compare with: the summary has no baseline/delta"))
     else:
@@ -169,12 +170,12 @@ def decide(summary: Mapping[str, Any], policy: GatePolicy) -> GateDecision:
             else:
                 checks.append((False, "delta 95% CI missing (baseline without per-prompt results?)"))
         if policy.max_p_value is not None:
-            p_value = _lookup(summary, "p_value")
+            p_value = metric_value(summary, "p_value")
             ok = p_value is not None and p_value <= policy.max_p_value
             checks.append((ok, f"p-value {p_value} (maximum {policy.max_p_value})"))
         checks.extend(_check_guard(guard, summary, baseline) for guard in policy.guards)
     if policy.min_accuracy is not None:
-        acc = _lookup(summary, "accuracy") or 0.0
+        acc = metric_value(summary, "accuracy") or 0.0
         checks.append((acc >= policy.min_accuracy, f"accuracy {acc:.4f} (minimum {policy.min_accuracy:.4f})"))
     failed = [f"FAIL {text}" for ok, text in checks if not ok]
     passed = [f"ok {text}" for ok, text in checks if ok]

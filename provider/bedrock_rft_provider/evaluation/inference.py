@@ -28,6 +28,7 @@ from bedrock_rft_provider.evaluation.runner import (
     Outcome,
     Reply,
 )
+from bedrock_rft_provider.evaluation.tool_calls import answer_text, converse_calls, converse_tool_config
 from bedrock_rft_provider.rewards.contract import reasoning_of, text_of
 
 __all__ = [
@@ -74,7 +75,8 @@ class ConverseClient(Protocol):
 def converse_request(
     record: EvalRecord, model_id: str, inference_config: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Render an OpenAI-style prompt as ``converse`` arguments (system messages go to ``system``)."""
+    """Render an OpenAI-style prompt as ``converse`` arguments (system messages go to ``system``; the
+    record's ``tools`` to ``toolConfig``)."""
     system: list[dict[str, str]] = []
     messages: list[dict[str, Any]] = []
     for message in record.messages:
@@ -89,12 +91,17 @@ def converse_request(
         request["system"] = system
     if inference_config:
         request["inferenceConfig"] = dict(inference_config)
+    tool_config = converse_tool_config(record.tools)
+    if tool_config:
+        request["toolConfig"] = tool_config
     return request
 
 
 def response_text(response: dict[str, Any]) -> str:
-    """The assistant text of a ``converse`` response (reasoning blocks are left out)."""
-    return text_of(response.get("output", {}).get("message", {}).get("content", []))
+    """The assistant text of a ``converse`` response (reasoning blocks are left out); its ``toolUse``
+    calls as ``{"tool_calls": [...]}`` text when it made any."""
+    content = response.get("output", {}).get("message", {}).get("content", [])
+    return answer_text(text_of(content), converse_calls(content))
 
 
 class ConverseRunner(InferenceRunner):

@@ -28,6 +28,7 @@ class EvalRecord:
     messages: list[dict[str, Any]]
     reference_answer: Any = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    tools: list[dict[str, Any]] | None = None  # OpenAI function specs offered to the model
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,8 @@ def load_dataset(path: str | Path) -> list[EvalRecord]:
             raise ConfigError(where, f"duplicate id {record_id!r} (first seen on line {seen[record_id]})")
         seen[record_id] = line_no
         metadata = {k: v for k, v in obj.items() if k not in _PROMPT_FIELDS}
-        records.append(EvalRecord(record_id, messages, obj.get("reference_answer"), metadata))
+        tools = obj.get("tools") if isinstance(obj.get("tools"), list) else None
+        records.append(EvalRecord(record_id, messages, obj.get("reference_answer"), metadata, tools))
     if not records:
         raise ConfigError(str(path), "the test set has no records")
     return records

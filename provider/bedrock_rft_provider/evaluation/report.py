@@ -11,8 +11,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from bedrock_rft_provider.evaluation import moderation, tool_calls
 from bedrock_rft_provider.evaluation.scoring import SampleResult
-from bedrock_rft_provider.jobs.metrics import TrainingMetrics
+from bedrock_rft_provider.jobs.metrics import HACKING_ATTEMPT_SHARE, TrainingMetrics
 
 TrainingCurve = Mapping[str, Sequence[tuple[float, float]]]
 SANDBOX_NOTICE = (
@@ -21,12 +22,19 @@ SANDBOX_NOTICE = (
 )
 
 
+# Training series plotted on their own, not with the rewards: name -> (plot title, y label).
+OWN_PLOTS = {
+    HACKING_ATTEMPT_SHARE: ("Share of reward-hacking attempts over steps", "share of responses (sandbox)"),
+}
+
+
 def training_curve(metrics: TrainingMetrics) -> dict[str, list[tuple[float, float]]]:
-    """The reward series (names containing "reward") of a job's parsed training metrics."""
+    """The reward series (names containing "reward") of a job's parsed training metrics, and the
+    series of :data:`OWN_PLOTS` (e.g. the sandbox's share of reward-hacking attempts)."""
     return {
         name: [(float(step), value) for step, value in points]
         for name, points in sorted(metrics.series.items())
-        if "reward" in name.lower() and points
+        if ("reward" in name.lower() or name in OWN_PLOTS) and points
     }
 
 
@@ -125,14 +133,21 @@ def render_plots(
         plots["Per-slice accuracy"] = _png(fig)
         plt.close(fig)
 
-    if training_curve:
+    curves = dict(training_curve or {})
+    figures: list[tuple[str, str, list[str]]] = [
+        ("Training reward curve", "reward", [n for n in curves if n not in OWN_PLOTS])
+    ]
+    figures += [(*OWN_PLOTS[name], [name]) for name in curves if name in OWN_PLOTS]
+    for title, ylabel, names in figures:
+        if not names:
+            continue
         fig, ax = plt.subplots(figsize=(6, 3.5))
-        for name, points in training_curve.items():
-            ax.plot([p[0] for p in points], [p[1] for p in points], label=name)
+        for name in names:
+            ax.plot([p[0] for p in curves[name]], [p[1] for p in curves[name]], label=name)
         ax.set_xlabel("step")
-        ax.set_ylabel("reward")
+        ax.set_ylabel(ylabel)
         ax.legend()
-        plots["Training reward curve"] = _png(fig)
+        plots[title] = _png(fig)
         plt.close(fig)
     return plots
 
@@ -184,6 +199,28 @@ def _comparison_lines(summary: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _spend_rows(summary: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
+    """``(quantity, forecast, actual, actual/forecast)`` rows of the run's spend; [] without one."""
+    from bedrock_rft_provider.jobs.spend import forecast_vs_actual
+
+    spend = summary.get("spend")
+    if not isinstance(spend, Mapping):
+        return []
+    rows = forecast_vs_actual(spend.get("forecast") or {}, spend.get("actual") or {})
+
+    def cell(value: Any) -> str:
+        if value is None:
+            return "n/a"
+        return f"{value:,}" if isinstance(value, int) else f"{value:,.4g}"
+
+    currency = spend.get("currency", "")
+    labels = {name: name.replace("_", " ") for name in rows} | {"total_money": f"money ({currency})"}
+    return [
+        (labels[name], cell(row["forecast"]), cell(row["actual"]), cell(row["ratio"]))
+        for name, row in rows.items()
+    ]
+
+
 def render_markdown(summary: Mapping[str, Any], plot_names: Sequence[str]) -> str:
     """The Markdown report (plots are in report.html)."""
     title = f"# Evaluation of {summary.get('model_id') or 'responses'}"
@@ -201,6 +238,12 @@ def render_markdown(summary: Mapping[str, Any], plot_names: Sequence[str]) -> st
             f"| {name} | {row['n']} | {row['accuracy']:.4f} | {row['mean_reward']:.4f} |"
             for name, row in summary["slices"].items()
         ]
+    out += moderation.markdown_section(summary)
+    out += tool_calls.markdown_section(summary)
+    spend = _spend_rows(summary)
+    if spend:
+        out += ["", "## Spend: forecast vs actual", "", "| | forecast | actual | actual / forecast |"]
+        out += ["|---|---|---|---|"] + [f"| {q} | {f} | {a} | {r} |" for q, f, a, r in spend]
     if plot_names:
         out += ["", "Plots (in report.html): " + ", ".join(plot_names) + "."]
     return "\n".join(out) + "\n"
@@ -226,6 +269,14 @@ def render_html(summary: Mapping[str, Any], plots: Mapping[str, str]) -> str:
     parts.append("</table><ul>")
     parts += [f"<li>{esc(line)}</li>" for line in _comparison_lines(summary)]
     parts.append("</ul>")
+    parts += moderation.html_section(summary)
+    parts.append(tool_calls.html_section(summary))
+    spend = _spend_rows(summary)
+    if spend:
+        parts.append("<h2>Spend: forecast vs actual</h2><table><tr><th></th><th>forecast</th><th>actual</th>")
+        parts.append("<th>actual / forecast</th></tr>")
+        parts += [f"<tr>{''.join(f'<td>{esc(c)}</td>' for c in row)}</tr>" for row in spend]
+        parts.append("</table>")
     for title, png in plots.items():
         parts.append(f"<h2>{esc(title)}</h2><img alt='{esc(title)}' src='data:image/png;base64,{png}'>")
     if not plots:

@@ -126,6 +126,7 @@ class EvaluationRequest:
     grader_concurrency: int = 4
     seed: int = 0
     sandbox: bool = False
+    spend: Mapping[str, Any] | None = None
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
@@ -369,6 +370,11 @@ def _inference_config(field: str, value: Any) -> Mapping[str, Any] | None:
     return as_mapping(field, value, expected='a dict such as {"maxTokens": 1024, "temperature": 0}')
 
 
+def _spend(field: str, value: Any) -> Mapping[str, Any] | None:
+    expected = "a spend record {currency, prices, forecast, actual} (jobs.spend.spend_record)"
+    return None if is_unset(value) else as_mapping(field, value, expected=expected)
+
+
 _COERCE: dict[str, Callable[[str, Any], Any]] = {
     "dataset_uri": _required_text,
     "output_uri": _required_text,
@@ -397,4 +403,5 @@ _COERCE: dict[str, Callable[[str, Any], Any]] = {
     "grader_concurrency": _at_least_one,
     "seed": as_int,
     "sandbox": _not_sandbox_by_default,
+    "spend": _spend,
 }

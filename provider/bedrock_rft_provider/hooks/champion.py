@@ -56,6 +56,11 @@ class BedrockRFTChampionHook(SsmHook):
             return None
         return ChampionVersion(int(param["Version"]), param["LastModifiedDate"], json.loads(param["Value"]))
 
+    def serves_champion(self, family: str, deployment_arn: str) -> bool:
+        """Whether ``deployment_arn`` is the current champion's deployment (champions stay deployed)."""
+        champion = self.current(family)
+        return bool(champion and deployment_arn and champion.record.get("deployment_arn") == deployment_arn)
+
     def champion_at(self, family: str, when: datetime) -> ChampionVersion | None:
         """Who was champion at ``when`` (naive datetimes are UTC); None before the first promotion."""
         return champion_as_of(self.history(family), when)
@@ -78,7 +83,7 @@ class BedrockRFTChampionHook(SsmHook):
                 current.version if current is not None else earlier.version,
             )
             return earlier
-        return self._put(family, record)
+        return self.put(family, record)
 
     def rollback(self, family: str, version: int) -> ChampionVersion:
         """Re-point the champion to the record of ``version`` (written as a new version)."""
@@ -86,9 +91,10 @@ class BedrockRFTChampionHook(SsmHook):
         if version not in history:
             raise ValueError(f"{self.parameter(family)} has no version {version}; it has {sorted(history)}")
         record = dict(history[version].record, rollback_of_version=version)
-        return self._put(family, record)
+        return self.put(family, record)
 
-    def _put(self, family: str, record: dict[str, Any]) -> ChampionVersion:
+    def put(self, family: str, record: dict[str, Any]) -> ChampionVersion:
+        """Write ``record`` as the champion's next version (no retry check: callers do that)."""
         value, _tier = encode_record(record)
         name = self.parameter(family)
         # Intelligent-Tiering: Standard while the value fits, Advanced only when needed (no downgrade error).

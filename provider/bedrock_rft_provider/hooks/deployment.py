@@ -1,7 +1,8 @@
-"""BedrockCustomModelDeploymentHook: create-or-reuse, wait for and delete on-demand deployments."""
+"""BedrockCustomModelDeploymentHook: create-or-reuse, re-point, wait for and delete on-demand deployments."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from airflow.providers.amazon.aws.utils.waiter_with_logging import wait
 from botocore.exceptions import ClientError
 
 from bedrock_rft_provider.errors import BedrockRFTError, ConfigError, aws_error_code
+from bedrock_rft_provider.evaluation.promotion import update_state
 from bedrock_rft_provider.jobs.naming import client_request_token
 from bedrock_rft_provider.jobs.validation import check_tags
 
@@ -19,6 +21,10 @@ STATUS_QUERIES = ["status", "failureMessage"]
 
 class DeploymentFailedError(BedrockRFTError):
     """The deployment ended Failed; the message carries Bedrock's ``failureMessage``."""
+
+
+class DeploymentUpdateImpossibleError(BedrockRFTError):
+    """The deployment cannot be re-pointed at the model (refused, Failed, gone); nothing changed."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,53 @@ class BedrockCustomModelDeploymentHook(BedrockHook):
             failure_message=f"Deployment {identifier} did not become Active",
             status_message=f"Deployment {identifier}",
             status_args=STATUS_QUERIES,
+        )
+
+    def point_at(
+        self, identifier: str, model_arn: str, *, waiter_delay: float = 30, waiter_max_attempts: int = 120
+    ) -> None:
+        """Re-point a deployment at ``model_arn`` (``UpdateCustomModelDeployment``) and wait until it
+        answers with it; the old model keeps answering meanwhile. Idempotent: a deployment that already
+        serves it, or is already being updated to it, gets no second request.
+
+        :raises DeploymentUpdateImpossibleError: the service refused the update (ValidationException,
+            e.g. another base model), the deployment or its update Failed, or it does not exist.
+        :raises TimeoutError: still updating after ``waiter_max_attempts`` checks.
+        """
+        state = update_state(self.describe(identifier), model_arn)
+        if state == "other":
+            try:
+                self.conn.update_custom_model_deployment(
+                    customModelDeploymentIdentifier=identifier, modelArn=model_arn
+                )
+            except ClientError as exc:
+                if aws_error_code(exc) in ("ValidationException", "ResourceNotFoundException"):
+                    raise DeploymentUpdateImpossibleError(
+                        f"deployment {identifier} cannot be updated to {model_arn}: {exc}"
+                    ) from exc
+                raise
+            self.log.info("Updating deployment %s to serve %s", identifier, model_arn)
+            state = "updating"
+        for attempt in range(waiter_max_attempts + 1):
+            if state == "serving":
+                self.log.info("Deployment %s serves %s", identifier, model_arn)
+                return
+            if state in ("failed", "gone"):
+                described = self.describe(identifier) or {}
+                raise DeploymentUpdateImpossibleError(
+                    f"deployment {identifier} could not be updated to {model_arn}: {state}, "
+                    f"{described.get('failureMessage') or 'no failureMessage'}"
+                )
+            if attempt == waiter_max_attempts:
+                break
+            self.log.info(
+                "Deployment %s: update to %s %s (check %d)", identifier, model_arn, state, attempt + 1
+            )
+            time.sleep(waiter_delay)
+            state = update_state(self.describe(identifier), model_arn)
+        raise TimeoutError(
+            f"deployment {identifier} still not serving {model_arn} after {waiter_max_attempts} checks "
+            f"of {waiter_delay} s"
         )
 
     def delete(self, identifier: str) -> bool:

@@ -22,6 +22,9 @@ VALIDATION_REWARD = "val-score/rewards/mean@1"
 RESPONSE_LENGTH = "response_length/mean"
 ENTROPY = "actor/entropy"
 GRAD_NORM = "actor/grad_norm"
+# Sandbox-side (not a Bedrock metric): the code family's share of reward-hacking attempts per step, in
+# ``sandbox_step_wise_training_metrics.csv`` beside the job's own metrics file.
+HACKING_ATTEMPT_SHARE = "sandbox/code/hacking_attempt_share"
 
 
 def is_metrics_key(key: str) -> bool:

@@ -42,8 +42,10 @@ class BedrockRFTDatasetOperator(LineageMixin, AwsBaseOperator[StorageHook]):
     output_uri>)``, e.g. ``s3://bucket/rft/gsm8k`` for ``s3://bucket/rft/gsm8k/{{ ds }}``), whose
     ``extra`` carries the URIs, sha256, counts and ``reused``; schedule a retraining DAG on that Asset.
 
-    :param source: ``gsm8k``, ``jsonl``, ``csv``, ``parquet``, ``synthetic`` or ``hf:NAME[:split]``.
-    :param input_uri: local path or ``s3://`` URI (synthetic: the record count; hf: the config name or ``-``).
+    :param source: ``gsm8k``, ``jsonl``, ``csv``, ``parquet``, ``synthetic``, ``humaneval``, ``moderation``,
+        ``synthetic-tools`` or ``hf:NAME[:split]``.
+    :param input_uri: local path or ``s3://`` URI (synthetic, moderation, synthetic-tools: the record count;
+        humaneval: how many problems, or ``all``; hf: the config name or ``-``).
     :param output_uri: local directory or ``s3://`` prefix; templated (e.g. partitioned by ``{{ ds }}``).
     :param prompt_field: column holding the user message (csv, parquet, hf).
     :param prompt_template: ``str.format`` template over columns instead of ``prompt_field``.

@@ -110,6 +110,9 @@ class BedrockRFTEvaluationOperator(LineageMixin, AwsBaseOperator[BedrockRFTEvalu
     :param seed: seed of the bootstrap confidence intervals and of sampled answers; same inputs, same numbers.
     :param sandbox: label the outputs as produced against the local sandbox. A string (rendered template)
         must read true/false (also 1/0, yes/no, on/off); anything else is a ConfigError before any I/O.
+    :param spend: the run's spend record (forecast and training actual, ``jobs.spend.spend_record``);
+        the tokens of this evaluation's answers are added to its actual and the summary and report show
+        forecast vs actual (``summary["spend"]``). None = no spend section.
     :return: the summary dict (also written as ``summary.json``), plus ``output_uri``; each key is also
         pushed as its own XCom.
     """
@@ -137,6 +140,7 @@ class BedrockRFTEvaluationOperator(LineageMixin, AwsBaseOperator[BedrockRFTEvalu
         "samples_per_prompt",
         "success_threshold",
         "sandbox",
+        "spend",
     )
     template_fields_renderers = {"inference_config": "json"}
     operator_extra_links = (BedrockRFTEvaluationReportLink(),)
@@ -172,6 +176,7 @@ class BedrockRFTEvaluationOperator(LineageMixin, AwsBaseOperator[BedrockRFTEvalu
         grader_concurrency: int = 4,
         seed: int = 0,
         sandbox: bool | str = False,
+        spend: Mapping[str, Any] | str | None = None,
         **kwargs: Any,
     ) -> None:
         # Each key of the returned dict is also its own XCom, so ``task.output["key"]`` works (Airflow 3).
@@ -198,6 +203,9 @@ class BedrockRFTEvaluationOperator(LineageMixin, AwsBaseOperator[BedrockRFTEvalu
             responses = self._answers(request, records, under_test, out_dir)
             baseline_responses = self._answers(request, records, baseline, out_dir) if baseline else None
             baseline_summary, baseline_results = self._baseline_summary(request, work)
+            options = request.pipeline_options(subject)
+            if request.spend:
+                options["extra"]["spend"] = _spend_with_tokens(request.spend, responses, baseline_responses)
             from bedrock_rft_provider.evaluation.pipeline import evaluate  # numpy: only when evaluating
 
             summary = evaluate(
@@ -209,7 +217,7 @@ class BedrockRFTEvaluationOperator(LineageMixin, AwsBaseOperator[BedrockRFTEvalu
                 baseline_results_path=baseline_results,
                 baseline_summary=baseline_summary,
                 training_curve=self._training_curve(request),
-                **request.pipeline_options(subject),
+                **options,
             )
             if request.output_is_s3:
                 self.hook.storage.put_dir(out_dir, request.output_uri, list(UPLOADED_FILES))
@@ -262,10 +270,34 @@ class BedrockRFTEvaluationOperator(LineageMixin, AwsBaseOperator[BedrockRFTEvalu
             checkpoint = best_checkpoint(job_id, self.hook.checkpoints(job_id), request.checkpoint_metric)
         subject = request.model_under_test(champion, when, checkpoint)
         self.log.info("%s", subject.describe())
+        if champion is not None:
+            self._warn_if_repointed(champion.record)
         warning = request.comparison_warning(subject)
         if warning:
             self.log.warning("Not like with like: %s", warning)
         return subject
+
+    def _warn_if_repointed(self, record: dict[str, Any]) -> None:
+        """Zero-downtime promotion re-points one deployment: a past champion may no longer be behind it."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from bedrock_rft_provider.evaluation.promotion import repointed_warning
+        from bedrock_rft_provider.hooks.deployment import BedrockCustomModelDeploymentHook
+
+        if not record.get("deployment_arn") or not record.get("custom_model_arn"):
+            return
+        hook = BedrockCustomModelDeploymentHook(
+            aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify
+        )
+        try:
+            described = hook.describe(str(record["deployment_arn"]))
+        # A check only: never fail the evaluation on it (moto, in process, raises NotImplementedError).
+        except (ClientError, BotoCoreError, NotImplementedError) as exc:
+            self.log.info("Could not check what %s serves now: %s", record["deployment_arn"], exc)
+            return
+        warning = repointed_warning(record, described)
+        if warning:
+            self.log.warning("%s", warning)
 
     def _answers(
         self, request: EvaluationRequest, records: list[EvalRecord], source: AnswerSource, out_dir: Path
@@ -321,3 +353,16 @@ class BedrockRFTEvaluationOperator(LineageMixin, AwsBaseOperator[BedrockRFTEvalu
         if curve is None:
             self.log.warning("No training metrics found at %s; the report has no training curve", uri)
         return curve
+
+
+def _spend_with_tokens(spend: Mapping[str, Any], *responses: Path | None) -> dict[str, Any]:
+    """``spend`` with the input and output tokens the answers' ``usage`` counted (both models)."""
+    from bedrock_rft_provider.jobs.spend import usage_totals, with_eval_tokens
+
+    totals = [0, 0]
+    for path in responses:
+        if path is not None:
+            with open(path, encoding="utf-8", errors="replace") as lines:
+                used = usage_totals(lines)
+            totals = [totals[0] + used[0], totals[1] + used[1]]
+    return with_eval_tokens(spend, totals[0], totals[1])

@@ -1,4 +1,5 @@
-"""BedrockRFTPromoteOperator: record the champion in SSM Parameter Store and tag the custom model.
+"""BedrockRFTPromoteOperator / BedrockRFTRollbackOperator: the champion record in SSM Parameter Store,
+the stable deployment that serves it (zero-downtime promotion), and the custom model's tag.
 
 Native champions are custom models served by a deployment; open-weight champions are fine-tuned or
 checkpoint model ids that answer without one (``evaluation.champion``).
@@ -13,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
+from bedrock_rft_provider.errors import ConfigError
 from bedrock_rft_provider.evaluation.champion import build_record, parameter_name, promoted_model
 from bedrock_rft_provider.evaluation.gate import coerce_summary
 from bedrock_rft_provider.evaluation.model_backend import NATIVE
 from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
+from bedrock_rft_provider.hooks.champion_serving import ChampionServing
 from bedrock_rft_provider.hooks.deployment import BedrockCustomModelDeploymentHook
 from bedrock_rft_provider.hooks.reward_lambda import RewardLambdaHook
 from bedrock_rft_provider.hooks.storage import StorageHook
@@ -28,6 +31,21 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 CHAMPION_TAG = "bedrock-rft-champion"
+
+
+def champion_serving(
+    operator: AwsBaseOperator[BedrockRFTChampionHook], waiter_delay: float, waiter_max_attempts: int
+) -> ChampionServing:
+    """The champion record and its serving deployment, on ``operator``'s connection."""
+    deployments = BedrockCustomModelDeploymentHook(
+        aws_conn_id=operator.aws_conn_id,
+        region_name=operator.region_name,
+        verify=operator.verify,
+        config=operator.botocore_config,
+    )
+    return ChampionServing(
+        operator.hook, deployments, waiter_delay=waiter_delay, waiter_max_attempts=waiter_max_attempts
+    )
 
 
 class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampionHook]):
@@ -65,6 +83,15 @@ class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampion
         the record keeps its version ARN and ``CodeSha256`` as ``grader``, so a later run's grader-change
         guard (``BedrockGraderChangeGuardOperator``) can tell when the reward's code changed.
     :param tag_model: tag the custom model ``bedrock-rft-champion=<family>`` (native models only).
+    :param stable_deployment: zero-downtime promotion (native models): re-point the current champion's
+        deployment at the new model with ``UpdateCustomModelDeployment`` so the ARN applications call
+        stays the same; the first champion of a family, or one whose deployment cannot be updated,
+        is served from ``deployment_arn`` instead (the old champion deployment is then deleted after
+        the record moved). The record's ``deployment_arn`` is the serving deployment;
+        ``previous_model_arn`` and ``replaced_deployment_arn`` say what it replaced. Default False: the
+        record takes ``deployment_arn`` as given.
+    :param waiter_delay: seconds between checks while the champion deployment updates (default 30).
+    :param waiter_max_attempts: checks before giving up on the update (default 120).
     :return: ``{parameter, version, record}``; each key is also pushed as its own XCom.
     """
 
@@ -101,6 +128,9 @@ class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampion
         summary: Any = None,
         tag_model: bool = True,
         grader_lambda_arn: str | None = None,
+        stable_deployment: bool = False,
+        waiter_delay: float = 30,
+        waiter_max_attempts: int = 120,
         **kwargs: Any,
     ) -> None:
         # Each key of the returned dict is also its own XCom, so ``task.output["key"]`` works (Airflow 3).
@@ -118,32 +148,46 @@ class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampion
         self.summary = summary
         self.tag_model = tag_model
         self.grader_lambda_arn = grader_lambda_arn
+        self.stable_deployment = stable_deployment
+        self.waiter_delay = waiter_delay
+        self.waiter_max_attempts = waiter_max_attempts
 
     def execute(self, context: Context) -> dict[str, Any]:
         parameter_name(self.family)  # validate before any AWS call
         backend, model = promoted_model(self.custom_model_arn or None, self.model_id or None, self.backend)
         summary = coerce_summary(self.summary) if self.summary else None
         dataset_uris = dict(self.dataset_uris or {})
-        record = build_record(
-            family=self.family,
-            custom_model_arn=self.custom_model_arn or None,
-            model_id=self.model_id or None,
-            backend=self.backend,
-            checkpoint=(summary or {}).get("checkpoint"),
-            deployment_arn=self.deployment_arn or None,
-            job_arn=self.job_arn or None,
-            dataset_uris=dataset_uris,
-            dataset_sha256=dict(self.dataset_sha256 or {}) or self._digests(dataset_uris),
-            eval_summary_uri=self.eval_summary_uri,
-            summary=summary,
-            run_id=context["run_id"],
-            promoted_at=datetime.now(timezone.utc),
-        )
-        if self.grader_lambda_arn:
-            record["grader"] = self._grader(self.grader_lambda_arn)
-        version = self.hook.promote(self.family, record)
+        digests = dict(self.dataset_sha256 or {}) or self._digests(dataset_uris)
+        promoted_at = datetime.now(timezone.utc)
+        grader = self._grader(self.grader_lambda_arn) if self.grader_lambda_arn else None
+
+        def make_record(deployment_arn: str | None) -> dict[str, Any]:
+            record = build_record(
+                family=self.family,
+                custom_model_arn=self.custom_model_arn or None,
+                model_id=self.model_id or None,
+                backend=self.backend,
+                checkpoint=(summary or {}).get("checkpoint"),
+                deployment_arn=deployment_arn,
+                job_arn=self.job_arn or None,
+                dataset_uris=dataset_uris,
+                dataset_sha256=digests,
+                eval_summary_uri=self.eval_summary_uri,
+                summary=summary,
+                run_id=context["run_id"],
+                promoted_at=promoted_at,
+            )
+            if grader is not None:
+                record["grader"] = grader
+            return record
+
+        if backend == NATIVE and self.stable_deployment:
+            serving = champion_serving(self, self.waiter_delay, self.waiter_max_attempts)
+            version = serving.promote(self.family, model, self.deployment_arn or None, make_record)
+        else:
+            version = self.hook.promote(self.family, make_record(self.deployment_arn or None))
         if backend == NATIVE:  # open-weight models have no console page, deployment or tags
-            self._link_and_tag(context, model)
+            self._link_and_tag(context, model, version.record.get("deployment_arn"))
         self.log.info("%s is champion of %s (SSM version %d)", model, self.family, version.version)
         self.lineage_result = {
             "parameter": self.hook.parameter(self.family),
@@ -158,12 +202,12 @@ class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampion
             self.lineage_result, eval_summary_uri=self.eval_summary_uri, region=self.hook.conn_region_name
         )
 
-    def _link_and_tag(self, context: Context, model_arn: str) -> None:
+    def _link_and_tag(self, context: Context, model_arn: str, deployment_arn: str | None) -> None:
         links = {"region_name": self.hook.conn_region_name, "aws_partition": self.hook.conn_partition}
         BedrockCustomModelLink.persist(context=context, operator=self, model_arn=model_arn, **links)
-        if self.deployment_arn:
+        if deployment_arn:
             BedrockCustomModelDeploymentLink.persist(
-                context=context, operator=self, deployment_arn=self.deployment_arn, **links
+                context=context, operator=self, deployment_arn=deployment_arn, **links
             )
         if self.tag_model:
             BedrockCustomModelDeploymentHook(**self._hook_kwargs()).tag_resource(
@@ -186,3 +230,56 @@ class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampion
         """sha256 of each dataset file (streamed from S3 or read locally)."""
         storage = StorageHook(**self._hook_kwargs())
         return {name: storage.sha256(uri) for name, uri in uris.items()}
+
+
+class BedrockRFTRollbackOperator(AwsBaseOperator[BedrockRFTChampionHook]):
+    """Make an earlier champion version of ``family`` the champion again, without downtime.
+
+    The champion deployment (the current record's ``deployment_arn``) is re-pointed at that version's
+    custom model with ``UpdateCustomModelDeployment`` (its ARN stays the same), then the old record
+    is written as a new SSM version with ``rollback_of_version``. Open-weight champions need no
+    deployment: only the record changes. A retry finds the rollback already current.
+
+    :param family: the model family (SSM ``/bedrock-rft/champion/<family>``).
+    :param version: the SSM parameter version to restore (``BedrockRFTChampionHook.history``).
+    :param waiter_delay: seconds between checks while the deployment updates (default 30).
+    :param waiter_max_attempts: checks before giving up (default 120).
+    :return: ``{parameter, version, record}`` of the version written.
+    :raises ValueError: no such version. ``DeploymentUpdateImpossibleError``: the deployment cannot
+        serve that model (e.g. it was deleted, or another base model); nothing is written then.
+    """
+
+    aws_hook_class = BedrockRFTChampionHook
+    template_fields: Sequence[str] = aws_template_fields("family", "version")
+    ui_color = "#ffe8e5"
+
+    def __init__(
+        self,
+        *,
+        family: str,
+        version: int | str,
+        waiter_delay: float = 30,
+        waiter_max_attempts: int = 120,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.family = family
+        self.version = version
+        self.waiter_delay = waiter_delay
+        self.waiter_max_attempts = waiter_max_attempts
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        parameter_name(self.family)
+        try:
+            version = int(self.version)
+        except (TypeError, ValueError):
+            raise ConfigError("version", f"{self.version!r} is not an SSM parameter version number") from None
+        written = champion_serving(self, self.waiter_delay, self.waiter_max_attempts).rollback(
+            self.family, version
+        )
+        self.log.info("%s rolled back to version %d (now version %d)", self.family, version, written.version)
+        return {
+            "parameter": self.hook.parameter(self.family),
+            "version": written.version,
+            "record": written.record,
+        }

@@ -64,7 +64,7 @@ class BedrockRewardFunctionOperator(LineageMixin, AwsBaseOperator[RewardLambdaHo
         architecture: str = "x86_64",
         timeout: int = 300,
         memory_size: int = 512,
-        environment: Mapping[str, str] | None = None,
+        environment: Mapping[str, str] | str | None = None,
         alias: str = "live",
         max_workers: int | None = None,
         **kwargs: Any,
@@ -80,7 +80,10 @@ class BedrockRewardFunctionOperator(LineageMixin, AwsBaseOperator[RewardLambdaHo
         self.architecture = architecture
         self.timeout = timeout
         self.memory_size = memory_size
-        self.environment = dict(environment or {})
+        # A template (e.g. "{{ params.grader_environment }}") renders to a mapping at run time.
+        self.environment: Mapping[str, str] | str = (
+            environment if isinstance(environment, str) else dict(environment or {})
+        )
         self.alias = alias
         self.max_workers = max_workers
 
@@ -91,6 +94,10 @@ class BedrockRewardFunctionOperator(LineageMixin, AwsBaseOperator[RewardLambdaHo
             python_version_of,
         )
 
+        if not isinstance(self.environment, Mapping):
+            raise ConfigError("environment", f"{self.environment!r} is not a mapping of names to strings")
+        environment = dict(self.environment)
+
         _raise_config_errors(
             check_grader_settings(
                 function_name=self.function_name,
@@ -100,7 +107,7 @@ class BedrockRewardFunctionOperator(LineageMixin, AwsBaseOperator[RewardLambdaHo
                 timeout=self.timeout,
                 memory_size=self.memory_size,
                 alias=self.alias,
-                environment=self.environment,
+                environment=environment,
             )
         )
         try:
@@ -126,7 +133,7 @@ class BedrockRewardFunctionOperator(LineageMixin, AwsBaseOperator[RewardLambdaHo
             architecture=self.architecture,
             timeout=self.timeout,
             memory_size=self.memory_size,
-            environment=self.environment,
+            environment=environment,
             handler=package.handler,
             description=f"Bedrock RFT grader {package.reward} (bedrock-rft)",
         )
@@ -155,6 +162,9 @@ class BedrockRewardPreflightOperator(AwsBaseOperator[RewardLambdaHook]):
     :param max_records: how many records to build samples from.
     :param batch_size: samples per invocation.
     :param latency_budget: the share of the Lambda timeout a batch may use.
+    :param ideal_tolerance: how far (0..1) an ideal response may score below the top score: 0 for a
+        verifiable reward; an LLM judge's share of a composite for a judged one (a judge is noisy; its
+        agreement is checked by ``BedrockJudgeCalibrationOperator`` instead).
     :param response_template: how a response states an answer, e.g. ``"Reasoning.\\n#### {reference}"``
         when the reward also checks the format the prompt asks for; used for the ideal and wrong answers.
     :return: the report: ``{passed, checks, kind_scores, max_batch_latency_s, report_uri}``.
@@ -162,7 +172,12 @@ class BedrockRewardPreflightOperator(AwsBaseOperator[RewardLambdaHook]):
 
     aws_hook_class = RewardLambdaHook
     template_fields: Sequence[str] = aws_template_fields(
-        "function_name", "qualifier", "training_data_uri", "report_uri", "response_template"
+        "function_name",
+        "qualifier",
+        "training_data_uri",
+        "report_uri",
+        "response_template",
+        "ideal_tolerance",
     )
     ui_color = "#fbeed9"
 
@@ -177,6 +192,7 @@ class BedrockRewardPreflightOperator(AwsBaseOperator[RewardLambdaHook]):
         batch_size: int = 16,
         latency_budget: float = 0.5,
         response_template: str = "{reference}",
+        ideal_tolerance: float | str = 0.0,
         **kwargs: Any,
     ) -> None:
         # Each key of the returned dict is also its own XCom, so ``task.output["key"]`` works (Airflow 3).
@@ -190,6 +206,7 @@ class BedrockRewardPreflightOperator(AwsBaseOperator[RewardLambdaHook]):
         self.max_records = max_records
         self.batch_size = batch_size
         self.latency_budget = latency_budget
+        self.ideal_tolerance = ideal_tolerance
 
     def _storage(self) -> StorageHook:
         return StorageHook(aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify)
@@ -204,6 +221,12 @@ class BedrockRewardPreflightOperator(AwsBaseOperator[RewardLambdaHook]):
 
         if self.batch_size < 1 or self.max_records < 1:
             raise ConfigError("batch_size" if self.batch_size < 1 else "max_records", "must be at least 1")
+        try:
+            ideal_tolerance = float(self.ideal_tolerance)
+        except (TypeError, ValueError):
+            raise ConfigError("ideal_tolerance", f"{self.ideal_tolerance!r} is not a number") from None
+        if not 0.0 <= ideal_tolerance <= 1.0:
+            raise ConfigError("ideal_tolerance", f"{ideal_tolerance} must be between 0 and 1")
         try:
             records = parse_training_records(
                 self._storage().read_text(self.training_data_uri), self.training_data_uri
@@ -236,7 +259,11 @@ class BedrockRewardPreflightOperator(AwsBaseOperator[RewardLambdaHook]):
 
         run = score_events(invoke, [case.event for case in cases], batch_size=self.batch_size)
         report = judge_preflight(
-            cases, run, lambda_timeout_s=lambda_timeout, latency_budget=self.latency_budget
+            cases,
+            run,
+            lambda_timeout_s=lambda_timeout,
+            latency_budget=self.latency_budget,
+            ideal_tolerance=ideal_tolerance,
         )
         summary = {**report.to_dict(), "report_uri": self.report_uri}
         if self.report_uri:

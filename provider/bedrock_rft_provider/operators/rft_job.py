@@ -22,6 +22,7 @@ from bedrock_rft_provider.hooks.bedrock_rft import (
 )
 from bedrock_rft_provider.jobs import waiting
 from bedrock_rft_provider.jobs.backends import OPEN_WEIGHT, choose_backend
+from bedrock_rft_provider.jobs.budget import CAP_NAMES
 from bedrock_rft_provider.jobs.hyperparameters import RFTHyperParameters
 from bedrock_rft_provider.jobs.naming import custom_model_name_for_run, job_name_for_run
 from bedrock_rft_provider.jobs.spec import RFTJobSpec
@@ -30,9 +31,10 @@ from bedrock_rft_provider.jobs.training_key import TrainingKey, key_tags, traini
 from bedrock_rft_provider.lineage import TaskLineage
 from bedrock_rft_provider.links.bedrock import BedrockRFTJobLink
 from bedrock_rft_provider.namespace import resolve_namespace
+from bedrock_rft_provider.operators.forecast import refuse_over_caps
 from bedrock_rft_provider.operators.invocation_logs import preview_before_training
 from bedrock_rft_provider.operators.lineage_mixin import LineageMixin, rft_job_lineage
-from bedrock_rft_provider.templated import as_bool
+from bedrock_rft_provider.templated import as_bool, is_unset
 from bedrock_rft_provider.triggers import spend_watch
 from bedrock_rft_provider.triggers.kill_reason import user_stopped
 from bedrock_rft_provider.triggers.rft_job import BedrockRFTJobTrigger
@@ -82,7 +84,9 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
     :param vpc_config: optional ``{"subnet_ids": [...], "security_group_ids": [...]}``.
     :param kms_key_id: optional KMS key for the custom model.
     :param tags: optional ``{key: value}`` applied to both the job and the custom model.
-    :param wait_for_completion: wait until the job ends (default True).
+    :param wait_for_completion: wait until the job ends (default True). False returns once the job is
+        submitted (for event-driven completion: ``bedrock-rft events-setup``). A string (rendered
+        template) must read true/false.
     :param deferrable: free the worker while waiting (default ``[operators] default_deferrable``).
     :param waiter_delay: seconds between status checks.
     :param waiter_max_attempts: status checks before giving up, deferred or not (default 720 checks of
@@ -104,7 +108,13 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
         backend ``role_arn`` and ``output_data_uri`` are not used, and ``job_name``, ``custom_model_name``,
         ``kms_key_id``, ``vpc_config`` and ``tags`` are refused; the result also carries
         ``backend``, ``job_id`` and ``fine_tuned_model`` (see ``operators.openweight_job``).
-    :param spend_guard: caps and health actions enforced while the job trains, on either backend:
+    :param spend_forecast: the ``BedrockRFTSpendForecastOperator`` result; with any cap set, checked
+        before any AWS call (a cap without a forecast is a ConfigError naming ``spend_forecast``).
+    :param max_budget: money cap (needs the forecast's prices); over a cap: AirflowFailException.
+    :param max_training_hours: training-hours cap (``jobs.budget.SpendCaps``).
+    :param max_grader_invocations: grader-invocation cap.
+    :param spend_guard: caps and health actions enforced while the job trains, on either backend (a cap
+        left unset here is taken from ``max_budget`` / ``max_training_hours`` / ``max_grader_invocations``):
         ``{"max_budget", "max_training_hours", "max_grader_invocations", "prices", "health", ...}`` (see
         ``jobs.spend_guard.WaitGuard``; rendered strings are coerced). When a cap is reached or a health
         check whose action is ``stop`` fires, the job is stopped and the task fails (not retried: a
@@ -133,6 +143,11 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
         "namespace",
         "backend",
         "spend_guard",
+        "wait_for_completion",
+        "spend_forecast",
+        "max_budget",
+        "max_training_hours",
+        "max_grader_invocations",
     )
     template_fields_renderers = {"hyperparameters": "json", "tags": "json", "vpc_config": "json"}
     operator_extra_links = (BedrockRFTJobLink(),)
@@ -157,7 +172,7 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
         vpc_config: Mapping[str, list[str]] | None = None,
         kms_key_id: str | None = None,
         tags: Mapping[str, str] | None = None,
-        wait_for_completion: bool = True,
+        wait_for_completion: bool | str = True,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         waiter_delay: int = DEFAULT_WAITER_DELAY,
         waiter_max_attempts: int = DEFAULT_WAITER_MAX_ATTEMPTS,
@@ -167,6 +182,10 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
         backend: str | None = None,
         spend_guard: Mapping[str, Any] | None = None,
         invocation_logs: Mapping[str, Any] | None = None,
+        spend_forecast: Mapping[str, Any] | str | None = None,
+        max_budget: float | str | None = None,
+        max_training_hours: float | str | None = None,
+        max_grader_invocations: int | str | None = None,
         **kwargs: Any,
     ) -> None:
         # Each key of the returned dict is also its own XCom, so ``task.output["key"]`` works (Airflow 3).
@@ -195,6 +214,9 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
         self.namespace = namespace
         self.backend = backend
         self.spend_guard = spend_guard
+        self.spend_forecast = spend_forecast
+        self.max_budget, self.max_training_hours = max_budget, max_training_hours
+        self.max_grader_invocations = max_grader_invocations
         self._open_weight_job_id: str | None = None
         self._job_name: str | None = None
         self._reused = False
@@ -243,11 +265,22 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
         return training_key(spec, data_sha256=data, grader=grader, namespace=spec.namespace)
 
     def guard(self) -> WaitGuard:
-        """The rendered ``spend_guard``, validated (a ConfigError names the field, before any AWS call)."""
-        return WaitGuard.from_dict(self.spend_guard)
+        """The rendered ``spend_guard``, validated (a ConfigError names the field, before any AWS call).
+
+        A cap it leaves unset comes from the operator's own ``max_*`` argument, so a cap given once is
+        both refused at submission (against the forecast) and enforced while the job trains.
+        """
+        values = dict(self.spend_guard or {}) if isinstance(self.spend_guard, Mapping) else self.spend_guard
+        if isinstance(values, dict):
+            for name in CAP_NAMES:
+                if is_unset(values.get(name)) and not is_unset(getattr(self, name)):
+                    values[name] = getattr(self, name)
+        return WaitGuard.from_dict(values)
 
     def execute(self, context: Context) -> dict[str, Any]:
         guard = self.guard()
+        refuse_over_caps(self)  # before any AWS call: no job, no upload
+        self.wait_for_completion = as_bool("wait_for_completion", self.wait_for_completion, default=True)
         if choose_backend(self.base_model_id, self.backend) == OPEN_WEIGHT:
             if self.invocation_logs:
                 raise ConfigError(

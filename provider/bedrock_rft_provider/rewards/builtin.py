@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 import math
 import re
-import unicodedata
 from collections.abc import Mapping
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
 from bedrock_rft_provider.rewards.codeexec import code_tests, make_code_tests
+from bedrock_rft_provider.rewards.codegen import code_solution, make_code_solution
 from bedrock_rft_provider.rewards.contract import RewardResult, Sample
 from bedrock_rft_provider.rewards.deadline import bounded_search
 from bedrock_rft_provider.rewards.handler import RewardFn, as_result, reward_name
@@ -26,13 +26,15 @@ from bedrock_rft_provider.rewards.judge import llm_judge
 from bedrock_rft_provider.rewards.numeric import (
     RULES,
     Number,
-    exact_value,
     extract_answer,
     parse_reference,
     same_number,
 )
+from bedrock_rft_provider.rewards.toolcall import tool_call_match
+from bedrock_rft_provider.rewards.values import normalize_answer, same_value
 
 __all__ = [
+    "code_solution",
     "code_tests",
     "composite",
     "exact_match",
@@ -40,9 +42,11 @@ __all__ = [
     "json_match",
     "length_penalty",
     "llm_judge",
+    "make_code_solution",
     "make_code_tests",
     "math_answer",
     "regex_match",
+    "tool_call_match",
 ]
 
 # One-hot "which rule decided" per sample, so that the mean of each metric is that rule's share; built
@@ -78,12 +82,6 @@ def math_answer(sample: Sample) -> RewardResult | None:
     correct = found.number is not None and same_number(found.number, reference)
     score = 1.0 if correct else 0.0
     return RewardResult(score, {"math_answer": score}, _RULE_ONE_HOT[found.rule, found.conflicting])
-
-
-def normalize_answer(text: str) -> str:
-    """Text folded for comparison: NFKC, case-folded, whitespace collapsed, edge punctuation dropped."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return " ".join(folded.split()).strip(" .,:;!?\"'`*")
 
 
 def exact_match(sample: Sample) -> float | None:
@@ -133,22 +131,6 @@ def parse_json_response(text: str) -> Any:
     raise ValueError("no JSON object found in the response")
 
 
-def _same_value(answer: Any, expected: Any) -> bool:
-    if isinstance(expected, bool) or isinstance(answer, bool):
-        return answer is expected
-    if isinstance(expected, (int, float, Decimal)) and isinstance(answer, (int, float, Decimal)):
-        # Exact, like math_answer: ints as they are, floats as the decimal they were written as.
-        exact_answer, exact_expected = exact_value(answer), exact_value(expected)
-        return exact_answer is not None and exact_answer == exact_expected
-    if isinstance(expected, str) and isinstance(answer, str):
-        return normalize_answer(answer) == normalize_answer(expected)
-    if isinstance(expected, Mapping) and isinstance(answer, Mapping):
-        return expected.keys() == answer.keys() and all(_same_value(answer[k], expected[k]) for k in expected)
-    if isinstance(expected, list) and isinstance(answer, list):
-        return len(answer) == len(expected) and all(map(_same_value, answer, expected))
-    return bool(answer == expected)
-
-
 def json_match(sample: Sample) -> RewardResult | None:
     """Structured extraction: the share of the reference object's fields the response's JSON gets right.
 
@@ -169,7 +151,7 @@ def json_match(sample: Sample) -> RewardResult | None:
         return RewardResult(0.0, {"json_match": 0.0}, {"json_parsed": 0.0})
     if not isinstance(answer, Mapping):
         return RewardResult(0.0, {"json_match": 0.0}, {"json_parsed": 1.0})
-    hits = {key: _same_value(answer.get(key), value) and key in answer for key, value in expected.items()}
+    hits = {key: same_value(answer.get(key), value) and key in answer for key, value in expected.items()}
     score = sum(hits.values()) / len(hits)
     metrics = {"json_parsed": 1.0, **{f"json_field_{k}": 1.0 if ok else 0.0 for k, ok in hits.items()}}
     return RewardResult(score, {"json_match": score}, metrics)

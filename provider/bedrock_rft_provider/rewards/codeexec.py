@@ -173,9 +173,14 @@ class CodeTestReport:
         return self.passed / self.total if self.total else 0.0
 
 
+def fenced_blocks(response: str) -> list[str]:
+    """The fenced code blocks (```python, ```py, ```python3 or bare ```) of a response, in order."""
+    return [str(block) for block in _FENCED_CODE.findall(response)]
+
+
 def extract_code(response: str) -> str:
     """The candidate program: the last fenced Python block of the response, or the whole response."""
-    blocks = _FENCED_CODE.findall(response)
+    blocks = fenced_blocks(response)
     return blocks[-1] if blocks else response
 
 

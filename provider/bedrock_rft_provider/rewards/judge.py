@@ -115,8 +115,9 @@ def llm_judge(
     max_workers: int = 8,
     name: str = "llm_judge",
     use_tool: bool = False,
+    none_on_failure: bool = False,
     sleep: Callable[[float], None] = time.sleep,
-) -> Callable[[Sample], RewardResult]:
+) -> Callable[[Sample], RewardResult | None]:
     """A reward that asks ``model_id`` (through Bedrock Converse, temperature 0) to grade against ``rubric``.
 
     Throttling and transient errors are retried with exponential backoff and jitter (``max_attempts``
@@ -124,7 +125,9 @@ def llm_judge(
     created once per Lambda container unless ``client`` is given. The handler scores a batch with
     ``max_workers`` threads. ``use_tool`` forces the score through a Converse tool call (a JSON
     schema the model must fill) for models that support ``toolChoice``; otherwise the model is asked
-    for a JSON object in its text.
+    for a JSON object in its text. ``none_on_failure`` returns None (not applicable) instead of 0.0 for
+    an unparseable reply, and instead of raising once Bedrock errors persist, so a :func:`composite`
+    falls back to its other (verifiable) rewards for that sample.
     """
     low, high = score_range
     if not low < high:
@@ -167,12 +170,19 @@ def llm_judge(
             return reply_text(blocks), attempt
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def reward(sample: Sample) -> RewardResult:
-        text, attempts = converse(sample)
+    def reward(sample: Sample) -> RewardResult | None:
+        try:
+            text, attempts = converse(sample)
+        except Exception:
+            if none_on_failure:
+                return None
+            raise
         retries = float(attempts - 1)
         try:
             score = parse_judge_score(text, low, high)
         except JudgeOutputError:
+            if none_on_failure:
+                return None
             return RewardResult(0.0, {name: 0.0}, {"judge_parse_error": 1.0, "judge_retries": retries})
         return RewardResult(score, {name: score}, {"judge_parse_error": 0.0, "judge_retries": retries})
 

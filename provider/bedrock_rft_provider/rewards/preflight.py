@@ -113,12 +113,20 @@ def wrong_response(reference: Any, others: Sequence[str]) -> str:
     if isinstance(reference, Mapping) and reference_text(reference) is None:
         return json.dumps(_wrong_value(dict(reference)))
     text = ideal_response(reference)
-    if _NUMBER.search(text):
+    # A reference program (code with tests) often has its numbers only in its docstring, so changing
+    # them leaves it right: another problem's program is the wrong answer there.
+    if _NUMBER.search(text) and not _has_tests(reference):
         return _wrong_text(text)
     for other in others:
         if other.strip().casefold() != text.strip().casefold() and other.strip():
             return other
     return "This response is deliberately unrelated to the question."
+
+
+def _has_tests(reference: Any) -> bool:
+    return isinstance(reference, Mapping) and any(
+        isinstance(reference.get(key), list) and reference[key] for key in ("tests", "test_cases")
+    )
 
 
 def build_preflight_cases(
@@ -177,6 +185,7 @@ def judge_preflight(
     *,
     lambda_timeout_s: float,
     latency_budget: float = 0.5,
+    ideal_tolerance: float = 0.0,
 ) -> PreflightReport:
     """Check a grader's answers to the preflight ``cases`` (``run`` from ``score_events`` on their events).
 
@@ -184,6 +193,8 @@ def judge_preflight(
     response is not top-scored or scores 0, a bad response scores as high as the ideal one, or a batch
     took more than ``latency_budget`` of the Lambda timeout. Every check also fails when its premise
     is missing (no answer to judge, no batch timed): a check never passes on absent evidence.
+    ``ideal_tolerance`` lets an ideal response score that much below the top score (an LLM judge's
+    noise); it must still score above 0 and above every bad response to its own record.
     """
     results = list(run.results) + [None] * max(0, len(cases) - len(run.results))
     answered = {
@@ -204,7 +215,7 @@ def judge_preflight(
         for key, result in answered.items()
         if finite_number(result.get("aggregate_reward_score"))
     }
-    checks.append(_ideal_check(cases, scores))
+    checks.append(_ideal_check(cases, scores, ideal_tolerance))
     checks.append(_bad_below_ideal_check(cases, scores))
     checks.append(_latency_check(run, lambda_timeout_s, latency_budget))
     kind_scores = {}
@@ -246,7 +257,9 @@ def _errors_check(
     return PreflightCheck("errors", True, "ok")
 
 
-def _ideal_check(cases: Sequence[PreflightCase], scores: Mapping[tuple[int, str], float]) -> PreflightCheck:
+def _ideal_check(
+    cases: Sequence[PreflightCase], scores: Mapping[tuple[int, str], float], tolerance: float = 0.0
+) -> PreflightCheck:
     ideals = [case for case in cases if case.kind == "ideal"]
     if not ideals:
         return PreflightCheck("ideal_top_score", False, "no ideal response was built; nothing to check")
@@ -259,8 +272,9 @@ def _ideal_check(cases: Sequence[PreflightCase], scores: Mapping[tuple[int, str]
         elif score <= 0:
             # A reward that gives the right answer nothing cannot teach, whatever the others score.
             problems.append(f"{case.event['id']} scored {score:g}; the ideal response must score above 0")
-        elif score < top:
-            problems.append(f"{case.event['id']} scored {score:g} (top score {top:g})")
+        elif score < top - tolerance:
+            allowed = f", {tolerance:g} below it allowed" if tolerance else ""
+            problems.append(f"{case.event['id']} scored {score:g} (top score {top:g}{allowed})")
     return PreflightCheck("ideal_top_score", not problems, "ok" if not problems else _examples(problems))
 
 

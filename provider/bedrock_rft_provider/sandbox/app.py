@@ -127,6 +127,9 @@ class SandboxApp:
                 c.labels["customModelDeploymentIdentifier"]
             ),
             "ListCustomModelDeployments": lambda c: self.deployments.list(c.query),
+            "UpdateCustomModelDeployment": lambda c: self.deployments.update(
+                c.labels["customModelDeploymentIdentifier"], c.json()
+            ),
             "DeleteCustomModelDeployment": lambda c: self.deployments.delete(
                 c.labels["customModelDeploymentIdentifier"]
             ),

@@ -3,7 +3,7 @@
 Each knob has an env var ``BEDROCK_RFT_SANDBOX_<NAME>`` and a CLI flag ``--<name>`` (dashes):
 
 - ``time_scale`` (default 0.01): multiplies the nominal durations (validation 60 s, data processing
-  60 s, 30 s per training step, deployment 300 s); 0 = as fast as possible.
+  60 s, 30 s per training step, deployment 300 s, deployment update 120 s); 0 = as fast as possible.
 - ``latency_ms``: injected response time per API, ``Converse=200,GetModelCustomizationJob=50`` or
   ``*=20``, counted from the request's arrival (the sandbox's own work on it counts towards it).
 - ``throttle_rate``: share of calls answered with ThrottlingException (HTTP 429), e.g. ``Converse=0.3``.
@@ -26,6 +26,8 @@ Each knob has an env var ``BEDROCK_RFT_SANDBOX_<NAME>`` and a CLI flag ``--<name
   ``*``) allowed to call the sandbox; any other cross-origin browser request is refused with HTTP 403.
 - ``max_request_mb`` (default 128): cap on one request body in MiB; operations with a documented
   smaller limit (Lambda Invoke 6 MB, inline code uploads) keep theirs. Larger bodies get HTTP 413 unread.
+- ``judge_accuracy`` (default 0.95): how often the simulated LLM judge (``sandbox/judge.py``) agrees
+  with the reference it grades against; lower it to see a judge calibration fail.
 - ``read_timeout_s`` (default 60): a connection that sends nothing for this long is closed, so a
   half-open client cannot hold a server thread.
 
@@ -48,6 +50,7 @@ NOMINAL_SECONDS = {
     "dataProcessing": 60.0,
     "training_step": 30.0,
     "deployment": 300.0,
+    "deployment_update": 120.0,
     "stopping": 10.0,
 }
 
@@ -100,10 +103,13 @@ class SandboxConfig:
     api_keys: tuple[str, ...] = DEFAULT_API_KEYS
     max_request_mb: float = 128.0
     read_timeout_s: float = 60.0
+    judge_accuracy: float = 0.95
 
     def __post_init__(self) -> None:
         if self.time_scale < 0:
             raise ValueError(f"time_scale = {self.time_scale} must be >= 0")
+        if not 0.0 <= self.judge_accuracy <= 1.0:
+            raise ValueError(f"judge_accuracy = {self.judge_accuracy} must be between 0 and 1")
         for name, value in (("max_request_mb", self.max_request_mb), ("read_timeout_s", self.read_timeout_s)):
             if not value > 0 or value == float("inf"):
                 raise ValueError(f"{name} = {value} must be a positive number")
@@ -141,6 +147,7 @@ class SandboxConfig:
             "api_keys": _split,
             "max_request_mb": float,
             "read_timeout_s": float,
+            "judge_accuracy": float,
         }
         for name, convert in converters.items():
             raw = env.get(ENV_PREFIX + name.upper())

@@ -14,7 +14,7 @@ from typing import Any
 
 from moto.utilities.tagging_service import TaggingService
 
-from bedrock_rft_provider.sandbox import checks, moto_state
+from bedrock_rft_provider.sandbox import checks, events, moto_state
 from bedrock_rft_provider.sandbox.config import SandboxConfig
 from bedrock_rft_provider.sandbox.dataset import AnswerIndex
 from bedrock_rft_provider.sandbox.policy import SimulatedPolicy, canonical_model_family
@@ -102,6 +102,13 @@ class BedrockControlPlane:
             job.status = status
             job.failure_message = message[:2048] if message else None
             job.end_time = job.last_modified = now
+        self.publish_state_change(job)
+
+    def publish_state_change(self, job: JobRecord) -> None:
+        """Emit the job's "Model Customization Job State Change" event into moto's EventBridge."""
+        with self.lock:
+            description = job.describe()
+        events.publish(description, job.region)
 
     def register_model(self, job: JobRecord, policy: SimulatedPolicy) -> CustomModelRecord:
         with self.lock:
@@ -165,6 +172,7 @@ class BedrockControlPlane:
         )
         with self.lock:
             self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        self.publish_state_change(job)  # InProgress, before the run can publish its end
         thread.start()
         return {"jobArn": arn}
 
@@ -228,6 +236,7 @@ class BedrockControlPlane:
                     stage.status = "Stopping"
             job.last_modified = time.time()
             job.stop_requested.set()
+        self.publish_state_change(job)
         return {}
 
     # ----- custom models --------------------------------------------------------------------------

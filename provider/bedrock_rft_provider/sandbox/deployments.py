@@ -1,4 +1,11 @@
-"""On-demand custom model deployments: Creating -> Active after a scaled delay, then served by Converse."""
+"""On-demand custom model deployments: Creating -> Active after a scaled delay, then served by Converse.
+
+``UpdateCustomModelDeployment`` re-points a deployment at another custom model without downtime: the
+old model keeps answering while ``updateDetails.updateStatus`` is ``Updating``; after a scaled delay
+the new one does (``UpdateCompleted``). An update to a model of another base model, of a deployment
+that is not Active, or while another update runs is refused (ValidationException), so callers meet
+the "update not possible" case they must fall back from.
+"""
 
 from __future__ import annotations
 
@@ -29,10 +36,29 @@ class DeploymentRecord:
     request: dict[str, Any]
     created: float
     ready_at: float
+    update_to: CustomModelRecord | None = None
+    update_ready_at: float = 0.0
+    updated: bool = False
 
     @property
     def status(self) -> str:
         return "Active" if time.time() >= self.ready_at else "Creating"
+
+    @property
+    def updating(self) -> bool:
+        return self.update_to is not None and not self.updated and time.time() < self.update_ready_at
+
+    def settle(self) -> None:
+        """Apply a finished update: from now on the new model answers (caller holds the lock)."""
+        if self.update_to is not None and not self.updated and time.time() >= self.update_ready_at:
+            self.model = self.update_to
+            self.updated = True
+
+    def update_details(self) -> dict[str, Any] | None:
+        if self.update_to is None:
+            return None
+        status = "UpdateCompleted" if self.updated else "Updating"
+        return {"modelArn": self.update_to.arn, "updateStatus": status}
 
     def summary(self) -> dict[str, Any]:
         out = {
@@ -47,7 +73,7 @@ class DeploymentRecord:
         return out
 
     def describe(self) -> dict[str, Any]:
-        out = {
+        out: dict[str, Any] = {
             "customModelDeploymentArn": self.arn,
             "modelDeploymentName": self.name,
             "modelArn": self.model.arn,
@@ -57,7 +83,10 @@ class DeploymentRecord:
         if self.request.get("description") is not None:
             out["description"] = self.request["description"]
         if self.status == "Active":
-            out["lastUpdatedAt"] = timestamp(self.ready_at)
+            out["lastUpdatedAt"] = timestamp(max(self.ready_at, self.update_ready_at))
+        details = self.update_details()
+        if details is not None:
+            out["updateDetails"] = details
         return out
 
 
@@ -77,11 +106,16 @@ class Deployments:
             )
         if found is None:
             raise not_found(f"Could not find custom model deployment {identifier}.")
+        with self.lock:
+            found.settle()
         return found
 
     def model_in_use(self, model_arn: str) -> bool:
         with self.lock:
-            return any(d.model.arn == model_arn for d in self.records.values())
+            return any(
+                model_arn in (d.model.arn, d.update_to.arn if d.update_to else None)
+                for d in self.records.values()
+            )
 
     def create(self, body: dict[str, Any], region: str) -> dict[str, Any]:
         violations = Violations()
@@ -119,6 +153,37 @@ class Deployments:
             self.plane.add_tagged_resource(arn, list(body.get("tags") or []))
         return {"customModelDeploymentArn": arn}
 
+    def update(self, identifier: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Re-point the deployment at ``modelArn``; the current model answers until the update completes."""
+        violations = Violations()
+        violations.pattern(body.get("modelArn"), "modelArn", rules.CUSTOM_MODEL_ARN)
+        violations.raise_if_any()
+        record = self.find(identifier)
+        with self.lock:
+            model = self.plane.find_model(body["modelArn"])
+            if record.updating:
+                if record.update_to is model:
+                    return {"customModelDeploymentArn": record.arn}  # the same request again (idempotent)
+                raise validation_error(
+                    f"The custom model deployment {record.arn} is being updated; wait for the update to end."
+                )
+            if record.status != "Active":
+                raise validation_error(
+                    f"The custom model deployment {record.arn} is {record.status}; only an Active "
+                    "deployment can be updated."
+                )
+            if model.job.base_model_id != record.model.job.base_model_id:
+                raise validation_error(
+                    f"The custom model {model.arn} has base model {model.job.base_model_id}; the "
+                    f"deployment {record.arn} serves a custom model of {record.model.job.base_model_id}."
+                )
+            if model is record.model:
+                return {"customModelDeploymentArn": record.arn}
+            record.update_to = model
+            record.updated = False
+            record.update_ready_at = time.time() + self.plane.config.seconds("deployment_update")
+        return {"customModelDeploymentArn": record.arn}
+
     def get(self, identifier: str) -> dict[str, Any]:
         return self.find(identifier).describe()
 
@@ -131,6 +196,9 @@ class Deployments:
             records = [d for d in records if d.status == query["statusEquals"]]
         if query.get("modelArnEquals"):
             records = [d for d in records if d.model.arn == query["modelArnEquals"]]
+        with self.lock:
+            for d in records:
+                d.settle()
         records = sort_and_filter_time(records, query, lambda d: d.created, "createdBefore", "createdAfter")
         return paginate([d.summary() for d in records], query, "modelDeploymentSummaries")
 
@@ -145,6 +213,8 @@ class Deployments:
         """The custom model behind an Active deployment ARN (Converse/InvokeModel ``modelId``)."""
         with self.lock:
             record = self.records.get(arn)
+            if record is not None:
+                record.settle()
         if record is None:
             raise not_found(f"Could not find custom model deployment {arn}.")
         if record.status != "Active":

@@ -178,3 +178,42 @@ def backdate_parameter_versions(
             parameter.last_modified_date = stamp.timestamp()  # what moto stores
             changed.append(int(parameter.version))
     return changed
+
+
+@dataclass(frozen=True)
+class QueueTarget:
+    """One SQS target of an EventBridge rule that matched an event (moto's state)."""
+
+    rule_arn: str
+    queue_name: str
+    queue_arn: str
+    policy: str | None  # the queue's resource policy JSON, None when it has none
+
+
+def matching_queue_targets(event: dict[str, Any], region: str) -> list[QueueTarget]:
+    """The SQS targets of the default bus's enabled rules whose pattern matches ``event``."""
+    from moto.events.models import events_backends
+    from moto.sqs.models import sqs_backends
+
+    bus = events_backends[ACCOUNT_ID][region].describe_event_bus("default")
+    sqs = sqs_backends[ACCOUNT_ID][region]
+    found = []
+    for rule in list(bus.rules.values()):
+        matches = rule.event_pattern.matches_event(event)  # type: ignore[arg-type]
+        if rule.state != "ENABLED" or not matches:
+            continue
+        for target in rule.targets:
+            arn = str(target.get("Arn", ""))
+            parts = arn.split(":")
+            if len(parts) != 6 or parts[2] != "sqs" or parts[3] != region:
+                continue
+            queue = sqs.queues.get(parts[5])
+            if queue is not None:
+                found.append(QueueTarget(rule.arn, parts[5], arn, queue.policy))
+    return found
+
+
+def send_to_queue(queue_name: str, body: str, region: str) -> None:
+    from moto.sqs.models import sqs_backends
+
+    sqs_backends[ACCOUNT_ID][region].send_message(queue_name=queue_name, message_body=body)

@@ -1,6 +1,8 @@
 """Bedrock Runtime emulation: Converse and InvokeModel answered by the base or tuned simulated policy.
 
-SIMULATED answers. The model is right only about prompts whose reference answer appears in a JSONL
+SIMULATED answers. Where a Converse request offers tools (``toolConfig``), a call the simulated model
+writes comes back as ``toolUse`` blocks with ``stopReason`` "tool_use" (``sandbox/tool_use.py``).
+The model is right only about prompts whose reference answer appears in a JSONL
 dataset in the sandbox's S3 (training, validation or test splits); for anything else it guesses. At
 temperature 0 it answers greedily, so a given seed always gives the same answer.
 """
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from bedrock_rft_provider.rewards.contract import text_of
 from bedrock_rft_provider.sandbox.dataset import last_user_text
+from bedrock_rft_provider.sandbox.judge import JUDGE_MODELS, SimulatedJudge, is_judge_request
 from bedrock_rft_provider.sandbox.policy import (
     SimulatedPolicy,
     Task,
@@ -24,6 +27,7 @@ from bedrock_rft_provider.sandbox.policy import (
     truncate,
 )
 from bedrock_rft_provider.sandbox.protocol import ServiceError, validation_error
+from bedrock_rft_provider.sandbox.tool_use import converse_tool_use, lift_calls, offered_tools
 from bedrock_rft_provider.sandbox.validation import parse_json_body
 
 if TYPE_CHECKING:
@@ -44,6 +48,11 @@ class Runtime:
         # requests for *other* prompts arrive in (a process-wide counter made evaluations order-dependent).
         self._draws: dict[tuple[int, str], int] = {}
         self._lock = threading.Lock()
+        self.judge = SimulatedJudge(plane.config.judge_accuracy, plane.config.seed, self._known_task)
+
+    def _known_task(self, prompt: str) -> Task | None:
+        task = self._task(prompt)
+        return task if task.answer is not None else None
 
     def policy_for(self, model_id: str) -> SimulatedPolicy:
         if ":custom-model-deployment/" in model_id:
@@ -105,11 +114,24 @@ class Runtime:
         messages = body.get("messages") or []
         if not messages:
             raise validation_error("The messages field is required.")
+        if is_judge_request(body) and (model_id in JUDGE_MODELS or self.plane.known_base_model(model_id)):
+            return self.judge.converse(model_id, body)
         text, stop, n_in, n_out = self.answer(
             model_id, messages, config.get("temperature"), config.get("maxTokens")
         )
+        content: list[dict[str, Any]] = [{"text": text}]
+        tool_config = body.get("toolConfig")
+        calls = (
+            lift_calls(text)
+            if stop == "end_turn"
+            and isinstance(tool_config, dict)
+            and offered_tools(tool_config.get("tools"))
+            else None
+        )
+        if calls:
+            content, stop = converse_tool_use(calls, (model_id, text)), "tool_use"
         return {
-            "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
+            "output": {"message": {"role": "assistant", "content": content}},
             "stopReason": stop,
             "usage": {"inputTokens": n_in, "outputTokens": n_out, "totalTokens": n_in + n_out},
             "metrics": {"latencyMs": max(1, int((time.monotonic() - started) * 1000))},

@@ -16,12 +16,13 @@ import logging
 import math
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bedrock_rft_provider.data.records import MIN_TRAINING_RECORDS
 from bedrock_rft_provider.sandbox import moto_state
 from bedrock_rft_provider.sandbox.dataset import Dataset, grader_metadata, parse_dataset, record_task
+from bedrock_rft_provider.sandbox.families import space_for
 from bedrock_rft_provider.sandbox.grading import JobFailure, LambdaRewardScorer
 from bedrock_rft_provider.sandbox.lambda_runtime import LambdaWorker
 from bedrock_rft_provider.sandbox.policy import Task, render, stable_seed, token_count, truncate
@@ -45,6 +46,11 @@ METRIC_COLUMNS = (
     "response_length/mean",
     "actor/entropy",
 )
+# Sandbox-side metrics (families' ``step_metrics``, e.g. the code family's share of reward-hacking
+# attempts) go to their own file beside the native CSV, whose header stays the service's; its name ends
+# like the native one so that every reader of the job's metrics (jobs/metrics.py) merges it.
+SANDBOX_COLUMN_PREFIX = "sandbox/"
+SANDBOX_METRICS_FILE = "sandbox_step_wise_training_metrics.csv"
 # Values of the documentation example; the service's defaults are undocumented.
 DEFAULT_HYPERPARAMETERS = {
     "epochCount": 2,
@@ -262,11 +268,13 @@ class TrainingRun:
             offset = ((step - 1) % steps_per_epoch) * batch_size
             picked = (order[offset:] + order)[: min(batch_size, len(tasks))]
             events, actions, texts = [], [], []
+            by_family: dict[str, list[int]] = {}
             for index in picked:
                 for k in range(group):
                     action = policy.sample(tasks[index], rng)
                     text, _ = truncate(render(tasks[index], action, rng), max_tokens)
                     actions.append(action)
+                    by_family.setdefault(tasks[index].kind, []).append(action)
                     texts.append(text)
                     events.append(self._event(train[index], text, f"step{step}-{index}-{k}"))
             rewards = grader.score(events, f"at training step {step}")
@@ -283,6 +291,7 @@ class TrainingRun:
                 "response_length/mean": sum(token_count(t) for t in texts) / len(texts),
                 "actor/entropy": sum(policy.entropy(tasks[i]) for i in picked) / len(picked),
             }
+            row.update(family_step_metrics(by_family))
             stats = policy.update(groups, float(self.hyper["learningRate"]))
             # Not columns of the native CSV (its header is fixed above); the OpenAI-compatible API's
             # metric events carry them (reference facts section 9).
@@ -345,15 +354,17 @@ class TrainingRun:
             raise JobFailure(f"Unable to write training metrics to {self.output_uri}: {exc}") from None
 
     def _write_outputs(self, output_uri: str) -> None:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=METRIC_COLUMNS, lineterminator="\n", extrasaction="ignore")
-        writer.writeheader()
-        for row in self.rows:
-            writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
         name = self.job.name
         moto_state.write_object(
-            metrics_uri(output_uri, name, "step_wise_training_metrics.csv"), buffer.getvalue().encode()
+            metrics_uri(output_uri, name, "step_wise_training_metrics.csv"),
+            _csv(METRIC_COLUMNS, self.rows).encode(),
         )
+        sandbox_columns = sorted({k for row in self.rows for k in row if k.startswith(SANDBOX_COLUMN_PREFIX)})
+        if sandbox_columns:
+            moto_state.write_object(
+                metrics_uri(output_uri, name, SANDBOX_METRICS_FILE),
+                _csv(("step_number", *sandbox_columns), self.rows).encode(),
+            )
         note = {
             "sandbox": True,
             "note": "Produced by the bedrock-rft sandbox: training dynamics are SIMULATED; rewards come from "
@@ -365,3 +376,22 @@ class TrainingRun:
         moto_state.write_object(
             metrics_uri(output_uri, name, "SANDBOX_SIMULATED.json"), json.dumps(note).encode()
         )
+
+
+def _csv(columns: Sequence[str], rows: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+    return buffer.getvalue()
+
+
+def family_step_metrics(actions_by_family: dict[str, list[int]]) -> dict[str, float]:
+    """The sandbox-side metrics each family computes from the actions one step sampled for it."""
+    row: dict[str, float] = {}
+    for kind, actions in actions_by_family.items():
+        compute = space_for(kind).step_metrics
+        if compute is not None:
+            row.update(compute(actions))
+    return row

@@ -12,14 +12,14 @@ Not to be confused with ``sandbox/families/`` — how the *simulated* model answ
 
 from __future__ import annotations
 
-from bedrock_rft_provider.task_families import math
+from bedrock_rft_provider.task_families import code, judge, math, tools
 from bedrock_rft_provider.task_families.base import TaskFamily
 
 __all__ = ["TaskFamily", "recipe", "recipes"]
 
 
 def _registry() -> dict[str, TaskFamily]:
-    recipes = [math.RECIPE]
+    recipes = [math.RECIPE, code.RECIPE, judge.RECIPE, tools.RECIPE]
     return {recipe.name: recipe for recipe in recipes}
 
 

@@ -22,6 +22,7 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 DATASET = FIXTURES / "evaluation" / "dataset.jsonl"
 RESPONSES = FIXTURES / "evaluation" / "responses_tuned.jsonl"
 SAMPLES = FIXTURES / "rewards" / "gsm8k_events.jsonl"
+FORECAST_REPORT = FIXTURES / "forecast" / "report.json"
 REWARD = "bedrock_rft_provider.rewards.builtin:math_answer"
 
 
@@ -46,6 +47,8 @@ SLOTS: dict[str, list[str]] = {
     "evaluate-dataset": _evaluate("{input}", str(RESPONSES)),
     "evaluate-responses": _evaluate(str(DATASET), "{input}"),
     "evaluate-baseline": _evaluate(str(DATASET), str(RESPONSES), "--baseline-responses", "{input}"),
+    "forecast-dataset": ["forecast", "--dataset", "{input}"],
+    "forecast-preflight": ["forecast", "--dataset", str(FORECAST_REPORT), "--preflight", "{input}"],
 }
 # The same for broken reward modules: {reward} is the module's MODULE:FUNCTION spec.
 REWARD_SLOTS: dict[str, list[str]] = {

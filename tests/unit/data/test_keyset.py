@@ -1,29 +1,46 @@
-"""KeySet behaves exactly like a set of 64-bit ints for add/contains, across table growth."""
+"""KeySet behaves exactly like a set of signed 64-bit ints for add/contains, whatever the shards hold."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bedrock_rft_provider.data import keyset
 from bedrock_rft_provider.data.keyset import KeySet
 
 keys = st.integers(-(2**63), 2**63 - 1)
 
 
-@given(st.lists(st.one_of(keys, st.sampled_from([0, 1, -1, 16, 32, 2**63 - 1])), max_size=300))
-def test_add_reports_new_keys_like_a_set(values: list[int]) -> None:
-    compact, model = KeySet(capacity=16), set()
+@given(
+    st.lists(st.one_of(keys, st.sampled_from([0, 1, -1, 16, 32, -(2**63), 2**63 - 1])), max_size=300),
+    st.integers(0, 4),
+)
+def test_add_reports_new_keys_like_a_set(values: list[int], shard_bits: int) -> None:
+    compact, model = KeySet(shard_bits), set()
     for value in values:
-        normalized = 1 if value == 0 else value  # 0 marks an empty slot and is stored as 1
-        assert compact.add(value) == (normalized not in model)
-        model.add(normalized)
+        assert compact.add(value) == (value not in model)
+        model.add(value)
     assert len(compact) == len(model)
     assert all(value in compact for value in model)
+    assert all((value + 1 in compact) == (value + 1 in model) for value in model if value < 2**63 - 1)
 
 
-def test_many_colliding_low_bits_survive_growth() -> None:
-    compact = KeySet(capacity=16)
-    values = [i << 40 for i in range(800)]  # identical low bits: long probe chains across growth
-    assert all(compact.add(v) for v in values)
+def test_many_keys_in_one_shard_stay_exact() -> None:
+    compact = KeySet(shard_bits=4)
+    values = [i << 40 for i in range(800)]  # identical low bits: every key lands in shard 0
+    assert all(compact.add(v) for v in reversed(values))
     assert not any(compact.add(v) for v in values)
     assert 12345 << 40 not in compact and len(compact) == 800
+
+
+def test_splitting_into_more_shards_keeps_every_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(keyset, "_MAX_AVERAGE", 4)
+    compact, model = KeySet(shard_bits=1), set()
+    values = [hash(("k", i)) for i in range(3000)] + [-(2**63), 2**63 - 1, 0]
+    for value in values:
+        assert compact.add(value) == (value not in model)
+        model.add(value)
+    assert len(compact._shards) > 2  # it split (several times)
+    assert all(v in compact for v in model) and not any(compact.add(v) for v in values)
+    assert len(compact) == len(model)

@@ -35,6 +35,18 @@ def grader_event(
 
 
 @pytest.fixture
+def runtime() -> Any:
+    """A bedrock-runtime client and its Stubber (responses validated against the service model)."""
+    import boto3
+    from botocore.stub import Stubber
+
+    client = boto3.client("bedrock-runtime", region_name="us-east-1")
+    with Stubber(client) as stubber:
+        yield client, stubber
+        stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
 def make_event() -> Any:
     """The :func:`grader_event` builder."""
     return grader_event

@@ -41,7 +41,7 @@ def test_infinite_loop_times_out_and_keeps_earlier_passes(make_event: Any) -> No
     code = "def add(a, b):\n    while a == -1:\n        pass\n    return a + b"
     started = time.monotonic()
     result = _score(code, {**TESTS, "timeout_s": 1}, make_event)
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 60  # a safety net (~2 s idle); the loop alone never ends
     assert result.metrics["code_tests_timed_out"] == 1.0
     assert result.score == pytest.approx(1 / 3)  # the first test passed before the loop
 
@@ -136,12 +136,12 @@ def test_places_are_configurable() -> None:
 
 
 def test_a_sample_cannot_raise_the_limits_above_the_reward_s() -> None:
-    slow = "```python\nimport time\ntime.sleep(30)\ndef add(a, b):\n    return a + b\n```"
+    slow = "```python\nimport time\ntime.sleep(600)\ndef add(a, b):\n    return a + b\n```"
     raw = {
         "messages": [{"role": "assistant", "content": slow}],
         "metadata": {"reference_answer": {"tests": ADD_TESTS, "timeout_s": 1000}},
     }
     started = time.monotonic()
     result = make_code_tests(timeout_s=1)(parse_sample(raw))
-    assert time.monotonic() - started < 20
+    assert time.monotonic() - started < 120  # the sample asked for 1000 s; its code sleeps 600
     assert result.metrics["code_tests_timed_out"] == 1.0

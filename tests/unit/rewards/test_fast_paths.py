@@ -1,6 +1,7 @@
 """Grading fast paths give what the general paths give: the batch timer, number reading, reasoning.
 
-The batch timer: one SIGALRM handler per batch, a per-sample budget, nothing left armed.
+The batch timer: one SIGALRM handler per batch, a per-sample budget from each sample's own start, no
+system call per sample, nothing left armed.
 
 Under pytest the suite's own ``pytest-timeout`` alarm is running, which sends the handler down the
 nesting path (:func:`time_limit` per sample); these tests pause that alarm so that the batch path — the
@@ -95,6 +96,52 @@ def test_a_sample_timer_raises_reward_timeout(no_outer_timer: None) -> None:
             time.sleep(30)
         timer.disarm()
     assert signal.getitimer(signal.ITIMER_REAL)[0] == 0.0
+
+
+def test_a_sample_gets_its_whole_budget_from_its_own_start(no_outer_timer: None) -> None:
+    # The alarm set for an earlier sample fires early for this one: it must re-arm, not raise.
+    with batch_timer(0.5) as timer:
+        assert timer is not None
+        timer.arm()
+        timer.disarm()
+        time.sleep(0.3)  # the gap between samples: the first sample's alarm is now 0.2 s away
+        started = time.monotonic()
+        timer.arm()
+        with pytest.raises(RewardTimeout):
+            time.sleep(30)
+        timer.disarm()
+        assert time.monotonic() - started >= 0.5 - 0.01  # a lower bound only: load can make it later
+    assert signal.getitimer(signal.ITIMER_REAL)[0] == 0.0
+
+
+def test_an_alarm_between_samples_raises_nothing(no_outer_timer: None) -> None:
+    with batch_timer(0.05) as timer:
+        assert timer is not None
+        timer.arm()
+        timer.disarm()
+        deadline = time.monotonic() + 60
+        while timer._fires_at and time.monotonic() < deadline:  # until the stale alarm has gone off
+            time.sleep(0.01)
+        assert not timer._fires_at
+        timer.arm()
+        timer.disarm()
+
+
+def test_fast_samples_cost_no_timer_system_call_each(
+    no_outer_timer: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = []
+    real = signal.setitimer
+    monkeypatch.setattr(signal, "setitimer", lambda *args: calls.append(args) or real(*args))
+    handler = make_handler(math_answer)
+    batch = [
+        grader_sample(f"s{i}", [{"role": "user", "content": "q"}], f"#### {i}", {"reference_answer": str(i)})
+        for i in range(200)
+    ]
+    results = handler(batch, None)
+    assert [r["aggregate_reward_score"] for r in results] == [1.0] * 200
+    assert len(calls) <= 3  # armed once, cleared at the end (not two per sample)
+    assert real(signal.ITIMER_REAL, 0)[0] == 0.0
 
 
 @given(

@@ -72,9 +72,9 @@ def test_the_child_gets_a_clean_environment_and_a_private_dir(
 @pytest.mark.parametrize("mode", ["basic", "auto"])
 def test_the_wall_clock_limit_holds(mode: str) -> None:
     started = time.monotonic()
-    outcome = run_isolated("import time\ntime.sleep(60)", b"", Limits(timeout_s=1), isolation=mode)
+    outcome = run_isolated("import time\ntime.sleep(600)", b"", Limits(timeout_s=1), isolation=mode)
     assert outcome.timed_out
-    assert time.monotonic() - started < 15
+    assert time.monotonic() - started < 120  # 1 s limit, ~2 s idle; unbounded it is 600 s
 
 
 def test_memory_is_limited() -> None:

@@ -194,3 +194,25 @@ def test_checks_fail_when_their_premise_fails(
 def test_no_cases_fail_every_check() -> None:
     report = judge_preflight([], score_events(make_handler(math_answer), []), lambda_timeout_s=60)
     assert [c.name for c in report.checks if c.passed] == []
+
+
+def test_ideal_tolerance_accepts_a_noisy_judges_lower_ideal_but_not_one_at_or_below_a_bad_answer() -> None:
+    from bedrock_rft_provider.data.moderation import generate
+    from bedrock_rft_provider.rewards.moderation import label_match
+
+    records = list(generate(4, seed=0))
+    misjudged = records[1]["messages"][1]["content"]
+
+    def noisy_judge(sample: Sample) -> float:
+        # label_match plus a judge that misjudges one record's ideal answer (0.6 instead of 1.0)
+        label = float(label_match(sample).score)  # type: ignore[union-attr]
+        return 0.6 * label + (0.0 if sample.prompt == misjudged else 0.4 * label)
+
+    cases = build_preflight_cases(records)
+    run = score_events(make_handler(noisy_judge), [c.event for c in cases], batch_size=8)
+    strict = judge_preflight(cases, run, lambda_timeout_s=300)
+    assert [c.name for c in strict.checks if not c.passed] == ["ideal_top_score"]
+    assert "preflight-1-ideal scored 0.6 (top score 1)" in strict.failure_message()
+    assert judge_preflight(cases, run, lambda_timeout_s=300, ideal_tolerance=0.4).passed
+    too_tight = judge_preflight(cases, run, lambda_timeout_s=300, ideal_tolerance=0.3)
+    assert "(top score 1, 0.3 below it allowed)" in too_tight.failure_message()

@@ -177,3 +177,15 @@ def read_metrics(sandbox: Any, bucket: str, job_name: str) -> list[dict[str, str
         .decode()
     )
     return list(csv.DictReader(io.StringIO(body)))
+
+
+def active_deployment(bedrock: Any, model_arn: str, name: str | None = None, timeout: float = 120) -> str:
+    """Create an on-demand deployment of ``model_arn`` and poll until it is Active (bounded); its ARN."""
+    arn = bedrock.create_custom_model_deployment(
+        modelDeploymentName=name or unique("dep"), modelArn=model_arn
+    )["customModelDeploymentArn"]
+    deadline = time.monotonic() + timeout
+    while bedrock.get_custom_model_deployment(customModelDeploymentIdentifier=arn)["status"] != "Active":
+        assert time.monotonic() < deadline, f"{arn} not Active after {timeout}s"
+        time.sleep(0.2)
+    return str(arn)

@@ -16,6 +16,7 @@ def test_env_vars_fill_every_knob() -> None:
         "BEDROCK_RFT_SANDBOX_SEED": "7",
         "BEDROCK_RFT_SANDBOX_MAX_TRAINING_STEPS": "5",
         "BEDROCK_RFT_SANDBOX_BASE_MODELS": "a.b-v1:0, c.d-v2:0",
+        "BEDROCK_RFT_SANDBOX_JUDGE_ACCURACY": "0.6",
     }
     config = SandboxConfig.from_env(env)
 
@@ -28,6 +29,7 @@ def test_env_vars_fill_every_knob() -> None:
     assert config.seed == 7
     assert config.max_training_steps == 5
     assert config.base_models == ("a.b-v1:0", "c.d-v2:0")
+    assert config.judge_accuracy == 0.6
 
 
 def test_keyword_overrides_win_over_env_and_none_means_unset() -> None:
@@ -60,6 +62,7 @@ def test_a_forced_failure_without_stage_fails_training() -> None:
         ({"BEDROCK_RFT_SANDBOX_LATENCY_MS": "Converse=fast"}, "is not API=NUMBER"),
         ({"BEDROCK_RFT_SANDBOX_FAIL_JOBS": "x@cooking"}, "stage 'cooking' must be one of"),
         ({"BEDROCK_RFT_SANDBOX_TIME_SCALE": "-1"}, "time_scale = -1.0 must be >= 0"),
+        ({"BEDROCK_RFT_SANDBOX_JUDGE_ACCURACY": "1.5"}, "judge_accuracy = 1.5 must be between 0 and 1"),
     ],
 )
 def test_bad_knobs_are_rejected_naming_the_knob(env: dict[str, str], message: str) -> None:

@@ -26,13 +26,13 @@ def handler(event, context):
     if event == "partial-then-hang":
         __main__.proto.write('{"ok": true, "res')   # half a reply line on the protocol pipe
         __main__.proto.flush()
-        time.sleep(60)
+        time.sleep(600)
     if event == "partial-then-return":
         __main__.proto.write('{"ok": tr')
         __main__.proto.flush()
         return "done"
     if event == "sleep":
-        time.sleep(60)
+        time.sleep(600)
     if event == "big":
         return "x" * (20 * 1024 * 1024)
     if event == "just-under":
@@ -66,7 +66,7 @@ def test_a_reply_that_never_completes_times_out_at_the_function_timeout(event: s
         result = worker.invoke(event)
         elapsed = time.monotonic() - started
         assert result.error is not None and result.error["errorType"] == "Sandbox.Timedout"
-        assert elapsed < 30  # the handler sleeps 60 s; the timeout is 1 s (a 30x margin for slow machines)
+        assert elapsed < 120  # the handler sleeps 600 s; the timeout is 1 s (~2 s idle)
         assert worker.invoke("after").payload == "after"  # a fresh process answers the next call
     finally:
         worker.close()
@@ -97,7 +97,7 @@ def test_a_response_over_lambdas_6_mb_limit_is_response_size_too_large() -> None
 
 def test_retiring_a_worker_does_not_wait_for_its_hung_invocation() -> None:
     pool = LambdaPool()
-    old = pool.worker(_code(timeout=60.0, version="1"), "us-east-1")
+    old = pool.worker(_code(timeout=600.0, version="1"), "us-east-1")
     stuck: dict[str, object] = {}
     thread = threading.Thread(target=lambda: stuck.update(result=old.invoke("sleep")), daemon=True)
     thread.start()
@@ -111,8 +111,8 @@ def test_retiring_a_worker_does_not_wait_for_its_hung_invocation() -> None:
             _code(SOURCE.replace("return event", "return ['v2', event]"), version="2"), "us-east-1"
         )
         assert new.invoke("x").payload == ["v2", "x"]
-        assert time.monotonic() - started < 20  # not the 60 s the old handler sleeps
-        thread.join(20)
+        assert time.monotonic() - started < 120  # not the 600 s the old handler sleeps
+        thread.join(120)
         assert not thread.is_alive()
         assert stuck["result"].error["errorType"] == "Runtime.ExitError"  # type: ignore[attr-defined]
     finally:
@@ -120,7 +120,7 @@ def test_retiring_a_worker_does_not_wait_for_its_hung_invocation() -> None:
 
 
 def test_closing_a_worker_mid_invocation_ends_its_process() -> None:
-    worker = LambdaWorker(_code(timeout=60.0))
+    worker = LambdaWorker(_code(timeout=600.0))
     thread = threading.Thread(target=lambda: worker.invoke("sleep"), daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -130,9 +130,9 @@ def test_closing_a_worker_mid_invocation_ends_its_process() -> None:
     assert proc is not None
     started = time.monotonic()
     worker.close()
-    assert time.monotonic() - started < 20  # not the 60 s the handler sleeps
-    assert proc.wait(timeout=20) is not None
-    thread.join(20)
+    assert time.monotonic() - started < 120  # not the 600 s the handler sleeps
+    assert proc.wait(timeout=120) is not None
+    thread.join(120)
     assert not thread.is_alive()
 
 
@@ -184,13 +184,19 @@ def test_unusable_packages_are_refused_with_lambdas_error_and_leave_no_folder(
     assert _scratch_dirs() == before
 
 
-def test_the_unzipped_size_is_read_from_the_central_directory_without_inflating() -> None:
+def test_the_unzipped_size_is_read_from_the_central_directory_without_inflating(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     package = _bomb(lambda_package.MAX_UNZIPPED_BYTES + 1)
     assert len(package) < 2 * 1024 * 1024
-    started = time.monotonic()
+
+    def no_inflating(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a member was opened: the size check must read only the central directory")
+
+    # Proven by what is called, not by how long it took (a timing bound depends on the machine's load).
+    monkeypatch.setattr(zipfile.ZipFile, "open", no_inflating)
     with pytest.raises(ServiceError, match="Unzipped size must be smaller than 262144000 bytes"):
         lambda_package.check_packages([package])
-    assert time.monotonic() - started < 5  # reading the directory, not inflating 250 MB
     assert lambda_package.unzipped_size(package) == lambda_package.MAX_UNZIPPED_BYTES + 1
 
 

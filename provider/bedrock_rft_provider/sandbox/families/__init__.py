@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bedrock_rft_provider.sandbox.families import math
+from bedrock_rft_provider.sandbox.families import code, judge, math, tools
 from bedrock_rft_provider.sandbox.families.base import ActionSpace, Family
 from bedrock_rft_provider.sandbox.tasks import Task
 
@@ -26,7 +26,7 @@ __all__ = ["ActionSpace", "Family", "families", "space_for", "task_of_record"]
 
 def _families() -> dict[str, Family]:
     # Order matters: the first family that claims a record answers it; math is the fallback.
-    found = [math.FAMILY]
+    found = [math.FAMILY, code.FAMILY, judge.FAMILY, tools.FAMILY]
     return {family.space.kind: family for family in found}
 
 

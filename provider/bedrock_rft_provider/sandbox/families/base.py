@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,10 @@ class ActionSpace:
 
     ``actions`` are tuples of labels (for logs and tests); ``right`` the indices the per-prompt skill
     raises; ``initial_logits(rng)`` the base model's preferences (seeded per model family and seed);
-    ``render(task, action, rng)`` the response text (deterministic for a given ``rng`` state).
+    ``render(task, action, rng)`` the response text (deterministic for a given ``rng`` state);
+    ``step_metrics(actions)`` optional sandbox-side metrics of the actions one training step sampled for
+    this family (``{column: value}``, e.g. the code family's share of reward-hacking attempts), which
+    the sandbox writes next to the job's metrics CSV.
     """
 
     kind: str
@@ -24,6 +27,7 @@ class ActionSpace:
     right: frozenset[int]
     initial_logits: Callable[[random.Random], list[float]]
     render: Callable[[Task, int, random.Random], str]
+    step_metrics: Callable[[Sequence[int]], Mapping[str, float]] | None = None
 
 
 @dataclass(frozen=True)

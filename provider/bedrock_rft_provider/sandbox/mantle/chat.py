@@ -3,8 +3,10 @@
 UG ``fine-tuning-openai-apis``: the fine-tuned model (and checkpoints) answer through Chat Completions on
 the same endpoint without a deployment step. SIMULATED answers, exactly as Converse on the native path
 (``runtime.py``): right only about prompts whose reference answer is in a dataset the sandbox holds (an
-uploaded file or a JSONL object in its S3), greedy at temperature 0. Streaming, ``n > 1``, tools and the
-Responses API are not emulated (501, naming what).
+uploaded file or a JSONL object in its S3), greedy at temperature 0. With ``tools`` offered (and
+``tool_choice`` not "none"), a call the simulated model writes comes back as ``message.tool_calls`` with
+``finish_reason`` "tool_calls" (``sandbox/tool_use.py``). Streaming, ``n > 1``, the legacy
+``functions`` and the Responses API are not emulated (501, naming what).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from bedrock_rft_provider.sandbox.mantle.requests import MODELS
 from bedrock_rft_provider.sandbox.mantle.wire import OpenAIError, bad_request, new_suffix, not_found
+from bedrock_rft_provider.sandbox.tool_use import chat_tool_calls, lift_calls
 
 if TYPE_CHECKING:
     from bedrock_rft_provider.sandbox.mantle.jobs import FineTuningJobs
@@ -21,7 +24,7 @@ if TYPE_CHECKING:
     from bedrock_rft_provider.sandbox.runtime import Runtime
 
 ROLES = ("system", "developer", "user", "assistant", "tool")
-NOT_EMULATED_FIELDS = ("tools", "tool_choice", "functions", "audio", "modalities", "prediction")
+NOT_EMULATED_FIELDS = ("functions", "audio", "modalities", "prediction")
 
 
 def _not_emulated(what: str, param: str) -> OpenAIError:
@@ -72,7 +75,18 @@ class ChatCompletions:
             raise bad_request(
                 f"Invalid 'max_tokens': {limit!r} must be a positive integer.", param="max_tokens"
             )
+        offered = _tools(body.get("tools"), body.get("tool_choice"))
         text, stop, n_in, n_out = self.runtime.answer_with(policy, messages, temperature, limit)
+        message: dict[str, Any] = {"role": "assistant", "content": text, "refusal": None}
+        finish = "length" if stop == "max_tokens" else "stop"
+        calls = lift_calls(text) if offered and finish == "stop" else None
+        if calls:
+            message = {
+                **message,
+                "content": None,
+                "tool_calls": chat_tool_calls(calls, (body["model"], text)),
+            }
+            finish = "tool_calls"
         return {
             "id": f"chatcmpl-{new_suffix(29)}",
             "object": "chat.completion",
@@ -81,13 +95,34 @@ class ChatCompletions:
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": text, "refusal": None},
-                    "finish_reason": "length" if stop == "max_tokens" else "stop",
+                    "message": message,
+                    "finish_reason": finish,
                     "logprobs": None,
                 }
             ],
             "usage": {"prompt_tokens": n_in, "completion_tokens": n_out, "total_tokens": n_in + n_out},
         }
+
+
+def _tools(tools: object, choice: object) -> bool:
+    """Whether the request offers tools the model may call; 400 on a malformed ``tools`` list."""
+    if tools is None:
+        return False
+    if not isinstance(tools, list):
+        raise bad_request("Invalid 'tools': expected an array of tools.", param="tools")
+    for index, tool in enumerate(tools):
+        function = tool.get("function") if isinstance(tool, dict) else None
+        if not isinstance(tool, dict) or tool.get("type") != "function" or not isinstance(function, dict):
+            raise bad_request(
+                f"Invalid 'tools[{index}]': expected {{'type': 'function', 'function': {{...}}}}.",
+                param=f"tools[{index}]",
+            )
+        if not isinstance(function.get("name"), str) or not function["name"]:
+            raise bad_request(
+                f"Missing required parameter: 'tools[{index}].function.name'.",
+                param=f"tools[{index}].function.name",
+            )
+    return bool(tools) and choice != "none"
 
 
 def _messages(value: object) -> list[dict[str, Any]]:

@@ -1,0 +1,236 @@
+"""Event-driven post-training: when Bedrock reports an RFT job Completed, deploy, evaluate, gate, promote.
+
+The alternative to waiting in the retraining DAG's ``train`` task (the polling path, the default):
+``bedrock-rft events-setup`` routes Bedrock's "Model Customization Job State Change" events through
+an EventBridge rule into an SQS queue; this DAG is scheduled on an asset whose watcher
+(``MessageQueueTrigger``, SQS scheme) reads that queue on the triggerer. Each asset-triggered run
+starts one run of this DAG per completed job (run id ``job__<job name>``, so a duplicate event for
+the same job starts nothing), and each of those deploys the job's model, evaluates it against the
+champion on the test split, gates and promotes it, exactly like the retraining DAG.
+
+Set ``BEDROCK_RFT_EVENTS_QUEUE_URL`` (printed by ``bedrock-rft events-setup``) in the environment of
+the dag-processor and the triggerer. Without it, or without apache-airflow-providers-common-messaging,
+the DAG has no schedule and says why in the dag-processor log; trigger it by hand with ``job`` set.
+Only native (Nova) jobs publish events; open-weight jobs keep the polling path.
+
+=====================  ===========================================================================
+param                  meaning
+=====================  ===========================================================================
+job                    RFT job name or ARN to handle (the dispatching run sets the ARN; set it for a
+                       manual run); empty = dispatch the jobs of the triggering events; the job's
+                       run takes every other param from its defaults below
+bucket                 S3 bucket for the evaluation outputs (``post-training/<job name>/``)
+model_family           champion family; the champion record is SSM ``/bedrock-rft/champion/<family>``
+reward                 reward as ``module:function`` used to score the evaluation
+test_data_uri          test split to evaluate on; empty = ``test.jsonl`` next to the job's training
+                       data (where ``BedrockRFTDatasetOperator`` writes it)
+min_improvement        least mean-reward gain over the champion (or base model) to promote
+min_eval_samples       least number of test prompts the gate accepts
+gate_guards            metrics that must not regress vs the baseline
+eval_concurrency       parallel model calls during evaluation
+sandbox                label outputs as sandbox results (set False on real AWS)
+=====================  ===========================================================================
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import pendulum
+from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+from airflow.sdk import DAG, Param, task
+
+from bedrock_rft_provider.operators.deployment import (
+    BedrockCustomModelDeploymentDeleteOperator,
+    BedrockCustomModelDeploymentOperator,
+)
+from bedrock_rft_provider.operators.evaluation import BedrockRFTEvaluationOperator
+from bedrock_rft_provider.operators.gate import BedrockRFTQualityGateOperator
+from bedrock_rft_provider.operators.promote import BedrockRFTPromoteOperator
+from bedrock_rft_provider.triggers.job_events import EventsUnavailableError, job_events_asset
+
+DAG_ID = "bedrock_rft_post_training"
+POLL_SECONDS = int(os.environ.get("BEDROCK_RFT_POLL_SECONDS", "30"))
+
+try:
+    schedule: Any = [job_events_asset(poll_seconds=POLL_SECONDS)]
+except EventsUnavailableError as why:
+    logging.getLogger(__name__).warning("%s runs only when triggered with a job: %s", DAG_ID, why)
+    schedule = None
+
+
+def job_field(key: str) -> str:
+    """A template for one field of ``completed_job``'s result (rendered at run time)."""
+    return f"{{{{ ti.xcom_pull(task_ids='completed_job')['{key}'] }}}}"
+
+
+with DAG(
+    dag_id=DAG_ID,
+    description="Deploy, evaluate, gate and promote a completed RFT job (started by its completion event)",
+    schedule=schedule,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    tags=["bedrock", "rft", "events"],
+    params={
+        "job": Param("", type="string"),
+        "bucket": Param("bedrock-rft-demo", type="string"),
+        "model_family": Param("gsm8k", type="string"),
+        "reward": Param("bedrock_rft_provider.rewards.builtin:math_answer", type="string"),
+        "test_data_uri": Param("", type="string"),
+        "min_improvement": Param(0.02, type="number"),
+        "min_eval_samples": Param(50, type="integer", minimum=1),
+        "gate_guards": Param(
+            [
+                {"metric": "response_length.mean", "tolerance": 0.25, "relative": True},
+                {"metric": "error_rate", "tolerance": 0.01},
+            ],
+            type="array",
+        ),
+        "eval_concurrency": Param(8, type="integer", minimum=1),
+        "sandbox": Param(True, type="boolean"),
+    },
+    render_template_as_native_obj=True,
+) as dag:
+
+    @task.branch
+    def mode(params: dict[str, Any]) -> str:
+        """A run with ``job`` handles that job; an asset-triggered run dispatches its events' jobs."""
+        return "completed_job" if params["job"] else "job_runs"
+
+    @task
+    def job_runs(triggering_asset_events: Any = None) -> list[dict[str, Any]]:
+        """One run per completed job in the triggering events; malformed messages are logged, never used."""
+        from bedrock_rft_provider.triggers.job_events import job_state_changes
+
+        events = [e for batch in (triggering_asset_events or {}).values() for e in batch]
+        changes, problems = job_state_changes(events)
+        for problem in problems:
+            print(f"Ignored: {problem}")
+        completed = {c.job_name: c.job_arn for c in changes if c.status == "Completed"}
+        print(f"Completed jobs in {len(events)} asset event(s): {sorted(completed) or 'none'}")
+        # The ARN, not the name: this DAG renders templates as native objects, and a conf string that
+        # reads as a literal (a name like "2024", or "") would arrive as a number or None.
+        return [
+            {"trigger_run_id": f"job__{name}", "conf": {"job": arn}}
+            for name, arn in sorted(completed.items())
+        ]
+
+    runs = job_runs()
+    start_job_runs = TriggerDagRunOperator.partial(
+        task_id="start_job_runs", trigger_dag_id=DAG_ID, skip_when_already_exists=True
+    ).expand_kwargs(runs)
+
+    @task.short_circuit
+    def completed_job(params: dict[str, Any]) -> dict[str, Any]:
+        """The job, re-read from Bedrock (an event is only a hint); skips the rest unless it Completed."""
+        from bedrock_rft_provider.hooks.bedrock_rft import BedrockRFTHook
+
+        job = BedrockRFTHook().describe_job(params["job"])
+        if job["status"] != "Completed" or not job.get("outputModelArn"):
+            print(f"RFT job {job['jobName']} is {job['status']}, not Completed: nothing to deploy")
+            return {}
+        train_uri = job["trainingDataConfig"]["s3Uri"]
+        validators = (job.get("validationDataConfig") or {}).get("validators") or []
+        test_uri = params["test_data_uri"] or train_uri.rsplit("/", 1)[0] + "/test.jsonl"
+        print(f"RFT job {job['jobName']} completed: model {job['outputModelArn']}, test split {test_uri}")
+        return {
+            "job_arn": job["jobArn"],
+            "job_name": job["jobName"],
+            "custom_model_arn": job["outputModelArn"],
+            "train_uri": train_uri,
+            "validation_uri": validators[0]["s3Uri"] if validators else "",
+            "test_uri": test_uri,
+            "output_prefix": f"s3://{params['bucket']}/post-training/{job['jobName']}",
+        }
+
+    deploy_tuned = BedrockCustomModelDeploymentOperator(
+        task_id="deploy_tuned",
+        model_arn=job_field("custom_model_arn"),
+        deferrable=True,
+        waiter_delay=POLL_SECONDS,
+    )
+
+    @task
+    def current_champion(params: dict[str, Any]) -> str:
+        """The champion's deployment to beat, or the tuned model's base model when there is none."""
+        from bedrock_rft_provider.hooks.bedrock_rft import BedrockRFTHook
+        from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
+
+        champion = BedrockRFTChampionHook().current(params["model_family"])
+        if champion and champion.record.get("deployment_arn"):
+            print(f"Baseline: champion v{champion.version} {champion.record['deployment_arn']}")
+            return str(champion.record["deployment_arn"])
+        base = BedrockRFTHook().describe_job(params["job"])["baseModelArn"].rsplit("/", 1)[-1]
+        print(f"Baseline: no champion yet for {params['model_family']}; comparing with {base}")
+        return str(base)
+
+    champion = current_champion()
+    evaluate = BedrockRFTEvaluationOperator(
+        task_id="evaluate",
+        dataset_uri=job_field("test_uri"),
+        model_id=deploy_tuned.output,
+        baseline_model_id=champion,
+        reward="{{ params.reward }}",
+        output_uri=job_field("output_prefix") + "/evaluation",
+        concurrency="{{ params.eval_concurrency }}",
+        sandbox="{{ params.sandbox }}",
+    )
+
+    quality_gate = BedrockRFTQualityGateOperator(
+        task_id="quality_gate",
+        summary=evaluate.output,
+        promote_task_ids="promote",
+        reject_task_ids="reject",
+        min_improvement="{{ params.min_improvement }}",
+        min_samples="{{ params.min_eval_samples }}",
+        guards="{{ params.gate_guards }}",
+    )
+
+    promote = BedrockRFTPromoteOperator(
+        task_id="promote",
+        family="{{ params.model_family }}",
+        custom_model_arn=job_field("custom_model_arn"),
+        deployment_arn=deploy_tuned.output,
+        job_arn=job_field("job_arn"),
+        dataset_uris={
+            "train": job_field("train_uri"),
+            "validation": job_field("validation_uri"),
+            "test": job_field("test_uri"),
+        },
+        eval_summary_uri=job_field("output_prefix") + "/evaluation/summary.json",
+        summary=evaluate.output,
+    )
+
+    @task
+    def reject(params: dict[str, Any]) -> None:
+        """The challenger lost: the champion stays as it is (the gate logged why)."""
+        print(f"Not promoted; the {params['model_family']} champion is unchanged.")
+
+    @task(trigger_rule="all_done")
+    def deployment_to_tear_down(params: dict[str, Any], ti: Any = None) -> str:
+        """The tuned deployment, unless it is now the champion's; "" = nothing to delete."""
+        from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
+
+        deployment_arn = str(ti.xcom_pull(task_ids="deploy_tuned") or "")
+        if deployment_arn and BedrockRFTChampionHook().serves_champion(
+            params["model_family"], deployment_arn
+        ):
+            print(f"Keeping {deployment_arn}: it serves the champion")
+            return ""
+        return deployment_arn
+
+    to_tear_down = deployment_to_tear_down()
+    tear_down = BedrockCustomModelDeploymentDeleteOperator(
+        task_id="tear_down", deployment_identifier=to_tear_down, trigger_rule="all_done"
+    )
+
+    job = completed_job()
+    mode() >> [job, runs]
+    job >> [deploy_tuned, champion]
+    decided = [promote, reject()]
+    quality_gate >> decided
+    decided >> to_tear_down

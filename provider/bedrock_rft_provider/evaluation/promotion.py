@@ -1,0 +1,119 @@
+"""Zero-downtime promotion: which deployment serves the new champion, and when an update has landed.
+
+One stable champion deployment per family is what applications call. A promotion re-points it at the
+new custom model (``UpdateCustomModelDeployment``); the first champion of a family, or a promotion
+whose update is not possible, adopts the challenger's own (already Active) deployment instead and the
+old one is deleted once the record points at the new one (create-new-then-delete). Pure: no AWS calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bedrock_rft_provider.evaluation.champion import ChampionVersion
+from bedrock_rft_provider.evaluation.model_backend import OPEN_WEIGHT
+
+UPDATE = "update"
+ADOPT = "adopt"
+
+# ``updateDetails.updateStatus`` of GetCustomModelDeployment (botocore enum), as data.
+UPDATE_DONE = "UpdateCompleted"
+UPDATE_FAILED = "UpdateFailed"
+UPDATE_RUNNING = "Updating"
+
+
+@dataclass(frozen=True)
+class ServingPlan:
+    """How the new champion gets served.
+
+    ``action`` is ``"update"`` (re-point ``serving_arn``, the stable champion deployment, at the new
+    model) or ``"adopt"`` (``serving_arn`` is the challenger's deployment); ``replaced_arn`` is the
+    deployment to delete after the record moved on (adopt over an earlier champion deployment), or None.
+    """
+
+    action: str
+    serving_arn: str | None
+    replaced_arn: str | None = None
+
+
+def champion_deployment(record: Mapping[str, Any] | None) -> str | None:
+    """The deployment ARN that serves a native champion record, or None (open-weight / none yet)."""
+    if not record or record.get("backend") == OPEN_WEIGHT:
+        return None
+    arn = record.get("deployment_arn")
+    return str(arn) if arn else None
+
+
+def plan_serving(current: Mapping[str, Any] | None, challenger_deployment_arn: str | None) -> ServingPlan:
+    """Update the current champion's deployment in place when there is one, else adopt the challenger's.
+
+    ``current`` is the current champion record (None before the first promotion).
+    """
+    stable = champion_deployment(current)
+    if stable and stable != challenger_deployment_arn:
+        return ServingPlan(UPDATE, stable)
+    return ServingPlan(ADOPT, challenger_deployment_arn or None)
+
+
+def fallback(plan: ServingPlan, challenger_deployment_arn: str | None) -> ServingPlan:
+    """The plan when the in-place update is not possible: serve from the challenger's deployment and
+    delete the old champion deployment afterwards (a short overlap, no gap)."""
+    return ServingPlan(ADOPT, challenger_deployment_arn or None, replaced_arn=plan.serving_arn)
+
+
+def update_state(described: Mapping[str, Any] | None, model_arn: str) -> str:
+    """Where re-pointing a deployment at ``model_arn`` stands, from ``get_custom_model_deployment``.
+
+    :return: ``"serving"`` (it answers with ``model_arn``), ``"updating"``, ``"failed"`` (the update
+        or the deployment Failed), ``"gone"`` (no deployment) or ``"other"`` (serves another model and
+        no update to ``model_arn`` is under way: one must be requested).
+    """
+    if described is None:
+        return "gone"
+    details = described.get("updateDetails") or {}
+    if details.get("modelArn") == model_arn:
+        status = details.get("updateStatus")
+        if status == UPDATE_DONE:
+            return "serving"
+        if status == UPDATE_FAILED:
+            return "failed"
+        if status == UPDATE_RUNNING:
+            return "updating"
+    if described.get("status") == "Failed":
+        return "failed"
+    if described.get("modelArn") == model_arn and details.get("updateStatus") != UPDATE_RUNNING:
+        return "serving" if described.get("status") == "Active" else "updating"
+    return "other"
+
+
+def promotion_by_run(
+    history: Iterable[ChampionVersion], run_id: str, model: str | None
+) -> ChampionVersion | None:
+    """The version a run already wrote for ``model`` (not a rollback), or None.
+
+    Matched on (run, model) only, not on the deployment: when a newer run served the family from
+    another deployment since, a retry of the older run must still recognise its promotion and leave
+    the serving deployment alone.
+    """
+    for version in history:
+        record = version.record
+        if record.get("rollback_of_version") is not None or record.get("run_id") != run_id:
+            continue
+        if model in (record.get("custom_model_arn"), record.get("model_id")):
+            return version
+    return None
+
+
+def repointed_warning(record: Mapping[str, Any], described: Mapping[str, Any] | None) -> str | None:
+    """A warning when a past champion's deployment now serves another model (a later promotion
+    re-pointed it), so evaluating "that champion" through it answers with today's model; else None."""
+    recorded, deployment = record.get("custom_model_arn"), record.get("deployment_arn")
+    if not recorded or not deployment or described is None or described.get("modelArn") in (None, recorded):
+        return None
+    return (
+        f"deployment {deployment} of this champion version now serves {described['modelArn']} (a later "
+        f"promotion re-pointed it), not {recorded}: the answers come from the current model; deploy "
+        f"{recorded} and evaluate it by model_id to score that version exactly"
+    )

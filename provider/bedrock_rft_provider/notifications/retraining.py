@@ -1,0 +1,116 @@
+"""BedrockRFTNotifier: gate decision, promotion, rollback, job failure and budget stop, sent to SNS.
+
+Use it as a task callback (``on_success_callback`` / ``on_failure_callback``). The message body is
+the evaluation brief (``evaluation.brief``), the same text the human approval shows. Without a topic
+it sends nothing and logs one line, so a DAG can carry the callbacks whether or not a topic is set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from airflow.sdk import BaseNotifier
+
+from bedrock_rft_provider.evaluation.brief import evaluation_brief, is_budget_stop, subject
+from bedrock_rft_provider.templated import is_unset
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+EVENTS = ("gate_decision", "promotion", "rollback", "job_failure")
+
+
+class BedrockRFTNotifier(BaseNotifier):
+    """Send one retraining event through the amazon provider's ``SnsNotifier``.
+
+    :param event: ``gate_decision`` (callback of the quality gate), ``promotion`` (of the promote
+        task), ``rollback`` (of ``BedrockRFTRollbackOperator``) or ``job_failure`` (failure callback
+        of the training task; a failure caused by a spend cap is sent as "budget stop").
+    :param topic_arn: the SNS topic (templated, e.g. ``"{{ params.notify_topic_arn }}"``); empty or
+        None = no notification, one log line instead.
+    :param family: the champion family, shown in the subject and heading (templated).
+    :param report_uri: where the evaluation ``report.html`` is (templated).
+    :param summary_task_id: the task whose return value is the evaluation summary (default ``evaluate``).
+    :param gate_task_id: the task that pushed the ``gate_decision`` XCom (default ``quality_gate``).
+    :param aws_conn_id: the AWS connection (default ``aws_default``).
+    :param region_name: optional region override.
+    :raises ValueError: an unknown ``event`` (at DAG parse time).
+    """
+
+    template_fields = ("topic_arn", "family", "report_uri", "aws_conn_id", "region_name")
+
+    def __init__(
+        self,
+        *,
+        event: str,
+        topic_arn: str | None,
+        family: str | None = None,
+        report_uri: str | None = None,
+        summary_task_id: str = "evaluate",
+        gate_task_id: str = "quality_gate",
+        aws_conn_id: str | None = "aws_default",
+        region_name: str | None = None,
+    ) -> None:
+        super().__init__()
+        if event not in EVENTS:
+            raise ValueError(f"event {event!r} is not one of {', '.join(EVENTS)}")
+        self.event = event
+        self.topic_arn = topic_arn
+        self.family = family
+        self.report_uri = report_uri
+        self.summary_task_id = summary_task_id
+        self.gate_task_id = gate_task_id
+        self.aws_conn_id = aws_conn_id
+        self.region_name = region_name
+
+    def compose(self, context: Context) -> tuple[str, str]:
+        """``(subject, body)`` of this event's message, from the run's XComs and the task's outcome."""
+        ti = context["ti"]
+        summary = ti.xcom_pull(task_ids=self.summary_task_id)
+        decision = ti.xcom_pull(task_ids=self.gate_task_id, key="gate_decision")
+        family = self.family or None
+        brief = evaluation_brief(
+            summary if isinstance(summary, Mapping) else None,
+            decision if isinstance(decision, Mapping) else None,
+            report_uri=self.report_uri or None,
+            family=family,
+        )
+        where = f"DAG {ti.dag_id}, run {ti.run_id}, task {ti.task_id}"
+        if self.event == "job_failure":
+            error = context.get("exception")
+            kind = "budget stop" if is_budget_stop(error) else "training job failed"
+            return subject(kind, family), f"{where}\n\n{kind}: {error}"
+        if self.event == "gate_decision":
+            verdict = "promote" if (decision or {}).get("promote") else "reject"
+            return subject("gate decision", family, verdict), f"{where}\n\n{brief}"
+        result = ti.xcom_pull(task_ids=ti.task_id) or {}
+        record = (result.get("record") or {}) if isinstance(result, Mapping) else {}
+        served = record.get("custom_model_arn") or record.get("model_id") or "?"
+        if self.event == "rollback":
+            detail = f"back to version {record.get('rollback_of_version')}"
+            return subject("rollback", family, detail), (
+                f"{where}\n\nThe champion is {served} again (SSM version {result.get('version')}), "
+                f"served by {record.get('deployment_arn') or 'no deployment'}."
+            )
+        return subject("promotion", family, f"version {result.get('version')}"), (
+            f"{where}\n\n{served} is the new champion (SSM version {result.get('version')}), served by "
+            f"{record.get('deployment_arn') or 'no deployment'}.\n\n{brief}"
+        )
+
+    def notify(self, context: Context) -> None:
+        title, body = self.compose(context)
+        if is_unset(self.topic_arn):
+            self.log.info("No notification topic set (notify_topic_arn): not sending %r", title)
+            return
+        from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
+
+        # notify(), not __call__: the body holds evaluation text and must not be rendered as Jinja.
+        SnsNotifier(
+            aws_conn_id=self.aws_conn_id,
+            target_arn=str(self.topic_arn),
+            message=body,
+            subject=title,
+            region_name=self.region_name or None,
+        ).notify(context)
+        self.log.info("Sent %r to %s", title, self.topic_arn)

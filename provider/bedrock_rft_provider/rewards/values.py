@@ -1,0 +1,38 @@
+"""How rewards compare answer values: text folded for comparison, JSON values compared exactly.
+
+Shared by ``json_match`` (``builtin.py``) and ``tool_call_match`` (``toolcall.py``), so both read
+"the same value" the same way: numbers exactly (:func:`~.numeric.exact_value`), strings after
+:func:`normalize_answer`, booleans only equal booleans, objects and lists member by member.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from bedrock_rft_provider.rewards.numeric import exact_value
+
+
+def normalize_answer(text: str) -> str:
+    """Text folded for comparison: NFKC, case-folded, whitespace collapsed, edge punctuation dropped."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(folded.split()).strip(" .,:;!?\"'`*")
+
+
+def same_value(answer: Any, expected: Any) -> bool:
+    """True when a parsed JSON ``answer`` equals ``expected`` under the rules of the module doc."""
+    if isinstance(expected, bool) or isinstance(answer, bool):
+        return answer is expected
+    if isinstance(expected, (int, float, Decimal)) and isinstance(answer, (int, float, Decimal)):
+        # Exact, like math_answer: ints as they are, floats as the decimal they were written as.
+        exact_answer, exact_expected = exact_value(answer), exact_value(expected)
+        return exact_answer is not None and exact_answer == exact_expected
+    if isinstance(expected, str) and isinstance(answer, str):
+        return normalize_answer(answer) == normalize_answer(expected)
+    if isinstance(expected, Mapping) and isinstance(answer, Mapping):
+        return expected.keys() == answer.keys() and all(same_value(answer[k], expected[k]) for k in expected)
+    if isinstance(expected, list) and isinstance(answer, list):
+        return len(answer) == len(expected) and all(map(same_value, answer, expected))
+    return bool(answer == expected)

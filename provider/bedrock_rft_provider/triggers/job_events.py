@@ -1,0 +1,105 @@
+"""The asset watcher on the job-events queue: a DAG scheduled on its asset runs when a job completes.
+
+``bedrock-rft events-setup`` routes Bedrock's job state-change events into an SQS queue; here
+``MessageQueueTrigger`` (apache-airflow-providers-common-messaging, ``scheme="sqs"``, served by the
+amazon provider's ``SqsSensorTrigger``) watches that queue on the triggerer and, for each batch of
+messages, emits an asset event whose ``extra["payload"]["message_batch"]`` holds the SQS messages.
+:func:`job_state_changes` reads them back from a run's ``triggering_asset_events``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from bedrock_rft_provider.errors import BedrockRFTError
+from bedrock_rft_provider.jobs.events import JobStateChange, state_changes
+
+QUEUE_URL_ENV = "BEDROCK_RFT_EVENTS_QUEUE_URL"
+ASSET_NAME = "bedrock-rft-job-state-changes"
+MESSAGING_PACKAGE = "apache-airflow-providers-common-messaging"
+
+
+class EventsUnavailableError(BedrockRFTError):
+    """The event-driven path cannot be set up here; the message says which piece is missing."""
+
+
+def job_events_trigger(
+    queue_url: str,
+    *,
+    aws_conn_id: str | None = "aws_default",
+    region_name: str | None = None,
+    poll_seconds: int = 30,
+) -> Any:
+    """A ``MessageQueueTrigger`` on ``queue_url`` (SQS scheme); EventsUnavailableError without the provider.
+
+    ``poll_seconds`` is the pause between empty ReceiveMessage long polls (each waits up to 20 s), so
+    a completion reaches Airflow within about ``poll_seconds + 20`` seconds.
+    """
+    if not queue_url.startswith(("https://", "http://")):
+        raise EventsUnavailableError(f"queue_url {queue_url[:100]!r} is not an SQS queue URL")
+    try:
+        from airflow.providers.common.messaging.triggers.msg_queue import MessageQueueTrigger
+    except ImportError as exc:
+        raise EventsUnavailableError(
+            f"event-driven completion needs {MESSAGING_PACKAGE} (pip install {MESSAGING_PACKAGE}); "
+            f"the polling path (BedrockRFTJobOperator) works without it ({exc})"
+        ) from None
+    return MessageQueueTrigger(
+        scheme="sqs",
+        sqs_queue=queue_url,
+        aws_conn_id=aws_conn_id,
+        region_name=region_name,
+        max_messages=10,
+        wait_time_seconds=20,
+        waiter_delay=poll_seconds,
+    )
+
+
+def job_events_asset(
+    queue_url: str | None = None,
+    *,
+    aws_conn_id: str | None = "aws_default",
+    region_name: str | None = None,
+    poll_seconds: int = 30,
+    name: str = ASSET_NAME,
+) -> Any:
+    """The asset that receives an event per batch of job state-change messages on the queue.
+
+    ``queue_url`` defaults to the ``BEDROCK_RFT_EVENTS_QUEUE_URL`` environment variable (what
+    ``bedrock-rft events-setup`` prints). Raises EventsUnavailableError when neither is set or the
+    common-messaging provider is missing; a DAG catches it and falls back to manual runs. Several DAGs
+    may be scheduled on this asset: one watcher reads the queue and each of them gets every event
+    (two differently named assets on one queue would split its messages between them).
+    """
+    from airflow.sdk import Asset, AssetWatcher
+
+    url = queue_url or os.environ.get(QUEUE_URL_ENV, "")
+    if not url:
+        raise EventsUnavailableError(
+            f"no job-events queue: set {QUEUE_URL_ENV} to the queue URL `bedrock-rft events-setup` printed"
+        )
+    trigger = job_events_trigger(
+        url, aws_conn_id=aws_conn_id, region_name=region_name, poll_seconds=poll_seconds
+    )
+    return Asset(name=name, watchers=[AssetWatcher(name=f"{name}-sqs", trigger=trigger)])
+
+
+def job_state_changes(asset_events: Iterable[Any]) -> tuple[list[JobStateChange], list[str]]:
+    """The job state changes carried by asset events (a run's ``triggering_asset_events`` values,
+    flattened), and one line per message that is not one (it is logged and skipped, never trusted)."""
+    bodies: list[Any] = []
+    problems: list[str] = []
+    for event in asset_events:
+        extra = getattr(event, "extra", None)
+        if extra is None and isinstance(event, Mapping):
+            extra = event.get("extra")
+        payload = extra.get("payload") if isinstance(extra, Mapping) else None
+        batch = payload.get("message_batch") if isinstance(payload, Mapping) else None
+        if not isinstance(batch, list):
+            problems.append("an asset event without a message batch (not from the job-events watcher)")
+            continue
+        bodies.extend(m.get("Body") if isinstance(m, Mapping) else m for m in batch)
+    changes, bad = state_changes(bodies)
+    return changes, problems + bad

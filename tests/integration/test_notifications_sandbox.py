@@ -1,0 +1,136 @@
+"""BedrockRFTNotifier: the evaluation brief as message, sent to SNS in the sandbox (read back via SQS)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from bedrock_rft_provider.evaluation.brief import evaluation_brief, is_budget_stop, subject
+from bedrock_rft_provider.notifications import BedrockRFTNotifier
+from bedrock_rft_provider.sandbox.server import Sandbox
+
+pytestmark = pytest.mark.integration
+
+SUMMARY = {
+    "model_id": "arn:aws:bedrock:us-east-1:123456789012:custom-model-deployment/challenger01",
+    "n": 120,
+    "mean_reward": 0.71,
+    "delta": 0.09,
+    "delta_ci95": [0.05, 0.13],
+    "p_value": 0.001,
+    "error_rate": 0.0,
+    "response_length": {"mean": 210.0},
+    "baseline": {"model_id": "amazon.nova-2-lite-v1:0:256k", "mean_reward": 0.62, "error_rate": 0.01,
+                 "response_length": {"mean": 190.0}},
+}  # fmt: skip
+DECISION = {"promote": True, "reasons": ["ok delta mean reward +0.0900 (min_improvement +0.0200)"]}
+
+
+class FakeTI:
+    """What a callback's ``context["ti"]`` offers a notifier: ids and XCom pulls of this run."""
+
+    def __init__(self, task_id: str, xcoms: dict[tuple[str, str], Any]) -> None:
+        self.dag_id, self.run_id, self.task_id = "bedrock_rft_retraining", "manual__1", task_id
+        self.xcoms = xcoms
+
+    def xcom_pull(self, task_ids: str, key: str = "return_value") -> Any:
+        return self.xcoms.get((task_ids, key))
+
+
+def context(task_id: str, **extra: Any) -> dict[str, Any]:
+    xcoms = {
+        ("evaluate", "return_value"): SUMMARY,
+        ("quality_gate", "gate_decision"): DECISION,
+        ("promote", "return_value"): {"version": 3, "record": {"custom_model_arn": "arn:model-b",
+                                                               "deployment_arn": "arn:stable"}},
+    }  # fmt: skip
+    return {"ti": FakeTI(task_id, xcoms), **extra}
+
+
+def test_the_brief_has_delta_with_ci_guards_reasons_and_report() -> None:
+    text = evaluation_brief(SUMMARY, DECISION, report_uri="s3://b/run/evaluation/report.html", family="gsm8k")
+    assert "mean reward delta +0.0900, 95% CI [+0.0500, +0.1300], p-value 0.001, n=120" in text
+    assert "| response_length.mean | 210 | 190 |" in text and "| error_rate | 0 | 0.01 |" in text
+    assert "Gate: **PROMOTE**" in text and "- ok delta mean reward +0.0900" in text
+    assert text.endswith("Report: s3://b/run/evaluation/report.html")
+
+
+def test_a_summary_without_baseline_still_renders() -> None:
+    assert "95% CI n/a" in evaluation_brief({"n": 3, "mean_reward": 0.5})
+
+
+@pytest.mark.parametrize(
+    ("error", "budget"),
+    [
+        (RuntimeError("job stopped: max_budget 40.00 USD crossed (spent 41.20 USD)"), True),
+        (RuntimeError("max_training_hours 2 reached after 2.1 h"), True),
+        (type("BudgetExceededError", (Exception,), {})("stopped"), True),
+        (RuntimeError("job failed: grader Lambda timed out"), False),
+        (None, False),
+    ],
+)
+def test_budget_stops_are_told_apart_from_failures(error: BaseException | None, budget: bool) -> None:
+    assert is_budget_stop(error) is budget
+
+
+def test_subjects_are_one_line_within_the_sns_limit() -> None:
+    long = subject("gate decision", "f" * 200, "promote\nnow")
+    assert len(long) == 100 and "\n" not in long
+
+
+def test_each_event_composes_its_subject_and_body() -> None:
+    gate = BedrockRFTNotifier(event="gate_decision", topic_arn="", family="gsm8k")
+    title, body = gate.compose(context("quality_gate"))
+    assert title == "Bedrock RFT gsm8k: gate decision - promote"
+    assert "95% CI [+0.0500, +0.1300]" in body and "Gate: **PROMOTE**" in body
+    promo = BedrockRFTNotifier(event="promotion", topic_arn="", family="gsm8k")
+    title, body = promo.compose(context("promote"))
+    assert title == "Bedrock RFT gsm8k: promotion - version 3"
+    assert "arn:model-b is the new champion (SSM version 3), served by arn:stable" in body
+    failure = BedrockRFTNotifier(event="job_failure", topic_arn="", family="gsm8k")
+    title, _ = failure.compose(context("train", exception=RuntimeError("max_budget crossed")))
+    assert title == "Bedrock RFT gsm8k: budget stop"
+    title, body = failure.compose(context("train", exception=RuntimeError("ValidationException: bad data")))
+    assert title == "Bedrock RFT gsm8k: training job failed" and "bad data" in body
+
+
+def test_an_unknown_event_is_refused_at_parse_time() -> None:
+    with pytest.raises(ValueError, match="event 'promoted' is not one of"):
+        BedrockRFTNotifier(event="promoted", topic_arn="")
+
+
+@pytest.mark.parametrize("topic", ["", None, "None"])
+def test_without_a_topic_nothing_is_sent_and_one_line_is_logged(
+    topic: str | None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from botocore.client import BaseClient
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("an AWS call was made without a topic")
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", refuse)
+    BedrockRFTNotifier(event="gate_decision", topic_arn=topic, family="gsm8k").notify(context("quality_gate"))
+    assert "No notification topic set (notify_topic_arn)" in capsys.readouterr().out
+
+
+def test_a_promotion_reaches_the_topic_with_the_brief(bedrock_rft_sandbox_airflow_conn: Sandbox) -> None:
+    sandbox = bedrock_rft_sandbox_airflow_conn
+    sns, sqs = sandbox.client("sns"), sandbox.client("sqs")
+    topic = sns.create_topic(Name="bedrock-rft-notify")["TopicArn"]
+    queue_url = sqs.create_queue(QueueName="bedrock-rft-notify-inbox")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    # As the DAG wires it: templated fields rendered from the run's params by BaseNotifier.__call__.
+    notifier = BedrockRFTNotifier(
+        event="promotion", topic_arn="{{ params.topic }}", family="{{ params.family }}", report_uri="s3://r"
+    )
+    notifier({**context("promote"), "params": {"topic": topic, "family": "gsm8k"}})
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=5)
+    envelopes = [json.loads(m["Body"]) for m in messages.get("Messages", [])]
+    assert [e["Subject"] for e in envelopes] == ["Bedrock RFT gsm8k: promotion - version 3"]
+    assert "95% CI [+0.0500, +0.1300]" in envelopes[0]["Message"]
+    assert "Report: s3://r" in envelopes[0]["Message"]
