@@ -72,7 +72,8 @@ def test_retraining_run_links_data_and_grader_to_the_champion(
     from openlineage.common.test import match
 
     conf = {"model_family": "lineage", "dataset_input": "400", "min_eval_samples": 20, **PROMOTABLE}
-    run_example_dag(dagbag, "bedrock_rft_retraining", datetime(2026, 11, 25, tzinfo=timezone.utc), conf)
+    # A date no other DAG test uses: job names derive from the run id, and the sandbox is shared.
+    run_example_dag(dagbag, "bedrock_rft_retraining", datetime(2026, 12, 5, tzinfo=timezone.utc), conf)
     champion = read_champion(sandbox_env, "lineage")
     assert champion is not None
     events = _completes(lineage_events)
