@@ -22,6 +22,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 COMMANDS: dict[str, str] = {
     "validate-data": "data",
     "prepare-data": "data",
+    "preview-invocation-logs": "logs",
     "test-reward": "rewards",
     "iam-policy": "rewards",
     "evaluate": "evaluate",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -176,8 +177,13 @@ class BedrockRFTHook(BedrockHook):
         return None
 
     # -- start ------------------------------------------------------------------------------------
-    def start_or_reattach(self, spec: RFTJobSpec, *, attempt: int = 1) -> RFTJob:
+    def start_or_reattach(
+        self, spec: RFTJobSpec, *, attempt: int = 1, before_create: Callable[[], object] | None = None
+    ) -> RFTJob:
         """Start the job described by ``spec``, or reattach to the one an earlier try started.
+
+        ``before_create`` runs only when a new (paid) job is about to be created, e.g. a last check of
+        its data that may raise; a try that reattaches skips it.
 
         Names are deterministic, so a retried task finds its own job: a running or completed job with
         the same request is reattached; a job with the same name but a different request is a conflict
@@ -201,6 +207,8 @@ class BedrockRFTHook(BedrockHook):
                     f"{existing.get('failureMessage') or 'no failure message'}. Retry the task to start "
                     "a fresh job, or pass a different job_name."
                 )
+        if before_create is not None:
+            before_create()
         return self._create(tries[-1])
 
     def _create(self, spec: RFTJobSpec) -> RFTJob:

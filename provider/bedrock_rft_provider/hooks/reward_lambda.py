@@ -93,6 +93,14 @@ class RewardLambdaHook(LambdaHook):
                 return None
             raise
 
+    def grader_version(self, lambda_arn: str) -> dict[str, str]:
+        """``{lambda_arn, code_sha256}`` of the version ``lambda_arn`` runs now (an alias resolves to the
+        version it points at; ``lambda_arn`` is then that version's ARN)."""
+        from bedrock_rft_provider.evaluation.grader_change import grader_identity, version_arn
+
+        config = self.conn.get_function_configuration(FunctionName=lambda_arn)
+        return grader_identity(version_arn(config), str(config.get("CodeSha256")))
+
     def wait_until_ready(self, function_name: str) -> None:
         """Block until the function is Active and its last update Successful."""
         self.conn.get_waiter("function_active_v2").wait(

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from bedrock_rft_provider.errors import ConfigError, ConfigErrors, raise_config_errors
 from bedrock_rft_provider.jobs.backends import NATIVE
 from bedrock_rft_provider.jobs.hyperparameters import RFTHyperParameters
+from bedrock_rft_provider.jobs.invocation_logs import InvocationLogSource
 from bedrock_rft_provider.jobs.naming import attempt_name, client_request_token
 from bedrock_rft_provider.jobs.validation import (
     MAX_VALIDATORS,
@@ -51,6 +52,8 @@ class RFTJobSpec:
     custom_model_tags: tuple[tuple[str, str], ...] = ()
     # Hashed into the clientRequestToken (operators pass the Airflow deployment namespace).
     namespace: str = ""
+    # Train on model invocation logs instead of a JSONL file (training_data_uri is then "").
+    invocation_logs: InvocationLogSource | None = None
 
     @classmethod
     def build(
@@ -60,7 +63,7 @@ class RFTJobSpec:
         custom_model_name: Any,
         base_model_id: Any,
         role_arn: Any,
-        training_data_uri: Any,
+        training_data_uri: Any = None,
         output_data_uri: Any,
         reward_lambda_arn: Any,
         hyperparameters: RFTHyperParameters | Mapping[str, Any] | None = None,
@@ -70,6 +73,7 @@ class RFTJobSpec:
         job_tags: Any = None,
         custom_model_tags: Any = None,
         namespace: str = "",
+        invocation_logs: Any = None,
     ) -> RFTJobSpec:
         """Validate every field and return the spec; raise ConfigErrors listing every bad field."""
         errors: list[ConfigError] = []
@@ -90,7 +94,10 @@ class RFTJobSpec:
             ),
             "base_model_id": checked(lambda: check_base_model("base_model_id", base_model_id)),
             "role_arn": checked(lambda: check_role_arn("role_arn", role_arn)),
-            "training_data_uri": checked(lambda: check_s3_uri("training_data_uri", training_data_uri)),
+            "training_data_uri": checked(lambda: _training_data_uri(training_data_uri, invocation_logs)),
+            "invocation_logs": checked(
+                lambda: InvocationLogSource.from_mapping(invocation_logs) if invocation_logs else None
+            ),
             "output_data_uri": checked(lambda: check_s3_uri("output_data_uri", output_data_uri)),
             "reward_lambda_arn": checked(lambda: check_lambda_arn("reward_lambda_arn", reward_lambda_arn)),
             "hyperparameters": checked(lambda: _hyperparameters(hyperparameters)),
@@ -113,7 +120,11 @@ class RFTJobSpec:
             "roleArn": self.role_arn,
             "baseModelIdentifier": self.base_model_id,
             "customizationType": CUSTOMIZATION_TYPE,
-            "trainingDataConfig": {"s3Uri": self.training_data_uri},
+            "trainingDataConfig": (
+                {"invocationLogsConfig": self.invocation_logs.to_request()}
+                if self.invocation_logs
+                else {"s3Uri": self.training_data_uri}
+            ),
             "outputDataConfig": {"s3Uri": self.output_data_uri},
             "customizationConfig": {
                 "rftConfig": {
@@ -212,3 +223,14 @@ def _validation_uris(value: str | list[str] | tuple[str, ...] | None) -> tuple[s
 
 def _tag_pairs(field_name: str, tags: Any) -> tuple[tuple[str, str], ...]:
     return tuple((t["key"], t["value"]) for t in check_tags(field_name, tags))
+
+
+def _training_data_uri(uri: Any, invocation_logs: Any) -> str:
+    """The training file's URI; "" when the job trains on invocation logs (exactly one is given)."""
+    if invocation_logs and uri:
+        raise ConfigError("training_data_uri", "give training_data_uri or invocation_logs, not both")
+    if invocation_logs:
+        return ""
+    if not uri:
+        raise ConfigError("training_data_uri", "is required (or give invocation_logs)")
+    return str(check_s3_uri("training_data_uri", uri))

@@ -14,6 +14,8 @@ from airflow.sdk import Asset
 from bedrock_rft_provider.data.records import MAX_TRAINING_RECORDS, MIN_TRAINING_RECORDS
 from bedrock_rft_provider.data.uris import is_s3_uri, stable_prefix
 from bedrock_rft_provider.hooks.storage import StorageHook
+from bedrock_rft_provider.lineage import TaskLineage, dataset_task
+from bedrock_rft_provider.operators.lineage_mixin import LineageMixin
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -28,7 +30,7 @@ def training_data_asset(output_uri: str, task_id: str) -> Asset:
     return Asset(uri=uri)
 
 
-class BedrockRFTDatasetOperator(AwsBaseOperator[StorageHook]):
+class BedrockRFTDatasetOperator(LineageMixin, AwsBaseOperator[StorageHook]):
     """Convert, validate, dedupe and split a dataset, then write it locally or upload it to S3.
 
     Invalid data fails the task without retries, listing the first 20 problems as ``source:line:
@@ -168,7 +170,12 @@ class BedrockRFTDatasetOperator(AwsBaseOperator[StorageHook]):
             key: summary[key]
             for key in ("train_uri", "validation_uri", "test_uri", "report_uri", "sha256", "reused")
         } | {"counts": dict(summary["counts"])}
+        self.lineage_result = (summary, result.report.get("files") or {})
         return summary
+
+    def lineage(self) -> TaskLineage:
+        """The split files written, with their sha256 and record counts."""
+        return dataset_task(*self.lineage_result)
 
     def _progress_logger(self) -> Any:
         started = last = time.monotonic()

@@ -15,15 +15,17 @@ from bedrock_rft_provider.evaluation.naming import check_deployment_name, deploy
 from bedrock_rft_provider.hooks.deployment import BedrockCustomModelDeploymentHook, DeploymentFailedError
 from bedrock_rft_provider.jobs import waiting
 from bedrock_rft_provider.jobs.naming import attempt_name
+from bedrock_rft_provider.lineage import TaskLineage, deployment_task
 from bedrock_rft_provider.links.bedrock import BedrockCustomModelDeploymentLink
 from bedrock_rft_provider.namespace import resolve_namespace
+from bedrock_rft_provider.operators.lineage_mixin import LineageMixin
 from bedrock_rft_provider.triggers.deployment import BedrockCustomModelDeploymentActiveTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-class BedrockCustomModelDeploymentOperator(AwsBaseOperator[BedrockCustomModelDeploymentHook]):
+class BedrockCustomModelDeploymentOperator(LineageMixin, AwsBaseOperator[BedrockCustomModelDeploymentHook]):
     """Deploy a custom model for on-demand inference and wait until it is Active.
 
     The name is ``deployment_name`` or derived from (dag_id, run_id, task_id, model ARN), so a retried
@@ -112,6 +114,7 @@ class BedrockCustomModelDeploymentOperator(AwsBaseOperator[BedrockCustomModelDep
             aws_partition=self.hook.conn_partition,
             deployment_arn=deployment.arn,
         )
+        self.lineage_result = deployment.arn
         if deployment.status == "Active" or not self.wait_for_completion:
             return deployment.arn
         limit = self.wait_limit()
@@ -171,7 +174,12 @@ class BedrockCustomModelDeploymentOperator(AwsBaseOperator[BedrockCustomModelDep
                 f"deployment {arn} did not become Active: {validated.get('message')}; "
                 f"status {described.get('status')}, {described.get('failureMessage') or 'no failureMessage'}"
             )
+        self.lineage_result = arn
         return arn
+
+    def lineage(self) -> TaskLineage:
+        """The custom model -> the deployment serving it."""
+        return deployment_task(self.model_arn, self.lineage_result)
 
 
 class BedrockCustomModelDeploymentDeleteOperator(AwsBaseOperator[BedrockCustomModelDeploymentHook]):

@@ -23,7 +23,9 @@ from bedrock_rft_provider.evaluation.request import (
 )
 from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 from bedrock_rft_provider.hooks.evaluation import BedrockRFTEvaluationHook
+from bedrock_rft_provider.lineage import TaskLineage, evaluation_task
 from bedrock_rft_provider.links.evaluation import BedrockRFTEvaluationReportLink
+from bedrock_rft_provider.operators.lineage_mixin import LineageMixin
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
     from bedrock_rft_provider.evaluation.scoring import GradeFn
 
 
-class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
+class BedrockRFTEvaluationOperator(LineageMixin, AwsBaseOperator[BedrockRFTEvaluationHook]):
     """Evaluate a model (or precomputed responses) on a test set with the training reward.
 
     Exactly one source of answers: ``model_id`` (live inference), ``best_checkpoint_job_id`` (the best
@@ -235,7 +237,13 @@ class BedrockRFTEvaluationOperator(AwsBaseOperator[BedrockRFTEvaluationHook]):
             f" delta={summary['delta']:+.4f} p={summary.get('p_value')}" if "delta" in summary else "",
             request.output_uri,
         )
+        self.lineage_result = (summary, request.dataset_uri, request.output_uri)
         return summary
+
+    def lineage(self) -> TaskLineage:
+        """The model under test and the test file -> ``summary.json`` with the key figures."""
+        summary, dataset_uri, output_uri = self.lineage_result
+        return evaluation_task(summary, dataset_uri=dataset_uri, output_uri=output_uri)
 
     def _grader(self, request: EvaluationRequest) -> GradeFn:
         from bedrock_rft_provider.evaluation.scoring import lambda_grader, reward_grader

@@ -17,13 +17,15 @@ from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from bedrock_rft_provider.errors import ConfigError
 from bedrock_rft_provider.evaluation.champion import build_record, parameter_name, promoted_model
 from bedrock_rft_provider.evaluation.gate import coerce_summary
-from bedrock_rft_provider.evaluation.grader_change import grader_identity, version_arn
 from bedrock_rft_provider.evaluation.model_backend import NATIVE
 from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 from bedrock_rft_provider.hooks.champion_serving import ChampionServing
 from bedrock_rft_provider.hooks.deployment import BedrockCustomModelDeploymentHook
+from bedrock_rft_provider.hooks.reward_lambda import RewardLambdaHook
 from bedrock_rft_provider.hooks.storage import StorageHook
+from bedrock_rft_provider.lineage import TaskLineage, champion_task
 from bedrock_rft_provider.links.bedrock import BedrockCustomModelDeploymentLink, BedrockCustomModelLink
+from bedrock_rft_provider.operators.lineage_mixin import LineageMixin
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -46,7 +48,7 @@ def champion_serving(
     )
 
 
-class BedrockRFTPromoteOperator(AwsBaseOperator[BedrockRFTChampionHook]):
+class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampionHook]):
     """Make a tuned model the champion of ``family`` (parameter ``/bedrock-rft/champion/<family>``).
 
     The JSON value records the custom model, deployment and job ARNs, dataset URIs and their sha256,
@@ -187,11 +189,18 @@ class BedrockRFTPromoteOperator(AwsBaseOperator[BedrockRFTChampionHook]):
         if backend == NATIVE:  # open-weight models have no console page, deployment or tags
             self._link_and_tag(context, model, version.record.get("deployment_arn"))
         self.log.info("%s is champion of %s (SSM version %d)", model, self.family, version.version)
-        return {
+        self.lineage_result = {
             "parameter": self.hook.parameter(self.family),
             "version": version.version,
             "record": version.record,
         }
+        return self.lineage_result
+
+    def lineage(self) -> TaskLineage:
+        """Model, deployment, data files, grader and evaluation summary -> the champion record."""
+        return champion_task(
+            self.lineage_result, eval_summary_uri=self.eval_summary_uri, region=self.hook.conn_region_name
+        )
 
     def _link_and_tag(self, context: Context, model_arn: str, deployment_arn: str | None) -> None:
         links = {"region_name": self.hook.conn_region_name, "aws_partition": self.hook.conn_partition}
@@ -207,10 +216,7 @@ class BedrockRFTPromoteOperator(AwsBaseOperator[BedrockRFTChampionHook]):
 
     def _grader(self, lambda_arn: str) -> dict[str, str]:
         """The grader's version ARN and code hash (an alias resolves to the version it points at now)."""
-        from airflow.providers.amazon.aws.hooks.lambda_function import LambdaHook
-
-        config = LambdaHook(**self._hook_kwargs()).conn.get_function_configuration(FunctionName=lambda_arn)
-        return grader_identity(version_arn(config), str(config.get("CodeSha256")))
+        return RewardLambdaHook(**self._hook_kwargs()).grader_version(lambda_arn)
 
     def _hook_kwargs(self) -> dict[str, Any]:
         return {

@@ -14,6 +14,8 @@ from bedrock_rft_provider.errors import ConfigError, raise_config_errors
 from bedrock_rft_provider.hooks.reward_lambda import GraderSettings, RewardLambdaHook
 from bedrock_rft_provider.hooks.storage import StorageHook
 from bedrock_rft_provider.jobs.grader_lambda import check_grader_settings
+from bedrock_rft_provider.lineage import TaskLineage, reward_task
+from bedrock_rft_provider.operators.lineage_mixin import LineageMixin
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -23,7 +25,7 @@ def _raise_config_errors(problems: list[tuple[str, str]]) -> None:
     raise_config_errors([ConfigError(field, message) for field, message in problems])
 
 
-class BedrockRewardFunctionOperator(AwsBaseOperator[RewardLambdaHook]):
+class BedrockRewardFunctionOperator(LineageMixin, AwsBaseOperator[RewardLambdaHook]):
     """Package a reward and create-or-update the grader Lambda, publish a version and point an alias at it.
 
     Retry-safe and cheap to rerun: the zip is deterministic, so unchanged code and configuration
@@ -136,7 +138,12 @@ class BedrockRewardFunctionOperator(AwsBaseOperator[RewardLambdaHook]):
             description=f"Bedrock RFT grader {package.reward} (bedrock-rft)",
         )
         deployment = self.hook.deploy_grader(self.function_name, package, settings, alias=self.alias)
-        return deployment.to_dict()
+        self.lineage_result = deployment.to_dict()
+        return self.lineage_result
+
+    def lineage(self) -> TaskLineage:
+        """The grader version published, with its code sha256."""
+        return reward_task(self.lineage_result)
 
 
 class BedrockRewardPreflightOperator(AwsBaseOperator[RewardLambdaHook]):

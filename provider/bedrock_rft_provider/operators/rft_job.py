@@ -14,7 +14,7 @@ from airflow.providers.common.compat.sdk import conf
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bedrock_rft_provider.deprecation import Renamed, renamed_parameters
-from bedrock_rft_provider.errors import JobFailedError
+from bedrock_rft_provider.errors import ConfigError, JobFailedError
 from bedrock_rft_provider.hooks.bedrock_rft import (
     FAILURE_STATES,
     SUCCESS_STATES,
@@ -28,9 +28,12 @@ from bedrock_rft_provider.jobs.naming import custom_model_name_for_run, job_name
 from bedrock_rft_provider.jobs.spec import RFTJobSpec
 from bedrock_rft_provider.jobs.spend_guard import WaitGuard
 from bedrock_rft_provider.jobs.training_key import TrainingKey, key_tags, training_key
+from bedrock_rft_provider.lineage import TaskLineage
 from bedrock_rft_provider.links.bedrock import BedrockRFTJobLink
 from bedrock_rft_provider.namespace import resolve_namespace
 from bedrock_rft_provider.operators.forecast import refuse_over_caps
+from bedrock_rft_provider.operators.invocation_logs import preview_before_training
+from bedrock_rft_provider.operators.lineage_mixin import LineageMixin, rft_job_lineage
 from bedrock_rft_provider.templated import as_bool, is_unset
 from bedrock_rft_provider.triggers import spend_watch
 from bedrock_rft_provider.triggers.kill_reason import user_stopped
@@ -60,7 +63,7 @@ def _from_max_wait(value: timedelta | float, kwargs: Mapping[str, Any]) -> dict[
     return {"waiter_max_attempts": waiting.attempts_within(seconds, delay)}
 
 
-class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
+class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
     """Start (or reattach to) a Bedrock RFT job and wait for it, deferring while it trains.
 
     Everything is validated before any AWS call. A retried task derives the same job name and
@@ -68,7 +71,10 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
 
     :param base_model_id: foundation model to tune, e.g. ``amazon.nova-2-lite-v1:0:256k``.
     :param role_arn: Bedrock service role (see ``bedrock-rft iam-policy``).
-    :param training_data_uri: ``s3://`` URI of the training JSONL.
+    :param training_data_uri: ``s3://`` URI of the training JSONL (or give ``invocation_logs``).
+    :param invocation_logs: train on Bedrock model invocation logs instead: ``{"s3_uri": "s3://...",
+        "request_metadata_filters": {...}, "use_prompt_response": false}``; the logs are read and their
+        prompts checked (at least 100 valid, none invalid) before the job is created.
     :param output_data_uri: ``s3://`` prefix for the job's outputs and metrics.
     :param reward_lambda_arn: full ARN of the grader Lambda (version or alias qualifier allowed).
     :param hyperparameters: ``RFTHyperParameters`` or a dict (pythonic or API keys); unset = service default.
@@ -123,6 +129,7 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         "base_model_id",
         "role_arn",
         "training_data_uri",
+        "invocation_logs",
         "validation_data_uri",
         "output_data_uri",
         "reward_lambda_arn",
@@ -155,7 +162,7 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         *,
         base_model_id: str,
         role_arn: str,
-        training_data_uri: str,
+        training_data_uri: str | None = None,
         output_data_uri: str,
         reward_lambda_arn: str,
         hyperparameters: RFTHyperParameters | Mapping[str, Any] | None = None,
@@ -174,6 +181,7 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         namespace: str | None = None,
         backend: str | None = None,
         spend_guard: Mapping[str, Any] | None = None,
+        invocation_logs: Mapping[str, Any] | None = None,
         spend_forecast: Mapping[str, Any] | str | None = None,
         max_budget: float | str | None = None,
         max_training_hours: float | str | None = None,
@@ -186,6 +194,7 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         self.base_model_id = base_model_id
         self.role_arn = role_arn
         self.training_data_uri = training_data_uri
+        self.invocation_logs = invocation_logs
         self.validation_data_uri = validation_data_uri
         self.output_data_uri = output_data_uri
         self.reward_lambda_arn = reward_lambda_arn
@@ -235,10 +244,14 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
             job_tags=self.tags,
             custom_model_tags=self.tags,
             namespace=namespace,
+            invocation_logs=self.invocation_logs,
         )
 
     def training_key(self, spec: RFTJobSpec) -> TrainingKey | None:
         """The job's training key, or None (reuse off, with a warning) when its inputs cannot be read."""
+        if spec.invocation_logs:  # logs keep arriving: no content hash says "same data"
+            self.log.info("Data-level reuse is off: the job trains on invocation logs")
+            return None
         uris = (spec.training_data_uri, *spec.validation_data_uris)
         try:
             data = [(uri, self.hook.content_sha256(uri)) for uri in uris]
@@ -269,6 +282,10 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         refuse_over_caps(self)  # before any AWS call: no job, no upload
         self.wait_for_completion = as_bool("wait_for_completion", self.wait_for_completion, default=True)
         if choose_backend(self.base_model_id, self.backend) == OPEN_WEIGHT:
+            if self.invocation_logs:
+                raise ConfigError(
+                    "invocation_logs", "open-weight models train on a file; give training_data_uri"
+                )
             self._task_instance = context["ti"]
             self._persist_job_link(context, job_arn="")
             from bedrock_rft_provider.operators import openweight_job  # the openai client: when run
@@ -299,7 +316,12 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
         self._reused = job is not None
         self._training_key = key.digest if key else None
         if job is None:
-            job = self.hook.start_or_reattach(spec, attempt=context["ti"].try_number)
+            logs = spec.invocation_logs  # checked before a new job only: a clear reattaches regardless
+            job = self.hook.start_or_reattach(
+                spec,
+                attempt=context["ti"].try_number,
+                before_create=(lambda: preview_before_training(self, logs)) if logs else None,
+            )
         # Names are unique per account and region, and every Bedrock API takes a name or an ARN.
         # A reused job belongs to the run that started it, so this task never stops it.
         self._job_name = None if self._reused else job.job_name
@@ -437,8 +459,12 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
                 int(stats["steps"]),
             )
 
+    def lineage(self) -> TaskLineage:
+        """Data files + grader (the version and code its ARN resolves to now) -> the custom model."""
+        return rft_job_lineage(self)
+
     def _result(self, job: dict[str, Any], *, reattached: bool) -> dict[str, Any]:
-        return {
+        self.lineage_result = {
             "job_arn": job["jobArn"],
             "job_name": job["jobName"],
             "custom_model_arn": job.get("outputModelArn"),
@@ -447,3 +473,4 @@ class BedrockRFTJobOperator(AwsBaseOperator[BedrockRFTHook]):
             "reused": self._reused,
             "training_key": self._training_key,
         }
+        return dict(self.lineage_result)

@@ -109,15 +109,12 @@ def check_create_job(body: dict[str, Any]) -> None:
     violations.pattern(body.get("roleArn"), "roleArn", ROLE_ARN)
 
     training = body.get("trainingDataConfig") or {}
-    if training.get("invocationLogsConfig") is not None:
-        raise ServiceError(
-            "NotImplementedException",
-            "The bedrock-rft sandbox does not emulate trainingDataConfig.invocationLogsConfig; use s3Uri.",
-            501,
-        )
+    logs = training.get("invocationLogsConfig")
+    if logs is not None:
+        _check_invocation_logs(logs, violations)
     violations.pattern(training.get("s3Uri"), "trainingDataConfig.s3Uri", S3_URI)
-    if body.get("trainingDataConfig") and not training.get("s3Uri"):
-        violations.items.append("'trainingDataConfig' must set s3Uri or invocationLogsConfig")
+    if body.get("trainingDataConfig") and bool(training.get("s3Uri")) == (logs is not None):
+        violations.items.append("'trainingDataConfig' must set exactly one of s3Uri or invocationLogsConfig")
     validators = (body.get("validationDataConfig") or {}).get("validators") or []
     if len(validators) > MAX_VALIDATORS:
         violations.add(
@@ -169,3 +166,26 @@ def check_create_job(body: dict[str, Any]) -> None:
                 rft.get("hyperParameters") or {}, "customizationConfig.rftConfig.hyperParameters", violations
             )
     violations.raise_if_any()
+
+
+def _check_invocation_logs(config: Any, violations: Violations) -> None:
+    """What the service checks late on ``invocationLogsConfig``: the source URI and filter patterns."""
+    from bedrock_rft_provider.errors import ConfigError, ConfigErrors
+    from bedrock_rft_provider.jobs.invocation_logs import InvocationLogSource
+
+    try:
+        InvocationLogSource.from_request(config if isinstance(config, dict) else {})
+    except ConfigError as exc:
+        for error in exc.errors if isinstance(exc, ConfigErrors) else [exc]:
+            name = error.field
+            for ours, theirs in _LOG_FIELDS:
+                name = name.replace(ours, theirs)
+            violations.items.append(f"trainingDataConfig.invocationLogsConfig.{name}: {error.message}")
+
+
+# Our field names (the operator's) -> the request's, so the sandbox answers in the service's words.
+_LOG_FIELDS = (
+    ("invocation_logs.request_metadata_filters", "requestMetadataFilters"),
+    ("invocation_logs.s3_uri", "invocationLogSource.s3Uri"),
+    ("invocation_logs.use_prompt_response", "usePromptResponse"),
+)

@@ -185,7 +185,13 @@ class BedrockControlPlane:
             raise validation_error(
                 f"The reward Lambda function {lambda_arn} does not exist (or that version/alias does not)."
             )
-        uris = [("training data", body["trainingDataConfig"]["s3Uri"])] + [
+        logs = body["trainingDataConfig"].get("invocationLogsConfig")
+        if logs is not None:
+            source = logs["invocationLogSource"]["s3Uri"]
+            if not moto_state.has_objects(source):
+                raise validation_error(f"Unable to access the invocation logs at {source}: no objects found.")
+        training = [] if logs is not None else [("training data", body["trainingDataConfig"]["s3Uri"])]
+        uris = training + [
             ("validation data", v["s3Uri"])
             for v in (body.get("validationDataConfig") or {}).get("validators") or []
         ]

@@ -51,6 +51,26 @@ def write_object(uri: str, body: bytes) -> None:
     _s3().put_object(bucket, key, body)
 
 
+def has_objects(uri: str) -> bool:
+    """Whether any S3 object's key starts with the prefix of ``uri``."""
+    bucket, prefix = parse_s3_uri(uri)
+    return any(True for _ in list_objects(bucket, prefix))
+
+
+def list_objects(bucket: str, prefix: str) -> Iterator[tuple[str, Callable[[], bytes]]]:
+    """``(uri, read)`` of each object of ``bucket`` under ``prefix``, in key order (none: no bucket)."""
+    from moto.s3.exceptions import MissingBucket
+
+    try:
+        keys = _s3().get_bucket(bucket).keys
+    except MissingBucket:
+        return
+    for key_name in sorted(k for k in list(keys.keys()) if k.startswith(prefix)):
+        obj = keys.get(key_name)
+        if obj is not None:
+            yield f"s3://{bucket}/{key_name}", _reader(obj)
+
+
 def iter_objects(suffix: str, max_bytes: int) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
     """(uri, etag, read) of every S3 object whose key ends with ``suffix`` and is at most ``max_bytes``."""
     backend = _s3()

@@ -192,8 +192,27 @@ class TrainingRun:
         self.plane.answers.add_records(uri, f"job:{self.job.arn}", dataset.records)
         return dataset
 
+    def _load_invocation_logs(self, config: dict[str, Any]) -> Dataset:
+        """The prompts of the invocation logs a job names, read and checked as the preview does."""
+        from bedrock_rft_provider.data.invocation_logs import LOG_SUFFIXES, preview_invocation_logs
+        from bedrock_rft_provider.jobs.invocation_logs import InvocationLogSource
+
+        source = InvocationLogSource.from_request(config)
+        bucket, prefix = moto_state.parse_s3_uri(source.s3_uri)
+        objects = (o for o in moto_state.list_objects(bucket, prefix) if o[0].endswith(LOG_SUFFIXES))
+        preview = preview_invocation_logs(source, objects, keep_records=True)
+        if not preview.ok:
+            shown = "; ".join(str(p) for p in preview.problems[:5])
+            raise JobFailure(f"Data validation failed for the invocation logs at {source.s3_uri}: {shown}")
+        self.plane.answers.add_records(source.s3_uri, f"job:{self.job.arn}", preview.records)
+        return Dataset(source.s3_uri, records=preview.records)
+
     def _validate(self) -> tuple[Dataset, Dataset | None]:
-        train = self._load(self.job.request["trainingDataConfig"]["s3Uri"], min_records=MIN_TRAINING_RECORDS)
+        training = self.job.request["trainingDataConfig"]
+        if training.get("invocationLogsConfig") is not None:
+            train = self._load_invocation_logs(training["invocationLogsConfig"])
+        else:
+            train = self._load(training["s3Uri"], min_records=MIN_TRAINING_RECORDS)
         validators = (self.job.request.get("validationDataConfig") or {}).get("validators") or []
         validation: Dataset | None = None
         for validator in validators:
