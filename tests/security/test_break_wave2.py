@@ -60,9 +60,10 @@ def test_math_answer_is_linear_in_hostile_responses(shape: tuple[str, int, str])
     unit, count, tail = shape
     short, long = unit * count + tail, unit * (count * GROWTH) + tail
     ratios = []
-    for _ in range(3):  # interleaved; the best of three
+    for _ in range(5):  # interleaved; the best of five (a busy machine once gave 3.2 for linear code)
         ratios.append(_seconds(long, 1) / max(_seconds(short, GROWTH), 1e-6))
-    assert min(ratios) < 3, f"an 8x longer input cost {min(ratios) * GROWTH:.0f}x the time of the short one"
+    # Linear code gives ~1, quadratic ~8: 4 keeps a clear margin on both sides.
+    assert min(ratios) < 4, f"an 8x longer input cost {min(ratios) * GROWTH:.0f}x the time of the short one"
 
 
 @pytest.mark.parametrize(
