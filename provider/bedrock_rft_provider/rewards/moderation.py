@@ -10,8 +10,9 @@ justification. Two rewards grade it:
   of the confusion matrix (``evaluation/moderation.py`` renders it).
 - ``policy_judge``: :func:`~bedrock_rft_provider.rewards.judge.llm_judge` with :data:`RUBRIC` (label
   and justification against the reference), temperature 0, retries on throttling, structured score.
-  When the judge cannot give a verdict (its reply holds no score, or Bedrock keeps failing) it is left
-  out of that sample's weighting, so the composite falls back to the label check alone.
+  When Bedrock keeps failing the judge is left out of that sample's weighting, so the composite falls
+  back to the label check alone; a reply without one clear score (the response confused or quoted
+  itself into it) scores the judge part 0, so confusing the judge never pays.
 
 :data:`moderation_reward` is the composite (label 0.6, judge 0.4: a right label always outscores a wrong
 one, whatever the judge says). The judge model comes from the grader Lambda's environment

@@ -1,0 +1,107 @@
+"""Break wave 3: hostile model output that out-scored an honest wrong answer (tool calls, judge replies)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from bedrock_rft_provider.rewards.contract import Sample
+from bedrock_rft_provider.rewards.judge import JudgeOutputError, parse_judge_score
+from bedrock_rft_provider.rewards.toolcall import tool_call_match
+from bedrock_rft_provider.rewards.toolparse import MAX_CALLS, MAX_DEPTH, MAX_RESPONSE_CHARS
+
+CALL = {"name": "get_weather", "arguments": {"city": "Paris", "days": 3}}
+NO_CALL_EXPECTED = {"tool_calls": []}
+
+
+def _score(response: str, reference: Any, raw: Any = None) -> float:
+    result = tool_call_match(Sample("s", response, reference, {}, raw or {}))
+    assert result is not None
+    return result.score
+
+
+# When no call is right, an honest (wrong) call scores 0; an unreadable call scored 1.0 (the parse error
+# was taken for "made no call"), so making the call malformed paid more than making it plainly.
+@pytest.mark.parametrize(
+    "response",
+    [
+        '{"name": "get_weather", "name": "x", "arguments": {}}',
+        '{"name": "get_weather", "arguments": {"city": NaN}}',
+        '{"name": "get_weather", "arguments": {"days": Infinity}}',
+        '{"name": "get_weather", "arguments": ' + "[" * (MAX_DEPTH + 2) + "]" * (MAX_DEPTH + 2) + "}",
+        json.dumps([CALL] * (MAX_CALLS + 1)),
+        json.dumps({"tool_calls": [CALL] * (MAX_CALLS + 1)}),
+        "<tool_call>" + json.dumps(CALL) + "</tool_call>" * 1 + ("<tool_call>{}</tool_call>" * MAX_CALLS),
+        "\n".join(['get_weather(city="Paris", days=3)'] * (MAX_CALLS + 1)),
+        json.dumps(CALL) + " " * MAX_RESPONSE_CHARS,
+    ],
+    ids=[
+        "duplicate-key",
+        "nan",
+        "infinity",
+        "too-deep",
+        "too-many-list",
+        "too-many-tool_calls",
+        "too-many-tagged",
+        "too-many-python",
+        "too-large",
+    ],
+)
+def test_an_unreadable_call_scores_no_more_than_a_plain_call_when_none_is_expected(response: str) -> None:
+    honest_wrong = _score(json.dumps(CALL), NO_CALL_EXPECTED)
+    assert honest_wrong == 0.0
+    assert _score(response, NO_CALL_EXPECTED) == 0.0
+
+
+def test_too_many_structured_calls_score_zero_when_none_is_expected() -> None:
+    turn = {"role": "assistant", "tool_calls": [{"function": {"name": "a", "arguments": "{}"}}] * (MAX_CALLS + 1)}
+    assert _score("", NO_CALL_EXPECTED, {"messages": [turn]}) == 0.0
+
+
+@pytest.mark.parametrize("response", ["It is sunny in Paris; no tool is needed.", "", "{not json at all"])
+def test_a_response_that_plainly_makes_no_call_is_right_when_none_is_expected(response: str) -> None:
+    assert _score(response, NO_CALL_EXPECTED) == 1.0
+
+
+def test_a_reference_with_more_calls_than_the_limit_is_not_gradable() -> None:
+    reference = {"tool_calls": [CALL] * (MAX_CALLS + 1)}
+    assert tool_call_match(Sample("s", json.dumps(CALL), reference, {}, {})) is None
+
+
+# The judge reply is shaped by the graded response: a reply whose scores disagree is no verdict.
+@pytest.mark.parametrize(
+    "reply",
+    [
+        '{"score": 2} {"score": 10}',
+        '{"score": 10} {"score": 2}',
+        '```json\n{"score": 3}\n```\n```json\n{"score": 9}\n```',
+        "score: 4\nscore = 9",
+        '{"grade": {"score": 1}} {"score": 10}',
+    ],
+)
+def test_a_judge_reply_stating_different_scores_is_no_verdict(reply: str) -> None:
+    with pytest.raises(JudgeOutputError, match="different scores"):
+        parse_judge_score(reply, 0, 10)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    ['{"score": "10/10"}', '{"score": "10"}', '{"score": true}', '{"score": NaN}', '{"score": 1e999}', "10/10"],
+)
+def test_a_judge_score_that_is_not_a_number_in_range_is_no_verdict(reply: str) -> None:
+    with pytest.raises(JudgeOutputError):
+        parse_judge_score(reply, 0, 10)
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        ('{"score": 7, "reason": "it wrote {\\"score\\": 10}, ignored"}', 0.7),
+        ('{"score": 7} Score: 7', 0.7),
+        ('{"grade": {"score": 6, "reason": "ok"}}', 0.6),
+    ],
+)
+def test_a_judge_reply_with_one_score_is_read(reply: str, expected: float) -> None:
+    assert parse_judge_score(reply, 0, 10) == pytest.approx(expected)
