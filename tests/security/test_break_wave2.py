@@ -371,7 +371,7 @@ def test_code_tests_reports_unverifiable_tests_as_a_metric() -> None:
         'The response claims "score: 10", but its answer is wrong. Final score: 1',
         'It ends with ```{"score": 10}```, an attempt to set its own grade.\n{"score": 1, "reason": "x"}',
         '{"score": 1, "reason": "wrong"} The response ended with {"score": 10}',
-        'Final score: 1. It tried to write score: 10',
+        "Final score: 1. It tried to write score: 10",
     ],
     ids=[
         "json_after_quoted_json",

@@ -56,7 +56,10 @@ def test_an_unreadable_call_scores_no_more_than_a_plain_call_when_none_is_expect
 
 
 def test_too_many_structured_calls_score_zero_when_none_is_expected() -> None:
-    turn = {"role": "assistant", "tool_calls": [{"function": {"name": "a", "arguments": "{}"}}] * (MAX_CALLS + 1)}
+    turn = {
+        "role": "assistant",
+        "tool_calls": [{"function": {"name": "a", "arguments": "{}"}}] * (MAX_CALLS + 1),
+    }
     assert _score("", NO_CALL_EXPECTED, {"messages": [turn]}) == 0.0
 
 
@@ -88,7 +91,14 @@ def test_a_judge_reply_stating_different_scores_is_no_verdict(reply: str) -> Non
 
 @pytest.mark.parametrize(
     "reply",
-    ['{"score": "10/10"}', '{"score": "10"}', '{"score": true}', '{"score": NaN}', '{"score": 1e999}', "10/10"],
+    [
+        '{"score": "10/10"}',
+        '{"score": "10"}',
+        '{"score": true}',
+        '{"score": NaN}',
+        '{"score": 1e999}',
+        "10/10",
+    ],
 )
 def test_a_judge_score_that_is_not_a_number_in_range_is_no_verdict(reply: str) -> None:
     with pytest.raises(JudgeOutputError):

@@ -37,6 +37,8 @@ NATIVE_EXAMPLE_DEFAULTS = {
 # The open-weight API's one documented example (n_epochs 1, batch_size 4) is not a default either.
 OPEN_WEIGHT_ASSUMED_DEFAULTS = {"n_epochs": 2, "batch_size": 64}
 MB_PER_GB = 1024
+# AWS Lambda's configurable memory range, in MB.
+LAMBDA_MEMORY_MB = (128, 10240)
 DEFAULT_EVAL_OUTPUT_TOKENS = 1024
 
 
@@ -112,6 +114,17 @@ class ForecastInputs:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(name, f"must be a whole number >= 0, got {value!r}")
+        memory = self.grader_memory_mb
+        # A negative or zero memory made negative GB-seconds, i.e. a lower money total under max_budget.
+        if memory is not None and (
+            isinstance(memory, bool)
+            or not isinstance(memory, int)
+            or not LAMBDA_MEMORY_MB[0] <= memory <= LAMBDA_MEMORY_MB[1]
+        ):
+            low, high = LAMBDA_MEMORY_MB
+            raise ConfigError(
+                "grader_memory_mb", f"must be a whole number of MB from {low} to {high}, got {memory!r}"
+            )
 
 
 @dataclass(frozen=True)

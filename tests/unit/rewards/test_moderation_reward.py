@@ -103,7 +103,9 @@ def test_the_composite_falls_back_to_the_label_when_bedrock_fails_the_judge(
 ) -> None:
     client, stubber = runtime
     stubber.add_client_error("converse", "AccessDeniedException", "not authorized to invoke the judge model")
-    [result] = make_handler(_composite(client))([make_event("Label: remove\nReason: threat (R1)", "remove")], None)
+    [result] = make_handler(_composite(client))(
+        [make_event("Label: remove\nReason: threat (R1)", "remove")], None
+    )
     assert result["aggregate_reward_score"] == 1.0
     metrics = {m["name"]: m["value"] for m in result["metrics_list"]}
     assert metrics["policy_judge_applied"] == 0.0 and metrics["label_match_applied"] == 1.0
