@@ -115,3 +115,61 @@ def test_a_judge_score_that_is_not_a_number_in_range_is_no_verdict(reply: str) -
 )
 def test_a_judge_reply_with_one_score_is_read(reply: str, expected: float) -> None:
     assert parse_judge_score(reply, 0, 10) == pytest.approx(expected)
+
+
+# -- moderation's label: a first line naming several labels is a hedge, as on a Label line -------------
+@pytest.mark.parametrize(
+    "response",
+    [
+        "allow or remove",
+        "remove / allow",
+        "allow? remove? flag?",
+        "flag (or remove)",
+        "Remove - or maybe allow",
+    ],
+)
+def test_a_first_line_hedge_states_no_label(response: str) -> None:
+    from bedrock_rft_provider.rewards.moderation import label_match, parse_label
+
+    assert parse_label(response) is None
+    for reference in ("allow", "flag", "remove"):
+        result = label_match(Sample("s", response, reference, {}, {}))
+        assert result is not None and result.score == 0.0
+
+
+@pytest.mark.parametrize(
+    ("response", "label"),
+    [
+        ("remove - it threatens a person", "remove"),
+        ("Allow.", "allow"),
+        ("remove: not allowed here", "remove"),
+    ],
+)
+def test_a_first_line_with_one_label_still_counts(response: str, label: str) -> None:
+    from bedrock_rft_provider.rewards.moderation import parse_label
+
+    assert parse_label(response) == label
+
+
+# -- json_match: a repeated key is two answers; nesting past the parser's stack is no answer --------------
+@pytest.mark.parametrize(
+    "response",
+    [
+        '{"total": 2, "total": 1}',
+        '{"total": 1, "total": 2}',
+        '```json\n{"total": 2, "total": 1}\n```',
+        '{"outer": {"total": 1, "total": 1}, "total": 1}',
+    ],
+)
+def test_json_match_pays_nothing_for_a_repeated_key(response: str) -> None:
+    from bedrock_rft_provider.rewards.builtin import json_match
+
+    result = json_match(Sample("s", response, {"total": 1}, {}, {}))
+    assert result is not None and result.score == 0.0
+
+
+def test_json_match_survives_nesting_deeper_than_the_parser_stack() -> None:
+    from bedrock_rft_provider.rewards.builtin import json_match
+
+    result = json_match(Sample("s", "[" * 200_000 + "]" * 200_000, {"total": 1}, {}, {}))
+    assert result is not None and result.score == 0.0 and result.metrics["json_parsed"] == 0.0
