@@ -173,3 +173,90 @@ def test_json_match_survives_nesting_deeper_than_the_parser_stack() -> None:
 
     result = json_match(Sample("s", "[" * 200_000 + "]" * 200_000, {"total": 1}, {}, {}))
     assert result is not None and result.score == 0.0 and result.metrics["json_parsed"] == 0.0
+
+
+# -- code_tests: the parent's memory holds the expected values; a child left root could read it --------
+# Each attack scans the grader's (its parent's) writable memory for the test's expected value and
+# returns it. As root with the interpreter unreadable to nobody (so root cannot be dropped), the floor
+# left the child CAP_SYS_PTRACE, which opens a non-dumpable parent's /proc/<pid>/mem: 2/2 passed.
+_SCAN = r"""
+import os, re, sys
+def scan(pid, x):
+    maps = open(f"/proc/{pid}/maps").read().splitlines()
+    mem = open(f"/proc/{pid}/mem", "rb", 0)
+    for line in maps:
+        if "rw" not in line.split()[1]:
+            continue
+        start, end = (int(v, 16) for v in line.split()[0].split("-"))
+        try:
+            mem.seek(start)
+            data = mem.read(min(end - start, 1 << 24))
+        except OSError:
+            continue
+        found = re.search(rb"solve\(%d\) == (\d+)" % x, data)
+        if found:
+            return int(found.group(1))
+    return None
+"""
+_MEMORY_ATTACKS = {
+    "proc_mem": _SCAN
+    + """
+def solve(x):
+    try:
+        return scan(os.getppid(), x)
+    except Exception:
+        return None
+""",
+    # exec a fresh interpreter: as root it would regain every capability unless they are gone for good
+    "exec_then_proc_mem": "import os, subprocess, sys\nSCAN = "
+    + repr(_SCAN)
+    + """
+def solve(x):
+    try:
+        code = SCAN + "\\nprint(scan(int(sys.argv[1]), int(sys.argv[2])))"
+        out = subprocess.run([sys.executable, "-c", code, str(os.getppid()), str(x)],
+                             capture_output=True, timeout=5).stdout
+        return int(out)
+    except Exception:
+        return None
+""",
+    "process_vm_readv": _SCAN.replace('open(f"/proc/{pid}/mem", "rb", 0)', "_VmReader(pid)")
+    + """
+import ctypes
+class _VmReader:
+    def __init__(self, pid):
+        self.pid, self.at = pid, 0
+        self.libc = ctypes.CDLL(None, use_errno=True)
+    def seek(self, at):
+        self.at = at
+    def read(self, size):
+        buf = ctypes.create_string_buffer(size)
+        local = (ctypes.c_void_p * 2)(ctypes.addressof(buf), size)
+        remote = (ctypes.c_void_p * 2)(self.at, size)
+        got = self.libc.process_vm_readv(self.pid, local, 1, remote, 1, 0)
+        if got <= 0:
+            raise OSError("unreadable")
+        return buf.raw[:got]
+def solve(x):
+    try:
+        return scan(os.getppid(), x)
+    except Exception:
+        return None
+""",
+}
+
+
+@pytest.mark.parametrize("attack", list(_MEMORY_ATTACKS))
+def test_a_candidate_cannot_read_the_expected_values_from_the_graders_memory(
+    run_tests: Any, attack: str
+) -> None:
+    report = run_tests(_MEMORY_ATTACKS[attack], ["assert solve(7) == 424242", "assert solve(8) == 424243"])
+    assert report.passed == 0, (attack, report)
+
+
+def test_an_honest_solution_still_passes_once_capabilities_are_dropped(run_tests: Any) -> None:
+    code = (
+        "import os, tempfile\ndef solve(x):\n    open('scratch.txt', 'w').write(str(x))\n    return x * 2\n"
+    )
+    report = run_tests(code, ["assert solve(2) == 4", "assert solve(5) == 10"])
+    assert report.passed == 2, report
