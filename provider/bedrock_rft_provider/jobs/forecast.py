@@ -304,6 +304,11 @@ def forecast_spend(
         notes.append("training hours need a training rate (assumptions.training_samples_per_hour)")
     else:
         hours = round(training_samples / assumptions.training_samples_per_hour, 4)
+        if not math.isfinite(hours):  # a rate such as 1e-320: no cap could be checked against it
+            raise ConfigError(
+                "assumptions.training_samples_per_hour",
+                f"= {assumptions.training_samples_per_hour!r} is too small: the forecast hours are infinite",
+            )
 
     quantities = {
         "training_hour": hours,
@@ -313,6 +318,8 @@ def forecast_spend(
         "output_million_tokens": output_tokens / 1e6,
     }
     money, unpriced, unquantified = price_quantities(quantities, prices)
+    if not math.isfinite(sum(money.values())):
+        raise ConfigError("prices", "are so large that the forecast money total is infinite")
     return SpendForecast(
         backend=inputs.backend,
         plan=plan,
@@ -353,6 +360,8 @@ def price_quantities(
             unquantified.append(key)
         else:
             money[key] = round(price * amount, 6)
+            if not math.isfinite(money[key]):
+                raise ConfigError(f"prices.{key}", f"= {price!r} makes this component's money infinite")
     return money, tuple(unpriced), tuple(unquantified)
 
 

@@ -180,3 +180,23 @@ def test_humaneval_asked_for_more_problems_than_it_has_is_refused(tmp_path: Path
 def test_a_guard_metric_that_is_not_a_path_is_refused(metric: object) -> None:
     with pytest.raises(ConfigError, match=r"guards\[0\]\.metric"):
         GatePolicy.from_dict({"guards": [{"metric": metric, "tolerance": 0.1}]})
+
+
+@pytest.mark.parametrize(
+    ("argv", "field"),
+    [
+        (["--assumptions", '{"training_samples_per_hour": 1e-320}', "--max-training-hours", "5"],
+         "assumptions.training_samples_per_hour"),
+        (["--assumptions", '{"training_samples_per_hour": 1}', "--prices", '{"training_hour": 1e308}',
+          "--max-budget", "5"], "prices.training_hour"),
+        (["--assumptions", '{"training_samples_per_hour": 1}', "--prices", '{"training_hour": 1e308}',
+          "--json"], "prices.training_hour"),
+    ],
+)  # fmt: skip
+def test_a_forecast_that_would_be_infinite_exits_1_naming_the_input(
+    dataset: Path, argv: list[str], field: str, capsys: Capsys
+) -> None:
+    """Infinite hours or money crashed the cap message (OverflowError) and --json printed Infinity."""
+    outcome = forecast(capsys, "--dataset", str(dataset), *argv)
+    assert_clean_failure(outcome, 1, field, "infinite")
+    assert "Infinity" not in outcome.out
