@@ -104,6 +104,7 @@ when the file is parsed; default 60, which keeps an hours-long RFT job to a few 
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -116,7 +117,9 @@ except ImportError:  # Airflow < 3.2
     from airflow.timetables.assets import AssetOrTimeSchedule  # type: ignore[no-redef]
 from airflow.timetables.trigger import CronTriggerTimetable
 
+from bedrock_rft_provider.data.sources import SOURCES
 from bedrock_rft_provider.evaluation.brief import evaluation_brief
+from bedrock_rft_provider.evaluation.champion import FAMILY_PATTERN
 from bedrock_rft_provider.jobs.backends import CATALOG, OPEN_WEIGHT, choose_backend
 from bedrock_rft_provider.jobs.budget import CAP_NAMES
 from bedrock_rft_provider.notifications import BedrockRFTNotifier
@@ -167,6 +170,8 @@ HYPERPARAMETERS = (
 )
 # The spend caps (jobs.budget.CAP_NAMES), each from the DAG param of the same name.
 CAPS = {name: f"{{{{ params.{name} }}}}" for name in CAP_NAMES}
+# The dataset sources prepare-data reads (``hf:NAME[:split]`` as a prefix), checked at trigger time.
+SOURCE_PATTERN = "^(" + "|".join(re.escape(x) for x in SOURCES if not x.startswith("hf:")) + "|hf:.+)$"
 POLL_SECONDS = int(os.environ.get("BEDROCK_RFT_POLL_SECONDS", "60"))
 RUN_PREFIX = (
     "s3://{{ params.bucket }}/retraining/{{ dag_run.run_id | replace(':', '-') | replace('+', '-') }}"
@@ -201,12 +206,17 @@ with DAG(
         "role_arn": Param("arn:aws:iam::123456789012:role/bedrock-rft-service", type="string"),
         "grader_role_arn": Param("arn:aws:iam::123456789012:role/bedrock-rft-grader", type="string"),
         # A free-text field with the models RFT trains as proposals (a model Bedrock adds later still works).
-        "base_model_id": Param("amazon.nova-2-lite-v1:0:256k", type="string", examples=list(CATALOG)),
-        "model_family": Param("gsm8k", type="string"),
-        "dataset_source": Param("synthetic", type="string"),
+        "base_model_id": Param(
+            "amazon.nova-2-lite-v1:0:256k", type="string", minLength=1, examples=list(CATALOG)
+        ),
+        # The champion's SSM parameter name: checked at trigger time, not at promotion after paid training.
+        "model_family": Param("gsm8k", type="string", pattern=f"^{FAMILY_PATTERN.pattern}$"),
+        "dataset_source": Param("synthetic", type="string", pattern=SOURCE_PATTERN),
         "dataset_input": Param("600", type="string"),
         "reward": Param("bedrock_rft_provider.rewards.builtin:math_answer", type="string"),
-        "grader_function_name": Param("bedrock-rft-gsm8k-grader", type="string"),
+        "grader_function_name": Param(
+            "bedrock-rft-gsm8k-grader", type="string", pattern=r"^[a-zA-Z0-9_-]{1,64}$"
+        ),
         "grader_environment": Param({}, type="object"),
         "judge_component": Param("", type="string"),
         "judge_min_agreement": Param(0.8, type="number", minimum=0, maximum=1),
@@ -239,6 +249,17 @@ with DAG(
                 {"metric": "error_rate", "tolerance": 0.01},
             ],
             type="array",
+            items={
+                "type": "object",
+                "required": ["metric", "tolerance"],
+                "properties": {
+                    "metric": {"type": "string", "minLength": 1},
+                    "tolerance": {"type": "number", "minimum": 0},
+                    "relative": {"type": "boolean"},
+                    "higher_is_better": {"type": "boolean"},
+                },
+                "additionalProperties": False,
+            },
         ),
         "eval_concurrency": Param(8, type="integer", minimum=1),
         "eval_samples_per_prompt": Param(1, type="integer", minimum=1),
@@ -249,7 +270,7 @@ with DAG(
         "max_training_hours": Param(None, type=["null", "number"], exclusiveMinimum=0),
         "max_grader_invocations": Param(None, type=["null", "integer"], minimum=1),
         "prices": Param({}, type="object"),
-        "health_actions": Param({}, type="object"),
+        "health_actions": Param({}, type="object", additionalProperties={"enum": ["off", "warn", "stop"]}),
         "allow_grader_change": Param(False, type="boolean"),
         "grader_change_threshold": Param(0.02, type="number", minimum=0, maximum=1),
         "require_approval": Param(False, type="boolean"),
@@ -319,8 +340,20 @@ with DAG(
 
     @task.short_circuit(ignore_downstream_trigger_rules=False)
     def worth_training(summary: dict[str, Any], params: dict[str, Any]) -> bool:
-        """Skip paid training when the base model is already good enough, or cannot learn the task."""
+        """Skip paid training when the base model is already good enough, or cannot learn the task.
+
+        Also reads the quality gate's params now: a bad gate policy must fail before paid training,
+        not after it (the gate runs once the tuned model is evaluated)."""
+        from bedrock_rft_provider.evaluation.gate import GatePolicy
         from bedrock_rft_provider.jobs.health import baseline_verdict
+
+        GatePolicy.from_dict(
+            {
+                "min_improvement": params["min_improvement"],
+                "min_samples": params["min_eval_samples"],
+                "guards": params["gate_guards"],
+            }
+        )
 
         verdict = baseline_verdict(
             summary["mean_reward"],

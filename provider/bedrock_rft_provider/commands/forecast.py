@@ -92,11 +92,12 @@ def _read_json(path: Path, what: str) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     """Print the forecast; exit 1 when an input is invalid or the forecast is over a cap."""
     from bedrock_rft_provider.errors import BedrockRFTError, ConfigError
-    from bedrock_rft_provider.jobs.backends import choose_backend
-    from bedrock_rft_provider.jobs.budget import SpendCapExceeded, SpendCaps, check_caps
+    from bedrock_rft_provider.jobs.backends import catalog_note, choose_backend
+    from bedrock_rft_provider.jobs.budget import SpendCapExceeded, SpendCaps, check_caps, unchecked_caps
     from bedrock_rft_provider.jobs.forecast import ForecastAssumptions, forecast_spend
     from bedrock_rft_provider.jobs.prices import PriceTable
     from bedrock_rft_provider.jobs.spend import forecast_inputs
+    from bedrock_rft_provider.jobs.validation import check_base_model
 
     dataset = Path(args.dataset)
     report_path = dataset / "report.json" if dataset.is_dir() else dataset
@@ -110,7 +111,9 @@ def run(args: argparse.Namespace) -> int:
         )
         prices = PriceTable.from_dict(args.prices)
         assumptions = ForecastAssumptions.from_dict(args.assumptions)
+        check_base_model("base_model_id", args.base_model_id)
         backend = choose_backend(args.base_model_id, args.backend)
+        model_note = catalog_note(args.base_model_id)
         dataset_report = _read_json(report_path, "dataset report")
         preflight = _read_json(Path(args.preflight), "preflight report") if args.preflight else None
         try:
@@ -136,7 +139,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return EXIT_FAILED
     result = forecast.as_dict()
+    if model_note:
+        result["notes"] = [*result.get("notes", []), model_note]
     print(json.dumps(result, indent=2) if args.json else "\n".join(forecast.lines()))
+    if model_note and not args.json:
+        print(f"  note: {model_note}")
     try:
         check_caps(result, caps)
     except SpendCapExceeded as exc:
@@ -147,5 +154,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return EXIT_FAILED
     if caps.any:
-        print("within the caps")
+        unchecked = unchecked_caps(result, caps)
+        for line in unchecked:
+            print(f"  {line}")
+        # "within the caps" only when each cap was checked: an unknown quantity is not within anything.
+        print("within the checked caps" if unchecked else "within the caps")
     return EXIT_OK

@@ -52,9 +52,12 @@ def _filters(args: argparse.Namespace) -> dict[str, Any] | None:
         raise ValueError("give --filters or --equals, not both")
     if args.filters:
         try:
-            return dict(json.loads(args.filters))
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"--filters is not a JSON object: {exc}") from None
+            filters = json.loads(args.filters)
+        except ValueError as exc:
+            raise ValueError(f"--filters is not JSON: {exc}") from None
+        if not isinstance(filters, dict):  # dict() would take a list of pairs as an object
+            raise ValueError(f"--filters must be a JSON object, got {type(filters).__name__}")
+        return filters
     pairs = []
     for item in args.equals:
         key, sep, value = item.partition("=")

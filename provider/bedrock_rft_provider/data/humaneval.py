@@ -112,8 +112,17 @@ def to_rft_record(problem: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def records(count: int | None = None, seed: int = 0, path: Path | None = None) -> Iterator[dict[str, Any]]:
-    """``count`` problems as records (all 164 for None), picked by ``seed`` when fewer, in task order."""
+    """``count`` problems as records (all 164 for None), picked by ``seed`` when fewer, in task order.
+
+    Raises ValueError for a ``count`` above the number of problems (a run asking for 500 must not
+    silently train on 164).
+    """
     problems = read_problems(path)
+    if count is not None and count > len(problems):
+        raise ValueError(
+            f"input {count} asks for more problems than HumanEval has ({len(problems)}); "
+            f"give at most {len(problems)}, or all"
+        )
     if count is not None and count < len(problems):
         picked = set(random.Random(seed).sample(range(len(problems)), count))
         problems = [p for i, p in enumerate(problems) if i in picked]

@@ -369,7 +369,7 @@ class SourceReader:
         count = None if text in ("", "-", "all") else _count("humaneval", self.input_uri)
         try:
             problems = list(humaneval.records(count, self.seed))
-        except ImportError as exc:
+        except (ImportError, ValueError) as exc:
             raise DatasetValidationError([Problem("humaneval", None, str(exc))]) from None
         self._hash.update(f"humaneval:{count}:{self.seed}".encode())
         for index, record in enumerate(problems, start=1):

@@ -35,8 +35,11 @@ class Guard:
         unknown = set(value) - {"metric", "tolerance", "relative", "higher_is_better"}
         if unknown:
             raise ConfigError(where, f"unknown guard field(s) {sorted(unknown)}")
+        metric = value["metric"]
+        if not isinstance(metric, str) or not metric.strip():
+            raise ConfigError(f"{where}.metric", f"must be a metric path such as error_rate, got {metric!r}")
         return cls(
-            metric=str(value["metric"]),
+            metric=metric,
             tolerance=as_float(f"{where}.tolerance", value["tolerance"]),
             relative=as_bool(f"{where}.relative", value.get("relative"), default=False),
             higher_is_better=as_bool(

@@ -76,6 +76,17 @@ def choose_backend(base_model_id: str, backend: str | None = None) -> str:
     return requested
 
 
+def catalog_note(base_model_id: str) -> str | None:
+    """A line for a forecast or plan made for a model the catalog does not know (its backend was
+    assumed native, possibly a typo of a catalog id); None for a catalog model."""
+    if base_model_id in CATALOG:
+        return None
+    return (
+        f"base model {base_model_id!r} is not in the catalog ({', '.join(CATALOG)}): planned as the "
+        f"{NATIVE} backend (a custom model or a newer Nova id); check the id if you meant one of those"
+    )
+
+
 def normalise_backend(backend: str | None) -> str | None:
     """``"native"`` / ``"open-weight"`` from any accepted spelling; None for ``None``, ``""`` and ``"auto"``.
 

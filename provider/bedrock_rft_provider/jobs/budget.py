@@ -118,6 +118,23 @@ def over_caps(forecast: Mapping[str, Any], caps: SpendCaps) -> list[str]:
     return problems
 
 
+def unchecked_caps(forecast: Mapping[str, Any], caps: SpendCaps) -> list[str]:
+    """One line per set cap the forecast cannot check (its quantity is unknown), for the reader: such a
+    cap passes submission and is enforced only by the wait, once the job trains. [] when all were."""
+    lines = []
+    if caps.max_training_hours is not None and forecast.get("training_hours") is None:
+        lines.append(
+            f"max_training_hours = {caps.max_training_hours:g}: not checked, the forecast has no training "
+            "hours (give assumptions.training_samples_per_hour); the wait stops the job at the cap"
+        )
+    if caps.max_grader_invocations is not None and forecast.get("grader_invocations") is None:
+        lines.append(
+            f"max_grader_invocations = {caps.max_grader_invocations:,}: not checked, the forecast has no "
+            "grader invocations; the wait stops the job at the cap"
+        )
+    return lines
+
+
 def check_caps(forecast: Mapping[str, Any], caps: SpendCaps) -> None:
     """Raise SpendCapExceeded (quoting the forecast's ``lines``) when ``over_caps`` finds anything."""
     problems = over_caps(forecast, caps)

@@ -19,6 +19,9 @@ from typing import Any
 
 from bedrock_rft_provider.errors import ConfigError
 
+# The start of a Bedrock job name (JOB_NAME_PATTERN in jobs/validation.py: [a-zA-Z0-9](-*[a-zA-Z0-9+\-.])*).
+_JOB_NAME_PREFIX = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9+\-.]{0,62}")
+
 EVENT_SOURCE = "aws.bedrock"
 DETAIL_TYPE = "Model Customization Job State Change"
 JOB_STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped")
@@ -83,9 +86,14 @@ class EventRoute:
                 "statuses", f"{unknown or 'nothing'} given; choose from {', '.join(JOB_STATUSES)}"
             )
         if job_name_prefix is not None and (
-            not isinstance(job_name_prefix, str) or not job_name_prefix or len(job_name_prefix) > 63
+            not isinstance(job_name_prefix, str) or not _JOB_NAME_PREFIX.fullmatch(job_name_prefix)
         ):
-            raise ConfigError("job_name_prefix", f"{job_name_prefix!r} must be 1-63 characters")
+            # A prefix no job name can start with ('*', 'rft_', ' rft') makes a rule that never fires.
+            raise ConfigError(
+                "job_name_prefix",
+                f"{job_name_prefix!r} is not the start of a job name: 1-63 characters, a letter or digit "
+                "first, then letters, digits, '-', '+' or '.'",
+            )
         return cls(rule_name, queue_name, chosen, job_name_prefix or None)
 
     def event_pattern(self) -> dict[str, Any]:

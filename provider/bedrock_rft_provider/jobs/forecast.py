@@ -37,6 +37,8 @@ NATIVE_EXAMPLE_DEFAULTS = {
 # The open-weight API's one documented example (n_epochs 1, batch_size 4) is not a default either.
 OPEN_WEIGHT_ASSUMED_DEFAULTS = {"n_epochs": 2, "batch_size": 64}
 MB_PER_GB = 1024
+# AWS Lambda's configurable memory range, in MB.
+LAMBDA_MEMORY_MB = (128, 10240)
 DEFAULT_EVAL_OUTPUT_TOKENS = 1024
 
 
@@ -112,6 +114,17 @@ class ForecastInputs:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(name, f"must be a whole number >= 0, got {value!r}")
+        memory = self.grader_memory_mb
+        # A negative or zero memory made negative GB-seconds, i.e. a lower money total under max_budget.
+        if memory is not None and (
+            isinstance(memory, bool)
+            or not isinstance(memory, int)
+            or not LAMBDA_MEMORY_MB[0] <= memory <= LAMBDA_MEMORY_MB[1]
+        ):
+            low, high = LAMBDA_MEMORY_MB
+            raise ConfigError(
+                "grader_memory_mb", f"must be a whole number of MB from {low} to {high}, got {memory!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -291,6 +304,11 @@ def forecast_spend(
         notes.append("training hours need a training rate (assumptions.training_samples_per_hour)")
     else:
         hours = round(training_samples / assumptions.training_samples_per_hour, 4)
+        if not math.isfinite(hours):  # a rate such as 1e-320: no cap could be checked against it
+            raise ConfigError(
+                "assumptions.training_samples_per_hour",
+                f"= {assumptions.training_samples_per_hour!r} is too small: the forecast hours are infinite",
+            )
 
     quantities = {
         "training_hour": hours,
@@ -300,6 +318,8 @@ def forecast_spend(
         "output_million_tokens": output_tokens / 1e6,
     }
     money, unpriced, unquantified = price_quantities(quantities, prices)
+    if not math.isfinite(sum(money.values())):
+        raise ConfigError("prices", "are so large that the forecast money total is infinite")
     return SpendForecast(
         backend=inputs.backend,
         plan=plan,
@@ -340,6 +360,8 @@ def price_quantities(
             unquantified.append(key)
         else:
             money[key] = round(price * amount, 6)
+            if not math.isfinite(money[key]):
+                raise ConfigError(f"prices.{key}", f"= {price!r} makes this component's money infinite")
     return money, tuple(unpriced), tuple(unquantified)
 
 

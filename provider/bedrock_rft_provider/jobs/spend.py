@@ -46,7 +46,13 @@ def forecast_inputs(
     counts = dataset_report.get("counts")
     if not isinstance(counts, Mapping) or not isinstance(counts.get("train"), int):
         raise ConfigError("dataset_report", "has no counts.train; pass the dataset operator's report.json")
-    tokens = ((dataset_report.get("prompt_length") or {}).get("estimated_tokens") or {}).get("mean")
+    for name in ("train", "validation", "test"):
+        value = counts.get(name) or 0
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigError("dataset_report", f"counts.{name} = {value!r} is not a record count")
+    prompt_length = dataset_report.get("prompt_length")
+    estimated = prompt_length.get("estimated_tokens") if isinstance(prompt_length, Mapping) else None
+    tokens = estimated.get("mean") if isinstance(estimated, Mapping) else None
     return ForecastInputs(
         backend=backend,
         train_records=int(counts["train"]),
@@ -69,9 +75,11 @@ def grader_seconds_per_sample(preflight_report: Mapping[str, Any] | None) -> flo
     """
     report = preflight_report or {}
     run = report.get("run") or report
-    latency = run.get("latency_ms_per_batch") or {}
+    latency = run.get("latency_ms_per_batch") if isinstance(run, Mapping) else None
+    if not isinstance(run, Mapping) or not isinstance(latency, Mapping):
+        return None  # a hand-edited or foreign report: no measurement, not a crash
     values = (latency.get("mean"), latency.get("batches"), run.get("n"))
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in values):
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < math.inf for v in values):
         return None
     mean, batches, samples = (float(v) for v in values if v is not None)
     return mean * batches / samples / 1000.0

@@ -34,6 +34,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from bedrock_rft_provider.errors import ConfigError, raise_config_errors
+from bedrock_rft_provider.jobs.forecast import NATIVE_EXAMPLE_DEFAULTS
 from bedrock_rft_provider.jobs.health import CHECKS, HealthPolicy, assess_training
 from bedrock_rft_provider.jobs.metrics import TRAIN_REWARD, VALIDATION_REWARD, TrainingMetrics
 from bedrock_rft_provider.templated import as_float, as_int, as_mapping, is_unset
@@ -51,6 +52,7 @@ PRICE_TEXT_KEYS = ("currency", "source")
 DEFAULT_MIN_HEALTH_STEPS = 10
 # Native defaults when the job description leaves them out (the documentation example's values).
 DEFAULT_SAMPLES_PER_PROMPT = 4
+DEFAULT_BATCH_SIZE = NATIVE_EXAMPLE_DEFAULTS["batch_size"]
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,8 @@ class WaitGuard:
     :param prices: ``{"training_hour": X, "grader_million_requests": Y, ...}`` (missing = 0; see above).
     :param health: check name (``jobs.health.CHECKS``) -> ``off``/``warn``/``stop``; unnamed checks warn.
     :param min_health_steps: steps before health checks judge a curve (default 10; early curves are noisy).
-    :param batch_size: prompts per step (default: the job's own hyperparameter when it reports it).
+    :param batch_size: prompts per step (default: the job's own hyperparameter when it reports it,
+        else 64, the forecast's assumption).
     :param samples_per_prompt: responses graded per prompt (default: the job's, else 4).
     :param samples_per_invocation: graded responses per Lambda invocation (default 1, the upper bound).
     :param validation_records: validation prompts graded at each validation pass (default 0: not counted).
@@ -233,10 +236,13 @@ def observe(
     """The spend so far from the metrics the job has written and its training time.
 
     ``batch_size`` / ``samples_per_prompt`` are the job's own hyperparameters when it reports them;
-    the guard's values win (the user knows what the service defaulted to), else 4 samples per prompt.
+    the guard's values win (the user knows what the service defaulted to), else 64 prompts per step
+    (the forecast's assumption) and 4 samples per prompt.
     """
     steps = len(metrics.series.get(TRAIN_REWARD, []))
-    batch = guard.batch_size or batch_size or 0
+    # Not 0 when no one says: 0 prompts per step would count no invocations and no money, silently
+    # disabling max_grader_invocations; the forecast's assumed default keeps the two consistent.
+    batch = guard.batch_size or batch_size or DEFAULT_BATCH_SIZE
     per_prompt = guard.samples_per_prompt or samples_per_prompt or DEFAULT_SAMPLES_PER_PROMPT
     passes = len(metrics.series.get(VALIDATION_REWARD, []))
     graded = steps * batch * per_prompt + passes * guard.validation_records

@@ -13,8 +13,14 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 from bedrock_rft_provider.errors import ConfigError
 from bedrock_rft_provider.hooks.reward_lambda import RewardLambdaHook
 from bedrock_rft_provider.hooks.storage import StorageHook
-from bedrock_rft_provider.jobs.backends import choose_backend
-from bedrock_rft_provider.jobs.budget import CAP_NAMES, SpendCapExceeded, SpendCaps, check_caps
+from bedrock_rft_provider.jobs.backends import catalog_note, choose_backend
+from bedrock_rft_provider.jobs.budget import (
+    CAP_NAMES,
+    SpendCapExceeded,
+    SpendCaps,
+    check_caps,
+    unchecked_caps,
+)
 from bedrock_rft_provider.jobs.forecast import ForecastAssumptions, forecast_spend, plan_mismatch
 from bedrock_rft_provider.jobs.prices import PriceTable
 from bedrock_rft_provider.jobs.spend import forecast_inputs, rate_from_record
@@ -27,6 +33,17 @@ if TYPE_CHECKING:
 def json_param(field: str, value: Any) -> dict[str, Any]:
     """A dict param that may arrive as a dict, its rendered text, or unset (``{}``)."""
     return {} if is_unset(value) or value == {} else dict(as_mapping(field, value))
+
+
+def _json_object(field: str, text: str) -> dict[str, Any]:
+    """The JSON object a report file holds; ConfigError naming ``field`` for anything else."""
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(field, f"is not JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise ConfigError(field, f"must hold a JSON object, got {type(value).__name__}")
+    return value
 
 
 def caps_of(operator: Any) -> SpendCaps:
@@ -157,10 +174,10 @@ class BedrockRFTSpendForecastOperator(AwsBaseOperator[RewardLambdaHook]):
             if rate is not None:
                 assumed["training_samples_per_hour"] = rate
         storage = self._storage()
-        dataset_report = json.loads(storage.read_text(self.dataset_report_uri))
+        dataset_report = _json_object("dataset_report_uri", storage.read_text(self.dataset_report_uri))
         preflight = None
         if self.preflight_report_uri:
-            preflight = json.loads(storage.read_text(self.preflight_report_uri))
+            preflight = _json_object("preflight_report_uri", storage.read_text(self.preflight_report_uri))
         memory = None
         if self.grader_function_name:
             configuration = self.hook.get_configuration(self.grader_function_name) or {}
@@ -175,6 +192,9 @@ class BedrockRFTSpendForecastOperator(AwsBaseOperator[RewardLambdaHook]):
         forecast = forecast_spend(inputs, ForecastAssumptions.from_dict(assumed), prices)
         for line in forecast.lines():
             self.log.info("%s", line)
+        model_note = catalog_note(self.base_model_id)
+        if model_note:
+            self.log.warning("%s", model_note)
         result = {
             **forecast.as_dict(),
             "caps": caps.as_dict(),
@@ -188,7 +208,11 @@ class BedrockRFTSpendForecastOperator(AwsBaseOperator[RewardLambdaHook]):
         except SpendCapExceeded as exc:
             raise AirflowFailException(str(exc)) from exc
         if caps.any:
-            self.log.info("Within the caps: %s", {k: v for k, v in caps.as_dict().items() if v is not None})
+            for line in unchecked_caps(result, caps):
+                self.log.warning("%s", line)
+            self.log.info(
+                "Within the checked caps: %s", {k: v for k, v in caps.as_dict().items() if v is not None}
+            )
         if self.report_uri:
             storage.write_text(self.report_uri, json.dumps(result, indent=2))
         return result

@@ -117,7 +117,8 @@ def parse_json_response(text: str) -> Any:
     """The JSON value in a response: a fenced ```json block, the whole text, or its outermost {...}.
 
     Numbers with a fraction or exponent are read as :class:`~decimal.Decimal`, exactly as written (a float
-    would round ``9007199254740993.0`` to ``2**53``).
+    would round ``9007199254740993.0`` to ``2**53``). A candidate with a repeated key, or nested too
+    deeply to parse, is not read. Raises ValueError when no candidate is JSON.
     """
     candidates = [*reversed([m.group(1) for m in _FENCE.finditer(text)]), text]
     start, end = text.find("{"), text.rfind("}")
@@ -125,10 +126,18 @@ def parse_json_response(text: str) -> Any:
         candidates.append(text[start : end + 1])
     for candidate in candidates:
         try:
-            return json.loads(candidate, parse_float=Decimal)
-        except ValueError:
+            return json.loads(candidate, parse_float=Decimal, object_pairs_hook=_unique_keys)
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser's stack
             continue
     raise ValueError("no JSON object found in the response")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # {"total": 5, "total": 7} states two answers; parsers differ on which one counts, so neither does.
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise ValueError("a JSON object repeats a key")
+    return result
 
 
 def json_match(sample: Sample) -> RewardResult | None:

@@ -8,6 +8,9 @@ interpreter before any untrusted code runs; once installed, neither filter can b
   other processes (kill, tkill, tgkill, pidfd), tracing and reading other processes' memory, sockets,
   namespaces, mounts, bpf, perf, userfaultfd, io_uring and keyrings. Threads still work (``clone`` with
   ``CLONE_THREAD``; ``clone3`` answers ``ENOSYS`` so glibc falls back to ``clone``).
+- **capabilities**: a child still running as root (the interpreter is unreadable to ``nobody``, so
+  root could not be dropped) gives up every capability, so the parent's non-dumpable memory stays
+  closed to it (root keeps ``CAP_SYS_PTRACE`` otherwise).
 - **Landlock** limits the file system to reading the interpreter's own directories and reading and
   writing the private working directory: ``/etc``, ``/proc`` (so ``/proc/<ppid>/environ``), home
   directories and the rest of ``/tmp`` become unreachable.
@@ -22,6 +25,17 @@ def _confine(workdir, read_paths, want_landlock, want_seccomp):
     libc.syscall.restype = ctypes.c_long
     libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
     applied = []
+    if os.geteuid() == 0:
+        # A child left root (the interpreter unreadable to nobody) keeps CAP_SYS_PTRACE, which opens
+        # even a non-dumpable parent's /proc/<ppid>/mem, where the expected values are. Drop every
+        # capability for good: the bounding set (none regained on exec), root-on-exec off, then all sets.
+        for cap in range(64):
+            libc.prctl(24, cap, 0, 0, 0)  # PR_CAPBSET_DROP
+        libc.prctl(28, 0x2F, 0, 0, 0)  # PR_SET_SECUREBITS: NOROOT, NO_SETUID_FIXUP, each locked
+        header = ctypes.create_string_buffer(struct.pack("=Ii", 0x20080522, 0), 8)  # capability v3
+        sets = ctypes.create_string_buffer(24)  # effective, permitted, inheritable x 2 words: all 0
+        if libc.capset(header, sets) == 0:
+            applied.append("no_capabilities")
     if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS: required by both, unprivileged
         return applied
     if want_landlock:

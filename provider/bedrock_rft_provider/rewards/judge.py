@@ -37,33 +37,46 @@ class JudgeOutputError(ValueError):
     """The judge's reply holds no usable score."""
 
 
-def _last_json_score(text: str) -> Any:
-    """The ``score`` of the last JSON object in ``text`` that has one (``None`` if none does)."""
-    decoder = json.JSONDecoder()
-    position = text.rfind("{")
+def _json_scores(text: str) -> list[Any]:
+    """The ``score`` of every JSON object in ``text`` that has one, in order."""
+    decoder = json.JSONDecoder(parse_constant=_not_a_number)
+    scores, position = [], text.find("{")
     while position >= 0:
         try:
-            value, _ = decoder.raw_decode(text, position)
+            value, end = decoder.raw_decode(text, position)
         except ValueError:
-            value = None
+            value, end = None, position + 1
         if isinstance(value, dict) and "score" in value:
-            return value["score"]
-        position = text.rfind("{", 0, position)
-    return None
+            scores.append(value["score"])
+        else:
+            end = position + 1  # an object without a score may still hold one (nested) further in
+        position = text.find("{", end)
+    return scores
+
+
+def _not_a_number(name: str) -> Any:
+    raise ValueError(f"{name} is not a score")
 
 
 def parse_judge_score(text: str, low: float, high: float) -> float:
     """The score in a judge reply (a JSON object, or ``score: N`` in prose), scaled to 0..1.
 
-    The judge's *last* stated score counts: a judge that quotes the graded response (which may itself
-    say ``{"score": 10}`` or ``score: 10``) states its own verdict after the quote.
+    The reply is read as hostile: it may quote the graded response, which may itself say
+    ``{"score": 10}`` or ``score: 10``. So every score the reply states must agree; a reply stating two
+    different scores (JSON objects, or prose ``score:`` fields when it has no JSON score), a score that
+    is not a number (``"10/10"``, ``true``, ``NaN``) or one outside ``low..high`` raises
+    :class:`JudgeOutputError`.
     """
-    value: Any = _last_json_score(text) if "{" in text else None
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        matches = _SCORE_FIELD.findall(text)
-        if not matches:
+    values: list[Any] = _json_scores(text) if "{" in text else []
+    if not values:
+        values = [float(match) for match in _SCORE_FIELD.findall(text)]
+        if not values:
             raise JudgeOutputError(f"no score in judge output: {text[:200]!r}")
-        value = float(matches[-1])
+    if any(not isinstance(v, (int, float)) or isinstance(v, bool) for v in values):
+        raise JudgeOutputError(f"judge score is not a number: {text[:200]!r}")
+    if len({float(v) for v in values}) > 1:
+        raise JudgeOutputError(f"judge output states different scores {values[:5]}: {text[:200]!r}")
+    value = values[-1]
     if not low <= value <= high:
         raise JudgeOutputError(f"judge score {value} is outside {low}..{high}")
     return (float(value) - low) / (high - low)
@@ -125,9 +138,9 @@ def llm_judge(
     created once per Lambda container unless ``client`` is given. The handler scores a batch with
     ``max_workers`` threads. ``use_tool`` forces the score through a Converse tool call (a JSON
     schema the model must fill) for models that support ``toolChoice``; otherwise the model is asked
-    for a JSON object in its text. ``none_on_failure`` returns None (not applicable) instead of 0.0 for
-    an unparseable reply, and instead of raising once Bedrock errors persist, so a :func:`composite`
-    falls back to its other (verifiable) rewards for that sample.
+    for a JSON object in its text. ``none_on_failure`` returns None (not applicable) instead of raising
+    once Bedrock errors persist, so a :func:`composite` falls back to its other (verifiable) rewards for
+    that sample; an unparseable reply scores 0.0 either way (the graded response shapes the reply).
     """
     low, high = score_range
     if not low < high:
@@ -181,8 +194,8 @@ def llm_judge(
         try:
             score = parse_judge_score(text, low, high)
         except JudgeOutputError:
-            if none_on_failure:
-                return None
+            # Scored 0 even with none_on_failure: the graded response shapes the reply, and a response
+            # that leaves the judge without a verdict must not fall back to a better score without it.
             return RewardResult(0.0, {name: 0.0}, {"judge_parse_error": 1.0, "judge_retries": retries})
         return RewardResult(score, {name: score}, {"judge_parse_error": 0.0, "judge_retries": retries})
 

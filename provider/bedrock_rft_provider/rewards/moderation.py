@@ -10,8 +10,9 @@ justification. Two rewards grade it:
   of the confusion matrix (``evaluation/moderation.py`` renders it).
 - ``policy_judge``: :func:`~bedrock_rft_provider.rewards.judge.llm_judge` with :data:`RUBRIC` (label
   and justification against the reference), temperature 0, retries on throttling, structured score.
-  When the judge cannot give a verdict (its reply holds no score, or Bedrock keeps failing) it is left
-  out of that sample's weighting, so the composite falls back to the label check alone.
+  When Bedrock keeps failing the judge is left out of that sample's weighting, so the composite falls
+  back to the label check alone; a reply without one clear score (the response confused or quoted
+  itself into it) scores the judge part 0, so confusing the judge never pays.
 
 :data:`moderation_reward` is the composite (label 0.6, judge 0.4: a right label always outscores a wrong
 one, whatever the judge says). The judge model comes from the grader Lambda's environment
@@ -52,7 +53,7 @@ def parse_label(text: str) -> str | None:
     """The one label a response states, or None (no label, or more than one).
 
     ``Label: <label>`` lines count (every such line must name the same single label); without one, a
-    first line that starts with a label (``remove - threatens a person``) counts.
+    first line that starts with a label and names no other (``remove - threatens a person``) counts.
     """
     head = text[:MAX_READ_CHARS]
     stated: set[str] = set()
@@ -65,7 +66,9 @@ def parse_label(text: str) -> str | None:
         return stated.pop() if len(stated) == 1 else None
     first_line = head.strip().split("\n", 1)[0].strip(" \t*`#>_-").casefold()
     first_word = re.split(r"[^a-z]", first_line, maxsplit=1)[0]
-    return first_word if first_word in LABELS else None
+    # A first line naming another label too ("allow or remove") is a hedge, as on a Label line.
+    named = {word.casefold() for word in _LABEL_WORD.findall(first_line)}
+    return first_word if first_word in LABELS and named == {first_word} else None
 
 
 def reference_label(sample: Sample) -> str | None:

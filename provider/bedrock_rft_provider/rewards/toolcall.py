@@ -55,19 +55,22 @@ def expected_calls(reference: Any, metadata: Mapping[str, Any] | None = None) ->
             reference = strict_json(reference)
         except ToolCallError:
             reference = None
-    if isinstance(reference, dict):
-        if isinstance(reference.get("tool_calls"), list) and not reference["tool_calls"]:
-            return []
-        calls = calls_of_value(reference)
-        if calls is not None:
-            return calls
-    truth = (metadata or {}).get("ground_truth")
-    if isinstance(truth, str):
-        truth = [truth]
-    if isinstance(truth, list) and all(isinstance(t, str) for t in truth):
-        parsed = [python_calls(t) for t in truth]
-        if parsed and all(p is not None and len(p) == 1 for p in parsed):
-            return [p[0] for p in parsed if p is not None]
+    try:
+        if isinstance(reference, dict):
+            if isinstance(reference.get("tool_calls"), list) and not reference["tool_calls"]:
+                return []
+            calls = calls_of_value(reference)
+            if calls is not None:
+                return calls
+        truth = (metadata or {}).get("ground_truth")
+        if isinstance(truth, str):
+            truth = [truth]
+        if isinstance(truth, list) and all(isinstance(t, str) for t in truth):
+            parsed = [python_calls(t) for t in truth]
+            if parsed and all(p is not None and len(p) == 1 for p in parsed):
+                return [p[0] for p in parsed if p is not None]
+    except ToolCallError:  # a reference of more than MAX_CALLS calls: not gradable
+        pass
     return None
 
 
@@ -212,7 +215,8 @@ def tool_call_match(sample: Sample) -> RewardResult | None:
     expected arguments of the schema's JSON type (``"types"``). A call to the wrong function scores 0.
     The schema is ``metadata.tools`` (or the sample's top-level ``tools``) when Bedrock passes it on.
     Responses that make no readable call score 0 with ``tool_call_parsed`` = 0 and
-    ``tool_call_error_<reason>`` = 1. ``None`` when the sample names no expected call.
+    ``tool_call_error_<reason>`` = 1; when no call is expected, only a response that plainly makes none
+    scores 1 (an unreadable attempt still scores 0). ``None`` when the sample names no expected call.
     """
     expected = expected_calls(sample.reference, sample.metadata)
     if expected is None:
@@ -224,7 +228,9 @@ def tool_call_match(sample: Sample) -> RewardResult | None:
     try:
         predicted = calls_in_message(message, sample.response)
     except ToolCallError as exc:
-        if not expected:  # no call was the right answer
+        # "No call" is right only for a response that plainly makes none: one whose call is unreadable
+        # (duplicate keys, NaN, too deep, too many calls, too large) tried to call and scores 0 below.
+        if not expected and exc.reason == "no_call":
             return RewardResult(
                 1.0, {"tool_call": 1.0}, {"tool_call_parsed": 0.0, "tool_call_expected_none": 1.0}
             )

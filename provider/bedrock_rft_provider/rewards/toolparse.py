@@ -135,12 +135,17 @@ def _call(value: Any) -> ToolCall | None:
 
 
 def calls_of_value(value: Any) -> list[ToolCall] | None:
-    """The calls a parsed JSON value holds (module doc shapes), or None when it is not a call."""
+    """The calls a parsed JSON value holds (module doc shapes), or None when it is not a call.
+
+    Raises :class:`ToolCallError` (``too_many_calls``) for a list of more than :data:`MAX_CALLS`.
+    """
     if isinstance(value, dict) and isinstance(value.get("tool_calls"), list):
         value = value["tool_calls"]
     items = value if isinstance(value, list) else [value]
-    if not items or len(items) > MAX_CALLS:
+    if not items:
         return None
+    if len(items) > MAX_CALLS:
+        raise ToolCallError("too_many_calls", f"more than {MAX_CALLS} calls")
     calls = [_call(item) for item in items]
     if any(call is None for call in calls):
         return None
@@ -148,7 +153,10 @@ def calls_of_value(value: Any) -> list[ToolCall] | None:
 
 
 def python_calls(text: str) -> list[ToolCall] | None:
-    """BFCL's text form: ``f(a=1)``, several on separate lines, or ``[f(a=1), g(b=2)]``."""
+    """BFCL's text form: ``f(a=1)``, several on separate lines, or ``[f(a=1), g(b=2)]``.
+
+    None when the text is not in that form; :class:`ToolCallError` for more than :data:`MAX_CALLS` calls.
+    """
     if not _PY_CALL.match(text):
         return None
     stripped = text.strip()
@@ -162,8 +170,10 @@ def python_calls(text: str) -> list[ToolCall] | None:
         if isinstance(tree.body, ast.List):
             nodes = tree.body.elts
             break
-    if not nodes or len(nodes) > MAX_CALLS:
+    if not nodes:
         return None
+    if len(nodes) > MAX_CALLS:
+        raise ToolCallError("too_many_calls", f"more than {MAX_CALLS} calls")
     calls = []
     for node in nodes:
         if not isinstance(node, ast.Call):

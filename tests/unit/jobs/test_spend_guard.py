@@ -176,3 +176,13 @@ def test_hyperparameters_are_read_from_either_job_shape() -> None:
     openweight = {"method": {"reinforcement": {"hyperparameters": {"batch_size": 4}}}}
     assert openweight_batch_size(openweight) == 4
     assert openweight_batch_size({"method": None}) is None
+
+
+def test_a_job_that_reports_no_batch_size_still_counts_invocations_toward_the_cap() -> None:
+    """With neither the guard nor the job naming a batch size, 0 prompts per step were counted: no
+    invocations, no money, and max_grader_invocations never stopped the job."""
+    guard = WaitGuard(max_grader_invocations=1000, prices={"grader_million_requests": 1.0})
+    spend = observe(_metrics([0.5] * 4), training_seconds=0, guard=guard, batch_size=None)
+    assert spend.graded_samples == 4 * 64 * 4  # the forecast's assumed 64 prompts x 4 samples per step
+    assert spend.money is not None and spend.money > 0
+    assert judge(spend, _metrics([0.5] * 4), guard).stop
