@@ -117,6 +117,7 @@ except ImportError:  # Airflow < 3.2
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from bedrock_rft_provider.evaluation.brief import evaluation_brief
+from bedrock_rft_provider.example_dag_params import DEMO_BUCKET, DEMO_FAMILY, DEMO_REWARD, gate_params
 from bedrock_rft_provider.jobs.backends import CATALOG, OPEN_WEIGHT, choose_backend
 from bedrock_rft_provider.jobs.budget import CAP_NAMES
 from bedrock_rft_provider.notifications import BedrockRFTNotifier
@@ -197,15 +198,15 @@ with DAG(
     doc_md=__doc__,
     tags=["bedrock", "rft"],
     params={
-        "bucket": Param("bedrock-rft-demo", type="string"),
+        "bucket": Param(DEMO_BUCKET, type="string"),
         "role_arn": Param("arn:aws:iam::123456789012:role/bedrock-rft-service", type="string"),
         "grader_role_arn": Param("arn:aws:iam::123456789012:role/bedrock-rft-grader", type="string"),
         # A free-text field with the models RFT trains as proposals (a model Bedrock adds later still works).
         "base_model_id": Param("amazon.nova-2-lite-v1:0:256k", type="string", examples=list(CATALOG)),
-        "model_family": Param("gsm8k", type="string"),
+        "model_family": Param(DEMO_FAMILY, type="string"),
         "dataset_source": Param("synthetic", type="string"),
         "dataset_input": Param("600", type="string"),
-        "reward": Param("bedrock_rft_provider.rewards.builtin:math_answer", type="string"),
+        "reward": Param(DEMO_REWARD, type="string"),
         "grader_function_name": Param("bedrock-rft-gsm8k-grader", type="string"),
         "grader_environment": Param({}, type="object"),
         "judge_component": Param("", type="string"),
@@ -231,16 +232,7 @@ with DAG(
         "baseline_skip_above": Param(0.95, type="number", minimum=0, maximum=1),
         "baseline_skip_below": Param(0.02, type="number", minimum=0, maximum=1),
         "health_policy": Param("warn", enum=["warn", "fail"]),
-        "min_improvement": Param(0.02, type="number"),
-        "min_eval_samples": Param(50, type="integer", minimum=1),
-        "gate_guards": Param(
-            [
-                {"metric": "response_length.mean", "tolerance": 0.25, "relative": True},
-                {"metric": "error_rate", "tolerance": 0.01},
-            ],
-            type="array",
-        ),
-        "eval_concurrency": Param(8, type="integer", minimum=1),
+        **gate_params(),
         "eval_samples_per_prompt": Param(1, type="integer", minimum=1),
         "sandbox": Param(True, type="boolean"),
         "force_retrain": Param(False, type="boolean"),
