@@ -1,8 +1,9 @@
 """What the RFT job operator decides before it submits anything, from its rendered arguments.
 
-Pure: every check here raises a ConfigError naming the field before any AWS call, so a typo in a
-templated flag or a guard can never cost a job. The operator calls :func:`check_submission` first and
-:func:`native_job_spec` for the native backend's request.
+No Airflow here: every check raises a ConfigError naming the field before any AWS call, so a typo in a
+templated flag or a guard can never cost a job. The operator calls :func:`check_submission` first,
+:func:`native_job_spec` for the native backend's request, then :func:`reuse_key` (which reads the data
+and grader through the hook it is given) to find a job it may reuse instead of paying again.
 """
 
 from __future__ import annotations
