@@ -13,10 +13,18 @@ import json
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
-from bedrock_rft_provider.data import DatasetValidationError, PrepareOptions, prepare_dataset
-from tests.unit.data.gsm8k_corpus import corpus_lines, write_corpus
+from bedrock_rft_provider.data import (
+    DatasetValidationError,
+    PrepareOptions,
+    blockpath,
+    gsm8k,
+    prepare_dataset,
+)
+from bedrock_rft_provider.data.records import validate_record
+from tests.unit.data.gsm8k_corpus import ODD_LINES, corpus_lines, write_corpus
 
 SCENARIOS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     # name: (corpus arguments, PrepareOptions)
@@ -72,16 +80,59 @@ def _scenario_digest(name: str, tmp_path: Path) -> str:
     return outcome_digest("gsm8k", path, tmp_path / "out", PrepareOptions(**merged))
 
 
+@pytest.mark.parametrize("fast", [True, False], ids=["block-path", "per-record-path"])
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
-def test_gsm8k_outcome_is_what_the_per_record_implementation_gave(name: str, tmp_path: Path) -> None:
+def test_gsm8k_outcome_is_what_the_per_record_implementation_gave(
+    name: str, fast: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(blockpath, "ENABLED", fast)
     assert _scenario_digest(name, tmp_path) == GOLDEN[name]
 
 
-@pytest.mark.gsm8k
-@pytest.mark.parametrize(("split", "seed"), sorted(GSM8K_GOLDEN))
-def test_real_gsm8k_outcome_is_what_the_per_record_implementation_gave(
-    gsm8k_dir: Path, tmp_path: Path, split: str, seed: int
+def test_plain_records_never_take_the_per_record_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    options = PrepareOptions(seed=seed, min_records=1) if seed else PrepareOptions()
-    digest = outcome_digest("gsm8k", gsm8k_dir / f"{split}.jsonl", tmp_path / "out", options)
-    assert digest == GSM8K_GOLDEN[(split, seed)]
+    """The block path really runs: a clean corpus never reaches the per-record converter, and gives
+    the same files as the per-record path."""
+    repeats = (b'"id": "c-1"', b'"id": "again-')  # the corpus's repeated ids and prompts
+    lines = [line for line in corpus_lines(3000, seed=5, odd=False) if not any(r in line for r in repeats)]
+    path = write_corpus(tmp_path / "input.jsonl", lines)
+    options = PrepareOptions(min_records=1, max_records=None)
+    monkeypatch.setattr(blockpath, "ENABLED", False)
+    slow = outcome_digest("gsm8k", path, tmp_path / "slow", options)
+    monkeypatch.setattr(blockpath, "ENABLED", True)
+    monkeypatch.setattr(gsm8k, "to_rft_record", _never)
+    assert outcome_digest("gsm8k", path, tmp_path / "fast", options) == slow
+
+
+def _never(*args: object) -> None:
+    raise AssertionError("a plain record took the per-record path")
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_convert_block_gives_to_rft_record_or_declines(seed: int) -> None:
+    """Line by line: the record to_rft_record gives, or None for a line it rejects (or that needs
+    more than a plain record); a block with any declined line is declined whole."""
+    lines = corpus_lines(400, seed=seed)
+    for line in lines:
+        block = gsm8k.convert_block([line])
+        if block is None:
+            continue
+        expected = gsm8k.to_rft_record(json.loads(line))
+        assert msgspec.json.decode(msgspec.json.encode(block.records[0])) == expected
+        assert block.ids == [expected["id"]]
+        assert block.prompts == [expected["messages"][0]["content"]]
+    for odd in ODD_LINES:
+        alone = gsm8k.convert_block([odd])
+        if not _plain_valid(odd):
+            assert alone is None, odd
+        assert (gsm8k.convert_block([lines[0], odd]) is None) == (alone is None), odd
+
+
+def _plain_valid(line: bytes) -> bool:
+    try:
+        raw = json.loads(line)
+        record = gsm8k.to_rft_record(raw)
+    except ValueError:
+        return False
+    return set(raw) <= {"id", "question", "answer"} and not validate_record(record)
