@@ -140,50 +140,58 @@ class SourceReader:
         return raw
 
     def _json_lines(self, convert: Any) -> Iterator[SourceItem]:
+        for first, lines in self.line_blocks():
+            yield from self.block_items(first, lines, convert)
+
+    def line_blocks(self) -> Iterator[tuple[int, list[bytes]]]:
+        """A JSONL/GSM8K input's raw lines in blocks, ``(first line number, lines)``, hashed into the
+        fingerprint as read; :meth:`block_items` turns a block into items."""
+        return iter_line_blocks(self.input_uri, self.s3_client, self.max_line_bytes, self._hash.update)
+
+    def block_items(self, first: int, lines: list[bytes], convert: Any) -> Iterator[SourceItem]:
+        """One block of raw lines as items, each decoded and (when ``convert`` is given) converted."""
         decode, item = fast_decoder.decode, _item
-        blocks = iter_line_blocks(self.input_uri, self.s3_client, self.max_line_bytes, self._hash.update)
-        for first, lines in blocks:
-            for line_no, line in enumerate(lines, start=first):
-                raw = line
-                if type(raw) is OversizedLine:
-                    yield SourceItem(
-                        line_no,
-                        error=f"record is {raw.size:,} bytes; at most {self.max_line_bytes:,} are "
-                        "allowed (max_record_bytes: a grader Lambda invocation carries at most 6 MB)",
-                    )
+        for line_no, line in enumerate(lines, start=first):
+            raw = line
+            if type(raw) is OversizedLine:
+                yield SourceItem(
+                    line_no,
+                    error=f"record is {raw.size:,} bytes; at most {self.max_line_bytes:,} are "
+                    "allowed (max_record_bytes: a grader Lambda invocation carries at most 6 MB)",
+                )
+                continue
+            if line_no == 1:
+                head = self._first_line(raw)
+                if isinstance(head, SourceItem):
+                    yield head
                     continue
-                if line_no == 1:
-                    head = self._first_line(raw)
-                    if isinstance(head, SourceItem):
-                        yield head
-                        continue
-                    raw = head
-                if not raw or raw.isspace():
-                    yield SourceItem(line_no, error="blank line; every line must be one JSON object")
+                raw = head
+            if not raw or raw.isspace():
+                yield SourceItem(line_no, error="blank line; every line must be one JSON object")
+                continue
+            try:
+                value = decode(raw)  # fast_decode, inlined: this loop runs once per record
+                strict_json = True
+            except FAST_DECODE_REFUSALS:
+                value, error = stdlib_decode(raw)
+                if error is not None:
+                    yield SourceItem(line_no, error=error)
                     continue
-                try:
-                    value = decode(raw)  # fast_decode, inlined: this loop runs once per record
-                    strict_json = True
-                except FAST_DECODE_REFUSALS:
-                    value, error = stdlib_decode(raw)
-                    if error is not None:
-                        yield SourceItem(line_no, error=error)
-                        continue
-                    strict_json = False
-                if convert is None:
-                    if isinstance(value, dict):
-                        yield item((line_no, value, None, strict_json))
-                    else:
-                        yield SourceItem(
-                            line_no, error=f"line is a JSON {type(value).__name__}; expected an object"
-                        )
-                    continue
-                try:
-                    record = convert(value)
-                except ValueError as exc:
-                    yield SourceItem(line_no, error=str(exc))
+                strict_json = False
+            if convert is None:
+                if isinstance(value, dict):
+                    yield item((line_no, value, None, strict_json))
                 else:
-                    yield item((line_no, record, None, strict_json))
+                    yield SourceItem(
+                        line_no, error=f"line is a JSON {type(value).__name__}; expected an object"
+                    )
+                continue
+            try:
+                record = convert(value)
+            except ValueError as exc:
+                yield SourceItem(line_no, error=str(exc))
+            else:
+                yield item((line_no, record, None, strict_json))
 
     def _mapped(self, line: int | None, row: dict[str, Any]) -> SourceItem:
         try:
