@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from bedrock_rft_provider.rewards.contract import (
@@ -76,8 +77,45 @@ def as_result(value: RewardValue, name: str) -> RewardResult:
     return result
 
 
+class _SharedEntry(dict[str, Any]):
+    """A ``metrics_list`` entry shared by every result of a :func:`constant_result`: read-only."""
+
+    __slots__ = ()
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("a shared metrics_list entry is read-only; copy it with dict(entry)")
+
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _read_only
+
+    def __reduce__(self) -> tuple[Any, ...]:  # copy, deepcopy and pickle give a plain dict
+        return (dict, (dict(self),))
+
+
+# id -> (result, its rendered entries); the result is kept, so its id cannot be reused by another object.
+_CONSTANT_ENTRIES: dict[int, tuple[RewardResult, tuple[dict[str, Any], ...]]] = {}
+
+
+def constant_result(
+    score: float, components: Mapping[str, float], metrics: Mapping[str, float] | None = None
+) -> RewardResult:
+    """A :class:`RewardResult` for a reward with few possible outcomes, to return for many samples.
+
+    Its ``metrics_list`` entries are rendered once: each result rendered from it gets a new list of the
+    same read-only entries, not a dozen new dicts per sample. Raises ValueError on a non-finite value.
+    """
+    result = RewardResult(
+        _number(score, "score"), MappingProxyType(dict(components)), MappingProxyType(dict(metrics or {}))
+    )
+    entries = tuple(_SharedEntry(entry) for entry in render("", result)["metrics_list"])
+    _CONSTANT_ENTRIES[id(result)] = (result, entries)
+    return result
+
+
 def render(sample_id: str, result: RewardResult, error: float = 0.0) -> dict[str, Any]:
     """One grader result in Bedrock's output shape; raises ValueError on a non-finite value."""
+    constant = _CONSTANT_ENTRIES.get(id(result))
+    if constant is not None and constant[0] is result and not error:
+        return {"id": sample_id, "aggregate_reward_score": result.score, "metrics_list": list(constant[1])}
     metrics = [
         {
             "name": k,
