@@ -34,7 +34,7 @@ FORMATS = (
     "{steps}\n#### {answer}\n#### 3",
     "{steps}\nThe answer is {answer}.5",
     "{steps}\nThe answer is {answer} apples.",
-    "{steps}\nThe anſwer is 3. The answer is {answer}.",
+    "{steps}\nThe an\u017fwer is 3. The answer is {answer}.",
     "{steps}\nThe ANSWer is {answer}.",
     "{steps}\nThe reanswer is {answer};",
     "{steps}\n\\boxed{{{answer}}} or \\fbox{{3}}",
