@@ -18,7 +18,7 @@ from typing import Any
 
 from bedrock_rft_provider.rewards.codeexec import code_tests, make_code_tests
 from bedrock_rft_provider.rewards.codegen import code_solution, make_code_solution
-from bedrock_rft_provider.rewards.contract import RewardResult, Sample
+from bedrock_rft_provider.rewards.contract import RewardResult, Sample, reference_text
 from bedrock_rft_provider.rewards.deadline import bounded_search
 from bedrock_rft_provider.rewards.handler import RewardFn, as_result, constant_result, reward_name
 from bedrock_rft_provider.rewards.judge import llm_judge
@@ -67,7 +67,8 @@ _OUTCOMES = {
 
 
 def _reference_number(sample: Sample) -> Number | None:
-    text = sample.reference_text
+    reference = sample.reference
+    text = reference if type(reference) is str else reference_text(reference)
     return parse_reference(text) if text is not None else None
 
 

@@ -28,7 +28,7 @@ from bedrock_rft_provider.rewards.builtin import math_answer
 from bedrock_rft_provider.rewards.contract import RewardResult, grader_sample, parse_sample
 from bedrock_rft_provider.rewards.deadline import RewardTimeout, batch_timer
 from bedrock_rft_provider.rewards.handler import constant_result, render
-from bedrock_rft_provider.rewards.numeric import numbers_in
+from bedrock_rft_provider.rewards.numeric import numbers_in, same_number
 
 
 @pytest.fixture
@@ -241,3 +241,15 @@ def test_math_answer_results_from_one_outcome_share_entries_but_not_lists(no_out
     assert results[0]["metrics_list"] == results[1]["metrics_list"]
     assert results[0]["metrics_list"] is not results[1]["metrics_list"]
     assert [r["id"] for r in results] == ["s0", "s1"]
+
+
+_DECIMAL = r"-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+
+
+@given(st.from_regex(rf"\A{_DECIMAL}\Z", fullmatch=True), st.from_regex(rf"\A{_DECIMAL}\Z", fullmatch=True))
+def test_two_plain_decimals_are_the_same_number_exactly_when_their_values_are(a: str, b: str) -> None:
+    """same_number's shortcut for plain decimals (no percent, scale or fraction) is exact equality."""
+    (first,), (second,) = numbers_in(f"x {a} y"), numbers_in(f"x {b} y")
+    exact = Fraction(a.replace(",", "")) == Fraction(b.replace(",", ""))
+    assert same_number(first, second) is exact
+    assert same_number(first, first)
