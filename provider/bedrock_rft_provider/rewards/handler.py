@@ -240,6 +240,10 @@ def score_sample(
                 timer.disarm()
         if value is None:
             return render(sample.id, RewardResult(0.0, {name: 0.0}, {NOT_APPLICABLE_METRIC: 1.0}))
+        if type(value) is RewardResult and value.components and type(value.score) is float:
+            low, high = guard.score_range  # the usual result, already whole and in range: as is
+            if low <= value.score <= high:
+                return render(sample.id, value)
         result, _ = _bounded(as_result(value, name), guard)
         return render(sample.id, result)
     except RewardTimeout:
@@ -333,7 +337,7 @@ def make_handler(
             results = []
             with batch_timer(guard.sample_timeout_s) as timer:
                 for index, raw in enumerate(raw_samples):
-                    bounded = _within(guard, deadline)
+                    bounded = guard if deadline is None else _within(guard, deadline)
                     if bounded is None:  # out of invocation time: answer the rest rather than lose them all
                         results.append(_fallback(raw, index, name, TIMEOUT_METRIC))
                     else:

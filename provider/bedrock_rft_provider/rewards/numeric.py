@@ -124,7 +124,16 @@ def _places(digits: str) -> int:
 
 
 def _to_number(match: re.Match[str]) -> Number | None:
-    sign, _currency, sign2, digits, denominator, scale, percent = match.groups()
+    # Short numbers repeat (answers, references, "2 steps"): each is read once; long ones are not kept.
+    if match.end() - match.start() <= 32:
+        return _read_number(match.groups())
+    return _read_number.__wrapped__(match.groups())
+
+
+@functools.lru_cache(maxsize=4096)
+def _read_number(groups: tuple[str | None, ...]) -> Number | None:
+    sign, _currency, sign2, digits, denominator, scale, percent = groups
+    assert digits is not None  # the one group _NUMBER always fills
     if "," in digits:
         digits = digits.replace(",", "")
     places: int | None = _places(digits)
