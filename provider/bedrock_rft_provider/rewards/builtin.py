@@ -24,7 +24,6 @@ from bedrock_rft_provider.rewards.handler import RewardFn, as_result, constant_r
 from bedrock_rft_provider.rewards.judge import llm_judge
 from bedrock_rft_provider.rewards.numeric import (
     RULES,
-    Number,
     extract_answer,
     parse_reference,
     same_number,
@@ -66,19 +65,15 @@ _OUTCOMES = {
 }
 
 
-def _reference_number(sample: Sample) -> Number | None:
-    reference = sample.reference
-    text = reference if type(reference) is str else reference_text(reference)
-    return parse_reference(text) if text is not None else None
-
-
 def math_answer(sample: Sample) -> RewardResult | None:
     """1.0 when the response's final answer equals the reference number, else 0.0 (GSM8K-style).
 
     Reports which extraction rule fired (``math_rule_<rule>``), whether an answer was found and whether
     the deciding rule saw conflicting answers. ``None`` when the sample has no numeric reference.
     """
-    reference = _reference_number(sample)
+    given = sample.reference
+    text = given if type(given) is str else reference_text(given)
+    reference = parse_reference(text) if text is not None else None
     if reference is None:
         return None
     found = extract_answer(sample.response)

@@ -299,28 +299,28 @@ _BOXED_PLAIN = re.compile(r"\\boxed\{(-?\d{1,18})\}")
 _CLAUSE_PLAIN = re.compile(r"(-?\d{1,18})[ \t]*(?:\.(?:\s|$)|;|(?![^\n]))")
 
 
-def _plain(found: re.Match[str] | None, rule: str) -> Extraction | None:
-    return _plain_extraction(found[1], rule) if found else None
-
-
 @functools.lru_cache(maxsize=4096)  # final answers repeat (GSM8K's 8,792 solutions have 983 distinct)
 def _plain_extraction(digits: str, rule: str) -> Extraction:
-    return Extraction(Number(Fraction(int(digits))), rule)
+    # The number as _NUMBER would read it, from the same cache: a reference "18" is then the same object.
+    sign = "-" if digits[0] == "-" else None
+    return Extraction(_read_number((sign, None, None, digits.lstrip("-"), None, None, None)), rule)
 
 
 def _stated_once(text: str) -> Extraction | None:
     """:func:`extract_by_rules`' answer when a plain integer is stated once by the deciding rule, else
     None (the full rules then decide); a test checks that both agree."""
     if "####" in text:
-        return _plain(_HASH_PLAIN.search(text), "hash") if text.count("####") == 1 else None
-    if "box" in text:
-        return _plain(_BOXED_PLAIN.search(text), "boxed") if text.count("box") == 1 else None
-    if not ("nswer" in text or "NSWER" in text) or not text.isascii() or text.lower().count("answer") != 1:
+        found, rule = _HASH_PLAIN.search(text) if text.count("####") == 1 else None, "hash"
+    elif "box" in text:
+        found, rule = _BOXED_PLAIN.search(text) if text.count("box") == 1 else None, "boxed"
+    elif ("nswer" in text or "NSWER" in text) and text.isascii() and text.lower().count("answer") == 1:
+        trigger = _ANSWER_IS.search(text)
+        if trigger is None or _glued(text, trigger.start()):
+            return None
+        found, rule = _CLAUSE_PLAIN.match(text, trigger.end()), "answer_is"
+    else:
         return None
-    trigger = _ANSWER_IS.search(text)
-    if trigger is None or _glued(text, trigger.start()):
-        return None
-    return _plain(_CLAUSE_PLAIN.match(text, trigger.end()), "answer_is")
+    return _plain_extraction(found[1], rule) if found else None
 
 
 def extract_by_rules(text: str) -> Extraction:
@@ -412,6 +412,8 @@ def same_number(answer: Number, reference: Number) -> bool:
     ``50%`` matches ``0.5`` and ``50``; ``$4 million`` matches ``4000000`` and ``4``; ``1000000000`` does
     not match ``1000000001``.
     """
+    if answer is reference:  # plain answers and references share their Number objects (_read_number)
+        return True
     plain = answer.scale == reference.scale == 1 and not (answer.percent or reference.percent)
     if plain and answer.places is not None and reference.places is not None:
         return answer.value == reference.value  # two plain decimals: no tolerance, no other reading
