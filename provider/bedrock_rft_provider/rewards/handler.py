@@ -342,17 +342,17 @@ def make_handler(
                         results.append(_fallback(raw, index, name, TIMEOUT_METRIC))
                     else:
                         results.append(score_sample(fn, raw, index, name, bounded, timer=timer))
-        elapsed = time.perf_counter() - started
-        errors = sum(1 for r in results if r["metrics_list"][-1]["value"])
-        mean = sum(r["aggregate_reward_score"] for r in results) / len(results) if results else 0.0
-        log.info(
-            "reward %s scored %d samples in %.1f ms: mean %.3f, %d errors",
-            name,
-            len(results),
-            elapsed * 1000,
-            mean,
-            errors,
-        )
+        if log.isEnabledFor(logging.INFO):  # off in Lambda by default: no two passes over the results then
+            errors = sum(1 for r in results if r["metrics_list"][-1]["value"])
+            mean = sum(r["aggregate_reward_score"] for r in results) / len(results) if results else 0.0
+            log.info(
+                "reward %s scored %d samples in %.1f ms: mean %.3f, %d errors",
+                name,
+                len(results),
+                (time.perf_counter() - started) * 1000,
+                mean,
+                errors,
+            )
         return results
 
     handler.reward = fn  # type: ignore[attr-defined]
