@@ -337,7 +337,7 @@ def extract_by_rules(text: str) -> Extraction:
         found = _decide(_clauses_after(_ANSWER_IS, text), "answer_is")
         if found:
             return found
-    if ":" in text or "=" in text:
+    if ":" in text:  # _LABEL needs one
         found = _decide(_LABEL.findall(text), "label")
         if found:
             return found
