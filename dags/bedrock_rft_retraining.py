@@ -22,6 +22,10 @@ base_model_id          model to tune: ``amazon.nova-2-lite-v1:0:256k`` (us-east-
 model_family           champion family; the champion record is SSM ``/bedrock-rft/champion/<family>``
 dataset_source         ``gsm8k`` | ``jsonl`` | ``csv`` | ``parquet`` | ``synthetic`` | ``hf:NAME``
 dataset_input          input path / ``s3://`` URI (for ``synthetic``: how many problems)
+invocation_logs        train on Bedrock model invocation logs (production traffic) instead of the
+                       prepared ``train.jsonl``: ``{"s3_uri": ..., "request_metadata_filters": ...}``
+                       (see ``BedrockRFTJobOperator``); the prepared validation and test files are
+                       still used; empty (default): train on the prepared file
 reward                 reward as ``module:function`` (the built-in GSM8K grader by default)
 grader_function_name   name of the grader Lambda
 grader_environment     environment variables of the grader Lambda (e.g. an LLM judge's
@@ -173,6 +177,8 @@ RUN_PREFIX = (
 )
 APPROVAL_TIMEOUT = timedelta(hours=float(os.environ.get("BEDROCK_RFT_APPROVAL_HOURS", "24")))
 REPORT_URI = f"{RUN_PREFIX}/evaluation/report.html"
+# The prepared training file, or "" when the run trains on invocation logs (the job then names them).
+TRAIN_URI = "{{ '' if params.invocation_logs else ti.xcom_pull(task_ids='prepare_dataset')['train_uri'] }}"
 
 
 def notifier(event: str) -> BedrockRFTNotifier:
@@ -205,6 +211,7 @@ with DAG(
         "model_family": Param("gsm8k", type="string"),
         "dataset_source": Param("synthetic", type="string"),
         "dataset_input": Param("600", type="string"),
+        "invocation_logs": Param({}, type="object"),
         "reward": Param("bedrock_rft_provider.rewards.builtin:math_answer", type="string"),
         "grader_function_name": Param("bedrock-rft-gsm8k-grader", type="string"),
         "grader_environment": Param({}, type="object"),
@@ -348,7 +355,8 @@ with DAG(
         task_id="train",
         base_model_id="{{ params.base_model_id }}",
         role_arn="{{ params.role_arn }}",
-        training_data_uri=result("prepare_dataset", "train_uri"),
+        training_data_uri=TRAIN_URI,
+        invocation_logs="{{ params.invocation_logs }}",
         validation_data_uri=result("prepare_dataset", "validation_uri"),
         output_data_uri=f"{RUN_PREFIX}/rft-output/",
         reward_lambda_arn=result("deploy_reward", "alias_arn"),
@@ -510,7 +518,7 @@ with DAG(
         deployment_arn=tuned["deployment_arn"],
         job_arn=result("train", "job_arn"),
         dataset_uris={
-            "train": result("prepare_dataset", "train_uri"),
+            "train": TRAIN_URI,  # "" (not recorded) when trained on invocation logs
             "validation": result("prepare_dataset", "validation_uri"),
             "test": result("prepare_dataset", "test_uri"),
         },

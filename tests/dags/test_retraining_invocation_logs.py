@@ -1,0 +1,43 @@
+"""The retraining DAG's ``invocation_logs`` param: set, the job trains on the logs (not the prepared
+file) and the champion record names no training file; empty (the default), nothing changes.
+(``make e2e`` scenario 14 runs it on the real services.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+PREPARED = {
+    "train_uri": "s3://b/datasets/f/train.jsonl",
+    "validation_uri": "s3://b/datasets/f/validation.jsonl",
+    "test_uri": "s3://b/datasets/f/test.jsonl",
+}
+LOGS = {
+    "s3_uri": "s3://logs/bedrock/AWSLogs/123456789012/BedrockModelInvocationLogs/",
+    "request_metadata_filters": {"equals": {"app": "tutor"}},
+}
+
+
+class PullingTI:
+    def xcom_pull(self, task_ids: str, key: str = "return_value") -> Any:
+        return PREPARED if (task_ids, key) == ("prepare_dataset", "return_value") else None
+
+
+def _render(dag: Any, template: Any, invocation_logs: dict[str, Any]) -> Any:
+    env = dag.get_template_env()
+    return env.from_string(template).render(ti=PullingTI(), params={"invocation_logs": invocation_logs})
+
+
+@pytest.mark.parametrize(
+    ("invocation_logs", "training_file"), [({}, PREPARED["train_uri"]), (LOGS, "")], ids=["default", "logs"]
+)
+def test_the_job_trains_on_the_logs_or_the_prepared_file(
+    dagbag: Any, invocation_logs: dict[str, Any], training_file: str
+) -> None:
+    dag = dagbag.get_dag("bedrock_rft_retraining")
+    train, promote = dag.get_task("train"), dag.get_task("promote")
+    assert _render(dag, train.training_data_uri, invocation_logs) == training_file
+    assert _render(dag, train.invocation_logs, invocation_logs) == invocation_logs
+    assert _render(dag, promote.dataset_uris["train"], invocation_logs) == training_file
+    assert _render(dag, train.validation_data_uri, invocation_logs) == PREPARED["validation_uri"]
