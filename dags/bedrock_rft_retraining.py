@@ -46,6 +46,8 @@ baseline_skip_above    skip training when the base model already scores at least
 baseline_skip_below    skip training when the base model scores at most this (SFT first)
 health_policy          ``warn`` or ``fail`` on flat reward / length explosion / train-val gap
 min_improvement        least mean-reward gain over the champion (or base model) to promote
+gate_require_significance  the gain's paired-bootstrap 95% CI must lie above zero (default true;
+                       false lets ``min_improvement`` alone decide, e.g. for a small test set)
 min_eval_samples       least number of test prompts the gate accepts
 gate_guards            metrics that must not regress vs the baseline (default: response length
                        +25% relative, error rate +0.01)
@@ -239,6 +241,7 @@ with DAG(
         "baseline_skip_below": Param(0.02, type="number", minimum=0, maximum=1),
         "health_policy": Param("warn", enum=["warn", "fail"]),
         "min_improvement": Param(0.02, type="number"),
+        "gate_require_significance": Param(True, type="boolean"),
         "min_eval_samples": Param(50, type="integer", minimum=1),
         "gate_guards": Param(
             [
@@ -494,6 +497,7 @@ with DAG(
         promote_task_ids="approve_promotion",
         reject_task_ids="reject",
         min_improvement="{{ params.min_improvement }}",
+        require_ci_excludes_zero="{{ params.gate_require_significance }}",
         min_samples="{{ params.min_eval_samples }}",
         guards="{{ params.gate_guards }}",
         on_success_callback=notifier("gate_decision"),
