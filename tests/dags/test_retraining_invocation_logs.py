@@ -4,9 +4,13 @@ file) and the champion record names no training file; empty (the default), nothi
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
+
+from bedrock_rft_provider.jobs.invocation_logs import InvocationLogSource
+from unit.test_readme_open_weight import readme_trigger_confs
 
 PREPARED = {
     "train_uri": "s3://b/datasets/f/train.jsonl",
@@ -41,3 +45,12 @@ def test_the_job_trains_on_the_logs_or_the_prepared_file(
     assert _render(dag, train.invocation_logs, invocation_logs) == invocation_logs
     assert _render(dag, promote.dataset_uris["train"], invocation_logs) == training_file
     assert _render(dag, train.validation_data_uri, invocation_logs) == PREPARED["validation_uri"]
+
+
+def test_the_readme_trigger_conf_is_a_valid_param_and_log_source(dagbag: Any) -> None:
+    (conf,) = [c for c in readme_trigger_confs("bedrock_rft_retraining") if "invocation_logs" in c]
+    params = copy.deepcopy(dagbag.get_dag("bedrock_rft_retraining").params)
+    params.update(conf)
+    validated = params.validate()  # raises naming the param that does not fit
+    source = InvocationLogSource.from_mapping(validated["invocation_logs"])
+    assert source.s3_uri.endswith("/BedrockModelInvocationLogs/") and source.request_metadata_filters
