@@ -8,6 +8,8 @@ notifier to the SNS topic scenario 1 set (``notify_topic_arn``), read back from 
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.e2e import aws, scenarios
 from tests.e2e.api import wait_for
 from tests.e2e.stack import LINEAGE_FILE, Stack
@@ -26,19 +28,19 @@ def _happy_run(stack: Stack) -> str:
 def lineage_of_the_happy_run(stack: Stack) -> str:
     """15. Scenario 1's OpenLineage events (emitted by its tasks on the workers): dataset files with
     sha256 -> grader (version, code hash) -> RFT job -> custom model -> deployment -> evaluation
-    summary -> champion record, matching the champion record in SSM."""
+    summary -> champion record, matching the record its promote task wrote (a later scenario may
+    promote in the same family since)."""
     run_id = _happy_run(stack)
     path = stack.logs / LINEAGE_FILE
+
+    def chain_complete() -> dict[str, dict[str, Any]] | None:
+        found = task_completions(path, run_id) if path.exists() else {}
+        return found if set(CHAIN_TASKS) <= set(found) else None
+
     # A task's COMPLETE event is emitted by the listener right after the task ends (in a fork on the
     # worker): wait until every chain task's event is in the file.
     events = wait_for(
-        f"the COMPLETE lineage events of {run_id} in {path}",
-        lambda: (
-            found
-            if path.exists() and set(CHAIN_TASKS) <= set(found := task_completions(path, run_id))
-            else None
-        ),
-        timeout=scenarios.STEP_TIMEOUT,
+        f"the COMPLETE lineage events of {run_id} in {path}", chain_complete, timeout=scenarios.STEP_TIMEOUT
     )
     champion = stack.api.xcom(scenarios.DAG_ID, run_id, "promote")["record"]
     chain = check_chain(events, champion, FAMILY, region=aws.REGION)
