@@ -22,6 +22,10 @@ base_model_id          model to tune: ``amazon.nova-2-lite-v1:0:256k`` (us-east-
 model_family           champion family; the champion record is SSM ``/bedrock-rft/champion/<family>``
 dataset_source         ``gsm8k`` | ``jsonl`` | ``csv`` | ``parquet`` | ``synthetic`` | ``hf:NAME``
 dataset_input          input path / ``s3://`` URI (for ``synthetic``: how many problems)
+invocation_logs        train on Bedrock model invocation logs (production traffic) instead of the
+                       prepared ``train.jsonl``: ``{"s3_uri": ..., "request_metadata_filters": ...}``
+                       (see ``BedrockRFTJobOperator``); the prepared validation and test files are
+                       still used; empty (default): train on the prepared file
 reward                 reward as ``module:function`` (the built-in GSM8K grader by default)
 grader_function_name   name of the grader Lambda
 grader_environment     environment variables of the grader Lambda (e.g. an LLM judge's
@@ -42,6 +46,8 @@ baseline_skip_above    skip training when the base model already scores at least
 baseline_skip_below    skip training when the base model scores at most this (SFT first)
 health_policy          ``warn`` or ``fail`` on flat reward / length explosion / train-val gap
 min_improvement        least mean-reward gain over the champion (or base model) to promote
+gate_require_significance  the gain's paired-bootstrap 95% CI must lie above zero (default true;
+                       false lets ``min_improvement`` alone decide, e.g. for a small test set)
 min_eval_samples       least number of test prompts the gate accepts
 gate_guards            metrics that must not regress vs the baseline (default: response length
                        +25% relative, error rate +0.01)
@@ -179,6 +185,8 @@ RUN_PREFIX = (
 )
 APPROVAL_TIMEOUT = timedelta(hours=float(os.environ.get("BEDROCK_RFT_APPROVAL_HOURS", "24")))
 REPORT_URI = f"{RUN_PREFIX}/evaluation/report.html"
+# The prepared training file, or "" when the run trains on invocation logs (the job then names them).
+TRAIN_URI = "{{ '' if params.invocation_logs else ti.xcom_pull(task_ids='prepare_dataset')['train_uri'] }}"
 
 
 def notifier(event: str) -> BedrockRFTNotifier:
@@ -214,6 +222,7 @@ with DAG(
         "model_family": Param(DEMO_FAMILY, type="string", pattern=f"^{FAMILY_PATTERN.pattern}$"),
         "dataset_source": Param("synthetic", type="string", pattern=SOURCE_PATTERN),
         "dataset_input": Param("600", type="string"),
+        "invocation_logs": Param({}, type="object"),
         "reward": Param(DEMO_REWARD, type="string"),
         "grader_function_name": Param(
             "bedrock-rft-gsm8k-grader", type="string", pattern=r"^[a-zA-Z0-9_-]{1,64}$"
@@ -243,6 +252,7 @@ with DAG(
         "baseline_skip_below": Param(0.02, type="number", minimum=0, maximum=1),
         "health_policy": Param("warn", enum=["warn", "fail"]),
         **gate_params(),
+        "gate_require_significance": Param(True, type="boolean"),
         "eval_samples_per_prompt": Param(1, type="integer", minimum=1),
         "sandbox": Param(True, type="boolean"),
         "force_retrain": Param(False, type="boolean"),
@@ -362,7 +372,8 @@ with DAG(
         task_id="train",
         base_model_id="{{ params.base_model_id }}",
         role_arn="{{ params.role_arn }}",
-        training_data_uri=result("prepare_dataset", "train_uri"),
+        training_data_uri=TRAIN_URI,
+        invocation_logs="{{ params.invocation_logs }}",
         validation_data_uri=result("prepare_dataset", "validation_uri"),
         output_data_uri=f"{RUN_PREFIX}/rft-output/",
         reward_lambda_arn=result("deploy_reward", "alias_arn"),
@@ -500,6 +511,7 @@ with DAG(
         promote_task_ids="approve_promotion",
         reject_task_ids="reject",
         min_improvement="{{ params.min_improvement }}",
+        require_ci_excludes_zero="{{ params.gate_require_significance }}",
         min_samples="{{ params.min_eval_samples }}",
         guards="{{ params.gate_guards }}",
         on_success_callback=notifier("gate_decision"),
@@ -524,7 +536,7 @@ with DAG(
         deployment_arn=tuned["deployment_arn"],
         job_arn=result("train", "job_arn"),
         dataset_uris={
-            "train": result("prepare_dataset", "train_uri"),
+            "train": TRAIN_URI,  # "" (not recorded) when trained on invocation logs
             "validation": result("prepare_dataset", "validation_uri"),
             "test": result("prepare_dataset", "test_uri"),
         },

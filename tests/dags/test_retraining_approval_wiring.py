@@ -65,6 +65,15 @@ def test_the_approval_body_renders_the_evaluation_brief(dagbag: Any) -> None:
     assert "Report: s3://b/retraining/manual__x/evaluation/report.html" in body
 
 
+@pytest.mark.parametrize("required", [True, False])
+def test_the_gate_significance_test_follows_the_param(dagbag: Any, required: bool) -> None:
+    dag = dagbag.get_dag("bedrock_rft_retraining")
+    gate = dag.get_task("quality_gate")
+    assert dag.params["gate_require_significance"] is True  # on unless a run turns it off
+    rendered = dag.get_template_env().from_string(gate.require_ci_excludes_zero)
+    assert rendered.render(params={"gate_require_significance": required}) is required
+
+
 def test_not_required_approves_at_once_without_asking() -> None:
     operator = approval.BedrockRFTPromotionApprovalOperator(task_id="ask", required="False", body="b")
     assert operator.execute({}) == {"chosen_options": ["Approve"], "required": False}

@@ -11,7 +11,18 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tests.e2e import approval, backfill, browser, checks, codefamily, events, openweight, scenarios
+from tests.e2e import (
+    approval,
+    backfill,
+    browser,
+    checks,
+    codefamily,
+    events,
+    observability,
+    openweight,
+    scenarios,
+    traffic,
+)
 from tests.e2e.environment import REPO
 from tests.e2e.stack import Stack, running_stack
 
@@ -34,6 +45,18 @@ SCENARIOS: list[tuple[str, Callable[[Stack], str]]] = [
     (
         "11 rejection via REST: the champion is unchanged, the challenger torn down",
         approval.rejection_keeps_the_champion,
+    ),
+    (
+        "14 RFT from invocation logs via REST, promoted by re-pointing the champion deployment (same ARN)",
+        traffic.traffic_and_stable_deployment,
+    ),
+    (
+        "15 lineage: scenario 1's OpenLineage events link data and grader to the champion",
+        observability.lineage_of_the_happy_run,
+    ),
+    (
+        "16 notifications: scenario 1's gate decision and promotion sent to SNS with the brief",
+        observability.notifications_of_the_happy_run,
     ),
     ("9 sandbox resources: no duplicates, no stray deployment", checks.resources),
     (

@@ -163,3 +163,44 @@ def setup_job_events(sandbox: Sandbox, logs: Path) -> str:
     if result.returncode != 0 or found is None:
         raise RuntimeError(f"bedrock-rft events-setup exited {result.returncode}: {result.stderr[-500:]}")
     return found[1]
+
+
+NOTIFY_NAME = "bedrock-rft-e2e-notifications"
+
+
+def notification_topic(sandbox: Sandbox) -> tuple[str, str]:
+    """An SNS topic with an SQS queue subscribed to it (how a user would read the messages back);
+    returns ``(topic_arn, queue_url)``. Idempotent: SNS and SQS return the existing ones."""
+    topic_arn = sandbox.client("sns").create_topic(Name=NOTIFY_NAME)["TopicArn"]
+    sqs = sandbox.client("sqs")
+    queue_url = sqs.create_queue(QueueName=NOTIFY_NAME)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sandbox.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    return str(topic_arn), str(queue_url)
+
+
+def notifications(sandbox: Sandbox, queue_url: str) -> list[dict[str, Any]]:
+    """Every SNS notification waiting in ``queue_url`` (the SNS envelope: ``Subject``, ``Message``)."""
+    sqs = sandbox.client("sqs")
+    found: list[dict[str, Any]] = []
+    for _ in range(100):  # bounded: a queue of this run holds a handful
+        batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+        messages = batch.get("Messages", [])
+        if not messages:
+            break
+        found += [json.loads(m["Body"]) for m in messages]
+        for m in messages:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+    return found
+
+
+def write_traffic_logs(sandbox: Sandbox, selected: int, other: int) -> str:
+    """Synthetic invocation logs in the demo bucket: ``selected`` calls tagged ``app=e2e-tutor`` and
+    ``other`` tagged ``app=e2e-chat``; returns the prefix a job's ``invocationLogSource`` names."""
+    from bedrock_rft_provider.sandbox.invocation_logs import synthetic_invocation_logs, write_invocation_logs
+
+    logs = synthetic_invocation_logs(selected, seed=11, request_metadata={"app": "e2e-tutor"})
+    logs += synthetic_invocation_logs(other, seed=12, request_metadata={"app": "e2e-chat"})
+    return write_invocation_logs(sandbox.client("s3"), f"s3://{BUCKET}/e2e-invocation-logs", logs)

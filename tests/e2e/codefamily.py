@@ -1,4 +1,4 @@
-"""Scenario 10: the code task family (HumanEval, ``code_solution``) on the real services.
+"""Scenario 13: the code task family (HumanEval, ``code_solution``) on the real services.
 
 Triggered through the REST API with the ``code`` recipe's params — what a user passes with ``--conf`` —
 the run's grader Lambda runs model-written programs in the hardened runner on a Celery worker's
@@ -37,7 +37,7 @@ def _objects(stack: Stack, prefix: str) -> dict[str, bytes]:
 
 
 def code_family_run(stack: Stack) -> str:
-    """10. The code recipe via REST: success, pass@k reported, the hacking share falls over training."""
+    """13. The code recipe via REST: success, pass@k reported, the hacking share falls over training."""
     watch = scenarios.start_run(stack, "code", CONF)
     state = watch.wait_done(scenarios.RUN_TIMEOUT)
     assert state == "success", f"run ended {state}; failed tasks: {watch.failed_tasks()}"

@@ -1,4 +1,4 @@
-"""Scenario 10: event-driven completion on the real services.
+"""Scenario 12: event-driven completion on the real services.
 
 The retraining DAG runs with ``completion=event``: ``train`` only submits the job and the run ends. When
 the sandbox job completes, its "Model Customization Job State Change" event goes through the EventBridge
@@ -32,7 +32,7 @@ def _runs(stack: Stack, run_type: str) -> list[dict[str, Any]]:
 
 
 def event_driven_completion(stack: Stack) -> str:
-    """10. completion=event via REST: the job's completion event starts the post-training DAG, whose run
+    """12. completion=event via REST: the job's completion event starts the post-training DAG, whose run
     for that job deploys, evaluates and decides; a duplicate event starts no second run."""
     wait_for(f"{POST_DAG} to be parsed", lambda: _known(stack), timeout=300)
     # Earlier scenarios' jobs completed into the queue while the DAG was paused (its watcher off):

@@ -75,8 +75,11 @@ def trigger_logs(stack: Stack, watch: RunWatch, task_id: str) -> list[Path]:
 
 def happy_path(stack: Stack) -> str:
     """1. Triggered via REST, the run succeeds; train and deploy_tuned deferred and resumed on the
-    triggerer; tasks ran on both Celery workers."""
-    watch = start_run(stack, "happy")
+    triggerer; tasks ran on both Celery workers. (Scenarios 15 and 16 read its lineage events and the
+    notifications it sent to the topic set here.)"""
+    topic_arn, queue_url = aws.notification_topic(stack.sandbox)
+    stack.state["notifications"] = queue_url
+    watch = start_run(stack, "happy", {**RUN_CONF, "notify_topic_arn": topic_arn})
     state = watch.wait_done(RUN_TIMEOUT)
     stack.state["happy_run"] = watch.run_id
     assert state == "success", f"run ended {state}; failed tasks: {watch.failed_tasks()}"

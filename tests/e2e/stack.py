@@ -33,6 +33,7 @@ COMPONENTS = {
 }
 SETUP_COMMANDS = ["db migrate"]
 USERNAME = "admin"  # docker/airflow.env: SIMPLE_AUTH_MANAGER_USERS=admin:admin
+LINEAGE_FILE = "openlineage.jsonl"  # in the logs folder
 
 
 @dataclass
@@ -91,7 +92,13 @@ def running_stack(logs: Path, *, time_scale: float, private_postgres: bool = Fal
             "PYTHONPATH": str(REPO),
             "BEDROCK_RFT_POLL_SECONDS": "2",
             "AWS_DEFAULT_REGION": aws.REGION,
-            # Scenario 10: the post-training DAG's asset watcher reads the job-events queue.
+            # Scenario 15: every component reports OpenLineage events to one JSON Lines file, as the
+            # README's lineage setup says (a lineage backend would be an "http" transport instead).
+            "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(
+                {"type": "file", "log_file_path": str(logs / LINEAGE_FILE), "append": True}
+            ),
+            "AIRFLOW__OPENLINEAGE__NAMESPACE": "bedrock-rft-e2e",
+            # Scenario 12: the post-training DAG's asset watcher reads the job-events queue.
             "BEDROCK_RFT_EVENTS_QUEUE_URL": aws.setup_job_events(sandbox, logs),
         }
         env = component_env(deployment, home=home, run_settings=run_settings)

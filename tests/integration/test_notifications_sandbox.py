@@ -134,3 +134,13 @@ def test_a_promotion_reaches_the_topic_with_the_brief(bedrock_rft_sandbox_airflo
     assert [e["Subject"] for e in envelopes] == ["Bedrock RFT gsm8k: promotion - version 3"]
     assert "95% CI [+0.0500, +0.1300]" in envelopes[0]["Message"]
     assert "Report: s3://r" in envelopes[0]["Message"]
+
+
+def test_a_topic_that_cannot_be_published_to_logs_one_error_and_raises_nothing(
+    bedrock_rft_sandbox_airflow_conn: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gone = "arn:aws:sns:us-east-1:123456789012:deleted-topic"
+    BedrockRFTNotifier(event="promotion", topic_arn=gone, family="gsm8k").notify(context("promote"))
+    out = capsys.readouterr().out
+    assert f"Could not send 'Bedrock RFT gsm8k: promotion - version 3' to {gone}:" in out
+    assert "NotFound" in out and "Sent " not in out

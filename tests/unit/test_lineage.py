@@ -95,6 +95,29 @@ def test_job_reads_data_and_grader_and_writes_the_model() -> None:
     assert job.run_facets["bedrockRftJob"]["job_arn"] == JOB
 
 
+class _UnreadableLambda:
+    """A Lambda hook whose GetFunction is denied (the role lacks lambda:GetFunction)."""
+
+    def grader_version(self, lambda_arn: str) -> dict[str, str]:
+        from botocore.exceptions import ClientError
+
+        error = {"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}}
+        raise ClientError(error, "GetFunction")  # type: ignore[arg-type]
+
+
+def test_an_unreadable_grader_is_reported_by_name_without_code_hash_and_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from bedrock_rft_provider.operators.lineage_mixin import grader_lineage
+
+    log = logging.getLogger("test.lineage")
+    with caplog.at_level(logging.WARNING, logger="test.lineage"):
+        grader = grader_lineage(_UnreadableLambda(), f"{FUNCTION}:live", log)
+    assert grader.name == "function:grader"
+    assert grader.facets["bedrockRftGrader"] == {"lambda_arn": f"{FUNCTION}:live", "version": "live"}
+    assert "reporting it without its code hash" in caplog.text and "AccessDeniedException" in caplog.text
+
+
 def test_a_job_without_a_model_yet_writes_nothing() -> None:
     job = lineage.job_task({"job_arn": JOB, "status": "InProgress"}, training_data_uri=DATASET["train_uri"])
     assert job.outputs == ()

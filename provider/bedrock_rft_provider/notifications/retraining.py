@@ -104,13 +104,19 @@ class BedrockRFTNotifier(BaseNotifier):
             self.log.info("No notification topic set (notify_topic_arn): not sending %r", title)
             return
         from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
+        from botocore.exceptions import BotoCoreError, ClientError
 
-        # notify(), not __call__: the body holds evaluation text and must not be rendered as Jinja.
-        SnsNotifier(
-            aws_conn_id=self.aws_conn_id,
-            target_arn=str(self.topic_arn),
-            message=body,
-            subject=title,
-            region_name=self.region_name or None,
-        ).notify(context)
+        try:
+            # notify(), not __call__: the body holds evaluation text and must not be rendered as Jinja.
+            SnsNotifier(
+                aws_conn_id=self.aws_conn_id,
+                target_arn=str(self.topic_arn),
+                message=body,
+                subject=title,
+                region_name=self.region_name or None,
+            ).notify(context)
+        except (BotoCoreError, ClientError) as exc:
+            # A message is a courtesy: the task's outcome (a promotion already made) stands.
+            self.log.error("Could not send %r to %s: %s", title, self.topic_arn, " ".join(str(exc).split()))
+            return
         self.log.info("Sent %r to %s", title, self.topic_arn)

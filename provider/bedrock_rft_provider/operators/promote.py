@@ -74,7 +74,7 @@ class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampion
     :param deployment_arn: its deployment, which serves the champion (evaluation and backfills use it);
         native models only.
     :param job_arn: the RFT job that trained it (kept in the record): its ARN, or an open-weight job's id.
-    :param dataset_uris: e.g. ``{"train": "s3://...", "test": "s3://..."}``.
+    :param dataset_uris: e.g. ``{"train": "s3://...", "test": "s3://..."}``; an empty URI is left out.
     :param dataset_sha256: their digests; computed by reading the objects when omitted.
     :param eval_summary_uri: where the evaluation's ``summary.json`` is (kept in the record).
     :param summary: the evaluation summary (key metrics are kept in the record, and the checkpoint an
@@ -156,7 +156,8 @@ class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampion
         parameter_name(self.family)  # validate before any AWS call
         backend, model = promoted_model(self.custom_model_arn or None, self.model_id or None, self.backend)
         summary = coerce_summary(self.summary) if self.summary else None
-        dataset_uris = dict(self.dataset_uris or {})
+        # An empty URI is a split this model did not train on (e.g. trained on invocation logs).
+        dataset_uris = {name: uri for name, uri in dict(self.dataset_uris or {}).items() if uri}
         digests = dict(self.dataset_sha256 or {}) or self._digests(dataset_uris)
         promoted_at = datetime.now(timezone.utc)
         grader = self._grader(self.grader_lambda_arn) if self.grader_lambda_arn else None

@@ -255,6 +255,18 @@ def test_cli_preview_exits_1_when_the_filters_leave_too_few(
     assert report["prompts"] == 30 and "at least 100 are required" in report["problems"][0]
 
 
+def test_cli_preview_exits_1_with_one_line_when_the_logs_cannot_be_read(
+    logs_in_s3: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = "s3://no-such-log-bucket/bedrock/AWSLogs/"
+    assert main(["preview-invocation-logs", missing, "--equals", "app=tutor"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"bedrock-rft preview-invocation-logs: cannot read {missing}: ")
+    assert "NoSuchBucket" in captured.err and "Traceback" not in captured.err
+    assert len(captured.err.strip().splitlines()) == 1
+
+
 # -- the sandbox's service-side checks of invocationLogsConfig -------------------------------------
 
 

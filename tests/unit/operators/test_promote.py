@@ -165,6 +165,25 @@ def test_promote_operator_records_hashes_and_is_retry_safe(tmp_path: Any) -> Non
     assert stored["run_id"] == "manual__1" and stored["eval_summary_uri"] == "s3://bucket/eval/summary.json"
 
 
+def test_an_empty_dataset_uri_is_left_out_of_the_record(tmp_path: Any) -> None:
+    """A model trained on invocation logs has no training file: the DAG renders its URI empty."""
+    dataset = tmp_path / "test.jsonl"
+    dataset.write_bytes(b'{"id": "1"}\n')
+    with mock_aws():
+        op = BedrockRFTPromoteOperator(
+            task_id="promote",
+            family="traffic",
+            custom_model_arn=MODEL_A,
+            dataset_uris={"train": "", "test": str(dataset)},
+            tag_model=False,
+            aws_conn_id=None,
+            region_name="us-east-1",
+        )
+        stored = op.execute({"run_id": "manual__3"})["record"]  # type: ignore[arg-type]
+    assert stored["dataset_uris"] == {"test": str(dataset)}
+    assert set(stored["dataset_sha256"]) == {"test"}
+
+
 def test_promote_operator_tags_the_custom_model(monkeypatch: pytest.MonkeyPatch) -> None:
     tagged: list[str] = []
     original = BedrockCustomModelDeploymentHook.tag_resource
