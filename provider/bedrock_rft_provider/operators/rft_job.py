@@ -21,26 +21,17 @@ from bedrock_rft_provider.hooks.bedrock_rft import (
     BedrockRFTHook,
 )
 from bedrock_rft_provider.jobs import waiting
-from bedrock_rft_provider.jobs.backends import OPEN_WEIGHT, choose_backend
-from bedrock_rft_provider.jobs.budget import CAP_NAMES
-from bedrock_rft_provider.jobs.hyperparameters import RFTHyperParameters
-from bedrock_rft_provider.jobs.naming import custom_model_name_for_run, job_name_for_run
-from bedrock_rft_provider.jobs.spec import RFTJobSpec
-from bedrock_rft_provider.jobs.spend_guard import WaitGuard
-from bedrock_rft_provider.jobs.training_key import TrainingKey, key_tags, training_key
-from bedrock_rft_provider.lineage import TaskLineage
 from bedrock_rft_provider.links.bedrock import BedrockRFTJobLink
-from bedrock_rft_provider.namespace import resolve_namespace
-from bedrock_rft_provider.operators.forecast import refuse_over_caps
-from bedrock_rft_provider.operators.invocation_logs import preview_before_training
-from bedrock_rft_provider.operators.lineage_mixin import LineageMixin, rft_job_lineage
-from bedrock_rft_provider.templated import as_bool, is_unset
-from bedrock_rft_provider.triggers import spend_watch
-from bedrock_rft_provider.triggers.kill_reason import user_stopped
-from bedrock_rft_provider.triggers.rft_job import BedrockRFTJobTrigger
+from bedrock_rft_provider.operators.lineage_mixin import LineageMixin
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from bedrock_rft_provider.jobs.hyperparameters import RFTHyperParameters
+    from bedrock_rft_provider.jobs.spec import RFTJobSpec
+    from bedrock_rft_provider.jobs.spend_guard import WaitGuard
+    from bedrock_rft_provider.jobs.training_key import TrainingKey
+    from bedrock_rft_provider.lineage import TaskLineage
 
 DEFAULT_WAITER_DELAY = 120
 DEFAULT_WAITER_MAX_ATTEMPTS = 720  # 24 h at the default delay: RFT takes hours
@@ -225,6 +216,10 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
 
     def build_spec(self, context: Context) -> RFTJobSpec:
         """The validated job request for this run; raises before any AWS call on bad input."""
+        from bedrock_rft_provider.jobs.naming import custom_model_name_for_run, job_name_for_run
+        from bedrock_rft_provider.jobs.spec import RFTJobSpec
+        from bedrock_rft_provider.namespace import resolve_namespace
+
         ti = context["ti"]
         dag_id, run_id, task_id = ti.dag_id, ti.run_id, ti.task_id
         namespace = resolve_namespace(self.namespace)
@@ -249,6 +244,8 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
 
     def training_key(self, spec: RFTJobSpec) -> TrainingKey | None:
         """The job's training key, or None (reuse off, with a warning) when its inputs cannot be read."""
+        from bedrock_rft_provider.jobs.training_key import training_key
+
         if spec.invocation_logs:  # logs keep arriving: no content hash says "same data"
             self.log.info("Data-level reuse is off: the job trains on invocation logs")
             return None
@@ -270,6 +267,10 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
         A cap it leaves unset comes from the operator's own ``max_*`` argument, so a cap given once is
         both refused at submission (against the forecast) and enforced while the job trains.
         """
+        from bedrock_rft_provider.jobs.budget import CAP_NAMES
+        from bedrock_rft_provider.jobs.spend_guard import WaitGuard
+        from bedrock_rft_provider.templated import is_unset
+
         values = dict(self.spend_guard or {}) if isinstance(self.spend_guard, Mapping) else self.spend_guard
         if isinstance(values, dict):
             for name in CAP_NAMES:
@@ -278,6 +279,13 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
         return WaitGuard.from_dict(values)
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from bedrock_rft_provider.jobs.backends import OPEN_WEIGHT, choose_backend
+        from bedrock_rft_provider.jobs.training_key import key_tags
+        from bedrock_rft_provider.operators.forecast import refuse_over_caps
+        from bedrock_rft_provider.operators.invocation_logs import preview_before_training
+        from bedrock_rft_provider.templated import as_bool
+        from bedrock_rft_provider.triggers.rft_job import BedrockRFTJobTrigger
+
         guard = self.guard()
         refuse_over_caps(self)  # before any AWS call: no job, no upload
         self.wait_for_completion = as_bool("wait_for_completion", self.wait_for_completion, default=True)
@@ -370,6 +378,8 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
         self, context: Context, job_name: str, guard: WaitGuard, attempts: int
     ) -> dict[str, Any]:
         """Poll like the trigger does, stopping the job (and failing) when the guard says so."""
+        from bedrock_rft_provider.triggers import spend_watch
+
         watch = spend_watch.NativeWatch(self.hook, job_name, guard, self.log)
         check = spend_watch.poll_until_done(watch, self.waiter_delay, attempts, self.log)
         if check.outcome == spend_watch.GUARD_STOP:
@@ -385,6 +395,10 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
         reused: bool = False,
         training_key: str | None = None,
     ) -> dict[str, Any]:
+        from bedrock_rft_provider.jobs.backends import OPEN_WEIGHT
+        from bedrock_rft_provider.jobs.training_key import training_key
+        from bedrock_rft_provider.triggers import spend_watch
+
         if event and event.get("backend") == OPEN_WEIGHT:
             from bedrock_rft_provider.operators import openweight_job
 
@@ -406,6 +420,8 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
 
     def on_kill(self) -> None:
         """Stop the job when a user marked the task failed; a clear leaves it for the next try."""
+        from bedrock_rft_provider.triggers.kill_reason import user_stopped
+
         if self._open_weight_job_id:
             from bedrock_rft_provider.operators import openweight_job
 
@@ -461,6 +477,8 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
 
     def lineage(self) -> TaskLineage:
         """Data files + grader (the version and code its ARN resolves to now) -> the custom model."""
+        from bedrock_rft_provider.operators.lineage_mixin import rft_job_lineage
+
         return rft_job_lineage(self)
 
     def _result(self, job: dict[str, Any], *, reattached: bool) -> dict[str, Any]:
