@@ -396,7 +396,6 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
         training_key: str | None = None,
     ) -> dict[str, Any]:
         from bedrock_rft_provider.jobs.backends import OPEN_WEIGHT
-        from bedrock_rft_provider.jobs.training_key import training_key
         from bedrock_rft_provider.triggers import spend_watch
 
         if event and event.get("backend") == OPEN_WEIGHT:
