@@ -14,22 +14,29 @@ Every measurement runs in a fresh interpreter (so no import is cached) with a te
 wall time, ``DagBag(dag_folder=file)`` inside it, and a second ``DagBag`` in the same process — the part
 paid again on every parse once the modules are imported. Medians (and minima) of ``--runs`` runs.
 
-    .venv/bin/python benchmarks/bench_dags.py [--runs 7]
+Wall clock on a shared 2-core machine is noisy; ``--callgrind`` also counts the instructions of the
+import rows under ``valgrind --tool=callgrind`` (one run each, ``PYTHONHASHSEED=0``: repeatable under
+load, 10-30 minutes), whole process and as the delta over ``import airflow`` alone.
+
+    .venv/bin/python benchmarks/bench_dags.py [--runs 7] [--callgrind]
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -137,6 +144,49 @@ def whole_process_once(modules: list[str], env: dict[str, str]) -> float:
     return wall
 
 
+def instructions_once(modules: list[str], env: dict[str, str]) -> int:
+    """Instructions (callgrind) of a fresh interpreter that imports airflow, then ``modules``, and exits."""
+    code = "; ".join(f"import {m}" for m in ["airflow", *modules])
+    proc = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**env, "PYTHONHASHSEED": "0"},
+        cwd=ROOT,
+        timeout=3 * 3600,  # ~10 min idle; three run at once on a loaded machine
+        check=False,
+    )
+    found = re.search(r"Collected : (\d+)", proc.stderr)
+    if proc.returncode or not found:
+        raise RuntimeError(f"callgrind run failed (exit {proc.returncode}):\n{proc.stderr[-4000:]}")
+    return int(found.group(1))
+
+
+def callgrind_rows(ours: list[str], env: dict[str, str]) -> None:
+    """Instruction counts of the import rows: whole process and delta after ``import airflow``."""
+    cases = {"airflow alone": [], "ours": ours, "amazon": AMAZON_BASELINE_MODULES}
+    with ThreadPoolExecutor(len(cases)) as pool:
+        counts = dict(zip(cases, pool.map(lambda m: instructions_once(m, env), cases.values()), strict=True))
+    base = counts["airflow alone"]
+    whole = counts["ours"] / counts["amazon"]
+    delta = (counts["ours"] - base) / (counts["amazon"] - base)
+    print("\nInstructions (valgrind --tool=callgrind, PYTHONHASHSEED=0), millions:")
+    print(
+        f"  import airflow alone {base / 1e6:.0f}; + ours (all {len(ours)} operator modules) "
+        f"{counts['ours'] / 1e6:.0f} (delta {(counts['ours'] - base) / 1e6:.1f}); + amazon "
+        f"{counts['amazon'] / 1e6:.0f} (delta {(counts['amazon'] - base) / 1e6:.1f})"
+    )
+    print(f"  ratio ours / amazon: whole process {whole:.3f}x, delta after `import airflow` {delta:.2f}x")
+    for label, ratio in (("whole process", whole), ("delta after `import airflow`", delta)):
+        emit(
+            f"import {len(ours)} operator modules, {label} (instructions)",
+            "amazon bedrock + lambda_function + s3 operators",
+            f"{ratio:.2f}x",
+            f"<= {TARGET_IMPORT_RATIO:.1f}x",
+            ratio <= TARGET_IMPORT_RATIO,
+        )
+
+
 def our_operator_modules() -> list[str]:
     """Every ``bedrock_rft_provider.operators`` module that defines an operator (what a DAG imports)."""
     folder = ROOT / "provider" / OURS / "operators"
@@ -234,10 +284,17 @@ def print_parse_table(runs: int, parses: dict[Path, list[dict[str, Any]]]) -> in
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="fresh-process repeats per measurement")
+    parser.add_argument("--callgrind", action="store_true", help="also count import instructions")
     args = parser.parse_args()
+    if args.callgrind and not shutil.which("valgrind"):
+        parser.error("--callgrind needs valgrind (apt-get install valgrind)")
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
     ours_all = our_operator_modules()
+    # An installed provider (ours from a wheel, the amazon one) imports from .pyc; with
+    # PYTHONDONTWRITEBYTECODE set (as here) an editable checkout would recompile ours in every child.
+    for folder in (ROOT / "provider" / OURS, ROOT / "dags", BASELINES):
+        compileall.compile_dir(folder, quiet=1)
     import_cases = {  # label: (modules timed, module imported before the timer starts)
         "ours: operators.rft_job": ([f"{OURS}.operators.rft_job"], "airflow"),
         "amazon: operators.bedrock": ([AMAZON_BEDROCK], "airflow"),
@@ -273,7 +330,10 @@ def main() -> int:
         f"apache-airflow {version('apache-airflow')}, "
         f"amazon provider {version('apache-airflow-providers-amazon')}"
     )
-    print(f"{args.runs} runs per row, each in a fresh process, interleaved with its baseline\n")
+    print(
+        f"{args.runs} runs per row, each in a fresh process, interleaved with its baseline; "
+        "bytecode compiled first for ours, the DAG files and the baselines\n"
+    )
     drift = print_parse_table(args.runs, parses)
 
     print(f"\nProvider import in a fresh process after `import airflow` (delta), {args.runs} runs, ms")
@@ -295,6 +355,9 @@ def main() -> int:
 
     for title, profile in profiles.items():
         print_profile(title, profile)
+    if args.callgrind:
+        with tempfile.TemporaryDirectory(prefix="bench-dags-airflow-home-") as airflow_home:
+            callgrind_rows(ours_all, child_env(airflow_home))
     print(f"\ntotal benchmark time {time.perf_counter() - started:.0f} s")
     amazon_names = "amazon bedrock + lambda_function + s3 operators"
     emit(

@@ -17,7 +17,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 from bedrock_rft_provider.errors import ConfigError
-from bedrock_rft_provider.evaluation.model_backend import NATIVE, OPEN_WEIGHT, inference_backend
 
 PARAMETER_PREFIX = "/bedrock-rft/champion"
 FAMILY_PATTERN = re.compile(r"[a-zA-Z0-9_.-]{1,200}")
@@ -61,6 +60,8 @@ def promoted_model(
 
     :raises ConfigError: neither given, or ``model_id`` given for a native model.
     """
+    from bedrock_rft_provider.evaluation.model_backend import NATIVE, OPEN_WEIGHT, inference_backend
+
     chosen = model_id or custom_model_arn
     if not chosen:
         raise ConfigError("custom_model_arn", "is required to promote a model")
@@ -96,6 +97,8 @@ def build_record(
 
     :raises ConfigError: no model, or a deployment for an open-weight model (they need none).
     """
+    from bedrock_rft_provider.evaluation.model_backend import OPEN_WEIGHT
+
     kind, model = promoted_model(custom_model_arn, model_id, backend)
     open_weight = kind == OPEN_WEIGHT
     if open_weight and deployment_arn:

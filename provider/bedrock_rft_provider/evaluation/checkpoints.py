@@ -15,7 +15,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bedrock_rft_provider.errors import ConfigError
-from bedrock_rft_provider.jobs.openweight_metrics import EVENT_METRIC_NAMES
 
 DEFAULT_CHECKPOINT_METRIC = "val_score_rewards_mean"
 
@@ -53,6 +52,8 @@ class CheckpointChoice:
 
 def metric_names(metric: str) -> frozenset[str]:
     """``metric`` and its other spelling (event key <-> training-curve name)."""
+    from bedrock_rft_provider.jobs.openweight_metrics import EVENT_METRIC_NAMES
+
     names = {metric, *(key for key, curve in EVENT_METRIC_NAMES.items() if curve == metric)}
     if metric in EVENT_METRIC_NAMES:
         names.add(EVENT_METRIC_NAMES[metric])

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bedrock_rft_provider.errors import ConfigError
-from bedrock_rft_provider.evaluation.scoring import SampleResult
+
+if TYPE_CHECKING:  # the guard operator's defaults come from here: importing it stays light
+    from bedrock_rft_provider.evaluation.scoring import SampleResult
 
 DEFAULT_MAX_CHANGED_SHARE = 0.02
 DEFAULT_SCORE_TOLERANCE = 1e-6

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.hooks.bedrock import BedrockHook
 from airflow.providers.amazon.aws.utils.waiter_with_logging import wait
@@ -15,9 +15,11 @@ from botocore.exceptions import ClientError
 
 from bedrock_rft_provider.errors import JobConflictError, aws_error_code
 from bedrock_rft_provider.hooks.storage import StorageHook
-from bedrock_rft_provider.jobs.metrics import TrainingMetrics
-from bedrock_rft_provider.jobs.spec import CUSTOMIZATION_TYPE, RFTJobSpec
-from bedrock_rft_provider.jobs.training_key import REUSABLE_STATES, TRAINING_KEY_TAG, TrainingKey
+
+if TYPE_CHECKING:
+    from bedrock_rft_provider.jobs.metrics import TrainingMetrics
+    from bedrock_rft_provider.jobs.spec import RFTJobSpec
+    from bedrock_rft_provider.jobs.training_key import TrainingKey
 
 SUCCESS_STATES = frozenset({"Completed"})
 # How many InProgress/Completed RFT jobs (newest first) a training-key lookup reads the tags of.
@@ -83,6 +85,8 @@ class BedrockRFTHook(BedrockHook):
         self, *, name_contains: str | None = None, status: str | None = None
     ) -> list[dict[str, Any]]:
         """Summaries of RFT jobs (other customization types are left out), newest first."""
+        from bedrock_rft_provider.jobs.spec import CUSTOMIZATION_TYPE
+
         kwargs: dict[str, Any] = {"sortBy": "CreationTime", "sortOrder": "Descending"}
         if name_contains:
             kwargs["nameContains"] = name_contains
@@ -152,6 +156,8 @@ class BedrockRFTHook(BedrockHook):
 
         Reads the tags (``ListTagsForResource``) of at most ``MAX_REUSE_CANDIDATES`` such jobs.
         """
+        from bedrock_rft_provider.jobs.training_key import REUSABLE_STATES, TRAINING_KEY_TAG
+
         checked = 0
         for summary in self.list_rft_jobs():
             if summary.get("status") not in REUSABLE_STATES:
@@ -279,6 +285,8 @@ class BedrockRFTHook(BedrockHook):
         ``*validation_metrics.csv`` under the prefix is read, preferring keys under a folder named
         after the job (name or id) when the prefix holds several jobs' outputs.
         """
+        from bedrock_rft_provider.jobs.metrics import TrainingMetrics
+
         output_uri = (job.get("outputDataConfig") or {}).get("s3Uri")
         if not output_uri:
             return TrainingMetrics()

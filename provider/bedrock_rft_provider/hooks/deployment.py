@@ -12,9 +12,6 @@ from airflow.providers.amazon.aws.utils.waiter_with_logging import wait
 from botocore.exceptions import ClientError
 
 from bedrock_rft_provider.errors import BedrockRFTError, ConfigError, aws_error_code
-from bedrock_rft_provider.evaluation.promotion import update_state
-from bedrock_rft_provider.jobs.naming import client_request_token
-from bedrock_rft_provider.jobs.validation import check_tags
 
 STATUS_QUERIES = ["status", "failureMessage"]
 
@@ -74,6 +71,9 @@ class BedrockCustomModelDeploymentHook(BedrockHook):
         A deployment of that name serving a different model is an error, never silently reused.
         ``namespace`` (the Airflow deployment namespace) is hashed into the clientRequestToken.
         """
+        from bedrock_rft_provider.jobs.naming import client_request_token
+        from bedrock_rft_provider.jobs.validation import check_tags
+
         existing = self.describe(name)
         if existing is None:
             request: dict[str, Any] = {
@@ -137,6 +137,8 @@ class BedrockCustomModelDeploymentHook(BedrockHook):
             e.g. another base model), the deployment or its update Failed, or it does not exist.
         :raises TimeoutError: still updating after ``waiter_max_attempts`` checks.
         """
+        from bedrock_rft_provider.evaluation.promotion import update_state
+
         state = update_state(self.describe(identifier), model_arn)
         if state == "other":
             try:
@@ -187,4 +189,6 @@ class BedrockCustomModelDeploymentHook(BedrockHook):
 
     def tag_resource(self, arn: str, tags: dict[str, str]) -> None:
         """Add tags to a Bedrock resource (custom model, deployment)."""
+        from bedrock_rft_provider.jobs.validation import check_tags
+
         self.conn.tag_resource(resourceARN=arn, tags=check_tags("tags", tags))

@@ -17,16 +17,14 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
 from bedrock_rft_provider.data.uris import is_s3_uri, join_uri, parse_s3_uri
-from bedrock_rft_provider.jobs.metrics import (
-    TrainingMetrics,
-    is_metrics_key,
-    own_job_files,
-    parse_metrics_files,
-)
+
+if TYPE_CHECKING:
+    from bedrock_rft_provider.jobs.metrics import TrainingMetrics
 
 CHUNK_BYTES = 1 << 20  # sha256 and copies stream in 1 MiB chunks
 
@@ -123,6 +121,13 @@ class StorageHook(S3Hook):
         The one reader of training metrics (the job operator's log and the evaluation report's curve).
         Sources are named by object key (S3) or path (local).
         """
+        from bedrock_rft_provider.jobs.metrics import (
+            TrainingMetrics,
+            is_metrics_key,
+            own_job_files,
+            parse_metrics_files,
+        )
+
         if uri.endswith(".csv"):
             metrics = TrainingMetrics()
             if self.exists(uri):

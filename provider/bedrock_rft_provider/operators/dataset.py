@@ -14,11 +14,12 @@ from airflow.sdk import Asset
 from bedrock_rft_provider.data.records import MAX_TRAINING_RECORDS, MIN_TRAINING_RECORDS
 from bedrock_rft_provider.data.uris import is_s3_uri, stable_prefix
 from bedrock_rft_provider.hooks.storage import StorageHook
-from bedrock_rft_provider.lineage import TaskLineage, dataset_task
 from bedrock_rft_provider.operators.lineage_mixin import LineageMixin
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from bedrock_rft_provider.lineage import TaskLineage
 
 PROGRESS_LOG_SECONDS = 10.0
 PROBLEMS_SHOWN = 20
@@ -175,6 +176,8 @@ class BedrockRFTDatasetOperator(LineageMixin, AwsBaseOperator[StorageHook]):
 
     def lineage(self) -> TaskLineage:
         """The split files written, with their sha256 and record counts."""
+        from bedrock_rft_provider.lineage import dataset_task
+
         return dataset_task(*self.lineage_result)
 
     def _progress_logger(self) -> Any:

@@ -11,18 +11,15 @@ from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import conf
 
 from bedrock_rft_provider.deprecation import Renamed, renamed_parameters
-from bedrock_rft_provider.evaluation.naming import check_deployment_name, deployment_name_for_run
-from bedrock_rft_provider.hooks.deployment import BedrockCustomModelDeploymentHook, DeploymentFailedError
-from bedrock_rft_provider.jobs import waiting
-from bedrock_rft_provider.jobs.naming import attempt_name
-from bedrock_rft_provider.lineage import TaskLineage, deployment_task
+from bedrock_rft_provider.hooks.deployment import BedrockCustomModelDeploymentHook
 from bedrock_rft_provider.links.bedrock import BedrockCustomModelDeploymentLink
-from bedrock_rft_provider.namespace import resolve_namespace
 from bedrock_rft_provider.operators.lineage_mixin import LineageMixin
-from bedrock_rft_provider.triggers.deployment import BedrockCustomModelDeploymentActiveTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from bedrock_rft_provider.jobs import waiting
+    from bedrock_rft_provider.lineage import TaskLineage
 
 
 class BedrockCustomModelDeploymentOperator(LineageMixin, AwsBaseOperator[BedrockCustomModelDeploymentHook]):
@@ -85,12 +82,17 @@ class BedrockCustomModelDeploymentOperator(LineageMixin, AwsBaseOperator[Bedrock
 
     def wait_limit(self) -> waiting.WaitLimit:
         """How long this task waits: the same checks deferred or not."""
+        from bedrock_rft_provider.jobs import waiting
+
         return waiting.wait_limit(
             waiter_delay=self.waiter_delay, waiter_max_attempts=self.waiter_max_attempts
         )
 
     def resolve_name(self, context: Context, namespace: str | None = None) -> str:
         """``deployment_name``, or the name derived from the run, the model ARN and the namespace."""
+        from bedrock_rft_provider.evaluation.naming import check_deployment_name, deployment_name_for_run
+        from bedrock_rft_provider.namespace import resolve_namespace
+
         if self.deployment_name:
             return check_deployment_name("deployment_name", self.deployment_name)
         ti = context["ti"]
@@ -98,6 +100,9 @@ class BedrockCustomModelDeploymentOperator(LineageMixin, AwsBaseOperator[Bedrock
         return deployment_name_for_run(ti.dag_id, ti.run_id, ti.task_id, self.model_arn, namespace=namespace)
 
     def execute(self, context: Context) -> str:
+        from bedrock_rft_provider.namespace import resolve_namespace
+        from bedrock_rft_provider.triggers.deployment import BedrockCustomModelDeploymentActiveTrigger
+
         namespace = resolve_namespace(self.namespace)
         name = self._name_for_try(context, self.resolve_name(context, namespace))
         deployment = self.hook.create_or_reuse(
@@ -146,6 +151,8 @@ class BedrockCustomModelDeploymentOperator(LineageMixin, AwsBaseOperator[Bedrock
 
         An explicit ``deployment_name`` is the user's: it is never renamed (a Failed one is an error).
         """
+        from bedrock_rft_provider.jobs.naming import attempt_name
+
         attempt = int(getattr(context["ti"], "try_number", 1) or 1)
         if self.deployment_name or attempt <= 1:
             return base
@@ -166,6 +173,8 @@ class BedrockCustomModelDeploymentOperator(LineageMixin, AwsBaseOperator[Bedrock
         return attempt_name(base, attempt)
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> str:
+        from bedrock_rft_provider.hooks.deployment import DeploymentFailedError
+
         validated = validate_execute_complete_event(event)
         arn = str(validated["deployment_arn"])
         if validated["status"] != "success":
@@ -179,6 +188,8 @@ class BedrockCustomModelDeploymentOperator(LineageMixin, AwsBaseOperator[Bedrock
 
     def lineage(self) -> TaskLineage:
         """The custom model -> the deployment serving it."""
+        from bedrock_rft_provider.lineage import deployment_task
+
         return deployment_task(self.model_arn, self.lineage_result)
 
 
@@ -214,6 +225,8 @@ class BedrockCustomModelDeploymentDeleteOperator(AwsBaseOperator[BedrockCustomMo
 
     def wait_limit(self) -> waiting.WaitLimit:
         """How long this task waits: the same checks deferred or not."""
+        from bedrock_rft_provider.jobs import waiting
+
         return waiting.wait_limit(
             waiter_delay=self.waiter_delay, waiter_max_attempts=self.waiter_max_attempts
         )

@@ -13,17 +13,7 @@ from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
 from bedrock_rft_provider.evaluation.checkpoints import DEFAULT_CHECKPOINT_METRIC
-from bedrock_rft_provider.evaluation.model_backend import OPEN_WEIGHT
-from bedrock_rft_provider.evaluation.request import (
-    UPLOADED_FILES,
-    AnswerSource,
-    EvaluationRequest,
-    ModelUnderTest,
-    training_curve_from,
-)
-from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 from bedrock_rft_provider.hooks.evaluation import BedrockRFTEvaluationHook
-from bedrock_rft_provider.lineage import TaskLineage, evaluation_task
 from bedrock_rft_provider.links.evaluation import BedrockRFTEvaluationReportLink
 from bedrock_rft_provider.operators.lineage_mixin import LineageMixin
 
@@ -32,8 +22,10 @@ if TYPE_CHECKING:
 
     from bedrock_rft_provider.evaluation.records import EvalRecord
     from bedrock_rft_provider.evaluation.report import TrainingCurve
+    from bedrock_rft_provider.evaluation.request import AnswerSource, EvaluationRequest, ModelUnderTest
     from bedrock_rft_provider.evaluation.runner import InferenceRunner
     from bedrock_rft_provider.evaluation.scoring import GradeFn
+    from bedrock_rft_provider.lineage import TaskLineage
 
 
 class BedrockRFTEvaluationOperator(LineageMixin, AwsBaseOperator[BedrockRFTEvaluationHook]):
@@ -182,12 +174,16 @@ class BedrockRFTEvaluationOperator(LineageMixin, AwsBaseOperator[BedrockRFTEvalu
         # Each key of the returned dict is also its own XCom, so ``task.output["key"]`` works (Airflow 3).
         kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
-        # Each argument is a field of EvaluationRequest, which validates and coerces them all in execute().
+        # Each argument is a field of EvaluationRequest (a test checks it), which validates and coerces
+        # them all in execute(); not importing it here keeps DAG parsing off the evaluation core.
         arguments = locals()
-        for name in EvaluationRequest.field_names():
-            setattr(self, name, arguments[name])
+        for name, value in arguments.items():
+            if name not in ("self", "kwargs", "__class__"):
+                setattr(self, name, value)
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from bedrock_rft_provider.evaluation.request import UPLOADED_FILES, EvaluationRequest
+
         request = EvaluationRequest.build(**{n: getattr(self, n) for n in EvaluationRequest.field_names()})
         with tempfile.TemporaryDirectory(prefix="bedrock-rft-eval-") as tmp:
             work = Path(tmp)
@@ -242,6 +238,8 @@ class BedrockRFTEvaluationOperator(LineageMixin, AwsBaseOperator[BedrockRFTEvalu
 
     def lineage(self) -> TaskLineage:
         """The model under test and the test file -> ``summary.json`` with the key figures."""
+        from bedrock_rft_provider.lineage import evaluation_task
+
         summary, dataset_uri, output_uri = self.lineage_result
         return evaluation_task(summary, dataset_uri=dataset_uri, output_uri=output_uri)
 
@@ -256,6 +254,8 @@ class BedrockRFTEvaluationOperator(LineageMixin, AwsBaseOperator[BedrockRFTEvalu
     def _model_under_test(self, request: EvaluationRequest, context: Context) -> ModelUnderTest:
         """``model_id``, the champion in force at the end of the data interval (backfills), or a job's
         best checkpoint."""
+        from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
+
         when = context.get("data_interval_end") or datetime.now(timezone.utc)
         champion = checkpoint = None
         if request.champion_family:
@@ -323,6 +323,7 @@ class BedrockRFTEvaluationOperator(LineageMixin, AwsBaseOperator[BedrockRFTEvalu
         # The runners are imported when the task runs, not when a DAG file is parsed.
         from bedrock_rft_provider.evaluation.chat_runner import ChatCompletionsRunner
         from bedrock_rft_provider.evaluation.inference import ConverseRunner
+        from bedrock_rft_provider.evaluation.model_backend import OPEN_WEIGHT
 
         if backend == OPEN_WEIGHT:
             chat = self.hook.chat_client(timeout=request.request_timeout)
@@ -346,6 +347,8 @@ class BedrockRFTEvaluationOperator(LineageMixin, AwsBaseOperator[BedrockRFTEvalu
 
     def _training_curve(self, request: EvaluationRequest) -> TrainingCurve | None:
         """Reward curves from a metrics CSV, or from the metrics files under a job's output prefix."""
+        from bedrock_rft_provider.evaluation.request import training_curve_from
+
         uri, storage = request.training_metrics_uri, self.hook.storage
         if uri is None:
             return None

@@ -12,22 +12,13 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 
 from bedrock_rft_provider.errors import ConfigError
 from bedrock_rft_provider.hooks.reward_lambda import RewardLambdaHook
-from bedrock_rft_provider.hooks.storage import StorageHook
-from bedrock_rft_provider.jobs.backends import catalog_note, choose_backend
-from bedrock_rft_provider.jobs.budget import (
-    CAP_NAMES,
-    SpendCapExceeded,
-    SpendCaps,
-    check_caps,
-    unchecked_caps,
-)
-from bedrock_rft_provider.jobs.forecast import ForecastAssumptions, forecast_spend, plan_mismatch
-from bedrock_rft_provider.jobs.prices import PriceTable
-from bedrock_rft_provider.jobs.spend import forecast_inputs, rate_from_record
 from bedrock_rft_provider.templated import as_mapping, is_unset
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from bedrock_rft_provider.hooks.storage import StorageHook
+    from bedrock_rft_provider.jobs.budget import SpendCaps
 
 
 def json_param(field: str, value: Any) -> dict[str, Any]:
@@ -48,6 +39,8 @@ def _json_object(field: str, text: str) -> dict[str, Any]:
 
 def caps_of(operator: Any) -> SpendCaps:
     """The operator's ``max_budget`` / ``max_training_hours`` / ``max_grader_invocations``."""
+    from bedrock_rft_provider.jobs.budget import CAP_NAMES, SpendCaps
+
     return SpendCaps.from_params({name: getattr(operator, name) for name in CAP_NAMES})
 
 
@@ -58,6 +51,10 @@ def refuse_over_caps(operator: Any) -> None:
     hyperparameters, are a ConfigError: a cap that cannot be checked must not pass silently (the wait
     enforces caps too, but only once money is being spent).
     """
+    from bedrock_rft_provider.jobs.backends import choose_backend
+    from bedrock_rft_provider.jobs.budget import SpendCapExceeded, check_caps
+    from bedrock_rft_provider.jobs.forecast import plan_mismatch
+
     caps = caps_of(operator)
     if not caps.any:
         return
@@ -161,9 +158,17 @@ class BedrockRFTSpendForecastOperator(AwsBaseOperator[RewardLambdaHook]):
         self.report_uri = report_uri
 
     def _storage(self) -> StorageHook:
+        from bedrock_rft_provider.hooks.storage import StorageHook
+
         return StorageHook(aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify)
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from bedrock_rft_provider.jobs.backends import catalog_note, choose_backend
+        from bedrock_rft_provider.jobs.budget import SpendCapExceeded, check_caps, unchecked_caps
+        from bedrock_rft_provider.jobs.forecast import ForecastAssumptions, forecast_spend
+        from bedrock_rft_provider.jobs.prices import PriceTable
+        from bedrock_rft_provider.jobs.spend import forecast_inputs
+
         caps = caps_of(self)
         prices = PriceTable.from_dict(json_param("prices", self.prices))
         assumed = json_param("assumptions", self.assumptions)
@@ -219,6 +224,7 @@ class BedrockRFTSpendForecastOperator(AwsBaseOperator[RewardLambdaHook]):
 
     def _champion_rate(self, family: str) -> float | None:
         from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
+        from bedrock_rft_provider.jobs.spend import rate_from_record
 
         hook = BedrockRFTChampionHook(
             aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify
@@ -240,6 +246,7 @@ def measure_training_spend(
     adds its tokens (``BedrockRFTEvaluationOperator(spend=...)``).
     """
     from bedrock_rft_provider.jobs.backends import OPEN_WEIGHT
+    from bedrock_rft_provider.jobs.prices import PriceTable
     from bedrock_rft_provider.jobs.spend import actual_spend, job_hours, spend_record
 
     if job.get("backend") == OPEN_WEIGHT:

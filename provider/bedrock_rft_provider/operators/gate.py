@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseBranchOperator
 
-from bedrock_rft_provider.evaluation.gate import GatePolicy, Guard, coerce_summary, decide
-
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from bedrock_rft_provider.evaluation.gate import Guard
 
 POLICY_FIELDS = (
     "min_improvement",
@@ -24,6 +24,8 @@ POLICY_FIELDS = (
 
 def _is_plain(value: Any) -> bool:
     """A value known at parse time: not a template to render and not an XComArg."""
+    from bedrock_rft_provider.evaluation.gate import Guard
+
     if isinstance(value, str):
         return "{{" not in value and "{%" not in value
     if isinstance(value, (list, tuple)):
@@ -68,6 +70,8 @@ class BedrockRFTQualityGateOperator(BaseBranchOperator):
         guards: Sequence[Guard | Mapping[str, Any]] | str | None = None,
         **kwargs: Any,
     ) -> None:
+        from bedrock_rft_provider.evaluation.gate import GatePolicy
+
         super().__init__(**kwargs)
         self.summary = summary
         self.promote_task_ids = promote_task_ids
@@ -89,6 +93,8 @@ class BedrockRFTQualityGateOperator(BaseBranchOperator):
         return values
 
     def choose_branch(self, context: Context) -> str | Iterable[str]:
+        from bedrock_rft_provider.evaluation.gate import GatePolicy, coerce_summary, decide
+
         policy = GatePolicy.from_dict(self._policy_values())
         decision = decide(coerce_summary(self.summary), policy)
         self.log.info("Quality gate: %s", "PROMOTE" if decision.promote else "REJECT")

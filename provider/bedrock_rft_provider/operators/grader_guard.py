@@ -12,9 +12,7 @@ from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import AirflowFailException
 
 from bedrock_rft_provider.evaluation import grader_change
-from bedrock_rft_provider.evaluation.champion import check_family
 from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
-from bedrock_rft_provider.templated import as_bool, as_float, as_int
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -79,6 +77,9 @@ class BedrockGraderChangeGuardOperator(AwsBaseOperator[BedrockRFTChampionHook]):
         self.grader_batch_size = grader_batch_size
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from bedrock_rft_provider.evaluation.champion import check_family
+        from bedrock_rft_provider.templated import as_bool, as_float, as_int
+
         check_family("family", self.family)
         allow = as_bool("allow_grader_change", self.allow_grader_change, default=False)
         share = as_float("max_changed_share", self.max_changed_share, minimum=0)

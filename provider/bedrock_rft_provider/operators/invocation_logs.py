@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowFailException
 
-from bedrock_rft_provider.hooks.storage import StorageHook
-from bedrock_rft_provider.jobs.invocation_logs import InvocationLogSource
+if TYPE_CHECKING:
+    from bedrock_rft_provider.jobs.invocation_logs import InvocationLogSource
 
 PROBLEMS_SHOWN = 20
 
@@ -16,6 +16,7 @@ def preview_before_training(operator: Any, source: InvocationLogSource) -> dict[
     """Read the logs ``source`` selects and check the prompts they yield; fail the task (no retry: bad
     logs do not heal) before any job is created when a prompt is invalid or there are too few."""
     from bedrock_rft_provider.data.invocation_logs import preview_invocation_logs, s3_log_objects
+    from bedrock_rft_provider.hooks.storage import StorageHook
 
     storage = StorageHook(
         aws_conn_id=operator.aws_conn_id, region_name=operator.region_name, verify=operator.verify

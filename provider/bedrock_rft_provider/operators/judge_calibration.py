@@ -10,12 +10,12 @@ from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import AirflowFailException
 
-from bedrock_rft_provider.errors import ConfigError
 from bedrock_rft_provider.hooks.reward_lambda import RewardLambdaHook
-from bedrock_rft_provider.hooks.storage import StorageHook
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from bedrock_rft_provider.hooks.storage import StorageHook
 
 
 class BedrockJudgeCalibrationOperator(AwsBaseOperator[RewardLambdaHook]):
@@ -76,9 +76,13 @@ class BedrockJudgeCalibrationOperator(AwsBaseOperator[RewardLambdaHook]):
         self.batch_size = batch_size
 
     def _storage(self) -> StorageHook:
+        from bedrock_rft_provider.hooks.storage import StorageHook
+
         return StorageHook(aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify)
 
     def _threshold(self) -> float:
+        from bedrock_rft_provider.errors import ConfigError
+
         try:
             threshold = float(self.min_agreement)
         except (TypeError, ValueError):
@@ -88,6 +92,7 @@ class BedrockJudgeCalibrationOperator(AwsBaseOperator[RewardLambdaHook]):
         return threshold
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from bedrock_rft_provider.errors import ConfigError
         from bedrock_rft_provider.evaluation.calibration import (
             DEFAULT_TEMPLATE,
             build_calibration_cases,

@@ -1,18 +1,15 @@
-"""OpenLineage hook-in for our operators: the listener asks each one for its lineage on completion."""
+"""OpenLineage hook-in for our operators: the listener asks each one for its lineage on completion.
+
+``bedrock_rft_provider.lineage`` is imported when lineage is asked for, not when a DAG file imports
+an operator: parsing pays only for what building the DAG needs.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from bedrock_rft_provider.lineage import (
-    LineageDataset,
-    TaskLineage,
-    grader_dataset,
-    job_task,
-    to_operator_lineage,
-)
+if TYPE_CHECKING:
+    from bedrock_rft_provider.lineage import LineageDataset, TaskLineage
 
 
 class LineageMixin:
@@ -30,12 +27,18 @@ class LineageMixin:
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         if self.lineage_result is None:
             return None
+        from bedrock_rft_provider.lineage import to_operator_lineage
+
         return to_operator_lineage(self.lineage(), self.log)
 
 
 def grader_lineage(lambda_hook: Any, lambda_arn: str, log: Any) -> LineageDataset:
     """The grader dataset with the version and code sha256 ``lambda_arn`` resolves to now; only its
     name when Lambda cannot be read (lineage never fails a task)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from bedrock_rft_provider.lineage import grader_dataset
+
     try:
         return grader_dataset(**lambda_hook.grader_version(lambda_arn))
     except (BotoCoreError, ClientError) as exc:
@@ -48,6 +51,7 @@ def grader_lineage(lambda_hook: Any, lambda_arn: str, log: Any) -> LineageDatase
 def rft_job_lineage(operator: Any) -> TaskLineage:
     """``BedrockRFTJobOperator``'s lineage: its rendered data URIs and grader, and its result."""
     from bedrock_rft_provider.hooks.reward_lambda import RewardLambdaHook
+    from bedrock_rft_provider.lineage import job_task
 
     lambda_hook = RewardLambdaHook(aws_conn_id=operator.aws_conn_id, region_name=operator.region_name)
     uris = operator.validation_data_uri

@@ -14,21 +14,15 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
-from bedrock_rft_provider.errors import ConfigError
-from bedrock_rft_provider.evaluation.champion import build_record, parameter_name, promoted_model
-from bedrock_rft_provider.evaluation.gate import coerce_summary
-from bedrock_rft_provider.evaluation.model_backend import NATIVE
 from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
-from bedrock_rft_provider.hooks.champion_serving import ChampionServing
-from bedrock_rft_provider.hooks.deployment import BedrockCustomModelDeploymentHook
-from bedrock_rft_provider.hooks.reward_lambda import RewardLambdaHook
-from bedrock_rft_provider.hooks.storage import StorageHook
-from bedrock_rft_provider.lineage import TaskLineage, champion_task
 from bedrock_rft_provider.links.bedrock import BedrockCustomModelDeploymentLink, BedrockCustomModelLink
 from bedrock_rft_provider.operators.lineage_mixin import LineageMixin
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from bedrock_rft_provider.hooks.champion_serving import ChampionServing
+    from bedrock_rft_provider.lineage import TaskLineage
 
 CHAMPION_TAG = "bedrock-rft-champion"
 
@@ -37,6 +31,9 @@ def champion_serving(
     operator: AwsBaseOperator[BedrockRFTChampionHook], waiter_delay: float, waiter_max_attempts: int
 ) -> ChampionServing:
     """The champion record and its serving deployment, on ``operator``'s connection."""
+    from bedrock_rft_provider.hooks.champion_serving import ChampionServing
+    from bedrock_rft_provider.hooks.deployment import BedrockCustomModelDeploymentHook
+
     deployments = BedrockCustomModelDeploymentHook(
         aws_conn_id=operator.aws_conn_id,
         region_name=operator.region_name,
@@ -153,6 +150,10 @@ class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampion
         self.waiter_max_attempts = waiter_max_attempts
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from bedrock_rft_provider.evaluation.champion import build_record, parameter_name, promoted_model
+        from bedrock_rft_provider.evaluation.gate import coerce_summary
+        from bedrock_rft_provider.evaluation.model_backend import NATIVE
+
         parameter_name(self.family)  # validate before any AWS call
         backend, model = promoted_model(self.custom_model_arn or None, self.model_id or None, self.backend)
         summary = coerce_summary(self.summary) if self.summary else None
@@ -199,11 +200,15 @@ class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampion
 
     def lineage(self) -> TaskLineage:
         """Model, deployment, data files, grader and evaluation summary -> the champion record."""
+        from bedrock_rft_provider.lineage import champion_task
+
         return champion_task(
             self.lineage_result, eval_summary_uri=self.eval_summary_uri, region=self.hook.conn_region_name
         )
 
     def _link_and_tag(self, context: Context, model_arn: str, deployment_arn: str | None) -> None:
+        from bedrock_rft_provider.hooks.deployment import BedrockCustomModelDeploymentHook
+
         links = {"region_name": self.hook.conn_region_name, "aws_partition": self.hook.conn_partition}
         BedrockCustomModelLink.persist(context=context, operator=self, model_arn=model_arn, **links)
         if deployment_arn:
@@ -217,6 +222,8 @@ class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampion
 
     def _grader(self, lambda_arn: str) -> dict[str, str]:
         """The grader's version ARN and code hash (an alias resolves to the version it points at now)."""
+        from bedrock_rft_provider.hooks.reward_lambda import RewardLambdaHook
+
         return RewardLambdaHook(**self._hook_kwargs()).grader_version(lambda_arn)
 
     def _hook_kwargs(self) -> dict[str, Any]:
@@ -229,6 +236,8 @@ class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampion
 
     def _digests(self, uris: Mapping[str, str]) -> dict[str, str]:
         """sha256 of each dataset file (streamed from S3 or read locally)."""
+        from bedrock_rft_provider.hooks.storage import StorageHook
+
         storage = StorageHook(**self._hook_kwargs())
         return {name: storage.sha256(uri) for name, uri in uris.items()}
 
@@ -270,6 +279,9 @@ class BedrockRFTRollbackOperator(AwsBaseOperator[BedrockRFTChampionHook]):
         self.waiter_max_attempts = waiter_max_attempts
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from bedrock_rft_provider.errors import ConfigError
+        from bedrock_rft_provider.evaluation.champion import parameter_name
+
         parameter_name(self.family)
         try:
             version = int(self.version)

@@ -10,18 +10,19 @@ from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import AirflowFailException
 
-from bedrock_rft_provider.errors import ConfigError, raise_config_errors
-from bedrock_rft_provider.hooks.reward_lambda import GraderSettings, RewardLambdaHook
-from bedrock_rft_provider.hooks.storage import StorageHook
-from bedrock_rft_provider.jobs.grader_lambda import check_grader_settings
-from bedrock_rft_provider.lineage import TaskLineage, reward_task
+from bedrock_rft_provider.hooks.reward_lambda import RewardLambdaHook
 from bedrock_rft_provider.operators.lineage_mixin import LineageMixin
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from bedrock_rft_provider.hooks.storage import StorageHook
+    from bedrock_rft_provider.lineage import TaskLineage
+
 
 def _raise_config_errors(problems: list[tuple[str, str]]) -> None:
+    from bedrock_rft_provider.errors import ConfigError, raise_config_errors
+
     raise_config_errors([ConfigError(field, message) for field, message in problems])
 
 
@@ -88,6 +89,9 @@ class BedrockRewardFunctionOperator(LineageMixin, AwsBaseOperator[RewardLambdaHo
         self.max_workers = max_workers
 
     def execute(self, context: Context) -> dict[str, str]:
+        from bedrock_rft_provider.errors import ConfigError
+        from bedrock_rft_provider.hooks.reward_lambda import GraderSettings
+        from bedrock_rft_provider.jobs.grader_lambda import check_grader_settings
         from bedrock_rft_provider.rewards.packaging import (
             PackageError,
             build_reward_package,
@@ -143,6 +147,8 @@ class BedrockRewardFunctionOperator(LineageMixin, AwsBaseOperator[RewardLambdaHo
 
     def lineage(self) -> TaskLineage:
         """The grader version published, with its code sha256."""
+        from bedrock_rft_provider.lineage import reward_task
+
         return reward_task(self.lineage_result)
 
 
@@ -209,9 +215,12 @@ class BedrockRewardPreflightOperator(AwsBaseOperator[RewardLambdaHook]):
         self.ideal_tolerance = ideal_tolerance
 
     def _storage(self) -> StorageHook:
+        from bedrock_rft_provider.hooks.storage import StorageHook
+
         return StorageHook(aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify)
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from bedrock_rft_provider.errors import ConfigError
         from bedrock_rft_provider.rewards.preflight import (
             build_preflight_cases,
             judge_preflight,

@@ -19,32 +19,20 @@ from bedrock_rft_provider.hooks.bedrock_rft import (
     BedrockRFTHook,
 )
 from bedrock_rft_provider.jobs import waiting
-from bedrock_rft_provider.jobs.backends import OPEN_WEIGHT
-from bedrock_rft_provider.jobs.budget import CAP_NAMES
-from bedrock_rft_provider.jobs.hyperparameters import RFTHyperParameters
-from bedrock_rft_provider.jobs.spec import RFTJobSpec
-from bedrock_rft_provider.jobs.spend_guard import WaitGuard
-from bedrock_rft_provider.jobs.submission_checks import (
-    NATIVE_SPEC_ARGS,
-    check_submission,
-    native_job_spec,
-    reuse_key,
-    spend_guard_with_caps,
-)
-from bedrock_rft_provider.jobs.training_key import TrainingKey, key_tags
 from bedrock_rft_provider.jobs.waiting import DEFAULT_WAITER_DELAY, DEFAULT_WAITER_MAX_ATTEMPTS
-from bedrock_rft_provider.lineage import TaskLineage
 from bedrock_rft_provider.links.bedrock import BedrockRFTJobLink
-from bedrock_rft_provider.namespace import resolve_namespace
-from bedrock_rft_provider.operators.forecast import refuse_over_caps
-from bedrock_rft_provider.operators.invocation_logs import preview_before_training
-from bedrock_rft_provider.operators.lineage_mixin import LineageMixin, rft_job_lineage
-from bedrock_rft_provider.triggers import spend_watch
-from bedrock_rft_provider.triggers.kill_reason import user_stopped
-from bedrock_rft_provider.triggers.rft_job import BedrockRFTJobTrigger
+from bedrock_rft_provider.operators.lineage_mixin import LineageMixin
 
+# The job spec, spend model, lineage and triggers load when a task runs or defers, not when a DAG file
+# is parsed (tests/unit/operators/test_import_weight.py).
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from bedrock_rft_provider.jobs.hyperparameters import RFTHyperParameters
+    from bedrock_rft_provider.jobs.spec import RFTJobSpec
+    from bedrock_rft_provider.jobs.spend_guard import WaitGuard
+    from bedrock_rft_provider.jobs.training_key import TrainingKey
+    from bedrock_rft_provider.lineage import TaskLineage
 
 
 class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
@@ -209,6 +197,9 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
 
     def build_spec(self, context: Context) -> RFTJobSpec:
         """The validated job request for this run; raises before any AWS call on bad input."""
+        from bedrock_rft_provider.jobs.submission_checks import NATIVE_SPEC_ARGS, native_job_spec
+        from bedrock_rft_provider.namespace import resolve_namespace
+
         ti = context["ti"]
         return native_job_spec(
             dag_id=ti.dag_id,
@@ -220,6 +211,8 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
 
     def training_key(self, spec: RFTJobSpec) -> TrainingKey | None:
         """The job's training key, or None (reuse off, with a warning) when its inputs cannot be read."""
+        from bedrock_rft_provider.jobs.submission_checks import reuse_key
+
         key, why_not = reuse_key(spec, self.hook)
         if key is None:  # invocation logs are expected; an unreadable input is worth a warning
             log = self.log.info if spec.invocation_logs else self.log.warning
@@ -228,12 +221,23 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
 
     def guard(self) -> WaitGuard:
         """The rendered ``spend_guard`` with this operator's caps (see ``spend_guard_with_caps``)."""
+        from bedrock_rft_provider.jobs.submission_checks import spend_guard_with_caps
+
         return spend_guard_with_caps(self.spend_guard, self._caps())
 
     def _caps(self) -> dict[str, Any]:
+        from bedrock_rft_provider.jobs.budget import CAP_NAMES
+
         return {name: getattr(self, name) for name in CAP_NAMES}
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from bedrock_rft_provider.jobs.backends import OPEN_WEIGHT
+        from bedrock_rft_provider.jobs.submission_checks import check_submission
+        from bedrock_rft_provider.jobs.training_key import key_tags
+        from bedrock_rft_provider.operators.forecast import refuse_over_caps
+        from bedrock_rft_provider.operators.invocation_logs import preview_before_training
+        from bedrock_rft_provider.triggers.rft_job import BedrockRFTJobTrigger
+
         checked = check_submission(
             base_model_id=self.base_model_id,
             backend=self.backend,
@@ -323,6 +327,8 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
         self, context: Context, job_name: str, guard: WaitGuard, attempts: int
     ) -> dict[str, Any]:
         """Poll like the trigger does, stopping the job (and failing) when the guard says so."""
+        from bedrock_rft_provider.triggers import spend_watch
+
         watch = spend_watch.NativeWatch(self.hook, job_name, guard, self.log)
         check = spend_watch.poll_until_done(watch, self.waiter_delay, attempts, self.log)
         if check.outcome == spend_watch.GUARD_STOP:
@@ -338,6 +344,9 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
         reused: bool = False,
         training_key: str | None = None,
     ) -> dict[str, Any]:
+        from bedrock_rft_provider.jobs.backends import OPEN_WEIGHT
+        from bedrock_rft_provider.triggers import spend_watch
+
         if event and event.get("backend") == OPEN_WEIGHT:
             from bedrock_rft_provider.operators import openweight_job
 
@@ -366,6 +375,8 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
             return
         if not (self.stop_on_kill and self._job_name):
             return
+        from bedrock_rft_provider.triggers.kill_reason import user_stopped
+
         if user_stopped(self._task_instance, self._job_name, self.log):
             self.hook.stop_job(self._job_name)
 
@@ -405,6 +416,8 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
 
     def lineage(self) -> TaskLineage:
         """Data files + grader (the version and code its ARN resolves to now) -> the custom model."""
+        from bedrock_rft_provider.operators.lineage_mixin import rft_job_lineage
+
         return rft_job_lineage(self)
 
     def _result(self, job: dict[str, Any], *, reattached: bool) -> dict[str, Any]:

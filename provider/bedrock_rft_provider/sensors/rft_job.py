@@ -14,12 +14,11 @@ from airflow.providers.common.compat.sdk import AirflowSensorTimeout, conf
 from bedrock_rft_provider.errors import JobFailedError
 from bedrock_rft_provider.hooks.bedrock_rft import FAILURE_STATES, SUCCESS_STATES, BedrockRFTHook
 from bedrock_rft_provider.jobs import waiting
-from bedrock_rft_provider.jobs.spend_guard import WaitGuard
-from bedrock_rft_provider.triggers import spend_watch
-from bedrock_rft_provider.triggers.rft_job import BedrockRFTJobTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from bedrock_rft_provider.jobs.spend_guard import WaitGuard
 
 # Task-state-store key (Airflow >= 3.3) holding when this task first checked the job, per job.
 FIRST_CHECK_KEY = "bedrock_rft_first_check:{job}"
@@ -79,6 +78,8 @@ class BedrockRFTJobSensor(AwsBaseSensor[BedrockRFTHook]):
         )
 
     def execute(self, context: Context) -> Any:
+        from bedrock_rft_provider.triggers.rft_job import BedrockRFTJobTrigger
+
         if not self.deferrable:
             return super().execute(context=context)
         if self.poke(context):
@@ -105,6 +106,8 @@ class BedrockRFTJobSensor(AwsBaseSensor[BedrockRFTHook]):
         return None
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> None:
+        from bedrock_rft_provider.triggers import spend_watch
+
         validated = validate_execute_complete_event(event)
         if validated.get("guard"):
             watch = spend_watch.NativeWatch(self.hook, self.job_identifier, self._guard(), self.log)
@@ -121,9 +124,13 @@ class BedrockRFTJobSensor(AwsBaseSensor[BedrockRFTHook]):
         self.log.info("RFT job %s completed", self.job_identifier)
 
     def _guard(self) -> WaitGuard:
+        from bedrock_rft_provider.jobs.spend_guard import WaitGuard
+
         return WaitGuard.from_dict(self.spend_guard)
 
     def poke(self, context: Context) -> bool:
+        from bedrock_rft_provider.triggers import spend_watch
+
         guard = self._guard()
         if guard.active:
             watch = spend_watch.NativeWatch(self.hook, self.job_identifier, guard, self.log)
