@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 NATIVE_HYPER = {"epoch_count": 4, "batch_size": 16, "learning_rate": 1e-4, "eval_interval": 5}
 PER_STEP = 16 * 4  # batch x trainingSamplePerPrompt: one invocation per graded response
-CREATE = "before-call.bedrock.CreateModelCustomizationJob"
+CREATE = "provide-client-params.bedrock.CreateModelCustomizationJob"
 
 
 @pytest.fixture(scope="module")
@@ -77,15 +77,23 @@ def _defer(operator: BedrockRFTJobOperator, context: dict[str, Any]) -> tuple[st
     return trigger.job_identifier, dict(trigger.spend_guard or {})
 
 
+def _steps(world: World, job_name: str) -> int:
+    """Steps the job has written to its metrics file (0 before the file exists)."""
+    try:
+        return len(read_metrics(world.sandbox, world.bucket, job_name))
+    except world.sandbox.client("s3").exceptions.NoSuchKey:
+        return 0
+
+
 def _stop_after_steps(world: World, job_name: str, steps: int) -> int:
     """What a user's mark-failed does (stop the job), once it trained ``steps``; its final step count."""
     deadline = time.monotonic() + 240
-    while len(read_metrics(world.sandbox, world.bucket, job_name)) < steps:
+    while _steps(world, job_name) < steps:
         assert time.monotonic() < deadline, f"{job_name} made no progress"
         time.sleep(0.2)
     world.sandbox.client("bedrock").stop_model_customization_job(jobIdentifier=job_name)
     wait_for_job(world.sandbox.client("bedrock"), job_name, timeout=240)
-    return len(read_metrics(world.sandbox, world.bucket, job_name))
+    return _steps(world, job_name)
 
 
 def _cap_stopped_first_attempt(world: World, grader: str, run_id: str, cap: int) -> tuple[str, int]:
