@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from airflow.exceptions import TaskDeferred
+from botocore.exceptions import ClientError
 
 from bedrock_rft_provider.jobs.run_spend import marker_uri
 from bedrock_rft_provider.operators.rft_job import BedrockRFTJobOperator
@@ -81,7 +82,9 @@ def _steps(world: World, job_name: str) -> int:
     """Steps the job has written to its metrics file (0 before the file exists)."""
     try:
         return len(read_metrics(world.sandbox, world.bucket, job_name))
-    except world.sandbox.client("s3").exceptions.NoSuchKey:
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "NoSuchKey":
+            raise
         return 0
 
 
