@@ -152,8 +152,9 @@ def _refusal(attempts: Sequence[EarlierAttempt], name: str, unit: str, cap: floa
     stopped = [a.job_name for a in attempts if a.marker and name in a.marker.caps_reached]
     how = f"earlier job {', '.join(stopped)} was stopped by it" if stopped else "its earlier jobs spent it"
     amount = f"{spent:.2f}" if unit != "grader_invocations" else f"~{int(spent)}"
+    label = "at the given prices" if unit == "money" else unit.replace("_", " ")
     return (
-        f"{name}={cap:g} is already spent by this run ({amount} {unit.replace('_', ' ')}; {how}), so a new "
+        f"{name}={cap:g} is already spent by this run ({amount} {label}; {how}), so a new "
         f"job would pay again. Raise {name} above {amount} (or unset it) and clear the task to train on "
         f"with the rest. Earlier jobs: {describe(attempts)}"
     )

@@ -118,3 +118,12 @@ def test_reattaching_to_a_live_attempt_after_the_cap_was_lowered_stops_it_instea
     attempts = [EarlierAttempt("rft-x", "Stopped", _spend(1.0, 300))]
     guard = guard_for_next_attempt(attempts, WaitGuard(max_grader_invocations=200), reattaching=True)
     assert guard.max_grader_invocations == 1
+
+
+def test_a_spent_budget_is_named_with_the_money_spent() -> None:
+    guard = WaitGuard(max_budget=50.0, prices=PRICES)
+    attempt = _marked("rft-x", _spend(5.0, 100, 50.2), guard)
+    with pytest.raises(
+        RunSpendError, match=r"^max_budget=50 is already spent by this run \(50\.20 at the given"
+    ):
+        guard_for_next_attempt([attempt], guard)
