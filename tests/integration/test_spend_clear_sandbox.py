@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from airflow.exceptions import TaskDeferred
+from airflow.sdk.exceptions import TaskDeferred
 from botocore.exceptions import ClientError
 
 from bedrock_rft_provider.jobs.run_spend import marker_uri
