@@ -2,17 +2,24 @@
 
 Runs the real ``ConverseRunner`` against the Bedrock RFT sandbox (``bedrock_rft_provider.sandbox``,
 started in a child process on 127.0.0.1 so that its request handling does not share this process's
-GIL) with 100 ms injected Converse latency, at concurrency 1, 8 and 32, then at concurrency 32 with
-10% injected throttling. Baseline, measured in the same run: the bound ``concurrency / latency``
-(nominal 100 ms, and the per-request latency actually measured at concurrency 1).
-Targets (issue 17): >= 97% of the nominal bound at 8 and 32; with throttling, every prompt answered, none
-lost (the run exits 1 only for a lost, duplicated or unanswered prompt). To show what eats the margin,
-each row also gives the CPU milliseconds per request spent by this process (the client: botocore,
-the runner, the output file) and by the sandbox child, how far the measured per-request latency at
-concurrency 1 sits above the injected 100 ms, the mean latency the client saw per request, and the
-share of the run the slots spent inside a request (the rest: between requests, start-up and tail).
+GIL) with 100 ms injected Converse latency, at concurrency 1, 8 and 32 in each of ``--rounds`` rounds
+(interleaved: 1, 8, 32, 1, 8, 32, ...; each figure is the median over the rounds), then at concurrency
+32 with 10% injected throttling. Baselines, measured in the same run: the bound ``concurrency /
+latency`` (nominal 100 ms) and the bound from the per-request latency measured at concurrency 1 in the
+same round (what one request costs on this machine under its current load). Each row gives the 1-minute
+load average next to it, the CPU milliseconds per request spent by this process (the client: botocore,
+the runner, the output file) and by the sandbox child, the mean latency the client saw per request, and
+the share of the run the slots spent inside a request (the rest: between requests, start-up and tail).
 
-    .venv/bin/python benchmarks/bench_evaluation.py [--requests-per-slot 40] [--in-process]
+Targets (issue 17): >= 97% of the nominal bound at 8 and 32; with throttling, every prompt answered once.
+A missed ratio target is reported, not a failure: on a loaded machine the client and the sandbox get a
+share of the cores, not the cores. The run exits 1 only when (a) a prompt is lost, duplicated or left
+unanswered, or (b) the ratio to the measured-latency bound is far below what the load explains:
+under ``FLOOR`` (0.5) times the share of the cores the load leaves, ``min(1, cores / load)``. A runner
+that lost its overlap (a lock held across the call, a pool smaller than the concurrency) lands at
+``1 / concurrency``-ish shares, far under that line; a loaded but healthy run stays above it.
+
+    .venv/bin/python benchmarks/bench_evaluation.py [--rounds 3] [--requests-per-slot 40] [--in-process]
 """
 
 from __future__ import annotations
@@ -21,24 +28,29 @@ import argparse
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import psutil
-from botocore.config import Config
 
-from bedrock_rft_provider.evaluation.inference import ConverseRunner, InferenceStats
+from bedrock_rft_provider.evaluation.inference import ConverseRunner, InferenceStats, converse_client_config
 from bedrock_rft_provider.evaluation.records import EvalRecord
 from rows import emit  # benchmarks/ is on sys.path: these files run as scripts
 
 LATENCY_S = 0.100
 TARGET_RATIO = 0.97
+# Below FLOOR x (the share of the cores the load leaves) of the measured-latency bound, the runner itself
+# is at fault, not the machine (see the module docstring).
+FLOOR = 0.5
+CONCURRENCIES = (1, 8, 32)
 MODEL_ID = "amazon.nova-2-lite-v1:0"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -105,7 +117,7 @@ def runtime_client(endpoint: str, concurrency: int) -> Any:
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
     )
     # The same client settings the evaluation hook uses: no botocore retries, a pool per worker.
-    config = Config(read_timeout=30, retries={"total_max_attempts": 1}, max_pool_connections=concurrency + 2)
+    config = converse_client_config(read_timeout=30, max_pool_connections=concurrency + 2)
     return session.client("bedrock-runtime", endpoint_url=endpoint, config=config)
 
 
@@ -120,8 +132,11 @@ def run(
     """One timed run; also the CPU ms per request of this process and of the sandbox (same if in-process)."""
     out = out_dir / f"{tag}.jsonl"
     client = runtime_client(endpoint, concurrency)
-    # Warm the connection pool and the sandbox's first-request setup outside the timed run.
-    client.converse(modelId=MODEL_ID, messages=[{"role": "user", "content": [{"text": "warm up"}]}])
+    # Open every pooled connection (and the sandbox's thread for each) outside the timed run: the figure
+    # is the steady state a long evaluation runs at, not the TCP set-up of its first requests.
+    warm_up = {"modelId": MODEL_ID, "messages": [{"role": "user", "content": [{"text": "warm up"}]}]}
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        list(pool.map(lambda _: client.converse(**warm_up), range(concurrency)))
     runner = ConverseRunner(
         client, MODEL_ID, concurrency=concurrency, max_attempts=30, base_delay_s=0.05, max_delay_s=2.0, seed=0
     )
@@ -140,8 +155,90 @@ def run(
     return stats, out, cpu
 
 
+def load_1min() -> float:
+    return os.getloadavg()[0]
+
+
+def explained_floor(load: float) -> float:
+    """The lowest ratio to the measured-latency bound that the machine's load explains."""
+    cores = os.cpu_count() or 1
+    return FLOOR * min(1.0, cores / max(load, 1e-9))
+
+
+def measure_rounds(
+    endpoint: str, sandbox_pid: int, rounds: int, per_slot: int, out_dir: Path
+) -> dict[str, Any]:
+    """Every concurrency once per round (interleaved); the per-round figures and their medians."""
+    per_round: dict[int, list[dict[str, float]]] = {c: [] for c in CONCURRENCIES}
+    for round_no in range(1, rounds + 1):
+        measured_latency = LATENCY_S
+        for concurrency in CONCURRENCIES:
+            n = max(20, concurrency * per_slot)
+            load_before = load_1min()
+            stats, _, cpu = run(
+                endpoint, sandbox_pid, concurrency, n, f"r{round_no}c{concurrency}", out_dir=out_dir
+            )
+            load = max(load_before, load_1min())
+            if concurrency == 1:
+                measured_latency = 1 / stats.requests_per_s
+            bound = concurrency / LATENCY_S
+            figures = {
+                "requests": n,
+                "requests_per_s": stats.requests_per_s,
+                "ratio_to_bound": stats.requests_per_s / bound,
+                "ratio_to_measured_latency_bound": stats.requests_per_s * measured_latency / concurrency,
+                "load_1min": load,
+                **cpu,
+            }
+            per_round[concurrency].append(figures)
+            print(
+                f"  round {round_no}, concurrency {concurrency:>2}: {n:>4} requests, "
+                f"{stats.requests_per_s:6.1f} req/s of {bound:5.0f} -> {figures['ratio_to_bound']:6.1%} "
+                f"(measured-latency bound: {figures['ratio_to_measured_latency_bound']:6.1%}); CPU per "
+                f"request: client {cpu['client_cpu_ms_per_request']:.2f} ms, sandbox "
+                f"{cpu['sandbox_cpu_ms_per_request']:.2f} ms; mean latency {cpu['mean_latency_ms']:.1f} ms, "
+                f"slots busy {cpu['slot_busy_share']:.1%}; load {load:.1f}",
+                flush=True,
+            )
+    return {
+        f"c{c}": {
+            "rounds": [{k: round(v, 4) for k, v in figures.items()} for figures in per_round[c]],
+            **{k: round(statistics.median(f[k] for f in per_round[c]), 4) for k in per_round[c][0]},
+        }
+        for c in CONCURRENCIES
+    }
+
+
+def measure_throttled(endpoint: str, sandbox_pid: int, per_slot: int, out_dir: Path) -> dict[str, Any]:
+    """Concurrency 32 against 10% throttling: every prompt must be answered exactly once."""
+    n = 32 * per_slot
+    stats, out, _ = run(endpoint, sandbox_pid, 32, n, "throttled", out_dir=out_dir)
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    keys = [(r["id"], r["sample"]) for r in lines]
+    answered = sum(1 for r in lines if r.get("response"))
+    throttled = {
+        "prompts": n,
+        "answered": answered,
+        "lost": n - len(set(keys)),
+        "duplicated": len(keys) - len(set(keys)),
+        "throttles": stats.throttles,
+        "retries": stats.retries,
+        "lowest_concurrency_limit": stats.lowest_concurrency_limit,
+        "requests_per_s": stats.requests_per_s,
+        "load_1min": load_1min(),
+    }
+    print(
+        f"  10% throttling, concurrency 32: {n} prompts, {answered} answered, {throttled['lost']} lost, "
+        f"{throttled['duplicated']} duplicated; {stats.throttles} throttles, {stats.retries} retries, "
+        f"lowest adaptive limit {stats.lowest_concurrency_limit}, {stats.requests_per_s:.1f} req/s; "
+        f"load {throttled['load_1min']:.1f}"
+    )
+    return throttled
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; figures are their medians")
     parser.add_argument("--requests-per-slot", type=int, default=40, help="requests per unit of concurrency")
     parser.add_argument("--in-process", action="store_true", help="run the sandbox in this process")
     args = parser.parse_args()
@@ -149,87 +246,59 @@ def main() -> int:
     mode = "in-process" if args.in_process else "child process"
     print(
         f"bench_evaluation: ConverseRunner vs the bedrock-rft sandbox ({mode}), "
-        f"{LATENCY_S * 1000:.0f} ms injected latency"
+        f"{LATENCY_S * 1000:.0f} ms injected latency, {args.rounds} interleaved rounds; "
+        f"{os.cpu_count()} cores, load {load_1min():.1f}"
     )
     results: dict[str, Any] = {
         "runtime": f"bedrock_rft_provider.sandbox ({mode})",
         "latency_ms": LATENCY_S * 1000,
     }
-    ok = True
     with tempfile.TemporaryDirectory() as tmp:
         out_dir = Path(tmp)
         with sandbox_endpoint(0.0, args.in_process) as (endpoint, sandbox_pid):
-            measured_latency = LATENCY_S
-            for concurrency in (1, 8, 32):
-                n = max(20, concurrency * args.requests_per_slot)
-                stats, _, cpu = run(endpoint, sandbox_pid, concurrency, n, f"c{concurrency}", out_dir=out_dir)
-                if concurrency == 1:
-                    measured_latency = 1 / stats.requests_per_s
-                bound = concurrency / LATENCY_S
-                measured_bound = concurrency / measured_latency
-                ratio = stats.requests_per_s / bound
-                print(
-                    f"  concurrency {concurrency:>2}: {n:>4} requests in {stats.elapsed_s:6.2f} s = "
-                    f"{stats.requests_per_s:7.1f} req/s; bound {bound:6.1f} req/s -> {ratio:6.1%} "
-                    f"(measured-latency bound {measured_bound:6.1f}: "
-                    f"{stats.requests_per_s / measured_bound:6.1%}); CPU per request: client "
-                    f"{cpu['client_cpu_ms_per_request']:.2f} ms, "
-                    f"sandbox {cpu['sandbox_cpu_ms_per_request']:.2f} ms; mean latency "
-                    f"{cpu['mean_latency_ms']:.1f} ms, slots busy {cpu['slot_busy_share']:.1%}"
-                )
-                results[f"c{concurrency}"] = {
-                    "requests": n,
-                    "requests_per_s": stats.requests_per_s,
-                    "bound_requests_per_s": bound,
-                    "ratio_to_bound": round(ratio, 4),
-                    "ratio_to_measured_latency_bound": round(stats.requests_per_s / measured_bound, 4),
-                    **{k: round(v, 3) for k, v in cpu.items()},
-                }
-            results["measured_latency_ms_at_c1"] = round(measured_latency * 1000, 2)
-
-        with sandbox_endpoint(0.10, args.in_process) as (endpoint, sandbox_pid):
-            n = 32 * args.requests_per_slot
-            stats, out, _ = run(endpoint, sandbox_pid, 32, n, "throttled", out_dir=out_dir)
-            keys = [(r["id"], r["sample"]) for r in map(json.loads, out.read_text().splitlines())]
-            answered = sum(1 for r in map(json.loads, out.read_text().splitlines()) if r.get("response"))
-            lost = n - len(set(keys))
-            duplicated = len(keys) - len(set(keys))
-            print(
-                f"  10% throttling, concurrency 32: {n} prompts, {answered} answered, {lost} lost, "
-                f"{duplicated} duplicated; {stats.throttles} throttles, {stats.retries} retries, "
-                f"lowest adaptive limit {stats.lowest_concurrency_limit}, {stats.requests_per_s:.1f} req/s"
+            results.update(
+                measure_rounds(endpoint, sandbox_pid, args.rounds, args.requests_per_slot, out_dir)
             )
-            results["throttled"] = {
-                "prompts": n,
-                "answered": answered,
-                "lost": lost,
-                "duplicated": duplicated,
-                "throttles": stats.throttles,
-                "retries": stats.retries,
-                "lowest_concurrency_limit": stats.lowest_concurrency_limit,
-                "requests_per_s": stats.requests_per_s,
-            }
-            ok = ok and lost == 0 and duplicated == 0 and answered == n
+        with sandbox_endpoint(0.10, args.in_process) as (endpoint, sandbox_pid):
+            results["throttled"] = measure_throttled(endpoint, sandbox_pid, args.requests_per_slot, out_dir)
     print(json.dumps(results, indent=2))
+    failures = []
     for concurrency in (8, 32):
-        ratio = results[f"c{concurrency}"]["ratio_to_bound"]
+        row = results[f"c{concurrency}"]
+        ratio, load = row["ratio_to_bound"], row["load_1min"]
+        floor = explained_floor(load)
+        if row["ratio_to_measured_latency_bound"] < floor:
+            failures.append(
+                f"concurrency {concurrency}: {row['ratio_to_measured_latency_bound']:.1%} of the "
+                f"measured-latency bound, below the {floor:.1%} that load {load:.1f} explains"
+            )
         emit(
             f"evaluation, 100 ms latency, concurrency {concurrency}",
             "concurrency / latency bound",
-            f"{ratio:.1%}",
+            f"{ratio:.1%} (load {load:.1f}; {row['ratio_to_measured_latency_bound']:.1%} of the c=1 bound)",
             f">= {TARGET_RATIO:.0%}",
             ratio >= TARGET_RATIO,
         )
     throttled = results["throttled"]
+    complete = (
+        throttled["lost"] == 0
+        and throttled["duplicated"] == 0
+        and throttled["answered"] == throttled["prompts"]
+    )
+    if not complete:
+        failures.append("prompts lost, duplicated or unanswered under throttling")
     emit(
         "evaluation, 10% throttling, concurrency 32",
         f"{throttled['prompts']} prompts",
         f"{throttled['lost']} lost, {throttled['duplicated']} duplicated",
         "0 lost",
-        ok,
+        complete,
     )
-    print("every prompt answered once" if ok else "PROMPTS LOST, DUPLICATED OR UNANSWERED")
-    return 0 if ok else 1
+    for failure in failures:
+        print(f"FAILED: {failure}")
+    if not failures:
+        print("every prompt answered once; throughput within what the load explains")
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ with a fresh ``id`` and a short copy marker in the question (so duplicate-prompt
 record and the work is end to end); the synthetic generator stands in when GSM8K is absent.
 Every run is a separate child process, the three kinds interleaved and the median kept (the machine is
 shared); peak RSS comes from ``os.wait4`` (the child's own rusage), whole-process time from the parent.
+Each size also prints CPU-time ratios (user+sys: ``time.process_time`` in-process, the child's rusage
+whole), which move less than wall time when other jobs share the cores.
 Baseline (same run, same input): a loop that reads each line, ``json.loads`` it and ``json.dumps``
 the result — no validation, hashing, splitting or writing. Targets (issue 17): prepare no slower than the
 baseline (<= 1.0x, in-process and as whole processes: ``bedrock-rft prepare-data`` vs python + the
@@ -56,26 +58,26 @@ def write_input(path: Path, size: int, base: list[dict[str, Any]]) -> None:
 
 def child_baseline(input_path: str) -> dict[str, Any]:
     """The baseline: json.loads and json.dumps every line, nothing else."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     count = 0
     with open(input_path, "rb") as handle:
         for line in handle:
             json.dumps(json.loads(line))
             count += 1
-    return {"records": count, "seconds": time.perf_counter() - started}
+    return {"records": count, "seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu}
 
 
 def child_prepare(input_path: str, output_dir: str) -> dict[str, Any]:
     """The real thing: convert, validate, dedupe, split and write atomically to local files."""
     from bedrock_rft_provider.data import PrepareOptions, prepare_dataset
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = prepare_dataset(
         "gsm8k", input_path, output_dir, options=PrepareOptions(min_records=None, max_records=None)
     )
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     kept = sum(result.counts[s] for s in ("train", "validation", "test"))
-    return {"records": result.counts["read"], "kept": kept, "seconds": seconds}
+    return {"records": result.counts["read"], "kept": kept, "seconds": seconds, "cpu": cpu}
 
 
 def run_child(args: list[str], command: list[str] | None = None) -> dict[str, Any]:
@@ -95,6 +97,7 @@ def run_child(args: list[str], command: list[str] | None = None) -> dict[str, An
     result: dict[str, Any] = json.loads(output) if command is None else {}
     result["peak_rss_mib"] = usage.ru_maxrss / 1024  # Linux reports KiB
     result["wall"] = wall
+    result["cpu_whole"] = usage.ru_utime + usage.ru_stime  # less sensitive to load than wall time
     return result
 
 
@@ -143,11 +146,14 @@ def main() -> int:
             rows.append(
                 {"records": size, "baseline": baseline, "prepare": prepare, "ratio": ratio, "whole": whole}
             )
+            cpu_ratio = _median_of(runs, "prepare", "cpu") / _median_of(runs, "baseline", "cpu")
+            cpu_whole = _median_of(runs, "cli", "cpu_whole") / _median_of(runs, "baseline", "cpu_whole")
             print(
                 f"{size:>9} | {baseline['seconds']:>10.2f} {baseline['peak_rss_mib']:>8.1f} | "
                 f"{prepare['seconds']:>9.2f} {prepare['peak_rss_mib']:>8.1f} | {ratio:>5.2f}x | "
                 f"{cli['wall']:>10.2f} {baseline['wall']:>11.2f} {whole:>5.2f}x"
             )
+            print(f"{'':>9}   CPU (user+sys): {cpu_ratio:.2f}x in-process, {cpu_whole:.2f}x whole process")
     worst = max(row["ratio"] for row in rows)
     whole_worst = max(row["whole"] for row in rows)
     small, large = rows[0], rows[-1]
@@ -182,6 +188,11 @@ def main() -> int:
         growth <= TARGET_RSS_GROWTH_MIB,
     )
     return 0
+
+
+def _median_of(runs: dict[str, list[dict[str, Any]]], kind: str, key: str) -> float:
+    values = sorted(run[key] for run in runs[kind])
+    return float(values[len(values) // 2])
 
 
 def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:

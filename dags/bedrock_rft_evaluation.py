@@ -27,6 +27,7 @@ import pendulum
 from airflow.sdk import DAG, Param
 from airflow.timetables.interval import CronDataIntervalTimetable
 
+from bedrock_rft_provider.example_dag_params import DEMO_BUCKET, DEMO_FAMILY, DEMO_REWARD
 from bedrock_rft_provider.operators.evaluation import BedrockRFTEvaluationOperator
 
 INTERVAL = "{{ data_interval_start | ds }}"
@@ -42,10 +43,10 @@ with DAG(
     doc_md=__doc__,
     tags=["bedrock", "rft", "evaluation"],
     params={
-        "bucket": Param("bedrock-rft-demo", type="string"),
-        "model_family": Param("gsm8k", type="string"),
+        "bucket": Param(DEMO_BUCKET, type="string"),
+        "model_family": Param(DEMO_FAMILY, type="string"),
         "base_model_id": Param("amazon.nova-2-lite-v1:0:256k", type="string"),
-        "reward": Param("bedrock_rft_provider.rewards.builtin:math_answer", type="string"),
+        "reward": Param(DEMO_REWARD, type="string"),
         "eval_concurrency": Param(8, type="integer", minimum=1),
         "sandbox": Param(True, type="boolean"),
     },

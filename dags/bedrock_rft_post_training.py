@@ -42,6 +42,7 @@ import pendulum
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import DAG, Param, task
 
+from bedrock_rft_provider.example_dag_params import DEMO_BUCKET, DEMO_FAMILY, DEMO_REWARD, gate_params
 from bedrock_rft_provider.operators.deployment import (
     BedrockCustomModelDeploymentDeleteOperator,
     BedrockCustomModelDeploymentOperator,
@@ -77,20 +78,11 @@ with DAG(
     tags=["bedrock", "rft", "events"],
     params={
         "job": Param("", type="string"),
-        "bucket": Param("bedrock-rft-demo", type="string"),
-        "model_family": Param("gsm8k", type="string"),
-        "reward": Param("bedrock_rft_provider.rewards.builtin:math_answer", type="string"),
+        "bucket": Param(DEMO_BUCKET, type="string"),
+        "model_family": Param(DEMO_FAMILY, type="string"),
+        "reward": Param(DEMO_REWARD, type="string"),
         "test_data_uri": Param("", type="string"),
-        "min_improvement": Param(0.02, type="number"),
-        "min_eval_samples": Param(50, type="integer", minimum=1),
-        "gate_guards": Param(
-            [
-                {"metric": "response_length.mean", "tolerance": 0.25, "relative": True},
-                {"metric": "error_rate", "tolerance": 0.01},
-            ],
-            type="array",
-        ),
-        "eval_concurrency": Param(8, type="integer", minimum=1),
+        **gate_params(),
         "sandbox": Param(True, type="boolean"),
     },
     render_template_as_native_obj=True,

@@ -120,6 +120,7 @@ from airflow.timetables.trigger import CronTriggerTimetable
 from bedrock_rft_provider.data.sources import SOURCES
 from bedrock_rft_provider.evaluation.brief import evaluation_brief
 from bedrock_rft_provider.evaluation.champion import FAMILY_PATTERN
+from bedrock_rft_provider.example_dag_params import DEMO_BUCKET, DEMO_FAMILY, DEMO_REWARD, gate_params
 from bedrock_rft_provider.jobs.backends import CATALOG, OPEN_WEIGHT, choose_backend
 from bedrock_rft_provider.jobs.budget import CAP_NAMES
 from bedrock_rft_provider.notifications import BedrockRFTNotifier
@@ -202,7 +203,7 @@ with DAG(
     doc_md=__doc__,
     tags=["bedrock", "rft"],
     params={
-        "bucket": Param("bedrock-rft-demo", type="string"),
+        "bucket": Param(DEMO_BUCKET, type="string"),
         "role_arn": Param("arn:aws:iam::123456789012:role/bedrock-rft-service", type="string"),
         "grader_role_arn": Param("arn:aws:iam::123456789012:role/bedrock-rft-grader", type="string"),
         # A free-text field with the models RFT trains as proposals (a model Bedrock adds later still works).
@@ -210,10 +211,10 @@ with DAG(
             "amazon.nova-2-lite-v1:0:256k", type="string", minLength=1, examples=list(CATALOG)
         ),
         # The champion's SSM parameter name: checked at trigger time, not at promotion after paid training.
-        "model_family": Param("gsm8k", type="string", pattern=f"^{FAMILY_PATTERN.pattern}$"),
+        "model_family": Param(DEMO_FAMILY, type="string", pattern=f"^{FAMILY_PATTERN.pattern}$"),
         "dataset_source": Param("synthetic", type="string", pattern=SOURCE_PATTERN),
         "dataset_input": Param("600", type="string"),
-        "reward": Param("bedrock_rft_provider.rewards.builtin:math_answer", type="string"),
+        "reward": Param(DEMO_REWARD, type="string"),
         "grader_function_name": Param(
             "bedrock-rft-gsm8k-grader", type="string", pattern=r"^[a-zA-Z0-9_-]{1,64}$"
         ),
@@ -241,27 +242,7 @@ with DAG(
         "baseline_skip_above": Param(0.95, type="number", minimum=0, maximum=1),
         "baseline_skip_below": Param(0.02, type="number", minimum=0, maximum=1),
         "health_policy": Param("warn", enum=["warn", "fail"]),
-        "min_improvement": Param(0.02, type="number"),
-        "min_eval_samples": Param(50, type="integer", minimum=1),
-        "gate_guards": Param(
-            [
-                {"metric": "response_length.mean", "tolerance": 0.25, "relative": True},
-                {"metric": "error_rate", "tolerance": 0.01},
-            ],
-            type="array",
-            items={
-                "type": "object",
-                "required": ["metric", "tolerance"],
-                "properties": {
-                    "metric": {"type": "string", "minLength": 1},
-                    "tolerance": {"type": "number", "minimum": 0},
-                    "relative": {"type": "boolean"},
-                    "higher_is_better": {"type": "boolean"},
-                },
-                "additionalProperties": False,
-            },
-        ),
-        "eval_concurrency": Param(8, type="integer", minimum=1),
+        **gate_params(),
         "eval_samples_per_prompt": Param(1, type="integer", minimum=1),
         "sandbox": Param(True, type="boolean"),
         "force_retrain": Param(False, type="boolean"),

@@ -14,6 +14,10 @@ difference in parse time is not flattered in our favour:
 - Bedrock has no operator to delete a deployment, so ``tear_down`` is a ``@task``.
 - Those amazon operators wait in-task or defer themselves, so no separate ``sensors.bedrock`` task.
 - The approval is the standard provider's ``ApprovalOperator`` (what a user would reach for too).
+
+The params the example DAGs share (bucket, family, reward, the gate's) come from
+``bedrock_rft_provider.example_dag_params``, the example DAG's own source, so their defaults cannot
+drift apart; that small module (plain ``Param`` objects) is the only thing imported from this provider.
 """
 
 from __future__ import annotations
@@ -41,8 +45,11 @@ except ImportError:  # Airflow < 3.2
     from airflow.timetables.assets import AssetOrTimeSchedule  # type: ignore[no-redef]
 from airflow.timetables.trigger import CronTriggerTimetable
 
+# The params only (the same defaults as the example DAG's); nothing else of this provider is used.
+from bedrock_rft_provider.example_dag_params import DEMO_BUCKET, DEMO_FAMILY, DEMO_REWARD, gate_params
+
 RAW_TRAINING_DATA = Asset(name="bedrock-rft-raw-training-data", uri="s3://bedrock-rft-demo/raw/gsm8k/")
-BUCKET = "bedrock-rft-demo"  # the customize operator's data URIs are not templated
+BUCKET = DEMO_BUCKET  # the customize operator's data URIs are not templated
 
 
 def result(task_id: str, key: str) -> str:
@@ -70,10 +77,10 @@ with DAG(
         "role_arn": Param("arn:aws:iam::123456789012:role/bedrock-rft-service", type="string"),
         "grader_role_arn": Param("arn:aws:iam::123456789012:role/bedrock-rft-grader", type="string"),
         "base_model_id": Param("amazon.nova-2-lite-v1:0:256k", type="string"),
-        "model_family": Param("gsm8k", type="string"),
+        "model_family": Param(DEMO_FAMILY, type="string"),
         "dataset_source": Param("synthetic", type="string"),
         "dataset_input": Param("600", type="string"),
-        "reward": Param("bedrock_rft_provider.rewards.builtin:math_answer", type="string"),
+        "reward": Param(DEMO_REWARD, type="string"),
         "grader_function_name": Param("bedrock-rft-gsm8k-grader", type="string"),
         "hyperparameters": Param(
             {
@@ -90,9 +97,7 @@ with DAG(
         "baseline_skip_above": Param(0.95, type="number", minimum=0, maximum=1),
         "baseline_skip_below": Param(0.02, type="number", minimum=0, maximum=1),
         "health_policy": Param("warn", enum=["warn", "fail"]),
-        "min_improvement": Param(0.02, type="number"),
-        "min_eval_samples": Param(50, type="integer", minimum=1),
-        "eval_concurrency": Param(8, type="integer", minimum=1),
+        **gate_params(),  # the example DAG's own: min_improvement, min_eval_samples, gate_guards, ...
         "sandbox": Param(True, type="boolean"),
         "force_retrain": Param(False, type="boolean"),
         "max_budget": Param(None, type=["null", "number"], exclusiveMinimum=0),
@@ -113,13 +118,6 @@ with DAG(
         "evaluation_reward": Param("", type="string"),
         "open_weight_hyperparameters": Param(
             {"n_epochs": 2, "batch_size": 16, "learning_rate_multiplier": 1.0}, type="object"
-        ),
-        "gate_guards": Param(
-            [
-                {"metric": "response_length.mean", "tolerance": 0.25, "relative": True},
-                {"metric": "error_rate", "tolerance": 0.01},
-            ],
-            type="array",
         ),
     },
     render_template_as_native_obj=True,

@@ -14,6 +14,8 @@ from moto.bedrock.models import bedrock_backends
 from support.airflow_compat import dagbag_for_test
 from support.bedrock_jobs import ACCOUNT, REGION
 
+SLOW_TIMEOUT_S = 900  # a safety net (~10x a run on 2 busy cores, ~85 s at load 15-19), not a speed limit
+
 DAG_SOURCE = """
 from __future__ import annotations
 
@@ -46,6 +48,8 @@ def _complete_when_created(stop: threading.Event) -> None:
         time.sleep(0.2)
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(SLOW_TIMEOUT_S)
 def test_rft_job_dag_runs_green_with_dag_test(
     airflow_db: Path,
     airflow_home: Path,

@@ -50,15 +50,22 @@ def _stored_first_checks() -> list[Any]:
         return [row.value for row in rows if row.key == FIRST_CHECK_KEY.format(job=JOB)]
 
 
+# Safety nets, not speed limits (the test takes ~7 s at load 15): the helper's wait gives up first, so a
+# sensor that never checks fails on the assertion below instead of on pytest's timeout.
+FIRST_CHECK_WAIT_S = 300
+TEST_TIMEOUT_S = FIRST_CHECK_WAIT_S + 300
+
+
 def _complete_once_first_check_is_stored(stored: list[Any], stop: threading.Event) -> None:
     """Bedrock's part: the job completes only after the sensor has checked it once (bounded wait)."""
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + FIRST_CHECK_WAIT_S
     while not stop.is_set() and not stored and time.monotonic() < deadline:
         stored.extend(_stored_first_checks())
         time.sleep(0.5)
     bedrock_backends[ACCOUNT][REGION].model_customization_jobs[JOB].status = "Completed"
 
 
+@pytest.mark.timeout(TEST_TIMEOUT_S)
 def test_the_sensor_waits_in_a_task_run_and_keeps_its_first_check(
     airflow_db: Path, airflow_home: Path
 ) -> None:

@@ -13,6 +13,7 @@ import pytest
 from support.airflow_compat import dagbag_for_test
 
 pytestmark = pytest.mark.integration
+SLOW_TIMEOUT_S = 900  # a safety net (~10x a run on 2 busy cores: 78 s at load 15-20), not a speed limit
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "evaluation"
 MODEL = "arn:aws:bedrock:us-east-1:123456789012:custom-model/amazon.nova-2-lite-v1:0:256k/abcdefghijkl"
@@ -62,6 +63,8 @@ CASES = [
 ]
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(SLOW_TIMEOUT_S)
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_gate_branch_is_followed_in_a_dag_run(
     *,

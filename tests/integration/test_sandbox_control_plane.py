@@ -372,7 +372,7 @@ def test_stop_moves_a_running_job_to_stopping_then_stopped(slow_sandbox: Sandbox
         bedrock.stop_model_customization_job(jobIdentifier=arn)["ResponseMetadata"]["HTTPStatusCode"] == 200
     )
     assert bedrock.get_model_customization_job(jobIdentifier=arn)["status"] == "Stopping"
-    job = wait_for_job(bedrock, arn, timeout=30)
+    job = wait_for_job(bedrock, arn, timeout=120)
     assert job["status"] == "Stopped"
     stages = {v["status"] for v in job["statusDetails"].values()}
     assert "Stopped" in stages and "Stopping" not in stages and "InProgress" not in stages
@@ -387,7 +387,7 @@ def test_forced_failure_knob_fails_the_named_stage_and_says_it_is_simulated(slow
     request = {**world.job_request(world.deploy_grader(GRADER_RIGHT_NUMBER)), "jobName": "doomed-1"}
     arn = bedrock.create_model_customization_job(**request)["jobArn"]
 
-    job = wait_for_job(bedrock, arn, timeout=30)
+    job = wait_for_job(bedrock, arn, timeout=120)
     assert job["status"] == "Failed"
     assert "forced failure during the dataProcessing stage" in job["failureMessage"]
     assert job["statusDetails"]["validationDetails"]["status"] == "Completed"

@@ -99,3 +99,23 @@ def test_stopping_the_sandbox_ends_idle_kept_alive_connections() -> None:
     finally:
         connection.close()
         sandbox.stop()
+
+
+def test_the_injected_latency_is_counted_from_the_request_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Header parsing and the wait for a free interpreter are inside the service's response time."""
+    from types import SimpleNamespace
+
+    from bedrock_rft_provider.sandbox import keepalive
+
+    request_line_at = 12345.0  # the handler's clock, read once the request line is in
+    monkeypatch.setattr(keepalive, "time", SimpleNamespace(monotonic=lambda: request_line_at))
+    paced_from: list[float | None] = []
+    with Sandbox(config=SandboxConfig(time_scale=0, latency_ms={"Converse": 50})) as running:
+        assert running.app is not None
+        monkeypatch.setattr(running.app, "_pace", lambda api, arrived: paced_from.append(arrived))
+        connection = _connection(running)
+        try:
+            assert _converse(connection, "what is 1 + 1?").status == 200
+        finally:
+            connection.close()
+    assert paced_from == [request_line_at]

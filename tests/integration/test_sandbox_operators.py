@@ -24,6 +24,7 @@ from bedrock_rft_provider.sandbox.server import Sandbox
 from support.airflow_compat import dagbag_for_test
 
 pytestmark = pytest.mark.integration
+SLOW_TIMEOUT_S = 900  # a safety net (~10x a run on 2 busy cores: 91 s at load 15-20), not a speed limit
 
 BROKEN_REWARD = """
 def score(sample):
@@ -153,6 +154,8 @@ def _states(run: Any) -> dict[str, str | None]:
     return {ti.task_id: ti.state for ti in run.get_task_instances()}
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(SLOW_TIMEOUT_S)
 def test_the_pipeline_trains_and_deploys_with_deferrable_operators(sandbox: Sandbox, run_dag: Any) -> None:
     run, names = run_dag("bedrock_rft_provider.rewards.builtin:math_answer", with_preflight=True)
 

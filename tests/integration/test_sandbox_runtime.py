@@ -290,7 +290,7 @@ def _check_creating_deployment(knobbed: Sandbox) -> None:
     bedrock = knobbed.client("bedrock")
     request = world.job_request(world.deploy_grader(GRADER_RIGHT_NUMBER), epochCount=1)
     request["customizationConfig"]["rftConfig"]["hyperParameters"]["batchSize"] = 128
-    job = wait_for_job(bedrock, bedrock.create_model_customization_job(**request)["jobArn"], timeout=30)
+    job = wait_for_job(bedrock, bedrock.create_model_customization_job(**request)["jobArn"], timeout=120)
     arn = bedrock.create_custom_model_deployment(
         modelDeploymentName="slow-dep", modelArn=job["outputModelArn"]
     )["customModelDeploymentArn"]

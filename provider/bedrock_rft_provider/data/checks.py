@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 from bedrock_rft_provider.data.keyset import KeySet
@@ -70,6 +71,21 @@ class RecordChecker:
         """Turn a record :meth:`check` kept into a problem (e.g. too large once encoded)."""
         self.kept -= 1
         self.findings.problem(line, message)
+
+    def accept_block(self, ids: list[str], prompts: list[str]) -> bool:
+        """Count in a block of records already known valid, each one user message ``prompts[i]`` with
+        id ``ids[i]``, as :meth:`check` would: True, or False with nothing changed when a prompt or an
+        id repeats (then :meth:`check` them one at a time, to report each at its line)."""
+        prompt_keys = list(map(hash, zip(repeat("user"), prompts)))  # as prompt_key_and_chars
+        if not self._prompts.add_all(prompt_keys):
+            return False
+        if not self._ids.add_all(list(map(hash, ids))):
+            self._prompts.discard_all(prompt_keys)
+            return False
+        self.lengths.add_many(map(len, prompts))
+        self.read += len(ids)
+        self.kept += len(ids)
+        return True
 
     def check(self, item: SourceItem) -> dict[str, Any] | None:
         """The record to keep (with an id assigned when missing), or None (problem or duplicate)."""

@@ -44,6 +44,36 @@ class KeySet:
             self._split()
         return True
 
+    def add_all(self, keys: list[int]) -> bool:
+        """Insert every key, or none: False (nothing inserted) when one is present or repeats in ``keys``.
+
+        One call per block of records (``prepare``'s block path, which takes a block only when none of
+        its keys repeats; otherwise the block goes through the per-record path).
+        """
+        shards, mask = self._shards, self._mask
+        added = 0
+        for key in keys:
+            shard = shards[key & mask]
+            index = bisect_left(shard, key)
+            if index < len(shard) and shard[index] == key:
+                self._count += added
+                self.discard_all(keys[:added])  # roll back what this call inserted
+                return False
+            shard.insert(index, key)
+            added += 1
+        self._count += added
+        if self._count > self._limit:
+            self._split()
+        return True
+
+    def discard_all(self, keys: list[int]) -> None:
+        """Remove ``keys``, each of which must be present (undoes an :meth:`add_all`)."""
+        shards, mask = self._shards, self._mask
+        for key in keys:
+            shard = shards[key & mask]
+            del shard[bisect_left(shard, key)]
+        self._count -= len(keys)
+
     def __contains__(self, key: int) -> bool:
         shard = self._shards[key & self._mask]
         index = bisect_left(shard, key)

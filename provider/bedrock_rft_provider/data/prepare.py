@@ -16,27 +16,23 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-import msgspec
-
+from bedrock_rft_provider.data.blockpath import BlockPath
 from bedrock_rft_provider.data.checks import RecordChecker
 from bedrock_rft_provider.data.problems import DatasetValidationError, Problem
 from bedrock_rft_provider.data.publish import publish_to_s3
 from bedrock_rft_provider.data.records import MAX_TRAINING_RECORDS, MIN_TRAINING_RECORDS
 from bedrock_rft_provider.data.sources import SourceReader
-from bedrock_rft_provider.data.split import SPLITS, check_fractions, splitter
+from bedrock_rft_provider.data.split import SPLITS, block_splitter, check_fractions
+from bedrock_rft_provider.data.splitfiles import FILES, SplitWriter, encode_line
 from bedrock_rft_provider.data.tabular import ColumnMapping
 from bedrock_rft_provider.data.uris import MAX_RECORD_BYTES, is_s3_uri
 from bedrock_rft_provider.outputs import OutputError, check_output_dir, staged_dir
 
 REPORT_FORMAT = "bedrock-rft-dataset-report/1"
-FILES = {"train": "train.jsonl", "validation": "validation.jsonl", "test": "test.jsonl"}
 REPORT_FILE = "report.json"
 PROGRESS_EVERY = 5000
-_encode = json.JSONEncoder(separators=(",", ":")).encode
-_fast_encode = msgspec.json.Encoder().encode
-_BLOCK_LINES = 1024  # lines joined per write and hash update: fewer calls per record
 
 Progress = Callable[[int], None]
 
@@ -116,63 +112,6 @@ def count_bound_problems(
     return []
 
 
-def encode_line(record: dict[str, Any], strict_json: bool = False) -> bytes:
-    """The record as one compact JSON line without its LF, ASCII only (no U+2028 surprises for splitters).
-
-    ``strict_json`` records (decoded by msgspec: finite numbers, valid Unicode) go through msgspec's
-    encoder (~10x the stdlib's speed); a line with non-ASCII text, and every other record, through the
-    stdlib's (``\\uXXXX`` escapes; non-finite floats as the stdlib writes them). Either way the same
-    record always gives the same line.
-    """
-    if strict_json:
-        line = _fast_encode(record)
-        if line.isascii():
-            return line
-    return _encode(record).encode("ascii")
-
-
-class _SplitWriter:
-    """Streams records into the three split files, hashing as it writes (in blocks of lines)."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.handles: dict[str, IO[bytes]] = {
-            split: open(directory / name, "wb", buffering=0)  # noqa: SIM115 - closed in close()
-            for split, name in FILES.items()
-        }
-        self.hashes = {split: hashlib.sha256() for split in FILES}
-        self.counts = dict.fromkeys(FILES, 0)
-        self.pending: dict[str, list[bytes]] = {split: [] for split in FILES}
-
-    def write(self, split: str, line: bytes) -> None:
-        """Add one line (without its LF) to ``split``."""
-        pending = self.pending[split]
-        pending.append(line)
-        self.counts[split] += 1
-        if len(pending) >= _BLOCK_LINES:
-            self._flush(split)
-
-    def _flush(self, split: str) -> None:
-        pending = self.pending[split]
-        if pending:
-            block = b"\n".join(pending)
-            pending.clear()
-            for part in (block, b"\n"):
-                self.handles[split].write(part)
-                self.hashes[split].update(part)
-
-    def close(self) -> None:
-        try:
-            for split in FILES:
-                self._flush(split)
-        finally:
-            for handle in self.handles.values():
-                handle.close()
-
-    def file_digests(self) -> dict[str, str]:
-        return {FILES[split]: digest.hexdigest() for split, digest in self.hashes.items()}
-
-
 def dataset_sha256(file_digests: dict[str, str]) -> str:
     """The dataset's content hash: sha256 over the split files' names and sha256s."""
     text = "".join(f"{name}:{file_digests[name]}\n" for name in sorted(file_digests))
@@ -238,19 +177,24 @@ def prepare_dataset(
     if not is_s3_uri(output_uri):
         check_output_dir(output_uri, OWNED_FILES)  # OutputError before reading a byte of input
     max_bytes, max_train = options.max_record_bytes, options.max_records
-    assign = splitter(options.seed, options.val_fraction, options.test_fraction)
+    split_many = block_splitter(options.seed, options.val_fraction, options.test_fraction)
     with _staging(output_uri) as staging:
-        writer = _SplitWriter(staging)
+        writer = SplitWriter(staging)
         stopped: Problem | None = None
+        if source == "gsm8k":  # whole blocks of plain records are taken in bulk, the rest come as items
+            fast = BlockPath(checker, writer, split_many, max_bytes, max_train)
+            items = fast.gsm8k_items(reader, progress, PROGRESS_EVERY)
+        else:
+            items = reader.items()
         try:
-            for item in reader.items():
+            for item in items:
                 record = checker.check(item)
                 if record is not None:
                     line = encode_line(record, item.strict_json)
                     if max_bytes is not None and len(line) >= max_bytes:  # the LF makes one more byte
                         checker.reject(item.line, record_size_message(len(line) + 1, max_bytes))
                     else:
-                        writer.write(assign(record["id"]), line)
+                        writer.write(split_many((record["id"],))[0], line)
                         if max_train is not None and writer.counts["train"] > max_train:
                             stopped = _too_many(reader.display_name, max_train, item.line)
                             break

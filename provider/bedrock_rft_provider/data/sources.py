@@ -20,9 +20,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, NamedTuple
 
-import msgspec
-
 from bedrock_rft_provider.data import gsm8k, moderation, synthetic, toolcalls
+from bedrock_rft_provider.data.decoding import (
+    FAST_DECODE_REFUSALS,
+    UTF8_BOM,
+    fast_decode,
+    fast_decoder,
+    reject_constant,
+    stdlib_decode,
+    wide_encoding,
+)
 from bedrock_rft_provider.data.problems import DatasetValidationError, Problem
 from bedrock_rft_provider.data.tabular import ColumnMapping
 from bedrock_rft_provider.data.uris import (
@@ -38,48 +45,9 @@ SOURCES = (
     "hf:NAME[:split]",
 )  # fmt: skip
 _BATCH_ROWS = 2048
-
-
-def reject_constant(name: str) -> Any:
-    """``parse_constant`` hook: NaN and Infinity are Python extensions, not JSON (RFC 8259)."""
-    raise ValueError(f"{name} is not valid JSON (RFC 8259 has no NaN or Infinity)")
-
-
-_decode = json.JSONDecoder(parse_constant=reject_constant).decode
-_fast_decoder = msgspec.json.Decoder()
-_UNDECODED = object()
-
-
-def fast_decode(raw: bytes) -> Any:
-    """A JSON line decoded by msgspec (UTF-8 check and parse in one C pass, ~4x ``json.loads``), or
-    ``_UNDECODED`` when msgspec refuses it. It refuses what the stdlib rejects (invalid UTF-8 or JSON,
-    NaN) and a few inputs the stdlib reads differently (lone surrogate escapes, ``1e400`` -> inf); those
-    lines take the stdlib path, so every line decodes — or fails, with the same message — as before.
-    """
-    try:
-        return _fast_decoder.decode(raw)
-    except _FAST_DECODE_REFUSALS:
-        return _UNDECODED
-
-
-_FAST_DECODE_REFUSALS = (msgspec.MsgspecError, UnicodeDecodeError, RecursionError)
-
-
-_UTF8_BOM = b"\xef\xbb\xbf"
 _CR_LINES = re.compile(r".*?(?:\r\n|\r|\n)|.+", re.DOTALL)
-_WIDE_BOMS = {
-    b"\xff\xfe\x00\x00": "UTF-32",
-    b"\x00\x00\xfe\xff": "UTF-32",
-    b"\xff\xfe": "UTF-16",
-    b"\xfe\xff": "UTF-16",
-}
-
-
-def _wide_encoding(first_line: bytes) -> str | None:
-    for bom, name in _WIDE_BOMS.items():
-        if first_line.startswith(bom):
-            return name
-    return None
+# Decoding lives in data.decoding; these names stay importable from here.
+__all__ = ["SOURCES", "SourceItem", "SourceReader", "fast_decode", "reject_constant"]
 
 
 class SourceItem(NamedTuple):
@@ -156,91 +124,74 @@ class SourceReader:
 
     def _first_line(self, raw: bytes) -> bytes | SourceItem:
         """Line 1 with a UTF-8 BOM handled, or the problem that makes the whole file unreadable."""
-        wide = _wide_encoding(raw)
+        wide = wide_encoding(raw)
         if wide is not None:
             raise DatasetValidationError(
                 [Problem(self.display_name, 1, f"file is {wide} encoded (byte order mark); expected UTF-8")]
             )
-        if raw.startswith(_UTF8_BOM):
+        if raw.startswith(UTF8_BOM):
             if not self.accept_bom:
                 return SourceItem(
                     1,
                     error="file starts with a UTF-8 byte order mark (BOM); Bedrock's handling of it is "
                     "undocumented: save the file as UTF-8 without BOM (prepare-data removes it)",
                 )
-            return raw[len(_UTF8_BOM) :]
+            return raw[len(UTF8_BOM) :]
         return raw
 
     def _json_lines(self, convert: Any) -> Iterator[SourceItem]:
-        decode, item = _fast_decoder.decode, _item
-        blocks = iter_line_blocks(self.input_uri, self.s3_client, self.max_line_bytes, self._hash.update)
-        for first, lines in blocks:
-            for line_no, line in enumerate(lines, start=first):
-                raw = line
-                if type(raw) is OversizedLine:
-                    yield SourceItem(
-                        line_no,
-                        error=f"record is {raw.size:,} bytes; at most {self.max_line_bytes:,} are "
-                        "allowed (max_record_bytes: a grader Lambda invocation carries at most 6 MB)",
-                    )
+        for first, lines in self.line_blocks():
+            yield from self.block_items(first, lines, convert)
+
+    def line_blocks(self) -> Iterator[tuple[int, list[bytes]]]:
+        """A JSONL/GSM8K input's raw lines in blocks, ``(first line number, lines)``, hashed into the
+        fingerprint as read; :meth:`block_items` turns a block into items."""
+        return iter_line_blocks(self.input_uri, self.s3_client, self.max_line_bytes, self._hash.update)
+
+    def block_items(self, first: int, lines: list[bytes], convert: Any) -> Iterator[SourceItem]:
+        """One block of raw lines as items, each decoded and (when ``convert`` is given) converted."""
+        decode, item = fast_decoder.decode, _item
+        for line_no, line in enumerate(lines, start=first):
+            raw = line
+            if type(raw) is OversizedLine:
+                yield SourceItem(
+                    line_no,
+                    error=f"record is {raw.size:,} bytes; at most {self.max_line_bytes:,} are "
+                    "allowed (max_record_bytes: a grader Lambda invocation carries at most 6 MB)",
+                )
+                continue
+            if line_no == 1:
+                head = self._first_line(raw)
+                if isinstance(head, SourceItem):
+                    yield head
                     continue
-                if line_no == 1:
-                    head = self._first_line(raw)
-                    if isinstance(head, SourceItem):
-                        yield head
-                        continue
-                    raw = head
-                if not raw or raw.isspace():
-                    yield SourceItem(line_no, error="blank line; every line must be one JSON object")
+                raw = head
+            if not raw or raw.isspace():
+                yield SourceItem(line_no, error="blank line; every line must be one JSON object")
+                continue
+            try:
+                value = decode(raw)  # fast_decode, inlined: this loop runs once per record
+                strict_json = True
+            except FAST_DECODE_REFUSALS:
+                value, error = stdlib_decode(raw)
+                if error is not None:
+                    yield SourceItem(line_no, error=error)
                     continue
-                try:
-                    value = decode(raw)  # fast_decode, inlined: this loop runs once per record
-                    strict_json = True
-                except _FAST_DECODE_REFUSALS:
-                    value, error = self._stdlib_decode(raw)
-                    if error is not None:
-                        yield SourceItem(line_no, error=error)
-                        continue
-                    strict_json = False
-                if convert is None:
-                    if isinstance(value, dict):
-                        yield item((line_no, value, None, strict_json))
-                    else:
-                        yield SourceItem(
-                            line_no, error=f"line is a JSON {type(value).__name__}; expected an object"
-                        )
-                    continue
-                try:
-                    record = convert(value)
-                except ValueError as exc:
-                    yield SourceItem(line_no, error=str(exc))
+                strict_json = False
+            if convert is None:
+                if isinstance(value, dict):
+                    yield item((line_no, value, None, strict_json))
                 else:
-                    yield item((line_no, record, None, strict_json))
-
-    def _stdlib_decode(self, raw: bytes) -> tuple[Any, str | None]:
-        """``(value, None)``, or ``(None, problem)`` for a line msgspec refused."""
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            return None, f"line is not valid UTF-8 (byte {exc.start + 1})"
-        try:
-            return _decode(text), None
-        except RecursionError:
-            return None, "JSON nested too deeply"
-        except ValueError as exc:
-            return None, self._json_error(text, exc)
-
-    @staticmethod
-    def _json_error(text: str, exc: ValueError) -> str:
-        body = text.rstrip("\r\n")
-        if "\r" in body and body.count("\r") >= 1 and "\n" not in body:
-            return (
-                "line holds CR (\\r) line breaks: the file uses CR-only line endings; "
-                "JSON Lines needs LF or CRLF"
-            )
-        if not isinstance(exc, json.JSONDecodeError):
-            return f"invalid JSON: {exc}"
-        return f"invalid JSON: {exc.msg} (column {exc.colno})"
+                    yield SourceItem(
+                        line_no, error=f"line is a JSON {type(value).__name__}; expected an object"
+                    )
+                continue
+            try:
+                record = convert(value)
+            except ValueError as exc:
+                yield SourceItem(line_no, error=str(exc))
+            else:
+                yield item((line_no, record, None, strict_json))
 
     def _mapped(self, line: int | None, row: dict[str, Any]) -> SourceItem:
         try:
@@ -292,7 +243,7 @@ class SourceReader:
         """Text lines split the way the csv module expects (``newline=''``): LF, CRLF or CR-only."""
         for line_no, raw in enumerate(stream, start=1):
             self._hash.update(raw)
-            if line_no == 1 and (wide := _wide_encoding(raw)):
+            if line_no == 1 and (wide := wide_encoding(raw)):
                 raise DatasetValidationError(
                     [
                         Problem(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 SPLITS = ("train", "validation", "test")
 _SCALE = float(1 << 64)
@@ -44,18 +44,30 @@ def _seeded(seed: int) -> hashlib.blake2b:
 
 def splitter(seed: int = 0, val_fraction: float = 0.1, test_fraction: float = 0.1) -> Callable[[str], str]:
     """``assign_split`` with its arguments bound: record id -> ``"test"``, ``"validation"`` or ``"train"``."""
+    split_many = block_splitter(seed, val_fraction, test_fraction)
+    return lambda record_id: split_many((record_id,))[0]
+
+
+def block_splitter(
+    seed: int = 0, val_fraction: float = 0.1, test_fraction: float = 0.1
+) -> Callable[[Iterable[str]], list[str]]:
+    """:func:`splitter` for many ids in one call: ids -> their splits, in order."""
     seeded, scale, from_bytes = _seeded(seed), _SCALE, int.from_bytes
     test_below, validation_below = test_fraction, test_fraction + val_fraction
 
-    def assign(record_id: str) -> str:
-        hasher = seeded.copy()
-        hasher.update(record_id.encode())
-        point = from_bytes(hasher.digest(), "big") / scale
-        if point < test_below:
-            return "test"
-        return "validation" if point < validation_below else "train"
+    def split_many(record_ids: Iterable[str]) -> list[str]:
+        splits = []
+        for record_id in record_ids:
+            hasher = seeded.copy()
+            hasher.update(record_id.encode())
+            point = from_bytes(hasher.digest(), "big") / scale
+            if point < test_below:
+                splits.append("test")
+            else:
+                splits.append("validation" if point < validation_below else "train")
+        return splits
 
-    return assign
+    return split_many
 
 
 def assign_split(record_id: str, seed: int = 0, val_fraction: float = 0.1, test_fraction: float = 0.1) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,10 @@ class PromptLengthStats:
     def add(self, chars: int) -> None:
         """Record one prompt of ``chars`` characters."""
         self.histogram[chars] += 1
+
+    def add_many(self, chars: Iterable[int]) -> None:
+        """Record many prompts (their lengths in characters)."""
+        self.histogram.update(chars)
 
     @property
     def count(self) -> int:

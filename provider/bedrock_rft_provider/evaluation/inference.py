@@ -6,8 +6,10 @@ Converse adapter. Its names are re-exported here, where callers have always impo
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any, Protocol
 
+from botocore.config import Config
 from botocore.exceptions import (
     ClientError,
     ConnectionClosedError,
@@ -15,8 +17,9 @@ from botocore.exceptions import (
     EndpointConnectionError,
     ReadTimeoutError,
 )
+from botocore.validate import ParamValidator
 
-from bedrock_rft_provider.errors import aws_error_code
+from bedrock_rft_provider.errors import ConfigError, aws_error_code
 from bedrock_rft_provider.evaluation.limiter import AdaptiveLimiter
 from bedrock_rft_provider.evaluation.records import EvalRecord, finished_keys
 from bedrock_rft_provider.evaluation.runner import (
@@ -41,6 +44,7 @@ __all__ = [
     "InferenceAbortedError",
     "InferenceIncompleteError",
     "InferenceStats",
+    "converse_client_config",
     "converse_request",
     "finished_keys",
     "response_text",
@@ -70,6 +74,27 @@ class ConverseClient(Protocol):
     """The one call of a ``bedrock-runtime`` client the runner makes."""
 
     def converse(self, **kwargs: Any) -> dict[str, Any]: ...
+
+
+def converse_client_config(*, read_timeout: float, max_pool_connections: int) -> Config:
+    """botocore settings for the runner's ``bedrock-runtime`` client.
+
+    :param read_timeout: per-request timeout in seconds (the connect timeout is at most 10 s).
+    :param max_pool_connections: pooled HTTP connections; give it the runner's concurrency (+ a spare)
+        so that no worker waits for a connection or opens a new one per request.
+
+    No botocore retries: the runner retries itself, so throttling reaches its adaptive limiter instead of
+    being hidden (and multiplied) by botocore's own loop. No per-call parameter validation:
+    ``ConverseRunner`` checks every request against the same botocore model once, when it renders it and
+    before anything is sent, so botocore would only repeat that work on every attempt and sample.
+    """
+    return Config(
+        read_timeout=read_timeout,
+        connect_timeout=min(read_timeout, 10),
+        retries={"total_max_attempts": 1},
+        max_pool_connections=max_pool_connections,
+        parameter_validation=False,
+    )
 
 
 def converse_request(
@@ -119,7 +144,26 @@ class ConverseRunner(InferenceRunner):
     client: ConverseClient
 
     def render(self, record: EvalRecord) -> dict[str, Any]:
-        return converse_request(record, self.model_id, self.inference_config)
+        """The record's ``converse`` arguments, checked against the client's botocore model.
+
+        :raises ConfigError: the request does not fit the model (e.g. ``inferenceConfig.maxTokens`` given
+            as text); raised for the first such record before any request is sent.
+        """
+        request = converse_request(record, self.model_id, self.inference_config)
+        if self._converse_input is not None:
+            report = ParamValidator().validate(request, self._converse_input)
+            if report.has_errors():
+                raise ConfigError(f"record {record.id}", report.generate_report())
+        return request
+
+    @cached_property
+    def _converse_input(self) -> Any:
+        """The ``Converse`` input shape of a botocore client (None for any other client, e.g. a fake)."""
+        meta = getattr(self.client, "meta", None)
+        service_model = getattr(meta, "service_model", None)
+        if service_model is None:
+            return None
+        return service_model.operation_model("Converse").input_shape
 
     def call(self, request: dict[str, Any]) -> Reply:
         response = self.client.converse(**request)

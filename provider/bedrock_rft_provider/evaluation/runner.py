@@ -174,6 +174,9 @@ class InferenceRunner(ABC):
             if (record.id, sample) not in done
         ]
         total = len(records) * self.samples_per_prompt
+        # Rendered (and checked) before the clock starts: a request that cannot be sent stops the run
+        # before any is, and the throughput figure is the answering's alone.
+        requests = {record.id: self.render(record) for record, _ in todo}
         run = _Run(self, total=total, already_done=total - len(todo))
         log.info(
             "inference on %s: %d request(s) to make, %d already answered in %s (concurrency %d)",
@@ -183,7 +186,6 @@ class InferenceRunner(ABC):
             output_path,
             self.concurrency,
         )
-        requests = {record.id: self.render(record) for record, _ in todo}
         # Appends go straight to the file (O_APPEND, one write per line): a line is on disk as soon as
         # it is answered, and no worker holds a lock across a write while others queue behind it.
         run.fd = os.open(output_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)

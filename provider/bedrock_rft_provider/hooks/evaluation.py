@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.hooks.bedrock import BedrockRuntimeHook
 from airflow.providers.amazon.aws.hooks.lambda_function import LambdaHook
-from botocore.config import Config
 
 from bedrock_rft_provider.hooks.storage import StorageHook, join_uri
 
@@ -30,17 +29,12 @@ class BedrockRFTEvaluationHook(BedrockRuntimeHook):
         }
 
     def runtime_client(self, *, read_timeout: float, max_pool_connections: int) -> Any:
-        """A ``bedrock-runtime`` client for the runner: per-request timeout, no botocore retries.
+        """A ``bedrock-runtime`` client for ``ConverseRunner``, made once per run and shared by its workers:
+        per-request timeout, no botocore retries, a connection per worker
+        (:func:`~bedrock_rft_provider.evaluation.inference.converse_client_config` says why)."""
+        from bedrock_rft_provider.evaluation.inference import converse_client_config
 
-        The runner retries itself, so throttling reaches its adaptive limiter instead of being hidden
-        (and multiplied) by botocore's own retry loop.
-        """
-        own = Config(
-            read_timeout=read_timeout,
-            connect_timeout=min(read_timeout, 10),
-            retries={"total_max_attempts": 1},
-            max_pool_connections=max_pool_connections,
-        )
+        own = converse_client_config(read_timeout=read_timeout, max_pool_connections=max_pool_connections)
         config = self.config.merge(own) if self.config else own
         return BedrockRuntimeHook(
             aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify, config=config

@@ -4,17 +4,19 @@ are held to.
 The DAG params and operator arguments carry exactly these names: ``max_budget`` (money, in the price
 table's currency; needs prices), ``max_training_hours`` (wall-clock training hours) and
 ``max_grader_invocations`` (reward Lambda invocations). ``None`` (or a missing key) means no cap.
+:class:`SpendCaps` is the one place they are coerced and checked: the wait's ``jobs.spend_guard.WaitGuard``
+is a ``SpendCaps`` with the wait's own knobs added, so both give the same messages.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
-from bedrock_rft_provider.errors import BedrockRFTError, ConfigError
-from bedrock_rft_provider.jobs.hyperparameters import check_fields
+from bedrock_rft_provider.errors import BedrockRFTError, ConfigError, raise_config_errors
+from bedrock_rft_provider.jobs.hyperparameters import coerce_fields
 from bedrock_rft_provider.templated import as_float, as_int, is_unset
 
 CAP_NAMES = ("max_budget", "max_training_hours", "max_grader_invocations")
@@ -34,7 +36,11 @@ class SpendCaps:
     max_grader_invocations: int | None = None
 
     def __post_init__(self) -> None:
-        check_fields(self, _check_cap)
+        raise_config_errors(self._coerce_caps())
+
+    def _coerce_caps(self) -> list[ConfigError]:
+        """Set each given cap to its number (numbers or their text); one ConfigError per bad cap."""
+        return coerce_fields(self, _check_cap, CAP_NAMES)
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any] | None) -> SpendCaps:
@@ -54,7 +60,7 @@ class SpendCaps:
 
     def as_dict(self) -> dict[str, float | int | None]:
         """``{max_budget, max_training_hours, max_grader_invocations}`` for XCom and reports."""
-        return asdict(self)
+        return {name: getattr(self, name) for name in CAP_NAMES}
 
 
 class SpendCapExceeded(BedrockRFTError):

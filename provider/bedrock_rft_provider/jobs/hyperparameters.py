@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -125,13 +125,21 @@ class RFTHyperParameters:
 def check_fields(values: Any, check: Callable[[str, Any], Any]) -> None:
     """Replace each set field of the frozen dataclass ``values`` by ``check(name, value)``; every bad
     field is reported at once (``ConfigErrors``). The validation loop of both backends' hyperparameters."""
+    raise_config_errors(coerce_fields(values, check))
+
+
+def coerce_fields(
+    values: Any, check: Callable[[str, Any], Any], names: Sequence[str] | None = None
+) -> list[ConfigError]:
+    """:func:`check_fields` for the fields ``names`` (default all), returning the errors instead of
+    raising them, for a caller that reports them together with its own."""
     errors: list[ConfigError] = []
-    for f in fields(values):
-        value = getattr(values, f.name)
+    for name in names if names is not None else [f.name for f in fields(values)]:
+        value = getattr(values, name)
         if value is None:
             continue
         try:
-            object.__setattr__(values, f.name, check(f.name, value))
+            object.__setattr__(values, name, check(name, value))
         except ConfigError as exc:
             errors.append(exc)
-    raise_config_errors(errors)
+    return errors

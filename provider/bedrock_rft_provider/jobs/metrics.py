@@ -84,6 +84,14 @@ class TrainingMetrics:
             if points
         }
 
+    def describe(self) -> list[str]:
+        """One log line per metric: ``metric r: first 0.1, last 0.8, min 0.1, max 0.8 over 40 points``."""
+        return [
+            f"metric {name}: first {s['first']:.4g}, last {s['last']:.4g}, min {s['min']:.4g}, "
+            f"max {s['max']:.4g} over {int(s['steps'])} points"
+            for name, s in self.summary().items()
+        ]
+
     def as_dict(self) -> dict[str, object]:
         return {"sources": list(self.sources), "series": {k: list(v) for k, v in self.series.items()}}
 

@@ -34,6 +34,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from bedrock_rft_provider.errors import ConfigError, raise_config_errors
+from bedrock_rft_provider.jobs.budget import CAP_NAMES, SpendCaps
 from bedrock_rft_provider.jobs.forecast import NATIVE_EXAMPLE_DEFAULTS
 from bedrock_rft_provider.jobs.health import CHECKS, HealthPolicy, assess_training
 from bedrock_rft_provider.jobs.metrics import TRAIN_REWARD, VALIDATION_REWARD, TrainingMetrics
@@ -56,8 +57,10 @@ DEFAULT_BATCH_SIZE = NATIVE_EXAMPLE_DEFAULTS["batch_size"]
 
 
 @dataclass(frozen=True)
-class WaitGuard:
+class WaitGuard(SpendCaps):
     """Caps and health actions the wait enforces; every field unset means nothing is enforced.
+
+    The caps are :class:`jobs.budget.SpendCaps`' (coerced and checked there, with the same messages):
 
     :param max_budget: money (the price table's currency) after which the job is stopped; needs ``prices``.
     :param max_training_hours: training hours after which the job is stopped.
@@ -72,9 +75,6 @@ class WaitGuard:
     :param validation_records: validation prompts graded at each validation pass (default 0: not counted).
     """
 
-    max_budget: float | None = None
-    max_training_hours: float | None = None
-    max_grader_invocations: int | None = None
     prices: Mapping[str, Any] = field(default_factory=dict)
     health: Mapping[str, str] = field(default_factory=dict)
     min_health_steps: int = DEFAULT_MIN_HEALTH_STEPS
@@ -84,12 +84,8 @@ class WaitGuard:
     validation_records: int = 0
 
     def __post_init__(self) -> None:
-        errors: list[ConfigError] = []
-        for name in ("max_budget", "max_training_hours"):
-            value = getattr(self, name)
-            if value is not None and not (_is_number(value) and value > 0):
-                errors.append(ConfigError(name, f"{value!r} must be a positive number (or unset)"))
-        for name in ("max_grader_invocations", "batch_size", "samples_per_prompt"):
+        errors = self._coerce_caps()
+        for name in ("batch_size", "samples_per_prompt"):
             value = getattr(self, name)
             if value is not None and not (_is_int(value) and value > 0):
                 errors.append(ConfigError(name, f"{value!r} must be a positive whole number (or unset)"))
@@ -125,8 +121,7 @@ class WaitGuard:
     @property
     def active(self) -> bool:
         """True when anything can stop the job."""
-        caps = (self.max_budget, self.max_training_hours, self.max_grader_invocations)
-        return any(c is not None for c in caps) or "stop" in dict(self.health).values()
+        return self.any or "stop" in dict(self.health).values()
 
     def action(self, check: str) -> str:
         return dict(self.health).get(check, "warn")
@@ -154,8 +149,8 @@ class WaitGuard:
         for name, value in values.items():
             if is_unset(value):
                 continue  # an unset param (None, or a template that rendered to "" / "None")
-            if name in _FLOAT_FIELDS:
-                given[name] = as_float(name, value)
+            if name in CAP_NAMES:
+                given[name] = value  # coerced by SpendCaps, with its messages
             elif name in _INT_FIELDS:
                 given[name] = as_int(name, value)
             elif name == "prices":
@@ -170,9 +165,7 @@ class WaitGuard:
         return cls(**given)
 
 
-_FLOAT_FIELDS = ("max_budget", "max_training_hours")
 _INT_FIELDS = (
-    "max_grader_invocations",
     "batch_size",
     "samples_per_prompt",
     "samples_per_invocation",

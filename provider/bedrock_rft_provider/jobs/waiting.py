@@ -10,10 +10,16 @@ net one check later (for a trigger restarted with a fresh count, e.g. after a tr
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from bedrock_rft_provider.errors import ConfigError
+
+DEFAULT_WAITER_DELAY = 120
+DEFAULT_WAITER_MAX_ATTEMPTS = 720  # 24 h at the default delay: RFT takes hours
+DEFAULT_MAX_WAIT = timedelta(hours=24)  # what the deprecated ``max_wait`` defaulted to
 
 
 @dataclass(frozen=True)
@@ -95,3 +101,24 @@ def attempts_within(duration_s: float, waiter_delay: float) -> int:
     Maps the old ``max_wait`` duration onto ``waiter_max_attempts`` exactly as the operator counted it.
     """
     return max(1, math.ceil(duration_s / max(waiter_delay, 1)))
+
+
+# -- the deprecated ``poll_interval`` / ``max_wait`` of the RFT job operator, in today's vocabulary ----
+
+
+def from_poll_interval(value: int, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """``poll_interval`` seconds -> ``waiter_delay`` (and the attempts that keep the old 24 h wait)."""
+    # ``max_wait`` (default 24 h) stayed put when only ``poll_interval`` changed: keep that duration.
+    if kwargs.get("waiter_max_attempts") is not None or kwargs.get("max_wait") is not None:
+        return {"waiter_delay": value}
+    return {
+        "waiter_delay": value,
+        "waiter_max_attempts": attempts_within(DEFAULT_MAX_WAIT.total_seconds(), value),
+    }
+
+
+def from_max_wait(value: timedelta | float, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """``max_wait`` (a timedelta or seconds) -> ``waiter_max_attempts`` at the given ``waiter_delay``."""
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    delay = kwargs.get("waiter_delay", DEFAULT_WAITER_DELAY)
+    return {"waiter_max_attempts": attempts_within(seconds, delay)}

@@ -4,30 +4,35 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils import validate_execute_complete_event
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import conf
-from botocore.exceptions import BotoCoreError, ClientError
 
 from bedrock_rft_provider.deprecation import Renamed, renamed_parameters
-from bedrock_rft_provider.errors import ConfigError, JobFailedError
+from bedrock_rft_provider.errors import JobFailedError
 from bedrock_rft_provider.hooks.bedrock_rft import (
     FAILURE_STATES,
     SUCCESS_STATES,
     BedrockRFTHook,
 )
 from bedrock_rft_provider.jobs import waiting
-from bedrock_rft_provider.jobs.backends import OPEN_WEIGHT, choose_backend
+from bedrock_rft_provider.jobs.backends import OPEN_WEIGHT
 from bedrock_rft_provider.jobs.budget import CAP_NAMES
 from bedrock_rft_provider.jobs.hyperparameters import RFTHyperParameters
-from bedrock_rft_provider.jobs.naming import custom_model_name_for_run, job_name_for_run
 from bedrock_rft_provider.jobs.spec import RFTJobSpec
 from bedrock_rft_provider.jobs.spend_guard import WaitGuard
-from bedrock_rft_provider.jobs.training_key import TrainingKey, key_tags, training_key
+from bedrock_rft_provider.jobs.submission_checks import (
+    NATIVE_SPEC_ARGS,
+    check_submission,
+    native_job_spec,
+    reuse_key,
+    spend_guard_with_caps,
+)
+from bedrock_rft_provider.jobs.training_key import TrainingKey, key_tags
+from bedrock_rft_provider.jobs.waiting import DEFAULT_WAITER_DELAY, DEFAULT_WAITER_MAX_ATTEMPTS
 from bedrock_rft_provider.lineage import TaskLineage
 from bedrock_rft_provider.links.bedrock import BedrockRFTJobLink
 from bedrock_rft_provider.namespace import resolve_namespace
@@ -35,33 +40,12 @@ from bedrock_rft_provider.operators.forecast import refuse_over_caps
 from bedrock_rft_provider.operators.invocation_logs import preview_before_training
 from bedrock_rft_provider.operators.lineage_mixin import LineageMixin, rft_job_lineage
 from bedrock_rft_provider.operators.run_spend_check import guard_for_this_try
-from bedrock_rft_provider.templated import as_bool, is_unset
 from bedrock_rft_provider.triggers import spend_watch
 from bedrock_rft_provider.triggers.kill_reason import user_stopped
 from bedrock_rft_provider.triggers.rft_job import BedrockRFTJobTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
-
-DEFAULT_WAITER_DELAY = 120
-DEFAULT_WAITER_MAX_ATTEMPTS = 720  # 24 h at the default delay: RFT takes hours
-DEFAULT_MAX_WAIT = timedelta(hours=24)  # what the deprecated ``max_wait`` defaulted to
-
-
-def _from_poll_interval(value: int, kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    # ``max_wait`` (default 24 h) stayed put when only ``poll_interval`` changed: keep that duration.
-    if kwargs.get("waiter_max_attempts") is not None or kwargs.get("max_wait") is not None:
-        return {"waiter_delay": value}
-    return {
-        "waiter_delay": value,
-        "waiter_max_attempts": waiting.attempts_within(DEFAULT_MAX_WAIT.total_seconds(), value),
-    }
-
-
-def _from_max_wait(value: timedelta | float, kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
-    delay = kwargs.get("waiter_delay", DEFAULT_WAITER_DELAY)
-    return {"waiter_max_attempts": waiting.attempts_within(seconds, delay)}
 
 
 class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
@@ -157,8 +141,8 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
     ui_color = "#f3e5ff"
 
     @renamed_parameters(
-        Renamed("poll_interval", "waiter_delay", _from_poll_interval),
-        Renamed("max_wait", "waiter_max_attempts", _from_max_wait),
+        Renamed("poll_interval", "waiter_delay", waiting.from_poll_interval),
+        Renamed("max_wait", "waiter_max_attempts", waiting.from_max_wait),
     )
     def __init__(
         self,
@@ -229,80 +213,49 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
     def build_spec(self, context: Context) -> RFTJobSpec:
         """The validated job request for this run; raises before any AWS call on bad input."""
         ti = context["ti"]
-        dag_id, run_id, task_id = ti.dag_id, ti.run_id, ti.task_id
-        namespace = resolve_namespace(self.namespace)
-        return RFTJobSpec.build(
-            job_name=self.job_name or job_name_for_run(dag_id, run_id, task_id, namespace=namespace),
-            custom_model_name=self.custom_model_name
-            or custom_model_name_for_run(dag_id, run_id, task_id, namespace=namespace),
-            base_model_id=self.base_model_id,
-            role_arn=self.role_arn,
-            training_data_uri=self.training_data_uri,
-            output_data_uri=self.output_data_uri,
-            reward_lambda_arn=self.reward_lambda_arn,
-            hyperparameters=self.hyperparameters,
-            validation_data_uri=self.validation_data_uri,
-            vpc_config=self.vpc_config,
-            kms_key_id=self.kms_key_id,
-            job_tags=self.tags,
-            custom_model_tags=self.tags,
-            namespace=namespace,
-            invocation_logs=self.invocation_logs,
+        return native_job_spec(
+            dag_id=ti.dag_id,
+            run_id=ti.run_id,
+            task_id=ti.task_id,
+            namespace=resolve_namespace(self.namespace),
+            **{name: getattr(self, name) for name in NATIVE_SPEC_ARGS},
         )
 
     def training_key(self, spec: RFTJobSpec) -> TrainingKey | None:
         """The job's training key, or None (reuse off, with a warning) when its inputs cannot be read."""
-        if spec.invocation_logs:  # logs keep arriving: no content hash says "same data"
-            self.log.info("Data-level reuse is off: the job trains on invocation logs")
-            return None
-        uris = (spec.training_data_uri, *spec.validation_data_uris)
-        try:
-            data = [(uri, self.hook.content_sha256(uri)) for uri in uris]
-            grader = self.hook.grader_identity(spec.reward_lambda_arn)
-        except (BotoCoreError, ClientError) as exc:
-            # Reuse is an optimisation: without it the job still starts (or fails on the same cause).
-            self.log.warning(
-                "Data-level reuse is off for this run: cannot hash the data or read the grader (%s)", exc
-            )
-            return None
-        return training_key(spec, data_sha256=data, grader=grader, namespace=spec.namespace)
+        key, why_not = reuse_key(spec, self.hook)
+        if key is None:  # invocation logs are expected; an unreadable input is worth a warning
+            log = self.log.info if spec.invocation_logs else self.log.warning
+            log("Data-level reuse is off: %s", why_not)
+        return key
 
     def guard(self) -> WaitGuard:
-        """The rendered ``spend_guard``, validated (a ConfigError names the field, before any AWS call).
+        """The rendered ``spend_guard`` with this operator's caps (see ``spend_guard_with_caps``)."""
+        return spend_guard_with_caps(self.spend_guard, self._caps())
 
-        A cap it leaves unset comes from the operator's own ``max_*`` argument, so a cap given once is
-        both refused at submission (against the forecast) and enforced while the job trains.
-        """
-        values = dict(self.spend_guard or {}) if isinstance(self.spend_guard, Mapping) else self.spend_guard
-        if isinstance(values, dict):
-            for name in CAP_NAMES:
-                if is_unset(values.get(name)) and not is_unset(getattr(self, name)):
-                    values[name] = getattr(self, name)
-        return WaitGuard.from_dict(values)
+    def _caps(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in CAP_NAMES}
 
     def execute(self, context: Context) -> dict[str, Any]:
-        guard = self.guard()
+        checked = check_submission(
+            base_model_id=self.base_model_id,
+            backend=self.backend,
+            invocation_logs=self.invocation_logs,
+            force_retrain=self.force_retrain,
+            wait_for_completion=self.wait_for_completion,
+            spend_guard=self.spend_guard,
+            caps=self._caps(),
+        )
         refuse_over_caps(self)  # before any AWS call: no job, no upload
-        self.wait_for_completion = as_bool("wait_for_completion", self.wait_for_completion, default=True)
-        if choose_backend(self.base_model_id, self.backend) == OPEN_WEIGHT:
-            if self.invocation_logs:
-                raise ConfigError(
-                    "invocation_logs", "open-weight models train on a file; give training_data_uri"
-                )
-            self._task_instance = context["ti"]
+        guard, force = checked.guard, checked.force_retrain
+        self.wait_for_completion = checked.wait_for_completion
+        self._task_instance = context["ti"]
+        if checked.backend == OPEN_WEIGHT:
             self._persist_job_link(context, job_arn="")
             from bedrock_rft_provider.operators import openweight_job  # the openai client: when run
 
-            return openweight_job.execute(
-                self,
-                context,
-                force=as_bool("force_retrain", self.force_retrain, default=False),
-                limit=self.wait_limit(),
-            )
+            return openweight_job.execute(self, context, force=force, limit=self.wait_limit())
         spec = self.build_spec(context)
-        # Never silently False: that would quietly reuse a model the user asked to retrain.
-        force = as_bool("force_retrain", self.force_retrain, default=False)
-        self._task_instance = context["ti"]
         # Airflow reads the link's XCom when every try ends, also one that fails before a job exists;
         # without it the supervisor logs "XCom not found ... key='bedrock_rft_job'". An empty link first.
         self._persist_job_link(context, job_arn="")
@@ -452,17 +405,8 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
         return self._result(job, reattached=reattached)
 
     def _log_training_metrics(self, job: dict[str, Any]) -> None:
-        metrics = self.hook.read_training_metrics(job)
-        for name, stats in metrics.summary().items():
-            self.log.info(
-                "metric %s: first %.4g, last %.4g, min %.4g, max %.4g over %d points",
-                name,
-                stats["first"],
-                stats["last"],
-                stats["min"],
-                stats["max"],
-                int(stats["steps"]),
-            )
+        for line in self.hook.read_training_metrics(job).describe():
+            self.log.info("%s", line)
 
     def lineage(self) -> TaskLineage:
         """Data files + grader (the version and code its ARN resolves to now) -> the custom model."""

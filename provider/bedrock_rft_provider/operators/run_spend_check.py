@@ -32,7 +32,7 @@ def guard_for_this_try(hook: BedrockRFTHook, spec: RFTJobSpec, attempt: int, gua
     reattach to (or, when none is live, before the new one). Raises :class:`RunCapSpentError` when a cap
     is spent or a stop marker cannot be read; nothing has been submitted then.
     """
-    if not any(getattr(guard, name) is not None for name in run_spend.CAP_UNITS):
+    if not guard.any:  # no cap: nothing to account for
         return guard
     names = list(dict.fromkeys(spec.for_attempt(n).job_name for n in range(1, max(attempt, 1) + 1)))
     earlier: list[run_spend.EarlierAttempt] = []

@@ -14,18 +14,16 @@ import math
 import re
 from collections.abc import Mapping
 from decimal import Decimal
-from types import MappingProxyType
 from typing import Any
 
 from bedrock_rft_provider.rewards.codeexec import code_tests, make_code_tests
 from bedrock_rft_provider.rewards.codegen import code_solution, make_code_solution
-from bedrock_rft_provider.rewards.contract import RewardResult, Sample
+from bedrock_rft_provider.rewards.contract import RewardResult, Sample, reference_text
 from bedrock_rft_provider.rewards.deadline import bounded_search
-from bedrock_rft_provider.rewards.handler import RewardFn, as_result, reward_name
+from bedrock_rft_provider.rewards.handler import RewardFn, as_result, constant_result, reward_name
 from bedrock_rft_provider.rewards.judge import llm_judge
 from bedrock_rft_provider.rewards.numeric import (
     RULES,
-    Number,
     extract_answer,
     parse_reference,
     same_number,
@@ -49,24 +47,22 @@ __all__ = [
     "tool_call_match",
 ]
 
-# One-hot "which rule decided" per sample, so that the mean of each metric is that rule's share; built
-# once per (rule, conflicting) and shared read-only by every result (no dict to build per sample).
-_RULE_ONE_HOT = {
-    (fired, conflicting): MappingProxyType(
+# Every outcome of math_answer — score, the one-hot "which rule decided" (the mean of each metric is that
+# rule's share) and whether the rule saw rivals — built once and rendered once (see constant_result).
+_OUTCOMES = {
+    (score, fired, conflicting): constant_result(
+        score,
+        {"math_answer": score},
         {
             **{f"math_rule_{rule}": 1.0 if rule == fired else 0.0 for rule in (*RULES, "none")},
             "math_answer_found": 0.0 if fired == "none" else 1.0,
             "math_conflicting_answers": 1.0 if conflicting else 0.0,
-        }
+        },
     )
+    for score in (0.0, 1.0)
     for fired in (*RULES, "none")
     for conflicting in (False, True)
 }
-
-
-def _reference_number(sample: Sample) -> Number | None:
-    text = sample.reference_text
-    return parse_reference(text) if text is not None else None
 
 
 def math_answer(sample: Sample) -> RewardResult | None:
@@ -75,13 +71,14 @@ def math_answer(sample: Sample) -> RewardResult | None:
     Reports which extraction rule fired (``math_rule_<rule>``), whether an answer was found and whether
     the deciding rule saw conflicting answers. ``None`` when the sample has no numeric reference.
     """
-    reference = _reference_number(sample)
+    given = sample.reference
+    text = given if type(given) is str else reference_text(given)
+    reference = parse_reference(text) if text is not None else None
     if reference is None:
         return None
     found = extract_answer(sample.response)
     correct = found.number is not None and same_number(found.number, reference)
-    score = 1.0 if correct else 0.0
-    return RewardResult(score, {"math_answer": score}, _RULE_ONE_HOT[found.rule, found.conflicting])
+    return _OUTCOMES[1.0 if correct else 0.0, found.rule, found.conflicting]
 
 
 def exact_match(sample: Sample) -> float | None:

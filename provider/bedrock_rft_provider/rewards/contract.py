@@ -207,6 +207,20 @@ def _sample_id(raw: Any, index: int) -> str:
 
 def parse_sample(raw: Any, index: int = 0) -> Sample:
     """Parse one grader sample; never raises (a malformed sample yields an empty response)."""
+    if type(raw) is dict:  # the shape Bedrock sends, read with no further checks; else the general path
+        messages, metadata, sample_id = raw.get("messages"), raw.get("metadata"), raw.get("id")
+        last = messages[-1] if type(messages) is list and messages else None
+        if type(last) is dict and type(metadata) is dict and type(sample_id) is str:
+            role, content = last.get("role"), last.get("content")
+            if (
+                type(content) is str
+                and "<" not in content
+                and type(role) is str
+                and role in ASSISTANT_ROLES
+                and "reasoning_content" not in last
+                and "reasoning" not in last
+            ):
+                return Sample(sample_id, content, _reference_of(raw, metadata), metadata, raw)
     sample_id = _sample_id(raw, index)
     if not isinstance(raw, dict):
         return Sample(sample_id, "", None, {}, raw)

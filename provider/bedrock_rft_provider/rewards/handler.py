@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from bedrock_rft_provider.rewards.contract import (
@@ -76,8 +77,45 @@ def as_result(value: RewardValue, name: str) -> RewardResult:
     return result
 
 
+class _SharedEntry(dict[str, Any]):
+    """A ``metrics_list`` entry shared by every result of a :func:`constant_result`: read-only."""
+
+    __slots__ = ()
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("a shared metrics_list entry is read-only; copy it with dict(entry)")
+
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _read_only
+
+    def __reduce__(self) -> tuple[Any, ...]:  # copy, deepcopy and pickle give a plain dict
+        return (dict, (dict(self),))
+
+
+# id -> (result, its rendered entries); the result is kept, so its id cannot be reused by another object.
+_CONSTANT_ENTRIES: dict[int, tuple[RewardResult, tuple[dict[str, Any], ...]]] = {}
+
+
+def constant_result(
+    score: float, components: Mapping[str, float], metrics: Mapping[str, float] | None = None
+) -> RewardResult:
+    """A :class:`RewardResult` for a reward with few possible outcomes, to return for many samples.
+
+    Its ``metrics_list`` entries are rendered once: each result rendered from it gets a new list of the
+    same read-only entries, not a dozen new dicts per sample. Raises ValueError on a non-finite value.
+    """
+    result = RewardResult(
+        _number(score, "score"), MappingProxyType(dict(components)), MappingProxyType(dict(metrics or {}))
+    )
+    entries = tuple(_SharedEntry(entry) for entry in render("", result)["metrics_list"])
+    _CONSTANT_ENTRIES[id(result)] = (result, entries)
+    return result
+
+
 def render(sample_id: str, result: RewardResult, error: float = 0.0) -> dict[str, Any]:
     """One grader result in Bedrock's output shape; raises ValueError on a non-finite value."""
+    constant = _CONSTANT_ENTRIES.get(id(result))
+    if constant is not None and constant[0] is result and not error:
+        return {"id": sample_id, "aggregate_reward_score": result.score, "metrics_list": list(constant[1])}
     metrics = [
         {
             "name": k,
@@ -202,6 +240,10 @@ def score_sample(
                 timer.disarm()
         if value is None:
             return render(sample.id, RewardResult(0.0, {name: 0.0}, {NOT_APPLICABLE_METRIC: 1.0}))
+        if type(value) is RewardResult and value.components and type(value.score) is float:
+            low, high = guard.score_range  # the usual result, already whole and in range: as is
+            if low <= value.score <= high:
+                return render(sample.id, value)
         result, _ = _bounded(as_result(value, name), guard)
         return render(sample.id, result)
     except RewardTimeout:
@@ -295,22 +337,22 @@ def make_handler(
             results = []
             with batch_timer(guard.sample_timeout_s) as timer:
                 for index, raw in enumerate(raw_samples):
-                    bounded = _within(guard, deadline)
+                    bounded = guard if deadline is None else _within(guard, deadline)
                     if bounded is None:  # out of invocation time: answer the rest rather than lose them all
                         results.append(_fallback(raw, index, name, TIMEOUT_METRIC))
                     else:
                         results.append(score_sample(fn, raw, index, name, bounded, timer=timer))
-        elapsed = time.perf_counter() - started
-        errors = sum(1 for r in results if r["metrics_list"][-1]["value"])
-        mean = sum(r["aggregate_reward_score"] for r in results) / len(results) if results else 0.0
-        log.info(
-            "reward %s scored %d samples in %.1f ms: mean %.3f, %d errors",
-            name,
-            len(results),
-            elapsed * 1000,
-            mean,
-            errors,
-        )
+        if log.isEnabledFor(logging.INFO):  # off in Lambda by default: no two passes over the results then
+            errors = sum(1 for r in results if r["metrics_list"][-1]["value"])
+            mean = sum(r["aggregate_reward_score"] for r in results) / len(results) if results else 0.0
+            log.info(
+                "reward %s scored %d samples in %.1f ms: mean %.3f, %d errors",
+                name,
+                len(results),
+                (time.perf_counter() - started) * 1000,
+                mean,
+                errors,
+            )
         return results
 
     handler.reward = fn  # type: ignore[attr-defined]

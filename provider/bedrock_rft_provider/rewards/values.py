@@ -1,7 +1,7 @@
 """How rewards compare answer values: text folded for comparison, JSON values compared exactly.
 
 Shared by ``json_match`` (``builtin.py``) and ``tool_call_match`` (``toolcall.py``), so both read
-"the same value" the same way: numbers exactly (:func:`~.numeric.exact_value`), strings after
+"the same value" the same way: numbers exactly (:func:`exact_value`), strings after
 :func:`normalize_answer`, booleans only equal booleans, objects and lists member by member.
 """
 
@@ -10,9 +10,8 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
-
-from bedrock_rft_provider.rewards.numeric import exact_value
 
 
 def normalize_answer(text: str) -> str:
@@ -36,3 +35,29 @@ def same_value(answer: Any, expected: Any) -> bool:
     if isinstance(expected, list) and isinstance(answer, list):
         return len(answer) == len(expected) and all(map(same_value, answer, expected))
     return bool(answer == expected)
+
+
+MAX_DECIMAL_EXPONENT = 1000
+
+
+def exact_value(value: object) -> Fraction | None:
+    """The exact value of a JSON number: ints and ``Decimal``s as they are, floats as their shortest text.
+
+    Rewards read a response's JSON with ``parse_float=Decimal`` so that what the model wrote is what is
+    compared (``1.0000000000000001`` is not 1). A float (a reference given as an already-parsed object)
+    is the nearest binary value to what was written; its ``repr`` is the shortest decimal that reads back
+    to it, which is the written text for up to 15 significant digits. ``None`` for NaN, infinities, bools
+    and a ``Decimal`` whose exponent exceeds :data:`MAX_DECIMAL_EXPONENT` (``1e999999999`` would need a
+    billion-digit integer; it equals nothing).
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return Fraction(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite() or abs(value.adjusted()) > MAX_DECIMAL_EXPONENT:
+            return None
+        return Fraction(value)
+    if isinstance(value, float) and value - value == 0.0:
+        return Fraction(Decimal(repr(value)))
+    return None

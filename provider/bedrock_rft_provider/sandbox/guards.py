@@ -39,6 +39,8 @@ OPERATION_LIMITS = {
 _CHUNK = 1 << 20
 # Set in the WSGI environ once the whole body is read: only then may the connection serve a next request.
 BODY_READ = "bedrock_rft.body_read"
+# When the request line reached the sandbox (time.monotonic()); the injected latency is counted from it.
+ARRIVED = "bedrock_rft.arrived"
 
 
 def _origin(text: str) -> str:

@@ -16,10 +16,11 @@ import logging
 import selectors
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from bedrock_rft_provider.sandbox.guards import BODY_READ
+from bedrock_rft_provider.sandbox.guards import ARRIVED, BODY_READ
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +65,18 @@ def handler_class(read_timeout_s: float, connections: OpenConnections) -> type[A
         wbufsize = _WRITE_BUFFER
         disable_nagle_algorithm = True
 
+        arrived: float | None = None
+
         def setup(self) -> None:
             super().setup()
             connections.add(self.connection)
+
+        def parse_request(self) -> bool:
+            # Called as soon as the request line is in: the service's response time starts here, so
+            # header parsing and the wait for a free interpreter count towards the injected latency
+            # instead of adding to it (as a remote service's own work is inside its response time).
+            self.arrived = time.monotonic()
+            return bool(super().parse_request())
 
         def finish(self) -> None:
             connections.discard(self.connection)
@@ -91,6 +101,8 @@ def serve(handler: Any) -> None:
         handler.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         handler.wfile.flush()
     handler.environ = environ = handler.make_environ()
+    if handler.arrived is not None:
+        environ[ARRIVED] = handler.arrived
     response = _Response(handler, environ)
     try:
         body = handler.server.app(environ, response.start)

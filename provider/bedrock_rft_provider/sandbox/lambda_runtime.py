@@ -52,6 +52,8 @@ MAX_REPLY_BYTES = MAX_INVOKE_RESPONSE_BYTES + 256 * 1024
 # The worker program: a real module (linted, type-checked), run from its source so the subprocess never
 # imports this package (its sys.path holds only the stdlib, the function's code and layers, and the SDK).
 _WORKER_SOURCE = Path(lambda_worker.__file__).read_text(encoding="utf-8")
+READY = lambda_worker.READY.encode() + b"\n"
+INIT_TIMEOUT_S = 10.0  # Lambda's limit for a function's init phase
 
 
 def runtime_sdk_dir() -> Path:
@@ -168,18 +170,38 @@ class LambdaWorker:
         Raises ``ServiceError`` only for a package Lambda would refuse to run (see ``extract_zip``).
         """
         request_id = str(uuid.uuid4())
-        line = json.dumps(
-            {
-                "event": event,
-                "request_id": request_id,
-                "arn": invoked_arn or self.code.function_arn,
-                "deadline": time.time() + self.code.timeout,
-            }
-        )
         with self._lock:
             started = time.monotonic()
+            fresh = self._proc is None or self._proc.poll() is not None
             proc = self._ensure_started()
             assert proc.stdin is not None and proc.stdout is not None
+            # As in Lambda, a cold start's init phase (interpreter start, handler import) has its own limit
+            # and is not part of the function timeout: a busy machine's slow start is not a handler timeout.
+            init = READY
+            if fresh:
+                init = read_reply(proc.stdout.fileno(), time.monotonic() + INIT_TIMEOUT_S, len(READY))
+            if not init:  # the process ended during init (retired, or killed from outside)
+                return self._died(proc, request_id, started)
+            if init != READY:
+                self._kill(proc)
+                return self._failed(
+                    "Sandbox.Timedout" if init is TIMED_OUT else "Runtime.ExitError",
+                    f"RequestId: {request_id} Error: the function's init phase "
+                    + (
+                        f"did not finish within {INIT_TIMEOUT_S:.0f} seconds"
+                        if init is TIMED_OUT
+                        else "failed"
+                    ),
+                    started,
+                )
+            line = json.dumps(
+                {
+                    "event": event,
+                    "request_id": request_id,
+                    "arn": invoked_arn or self.code.function_arn,
+                    "deadline": time.time() + self.code.timeout,
+                }
+            )
             try:
                 proc.stdin.write(line.encode() + b"\n")
                 proc.stdin.flush()

@@ -29,6 +29,10 @@ LOG_TAIL_CHARS = 4096
 proto: TextIO | None = None
 
 
+# The worker's first line on the protocol pipe, once the handler's module is loaded (or failed to load).
+READY = '{"ready": true}'
+
+
 def _watch_parent(parent: int) -> None:
     # The sandbox may die without closing our stdin (SIGKILL while a handler runs): exit with it.
     while os.getppid() == parent:
@@ -149,6 +153,8 @@ def main(argv: list[str], stdin: TextIO) -> None:
     proto = pipe = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # the handler's prints (and C extensions' writes to fd 1) go to stderr
     handler, init_error = load_handler(handler_spec)
+    pipe.write(READY + "\n")  # the init phase is over: the function timeout runs from the first event
+    pipe.flush()
     for line in stdin:
         req = json.loads(line)
         out = invoke(handler, init_error, req)

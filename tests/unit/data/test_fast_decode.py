@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bedrock_rft_provider.data.sources import _UNDECODED, fast_decode
+from bedrock_rft_provider.data.decoding import _UNDECODED, fast_decode
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),

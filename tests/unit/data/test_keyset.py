@@ -44,3 +44,28 @@ def test_splitting_into_more_shards_keeps_every_key(monkeypatch: pytest.MonkeyPa
     assert len(compact._shards) > 2  # it split (several times)
     assert all(v in compact for v in model) and not any(compact.add(v) for v in values)
     assert len(compact) == len(model)
+
+
+@given(
+    st.lists(st.lists(st.one_of(keys, st.integers(-3, 3)), max_size=40), max_size=30),
+    st.integers(0, 3),
+)
+def test_add_all_inserts_a_block_whole_or_not_at_all(blocks: list[list[int]], shard_bits: int) -> None:
+    compact, model = KeySet(shard_bits), set()
+    for block in blocks:
+        new = len(set(block)) == len(block) and model.isdisjoint(block)
+        assert compact.add_all(block) == new
+        if new:
+            model.update(block)
+        assert len(compact) == len(model)
+        assert all(value in compact for value in model)
+        assert not any(value in compact for value in block if value not in model)
+
+
+def test_a_discarded_block_can_be_added_again() -> None:
+    compact = KeySet(shard_bits=2)
+    assert compact.add_all([5, 9, -4])
+    compact.discard_all([9, -4])
+    assert len(compact) == 1 and 5 in compact and 9 not in compact
+    assert compact.add_all([9, -4]) and not compact.add_all([1, 5])
+    assert 1 not in compact and len(compact) == 3

@@ -3,23 +3,20 @@
 Each request body is checked against the client's own ``CompletionCreateParams`` keys; each answer is an
 ``openai.types.chat.ChatCompletion`` dumped to JSON, after an injected latency; a seeded share of calls
 is throttled (HTTP 429 in OpenAI's error shape) and chosen prompts answer a chosen HTTP error. Counts
-calls per prompt text, as ``fake_runtime.FakeRuntime`` does for ``converse``.
+calls per prompt text, as ``fake_runtime.FakeRuntime`` does for ``converse`` (``support.fake_model``).
 """
 
 from __future__ import annotations
 
 import json
-import random
-import threading
-import time
-from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 import httpx2
 import openai
 from openai.types.chat import ChatCompletion
 from openai.types.chat.completion_create_params import CompletionCreateParamsBase
+
+from support.fake_model import FakeModel
 
 PARAMS = frozenset(CompletionCreateParamsBase.__annotations__)
 ROLES = ("system", "developer", "user", "assistant", "tool")
@@ -33,32 +30,20 @@ def error_body(status: int, message: str, code: str | None = None) -> dict[str, 
     return {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": code}}
 
 
-class FakeChat:
-    """``POST /v1/chat/completions`` with latency, throttling and per-prompt failures."""
+class FakeChat(FakeModel[tuple[int, dict[str, Any] | str]]):
+    """``POST /v1/chat/completions`` with latency, throttling and per-prompt failures.
 
-    def __init__(
-        self,
-        *,
-        latency_s: float = 0.0,
-        throttle_rate: float = 0.0,
-        seed: int = 0,
-        answer: Callable[[dict[str, Any]], str] | None = None,
-        errors: dict[str, tuple[int, dict[str, Any] | str]] | None = None,
-        reasoning: str | None = None,
-    ) -> None:
-        self.latency_s = latency_s
-        self.throttle_rate = throttle_rate
-        self.answer = answer or (lambda body: f"The answer.\n#### {len(user_text(body))}")
-        self.errors = errors or {}
+    ``errors`` maps a prompt text to ``(HTTP status, JSON body or raw text)``; ``reasoning`` is sent as
+    the answer's ``reasoning_content`` when given.
+    """
+
+    def __init__(self, *, reasoning: str | None = None, **options: Any) -> None:
+        super().__init__(**options)
         self.reasoning = reasoning
-        self.calls: Counter[str] = Counter()
-        self.answered: Counter[str] = Counter()
         self.bodies: list[dict[str, Any]] = []
-        self.throttled = 0
-        self.in_flight = 0
-        self.max_in_flight = 0
-        self._rng = random.Random(seed)
-        self._lock = threading.Lock()
+
+    def prompt_text(self, request: dict[str, Any]) -> str:
+        return user_text(request)
 
     def client(self, **options: Any) -> openai.OpenAI:
         transport = httpx2.MockTransport(self.handle)
@@ -78,27 +63,16 @@ class FakeChat:
         assert isinstance(body["model"], str) and body["messages"]
         assert all(m["role"] in ROLES and isinstance(m["content"], str) for m in body["messages"])
         text = user_text(body)
-        with self._lock:
-            self.calls[text] += 1
-            self.bodies.append(body)
-            self.in_flight += 1
-            self.max_in_flight = max(self.max_in_flight, self.in_flight)
-            throttle = self._rng.random() < self.throttle_rate
-        try:
-            if self.latency_s:
-                time.sleep(self.latency_s)
-            if throttle:
-                with self._lock:
-                    self.throttled += 1
+        self.bodies.append(body)  # list.append is atomic: no lock needed across runner threads
+        with self.call(text) as throttled:
+            if throttled:
                 return httpx2.Response(429, json=error_body(429, "Too many requests", "rate_limit_exceeded"))
             if text in self.errors:
                 status, payload = self.errors[text]
                 if isinstance(payload, str):
                     return httpx2.Response(status, content=payload.encode())
                 return httpx2.Response(status, json=payload)
-            content = self.answer(body)
-            with self._lock:
-                self.answered[text] += 1
+            content = self.reply(text, body)
             message: dict[str, Any] = {"role": "assistant", "content": content}
             if self.reasoning is not None:
                 message["reasoning_content"] = self.reasoning
@@ -117,6 +91,3 @@ class FakeChat:
                 }
             )
             return httpx2.Response(200, json=completion.model_dump(mode="json", exclude_unset=True))
-        finally:
-            with self._lock:
-                self.in_flight -= 1

@@ -291,3 +291,9 @@ def test_every_file_the_pipeline_writes_is_uploaded_with_summary_last() -> None:
 
     assert set(WRITTEN_FILES) <= set(UPLOADED_FILES) and UPLOADED_FILES[-1] == "summary.json"
     assert {RESPONSES_FILE, BASELINE_RESPONSES_FILE} <= set(UPLOADED_FILES)
+
+
+def test_every_request_field_is_read_by_exactly_one_coercer() -> None:
+    from bedrock_rft_provider.evaluation.request_fields import COERCE
+
+    assert list(COERCE) == list(EvaluationRequest.field_names())

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from bedrock_rft_provider.errors import ConfigError
+from bedrock_rft_provider.jobs.budget import SpendCaps
 from bedrock_rft_provider.jobs.health import ENTROPY_COLLAPSE, FLAT_REWARD, assess_training
 from bedrock_rft_provider.jobs.metrics import ENTROPY, TRAIN_REWARD, VALIDATION_REWARD, TrainingMetrics
 from bedrock_rft_provider.jobs.spend_guard import (
@@ -186,3 +187,27 @@ def test_a_job_that_reports_no_batch_size_still_counts_invocations_toward_the_ca
     assert spend.graded_samples == 4 * 64 * 4  # the forecast's assumed 64 prompts x 4 samples per step
     assert spend.money is not None and spend.money > 0
     assert judge(spend, _metrics([0.5] * 4), guard).stop
+
+
+@pytest.mark.parametrize(
+    "caps",
+    [
+        {"max_training_hours": -1},
+        {"max_budget": "lots"},
+        {"max_grader_invocations": "2.5"},
+        {"max_grader_invocations": 0},
+    ],
+)
+def test_a_bad_cap_reads_the_same_at_submission_and_while_waiting(caps: dict[str, object]) -> None:
+    with pytest.raises(ConfigError) as at_submission:
+        SpendCaps.from_params(caps)
+    with pytest.raises(ConfigError) as while_waiting:
+        WaitGuard.from_dict({**caps, "prices": {"training_hour": 1.0}})
+    assert str(while_waiting.value) == str(at_submission.value)
+
+
+def test_rendered_caps_become_the_same_numbers_in_the_guard() -> None:
+    params = {"max_training_hours": "6", "max_grader_invocations": "40000"}
+    guard = WaitGuard.from_dict(params)
+    assert guard.as_dict() == SpendCaps.from_params(params).as_dict()
+    assert isinstance(guard.max_grader_invocations, int) and guard.any

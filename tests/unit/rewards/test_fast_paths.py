@@ -1,4 +1,5 @@
-"""Grading fast paths give what the general paths give: the batch timer, number reading, reasoning.
+"""Grading fast paths give what the general paths give: the batch timer, number reading, reasoning,
+the usual sample shape, results rendered once.
 
 The batch timer: one SIGALRM handler per batch, a per-sample budget from each sample's own start, no
 system call per sample, nothing left armed.
@@ -10,6 +11,8 @@ one a Lambda container takes — is the one exercised, and give it back afterwar
 
 from __future__ import annotations
 
+import copy
+import json
 import signal
 import time
 from collections.abc import Iterator
@@ -17,14 +20,15 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bedrock_rft_provider.rewards import make_handler
 from bedrock_rft_provider.rewards.builtin import math_answer
-from bedrock_rft_provider.rewards.contract import grader_sample, parse_sample
+from bedrock_rft_provider.rewards.contract import RewardResult, grader_sample, parse_sample
 from bedrock_rft_provider.rewards.deadline import RewardTimeout, batch_timer
-from bedrock_rft_provider.rewards.numeric import numbers_in
+from bedrock_rft_provider.rewards.handler import constant_result, render
+from bedrock_rft_provider.rewards.numeric import numbers_in, same_number
 
 
 @pytest.fixture
@@ -173,3 +177,79 @@ def test_reasoning_is_found_with_or_without_the_plain_text_shortcut(message: dic
     sample = parse_sample({"id": "s", "messages": [{"role": "user", "content": "q"}, message]})
     assert sample.response == "42"
     assert sample.reasoning in ("a", "because", "r")
+
+
+class _NotPlainDict(dict[str, Any]):
+    """A sample that is not exactly a dict: parse_sample takes its general path for it."""
+
+
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.text(max_size=8),
+    st.sampled_from(["assistant", "user", "<a>"]),
+)
+_MESSAGE = st.dictionaries(
+    st.sampled_from(["role", "content", "reasoning", "reasoning_content", "x"]),
+    st.one_of(_VALUES, st.lists(st.fixed_dictionaries({"text": st.text(max_size=4)}), max_size=2)),
+)
+
+
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "id": _VALUES,
+            "messages": st.one_of(_VALUES, st.lists(st.one_of(_MESSAGE, _VALUES), max_size=3)),
+            "metadata": st.one_of(_VALUES, st.fixed_dictionaries({}, optional={"reference_answer": _VALUES})),
+            "reference_answer": _VALUES,
+        },
+    )
+)
+@example(grader_sample("s", [{"role": "user", "content": "q"}], "#### 18", "18"))
+@example({"id": "s", "messages": [{"role": "assistant", "content": "18", "reasoning": "r"}], "metadata": {}})
+def test_the_usual_sample_shape_parses_exactly_like_the_general_path(raw: dict[str, Any]) -> None:
+    fast, general = parse_sample(raw, 3), parse_sample(_NotPlainDict(raw), 3)
+    assert (fast.id, fast.response, fast.reasoning, fast.reference, fast.metadata) == (
+        general.id,
+        general.response,
+        general.reasoning,
+        general.reference,
+        general.metadata,
+    )
+
+
+def test_constant_results_render_like_fresh_ones_and_their_entries_are_read_only() -> None:
+    constant = constant_result(1.0, {"r": 1.0}, {"m": 0.0})
+    fresh = render("s", RewardResult(1.0, {"r": 1.0}, {"m": 0.0}))
+    first, second = render("s", constant), render("t", constant)
+    assert first == fresh and second == {**fresh, "id": "t"}
+    assert first["metrics_list"] is not second["metrics_list"]  # each result owns its list
+    with pytest.raises(TypeError, match="read-only"):
+        first["metrics_list"][0]["value"] = 0.5
+    copied = copy.deepcopy(first)
+    copied["metrics_list"][0]["value"] = 0.5  # a copy is a plain dict again
+    assert json.loads(json.dumps(first)) == fresh
+    assert render("s", constant, error=1.0)["metrics_list"][-1]["value"] == 1.0
+
+
+def test_math_answer_results_from_one_outcome_share_entries_but_not_lists(no_outer_timer: None) -> None:
+    prompt = [{"role": "user", "content": "q"}]
+    handler = make_handler(math_answer)
+    results = handler([grader_sample(f"s{i}", prompt, "#### 18", "18") for i in range(2)], None)
+    assert results[0]["metrics_list"] == results[1]["metrics_list"]
+    assert results[0]["metrics_list"] is not results[1]["metrics_list"]
+    assert [r["id"] for r in results] == ["s0", "s1"]
+
+
+_DECIMAL = r"-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+
+
+@given(st.from_regex(rf"\A{_DECIMAL}\Z", fullmatch=True), st.from_regex(rf"\A{_DECIMAL}\Z", fullmatch=True))
+def test_two_plain_decimals_are_the_same_number_exactly_when_their_values_are(a: str, b: str) -> None:
+    """same_number's shortcut for plain decimals (no percent, scale or fraction) is exact equality."""
+    (first,), (second,) = numbers_in(f"x {a} y"), numbers_in(f"x {b} y")
+    exact = Fraction(a.replace(",", "")) == Fraction(b.replace(",", ""))
+    assert same_number(first, second) is exact
+    assert same_number(first, first)

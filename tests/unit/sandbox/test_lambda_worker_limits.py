@@ -264,3 +264,27 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_a_slow_cold_start_is_not_part_of_the_function_timeout() -> None:
+    """As in Lambda: the init phase (interpreter start, handler import) has its own limit, so a busy
+    machine's slow start does not turn into a handler timeout."""
+    worker = LambdaWorker(_code("import time\ntime.sleep(1.5)\n" + SOURCE, timeout=1.0))
+    try:
+        result = worker.invoke("hello")
+        assert result.error is None and result.payload == "hello"
+    finally:
+        worker.close()
+
+
+def test_an_init_phase_past_its_limit_times_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bedrock_rft_provider.sandbox import lambda_runtime
+
+    monkeypatch.setattr(lambda_runtime, "INIT_TIMEOUT_S", 0.5)
+    worker = LambdaWorker(_code("import time\ntime.sleep(600)\n" + SOURCE, timeout=60.0))
+    try:
+        error = worker.invoke("hello").error
+        assert error is not None and error["errorType"] == "Sandbox.Timedout"
+        assert "init phase did not finish within" in error["errorMessage"]
+    finally:
+        worker.close()
