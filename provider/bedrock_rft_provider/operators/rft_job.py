@@ -91,7 +91,9 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
         ``jobs.spend_guard.WaitGuard``; rendered strings are coerced). When a cap is reached or a health
         check whose action is ``stop`` fires, the job is stopped and the task fails (not retried: a
         retry would pay again) with what was spent and why, also in XCom ``spend_stop``; on the
-        open-weight backend that names the best checkpoint so far, which stays usable.
+        open-weight backend that names the best checkpoint so far, which stays usable. The caps bound the
+        DAG run: a clear after a stopped native job starts ``<name>-a<n>`` with only what the earlier
+        jobs left of each cap, and is refused (``RunCapSpentError``) once a cap is spent (``jobs.run_spend``).
     :return: ``{job_arn, job_name, custom_model_arn, status, reattached, reused, training_key}``;
         ``reused`` is True when another run's job with the same training key was reused.
     """
@@ -236,6 +238,7 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
         from bedrock_rft_provider.jobs.training_key import key_tags
         from bedrock_rft_provider.operators.forecast import refuse_over_caps
         from bedrock_rft_provider.operators.invocation_logs import preview_before_training
+        from bedrock_rft_provider.operators.run_spend_check import guard_for_this_try
         from bedrock_rft_provider.triggers.rft_job import BedrockRFTJobTrigger
 
         checked = check_submission(
@@ -273,6 +276,8 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
         self._reused = job is not None
         self._training_key = key.digest if key else None
         if job is None:
+            # The caps bound the run: an attempt after a stopped job gets only what earlier ones left.
+            guard = guard_for_this_try(self.hook, spec, context["ti"].try_number, guard)
             logs = spec.invocation_logs  # checked before a new job only: a clear reattaches regardless
             job = self.hook.start_or_reattach(
                 spec,

@@ -16,7 +16,7 @@ from typing import Any
 
 from airflow.providers.common.compat.sdk import AirflowFailException
 
-from bedrock_rft_provider.jobs import spend_guard
+from bedrock_rft_provider.jobs import run_spend, spend_guard
 from bedrock_rft_provider.jobs.spend_guard import Verdict, WaitGuard
 
 SUCCESS = "success"
@@ -75,6 +75,9 @@ class JobWatch:
     def request_stop(self) -> None:
         raise NotImplementedError
 
+    def record_stop(self, job: dict[str, Any], verdict: Verdict) -> None:
+        """Durably note why the guard stops the job (native backend: a ``jobs.run_spend`` marker)."""
+
     def check(self, *, enforce: bool = True) -> Check:
         """Describe, judge and (``enforce``) stop a live job whose verdict is to stop."""
         job = self.describe()
@@ -98,6 +101,10 @@ class JobWatch:
         if outcome == GUARD_STOP and enforce and status in self.live_states:
             assert verdict is not None
             self.log.warning("%s", verdict.message(self.job_ref))
+            try:  # before the stop: a clear then knows this attempt was stopped (jobs.run_spend)
+                self.record_stop(job, verdict)
+            except Exception as exc:  # never keep paying for a marker; a clear still sums the spend
+                self.log.warning("Could not record the stop of job %s (%s)", self.job_ref, exc)
             self.request_stop()
         return Check(job, status, verdict, outcome)
 
@@ -127,6 +134,12 @@ class NativeWatch(JobWatch):
 
     def request_stop(self) -> None:
         self.hook.stop_job(self.job_ref)
+
+    def record_stop(self, job: dict[str, Any], verdict: Verdict) -> None:
+        output, name = (job.get("outputDataConfig") or {}).get("s3Uri"), job.get("jobName")
+        if output and name:
+            marker = run_spend.stop_marker(str(name), verdict, self.guard)
+            self.hook.storage.write_text(run_spend.marker_uri(output, str(name)), marker)
 
 
 class OpenWeightWatch(JobWatch):
