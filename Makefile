@@ -5,9 +5,11 @@ PY := $(VENV)/bin/python
 CONSTRAINTS := constraints/constraints-3.11.txt
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(CONSTRAINTS) 2>/dev/null | sha256sum | cut -c1-16)
 PYTEST_ARGS ?=
+# Each test file whole on one of two workers, longest first (tests/conftest.py orders the files).
+XDIST := -n 2 --dist loadfile --no-loadscope-reorder
 LINT_PATHS := $(wildcard provider tests dags benchmarks)
 
-.PHONY: install bubblewrap lint typecheck unit test e2e bench demo sandbox constraints clean
+.PHONY: install bubblewrap lint typecheck unit test durations e2e bench demo sandbox constraints clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -37,7 +39,14 @@ typecheck: install
 
 # The whole suite: lint + type check + tests (unit, contract, integration, DAGs).
 test: lint typecheck
-	$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) --durations=20 $(PYTEST_ARGS)
+
+# Rewrites tests/durations.json (seconds per test file): the order xdist hands files to workers, longest
+# first (tests/support/scheduling.py). A scheduling hint only; refresh it when the slow tests change.
+durations: install
+	$(PY) -m pytest $(XDIST) -q --durations=0 $(PYTEST_ARGS) > durations-report.txt \
+	  || (tail -40 durations-report.txt; exit 1)
+	$(PY) tests/support/scheduling.py < durations-report.txt > tests/durations.json
 
 # The real services (PostgreSQL, Redis, CeleryExecutor x2 workers, scheduler, dag-processor, triggerer,
 # api-server) on 127.0.0.1, driven through the REST API; see tests/e2e/ and README "Running on a real Airflow".

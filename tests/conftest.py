@@ -81,3 +81,10 @@ def aws_conn_to(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
         monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", json.dumps(conn))
 
     return point
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Longest test files first, so ``-n 2 --dist loadfile`` does not end on one long file alone."""
+    from support.scheduling import load_durations, longest_files_first
+
+    longest_files_first(items, load_durations())

@@ -1,4 +1,8 @@
-"""The example DAGs: they parse cleanly and fast, and run green end to end on the sandbox."""
+"""The example DAGs: they parse cleanly and fast, and run green end to end on the sandbox.
+
+Each end-to-end run also records every AWS call it makes and checks that the Airflow caller policy
+`bedrock-rft iam-policy` prints allows it (support/caller_policy.py).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import pytest
 
 from bedrock_rft_provider import demo
 from support.airflow_compat import DagBag
+from support.caller_policy import assert_caller_policy_allows, recording_calls
 from support.example_dags import EXAMPLE_DAGS, PROMOTABLE, read_champion, run_example_dag
 
 DAGS = EXAMPLE_DAGS
@@ -97,7 +102,9 @@ def _counts(sandbox: Any) -> dict[str, int]:
 def test_retraining_promotes_then_a_rerun_duplicates_nothing(dagbag: Any, sandbox_env: Any) -> None:
     conf = {"model_family": "e2e-promote", "dataset_input": "400", "min_eval_samples": 20, **PROMOTABLE}
     when = datetime(2026, 11, 23, tzinfo=timezone.utc)
-    run = run_example_dag(dagbag, "bedrock_rft_retraining", when, conf)
+    calls: set[tuple[str, str]] = set()
+    with recording_calls(calls):
+        run = run_example_dag(dagbag, "bedrock_rft_retraining", when, conf)
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert states["promote"] == "success" and states["reject"] == "skipped"
     champion = read_champion(sandbox_env, "e2e-promote")
@@ -107,8 +114,11 @@ def test_retraining_promotes_then_a_rerun_duplicates_nothing(dagbag: Any, sandbo
     )
     assert deployment["status"] == "Active"  # the champion's deployment is kept
     before = _counts(sandbox_env)
-    run_example_dag(dagbag, "bedrock_rft_retraining", when, conf)
+    with recording_calls(calls):
+        run_example_dag(dagbag, "bedrock_rft_retraining", when, conf)
     assert _counts(sandbox_env) == before
+    seen = {"bedrock:CreateModelCustomizationJob", "bedrock:InvokeModel", "ssm:PutParameter"}
+    assert_caller_policy_allows(calls, seen=seen)
 
 
 @pytest.mark.integration
@@ -121,13 +131,17 @@ def test_rejected_challenger_leaves_the_champion_and_tears_down(dagbag: Any, san
         "min_eval_samples": 20,
         "min_improvement": 5.0,
     }
-    run = run_example_dag(dagbag, "bedrock_rft_retraining", datetime(2026, 11, 24, tzinfo=timezone.utc), conf)
+    with recording_calls(set()) as calls:
+        run = run_example_dag(
+            dagbag, "bedrock_rft_retraining", datetime(2026, 11, 24, tzinfo=timezone.utc), conf
+        )
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert states["promote"] == "skipped" and states["reject"] == "success"
     assert read_champion(sandbox_env, "e2e-reject") is None
     tuned = run.get_task_instance("deploy_tuned").xcom_pull(task_ids="deploy_tuned")
     described = sandbox_env.client("bedrock").list_custom_model_deployments()["modelDeploymentSummaries"]
     assert tuned not in [d["customModelDeploymentArn"] for d in described if d.get("status") != "Deleting"]
+    assert_caller_policy_allows(calls, seen={"bedrock:DeleteCustomModelDeployment"})
 
 
 @pytest.mark.integration
@@ -172,8 +186,10 @@ def test_evaluation_backfill_writes_a_partition_per_day_with_that_daysread_champ
         }
         ssm.put_parameter(Name=name, Value=json.dumps(record), Type="String", Overwrite=True)
         ssm_backends[demo.ACCOUNT]["us-east-1"]._parameters[name][-1].last_modified_date = noon.timestamp()
-    for run in runs:
-        run_example_dag(dagbag, "bedrock_rft_evaluation", run, {"model_family": family})
+    with recording_calls(set()) as calls:
+        for run in runs:
+            run_example_dag(dagbag, "bedrock_rft_evaluation", run, {"model_family": family})
+    assert_caller_policy_allows(calls, seen={"bedrock:InvokeModel", "s3:PutObject"})
     s3 = sandbox_env.client("s3")
     picked = []
     for partition in partitions:

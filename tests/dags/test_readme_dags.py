@@ -102,6 +102,7 @@ def sandbox(bedrock_rft_sandbox_airflow_conn: Any, airflow_db: Path, airflow_hom
 
 
 @pytest.mark.parametrize("code", DAG_BLOCKS, ids=_dag_id)
+@pytest.mark.slow
 def test_readme_dag_runs_green(code: str, sandbox: Any, airflow_home: Path) -> None:
     from airflow.utils.state import DagRunState
 

@@ -198,6 +198,7 @@ def test_inconsistent_arguments_fail_before_any_aws_call() -> None:
     assert "model_id / responses_uri / champion_family" in str(info.value)
 
 
+@pytest.mark.slow
 def test_champion_fallback_templated_numbers_and_a_training_curve_from_a_job_prefix(
     aws: Any, runtime: FakeRuntime, tmp_path: Path
 ) -> None:

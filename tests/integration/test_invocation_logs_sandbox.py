@@ -107,6 +107,7 @@ def _jobs_training_on(sandbox: Sandbox, logs_uri: str) -> list[dict[str, Any]]:
     return found
 
 
+@pytest.mark.slow
 def test_job_trains_on_the_prompts_the_filters_select(
     bedrock_rft_sandbox_airflow_conn: Sandbox, run_with_logs: Any
 ) -> None:
@@ -140,6 +141,7 @@ def test_job_trains_on_the_prompts_the_filters_select(
     assert [j["jobArn"] for j in _jobs_training_on(sandbox, names["logs_uri"])] == [job["jobArn"]]
 
 
+@pytest.mark.slow
 def test_an_invalid_log_fails_the_task_before_any_job_exists(
     bedrock_rft_sandbox_airflow_conn: Sandbox, run_with_logs: Any
 ) -> None:

@@ -109,6 +109,7 @@ def test_good_grader_passes_and_report_is_written(
     assert stored["run"]["n"] == 12
 
 
+@pytest.mark.slow
 def test_reward_that_cannot_tell_right_from_wrong_fails(
     aws: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

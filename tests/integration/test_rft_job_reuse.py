@@ -87,6 +87,7 @@ def test_second_run_with_the_same_key_reuses_the_completed_job(world: World) -> 
 
 
 @pytest.mark.parametrize("change", ["training data", "validation data", "grader code", "hyperparameters"])
+@pytest.mark.slow
 def test_a_changed_input_trains_again(world: World, change: str) -> None:
     grader = world.deploy_grader(GRADER_RIGHT_NUMBER)
     first = _train(world, grader, "manual__a")
@@ -144,6 +145,7 @@ def test_a_deferred_reuse_resumes_reporting_it(world: World) -> None:
     assert described["status"] == "Completed"
 
 
+@pytest.mark.slow
 def test_a_cleared_run_reattaches_to_its_own_job_not_a_newer_one_with_its_key(world: World) -> None:
     """Clear/retry always reattaches: a newer job with the same key (another run's, e.g. forced or
     started at the same instant) must not make this run's retry orphan its own paid job."""

@@ -84,6 +84,7 @@ def test_deferred_job_completes_through_the_trigger(server: str) -> None:
     assert result["status"] == "Completed" and result["custom_model_arn"]
 
 
+@pytest.mark.slow
 def test_a_cleared_task_that_reattaches_and_defers_reports_reattached(server: str) -> None:
     _defer(_operator("rft-deferred-again"), make_context(try_number=1))
     context = make_context(try_number=2)  # the task was cleared: its next try

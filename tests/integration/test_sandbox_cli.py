@@ -119,6 +119,7 @@ def _bootstrap_cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_sandbox_bootstrap_prepares_a_running_sandbox_for_airflow_idempotently(
     bedrock_rft_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -149,6 +150,7 @@ def test_sandbox_bootstrap_prepares_a_running_sandbox_for_airflow_idempotently(
     assert again.stdout.splitlines()[0] == export
 
 
+@pytest.mark.slow
 def test_sandbox_bootstrap_of_an_unreachable_endpoint_is_one_line_and_exit_1() -> None:
     done = _bootstrap_cli("--endpoint-url", "http://127.0.0.1:9")
     assert done.returncode == 1

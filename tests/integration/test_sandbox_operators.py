@@ -193,6 +193,7 @@ def test_the_pipeline_trains_and_deploys_with_deferrable_operators(sandbox: Sand
     assert _counts(sandbox, names) == before
 
 
+@pytest.mark.slow
 def test_a_reward_that_raises_on_every_sample_fails_at_preflight(
     sandbox: Sandbox, run_dag: Any, tmp_path: Path
 ) -> None:
@@ -213,6 +214,7 @@ def test_a_reward_that_raises_on_every_sample_fails_at_preflight(
     assert jobs_after == jobs_before  # nothing paid for
 
 
+@pytest.mark.slow
 def test_without_preflight_a_grader_that_cannot_run_fails_the_job_with_its_error_in_the_task(
     sandbox: Sandbox, run_dag: Any, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:

@@ -73,6 +73,7 @@ def test_a_reward_for_right_answers_gives_a_rising_curve_in_the_hooks_layout(wor
         assert float(row["response_length/mean"]) > 0
 
 
+@pytest.mark.slow
 def test_a_reward_that_rewards_nothing_gives_a_flat_curve_and_no_learning(world: World) -> None:
     job = _train(world, GRADER_FLAT, epochCount=1)
 

@@ -72,6 +72,7 @@ def _written(sandbox: Sandbox, world: Any) -> dict[str, set[str]]:
 
 
 @pytest.mark.parametrize("backend", list(BACKENDS))
+@pytest.mark.slow
 def test_a_cap_below_the_forecast_refuses_before_any_aws_write(
     bedrock_rft_sandbox_airflow_conn: Sandbox, backend: str
 ) -> None:

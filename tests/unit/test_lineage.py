@@ -180,6 +180,7 @@ def test_operator_lineage_serialises_to_openlineage_json() -> None:
     assert out["facets"]["bedrockRftDatasetFile"]["_producer"] == lineage.PRODUCER
 
 
+@pytest.mark.slow
 def test_without_the_openlineage_provider_operators_import_and_lineage_is_off() -> None:
     code = """
 import logging, sys

@@ -10,6 +10,8 @@ import sys
 from importlib.metadata import distribution, entry_points
 from pathlib import Path
 
+import pytest
+
 from bedrock_rft_provider.get_provider_info import get_provider_info
 
 
@@ -44,6 +46,7 @@ def test_every_module_named_in_provider_info_imports() -> None:
         assert hasattr(importlib.import_module(module), name), link
 
 
+@pytest.mark.slow
 def test_airflow_providers_list_shows_the_provider(airflow_home: Path) -> None:
     airflow = Path(sys.executable).with_name("airflow")
     result = subprocess.run(

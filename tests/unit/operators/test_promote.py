@@ -46,6 +46,7 @@ def record(model_arn: str, run_id: str) -> dict[str, Any]:
     )
 
 
+@pytest.mark.slow
 def test_promote_twice_resolve_the_past_and_roll_back(hook: BedrockRFTChampionHook) -> None:
     first = hook.promote("gsm8k", record(MODEL_A, "run-1"))
     time.sleep(0.05)
