@@ -267,6 +267,7 @@ def measure(concurrency: int, per_slot: int, latency_ms: float) -> dict[str, Any
         Path(os.environ["BREAKDOWN_DUMP"]).write_text(json.dumps({"calls": calls, "served": served}))
     return {
         "concurrency": concurrency,
+        "requests_per_s": stats.requests_per_s,
         "ratio_to_bound": round(stats.requests_per_s * latency_ms / 1000 / concurrency, 4),
         "load_1min": round(max(load, os.getloadavg()[0]), 1),
         **breakdown(calls, served["stamps"], latency_ms / 1000),
@@ -296,7 +297,8 @@ def main() -> int:
             if p in row
         )
         print(
-            f"c={concurrency:>2} {row['ratio_to_bound']:6.1%} load {row['load_1min']:4.1f} | "
+            f"c={concurrency:>2} {row['requests_per_s']:5.0f} req/s {row['ratio_to_bound']:6.1%} of the bound, "
+            f"load {row['load_1min']:4.1f} | "
             f"median/mean/p90 ms: {phases}",
             flush=True,
         )
