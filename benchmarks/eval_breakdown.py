@@ -297,8 +297,8 @@ def main() -> int:
             if p in row
         )
         print(
-            f"c={concurrency:>2} {row['requests_per_s']:5.0f} req/s {row['ratio_to_bound']:6.1%} of the bound, "
-            f"load {row['load_1min']:4.1f} | "
+            f"c={concurrency:>2} {row['requests_per_s']:5.0f} req/s, {row['ratio_to_bound']:6.1%} of the "
+            f"bound, load {row['load_1min']:4.1f} | "
             f"median/mean/p90 ms: {phases}",
             flush=True,
         )

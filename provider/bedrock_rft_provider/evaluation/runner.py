@@ -1,8 +1,9 @@
 """The inference loop shared by every evaluation runner: bounded adaptive concurrency, retries, resume.
 
-A runner answers every (prompt, sample) once and appends each answer to a JSONL file as it arrives. The
-loop here owns concurrency (``AdaptiveLimiter``), retries with full-jitter backoff, resume from the
-output file, progress logs, token accounting and the shape of each output line; an API adapter
+A runner answers every (prompt, sample) once and appends each answer to a JSONL file as it arrives
+(within 50 ms: a writer thread appends them in batches, ``evaluation/appender.py``). The loop here
+owns concurrency (``AdaptiveLimiter``), retries with full-jitter backoff, resume from the output file,
+progress logs, token accounting and the shape of each output line; an API adapter
 (``inference.ConverseRunner`` for Bedrock Runtime ``converse``, ``chat_runner.ChatCompletionsRunner``
 for Chat Completions) only renders a request, makes the call, reads the reply and classifies errors.
 
