@@ -37,7 +37,7 @@ _INTERNAL_ERROR = b'{"message": "bedrock-rft sandbox: internal server error"}'
 # Linux's SO_TIMESTAMPNS (the socket module does not name it): each read reports, as ancillary data,
 # the wall-clock time (seconds, nanoseconds) at which the kernel received the last bytes it returns.
 _SO_TIMESTAMPNS = 35
-_TIMESTAMP = struct.Struct("qq")
+_TIMESTAMP = struct.Struct("@ll")  # struct timespec: time_t seconds, long nanoseconds
 _ANCILLARY_SPACE = socket.CMSG_SPACE(_TIMESTAMP.size) if hasattr(socket, "CMSG_SPACE") else 0
 
 
