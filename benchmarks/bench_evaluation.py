@@ -159,6 +159,16 @@ def load_1min() -> float:
     return os.getloadavg()[0]
 
 
+def load_note() -> str:
+    """The machine's load next to the figures: on a shared machine the honest figure is the ratio to
+    the bound from the latency measured at concurrency 1 in the same round, read with the load."""
+    one, five, fifteen = os.getloadavg()
+    return (
+        f"load: {one:.1f} / {five:.1f} / {fifteen:.1f} (1 / 5 / 15 min) on {os.cpu_count()} cores; on a "
+        "shared machine read each ratio with its load and its ratio to the measured-latency (c=1) bound"
+    )
+
+
 def explained_floor(load: float) -> float:
     """The lowest ratio to the measured-latency bound that the machine's load explains."""
     cores = os.cpu_count() or 1
@@ -294,6 +304,7 @@ def main() -> int:
         "0 lost",
         complete,
     )
+    print(load_note())
     for failure in failures:
         print(f"FAILED: {failure}")
     if not failures:

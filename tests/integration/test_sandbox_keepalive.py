@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import sys
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -108,7 +109,33 @@ def test_the_injected_latency_is_counted_from_the_request_line(monkeypatch: pyte
     from bedrock_rft_provider.sandbox import keepalive
 
     request_line_at = 12345.0  # the handler's clock, read once the request line is in
+    # No kernel receive time (as off Linux): the request line's time is the arrival.
+    monkeypatch.setattr(keepalive, "_ANCILLARY_SPACE", 0)
     monkeypatch.setattr(keepalive, "time", SimpleNamespace(monotonic=lambda: request_line_at))
+    assert _paced_from(monkeypatch) == [request_line_at]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_TIMESTAMPNS is Linux's")
+def test_the_injected_latency_is_counted_from_when_the_kernel_received_the_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The wait for a handler thread to be scheduled is inside the response time too."""
+    import time
+    from types import SimpleNamespace
+
+    from bedrock_rft_provider.sandbox import keepalive
+
+    request_line_at = 12345.0
+    # The handler reads the request line 7 s (of its wall clock) after the kernel received it.
+    clock = SimpleNamespace(monotonic=lambda: request_line_at, time=lambda: time.time() + 7.0)
+    monkeypatch.setattr(keepalive, "time", clock)
+    (arrived,) = _paced_from(monkeypatch)
+    assert arrived is not None
+    assert request_line_at - 7.0 - SOCKET_TIMEOUT_S < arrived <= request_line_at - 7.0
+
+
+def _paced_from(monkeypatch: pytest.MonkeyPatch) -> list[float | None]:
+    """The arrival time the sandbox paced one Converse request from."""
     paced_from: list[float | None] = []
     with Sandbox(config=SandboxConfig(time_scale=0, latency_ms={"Converse": 50})) as running:
         assert running.app is not None
@@ -118,4 +145,4 @@ def test_the_injected_latency_is_counted_from_the_request_line(monkeypatch: pyte
             assert _converse(connection, "what is 1 + 1?").status == 200
         finally:
             connection.close()
-    assert paced_from == [request_line_at]
+    return paced_from

@@ -1,8 +1,9 @@
 """The inference loop shared by every evaluation runner: bounded adaptive concurrency, retries, resume.
 
-A runner answers every (prompt, sample) once and appends each answer to a JSONL file as it arrives. The
-loop here owns concurrency (``AdaptiveLimiter``), retries with full-jitter backoff, resume from the
-output file, progress logs, token accounting and the shape of each output line; an API adapter
+A runner answers every (prompt, sample) once and appends each answer to a JSONL file as it arrives
+(within 50 ms: a writer thread appends them in batches, ``evaluation/appender.py``). The loop here
+owns concurrency (``AdaptiveLimiter``), retries with full-jitter backoff, resume from the output file,
+progress logs, token accounting and the shape of each output line; an API adapter
 (``inference.ConverseRunner`` for Bedrock Runtime ``converse``, ``chat_runner.ChatCompletionsRunner``
 for Chat Completions) only renders a request, makes the call, reads the reply and classifies errors.
 
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import queue
 import random
 import threading
@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bedrock_rft_provider.errors import BedrockRFTError, ConfigError
+from bedrock_rft_provider.evaluation.appender import LineAppender
 from bedrock_rft_provider.evaluation.limiter import AdaptiveLimiter
 from bedrock_rft_provider.evaluation.records import EvalRecord, finished_keys
 from bedrock_rft_provider.evaluation.replies import (
@@ -177,7 +178,9 @@ class InferenceRunner(ABC):
         # Rendered (and checked) before the clock starts: a request that cannot be sent stops the run
         # before any is, and the throughput figure is the answering's alone.
         requests = {record.id: self.render(record) for record, _ in todo}
-        run = _Run(self, total=total, already_done=total - len(todo))
+        # Lines go to one writer thread that appends them in batches (evaluation/appender.py): a write
+        # per answer made every worker hand the interpreter lock over once more per request.
+        run = _Run(self, total=total, already_done=total - len(todo), out=LineAppender(output_path))
         log.info(
             "inference on %s: %d request(s) to make, %d already answered in %s (concurrency %d)",
             self.model_id,
@@ -186,13 +189,10 @@ class InferenceRunner(ABC):
             output_path,
             self.concurrency,
         )
-        # Appends go straight to the file (O_APPEND, one write per line): a line is on disk as soon as
-        # it is answered, and no worker holds a lock across a write while others queue behind it.
-        run.fd = os.open(output_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             run.answer_all([(record.id, sample, requests[record.id]) for record, sample in todo])
         finally:
-            os.close(run.fd)
+            run.out.close()
         stats = run.stats()
         run.log_progress(final=True)
         if run.fatal is not None:
@@ -213,7 +213,7 @@ class InferenceRunner(ABC):
 class _Run:
     """The mutable state of one ``InferenceRunner.run`` call, shared by its worker threads."""
 
-    def __init__(self, runner: InferenceRunner, *, total: int, already_done: int) -> None:
+    def __init__(self, runner: InferenceRunner, *, total: int, already_done: int, out: LineAppender) -> None:
         self.runner = runner
         self.total = total
         self.already_done = already_done
@@ -222,7 +222,7 @@ class _Run:
             success_window=runner.success_window,
             throttle_tolerance=runner.throttle_tolerance,
         )
-        self.fd = -1
+        self.out = out
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.fatal: str | None = None
@@ -337,9 +337,7 @@ class _Run:
             "model": self.runner.model_id,
         }
         line.update({k: v for k, v in extra.items() if v is not None})
-        encoded = (json.dumps(line, ensure_ascii=False) + "\n").encode()
-        while encoded:  # a regular file takes the whole line in one write unless the disk is full
-            encoded = encoded[os.write(self.fd, encoded) :]
+        self.out.add((json.dumps(line, ensure_ascii=False) + "\n").encode())
         with self.lock:
             if text is None:
                 self.errors += 1

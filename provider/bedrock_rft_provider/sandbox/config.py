@@ -5,7 +5,8 @@ Each knob has an env var ``BEDROCK_RFT_SANDBOX_<NAME>`` and a CLI flag ``--<name
 - ``time_scale`` (default 0.01): multiplies the nominal durations (validation 60 s, data processing
   60 s, 30 s per training step, deployment 300 s, deployment update 120 s); 0 = as fast as possible.
 - ``latency_ms``: injected response time per API, ``Converse=200,GetModelCustomizationJob=50`` or
-  ``*=20``, counted from the request's arrival (the sandbox's own work on it counts towards it).
+  ``*=20``, counted from the request's arrival (when the kernel received it, on Linux): the sandbox's own
+  work on it, and its wait for a thread, count towards it.
 - ``throttle_rate``: share of calls answered with ThrottlingException (HTTP 429), e.g. ``Converse=0.3``.
 - ``fail_jobs``: force jobs whose name matches a glob to fail, ``GLOB[@STAGE]`` with STAGE one of
   validation, dataProcessing, training (default training).

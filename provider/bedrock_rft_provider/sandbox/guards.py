@@ -39,7 +39,8 @@ OPERATION_LIMITS = {
 _CHUNK = 1 << 20
 # Set in the WSGI environ once the whole body is read: only then may the connection serve a next request.
 BODY_READ = "bedrock_rft.body_read"
-# When the request line reached the sandbox (time.monotonic()); the injected latency is counted from it.
+# When the request reached the sandbox (time.monotonic(): the kernel's receipt of the bytes that held the
+# request line where the keep-alive handler can stamp it); the injected latency is counted from it.
 ARRIVED = "bedrock_rft.arrived"
 
 

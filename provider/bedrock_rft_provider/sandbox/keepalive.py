@@ -7,14 +7,21 @@ connection stays open for the next request unless the body was left unread (a re
 the cap), the client asked to close, or the application said ``Connection: close``. Headers and body
 leave in one buffered write with ``TCP_NODELAY``, so a kept-alive connection never waits on a delayed
 ACK. ``OpenConnections`` lets ``Sandbox.stop()`` end idle kept-alive connections at once.
+
+A request's arrival, from which the injected latency is counted, is when the kernel received its bytes
+(``SO_TIMESTAMPNS``, Linux), not when a handler thread got round to reading them: the wait for a thread
+to be scheduled and to get the interpreter is the service's own time, inside its response time.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import selectors
 import socket
+import struct
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -27,6 +34,31 @@ log = logging.getLogger(__name__)
 _DROPPED = (ConnectionError, socket.timeout)
 _WRITE_BUFFER = 1 << 16
 _INTERNAL_ERROR = b'{"message": "bedrock-rft sandbox: internal server error"}'
+# Linux's SO_TIMESTAMPNS (the socket module does not name it): each read reports, as ancillary data,
+# the wall-clock time (seconds, nanoseconds) at which the kernel received the last bytes it returns.
+_SO_TIMESTAMPNS = 35
+_TIMESTAMP = struct.Struct("@ll")  # struct timespec: time_t seconds, long nanoseconds
+_ANCILLARY_SPACE = socket.CMSG_SPACE(_TIMESTAMP.size) if hasattr(socket, "CMSG_SPACE") else 0
+
+
+class _StampedReader(io.RawIOBase):
+    """A connection's reads, noting when the kernel received the bytes last read (wall clock)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self.received: float | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        self.received = None  # never a stale stamp: a read without one falls back to the reading time
+        size, ancillary, _, _ = self._sock.recvmsg_into([buffer], _ANCILLARY_SPACE)
+        for level, kind, data in ancillary:
+            if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(data) >= _TIMESTAMP.size:
+                seconds, nanoseconds = _TIMESTAMP.unpack_from(data)
+                self.received = seconds + nanoseconds / 1e9
+        return int(size)
 
 
 class OpenConnections:
@@ -53,6 +85,21 @@ class OpenConnections:
                 sock.shutdown(socket.SHUT_RDWR)
 
 
+def stamp_arrivals(sock: socket.socket) -> bool:
+    """Have the kernel stamp the time it receives each packet on ``sock`` (Linux); False if it cannot.
+
+    Set on the listening socket too, so that a connection's first request, which may be in before its
+    handler thread starts, is stamped as well (accepted sockets inherit the option).
+    """
+    if not (sys.platform.startswith("linux") and _ANCILLARY_SPACE):
+        return False
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+    except OSError:
+        return False
+    return True
+
+
 def handler_class(read_timeout_s: float, connections: OpenConnections) -> type[Any]:
     """A request handler class for ``werkzeug.serving.make_server`` with this socket timeout."""
     from moto.moto_server.werkzeug_app import MotoRequestHandler
@@ -66,16 +113,23 @@ def handler_class(read_timeout_s: float, connections: OpenConnections) -> type[A
         disable_nagle_algorithm = True
 
         arrived: float | None = None
+        _stamps: _StampedReader | None = None
 
         def setup(self) -> None:
             super().setup()
             connections.add(self.connection)
+            if stamp_arrivals(self.connection):
+                self._stamps = _StampedReader(self.connection)
+                self.rfile.close()
+                self.rfile = io.BufferedReader(self._stamps)
 
         def parse_request(self) -> bool:
-            # Called as soon as the request line is in: the service's response time starts here, so
-            # header parsing and the wait for a free interpreter count towards the injected latency
-            # instead of adding to it (as a remote service's own work is inside its response time).
-            self.arrived = time.monotonic()
+            # The request line is in: the service's response time started when its bytes reached the
+            # kernel, so the wait for this thread and the interpreter, and header parsing, count towards
+            # the injected latency instead of adding to it (as a remote service's own work does).
+            now = time.monotonic()
+            received = self._stamps.received if self._stamps is not None else None
+            self.arrived = now if received is None else min(now, now - (time.time() - received))
             return bool(super().parse_request())
 
         def finish(self) -> None:

@@ -81,7 +81,7 @@ class Sandbox:
         from werkzeug.serving import make_server
 
         from bedrock_rft_provider.sandbox.app import SandboxApp
-        from bedrock_rft_provider.sandbox.keepalive import OpenConnections, handler_class
+        from bedrock_rft_provider.sandbox.keepalive import OpenConnections, handler_class, stamp_arrivals
 
         _check_moto_version()
         self.app = SandboxApp(self.config)
@@ -93,6 +93,7 @@ class Sandbox:
             threaded=True,
             request_handler=handler_class(self.config.read_timeout_s, self._connections),
         )
+        stamp_arrivals(self._server.socket)  # the injected latency counts from the kernel's receipt
         self.app.set_endpoint(self.endpoint_url)
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="bedrock-rft-sandbox", daemon=True
