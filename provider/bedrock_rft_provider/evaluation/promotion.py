@@ -63,6 +63,22 @@ def fallback(plan: ServingPlan, challenger_deployment_arn: str | None) -> Servin
     return ServingPlan(ADOPT, challenger_deployment_arn or None, replaced_arn=plan.serving_arn)
 
 
+def not_adoptable(arn: str, described: Mapping[str, Any] | None, model_arn: str) -> str | None:
+    """Why the challenger's deployment ``arn`` cannot become the champion deployment for ``model_arn``
+    (``described`` is its ``get_custom_model_deployment``, None when gone); None when it can: it is
+    Active and serves ``model_arn``. A torn-down, Failed or still-Creating deployment, or one of another
+    model, would leave the family's record pointing at something that does not answer with the champion.
+    """
+    if described is None:
+        return f"the challenger's deployment {arn} does not exist (gone: torn down or deleted)"
+    status = described.get("status")
+    if status != "Active":
+        return f"the challenger's deployment {arn} is {status}, not Active"
+    if described.get("modelArn") != model_arn:
+        return f"the challenger's deployment {arn} serves {described.get('modelArn')}, not {model_arn}"
+    return None
+
+
 def update_state(described: Mapping[str, Any] | None, model_arn: str) -> str:
     """Where re-pointing a deployment at ``model_arn`` stands, from ``get_custom_model_deployment``.
 

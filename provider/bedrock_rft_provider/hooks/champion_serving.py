@@ -19,6 +19,7 @@ from bedrock_rft_provider.evaluation.promotion import (
     UPDATE,
     champion_deployment,
     fallback,
+    not_adoptable,
     plan_serving,
     promotion_by_run,
 )
@@ -90,6 +91,8 @@ class ChampionServing:
                 )
         elif plan.action == ADOPT:
             log.info("The challenger's deployment %s becomes the champion deployment", plan.serving_arn)
+        if plan.action == ADOPT and plan.serving_arn:
+            self._check_adoptable(plan.serving_arn, model_arn, plan.replaced_arn)
         record = make_record(plan.serving_arn)
         if current and current.get("custom_model_arn"):
             record["previous_model_arn"] = current["custom_model_arn"]
@@ -125,6 +128,16 @@ class ChampionServing:
             self._point(serving, str(model_arn))
             record.update(deployment_arn=serving, model_id=serving)
         return self.champions.put(family, record)
+
+    def _check_adoptable(self, arn: str, model_arn: str, replaced_arn: str | None) -> None:
+        """Raise before anything is written when ``arn`` cannot serve ``model_arn`` as champion."""
+        reason = not_adoptable(arn, self.deployments.describe(arn), model_arn)
+        if reason is None:
+            return
+        kept = f"; {replaced_arn} keeps serving the current champion" if replaced_arn else ""
+        raise DeploymentUpdateImpossibleError(
+            f"not promoting {model_arn}: {reason}{kept}; nothing was changed (deploy it again and re-run)"
+        )
 
     def _point(self, deployment_arn: str, model_arn: str) -> None:
         self.deployments.point_at(
