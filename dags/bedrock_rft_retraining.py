@@ -183,6 +183,8 @@ POLL_SECONDS = int(os.environ.get("BEDROCK_RFT_POLL_SECONDS", "60"))
 RUN_PREFIX = (
     "s3://{{ params.bucket }}/retraining/{{ dag_run.run_id | replace(':', '-') | replace('+', '-') }}"
 )
+# The champion version the challenger was evaluated against: promote refuses when it changed since.
+BASELINE_VERSION = "{{ ti.xcom_pull(task_ids='current_champion', key='champion_version') }}"
 APPROVAL_TIMEOUT = timedelta(hours=float(os.environ.get("BEDROCK_RFT_APPROVAL_HOURS", "24")))
 REPORT_URI = f"{RUN_PREFIX}/evaluation/report.html"
 # The prepared training file, or "" when the run trains on invocation logs (the job then names them).
@@ -474,12 +476,14 @@ with DAG(
         return {"model_id": model_id, "deployment_arn": deployment_arn}
 
     @task
-    def current_champion(params: dict[str, Any]) -> str:
+    def current_champion(params: dict[str, Any], ti: Any = None) -> str:
         """The model to beat: the champion's deployment (Nova) or fine-tuned model (open-weight, no
-        deployment), or the base model when there is no champion yet."""
+        deployment), or the base model when there is no champion yet. Its SSM version (0 = none) is
+        the XCom ``champion_version``: promote refuses if the champion changed since."""
         from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 
         champion = BedrockRFTChampionHook().current(params["model_family"])
+        ti.xcom_push(key="champion_version", value=champion.version if champion else 0)
         record = champion.record if champion else {}
         serving = record.get("deployment_arn")
         if not serving and training_backend(params["base_model_id"]) == OPEN_WEIGHT:
@@ -544,6 +548,7 @@ with DAG(
         summary=evaluate.output,
         grader_lambda_arn=result("deploy_reward", "alias_arn"),
         stable_deployment=True,
+        baseline_version=BASELINE_VERSION,
         waiter_delay=POLL_SECONDS,
         on_success_callback=notifier("promotion"),
     )

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bedrock_rft_provider.errors import BedrockRFTError
 from bedrock_rft_provider.evaluation.champion import ChampionVersion
 from bedrock_rft_provider.evaluation.model_backend import OPEN_WEIGHT
 
@@ -22,6 +23,10 @@ ADOPT = "adopt"
 UPDATE_DONE = "UpdateCompleted"
 UPDATE_FAILED = "UpdateFailed"
 UPDATE_RUNNING = "Updating"
+
+
+class ChampionChangedError(BedrockRFTError):
+    """The champion changed after the challenger was evaluated against it; nothing was promoted."""
 
 
 @dataclass(frozen=True)
@@ -132,4 +137,30 @@ def repointed_warning(record: Mapping[str, Any], described: Mapping[str, Any] | 
         f"deployment {deployment} of this champion version now serves {described['modelArn']} (a later "
         f"promotion re-pointed it), not {recorded}: the answers come from the current model; deploy "
         f"{recorded} and evaluate it by model_id to score that version exactly"
+    )
+
+
+def champion_moved(
+    history: Iterable[ChampionVersion], run_id: str, model: str, evaluated_against: int
+) -> str | None:
+    """Why promoting ``model`` now would replace a champion it was never compared with, or None.
+
+    ``evaluated_against`` is the champion version the evaluation's baseline was (0 = no champion yet).
+    None when that version is still current, or when this run already promoted ``model`` (a retry).
+    """
+    versions = list(history)
+    if promotion_by_run(versions, run_id, model) is not None:
+        return None
+    current = versions[-1] if versions else None
+    if (current.version if current else 0) == evaluated_against:
+        return None
+    against = f"version {evaluated_against}" if evaluated_against else "no champion"
+    if current is None:
+        now = "no champion (the evaluated champion's history is gone)"
+    else:
+        model_now = current.record.get("custom_model_arn") or current.record.get("model_id")
+        now = f"version {current.version} ({model_now})"
+    return (
+        f"the champion is now {now}, but {model} was evaluated against {against}: not replacing a "
+        "model it was never compared with; re-run the evaluation (trigger the DAG again)"
     )

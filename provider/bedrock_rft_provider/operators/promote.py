@@ -87,6 +87,10 @@ class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampion
         the record moved). The record's ``deployment_arn`` is the serving deployment;
         ``previous_model_arn`` and ``replaced_deployment_arn`` say what it replaced. Default False: the
         record takes ``deployment_arn`` as given.
+    :param baseline_version: the champion's SSM version the challenger was evaluated against (0 = there
+        was no champion; templated). When the champion has changed since (another run promoted, or a
+        rollback, while e.g. an approval waited), the task fails with ``ChampionChangedError`` before
+        writing anything. None/empty (default) = no check.
     :param waiter_delay: seconds between checks while the champion deployment updates (default 30).
     :param waiter_max_attempts: checks before giving up on the update (default 120).
     :return: ``{parameter, version, record}``; each key is also pushed as its own XCom.
@@ -105,6 +109,7 @@ class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampion
         "eval_summary_uri",
         "summary",
         "grader_lambda_arn",
+        "baseline_version",
     )
     template_fields_renderers = {"dataset_uris": "json", "summary": "json"}
     operator_extra_links = (BedrockCustomModelLink(), BedrockCustomModelDeploymentLink())
@@ -126,6 +131,7 @@ class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampion
         tag_model: bool = True,
         grader_lambda_arn: str | None = None,
         stable_deployment: bool = False,
+        baseline_version: int | str | None = None,
         waiter_delay: float = 30,
         waiter_max_attempts: int = 120,
         **kwargs: Any,
@@ -146,6 +152,7 @@ class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampion
         self.tag_model = tag_model
         self.grader_lambda_arn = grader_lambda_arn
         self.stable_deployment = stable_deployment
+        self.baseline_version = baseline_version
         self.waiter_delay = waiter_delay
         self.waiter_max_attempts = waiter_max_attempts
 
@@ -156,6 +163,7 @@ class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampion
 
         parameter_name(self.family)  # validate before any AWS call
         backend, model = promoted_model(self.custom_model_arn or None, self.model_id or None, self.backend)
+        self._check_baseline(model, context["run_id"])
         summary = coerce_summary(self.summary) if self.summary else None
         # An empty URI is a split this model did not train on (e.g. trained on invocation logs).
         dataset_uris = {name: uri for name, uri in dict(self.dataset_uris or {}).items() if uri}
@@ -197,6 +205,18 @@ class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampion
             "record": version.record,
         }
         return self.lineage_result
+
+    def _check_baseline(self, model: str, run_id: str) -> None:
+        """Refuse (before any write) when the champion changed since the challenger was evaluated."""
+        from bedrock_rft_provider.evaluation.promotion import ChampionChangedError, champion_moved
+        from bedrock_rft_provider.templated import as_int, is_unset
+
+        if is_unset(self.baseline_version):
+            return
+        expected = as_int("baseline_version", self.baseline_version, minimum=0)
+        reason = champion_moved(self.hook.history(self.family), run_id, model, expected)
+        if reason:
+            raise ChampionChangedError(f"{self.family}: {reason}")
 
     def lineage(self) -> TaskLineage:
         """Model, deployment, data files, grader and evaluation summary -> the champion record."""
