@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from airflow.sdk import BaseNotifier
 
-from bedrock_rft_provider.evaluation.brief import evaluation_brief, is_budget_stop, subject
+from bedrock_rft_provider.evaluation.brief import evaluation_brief, is_budget_stop, sns_message, subject
 from bedrock_rft_provider.templated import is_unset
 
 if TYPE_CHECKING:
@@ -111,7 +111,7 @@ class BedrockRFTNotifier(BaseNotifier):
             SnsNotifier(
                 aws_conn_id=self.aws_conn_id,
                 target_arn=str(self.topic_arn),
-                message=body,
+                message=sns_message(body),  # within SNS's 256 KiB, printable: else it bounces
                 subject=title,
                 region_name=self.region_name or None,
             ).notify(context)
