@@ -25,8 +25,9 @@ class BedrockRFTNotifier(BaseNotifier):
     """Send one retraining event through the amazon provider's ``SnsNotifier``.
 
     :param event: ``gate_decision`` (callback of the quality gate), ``promotion`` (of the promote
-        task), ``rollback`` (of ``BedrockRFTRollbackOperator``) or ``job_failure`` (failure callback
-        of the training task; a failure caused by a spend cap is sent as "budget stop").
+        task; a retry or clear that finds its promotion already made sends nothing again), ``rollback``
+        (of ``BedrockRFTRollbackOperator``) or ``job_failure`` (failure callback of the training task;
+        a failure caused by a spend cap is sent as "budget stop").
     :param topic_arn: the SNS topic (templated, e.g. ``"{{ params.notify_topic_arn }}"``); empty or
         None = no notification, one log line instead.
     :param family: the champion family, shown in the subject and heading (templated).
@@ -100,6 +101,12 @@ class BedrockRFTNotifier(BaseNotifier):
 
     def notify(self, context: Context) -> None:
         title, body = self.compose(context)
+        repeated = getattr(context.get("task"), "already_promoted", None)
+        if self.event == "promotion" and repeated is not None:
+            self.log.info(
+                "Not sending %r again: an earlier try already promoted (version %d)", title, repeated
+            )
+            return
         if is_unset(self.topic_arn):
             self.log.info("No notification topic set (notify_topic_arn): not sending %r", title)
             return

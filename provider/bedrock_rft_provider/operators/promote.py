@@ -97,6 +97,9 @@ class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampion
     """
 
     aws_hook_class = BedrockRFTChampionHook
+    # The version an earlier try of this run already wrote (this try changed nothing), else None; the
+    # promotion notifier reads it so that a retry or clear does not announce the promotion again.
+    already_promoted: int | None = None
     template_fields: Sequence[str] = aws_template_fields(
         "family",
         "custom_model_arn",
@@ -196,6 +199,8 @@ class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampion
             version = serving.promote(self.family, model, self.deployment_arn or None, make_record)
         else:
             version = self.hook.promote(self.family, make_record(self.deployment_arn or None))
+        if version.record.get("promoted_at") != promoted_at.astimezone(timezone.utc).isoformat():
+            self.already_promoted = version.version
         if backend == NATIVE:  # open-weight models have no console page, deployment or tags
             self._link_and_tag(context, model, version.record.get("deployment_arn"))
         self.log.info("%s is champion of %s (SSM version %d)", model, self.family, version.version)
