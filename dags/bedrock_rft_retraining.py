@@ -77,7 +77,9 @@ grader_change_threshold  share of those answers allowed to change score before `
 require_approval       wait for a reviewer to approve a promotion the gate passed (Airflow >= 3.1
                        human-in-the-loop; Reject or no answer within ``BEDROCK_RFT_APPROVAL_HOURS``
                        hours, default 24, keeps the champion; on Airflow 3.0 a run that needs
-                       approval fails instead of promoting)
+                       approval fails instead of promoting). ``BEDROCK_RFT_REQUIRE_APPROVAL=true``
+                       on the workers requires it whatever this param says; ``BEDROCK_RFT_APPROVERS``
+                       (Airflow user ids, comma-separated, read at parse time) names who may answer
 notify_topic_arn       SNS topic for gate decision, promotion and training failure / budget stop
                        messages; empty = none sent (one log line each)
 completion             ``poll`` (default): ``train`` waits for the job and this run goes on to
@@ -130,7 +132,7 @@ from bedrock_rft_provider.example_dag_params import DEMO_BUCKET, DEMO_FAMILY, DE
 from bedrock_rft_provider.jobs.backends import CATALOG, OPEN_WEIGHT, choose_backend
 from bedrock_rft_provider.jobs.budget import CAP_NAMES
 from bedrock_rft_provider.notifications import BedrockRFTNotifier
-from bedrock_rft_provider.operators.approval import BedrockRFTPromotionApprovalOperator
+from bedrock_rft_provider.operators.approval import BedrockRFTPromotionApprovalOperator, approvers_from
 from bedrock_rft_provider.operators.dataset import BedrockRFTDatasetOperator
 from bedrock_rft_provider.operators.deployment import (
     BedrockCustomModelDeploymentDeleteOperator,
@@ -531,6 +533,7 @@ with DAG(
             f"\n\nReport: {REPORT_URI}"
         ),
         response_timeout=APPROVAL_TIMEOUT,
+        assigned_users=approvers_from(os.environ.get("BEDROCK_RFT_APPROVERS")),  # unset: any DAG user
     )
 
     promote = BedrockRFTPromoteOperator(
