@@ -164,3 +164,27 @@ def champion_moved(
         f"the champion is now {now}, but {model} was evaluated against {against}: not replacing a "
         "model it was never compared with; re-run the evaluation (trigger the DAG again)"
     )
+
+
+def not_evaluated(summary: Mapping[str, Any] | None, promoted: Iterable[str | None]) -> str | None:
+    """Why the evaluation ``summary`` is not about the model being promoted, or None.
+
+    ``promoted`` are the ids the promotion names (custom model ARN, model id, deployment ARN). Only a
+    summary ``model_id`` that is a model id (an ARN, or a catalogued or open-weight model id) is checked;
+    a label on precomputed responses is not.
+    """
+    from bedrock_rft_provider.evaluation.model_backend import CATALOG, open_weight_base
+
+    evaluated = (summary or {}).get("model_id")
+    if not isinstance(evaluated, str) or not evaluated:
+        return None
+    if not (evaluated.startswith("arn:") or evaluated in CATALOG or open_weight_base(evaluated)):
+        return None
+    names = sorted({name for name in promoted if name})
+    if evaluated in names:
+        return None
+    return (
+        f"is the evaluation of {evaluated}, not of {' / '.join(names)}: the gate passed that model; "
+        "promote it (an open-weight best checkpoint by model_id, a native model with the deployment "
+        "that was evaluated)"
+    )

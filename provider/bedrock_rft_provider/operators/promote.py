@@ -75,7 +75,9 @@ class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampion
     :param dataset_sha256: their digests; computed by reading the objects when omitted.
     :param eval_summary_uri: where the evaluation's ``summary.json`` is (kept in the record).
     :param summary: the evaluation summary (key metrics are kept in the record, and the checkpoint an
-        open-weight evaluation chose).
+        open-weight evaluation chose). When its ``model_id`` is a model id that is neither the promoted
+        model nor ``deployment_arn``, the task fails (ConfigError) before writing: the gate passed
+        another model.
     :param grader_lambda_arn: the grader Lambda the model was evaluated with (its alias or version ARN):
         the record keeps its version ARN and ``CodeSha256`` as ``grader``, so a later run's grader-change
         guard (``BedrockGraderChangeGuardOperator``) can tell when the reward's code changed.
@@ -160,14 +162,20 @@ class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampion
         self.waiter_max_attempts = waiter_max_attempts
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from bedrock_rft_provider.errors import ConfigError
         from bedrock_rft_provider.evaluation.champion import build_record, parameter_name, promoted_model
         from bedrock_rft_provider.evaluation.gate import coerce_summary
         from bedrock_rft_provider.evaluation.model_backend import NATIVE
+        from bedrock_rft_provider.evaluation.promotion import not_evaluated
 
         parameter_name(self.family)  # validate before any AWS call
         backend, model = promoted_model(self.custom_model_arn or None, self.model_id or None, self.backend)
         self._check_baseline(model, context["run_id"])
         summary = coerce_summary(self.summary) if self.summary else None
+        promoted = (model, self.custom_model_arn, self.model_id, self.deployment_arn)
+        mismatch = not_evaluated(summary, promoted)
+        if mismatch:
+            raise ConfigError("summary", mismatch)
         # An empty URI is a split this model did not train on (e.g. trained on invocation logs).
         dataset_uris = {name: uri for name, uri in dict(self.dataset_uris or {}).items() if uri}
         digests = dict(self.dataset_sha256 or {}) or self._digests(dataset_uris)
