@@ -88,8 +88,9 @@ def update_state(described: Mapping[str, Any] | None, model_arn: str) -> str:
     """Where re-pointing a deployment at ``model_arn`` stands, from ``get_custom_model_deployment``.
 
     :return: ``"serving"`` (it answers with ``model_arn``), ``"updating"``, ``"failed"`` (the update
-        or the deployment Failed), ``"gone"`` (no deployment) or ``"other"`` (serves another model and
-        no update to ``model_arn`` is under way: one must be requested).
+        or the deployment Failed), ``"gone"`` (no deployment), ``"busy"`` (being updated to another
+        model: another promotion is re-pointing it) or ``"other"`` (serves another model and no update
+        is under way: one must be requested).
     """
     if described is None:
         return "gone"
@@ -104,7 +105,9 @@ def update_state(described: Mapping[str, Any] | None, model_arn: str) -> str:
             return "updating"
     if described.get("status") == "Failed":
         return "failed"
-    if described.get("modelArn") == model_arn and details.get("updateStatus") != UPDATE_RUNNING:
+    if details.get("updateStatus") == UPDATE_RUNNING:
+        return "busy"  # to another model (ours was matched above)
+    if described.get("modelArn") == model_arn:
         return "serving" if described.get("status") == "Active" else "updating"
     return "other"
 

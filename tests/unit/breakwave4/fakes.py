@@ -30,6 +30,7 @@ class FakeBedrock:
     def __init__(self) -> None:
         self.deployments: dict[str, dict[str, Any]] = {}
         self.calls: list[tuple[str, str]] = []
+        self.after_update: Any = None  # called after an accepted update (e.g. to race another one in)
 
     def add(self, name: str, model_arn: str, status: str = "Active") -> str:
         arn = f"arn:aws:bedrock:us-east-1:123456789012:custom-model-deployment/{name}"
@@ -49,9 +50,13 @@ class FakeBedrock:
             raise _error("ResourceNotFoundException", "no such deployment", "UpdateCustomModelDeployment")
         if modelArn.rsplit("/", 1)[0] != found["modelArn"].rsplit("/", 1)[0]:
             raise _error("ValidationException", "another base model", "UpdateCustomModelDeployment")
+        if (found.get("updateDetails") or {}).get("updateStatus") == "Updating":
+            raise _error("ValidationException", "is being updated", "UpdateCustomModelDeployment")
         found.update(
             modelArn=modelArn, updateDetails={"modelArn": modelArn, "updateStatus": "UpdateCompleted"}
         )
+        if self.after_update is not None:
+            self.after_update(found)
         return {"customModelDeploymentArn": customModelDeploymentIdentifier}
 
     def delete_custom_model_deployment(self, customModelDeploymentIdentifier: str) -> dict:
