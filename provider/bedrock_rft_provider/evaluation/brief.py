@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bedrock_rft_provider.evaluation.gate import metric_value as _number
+from bedrock_rft_provider.evaluation.gate import metric_value
 
 # Guard metrics shown side by side (the default gate guards, and the usual extra one).
 GUARD_METRICS = ("response_length.mean", "error_rate", "accuracy")
@@ -77,6 +77,14 @@ def sns_message(text: str, limit: int = SNS_MESSAGE_BYTES) -> str:
     return text[:kept] + note.format(kept)
 
 
+def _number(summary: Mapping[str, Any], path: str) -> float | None:
+    """``metric_value``, or None for an int too large for a float (a hand-edited summary.json)."""
+    try:
+        return metric_value(summary, path)
+    except OverflowError:
+        return None
+
+
 def _fmt(value: float | None, signed: bool = False) -> str:
     if value is None:
         return "n/a"
@@ -128,7 +136,9 @@ def evaluation_brief(
     if decision is not None:
         verdict = "PROMOTE" if decision.get("promote") else "REJECT"
         lines += ["", f"Gate: **{verdict}**"]
-        lines += [f"- {plain(reason)}" for reason in list(decision.get("reasons") or [])[:MAX_REASONS]]
+        reasons = decision.get("reasons") or []
+        reasons = reasons if isinstance(reasons, (list, tuple)) else [reasons]
+        lines += [f"- {plain(reason)}" for reason in reasons[:MAX_REASONS]]
     if report_uri:
         lines += ["", f"Report: {plain(report_uri, 2048)}"]
     return "\n".join(lines)

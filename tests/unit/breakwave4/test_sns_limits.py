@@ -14,6 +14,8 @@ from typing import Any
 
 import boto3
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sns.models import sns_backends
@@ -88,3 +90,21 @@ def test_hostile_text_in_the_brief_cannot_inject_markdown_or_html() -> None:
         assert not any(re.search(r"(?<!\\)" + construct, line) for line in prose), construct
     assert [line for line in prose if line.startswith("#")] == [prose[0]]  # no injected heading
     assert len(text) < 5_000  # one reason of 10 k characters is cut, the brief stays readable
+
+
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=12,
+)
+KEYS = st.sampled_from(["model_id", "n", "mean_reward", "delta", "delta_ci95", "p_value", "baseline",
+                        "response_length", "error_rate", "accuracy", "promote", "reasons"])  # fmt: skip
+
+
+@settings(max_examples=40, deadline=None)
+@given(summary=st.dictionaries(KEYS, JSONISH), decision=st.none() | st.dictionaries(KEYS, JSONISH))
+def test_any_summary_and_decision_give_a_brief_that_sns_takes(summary: Any, decision: Any) -> None:
+    """An evaluation summary read back from S3 is data, not a promise: the brief (the approval body and
+    every message) renders for any JSON-like content instead of failing the approval task."""
+    text = sns_message(evaluation_brief(summary, decision, family="gsm8k"))
+    assert text.startswith("### Challenger")
