@@ -64,11 +64,13 @@ def dataset_for(location: str, facets: Mapping[str, Mapping[str, Any]] | None = 
     if location.startswith("s3://"):
         bucket, _, key = location[len("s3://") :].partition("/")
         return LineageDataset(f"s3://{bucket}", key, facets)
-    url = _URL.match(location)
-    if url:  # no user, password or query (a presigned URL's signature and token) in a lineage event
-        parts = urlsplit(location)
-        port = f":{parts.port}" if parts.port else ""
-        return LineageDataset(f"{parts.scheme}://{parts.hostname or ''}{port}", parts.path or "/", facets)
+    if _URL.match(location):  # no user, password or query (a presigned URL's signature) in an event
+        url = urlsplit(location)
+        try:
+            port = f":{url.port}" if url.port else ""
+        except ValueError:  # not a port number: leave it out
+            port = ""
+        return LineageDataset(f"{url.scheme}://{url.hostname or ''}{port}", url.path or "/", facets)
     match = _ARN.match(location)
     if match:
         parts = match.groupdict()

@@ -26,6 +26,8 @@ SECRETS = ("AKIAIOSFODNN7EXAMPLE", "IQoJb3JpZ2luX2VjEXAMPLETOKEN", "deadbeef", "
         (PRESIGNED, "https://bucket.s3.us-east-1.amazonaws.com", "/data/train.jsonl"),
         (WITH_PASSWORD, "https://example.com:8443", "/d/test.jsonl"),
         ("s3://bucket/data/train.jsonl", "s3://bucket", "data/train.jsonl"),
+        ("https://u:hunter2@host:99999/x?sig=deadbeef", "https://host", "/x"),  # no such port
+        ("https://host:abc", "https://host", "/"),
     ],
 )  # fmt: skip
 def test_urls_are_named_without_credentials(location: str, namespace: str, name: str) -> None:
