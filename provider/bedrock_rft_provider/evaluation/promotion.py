@@ -130,6 +130,19 @@ def promotion_by_run(
     return None
 
 
+def rollback_by_run(
+    history: Iterable[ChampionVersion], run_id: str | None, version: int
+) -> ChampionVersion | None:
+    """The rollback to ``version`` that run ``run_id`` already wrote, or None (always None without a run)."""
+    if not run_id:
+        return None
+    for written in history:
+        record = written.record
+        if record.get("rollback_of_version") == version and record.get("rollback_run_id") == run_id:
+            return written
+    return None
+
+
 def repointed_warning(record: Mapping[str, Any], described: Mapping[str, Any] | None) -> str | None:
     """A warning when a past champion's deployment now serves another model (a later promotion
     re-pointed it), so evaluating "that champion" through it answers with today's model; else None."""

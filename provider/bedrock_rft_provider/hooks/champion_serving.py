@@ -22,6 +22,7 @@ from bedrock_rft_provider.evaluation.promotion import (
     not_adoptable,
     plan_serving,
     promotion_by_run,
+    rollback_by_run,
 )
 from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 from bedrock_rft_provider.hooks.deployment import (
@@ -102,19 +103,30 @@ class ChampionServing:
         self._delete_replaced(plan.replaced_arn)
         return version
 
-    def rollback(self, family: str, version: int) -> ChampionVersion:
+    def rollback(self, family: str, version: int, *, run_id: str | None = None) -> ChampionVersion:
         """Make ``version``'s model champion again: re-point the champion deployment at it, then write
-        that version's record (with ``rollback_of_version``) as a new version. A retry finds the
-        rollback already current and changes nothing.
+        that version's record (with ``rollback_of_version`` and ``rollback_run_id``) as a new version.
+        A retry finds the rollback already current, and a rerun of ``run_id`` finds its rollback
+        anywhere in the history (a newer champion since stays champion): both change nothing.
 
         :raises ValueError: the family has no such version.
         :raises DeploymentUpdateImpossibleError: the deployment cannot serve that model any more.
         """
-        history = {v.version: v for v in self.champions.history(family)}
+        versions = self.champions.history(family)
+        history = {v.version: v for v in versions}
         if version not in history:
             raise ValueError(
                 f"{self.champions.parameter(family)} has no version {version}; it has {sorted(history)}"
             )
+        earlier = rollback_by_run(versions, run_id, version)
+        if earlier is not None:
+            log.info(
+                "%s: this run already rolled back to version %d (as version %d)",
+                family,
+                version,
+                earlier.version,
+            )
+            return earlier
         target = history[version].record
         current = history[max(history)]
         if current.record.get("rollback_of_version") == version:
@@ -122,7 +134,7 @@ class ChampionServing:
             return current
         serving = champion_deployment(current.record)
         model_arn = target.get("custom_model_arn")
-        record = dict(target, rollback_of_version=version)
+        record = dict(target, rollback_of_version=version, rollback_run_id=run_id)
         record.pop("replaced_deployment_arn", None)
         if serving and model_arn:
             self._point(serving, str(model_arn))

@@ -25,9 +25,9 @@ class BedrockRFTNotifier(BaseNotifier):
     """Send one retraining event through the amazon provider's ``SnsNotifier``.
 
     :param event: ``gate_decision`` (callback of the quality gate), ``promotion`` (of the promote
-        task; a retry or clear that finds its promotion already made sends nothing again), ``rollback``
-        (of ``BedrockRFTRollbackOperator``) or ``job_failure`` (failure callback of the training task;
-        a failure caused by a spend cap is sent as "budget stop").
+        task), ``rollback`` (of ``BedrockRFTRollbackOperator``; for both, a retry or clear that finds
+        its promotion or rollback already made sends nothing again) or ``job_failure`` (failure
+        callback of the training task; a failure caused by a spend cap is sent as "budget stop").
     :param topic_arn: the SNS topic (templated, e.g. ``"{{ params.notify_topic_arn }}"``); empty or
         None = no notification, one log line instead.
     :param family: the champion family, shown in the subject and heading (templated).
@@ -101,10 +101,10 @@ class BedrockRFTNotifier(BaseNotifier):
 
     def notify(self, context: Context) -> None:
         title, body = self.compose(context)
-        repeated = getattr(context.get("task"), "already_promoted", None)
-        if self.event == "promotion" and repeated is not None:
+        repeated = getattr(context.get("task"), "already_written", None)
+        if self.event in ("promotion", "rollback") and repeated is not None:
             self.log.info(
-                "Not sending %r again: an earlier try already promoted (version %d)", title, repeated
+                "Not sending %r again: an earlier try already wrote it (version %d)", title, repeated
             )
             return
         if is_unset(self.topic_arn):

@@ -101,7 +101,7 @@ class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampion
     aws_hook_class = BedrockRFTChampionHook
     # The version an earlier try of this run already wrote (this try changed nothing), else None; the
     # promotion notifier reads it so that a retry or clear does not announce the promotion again.
-    already_promoted: int | None = None
+    already_written: int | None = None
     template_fields: Sequence[str] = aws_template_fields(
         "family",
         "custom_model_arn",
@@ -208,7 +208,7 @@ class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampion
         else:
             version = self.hook.promote(self.family, make_record(self.deployment_arn or None))
         if version.record.get("promoted_at") != promoted_at.astimezone(timezone.utc).isoformat():
-            self.already_promoted = version.version
+            self.already_written = version.version
         if backend == NATIVE:  # open-weight models have no console page, deployment or tags
             self._link_and_tag(context, model, version.record.get("deployment_arn"))
         self.log.info("%s is champion of %s (SSM version %d)", model, self.family, version.version)
@@ -280,8 +280,9 @@ class BedrockRFTRollbackOperator(AwsBaseOperator[BedrockRFTChampionHook]):
 
     The champion deployment (the current record's ``deployment_arn``) is re-pointed at that version's
     custom model with ``UpdateCustomModelDeployment`` (its ARN stays the same), then the old record
-    is written as a new SSM version with ``rollback_of_version``. Open-weight champions need no
-    deployment: only the record changes. A retry finds the rollback already current.
+    is written as a new SSM version with ``rollback_of_version`` and ``rollback_run_id``. Open-weight
+    champions need no deployment: only the record changes. A retry or clear of the task finds its run's
+    rollback (even after newer promotions) and changes nothing.
 
     :param family: the model family (SSM ``/bedrock-rft/champion/<family>``).
     :param version: the SSM parameter version to restore (``BedrockRFTChampionHook.history``).
@@ -293,6 +294,7 @@ class BedrockRFTRollbackOperator(AwsBaseOperator[BedrockRFTChampionHook]):
     """
 
     aws_hook_class = BedrockRFTChampionHook
+    already_written: int | None = None  # as on BedrockRFTPromoteOperator: the rollback notifier skips
     template_fields: Sequence[str] = aws_template_fields("family", "version")
     ui_color = "#ffe8e5"
 
@@ -320,9 +322,12 @@ class BedrockRFTRollbackOperator(AwsBaseOperator[BedrockRFTChampionHook]):
             version = int(self.version)
         except (TypeError, ValueError):
             raise ConfigError("version", f"{self.version!r} is not an SSM parameter version number") from None
+        history_before = max((v.version for v in self.hook.history(self.family)), default=0)
         written = champion_serving(self, self.waiter_delay, self.waiter_max_attempts).rollback(
-            self.family, version
+            self.family, version, run_id=context.get("run_id")
         )
+        if written.version <= history_before:  # an earlier try (or this run before a clear) wrote it
+            self.already_written = written.version
         self.log.info("%s rolled back to version %d (now version %d)", self.family, version, written.version)
         return {
             "parameter": self.hook.parameter(self.family),

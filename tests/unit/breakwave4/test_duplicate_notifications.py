@@ -56,14 +56,14 @@ def try_promote(model_arn: str, run_id: str, topic_arn: str) -> BedrockRFTPromot
 def test_a_cleared_promotion_is_announced_once(topic: str) -> None:
     try_promote(MODEL_A, "run-1", topic)
     again = try_promote(MODEL_A, "run-1", topic)  # the task cleared and run again
-    assert again.already_promoted == 1
+    assert again.already_written == 1
     assert sent(topic) == ["Bedrock RFT gsm8k: promotion - version 1"]
 
 
 def test_a_new_promotion_is_announced(topic: str) -> None:
     first = try_promote(MODEL_A, "run-1", topic)
     second = try_promote(MODEL_B, "run-2", topic)
-    assert first.already_promoted is None and second.already_promoted is None
+    assert first.already_written is None and second.already_written is None
     assert sent(topic) == [
         "Bedrock RFT gsm8k: promotion - version 1",
         "Bedrock RFT gsm8k: promotion - version 2",
