@@ -83,6 +83,10 @@ class ChampionServing:
                 self._point(plan.serving_arn, model_arn)
                 log.info("Champion deployment %s now serves %s (same ARN)", plan.serving_arn, model_arn)
             except DeploymentUpdateImpossibleError as exc:
+                if not challenger_deployment_arn:  # falling back would delete the only deployment
+                    raise DeploymentUpdateImpossibleError(
+                        f"{exc}; no challenger deployment to serve {model_arn} from instead: nothing changed"
+                    ) from exc
                 plan = fallback(plan, challenger_deployment_arn)
                 log.warning(
                     "%s; falling back to serving from %s and deleting %s once the record moved",

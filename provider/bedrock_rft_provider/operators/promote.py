@@ -167,8 +167,12 @@ class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampion
         from bedrock_rft_provider.evaluation.gate import coerce_summary
         from bedrock_rft_provider.evaluation.model_backend import NATIVE
         from bedrock_rft_provider.evaluation.promotion import not_evaluated
+        from bedrock_rft_provider.templated import is_unset
 
         parameter_name(self.family)  # validate before any AWS call
+        for name in ("custom_model_arn", "model_id", "deployment_arn", "job_arn"):
+            if is_unset(getattr(self, name)):  # "None" is what an absent XCom renders to, not a model
+                setattr(self, name, None)
         backend, model = promoted_model(self.custom_model_arn or None, self.model_id or None, self.backend)
         self._check_baseline(model, context["run_id"])
         summary = coerce_summary(self.summary) if self.summary else None

@@ -62,3 +62,14 @@ def test_fallback_still_adopts_a_live_challenger() -> None:
         assert version.record["deployment_arn"] == challenger
         assert version.record["replaced_deployment_arn"] == champion
         assert champion not in bedrock.deployments
+
+
+def test_an_impossible_update_without_a_challenger_deployment_keeps_the_champion_deployment() -> None:
+    """Nothing to fall back to: the old code deleted the champion deployment and recorded none."""
+    with serving_world() as (serving, bedrock):
+        champion = bedrock.add("champion", MODEL_A)
+        serving.promote("gsm8k", MODEL_A, champion, maker(MODEL_A, "run-1"))
+        with pytest.raises(DeploymentUpdateImpossibleError, match="no challenger deployment"):
+            serving.promote("gsm8k", OTHER_BASE_MODEL, None, maker(OTHER_BASE_MODEL, "run-2"))
+        assert champion in bedrock.deployments
+        assert [v.record["deployment_arn"] for v in serving.champions.history("gsm8k")] == [champion]
