@@ -147,12 +147,14 @@ with DAG(
     )
 
     @task
-    def current_champion(params: dict[str, Any]) -> str:
-        """The champion's deployment to beat, or the tuned model's base model when there is none."""
+    def current_champion(params: dict[str, Any], ti: Any = None) -> str:
+        """The champion's deployment to beat, or the tuned model's base model when there is none; its
+        SSM version (0 = none) is the XCom ``champion_version`` (promote refuses if it changed since)."""
         from bedrock_rft_provider.hooks.bedrock_rft import BedrockRFTHook
         from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 
         champion = BedrockRFTChampionHook().current(params["model_family"])
+        ti.xcom_push(key="champion_version", value=champion.version if champion else 0)
         if champion and champion.record.get("deployment_arn"):
             print(f"Baseline: champion v{champion.version} {champion.record['deployment_arn']}")
             return str(champion.record["deployment_arn"])
@@ -195,6 +197,10 @@ with DAG(
         },
         eval_summary_uri=job_field("output_prefix") + "/evaluation/summary.json",
         summary=evaluate.output,
+        baseline_version="{{ ti.xcom_pull(task_ids='current_champion', key='champion_version') }}",
+        # Same stable champion deployment as the retraining DAG: applications keep calling one ARN.
+        stable_deployment=True,
+        waiter_delay=POLL_SECONDS,
     )
 
     @task

@@ -77,7 +77,9 @@ grader_change_threshold  share of those answers allowed to change score before `
 require_approval       wait for a reviewer to approve a promotion the gate passed (Airflow >= 3.1
                        human-in-the-loop; Reject or no answer within ``BEDROCK_RFT_APPROVAL_HOURS``
                        hours, default 24, keeps the champion; on Airflow 3.0 a run that needs
-                       approval fails instead of promoting)
+                       approval fails instead of promoting). ``BEDROCK_RFT_REQUIRE_APPROVAL=true``
+                       on the workers requires it whatever this param says; ``BEDROCK_RFT_APPROVERS``
+                       (Airflow user ids, comma-separated, read at parse time) names who may answer
 notify_topic_arn       SNS topic for gate decision, promotion and training failure / budget stop
                        messages; empty = none sent (one log line each)
 completion             ``poll`` (default): ``train`` waits for the job and this run goes on to
@@ -130,7 +132,7 @@ from bedrock_rft_provider.example_dag_params import DEMO_BUCKET, DEMO_FAMILY, DE
 from bedrock_rft_provider.jobs.backends import CATALOG, OPEN_WEIGHT, choose_backend
 from bedrock_rft_provider.jobs.budget import CAP_NAMES
 from bedrock_rft_provider.notifications import BedrockRFTNotifier
-from bedrock_rft_provider.operators.approval import BedrockRFTPromotionApprovalOperator
+from bedrock_rft_provider.operators.approval import BedrockRFTPromotionApprovalOperator, approvers_from
 from bedrock_rft_provider.operators.dataset import BedrockRFTDatasetOperator
 from bedrock_rft_provider.operators.deployment import (
     BedrockCustomModelDeploymentDeleteOperator,
@@ -183,6 +185,8 @@ POLL_SECONDS = int(os.environ.get("BEDROCK_RFT_POLL_SECONDS", "60"))
 RUN_PREFIX = (
     "s3://{{ params.bucket }}/retraining/{{ dag_run.run_id | replace(':', '-') | replace('+', '-') }}"
 )
+# The champion version the challenger was evaluated against: promote refuses when it changed since.
+BASELINE_VERSION = "{{ ti.xcom_pull(task_ids='current_champion', key='champion_version') }}"
 APPROVAL_TIMEOUT = timedelta(hours=float(os.environ.get("BEDROCK_RFT_APPROVAL_HOURS", "24")))
 REPORT_URI = f"{RUN_PREFIX}/evaluation/report.html"
 # The prepared training file, or "" when the run trains on invocation logs (the job then names them).
@@ -474,12 +478,14 @@ with DAG(
         return {"model_id": model_id, "deployment_arn": deployment_arn}
 
     @task
-    def current_champion(params: dict[str, Any]) -> str:
+    def current_champion(params: dict[str, Any], ti: Any = None) -> str:
         """The model to beat: the champion's deployment (Nova) or fine-tuned model (open-weight, no
-        deployment), or the base model when there is no champion yet."""
+        deployment), or the base model when there is no champion yet. Its SSM version (0 = none) is
+        the XCom ``champion_version``: promote refuses if the champion changed since."""
         from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 
         champion = BedrockRFTChampionHook().current(params["model_family"])
+        ti.xcom_push(key="champion_version", value=champion.version if champion else 0)
         record = champion.record if champion else {}
         serving = record.get("deployment_arn")
         if not serving and training_backend(params["base_model_id"]) == OPEN_WEIGHT:
@@ -527,6 +533,7 @@ with DAG(
             f"\n\nReport: {REPORT_URI}"
         ),
         response_timeout=APPROVAL_TIMEOUT,
+        assigned_users=approvers_from(os.environ.get("BEDROCK_RFT_APPROVERS")),  # unset: any DAG user
     )
 
     promote = BedrockRFTPromoteOperator(
@@ -544,6 +551,7 @@ with DAG(
         summary=evaluate.output,
         grader_lambda_arn=result("deploy_reward", "alias_arn"),
         stable_deployment=True,
+        baseline_version=BASELINE_VERSION,
         waiter_delay=POLL_SECONDS,
         on_success_callback=notifier("promotion"),
     )

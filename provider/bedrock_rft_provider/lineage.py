@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 FACET_PREFIX = "bedrockRft"
 PRODUCER = "https://github.com/airflow-provider-bedrock-rft"
@@ -34,6 +35,7 @@ NOT_INSTALLED = (
 _ARN = re.compile(
     r"^arn:(?P<partition>[^:]+):(?P<service>[^:]+):(?P<region>[^:]*):(?P<account>[^:]*):(?P<rest>.+)$"
 )
+_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 _SUMMARY_KEYS = ("model_id", "n", "mean_reward", "accuracy", "ci95", "delta", "delta_ci95", "p_value")
 
 
@@ -56,11 +58,19 @@ class TaskLineage:
 
 
 def dataset_for(location: str, facets: Mapping[str, Mapping[str, Any]] | None = None) -> LineageDataset:
-    """The dataset named by an ``s3://`` URI, an ARN or a local path (see the module docstring)."""
+    """The dataset named by an ``s3://`` URI, an ARN or a local path (see the module docstring); any
+    other URL is ``scheme://host[:port]`` + its path, without credentials or query."""
     facets = dict(facets or {})
     if location.startswith("s3://"):
         bucket, _, key = location[len("s3://") :].partition("/")
         return LineageDataset(f"s3://{bucket}", key, facets)
+    if _URL.match(location):  # no user, password or query (a presigned URL's signature) in an event
+        url = urlsplit(location)
+        try:
+            port = f":{url.port}" if url.port else ""
+        except ValueError:  # not a port number: leave it out
+            port = ""
+        return LineageDataset(f"{url.scheme}://{url.hostname or ''}{port}", url.path or "/", facets)
     match = _ARN.match(location)
     if match:
         parts = match.groupdict()

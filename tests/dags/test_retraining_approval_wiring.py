@@ -95,3 +95,19 @@ def test_on_airflow_3_0_a_required_approval_fails_instead_of_promoting(without_h
         required.execute({})
     optional = without_hitl.BedrockRFTPromotionApprovalOperator(task_id="ask2", required=False)
     assert optional.execute({})["chosen_options"] == ["Approve"]
+
+
+@pytest.mark.parametrize("dag_id", ["bedrock_rft_retraining", "bedrock_rft_post_training"])
+def test_promote_checks_the_champion_it_was_evaluated_against(dagbag: Any, dag_id: str) -> None:
+    """Break wave 4: a champion promoted while this run waited (e.g. for approval) stops the promotion;
+    both DAGs serve the family from one stable champion deployment."""
+    dag = dagbag.get_dag(dag_id)
+    promote = dag.get_task("promote")
+    assert "champion_version" in promote.baseline_version and "current_champion" in promote.baseline_version
+    assert promote.stable_deployment is True
+
+    class VersionTI:
+        def xcom_pull(self, task_ids: str, key: str = "return_value") -> Any:
+            return 3 if (task_ids, key) == ("current_champion", "champion_version") else None
+
+    assert dag.get_template_env().from_string(promote.baseline_version).render(ti=VersionTI()) == 3  # native

@@ -7,10 +7,13 @@ where the full report is. Pure: takes the evaluation summary and the gate decisi
 
 from __future__ import annotations
 
+import json
+import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bedrock_rft_provider.evaluation.gate import metric_value as _number
+from bedrock_rft_provider.evaluation.gate import metric_value
 
 # Guard metrics shown side by side (the default gate guards, and the usual extra one).
 GUARD_METRICS = ("response_length.mean", "error_rate", "accuracy")
@@ -18,6 +21,68 @@ GUARD_METRICS = ("response_length.mean", "error_rate", "accuracy")
 # caps are the params max_budget, max_training_hours, max_grader_invocations).
 BUDGET_MARKERS = ("max_budget", "max_training_hours", "max_grader_invocations", "budget", "spend cap")
 SUBJECT_LIMIT = 100  # SNS rejects longer subjects
+SNS_MESSAGE_BYTES = 262_144  # SNS rejects longer messages (bytes of the Message parameter)
+# Untrusted text in the brief (model ids, gate reasons) is cut to this many characters each.
+FIELD_LIMIT = 300
+MAX_REASONS = 50  # a gate has a handful of checks; more is not something a reviewer reads
+# Markdown that could make a link, an image, raw HTML, a code span or a table cell out of plain text.
+_MARKDOWN = re.compile(r"([\\`\[\]<>|!])")
+
+
+def _printable(text: str, *, keep_lines: bool) -> str:
+    """``text`` without control, format (bidi overrides, zero-width) and surrogate characters; tabs and
+    line breaks stay only with ``keep_lines`` (else each run of whitespace is one space)."""
+    kept = "".join(
+        ch
+        for ch in text
+        if (keep_lines and ch in "\n\t") or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn")
+    )
+    return kept if keep_lines else " ".join(kept.split())
+
+
+def plain(value: Any, limit: int = FIELD_LIMIT) -> str:
+    """Untrusted text as one line of Markdown that renders literally: no links, images, HTML, code or
+    table cells (their characters are backslash-escaped), at most ``limit`` characters (then "...")."""
+    text = _printable(str(value), keep_lines=False)
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+def _json_size(ch: str) -> int:
+    """Bytes ``ch`` takes inside a JSON string as ``json.dumps`` writes it (ASCII only, ``\\uXXXX``)."""
+    if " " <= ch <= "~":
+        return 2 if ch in '"\\' else 1
+    return 2 if ch in "\n\t" else (12 if ord(ch) > 0xFFFF else 6)
+
+
+def sns_message(text: str, limit: int = SNS_MESSAGE_BYTES) -> str:
+    """``text`` as SNS can take it: printable (lines kept), cut (with a note saying so) so that the
+    amazon provider's JSON message structure ``{"default": text}`` fits in ``limit`` bytes. In that
+    JSON every non-ASCII character is a 6-byte ``\\uXXXX`` escape, so the limit is not 256 K characters.
+    """
+    text = _printable(text, keep_lines=True)
+    envelope = len(json.dumps({"default": ""}))
+    size = envelope + sum(_json_size(ch) for ch in text)
+    if size <= limit:
+        return text
+    note = f"\n\n... (cut: {{}} of {len(text)} characters kept; the rest would not fit in an SNS message)"
+    room = limit - envelope - sum(_json_size(ch) for ch in note.format(len(text)))
+    kept = 0
+    for ch in text:
+        room -= _json_size(ch)
+        if room < 0:
+            break
+        kept += 1
+    return text[:kept] + note.format(kept)
+
+
+def _number(summary: Mapping[str, Any], path: str) -> float | None:
+    """``metric_value``, or None for an int too large for a float (a hand-edited summary.json)."""
+    try:
+        return metric_value(summary, path)
+    except OverflowError:
+        return None
 
 
 def _fmt(value: float | None, signed: bool = False) -> str:
@@ -50,15 +115,18 @@ def evaluation_brief(
     summary = summary or {}
     found = summary.get("baseline")
     baseline: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
-    lines = [f"### Challenger {summary.get('model_id') or '?'}" + (f" for {family}" if family else "")]
+    lines = [
+        f"### Challenger {plain(summary.get('model_id') or '?')}"
+        + (f" for {plain(family)}" if family else "")
+    ]
     lines.append(
         f"- mean reward delta {_fmt(_number(summary, 'delta'), True)}, 95% CI "
         f"{_interval(summary.get('delta_ci95'))}, p-value {_fmt(_number(summary, 'p_value'))}, "
-        f"n={summary.get('n', 'n/a')}"
+        f"n={plain(summary.get('n', 'n/a'))}"
     )
     lines.append(
         f"- mean reward {_fmt(_number(summary, 'mean_reward'))} vs baseline "
-        f"{_fmt(_number(baseline, 'mean_reward'))} ({baseline.get('model_id') or 'baseline'})"
+        f"{_fmt(_number(baseline, 'mean_reward'))} ({plain(baseline.get('model_id') or 'baseline')})"
     )
     lines.append("")
     lines.append("| guard metric | challenger | baseline |")
@@ -68,9 +136,11 @@ def evaluation_brief(
     if decision is not None:
         verdict = "PROMOTE" if decision.get("promote") else "REJECT"
         lines += ["", f"Gate: **{verdict}**"]
-        lines += [f"- {reason}" for reason in decision.get("reasons") or []]
+        reasons = decision.get("reasons") or []
+        reasons = reasons if isinstance(reasons, (list, tuple)) else [reasons]
+        lines += [f"- {plain(reason)}" for reason in reasons[:MAX_REASONS]]
     if report_uri:
-        lines += ["", f"Report: {report_uri}"]
+        lines += ["", f"Report: {plain(report_uri, 2048)}"]
     return "\n".join(lines)
 
 
@@ -85,5 +155,6 @@ def is_budget_stop(error: BaseException | str | None) -> bool:
 def subject(event: str, family: str | None, detail: str = "") -> str:
     """``Bedrock RFT <family>: <event>[ - detail]``, cut to the SNS subject limit."""
     text = f"Bedrock RFT {family or ''}: {event}" + (f" - {detail}" if detail else "")
-    text = " ".join(text.split())  # SNS subjects must be one line
+    # SNS subjects are one line of ASCII without control characters: anything else is dropped.
+    text = " ".join("".join(ch for ch in text if " " <= ch <= "~" or ch.isspace()).split())
     return text if len(text) <= SUBJECT_LIMIT else text[: SUBJECT_LIMIT - 3] + "..."

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bedrock_rft_provider.errors import BedrockRFTError
 from bedrock_rft_provider.evaluation.champion import ChampionVersion
 from bedrock_rft_provider.evaluation.model_backend import OPEN_WEIGHT
 
@@ -22,6 +23,10 @@ ADOPT = "adopt"
 UPDATE_DONE = "UpdateCompleted"
 UPDATE_FAILED = "UpdateFailed"
 UPDATE_RUNNING = "Updating"
+
+
+class ChampionChangedError(BedrockRFTError):
+    """The champion changed after the challenger was evaluated against it; nothing was promoted."""
 
 
 @dataclass(frozen=True)
@@ -63,12 +68,29 @@ def fallback(plan: ServingPlan, challenger_deployment_arn: str | None) -> Servin
     return ServingPlan(ADOPT, challenger_deployment_arn or None, replaced_arn=plan.serving_arn)
 
 
+def not_adoptable(arn: str, described: Mapping[str, Any] | None, model_arn: str) -> str | None:
+    """Why the challenger's deployment ``arn`` cannot become the champion deployment for ``model_arn``
+    (``described`` is its ``get_custom_model_deployment``, None when gone); None when it can: it is
+    Active and serves ``model_arn``. A torn-down, Failed or still-Creating deployment, or one of another
+    model, would leave the family's record pointing at something that does not answer with the champion.
+    """
+    if described is None:
+        return f"the challenger's deployment {arn} does not exist (gone: torn down or deleted)"
+    status = described.get("status")
+    if status != "Active":
+        return f"the challenger's deployment {arn} is {status}, not Active"
+    if described.get("modelArn") != model_arn:
+        return f"the challenger's deployment {arn} serves {described.get('modelArn')}, not {model_arn}"
+    return None
+
+
 def update_state(described: Mapping[str, Any] | None, model_arn: str) -> str:
     """Where re-pointing a deployment at ``model_arn`` stands, from ``get_custom_model_deployment``.
 
     :return: ``"serving"`` (it answers with ``model_arn``), ``"updating"``, ``"failed"`` (the update
-        or the deployment Failed), ``"gone"`` (no deployment) or ``"other"`` (serves another model and
-        no update to ``model_arn`` is under way: one must be requested).
+        or the deployment Failed), ``"gone"`` (no deployment), ``"busy"`` (being updated to another
+        model: another promotion is re-pointing it) or ``"other"`` (serves another model and no update
+        is under way: one must be requested).
     """
     if described is None:
         return "gone"
@@ -83,7 +105,9 @@ def update_state(described: Mapping[str, Any] | None, model_arn: str) -> str:
             return "updating"
     if described.get("status") == "Failed":
         return "failed"
-    if described.get("modelArn") == model_arn and details.get("updateStatus") != UPDATE_RUNNING:
+    if details.get("updateStatus") == UPDATE_RUNNING:
+        return "busy"  # to another model (ours was matched above)
+    if described.get("modelArn") == model_arn:
         return "serving" if described.get("status") == "Active" else "updating"
     return "other"
 
@@ -106,6 +130,19 @@ def promotion_by_run(
     return None
 
 
+def rollback_by_run(
+    history: Iterable[ChampionVersion], run_id: str | None, version: int
+) -> ChampionVersion | None:
+    """The rollback to ``version`` that run ``run_id`` already wrote, or None (always None without a run)."""
+    if not run_id:
+        return None
+    for written in history:
+        record = written.record
+        if record.get("rollback_of_version") == version and record.get("rollback_run_id") == run_id:
+            return written
+    return None
+
+
 def repointed_warning(record: Mapping[str, Any], described: Mapping[str, Any] | None) -> str | None:
     """A warning when a past champion's deployment now serves another model (a later promotion
     re-pointed it), so evaluating "that champion" through it answers with today's model; else None."""
@@ -116,4 +153,54 @@ def repointed_warning(record: Mapping[str, Any], described: Mapping[str, Any] | 
         f"deployment {deployment} of this champion version now serves {described['modelArn']} (a later "
         f"promotion re-pointed it), not {recorded}: the answers come from the current model; deploy "
         f"{recorded} and evaluate it by model_id to score that version exactly"
+    )
+
+
+def champion_moved(
+    history: Iterable[ChampionVersion], run_id: str, model: str, evaluated_against: int
+) -> str | None:
+    """Why promoting ``model`` now would replace a champion it was never compared with, or None.
+
+    ``evaluated_against`` is the champion version the evaluation's baseline was (0 = no champion yet).
+    None when that version is still current, or when this run already promoted ``model`` (a retry).
+    """
+    versions = list(history)
+    if promotion_by_run(versions, run_id, model) is not None:
+        return None
+    current = versions[-1] if versions else None
+    if (current.version if current else 0) == evaluated_against:
+        return None
+    against = f"version {evaluated_against}" if evaluated_against else "no champion"
+    if current is None:
+        now = "no champion (the evaluated champion's history is gone)"
+    else:
+        model_now = current.record.get("custom_model_arn") or current.record.get("model_id")
+        now = f"version {current.version} ({model_now})"
+    return (
+        f"the champion is now {now}, but {model} was evaluated against {against}: not replacing a "
+        "model it was never compared with; re-run the evaluation (trigger the DAG again)"
+    )
+
+
+def not_evaluated(summary: Mapping[str, Any] | None, promoted: Iterable[str | None]) -> str | None:
+    """Why the evaluation ``summary`` is not about the model being promoted, or None.
+
+    ``promoted`` are the ids the promotion names (custom model ARN, model id, deployment ARN). Only a
+    summary ``model_id`` that is a model id (an ARN, or a catalogued or open-weight model id) is checked;
+    a label on precomputed responses is not.
+    """
+    from bedrock_rft_provider.evaluation.model_backend import CATALOG, open_weight_base
+
+    evaluated = (summary or {}).get("model_id")
+    if not isinstance(evaluated, str) or not evaluated:
+        return None
+    if not (evaluated.startswith("arn:") or evaluated in CATALOG or open_weight_base(evaluated)):
+        return None
+    names = sorted({name for name in promoted if name})
+    if evaluated in names:
+        return None
+    return (
+        f"is the evaluation of {evaluated}, not of {' / '.join(names)}: the gate passed that model; "
+        "promote it (an open-weight best checkpoint by model_id, a native model with the deployment "
+        "that was evaluated)"
     )

@@ -19,8 +19,10 @@ from bedrock_rft_provider.evaluation.promotion import (
     UPDATE,
     champion_deployment,
     fallback,
+    not_adoptable,
     plan_serving,
     promotion_by_run,
+    rollback_by_run,
 )
 from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 from bedrock_rft_provider.hooks.deployment import (
@@ -81,6 +83,10 @@ class ChampionServing:
                 self._point(plan.serving_arn, model_arn)
                 log.info("Champion deployment %s now serves %s (same ARN)", plan.serving_arn, model_arn)
             except DeploymentUpdateImpossibleError as exc:
+                if not challenger_deployment_arn:  # falling back would delete the only deployment
+                    raise DeploymentUpdateImpossibleError(
+                        f"{exc}; no challenger deployment to serve {model_arn} from instead: nothing changed"
+                    ) from exc
                 plan = fallback(plan, challenger_deployment_arn)
                 log.warning(
                     "%s; falling back to serving from %s and deleting %s once the record moved",
@@ -90,6 +96,8 @@ class ChampionServing:
                 )
         elif plan.action == ADOPT:
             log.info("The challenger's deployment %s becomes the champion deployment", plan.serving_arn)
+        if plan.action == ADOPT and plan.serving_arn:
+            self._check_adoptable(plan.serving_arn, model_arn, plan.replaced_arn)
         record = make_record(plan.serving_arn)
         if current and current.get("custom_model_arn"):
             record["previous_model_arn"] = current["custom_model_arn"]
@@ -99,19 +107,30 @@ class ChampionServing:
         self._delete_replaced(plan.replaced_arn)
         return version
 
-    def rollback(self, family: str, version: int) -> ChampionVersion:
+    def rollback(self, family: str, version: int, *, run_id: str | None = None) -> ChampionVersion:
         """Make ``version``'s model champion again: re-point the champion deployment at it, then write
-        that version's record (with ``rollback_of_version``) as a new version. A retry finds the
-        rollback already current and changes nothing.
+        that version's record (with ``rollback_of_version`` and ``rollback_run_id``) as a new version.
+        A retry finds the rollback already current, and a rerun of ``run_id`` finds its rollback
+        anywhere in the history (a newer champion since stays champion): both change nothing.
 
         :raises ValueError: the family has no such version.
         :raises DeploymentUpdateImpossibleError: the deployment cannot serve that model any more.
         """
-        history = {v.version: v for v in self.champions.history(family)}
+        versions = self.champions.history(family)
+        history = {v.version: v for v in versions}
         if version not in history:
             raise ValueError(
                 f"{self.champions.parameter(family)} has no version {version}; it has {sorted(history)}"
             )
+        earlier = rollback_by_run(versions, run_id, version)
+        if earlier is not None:
+            log.info(
+                "%s: this run already rolled back to version %d (as version %d)",
+                family,
+                version,
+                earlier.version,
+            )
+            return earlier
         target = history[version].record
         current = history[max(history)]
         if current.record.get("rollback_of_version") == version:
@@ -119,12 +138,22 @@ class ChampionServing:
             return current
         serving = champion_deployment(current.record)
         model_arn = target.get("custom_model_arn")
-        record = dict(target, rollback_of_version=version)
+        record = dict(target, rollback_of_version=version, rollback_run_id=run_id)
         record.pop("replaced_deployment_arn", None)
         if serving and model_arn:
             self._point(serving, str(model_arn))
             record.update(deployment_arn=serving, model_id=serving)
         return self.champions.put(family, record)
+
+    def _check_adoptable(self, arn: str, model_arn: str, replaced_arn: str | None) -> None:
+        """Raise before anything is written when ``arn`` cannot serve ``model_arn`` as champion."""
+        reason = not_adoptable(arn, self.deployments.describe(arn), model_arn)
+        if reason is None:
+            return
+        kept = f"; {replaced_arn} keeps serving the current champion" if replaced_arn else ""
+        raise DeploymentUpdateImpossibleError(
+            f"not promoting {model_arn}: {reason}{kept}; nothing was changed (deploy it again and re-run)"
+        )
 
     def _point(self, deployment_arn: str, model_arn: str) -> None:
         self.deployments.point_at(

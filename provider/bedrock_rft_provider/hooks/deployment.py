@@ -24,6 +24,11 @@ class DeploymentUpdateImpossibleError(BedrockRFTError):
     """The deployment cannot be re-pointed at the model (refused, Failed, gone); nothing changed."""
 
 
+class DeploymentBusyError(BedrockRFTError):
+    """Another update of the deployment (another promotion) is under way or replaced ours; nothing was
+    changed by us. Not "impossible": falling back would delete a deployment that is being re-pointed."""
+
+
 @dataclass(frozen=True)
 class Deployment:
     """A deployment as a create-or-reuse call found or made it."""
@@ -135,11 +140,13 @@ class BedrockCustomModelDeploymentHook(BedrockHook):
 
         :raises DeploymentUpdateImpossibleError: the service refused the update (ValidationException,
             e.g. another base model), the deployment or its update Failed, or it does not exist.
+        :raises DeploymentBusyError: another update of it (to another model) is running, or replaced
+            ours while we waited.
         :raises TimeoutError: still updating after ``waiter_max_attempts`` checks.
         """
         from bedrock_rft_provider.evaluation.promotion import update_state
 
-        state = update_state(self.describe(identifier), model_arn)
+        state = self._not_busy(identifier, model_arn, update_state(self.describe(identifier), model_arn))
         if state == "other":
             try:
                 self.conn.update_custom_model_deployment(
@@ -169,10 +176,21 @@ class BedrockCustomModelDeploymentHook(BedrockHook):
                 "Deployment %s: update to %s %s (check %d)", identifier, model_arn, state, attempt + 1
             )
             time.sleep(waiter_delay)
-            state = update_state(self.describe(identifier), model_arn)
+            state = self._not_busy(identifier, model_arn, update_state(self.describe(identifier), model_arn))
         raise TimeoutError(
             f"deployment {identifier} still not serving {model_arn} after {waiter_max_attempts} checks "
             f"of {waiter_delay} s"
+        )
+
+    def _not_busy(self, identifier: str, model_arn: str, state: str) -> str:
+        """``state``, unless another update of the deployment runs (then DeploymentBusyError)."""
+        if state != "busy":
+            return state
+        described = self.describe(identifier) or {}
+        other = (described.get("updateDetails") or {}).get("modelArn")
+        raise DeploymentBusyError(
+            f"deployment {identifier} is being updated to {other} (another promotion?), not to {model_arn}: "
+            "nothing changed; retry once that update has ended"
         )
 
     def delete(self, identifier: str) -> bool:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from airflow.sdk import BaseNotifier
 
-from bedrock_rft_provider.evaluation.brief import evaluation_brief, is_budget_stop, subject
+from bedrock_rft_provider.evaluation.brief import evaluation_brief, is_budget_stop, sns_message, subject
 from bedrock_rft_provider.templated import is_unset
 
 if TYPE_CHECKING:
@@ -25,8 +25,9 @@ class BedrockRFTNotifier(BaseNotifier):
     """Send one retraining event through the amazon provider's ``SnsNotifier``.
 
     :param event: ``gate_decision`` (callback of the quality gate), ``promotion`` (of the promote
-        task), ``rollback`` (of ``BedrockRFTRollbackOperator``) or ``job_failure`` (failure callback
-        of the training task; a failure caused by a spend cap is sent as "budget stop").
+        task), ``rollback`` (of ``BedrockRFTRollbackOperator``; for both, a retry or clear that finds
+        its promotion or rollback already made sends nothing again) or ``job_failure`` (failure
+        callback of the training task; a failure caused by a spend cap is sent as "budget stop").
     :param topic_arn: the SNS topic (templated, e.g. ``"{{ params.notify_topic_arn }}"``); empty or
         None = no notification, one log line instead.
     :param family: the champion family, shown in the subject and heading (templated).
@@ -100,6 +101,12 @@ class BedrockRFTNotifier(BaseNotifier):
 
     def notify(self, context: Context) -> None:
         title, body = self.compose(context)
+        repeated = getattr(context.get("task"), "already_written", None)
+        if self.event in ("promotion", "rollback") and repeated is not None:
+            self.log.info(
+                "Not sending %r again: an earlier try already wrote it (version %d)", title, repeated
+            )
+            return
         if is_unset(self.topic_arn):
             self.log.info("No notification topic set (notify_topic_arn): not sending %r", title)
             return
@@ -111,7 +118,7 @@ class BedrockRFTNotifier(BaseNotifier):
             SnsNotifier(
                 aws_conn_id=self.aws_conn_id,
                 target_arn=str(self.topic_arn),
-                message=body,
+                message=sns_message(body),  # within SNS's 256 KiB, printable: else it bounces
                 subject=title,
                 region_name=self.region_name or None,
             ).notify(context)

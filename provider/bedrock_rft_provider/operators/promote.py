@@ -75,7 +75,9 @@ class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampion
     :param dataset_sha256: their digests; computed by reading the objects when omitted.
     :param eval_summary_uri: where the evaluation's ``summary.json`` is (kept in the record).
     :param summary: the evaluation summary (key metrics are kept in the record, and the checkpoint an
-        open-weight evaluation chose).
+        open-weight evaluation chose). When its ``model_id`` is a model id that is neither the promoted
+        model nor ``deployment_arn``, the task fails (ConfigError) before writing: the gate passed
+        another model.
     :param grader_lambda_arn: the grader Lambda the model was evaluated with (its alias or version ARN):
         the record keeps its version ARN and ``CodeSha256`` as ``grader``, so a later run's grader-change
         guard (``BedrockGraderChangeGuardOperator``) can tell when the reward's code changed.
@@ -87,12 +89,19 @@ class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampion
         the record moved). The record's ``deployment_arn`` is the serving deployment;
         ``previous_model_arn`` and ``replaced_deployment_arn`` say what it replaced. Default False: the
         record takes ``deployment_arn`` as given.
+    :param baseline_version: the champion's SSM version the challenger was evaluated against (0 = there
+        was no champion; templated). When the champion has changed since (another run promoted, or a
+        rollback, while e.g. an approval waited), the task fails with ``ChampionChangedError`` before
+        writing anything. None/empty (default) = no check.
     :param waiter_delay: seconds between checks while the champion deployment updates (default 30).
     :param waiter_max_attempts: checks before giving up on the update (default 120).
     :return: ``{parameter, version, record}``; each key is also pushed as its own XCom.
     """
 
     aws_hook_class = BedrockRFTChampionHook
+    # The version an earlier try of this run already wrote (this try changed nothing), else None; the
+    # promotion notifier reads it so that a retry or clear does not announce the promotion again.
+    already_written: int | None = None
     template_fields: Sequence[str] = aws_template_fields(
         "family",
         "custom_model_arn",
@@ -105,6 +114,7 @@ class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampion
         "eval_summary_uri",
         "summary",
         "grader_lambda_arn",
+        "baseline_version",
     )
     template_fields_renderers = {"dataset_uris": "json", "summary": "json"}
     operator_extra_links = (BedrockCustomModelLink(), BedrockCustomModelDeploymentLink())
@@ -126,6 +136,7 @@ class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampion
         tag_model: bool = True,
         grader_lambda_arn: str | None = None,
         stable_deployment: bool = False,
+        baseline_version: int | str | None = None,
         waiter_delay: float = 30,
         waiter_max_attempts: int = 120,
         **kwargs: Any,
@@ -146,17 +157,29 @@ class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampion
         self.tag_model = tag_model
         self.grader_lambda_arn = grader_lambda_arn
         self.stable_deployment = stable_deployment
+        self.baseline_version = baseline_version
         self.waiter_delay = waiter_delay
         self.waiter_max_attempts = waiter_max_attempts
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from bedrock_rft_provider.errors import ConfigError
         from bedrock_rft_provider.evaluation.champion import build_record, parameter_name, promoted_model
         from bedrock_rft_provider.evaluation.gate import coerce_summary
         from bedrock_rft_provider.evaluation.model_backend import NATIVE
+        from bedrock_rft_provider.evaluation.promotion import not_evaluated
+        from bedrock_rft_provider.templated import is_unset
 
         parameter_name(self.family)  # validate before any AWS call
+        for name in ("custom_model_arn", "model_id", "deployment_arn", "job_arn"):
+            if is_unset(getattr(self, name)):  # "None" is what an absent XCom renders to, not a model
+                setattr(self, name, None)
         backend, model = promoted_model(self.custom_model_arn or None, self.model_id or None, self.backend)
+        self._check_baseline(model, context["run_id"])
         summary = coerce_summary(self.summary) if self.summary else None
+        promoted = (model, self.custom_model_arn, self.model_id, self.deployment_arn)
+        mismatch = not_evaluated(summary, promoted)
+        if mismatch:
+            raise ConfigError("summary", mismatch)
         # An empty URI is a split this model did not train on (e.g. trained on invocation logs).
         dataset_uris = {name: uri for name, uri in dict(self.dataset_uris or {}).items() if uri}
         digests = dict(self.dataset_sha256 or {}) or self._digests(dataset_uris)
@@ -188,6 +211,8 @@ class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampion
             version = serving.promote(self.family, model, self.deployment_arn or None, make_record)
         else:
             version = self.hook.promote(self.family, make_record(self.deployment_arn or None))
+        if version.record.get("promoted_at") != promoted_at.astimezone(timezone.utc).isoformat():
+            self.already_written = version.version
         if backend == NATIVE:  # open-weight models have no console page, deployment or tags
             self._link_and_tag(context, model, version.record.get("deployment_arn"))
         self.log.info("%s is champion of %s (SSM version %d)", model, self.family, version.version)
@@ -197,6 +222,18 @@ class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampion
             "record": version.record,
         }
         return self.lineage_result
+
+    def _check_baseline(self, model: str, run_id: str) -> None:
+        """Refuse (before any write) when the champion changed since the challenger was evaluated."""
+        from bedrock_rft_provider.evaluation.promotion import ChampionChangedError, champion_moved
+        from bedrock_rft_provider.templated import as_int, is_unset
+
+        if is_unset(self.baseline_version):
+            return
+        expected = as_int("baseline_version", self.baseline_version, minimum=0)
+        reason = champion_moved(self.hook.history(self.family), run_id, model, expected)
+        if reason:
+            raise ChampionChangedError(f"{self.family}: {reason}")
 
     def lineage(self) -> TaskLineage:
         """Model, deployment, data files, grader and evaluation summary -> the champion record."""
@@ -247,8 +284,9 @@ class BedrockRFTRollbackOperator(AwsBaseOperator[BedrockRFTChampionHook]):
 
     The champion deployment (the current record's ``deployment_arn``) is re-pointed at that version's
     custom model with ``UpdateCustomModelDeployment`` (its ARN stays the same), then the old record
-    is written as a new SSM version with ``rollback_of_version``. Open-weight champions need no
-    deployment: only the record changes. A retry finds the rollback already current.
+    is written as a new SSM version with ``rollback_of_version`` and ``rollback_run_id``. Open-weight
+    champions need no deployment: only the record changes. A retry or clear of the task finds its run's
+    rollback (even after newer promotions) and changes nothing.
 
     :param family: the model family (SSM ``/bedrock-rft/champion/<family>``).
     :param version: the SSM parameter version to restore (``BedrockRFTChampionHook.history``).
@@ -260,6 +298,7 @@ class BedrockRFTRollbackOperator(AwsBaseOperator[BedrockRFTChampionHook]):
     """
 
     aws_hook_class = BedrockRFTChampionHook
+    already_written: int | None = None  # as on BedrockRFTPromoteOperator: the rollback notifier skips
     template_fields: Sequence[str] = aws_template_fields("family", "version")
     ui_color = "#ffe8e5"
 
@@ -287,9 +326,12 @@ class BedrockRFTRollbackOperator(AwsBaseOperator[BedrockRFTChampionHook]):
             version = int(self.version)
         except (TypeError, ValueError):
             raise ConfigError("version", f"{self.version!r} is not an SSM parameter version number") from None
+        history_before = max((v.version for v in self.hook.history(self.family)), default=0)
         written = champion_serving(self, self.waiter_delay, self.waiter_max_attempts).rollback(
-            self.family, version
+            self.family, version, run_id=context.get("run_id")
         )
+        if written.version <= history_before:  # an earlier try (or this run before a clear) wrote it
+            self.already_written = written.version
         self.log.info("%s rolled back to version %d (now version %d)", self.family, version, written.version)
         return {
             "parameter": self.hook.parameter(self.family),

@@ -62,7 +62,8 @@ def described(model: str, status: str = "Active", update: tuple[str, str] | None
         (described(B, update=(B, "UpdateCompleted")), "serving"),
         (described(A, update=(B, "UpdateCompleted")), "serving"),
         (described(A, update=(B, "UpdateFailed")), "failed"),
-        (described(B, update=(A, "Updating")), "other"),
+        (described(B, update=(A, "Updating")), "busy"),  # another promotion re-points it (wave 4)
+        (described(A.replace("a" * 12, "c" * 12), update=(A, "Updating")), "busy"),
         (described(A, update=(A, "UpdateCompleted")), "other"),
         (described(A, "Failed"), "failed"),
     ],
