@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import operator
 import re
-from itertools import repeat
+from itertools import compress, count, repeat
 from typing import Any, NamedTuple
 
 import msgspec
@@ -100,17 +100,18 @@ class RecordStruct(msgspec.Struct, gc=False):
     messages: tuple[_Message]
     reference_answer: _Reference
 
-
 _decode_block = msgspec.json.Decoder(list[_PlainRaw]).decode
 _strip_notes = functools.partial(_CALCULATOR_NOTE.sub, "")  # "<<" absent: the same string back
 
 
 class Block(NamedTuple):
-    """A converted block: the RFT records, and their ids and prompt texts, in line order."""
+    """A converted block: the RFT records, and their ids and prompt texts, in line order, and the
+    indexes (ascending) of the records holding non-ASCII text (usually none)."""
 
     records: list[RecordStruct]
     ids: list[str]
     prompts: list[str]
+    non_ascii: list[int]
 
 
 def convert_block(lines: list[bytes], id_prefix: str = "gsm8k") -> Block | None:
@@ -142,9 +143,14 @@ def convert_block(lines: list[bytes], id_prefix: str = "gsm8k") -> Block | None:
     if any(map(str.isspace, ids)):  # validate_record's blank-id problem
         return None
     prompts = list(map(str.__add__, questions, repeat(INSTRUCTION)))
+    notes_stripped = list(map(_strip_notes, map(str.strip, steps)))
+    non_ascii = set()  # str.isascii takes constant time: these are four C loops over flags
+    for texts in (ids, prompts, finals, notes_stripped):
+        non_ascii.update(compress(count(), map(operator.not_, map(str.isascii, texts))))
     messages = zip(map(_Message, repeat("user"), prompts))  # one-message tuples
-    references = map(_Reference, finals, map(_strip_notes, map(str.strip, steps)))
-    return Block(list(map(RecordStruct, ids, messages, references)), ids, prompts)
+    references = map(_Reference, finals, notes_stripped)
+    records = list(map(RecordStruct, ids, messages, references))
+    return Block(records, ids, prompts, sorted(non_ascii))
 
 
 _get_question, _get_answer, _get_id = (operator.attrgetter(name) for name in ("question", "answer", "id"))
