@@ -133,7 +133,12 @@ def convert_block(lines: list[bytes], id_prefix: str = "gsm8k") -> Block | None:
     steps, markers, ends = zip(*map(_split_at_marker, map(_get_answer, raws)), strict=True)
     if not all(questions) or not all(markers):
         return None
-    finals = list(map(_remove_dollar, map(_remove_commas, map(str.strip, ends))))
+    finals = list(map(str.strip, ends))
+    marks = "".join(finals)  # usually neither "," nor "$": then the two steps would change nothing
+    if "," in marks:
+        finals = list(map(_remove_commas, finals))
+    if "$" in marks:
+        finals = list(map(_remove_dollar, finals))
     if not all(map(str.isdecimal, finals)) and not all(map(_NUMBER.match, finals)):
         return None
     ids = list(map(_get_id, raws))
