@@ -13,9 +13,9 @@ Baseline (same run, same input): a loop that reads each line, ``json.loads`` it 
 the result — no validation, hashing, splitting or writing; as a whole process it is ``python -c`` with
 that loop (it imports only ``json`` and ``sys``). Our modules are compiled to bytecode first, as an
 installed package is: with ``PYTHONDONTWRITEBYTECODE`` set, an editable checkout would otherwise
-recompile every module from source in each CLI child (~0.1 s of CPU). Targets (issue 17): prepare no slower than the
-baseline (<= 1.0x, in-process and as whole processes: ``bedrock-rft prepare-data`` vs python + the
-loop), and peak RSS growing by <= 3 MiB from 50,000 to 200,000 records.
+recompile every module from source in each CLI child (~0.1 s of CPU). Targets (issue 17): prepare no
+slower than the baseline (<= 1.0x, in-process and as whole processes: ``bedrock-rft prepare-data`` vs
+python + the loop), and peak RSS growing by <= 3 MiB from 50,000 to 200,000 records.
 """
 
 from __future__ import annotations

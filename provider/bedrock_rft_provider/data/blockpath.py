@@ -64,16 +64,20 @@ class BlockPath:
         if block is None:
             return False
         splits = self.split_many(block.ids)
-        if self.max_train is not None and self.writer.counts["train"] + splits.count("train") > self.max_train:
+        max_train = self.max_train
+        if max_train is not None and self.writer.counts["train"] + splits.count("train") > max_train:
             return False
         parts = []  # per split: its records as LF-terminated lines, and how many
         for split in SPLITS:
             records = list(compress(block.records, map(split.__eq__, splits)))
             odd = [splits[:index].count(split) for index in block.non_ascii if splits[index] == split]
             encoded = _ascii_lines(records, odd) if odd else _encode_lines(records)
-            if self.max_bytes is not None and len(encoded) > self.max_bytes:  # some line might be too long
-                if max(map(len, encoded.split(b"\n"))) >= self.max_bytes:  # +1 for the LF
-                    return False
+            if (
+                self.max_bytes is not None
+                and len(encoded) > self.max_bytes  # else no line in it can be too long
+                and max(map(len, encoded.split(b"\n"))) >= self.max_bytes  # +1 for the LF
+            ):
+                return False
             parts.append((split, encoded, len(records)))
         if not self.checker.accept_block(block.ids, block.prompts):
             return False

@@ -100,6 +100,7 @@ class RecordStruct(msgspec.Struct, gc=False):
     messages: tuple[_Message]
     reference_answer: _Reference
 
+
 _decode_block = msgspec.json.Decoder(list[_PlainRaw]).decode
 _strip_notes = functools.partial(_CALCULATOR_NOTE.sub, "")  # "<<" absent: the same string back
 

@@ -14,10 +14,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left
 
-# 4,096 shards: ~50 keys each at 200,000 keys, so a lookup is ~6 probes and an insert moves ~200 bytes
-# (256 shards: 3x both; measured 1.6-1.9x the time per key), and small shards are pymalloc blocks
-# (RSS +1.5 MiB from 50,000 to 200,000 keys, against +1.8 MiB with 256).
-_SHARD_BITS = 12
+_SHARD_BITS = 8  # few, larger shards: fewer allocator size classes left half used as they grow
 _MAX_AVERAGE = 2048  # keys per shard (16 KiB) before splitting: keeps the insert's move short
 
 
