@@ -150,7 +150,7 @@ def convert_block(lines: list[bytes], id_prefix: str = "gsm8k") -> Block | None:
         return None
     prompts = list(map(str.__add__, questions, repeat(INSTRUCTION)))
     notes_stripped = list(map(_strip_notes, map(str.strip, steps)))
-    non_ascii = set()  # str.isascii takes constant time: these are four C loops over flags
+    non_ascii: set[int] = set()  # str.isascii takes constant time: these are four C loops over flags
     for texts in (ids, prompts, finals, notes_stripped):
         non_ascii.update(compress(count(), map(operator.not_, map(str.isascii, texts))))
     messages = zip(map(_Message, repeat("user"), prompts))  # one-message tuples
