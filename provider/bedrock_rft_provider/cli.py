@@ -42,15 +42,18 @@ def _command_module(name: str) -> object | None:
         raise
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The full parser; given ``argv`` naming a command, only that command's (its module alone is
+    imported: ``bedrock-rft prepare-data`` does not pay for every other command's imports)."""
     parser = argparse.ArgumentParser(
         prog="bedrock-rft",
         description="Amazon Bedrock Reinforcement Fine-Tuning tools: data, rewards, evaluation, sandbox.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     registered: set[str] = set()
+    wanted = argv[0] if argv and argv[0] in COMMANDS else None
     for name, module_name in COMMANDS.items():
-        if module_name in registered:
+        if module_name in registered or (wanted is not None and name != wanted):
             continue
         module = _command_module(name)
         if module is not None:
@@ -61,8 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``bedrock-rft`` console script; returns the process exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(arguments)
+    args = parser.parse_args(arguments)
     if not getattr(args, "command", None):
         parser.print_help()
         return 2

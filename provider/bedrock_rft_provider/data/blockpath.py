@@ -22,12 +22,14 @@ import msgspec
 from bedrock_rft_provider.data import gsm8k
 from bedrock_rft_provider.data.checks import RecordChecker
 from bedrock_rft_provider.data.sources import SourceItem, SourceReader
+from bedrock_rft_provider.data.split import SPLITS
 from bedrock_rft_provider.data.splitfiles import SplitWriter
 
 #: False sends every block through the per-record path (tests compare the two).
 ENABLED = True
 CHUNK_LINES = 256  # lines per block taken: small enough that its working set stays in CPU caches
-_fast_encode = msgspec.json.Encoder().encode
+_encoder = msgspec.json.Encoder()
+_encode, _encode_lines = _encoder.encode, _encoder.encode_lines  # encode_lines: a line and LF per item
 
 
 @dataclass
@@ -61,21 +63,39 @@ class BlockPath:
         block = gsm8k.convert_block(lines)
         if block is None:
             return False
-        encoded = list(map(_fast_encode, block.records))
-        if not all(map(bytes.isascii, encoded)):
-            encoded = [line if line.isascii() else ascii_line(line) for line in encoded]
-        if self.max_bytes is not None and max(map(len, encoded)) >= self.max_bytes:  # +1 for the LF
-            return False
         splits = self.split_many(block.ids)
-        train = list(compress(encoded, map("train".__eq__, splits)))
-        if self.max_train is not None and self.writer.counts["train"] + len(train) > self.max_train:
+        max_train = self.max_train
+        if max_train is not None and self.writer.counts["train"] + splits.count("train") > max_train:
             return False
+        parts = []  # per split: its records as LF-terminated lines, and how many
+        for split in SPLITS:
+            records = list(compress(block.records, map(split.__eq__, splits)))
+            odd = [splits[:index].count(split) for index in block.non_ascii if splits[index] == split]
+            encoded = _ascii_lines(records, odd) if odd else _encode_lines(records)
+            if (
+                self.max_bytes is not None
+                and len(encoded) > self.max_bytes  # else no line in it can be too long
+                and max(map(len, encoded.split(b"\n"))) >= self.max_bytes  # +1 for the LF
+            ):
+                return False
+            parts.append((split, encoded, len(records)))
         if not self.checker.accept_block(block.ids, block.prompts):
             return False
-        self.writer.write_block("train", train)
-        for split in ("validation", "test"):
-            self.writer.write_block(split, list(compress(encoded, map(split.__eq__, splits))))
+        for split, encoded, count in parts:
+            self.writer.write_lines(split, encoded, count)
         return True
+
+
+def _ascii_lines(records: list[gsm8k.RecordStruct], non_ascii: list[int]) -> bytes:
+    """``_encode_lines(records)`` with the lines of ``records[i]`` for each ``i`` in ``non_ascii``
+    (ascending) as :func:`ascii_line` writes them; the runs between are encoded one call each."""
+    parts, start = [], 0
+    for index in non_ascii:
+        parts.append(_encode_lines(records[start:index]))
+        parts.append(ascii_line(_encode(records[index])) + b"\n")
+        start = index + 1
+    parts.append(_encode_lines(records[start:]))
+    return b"".join(parts)
 
 
 def _json_escape(error: UnicodeError) -> tuple[str, int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import operator
 import re
-from itertools import repeat
+from itertools import compress, count, repeat
 from typing import Any, NamedTuple
 
 import msgspec
@@ -106,11 +106,13 @@ _strip_notes = functools.partial(_CALCULATOR_NOTE.sub, "")  # "<<" absent: the s
 
 
 class Block(NamedTuple):
-    """A converted block: the RFT records, and their ids and prompt texts, in line order."""
+    """A converted block: the RFT records, and their ids and prompt texts, in line order, and the
+    indexes (ascending) of the records holding non-ASCII text (usually none)."""
 
     records: list[RecordStruct]
     ids: list[str]
     prompts: list[str]
+    non_ascii: list[int]
 
 
 def convert_block(lines: list[bytes], id_prefix: str = "gsm8k") -> Block | None:
@@ -132,7 +134,12 @@ def convert_block(lines: list[bytes], id_prefix: str = "gsm8k") -> Block | None:
     steps, markers, ends = zip(*map(_split_at_marker, map(_get_answer, raws)), strict=True)
     if not all(questions) or not all(markers):
         return None
-    finals = list(map(_remove_dollar, map(_remove_commas, map(str.strip, ends))))
+    finals = list(map(str.strip, ends))
+    marks = "".join(finals)  # usually neither "," nor "$": then the two steps would change nothing
+    if "," in marks:
+        finals = list(map(_remove_commas, finals))
+    if "$" in marks:
+        finals = list(map(_remove_dollar, finals))
     if not all(map(str.isdecimal, finals)) and not all(map(_NUMBER.match, finals)):
         return None
     ids = list(map(_get_id, raws))
@@ -142,9 +149,14 @@ def convert_block(lines: list[bytes], id_prefix: str = "gsm8k") -> Block | None:
     if any(map(str.isspace, ids)):  # validate_record's blank-id problem
         return None
     prompts = list(map(str.__add__, questions, repeat(INSTRUCTION)))
+    notes_stripped = list(map(_strip_notes, map(str.strip, steps)))
+    non_ascii: set[int] = set()  # str.isascii takes constant time: these are four C loops over flags
+    for texts in (ids, prompts, finals, notes_stripped):
+        non_ascii.update(compress(count(), map(operator.not_, map(str.isascii, texts))))
     messages = zip(map(_Message, repeat("user"), prompts))  # one-message tuples
-    references = map(_Reference, finals, map(_strip_notes, map(str.strip, steps)))
-    return Block(list(map(RecordStruct, ids, messages, references)), ids, prompts)
+    references = map(_Reference, finals, notes_stripped)
+    records = list(map(RecordStruct, ids, messages, references))
+    return Block(records, ids, prompts, sorted(non_ascii))
 
 
 _get_question, _get_answer, _get_id = (operator.attrgetter(name) for name in ("question", "answer", "id"))

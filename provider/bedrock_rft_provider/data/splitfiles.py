@@ -12,7 +12,7 @@ import msgspec
 FILES = {"train": "train.jsonl", "validation": "validation.jsonl", "test": "test.jsonl"}
 _encode = json.JSONEncoder(separators=(",", ":")).encode
 _fast_encode = msgspec.json.Encoder().encode
-_BLOCK_LINES = 1024  # lines joined per write and hash update: fewer calls per record
+_FLUSH_BYTES = 1 << 18  # bytes buffered per split before one write and hash update
 
 
 def encode_line(record: dict[str, Any], strict_json: bool = False) -> bytes:
@@ -31,7 +31,7 @@ def encode_line(record: dict[str, Any], strict_json: bool = False) -> bytes:
 
 
 class SplitWriter:
-    """Streams records into the three split files, hashing as it writes (in blocks of lines)."""
+    """Streams records into the three split files: one buffer per split, hashed as it is written."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -41,32 +41,36 @@ class SplitWriter:
         }
         self.hashes = {split: hashlib.sha256() for split in FILES}
         self.counts = dict.fromkeys(FILES, 0)
-        self.pending: dict[str, list[bytes]] = {split: [] for split in FILES}
+        self.buffers = {split: bytearray() for split in FILES}
 
     def write(self, split: str, line: bytes) -> None:
         """Add one line (without its LF) to ``split``."""
-        pending = self.pending[split]
-        pending.append(line)
+        buffer = self.buffers[split]
+        buffer += line
+        buffer += b"\n"
         self.counts[split] += 1
-        if len(pending) >= _BLOCK_LINES:
+        if len(buffer) >= _FLUSH_BYTES:
             self._flush(split)
 
-    def write_block(self, split: str, lines: list[bytes]) -> None:
-        """Add many lines (each without its LF) to ``split``."""
-        pending = self.pending[split]
-        pending.extend(lines)
-        self.counts[split] += len(lines)
-        if len(pending) >= _BLOCK_LINES:
-            self._flush(split)
+    def write_lines(self, split: str, lines: bytes, count: int) -> None:
+        """Add ``count`` lines to ``split``, given as one string of LF-terminated lines (written as is,
+        after what :meth:`write` buffered: no copy into the buffer)."""
+        self._flush(split)
+        self._write(split, lines)
+        self.counts[split] += count
 
     def _flush(self, split: str) -> None:
-        pending = self.pending[split]
-        if pending:
-            block = b"\n".join(pending)
-            pending.clear()
-            for part in (block, b"\n"):
-                self.handles[split].write(part)
-                self.hashes[split].update(part)
+        buffer = self.buffers[split]
+        if buffer:
+            self._write(split, buffer)
+            buffer.clear()
+
+    def _write(self, split: str, data: bytes | bytearray) -> None:
+        self.hashes[split].update(data)
+        with memoryview(data) as view:
+            written = 0
+            while written < len(view):  # a raw write may take only part of the data
+                written += self.handles[split].write(view[written:]) or 0
 
     def close(self) -> None:
         try:
