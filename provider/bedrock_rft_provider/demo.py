@@ -5,8 +5,9 @@ sets the retraining DAG's params (dataset source, reward, grader, champion famil
 has one, the prompts the backfilled evaluation reads.
 
 Starts the sandbox on a free local port, prepares it like ``bedrock-rft sandbox-bootstrap`` does,
-uses a temporary ``AIRFLOW_HOME`` (SQLite), runs ``bedrock_rft_retraining`` with ``airflow dags test``,
-then ``bedrock_rft_evaluation`` for the three most recent *past* daily intervals — the runs
+uses a temporary ``AIRFLOW_HOME`` (SQLite), runs ``bedrock_rft_retraining`` with ``dag.test()`` (what
+``airflow dags test`` runs; every step in this one process, see ``demo_airflow``), then
+``bedrock_rft_evaluation`` for the three most recent *past* daily intervals — the runs
 ``airflow backfill create`` makes (a real backfill only runs intervals that have ended) — and prints
 what happened. Exit code 0 on success; otherwise non-zero with the failing task's error.
 
@@ -22,9 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
-import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,6 +32,7 @@ from datetime import time as clock
 from pathlib import Path
 from typing import Any
 
+from bedrock_rft_provider.demo_airflow import DemoFailure, migrate, reserialize, run_dag, use_private_airflow
 from bedrock_rft_provider.demo_summary import summarize
 from bedrock_rft_provider.task_families import TaskFamily, recipe, recipes
 
@@ -78,66 +77,6 @@ def write_daily_prompts(
         s3.put_object(Bucket=bucket, Key=f"evaluation-data/{day}/test.jsonl", Body="\n".join(lines) + "\n")
 
 
-def airflow_env(airflow_home: Path, dags_folder: Path, conn: str) -> dict[str, str]:
-    """The environment of the ``airflow`` subprocesses: private home, SQLite, the sandbox connection."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW__", "AIRFLOW_CONN_"))}
-    env.update(
-        {
-            "AIRFLOW_HOME": str(airflow_home),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
-            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-            "AIRFLOW_CONN_AWS_DEFAULT": conn,
-            "BEDROCK_RFT_POLL_SECONDS": "1",  # sandbox jobs finish in seconds
-            # A fixed deployment namespace: the sandbox seeds its simulated training from the job name,
-            # so the demo tells the same story on every run (a real install draws its own namespace).
-            "AIRFLOW__BEDROCK_RFT__NAMESPACE": "demo",
-        }
-    )
-    # Only the connection carries credentials, as in a user's Airflow: it must be enough.
-    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        env.pop(name, None)
-    return env
-
-
-class DemoFailure(Exception):
-    """A step of the demo failed; the message says which and why."""
-
-
-def _airflow(args: list[str], env: dict[str, str], log_path: Path) -> None:
-    airflow = str(Path(sys.executable).with_name("airflow"))
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("w") as log:
-        result = subprocess.run(
-            [airflow, *args], env=env, stdout=log, stderr=subprocess.STDOUT, timeout=900, check=False
-        )
-    if result.returncode != 0:
-        raise DemoFailure(f"`airflow {' '.join(args)}` exited {result.returncode}; log: {log_path}")
-
-
-EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Failure)\b.*: ")
-
-
-def _failed_task_errors(dag_id: str, log_path: Path) -> str:
-    """Which tasks failed, and the exception each raised (from the ``airflow dags test`` output)."""
-    from airflow.models.taskinstance import TaskInstance
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        failed = [
-            ti.task_id
-            for ti in session.query(TaskInstance).filter(
-                TaskInstance.dag_id == dag_id, TaskInstance.state == "failed"
-            )
-        ]
-    errors = [
-        line for line in log_path.read_text(errors="replace").splitlines() if EXCEPTION_LINE.match(line)
-    ]
-    listed = "\n".join(f"  {line}" for line in dict.fromkeys(errors)) or "  (no exception found in the log)"
-    return f"failed task(s): {', '.join(sorted(set(failed))) or 'none recorded'}\n{listed}"
-
-
 # The sandbox's simulated answers have no meaningful length: their sampling is seeded by the job name,
 # so the default response-length guard judged a seed, not the model, and with a random namespace it
 # rejected some demo runs. The demo now fixes its namespace (reproducible runs) and still leaves that
@@ -145,27 +84,12 @@ def _failed_task_errors(dag_id: str, log_path: Path) -> str:
 RETRAINING_CONF: dict[str, Any] = {"gate_guards": [{"metric": "error_rate", "tolerance": 0.01}]}
 
 
-def _run_dag(
-    dag_id: str, logical_date: str, env: dict[str, str], out: Path, conf: dict[str, Any] | None = None
-) -> None:
-    from airflow.models.dagrun import DagRun
-    from airflow.utils.session import create_session
-
-    log_path = out / "logs" / f"{dag_id}-{logical_date}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+def _run_dag(dag: Any, day: date, out: Path, conf: dict[str, Any]) -> None:
+    log_path = out / "logs" / f"{dag.dag_id}-{day.isoformat()}.log"
     started = time.monotonic()
-    print(f"  running {dag_id} for {logical_date} ...", flush=True)
-    try:
-        conf_args = ["--conf", json.dumps(conf)] if conf else []
-        _airflow(["dags", "test", dag_id, logical_date, *conf_args], env, log_path)
-    except DemoFailure as exc:
-        raise DemoFailure(f"{exc}\n{_failed_task_errors(dag_id, log_path)}") from exc
-    with create_session() as session:
-        runs = session.query(DagRun).filter(DagRun.dag_id == dag_id).order_by(DagRun.id.desc()).all()
-        state = str(runs[0].state) if runs else "missing"
-    if not state.endswith("success"):
-        raise DemoFailure(f"{dag_id} {logical_date} ended {state}\n{_failed_task_errors(dag_id, log_path)}")
-    print(f"  {dag_id} {logical_date}: success in {time.monotonic() - started:.0f}s", flush=True)
+    print(f"  running {dag.dag_id} for {day.isoformat()} ...", flush=True)
+    run_dag(dag, datetime.combine(day, clock(0), tzinfo=timezone.utc), conf, log_path)
+    print(f"  {dag.dag_id} {day.isoformat()}: success in {time.monotonic() - started:.0f}s", flush=True)
 
 
 def _place_promotion_in_the_past(champion_family: str, intervals: Sequence[tuple[date, date]]) -> None:
@@ -207,8 +131,7 @@ def run_demo(dags_folder: Path, out: Path, days: int = 3, task: str = "math") ->
     started = time.monotonic()
     try:
         print(f"Sandbox on {sandbox.endpoint_url}; AIRFLOW_HOME={airflow_home}", flush=True)
-        env = airflow_env(airflow_home, dags_folder, sandbox.airflow_conn_uri())
-        os.environ.update({k: env[k] for k in env if k.startswith(("AIRFLOW_HOME", "AIRFLOW__"))})
+        use_private_airflow(airflow_home, dags_folder, sandbox.airflow_conn_uri())
         session = sandbox.session()
         from bedrock_rft_provider.sandbox.bootstrap import bootstrap_sandbox
 
@@ -218,14 +141,14 @@ def run_demo(dags_folder: Path, out: Path, days: int = 3, task: str = "math") ->
         partitions = [start for start, _ in intervals]
         if partitions:
             write_daily_prompts(session, sandbox.endpoint_url, partitions, family)
-        _airflow(["db", "migrate"], env, out / "logs" / "db-migrate.log")
+        migrate(out / "logs" / "db-migrate.log")
         # Airflow 3.0's `dags test` does not register the DAGs' assets (apache/airflow#51644).
-        _airflow(["dags", "reserialize"], env, out / "logs" / "dags-reserialize.log")
-        _run_dag("bedrock_rft_retraining", today.isoformat(), env, out, conf=retraining_conf(family))
+        dags = reserialize(out / "logs" / "dags-reserialize.log")
+        _run_dag(dags["bedrock_rft_retraining"], today, out, retraining_conf(family))
         if intervals:
             _place_promotion_in_the_past(champion_family, intervals)
         for _, end in intervals:
-            _run_dag("bedrock_rft_evaluation", end.isoformat(), env, out, conf=evaluation_conf(family))
+            _run_dag(dags["bedrock_rft_evaluation"], end, out, evaluation_conf(family))
         lines = summarize(
             session,
             sandbox.endpoint_url,

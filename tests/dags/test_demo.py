@@ -64,14 +64,3 @@ def test_demo_runs_both_dags_and_prints_the_summary(tmp_path: Path) -> None:
     report = (tmp_path / "out" / "report.html").read_text()
     assert "<img" in report and "sandbox" in report.lower()
     assert (tmp_path / "out" / "summary.txt").read_text().strip() in out
-
-
-@pytest.mark.integration
-@pytest.mark.slow
-@pytest.mark.timeout(TEST_TIMEOUT_S)
-def test_demo_fails_with_the_failing_tasks_error(tmp_path: Path) -> None:
-    result = _demo(tmp_path, BEDROCK_RFT_SANDBOX_FAIL_JOBS="rft-*@training")
-    assert result.returncode == 1
-    assert "DEMO FAILED" in result.stderr
-    assert "failed task(s): train" in result.stderr
-    assert "ended Failed" in result.stderr  # ... which carries Bedrock's failureMessage
