@@ -153,6 +153,12 @@ ARGV_CASES = json.loads((CORPUS / "argv.json").read_text())
 def test_bad_command_line(
     case: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    if case.get("env"):
+        import boto3
+
+        # A real CLI starts with no boto3 session; one an earlier test left in this worker has its
+        # credentials resolved already, and would outlive the environment this case sets.
+        monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     for name, value in case.get("env", {}).items():
         if value is None:
             monkeypatch.delenv(name, raising=False)
