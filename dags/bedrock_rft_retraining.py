@@ -123,7 +123,7 @@ except ImportError:  # Airflow < 3.2
     from airflow.timetables.assets import AssetOrTimeSchedule  # type: ignore[no-redef]
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from bedrock_rft_provider.data.sources import SOURCES
+from bedrock_rft_provider.data import SOURCES
 from bedrock_rft_provider.evaluation.brief import evaluation_brief
 from bedrock_rft_provider.evaluation.champion import FAMILY_PATTERN
 from bedrock_rft_provider.example_dag_params import DEMO_BUCKET, DEMO_FAMILY, DEMO_REWARD, gate_params

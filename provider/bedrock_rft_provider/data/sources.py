@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, NamedTuple
 
-from bedrock_rft_provider.data import gsm8k, moderation, synthetic, toolcalls
+from bedrock_rft_provider.data import SOURCES, gsm8k, moderation, synthetic, toolcalls
 from bedrock_rft_provider.data.decoding import (
     FAST_DECODE_REFUSALS,
     UTF8_BOM,
@@ -40,10 +40,6 @@ from bedrock_rft_provider.data.uris import (
     open_binary,
 )
 
-SOURCES = (
-    "gsm8k", "jsonl", "csv", "parquet", "synthetic", "humaneval", "moderation", "synthetic-tools",
-    "hf:NAME[:split]",
-)  # fmt: skip
 _BATCH_ROWS = 2048
 _CR_LINES = re.compile(r".*?(?:\r\n|\r|\n)|.+", re.DOTALL)
 # Decoding lives in data.decoding; these names stay importable from here.
