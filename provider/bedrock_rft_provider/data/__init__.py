@@ -11,13 +11,6 @@ from typing import TYPE_CHECKING
 
 from bedrock_rft_provider.lazy import lazy_exports
 
-# The sources ``prepare-data`` reads (``hf:NAME[:split]`` names a Hugging Face dataset). Here, not in
-# ``sources``, so the CLI and the example DAG's trigger-time check read them without the data pipeline.
-SOURCES = (
-    "gsm8k", "jsonl", "csv", "parquet", "synthetic", "humaneval", "moderation", "synthetic-tools",
-    "hf:NAME[:split]",
-)  # fmt: skip
-
 if TYPE_CHECKING:
     from bedrock_rft_provider.data.gsm8k import INSTRUCTION, to_rft_record
     from bedrock_rft_provider.data.prepare import PreparedDataset, PrepareOptions, prepare_dataset
@@ -49,7 +42,6 @@ __getattr__ = lazy_exports(
 
 __all__ = [
     "INSTRUCTION",
-    "SOURCES",
     "ColumnMapping",
     "DatasetValidationError",
     "PrepareOptions",

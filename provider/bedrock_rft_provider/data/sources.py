@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, NamedTuple
 
-from bedrock_rft_provider.data import SOURCES, gsm8k, moderation, synthetic, toolcalls
+from bedrock_rft_provider.data import gsm8k, moderation, synthetic, toolcalls
 from bedrock_rft_provider.data.decoding import (
     FAST_DECODE_REFUSALS,
     UTF8_BOM,
@@ -31,6 +31,7 @@ from bedrock_rft_provider.data.decoding import (
     wide_encoding,
 )
 from bedrock_rft_provider.data.problems import DatasetValidationError, Problem
+from bedrock_rft_provider.data.source_kinds import SOURCES
 from bedrock_rft_provider.data.tabular import ColumnMapping
 from bedrock_rft_provider.data.uris import (
     MAX_RECORD_BYTES,

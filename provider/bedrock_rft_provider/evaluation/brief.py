@@ -10,14 +10,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bedrock_rft_provider.evaluation.gate import metric_value as _number
-
 # Guard metrics shown side by side (the default gate guards, and the usual extra one).
 GUARD_METRICS = ("response_length.mean", "error_rate", "accuracy")
 # Words in a training failure that mean a spend/health cap stopped the job on purpose (issue 16's
 # caps are the params max_budget, max_training_hours, max_grader_invocations).
 BUDGET_MARKERS = ("max_budget", "max_training_hours", "max_grader_invocations", "budget", "spend cap")
 SUBJECT_LIMIT = 100  # SNS rejects longer subjects
+
+
+def _number(summary: Mapping[str, Any], path: str) -> float | None:
+    """The gate's reading of a summary number; the gate module loads when a brief is written, not
+    when a DAG file that names ``evaluation_brief`` as a template macro is parsed."""
+    from bedrock_rft_provider.evaluation.gate import metric_value
+
+    return metric_value(summary, path)
 
 
 def _fmt(value: float | None, signed: bool = False) -> str:

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bedrock_rft_provider.errors import BedrockRFTError, ConfigError, raise_config_errors
+from bedrock_rft_provider.jobs.cap_names import CAP_NAMES
 from bedrock_rft_provider.templated import as_float, as_int, is_unset
-
-CAP_NAMES = ("max_budget", "max_training_hours", "max_grader_invocations")
 
 
 @dataclass(frozen=True)
