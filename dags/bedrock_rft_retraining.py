@@ -125,12 +125,12 @@ except ImportError:  # Airflow < 3.2
     from airflow.timetables.assets import AssetOrTimeSchedule  # type: ignore[no-redef]
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from bedrock_rft_provider.data.sources import SOURCES
+from bedrock_rft_provider.data.source_kinds import SOURCES
 from bedrock_rft_provider.evaluation.brief import evaluation_brief
 from bedrock_rft_provider.evaluation.champion import FAMILY_PATTERN
 from bedrock_rft_provider.example_dag_params import DEMO_BUCKET, DEMO_FAMILY, DEMO_REWARD, gate_params
 from bedrock_rft_provider.jobs.backends import CATALOG, OPEN_WEIGHT, choose_backend
-from bedrock_rft_provider.jobs.budget import CAP_NAMES
+from bedrock_rft_provider.jobs.cap_names import CAP_NAMES
 from bedrock_rft_provider.notifications import BedrockRFTNotifier
 from bedrock_rft_provider.operators.approval import BedrockRFTPromotionApprovalOperator, approvers_from
 from bedrock_rft_provider.operators.dataset import BedrockRFTDatasetOperator
@@ -177,7 +177,7 @@ HYPERPARAMETERS = (
     + OPEN_WEIGHT
     + "' else params.hyperparameters }}"
 )
-# The spend caps (jobs.budget.CAP_NAMES), each from the DAG param of the same name.
+# The spend caps (jobs.cap_names.CAP_NAMES), each from the DAG param of the same name.
 CAPS = {name: f"{{{{ params.{name} }}}}" for name in CAP_NAMES}
 # The dataset sources prepare-data reads (``hf:NAME[:split]`` as a prefix), checked at trigger time.
 SOURCE_PATTERN = "^(" + "|".join(re.escape(x) for x in SOURCES if not x.startswith("hf:")) + "|hf:.+)$"

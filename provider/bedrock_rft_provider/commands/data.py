@@ -8,10 +8,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bedrock_rft_provider.data.source_kinds import SOURCES
+
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
-STATIC_SOURCES = (
-    "gsm8k", "jsonl", "csv", "parquet", "synthetic", "humaneval", "moderation", "synthetic-tools"
-)  # fmt: skip
+STATIC_SOURCES = tuple(name for name in SOURCES if not name.startswith("hf:"))
 PROGRESS_SECONDS = 2.0
 
 

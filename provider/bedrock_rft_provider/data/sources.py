@@ -31,6 +31,7 @@ from bedrock_rft_provider.data.decoding import (
     wide_encoding,
 )
 from bedrock_rft_provider.data.problems import DatasetValidationError, Problem
+from bedrock_rft_provider.data.source_kinds import SOURCES
 from bedrock_rft_provider.data.tabular import ColumnMapping
 from bedrock_rft_provider.data.uris import (
     MAX_RECORD_BYTES,
@@ -40,10 +41,6 @@ from bedrock_rft_provider.data.uris import (
     open_binary,
 )
 
-SOURCES = (
-    "gsm8k", "jsonl", "csv", "parquet", "synthetic", "humaneval", "moderation", "synthetic-tools",
-    "hf:NAME[:split]",
-)  # fmt: skip
 _BATCH_ROWS = 2048
 _CR_LINES = re.compile(r".*?(?:\r\n|\r|\n)|.+", re.DOTALL)
 # Decoding lives in data.decoding; these names stay importable from here.

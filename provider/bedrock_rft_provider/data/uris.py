@@ -9,10 +9,12 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from bedrock_rft_provider.data.problems import DatasetValidationError, Problem
 from bedrock_rft_provider.errors import aws_error_code
+
+if TYPE_CHECKING:
+    from bedrock_rft_provider.data.problems import DatasetValidationError
 
 
 def is_s3_uri(uri: str) -> bool:
@@ -50,6 +52,13 @@ def _unreadable(uri: str, exc: BaseException) -> DatasetValidationError:
         reason = exc.strerror  # the path is already named: "[Errno 2] ... 'path'" would repeat it
     else:
         reason = str(exc) or type(exc).__name__
+    return _cannot_read(uri, reason)
+
+
+def _cannot_read(uri: str, reason: str) -> DatasetValidationError:
+    # Imported on this error path only: operators call is_s3_uri / stable_prefix while a DAG is parsed.
+    from bedrock_rft_provider.data.problems import DatasetValidationError, Problem
+
     return DatasetValidationError([Problem(uri, None, f"cannot read input ({reason})")])
 
 
@@ -83,7 +92,7 @@ def local_copy(uri: str, s3_client: Any = None) -> Iterator[Path]:
     if not is_s3_uri(uri):
         if not Path(uri).is_file():
             reason = "Is a directory" if Path(uri).is_dir() else "No such file or directory"
-            raise DatasetValidationError([Problem(uri, None, f"cannot read input ({reason})")])
+            raise _cannot_read(uri, reason)
         yield Path(uri)
         return
     tmp_dir = Path(tempfile.mkdtemp(prefix="bedrock-rft-input-"))

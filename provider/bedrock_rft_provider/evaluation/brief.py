@@ -13,8 +13,6 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bedrock_rft_provider.evaluation.gate import metric_value
-
 # Guard metrics shown side by side (the default gate guards, and the usual extra one).
 GUARD_METRICS = ("response_length.mean", "error_rate", "accuracy")
 # Words in a training failure that mean a spend/health cap stopped the job on purpose (issue 16's
@@ -78,7 +76,11 @@ def sns_message(text: str, limit: int = SNS_MESSAGE_BYTES) -> str:
 
 
 def _number(summary: Mapping[str, Any], path: str) -> float | None:
-    """``metric_value``, or None for an int too large for a float (a hand-edited summary.json)."""
+    """The gate's reading of a summary number, or None for an int too large for a float (a hand-edited
+    summary.json). The gate module loads when a brief is written, not when a DAG file that names
+    ``evaluation_brief`` as a template macro is parsed."""
+    from bedrock_rft_provider.evaluation.gate import metric_value
+
     try:
         return metric_value(summary, path)
     except OverflowError:

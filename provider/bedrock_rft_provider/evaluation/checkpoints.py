@@ -15,8 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bedrock_rft_provider.errors import ConfigError
-
-DEFAULT_CHECKPOINT_METRIC = "val_score_rewards_mean"
+from bedrock_rft_provider.evaluation.defaults import DEFAULT_CHECKPOINT_METRIC
 
 
 @dataclass(frozen=True)

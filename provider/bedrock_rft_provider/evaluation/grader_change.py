@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bedrock_rft_provider.errors import ConfigError
+from bedrock_rft_provider.evaluation.defaults import DEFAULT_MAX_CHANGED_SHARE, DEFAULT_SCORE_TOLERANCE
 
-if TYPE_CHECKING:  # the guard operator's defaults come from here: importing it stays light
+if TYPE_CHECKING:
     from bedrock_rft_provider.evaluation.scoring import SampleResult
 
-DEFAULT_MAX_CHANGED_SHARE = 0.02
-DEFAULT_SCORE_TOLERANCE = 1e-6
 EXCERPT_CHARS = 160  # responses are model output: shown only as a bounded, repr-escaped excerpt
 
 

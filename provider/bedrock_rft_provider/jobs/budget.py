@@ -16,10 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bedrock_rft_provider.errors import BedrockRFTError, ConfigError, raise_config_errors
-from bedrock_rft_provider.jobs.hyperparameters import coerce_fields
+from bedrock_rft_provider.jobs.cap_names import CAP_NAMES
 from bedrock_rft_provider.templated import as_float, as_int, is_unset
-
-CAP_NAMES = ("max_budget", "max_training_hours", "max_grader_invocations")
 
 
 @dataclass(frozen=True)
@@ -40,6 +38,9 @@ class SpendCaps:
 
     def _coerce_caps(self) -> list[ConfigError]:
         """Set each given cap to its number (numbers or their text); one ConfigError per bad cap."""
+        # Imported here: a DAG file reads CAP_NAMES without the hyperparameter bounds.
+        from bedrock_rft_provider.jobs.hyperparameters import coerce_fields
+
         return coerce_fields(self, _check_cap, CAP_NAMES)
 
     @classmethod

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
-from bedrock_rft_provider.evaluation.checkpoints import DEFAULT_CHECKPOINT_METRIC
+from bedrock_rft_provider.evaluation.defaults import DEFAULT_CHECKPOINT_METRIC
 from bedrock_rft_provider.hooks.evaluation import BedrockRFTEvaluationHook
 from bedrock_rft_provider.links.evaluation import BedrockRFTEvaluationReportLink
 from bedrock_rft_provider.operators.lineage_mixin import LineageMixin

@@ -24,11 +24,11 @@ POLICY_FIELDS = (
 
 def _is_plain(value: Any) -> bool:
     """A value known at parse time: not a template to render and not an XComArg."""
-    from bedrock_rft_provider.evaluation.gate import Guard
-
     if isinstance(value, str):
         return "{{" not in value and "{%" not in value
     if isinstance(value, (list, tuple)):
+        from bedrock_rft_provider.evaluation.gate import Guard
+
         return all(isinstance(v, (Guard, Mapping)) for v in value)
     return value is None or isinstance(value, (bool, int, float))
 
@@ -70,8 +70,6 @@ class BedrockRFTQualityGateOperator(BaseBranchOperator):
         guards: Sequence[Guard | Mapping[str, Any]] | str | None = None,
         **kwargs: Any,
     ) -> None:
-        from bedrock_rft_provider.evaluation.gate import GatePolicy
-
         super().__init__(**kwargs)
         self.summary = summary
         self.promote_task_ids = promote_task_ids
@@ -84,7 +82,11 @@ class BedrockRFTQualityGateOperator(BaseBranchOperator):
         self.guards = guards
         values = self._policy_values()
         if all(_is_plain(v) for v in values.values()):
-            GatePolicy.from_dict(values)  # a bad literal policy fails at DAG parse time
+            # A bad literal policy fails at DAG parse time; a templated one when the gate runs (the
+            # gate module loads only then, so parsing a DAG with a templated policy skips it).
+            from bedrock_rft_provider.evaluation.gate import GatePolicy
+
+            GatePolicy.from_dict(values)
 
     def _policy_values(self) -> dict[str, Any]:
         values = {name: getattr(self, name) for name in POLICY_FIELDS}

@@ -11,11 +11,13 @@ from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import AirflowFailException
 
-from bedrock_rft_provider.evaluation import grader_change
+from bedrock_rft_provider.evaluation.defaults import DEFAULT_MAX_CHANGED_SHARE, DEFAULT_SCORE_TOLERANCE
 from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from bedrock_rft_provider.evaluation import grader_change
 
 RESPONSES_FILE = "responses.jsonl"
 
@@ -61,8 +63,8 @@ class BedrockGraderChangeGuardOperator(AwsBaseOperator[BedrockRFTChampionHook]):
         family: str,
         reward_lambda_arn: str,
         allow_grader_change: bool | str = False,
-        max_changed_share: float | str = grader_change.DEFAULT_MAX_CHANGED_SHARE,
-        score_tolerance: float | str = grader_change.DEFAULT_SCORE_TOLERANCE,
+        max_changed_share: float | str = DEFAULT_MAX_CHANGED_SHARE,
+        score_tolerance: float | str = DEFAULT_SCORE_TOLERANCE,
         max_samples: int | str = 200,
         grader_batch_size: int = 25,
         **kwargs: Any,
@@ -152,7 +154,7 @@ class BedrockGraderChangeGuardOperator(AwsBaseOperator[BedrockRFTChampionHook]):
         tolerance: float,
         max_samples: int,
     ) -> grader_change.Backtest:
-        from bedrock_rft_provider.evaluation import records, scoring
+        from bedrock_rft_provider.evaluation import grader_change, records, scoring
         from bedrock_rft_provider.hooks.storage import StorageHook
 
         summary_uri, test_uri = record.get("eval_summary_uri"), (record.get("dataset_uris") or {}).get("test")

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bedrock_rft_provider.errors import BedrockRFTError
-from bedrock_rft_provider.jobs.events import JobStateChange, state_changes
+
+if TYPE_CHECKING:
+    from bedrock_rft_provider.jobs.events import JobStateChange
 
 QUEUE_URL_ENV = "BEDROCK_RFT_EVENTS_QUEUE_URL"
 ASSET_NAME = "bedrock-rft-job-state-changes"
@@ -89,6 +91,9 @@ def job_events_asset(
 def job_state_changes(asset_events: Iterable[Any]) -> tuple[list[JobStateChange], list[str]]:
     """The job state changes carried by asset events (a run's ``triggering_asset_events`` values,
     flattened), and one line per message that is not one (it is logged and skipped, never trusted)."""
+    # The event parser is needed when a run reads its events, not when a DAG file is parsed.
+    from bedrock_rft_provider.jobs.events import state_changes
+
     bodies: list[Any] = []
     problems: list[str] = []
     for event in asset_events:
