@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from bedrock_rft_provider.evaluation.champion import build_record
 from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 from bedrock_rft_provider.hooks.champion_serving import ChampionServing
 from bedrock_rft_provider.hooks.deployment import (
@@ -17,6 +15,7 @@ from bedrock_rft_provider.hooks.deployment import (
     DeploymentUpdateImpossibleError,
 )
 from bedrock_rft_provider.sandbox.server import Sandbox
+from support.champion_records import record_maker
 from unit.sandbox.sandbox_helpers import (
     GRADER_RIGHT_NUMBER,
     World,
@@ -62,19 +61,6 @@ def serving(bedrock_rft_sandbox_airflow_conn: Sandbox) -> ChampionServing:
         waiter_delay=0.2,
         waiter_max_attempts=300,
     )
-
-
-def record_maker(family: str, model_arn: str, run_id: str) -> Any:
-    def make(deployment_arn: str | None) -> dict[str, Any]:
-        return build_record(
-            family=family,
-            custom_model_arn=model_arn,
-            deployment_arn=deployment_arn,
-            run_id=run_id,
-            promoted_at=datetime.now(timezone.utc),
-        )
-
-    return make
 
 
 def live_deployments(sandbox: Sandbox) -> dict[str, str]:

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from typing import Any
 
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from bedrock_rft_provider.evaluation.champion import build_record
 from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 from bedrock_rft_provider.hooks.champion_serving import ChampionServing
 from bedrock_rft_provider.hooks.deployment import BedrockCustomModelDeploymentHook
+from support.champion_records import record_maker
 
 BASE = "arn:aws:bedrock:us-east-1:123456789012:custom-model/amazon.nova-2-lite-v1:0:256k"
 MODEL_A, MODEL_B, MODEL_C = (f"{BASE}/{c * 12}" for c in "abc")
@@ -92,14 +91,4 @@ def serving_world() -> Iterator[tuple[ChampionServing, FakeBedrock]]:
 
 def maker(model_arn: str, run_id: str, family: str = "gsm8k") -> Any:
     """``make_record`` for ChampionServing.promote."""
-
-    def make(deployment_arn: str | None) -> dict[str, Any]:
-        return build_record(
-            family=family,
-            custom_model_arn=model_arn,
-            deployment_arn=deployment_arn,
-            run_id=run_id,
-            promoted_at=datetime.now(timezone.utc),
-        )
-
-    return make
+    return record_maker(family, model_arn, run_id)
