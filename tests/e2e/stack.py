@@ -91,9 +91,6 @@ def running_stack(logs: Path, *, time_scale: float, private_postgres: bool = Fal
             "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{api_port}",
             "PYTHONPATH": str(REPO),
             "BEDROCK_RFT_POLL_SECONDS": "2",
-            # The DAG files do not change during a run: the default re-parse of each every 30 s took
-            # ~40 parses per file (~4 s each for the retraining DAG on a loaded machine) for nothing.
-            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "600",
             "AWS_DEFAULT_REGION": aws.REGION,
             # Scenario 15: every component reports OpenLineage events to one JSON Lines file, as the
             # README's lineage setup says (a lineage backend would be an "http" transport instead).
