@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 XDIST := -n 2 --dist loadfile --no-loadscope-reorder
 LINT_PATHS := $(wildcard provider tests dags benchmarks)
 
-.PHONY: install bubblewrap lint typecheck unit test durations e2e bench demo sandbox constraints clean
+.PHONY: install bubblewrap lint typecheck test durations e2e bench demo sandbox constraints clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
