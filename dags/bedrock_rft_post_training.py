@@ -2,23 +2,35 @@
 
 The alternative to waiting in the retraining DAG's ``train`` task (the polling path, the default):
 ``bedrock-rft events-setup`` routes Bedrock's "Model Customization Job State Change" events through
-an EventBridge rule into an SQS queue; this DAG is scheduled on an asset whose watcher
-(``MessageQueueTrigger``, SQS scheme) reads that queue on the triggerer. Each asset-triggered run
-starts one run of this DAG per completed job (run id ``job__<job name>``, so a duplicate event for
-the same job starts nothing), and each of those deploys the job's model, evaluates it against the
-champion on the test split, gates and promotes it, exactly like the retraining DAG.
+an EventBridge rule into an SQS queue. Two DAGs take it from there:
+
+- ``bedrock_rft_post_training_events`` (the dispatcher) is scheduled on an asset whose watcher
+  (``MessageQueueTrigger``, SQS scheme) reads that queue on the triggerer. Each of its runs reads the
+  triggering events and starts one ``bedrock_rft_post_training`` run per completed job, with run id
+  ``job__<job name>``: a duplicate event for the same job starts nothing. Malformed messages are
+  logged and ignored; a run whose events hold no completed job starts nothing.
+- ``bedrock_rft_post_training`` (this DAG, schedule None, one run at a time so promotions stay serial)
+  handles one job per run: it deploys the job's model, evaluates it against the champion on the test
+  split, gates and promotes it, exactly like the retraining DAG. Trigger it by hand with ``job`` set
+  for a job whose event never came.
+
+Why two DAGs: on Airflow 3.3.2 a DAG with ``max_active_runs`` whose last finished run was started by
+a ``TriggerDagRunOperator`` keeps counting as full until its file is parsed again
+(apache/airflow#73032), so a DAG that dispatched runs of itself started the next event's run up to
+``min_file_process_interval`` late. Unpause both DAGs: a paused dispatcher's watcher does not run, and
+a paused ``bedrock_rft_post_training`` leaves its runs queued.
 
 Set ``BEDROCK_RFT_EVENTS_QUEUE_URL`` (printed by ``bedrock-rft events-setup``) in the environment of
 the dag-processor and the triggerer. Without it, or without apache-airflow-providers-common-messaging,
-the DAG has no schedule and says why in the dag-processor log; trigger it by hand with ``job`` set.
-Only native (Nova) jobs publish events; open-weight jobs keep the polling path.
+the dispatcher has no schedule and says why in the dag-processor log; trigger
+``bedrock_rft_post_training`` by hand with ``job`` set. Only native (Nova) jobs publish events;
+open-weight jobs keep the polling path.
 
 =====================  ===========================================================================
 param                  meaning
 =====================  ===========================================================================
-job                    RFT job name or ARN to handle (the dispatching run sets the ARN; set it for a
-                       manual run); empty = dispatch the jobs of the triggering events; the job's
-                       run takes every other param from its defaults below
+job                    RFT job name or ARN to handle (required; the dispatcher sets the ARN); the
+                       dispatched run takes every other param from its defaults below
 bucket                 S3 bucket for the evaluation outputs (``post-training/<job name>/``)
 model_family           champion family; the champion record is SSM ``/bedrock-rft/champion/<family>``
 reward                 reward as ``module:function`` used to score the evaluation
@@ -53,13 +65,25 @@ from bedrock_rft_provider.operators.promote import BedrockRFTPromoteOperator
 from bedrock_rft_provider.triggers.job_events import EventsUnavailableError, job_events_asset
 
 DAG_ID = "bedrock_rft_post_training"
+EVENTS_DAG_ID = "bedrock_rft_post_training_events"
 POLL_SECONDS = int(os.environ.get("BEDROCK_RFT_POLL_SECONDS", "30"))
 
 try:
-    schedule: Any = [job_events_asset(poll_seconds=POLL_SECONDS)]
+    events_schedule: Any = [job_events_asset(poll_seconds=POLL_SECONDS)]
 except EventsUnavailableError as why:
-    logging.getLogger(__name__).warning("%s runs only when triggered with a job: %s", DAG_ID, why)
-    schedule = None
+    logging.getLogger(__name__).warning(
+        "%s has no schedule; trigger %s with a job: %s", EVENTS_DAG_ID, DAG_ID, why
+    )
+    events_schedule = None
+
+# Why the dispatcher is a DAG of its own (Airflow 3.3.2, apache/airflow#73032): the scheduler creates
+# a run only while DagModel.exceeds_max_non_backfill is False (models/dag.py:797, in
+# dags_needing_dagruns; jobs/scheduler_job_runner.py:2446). The dag-processor sets that flag from all
+# active runs at each parse (dag_processing/collection.py:636), but the scheduler recomputes it only
+# when a SCHEDULED, MANUAL or ASSET_TRIGGERED run ends (jobs/scheduler_job_runner.py:2876-2881 and
+# 2940-2945), not an OPERATOR_TRIGGERED one. One max_active_runs=1 DAG that triggered runs of itself
+# therefore stayed "full" after its job run ended, until the next parse. Here the dispatcher's runs
+# are all asset-triggered (or manual), and this DAG (schedule None) is never created by the scheduler.
 
 
 def job_field(key: str) -> str:
@@ -70,14 +94,15 @@ def job_field(key: str) -> str:
 with DAG(
     dag_id=DAG_ID,
     description="Deploy, evaluate, gate and promote a completed RFT job (started by its completion event)",
-    schedule=schedule,
+    schedule=None,
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
     doc_md=__doc__,
     tags=["bedrock", "rft", "events"],
     params={
-        "job": Param("", type="string"),
+        # Required (no default, which schedule None allows): a run without it is refused when triggered.
+        "job": Param(type="string", minLength=1, description="RFT job name or ARN"),
         "bucket": Param(DEMO_BUCKET, type="string"),
         "model_family": Param(DEMO_FAMILY, type="string"),
         "reward": Param(DEMO_REWARD, type="string"),
@@ -87,34 +112,6 @@ with DAG(
     },
     render_template_as_native_obj=True,
 ) as dag:
-
-    @task.branch
-    def mode(params: dict[str, Any]) -> str:
-        """A run with ``job`` handles that job; an asset-triggered run dispatches its events' jobs."""
-        return "completed_job" if params["job"] else "job_runs"
-
-    @task
-    def job_runs(triggering_asset_events: Any = None) -> list[dict[str, Any]]:
-        """One run per completed job in the triggering events; malformed messages are logged, never used."""
-        from bedrock_rft_provider.triggers.job_events import job_state_changes
-
-        events = [e for batch in (triggering_asset_events or {}).values() for e in batch]
-        changes, problems = job_state_changes(events)
-        for problem in problems:
-            print(f"Ignored: {problem}")
-        completed = {c.job_name: c.job_arn for c in changes if c.status == "Completed"}
-        print(f"Completed jobs in {len(events)} asset event(s): {sorted(completed) or 'none'}")
-        # The ARN, not the name: this DAG renders templates as native objects, and a conf string that
-        # reads as a literal (a name like "2024", or "") would arrive as a number or None.
-        return [
-            {"trigger_run_id": f"job__{name}", "conf": {"job": arn}}
-            for name, arn in sorted(completed.items())
-        ]
-
-    runs = job_runs()
-    start_job_runs = TriggerDagRunOperator.partial(
-        task_id="start_job_runs", trigger_dag_id=DAG_ID, skip_when_already_exists=True
-    ).expand_kwargs(runs)
 
     @task.short_circuit
     def completed_job(params: dict[str, Any]) -> dict[str, Any]:
@@ -226,9 +223,40 @@ with DAG(
         task_id="tear_down", deployment_identifier=to_tear_down, trigger_rule="all_done"
     )
 
-    job = completed_job()
-    mode() >> [job, runs]
-    job >> [deploy_tuned, champion]
+    completed_job() >> [deploy_tuned, champion]
     decided = [promote, reject()]
     quality_gate >> decided
     decided >> to_tear_down
+
+
+with DAG(
+    dag_id=EVENTS_DAG_ID,
+    description=f"Start a {DAG_ID} run for each RFT job whose completion event arrived",
+    schedule=events_schedule,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    doc_md=f"Reads the job-events asset's triggering events and starts one `{DAG_ID}` run per completed "
+    f"job (run id `job__<job name>`; a duplicate event starts nothing). See `{DAG_ID}` for the setup.",
+    tags=["bedrock", "rft", "events"],
+) as events_dag:
+
+    @task
+    def job_runs(triggering_asset_events: Any = None) -> list[dict[str, Any]]:
+        """One run per completed job in the triggering events; malformed messages are logged, never used."""
+        from bedrock_rft_provider.triggers.job_events import job_state_changes
+
+        events = [e for batch in (triggering_asset_events or {}).values() for e in batch]
+        changes, problems = job_state_changes(events)
+        for problem in problems:
+            print(f"Ignored: {problem}")
+        completed = {c.job_name: c.job_arn for c in changes if c.status == "Completed"}
+        print(f"Completed jobs in {len(events)} asset event(s): {sorted(completed) or 'none'}")
+        return [
+            {"trigger_run_id": f"job__{name}", "conf": {"job": arn}}
+            for name, arn in sorted(completed.items())
+        ]
+
+    # The run id is the job's: a duplicate event, or a clear of this task, finds the run and skips.
+    TriggerDagRunOperator.partial(
+        task_id="start_job_runs", trigger_dag_id=DAG_ID, skip_when_already_exists=True
+    ).expand_kwargs(job_runs())

@@ -84,7 +84,8 @@ notify_topic_arn       SNS topic for gate decision, promotion and training failu
                        messages; empty = none sent (one log line each)
 completion             ``poll`` (default): ``train`` waits for the job and this run goes on to
                        evaluate and promote; ``event``: ``train`` only submits the job and the run
-                       ends there; the job's completion event starts ``bedrock_rft_post_training``
+                       ends there; the job's completion event starts, through
+                       ``bedrock_rft_post_training_events``, a ``bedrock_rft_post_training`` run
                        (set up with ``bedrock-rft events-setup``); open-weight jobs publish no
                        events, and without ``BEDROCK_RFT_EVENTS_QUEUE_URL`` nothing would hand
                        over, so those always wait in ``train``

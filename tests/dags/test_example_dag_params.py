@@ -13,13 +13,14 @@ SHARED = ("bucket", "model_family", "reward", *gate_params())
 
 
 def _defaults(dag: Any) -> dict[str, Any]:
-    return {name: dag.params[name] for name in dag.params}
+    """The resolved defaults of the shared params (a required param such as ``job`` has none)."""
+    return {name: dag.params[name] for name in SHARED}
 
 
 def test_the_post_training_dag_gates_like_the_retraining_dag(dagbag: Any) -> None:
     retraining = _defaults(dagbag.get_dag("bedrock_rft_retraining"))
     post_training = _defaults(dagbag.get_dag("bedrock_rft_post_training"))
-    assert {name: post_training[name] for name in SHARED} == {name: retraining[name] for name in SHARED}
+    assert post_training == retraining
     assert retraining["gate_guards"][0]["metric"] == "response_length.mean"
 
 
@@ -28,4 +29,4 @@ def test_the_benchmark_baseline_keeps_the_retraining_dags_shared_params(dagbag: 
     assert not baseline_bag.import_errors
     baseline = _defaults(baseline_bag.get_dag("amazon_bedrock_retraining"))
     retraining = _defaults(dagbag.get_dag("bedrock_rft_retraining"))
-    assert {name: baseline[name] for name in SHARED} == {name: retraining[name] for name in SHARED}
+    assert baseline == retraining

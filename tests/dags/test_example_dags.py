@@ -20,12 +20,17 @@ from support.caller_policy import assert_caller_policy_allows, recording_calls
 from support.example_dags import EXAMPLE_DAGS, PROMOTABLE, read_champion, run_example_dag
 
 DAGS = EXAMPLE_DAGS
-DAG_IDS = {"bedrock_rft_retraining", "bedrock_rft_evaluation"}
+DAG_IDS = {
+    "bedrock_rft_retraining",
+    "bedrock_rft_evaluation",
+    "bedrock_rft_post_training",
+    "bedrock_rft_post_training_events",
+}
 # A safety net (>= 10x the 15-47 s these DAG runs took with the suite on 2 busy cores), not a speed limit.
 SLOW_TIMEOUT_S = 900
 
 
-def test_dagbag_imports_both_dags_without_errors(dagbag: Any) -> None:
+def test_dagbag_imports_every_example_dag_without_errors(dagbag: Any) -> None:
     assert dagbag.import_errors == {}
     assert set(dagbag.dag_ids) >= DAG_IDS
 

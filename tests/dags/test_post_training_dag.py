@@ -1,7 +1,9 @@
-"""The event-driven path: retraining with ``completion=event`` hands over to ``bedrock_rft_post_training``."""
+"""The event-driven path: retraining with ``completion=event`` hands over, through the dispatcher DAG
+``bedrock_rft_post_training_events``, to one ``bedrock_rft_post_training`` run per completed job."""
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from datetime import datetime, timezone
@@ -9,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from airflow.exceptions import ParamValidationError
 
 from bedrock_rft_provider.hooks.events import BedrockRFTEventsHook
-from bedrock_rft_provider.jobs.events import EventRoute
+from bedrock_rft_provider.jobs.events import EventRoute, job_state_change_event
 from bedrock_rft_provider.triggers.job_events import (
     MESSAGING_PACKAGE,
     QUEUE_URL_ENV,
@@ -19,41 +22,78 @@ from bedrock_rft_provider.triggers.job_events import (
     job_events_trigger,
 )
 from support.airflow_compat import DagBag
+from support.caller_policy import assert_caller_policy_allows, recording_calls
 from support.example_dags import EXAMPLE_DAGS, PROMOTABLE, read_champion, run_example_dag
 from unit.sandbox.sandbox_helpers import unique, wait_for_job
 
 DAG_ID = "bedrock_rft_post_training"
+EVENTS_DAG_ID = "bedrock_rft_post_training_events"
 DAG_FILE = EXAMPLE_DAGS / f"{DAG_ID}.py"
+QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/bedrock-rft-job-events"
 SLOW_TIMEOUT_S = 900  # a safety net (>= 10x what these runs take on 2 busy cores), not a speed limit
 
 
-def _parse(monkeypatch: pytest.MonkeyPatch, queue_url: str | None) -> Any:
+def _parse(monkeypatch: pytest.MonkeyPatch, queue_url: str | None) -> dict[str, Any]:
     if queue_url is None:
         monkeypatch.delenv(QUEUE_URL_ENV, raising=False)
     else:
         monkeypatch.setenv(QUEUE_URL_ENV, queue_url)
     bag = DagBag(dag_folder=str(DAG_FILE))
     assert bag.import_errors == {}
-    return bag.dags[DAG_ID]
+    return dict(bag.dags)
 
 
-def test_with_a_queue_the_dag_is_scheduled_on_an_sqs_asset_watcher(monkeypatch: pytest.MonkeyPatch) -> None:
-    queue_url = "https://sqs.us-east-1.amazonaws.com/123456789012/bedrock-rft-job-events"
-    dag = _parse(monkeypatch, queue_url)
-    (asset,) = dag.timetable.asset_condition.objects
+def _message(job_name: str, status: str = "Completed", event_id: str = "e1") -> dict[str, Any]:
+    """An SQS message as the watcher hands it over, holding Bedrock's state-change event for the job."""
+    job = {
+        "jobName": job_name,
+        "jobArn": f"arn:aws:bedrock:us-east-1:123456789012:model-customization-job/{job_name}",
+        "status": status,
+    }
+    event = job_state_change_event(
+        job, account="123456789012", region="us-east-1", event_id=event_id, time="t"
+    )
+    return {"MessageId": event_id, "Body": json.dumps(event)}
+
+
+def _asset_event(*messages: Any) -> dict[str, Any]:
+    return {
+        "extra": {"from_trigger": True, "payload": {"status": "success", "message_batch": list(messages)}}
+    }
+
+
+def test_with_a_queue_the_dispatcher_is_scheduled_on_an_sqs_asset_watcher(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    dispatcher = _parse(monkeypatch, QUEUE_URL)[EVENTS_DAG_ID]
+    (asset,) = dispatcher.timetable.asset_condition.objects
     (watcher,) = asset.watchers
     classpath, kwargs = watcher.trigger.serialize()
     assert classpath == "airflow.providers.amazon.aws.triggers.sqs.SqsSensorTrigger"
-    assert kwargs["sqs_queue"] == queue_url and kwargs["delete_message_on_reception"] is True
+    assert kwargs["sqs_queue"] == QUEUE_URL and kwargs["delete_message_on_reception"] is True
 
 
-def test_without_a_queue_the_dag_runs_only_when_triggered_and_says_why(
+def test_the_dag_the_dispatcher_triggers_is_not_the_one_scheduled_on_the_asset(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """apache/airflow#73032: a max_active_runs DAG whose runs are operator-triggered is not re-armed
+    when they end, so it must never be the one that waits for asset events."""
+    dags = _parse(monkeypatch, QUEUE_URL)
+    start = dags[EVENTS_DAG_ID].get_task("start_job_runs")
+    assert start.partial_kwargs["trigger_dag_id"] == DAG_ID != EVENTS_DAG_ID
+    assert start.partial_kwargs["skip_when_already_exists"] is True  # a duplicate event starts nothing
+    job_dag = dags[DAG_ID]
+    assert type(job_dag.timetable).__name__ == "NullTimetable"  # schedule=None: only triggered
+    assert job_dag.max_active_runs == 1  # promotions of a family stay serial
+
+
+def test_without_a_queue_the_dispatcher_runs_only_when_triggered_and_says_why(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING):
-        dag = _parse(monkeypatch, None)
-    assert type(dag.timetable).__name__ == "NullTimetable"  # schedule=None
-    assert f"set {QUEUE_URL_ENV}" in caplog.text
+        dispatcher = _parse(monkeypatch, None)[EVENTS_DAG_ID]
+    assert type(dispatcher.timetable).__name__ == "NullTimetable"  # schedule=None
+    assert f"set {QUEUE_URL_ENV}" in caplog.text and DAG_ID in caplog.text
 
 
 def test_without_the_messaging_provider_the_message_names_the_package(
@@ -65,8 +105,41 @@ def test_without_the_messaging_provider_the_message_names_the_package(
 
 
 def test_every_param_is_documented_at_the_top_of_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
-    dag = _parse(monkeypatch, None)
+    dag = _parse(monkeypatch, None)[DAG_ID]
     assert [name for name in dag.params if f"\n{name} " not in (dag.doc_md or "")] == []
+
+
+def test_a_post_training_run_without_a_job_is_refused_naming_the_param(dagbag: Any) -> None:
+    dag = dagbag.get_dag(DAG_ID)
+    for conf in ({}, {"job": ""}):
+        with pytest.raises(ParamValidationError, match="param job"):
+            dag.test(logical_date=datetime(2026, 10, 12, tzinfo=timezone.utc), run_conf=conf)
+
+
+def test_the_dispatcher_starts_one_run_per_completed_job_and_ignores_the_rest(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    job_runs = _parse(monkeypatch, None)[EVENTS_DAG_ID].get_task("job_runs").python_callable
+    events = {
+        "asset": [
+            _asset_event(_message("rft-b"), _message("rft-a"), {"MessageId": "x", "Body": "not json"}),
+            _asset_event(_message("rft-a", event_id="e2"), _message("rft-c", status="Failed")),
+            {"extra": {"something": "else"}},
+        ]
+    }
+    runs = job_runs(triggering_asset_events=events)
+    arn = "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/"
+    assert runs == [
+        {"trigger_run_id": "job__rft-a", "conf": {"job": arn + "rft-a"}},
+        {"trigger_run_id": "job__rft-b", "conf": {"job": arn + "rft-b"}},
+    ]
+    assert capsys.readouterr().out.count("Ignored: ") == 2  # the bad body and the foreign asset event
+
+
+def test_a_dispatcher_run_without_events_starts_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    job_runs = _parse(monkeypatch, None)[EVENTS_DAG_ID].get_task("job_runs").python_callable
+    assert job_runs(triggering_asset_events=None) == []
+    assert job_runs(triggering_asset_events={"asset": [_asset_event()]}) == []
 
 
 @pytest.mark.integration
@@ -104,14 +177,18 @@ def test_a_completion_event_dispatches_a_post_training_run_that_promotes_the_job
     sqs = sandbox_env.client("sqs")
     messages = sqs.receive_message(QueueUrl=made.queue_url, MaxNumberOfMessages=10)["Messages"]
     event = {"extra": {"from_trigger": True, "payload": {"status": "success", "message_batch": messages}}}
-    dag = dagbag.get_dag(DAG_ID)
-    runs = dag.get_task("job_runs").python_callable(triggering_asset_events={"a": [event]})
+    dispatcher = dagbag.get_dag(EVENTS_DAG_ID)
+    runs = dispatcher.get_task("job_runs").python_callable(triggering_asset_events={"a": [event]})
     assert runs == [{"trigger_run_id": f"job__{job['jobName']}", "conf": {"job": job["jobArn"]}}]
 
     conf = runs[0]["conf"] | PROMOTABLE | {"model_family": family, "min_eval_samples": 20}
-    post = run_example_dag(dagbag, DAG_ID, datetime(2026, 10, 10, 1, tzinfo=timezone.utc), conf)
+    with recording_calls(set()) as calls:
+        post = run_example_dag(dagbag, DAG_ID, datetime(2026, 10, 10, 1, tzinfo=timezone.utc), conf)
+    assert_caller_policy_allows(
+        calls, seen={"bedrock:GetModelCustomizationJob", "bedrock:CreateCustomModelDeployment"}
+    )
     states = {ti.task_id: ti.state for ti in post.get_task_instances()}
-    assert states["job_runs"] == "skipped" and states["promote"] == "success"
+    assert states["completed_job"] == "success" and states["promote"] == "success"
     champion = read_champion(sandbox_env, family)
     assert champion and champion["job_arn"] == job["jobArn"]
     assert champion["custom_model_arn"] == job["outputModelArn"]

@@ -3,15 +3,17 @@
 The retraining DAG runs with ``completion=event``: ``train`` only submits the job and the run ends. When
 the sandbox job completes, its "Model Customization Job State Change" event goes through the EventBridge
 rule ``bedrock-rft events-setup`` made (before the stack started) into the SQS queue; the asset watcher
-on the triggerer turns it into an asset event, the scheduler starts an asset-triggered run of
-``bedrock_rft_post_training``, which starts the job's own run (``job__<job name>``) that deploys,
-evaluates, gates and promotes it. A duplicate delivery of the same event starts no second job run.
+on the triggerer turns it into an asset event, the scheduler starts an asset-triggered run of the
+dispatcher ``bedrock_rft_post_training_events``, which starts the job's own run of
+``bedrock_rft_post_training`` (``job__<job name>``) that deploys, evaluates, gates and promotes it. A
+duplicate delivery of the same event starts a dispatcher run but no second job run.
 It runs last: its promotion changes the gsm8k champion that scenarios 5, 6 and 9 look at.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from tests.e2e import scenarios
@@ -20,6 +22,7 @@ from tests.e2e.runs import RunWatch
 from tests.e2e.stack import Stack
 
 POST_DAG = "bedrock_rft_post_training"
+EVENTS_DAG = "bedrock_rft_post_training_events"
 CONF: dict[str, Any] = {**scenarios.RUN_CONF, "completion": "event"}
 
 
@@ -27,18 +30,21 @@ def _queue_url(stack: Stack) -> str:
     return str(stack.processes.env["BEDROCK_RFT_EVENTS_QUEUE_URL"])
 
 
-def _runs(stack: Stack, run_type: str) -> list[dict[str, Any]]:
-    return [r for r in stack.api.dag_runs(POST_DAG) if r["run_type"] == run_type]
+def _runs(stack: Stack, dag_id: str, run_type: str) -> list[dict[str, Any]]:
+    return [r for r in stack.api.dag_runs(dag_id) if r["run_type"] == run_type]
 
 
 def event_driven_completion(stack: Stack) -> str:
-    """12. completion=event via REST: the job's completion event starts the post-training DAG, whose run
-    for that job deploys, evaluates and decides; a duplicate event starts no second run."""
-    wait_for(f"{POST_DAG} to be parsed", lambda: _known(stack), timeout=300)
-    # Earlier scenarios' jobs completed into the queue while the DAG was paused (its watcher off):
-    # start from an empty queue so only this scenario's job is handled.
+    """12. completion=event via REST: the job's completion event starts a dispatcher run, which starts the
+    post-training DAG's run for that job that deploys, evaluates and decides; a duplicate event starts
+    a dispatcher run again but no second job run."""
+    for dag_id in (EVENTS_DAG, POST_DAG):
+        wait_for(f"{dag_id} to be parsed", lambda d=dag_id: _known(stack, d), timeout=300)
+    # Earlier scenarios' jobs completed into the queue while the dispatcher was paused (its watcher
+    # off): start from an empty queue so only this scenario's job is handled.
     stack.sandbox.client("sqs").purge_queue(QueueUrl=_queue_url(stack))
     stack.api.unpause(POST_DAG)
+    stack.api.unpause(EVENTS_DAG)
     watch = scenarios.start_run(stack, "events", CONF)
     state = watch.wait_done(scenarios.RUN_TIMEOUT)
     assert state == "success", f"retraining run ended {state}; failed: {watch.failed_tasks()}"
@@ -61,31 +67,36 @@ def event_driven_completion(stack: Stack) -> str:
     assert job_run.seen[decision][-1] == "success", dict(job_run.seen)
     handled = stack.api.xcom(POST_DAG, job_run.run_id, "completed_job")
     assert handled["job_name"] == job_name, handled
-    dispatchers = _runs(stack, "asset_triggered")
-    assert dispatchers, "no asset-triggered run of the post-training DAG"
+    dispatchers = _runs(stack, EVENTS_DAG, "asset_triggered")
+    assert dispatchers, f"no asset-triggered run of {EVENTS_DAG}"
 
     # EventBridge delivers at least once: the same event again starts a dispatch run, but no job run.
+    # Its dispatch run follows within the watcher's poll, not the next DAG parse (apache/airflow#73032).
     event = _completion_event(stack, job_name)
+    sent = time.monotonic()
     stack.sandbox.client("sqs").send_message(QueueUrl=_queue_url(stack), MessageBody=json.dumps(event))
     again = wait_for(
         "the duplicate event's dispatch run",
         lambda: _new_run(stack, {r["dag_run_id"] for r in dispatchers}),
         timeout=scenarios.STEP_TIMEOUT,
     )
-    duplicate = RunWatch(stack.api, POST_DAG, again)
+    dispatched_after = time.monotonic() - sent
+    duplicate = RunWatch(stack.api, EVENTS_DAG, again)
     assert duplicate.wait_done(scenarios.RUN_TIMEOUT) == "success", dict(duplicate.seen)
-    job_runs = [r for r in stack.api.dag_runs(POST_DAG) if r["dag_run_id"].startswith("job__")]
-    assert [r["dag_run_id"] for r in job_runs] == [job_run.run_id], job_runs
+    assert duplicate.seen["start_job_runs"][-1] == "skipped", dict(duplicate.seen)
+    job_runs = [r["dag_run_id"] for r in stack.api.dag_runs(POST_DAG)]
+    assert job_runs == [job_run.run_id], job_runs
     return (
         f"retraining ended after submitting {job_name}; its completion event started {job_run.run_id} "
-        f"(dispatched by {dispatchers[0]['dag_run_id']}), which deployed, evaluated and chose {decision}; "
-        "a duplicate event started no second job run"
+        f"(dispatched by {EVENTS_DAG} {dispatchers[0]['dag_run_id']}), which deployed, evaluated and "
+        f"chose {decision}; a duplicate event's dispatch run came {dispatched_after:.0f}s after it was "
+        "sent and started no second job run"
     )
 
 
-def _known(stack: Stack) -> bool | None:
+def _known(stack: Stack, dag_id: str) -> bool | None:
     try:
-        stack.api.get(f"/dags/{POST_DAG}")
+        stack.api.get(f"/dags/{dag_id}")
     except Exception:
         return None
     return True
@@ -100,7 +111,9 @@ def _exists(watch: RunWatch) -> bool | None:
 
 
 def _new_run(stack: Stack, known: set[str]) -> str | None:
-    fresh = [r["dag_run_id"] for r in _runs(stack, "asset_triggered") if r["dag_run_id"] not in known]
+    fresh = [
+        r["dag_run_id"] for r in _runs(stack, EVENTS_DAG, "asset_triggered") if r["dag_run_id"] not in known
+    ]
     return fresh[0] if fresh else None
 
 
