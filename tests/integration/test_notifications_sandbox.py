@@ -8,8 +8,11 @@ from typing import Any
 import pytest
 
 from bedrock_rft_provider.evaluation.brief import evaluation_brief, is_budget_stop, subject
+from bedrock_rft_provider.iam import policy_bundle
 from bedrock_rft_provider.notifications import BedrockRFTNotifier
 from bedrock_rft_provider.sandbox.server import Sandbox
+from support.caller_policy import recording_calls
+from unit.test_iam_policy import allows, iam_action
 
 pytestmark = pytest.mark.integration
 
@@ -128,12 +131,22 @@ def test_a_promotion_reaches_the_topic_with_the_brief(bedrock_rft_sandbox_airflo
     notifier = BedrockRFTNotifier(
         event="promotion", topic_arn="{{ params.topic }}", family="{{ params.family }}", report_uri="s3://r"
     )
-    notifier({**context("promote"), "params": {"topic": topic, "family": "gsm8k"}})
+    with recording_calls(set()) as calls:
+        notifier({**context("promote"), "params": {"topic": topic, "family": "gsm8k"}})
     messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=5)
     envelopes = [json.loads(m["Body"]) for m in messages.get("Messages", [])]
     assert [e["Subject"] for e in envelopes] == ["Bedrock RFT gsm8k: promotion - version 3"]
     assert "95% CI [+0.0500, +0.1300]" in envelopes[0]["Message"]
     assert "Report: s3://r" in envelopes[0]["Message"]
+    # `bedrock-rft iam-policy --notify-topic` grants exactly the call the notifier made, on that topic.
+    assert {iam_action(*call) for call in calls} == {"sns:Publish"}
+    caller = policy_bundle(bucket="my-rft-bucket", reward_function="grader", notify_topics=[topic])
+    publish = [
+        s
+        for s in caller["airflow_caller"]["permissions_policy"]["Statement"]
+        if allows({"Statement": [s]}, "sns:Publish")
+    ]
+    assert [s["Resource"] for s in publish] == [[topic]]
 
 
 def test_a_topic_that_cannot_be_published_to_logs_one_error_and_raises_nothing(
