@@ -157,3 +157,52 @@ def test_a_topic_that_cannot_be_published_to_logs_one_error_and_raises_nothing(
     out = capsys.readouterr().out
     assert f"Could not send 'Bedrock RFT gsm8k: promotion - version 3' to {gone}:" in out
     assert "NotFound" in out and "Sent " not in out
+
+
+def _refuse_aws_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.client import BaseClient
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("an AWS call was made without the named connection")
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", refuse)
+
+
+def test_a_missing_connection_logs_one_line_naming_it_and_sends_nothing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not the amazon hook's silent fallback to the worker's own credentials, and no traceback."""
+    _refuse_aws_calls(monkeypatch)
+    topic = "arn:aws:sns:us-east-1:123456789012:rft"
+    notifier = BedrockRFTNotifier(
+        event="promotion", topic_arn=topic, family="gsm8k", aws_conn_id="no_such_conn"
+    )
+    notifier(context("promote"))  # as the task runner calls a callback; raises nothing
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert (
+        f"Could not send 'Bedrock RFT gsm8k: promotion - version 3' to {topic}: "
+        "AWS connection 'no_such_conn' is not defined (aws_conn_id)"
+    ) in lines[0]
+
+
+def test_a_missing_connection_reported_the_task_sdk_3_0_way_is_one_line_too(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Airflow 3.0's Task SDK raised AirflowRuntimeError(CONNECTION_NOT_FOUND), past the amazon hook."""
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowRuntimeError, ErrorType
+    from airflow.sdk.execution_time.comms import ErrorResponse
+
+    def not_found(conn_id: str) -> None:
+        raise AirflowRuntimeError(
+            ErrorResponse(error=ErrorType.CONNECTION_NOT_FOUND, detail={"conn_id": conn_id})
+        )
+
+    _refuse_aws_calls(monkeypatch)
+    monkeypatch.setattr(BaseHook, "get_connection", classmethod(lambda cls, conn_id: not_found(conn_id)))
+    BedrockRFTNotifier(
+        event="gate_decision", topic_arn="arn:aws:sns:us-east-1:123456789012:rft", aws_conn_id="gone"
+    )(context("quality_gate"))
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and "AWS connection 'gone' is not defined (aws_conn_id)" in lines[0], lines
