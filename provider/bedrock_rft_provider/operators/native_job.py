@@ -24,10 +24,12 @@ if TYPE_CHECKING:
     from bedrock_rft_provider.jobs.spec import RFTJobSpec
     from bedrock_rft_provider.jobs.spend_guard import WaitGuard
     from bedrock_rft_provider.jobs.training_key import TrainingKey
-    from bedrock_rft_provider.operators.rft_job import BedrockRFTJobOperator
+
+# The BedrockRFTJobOperator (as in openweight_job: naming its class here would be an import cycle).
+Operator = Any
 
 
-def build_spec(operator: BedrockRFTJobOperator, context: Context) -> RFTJobSpec:
+def build_spec(operator: Operator, context: Context) -> RFTJobSpec:
     """The validated job request for this run; raises before any AWS call on bad input."""
     ti = context["ti"]
     return native_job_spec(
@@ -39,7 +41,7 @@ def build_spec(operator: BedrockRFTJobOperator, context: Context) -> RFTJobSpec:
     )
 
 
-def training_key(operator: BedrockRFTJobOperator, spec: RFTJobSpec) -> TrainingKey | None:
+def training_key(operator: Operator, spec: RFTJobSpec) -> TrainingKey | None:
     """The job's training key, or None (reuse off, with a warning) when its inputs cannot be read."""
     key, why_not = reuse_key(spec, operator.hook)
     if key is None:  # invocation logs are expected; an unreadable input is worth a warning
@@ -49,7 +51,7 @@ def training_key(operator: BedrockRFTJobOperator, spec: RFTJobSpec) -> TrainingK
 
 
 def reuse_or_start(
-    operator: BedrockRFTJobOperator, context: Context, spec: RFTJobSpec, guard: WaitGuard, *, force: bool
+    operator: Operator, context: Context, spec: RFTJobSpec, guard: WaitGuard, *, force: bool
 ) -> tuple[RFTJob, WaitGuard, bool, str | None]:
     """Another run's job with ``spec``'s training key, else this run's own (started or reattached).
 
@@ -81,7 +83,7 @@ def reuse_or_start(
 
 
 def guarded_wait(
-    operator: BedrockRFTJobOperator, context: Context, job_name: str, guard: WaitGuard, attempts: int
+    operator: Operator, context: Context, job_name: str, guard: WaitGuard, attempts: int
 ) -> dict[str, Any]:
     """Poll like the trigger does, stopping the job (and failing the task) when the guard says so."""
     watch = spend_watch.NativeWatch(operator.hook, job_name, guard, operator.log)
