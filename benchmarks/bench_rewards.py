@@ -10,7 +10,7 @@ Baseline: a minimal grader that reads the last message, takes the last number wi
 compares strings with the reference. Targets (issue 17): ``math_answer`` within 1.5x of the
 baseline's time, p99 under 2 ms per 64-sample batch. A third row bypasses math_answer's
 reference-parsing cache (GSM8K final answers repeat a lot), so that cache cannot flatter the ratio
-(written numbers of up to 32 characters are still read once each, by ``numeric``'s own cache). It
+(written numbers of up to 32 characters are still read once each, by ``written_numbers``' own cache). It
 also reports how often each grader is right, since the baseline's speed comes from ignoring formats.
 
 With ``--instructions N`` it instead counts CPU instructions per sample of both graders on N samples

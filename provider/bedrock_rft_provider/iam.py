@@ -5,14 +5,15 @@ Pure functions returning policy documents (facts §5): the Bedrock service role 
 ``aws:SourceArn``); it may read the training data, write the output prefix and invoke the grader. The
 grader's execution role may write its own logs and, for an LLM judge, invoke the judge model only.
 The Airflow caller may do exactly what the provider's operators, sensors and triggers call (a test
-records every API call of the example DAGs on the sandbox and checks this policy allows each one).
+records every API call of the example DAGs on the sandbox and checks this policy allows each one), and
+``sns:Publish`` on the notification topics it is given (``BedrockRFTNotifier``), nothing else in SNS.
 
-Rules: every input is checked before a policy is built, and a wildcard (``*``, ``?``) or a policy
-variable (``${...}``) in any input is refused, so no input can widen a policy. Foundation-model ARNs
-have no account (``arn:aws:bedrock:REGION::foundation-model/ID``). With ``data_prefix``/``output_prefix``
-the service role may read, list and write only below them (``s3:ListBucket`` with an ``s3:prefix``
-condition); without them it may read and list the whole bucket, and the policy says so (no condition
-that looks like a restriction but is not one).
+Rules: every input is checked before a policy is built (``iam_inputs``), and a wildcard (``*``,
+``?``) or a policy variable (``${...}``) in any input is refused, so no input can widen a policy.
+Foundation-model ARNs have no account (``arn:aws:bedrock:REGION::foundation-model/ID``). With
+``data_prefix``/``output_prefix`` the service role may read, list and write only below them
+(``s3:ListBucket`` with an ``s3:prefix`` condition); without them it may read and list the whole bucket,
+and the policy says so (no condition that looks like a restriction but is not one).
 
 Findings the ``parliament`` linter reports that are inherent, and why (the tests allow exactly these):
 
@@ -31,19 +32,21 @@ Findings the ``parliament`` linter reports that are inherent, and why (the tests
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from bedrock_rft_provider.iam_inputs import (
+    ACCOUNT_PLACEHOLDER,
+    Scope,
+    check_inputs,
+    function_arn,
+    judge_model_arns,
+    key_prefix,
+    topic_arn,
+)
 from bedrock_rft_provider.jobs.backends import OPEN_WEIGHT_MODELS
 
 VERSION = "2012-10-17"
-ACCOUNT_PLACEHOLDER = "ACCOUNT_ID"
-_FUNCTION_ARN = re.compile(
-    r"arn:(?P<partition>aws[a-zA-Z-]*):lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):function:(?P<name>[\w-]+)"
-    r"(?::[\w$-]+)?"
-)
 GRADER_DEPLOY_ACTIONS = [
     "lambda:CreateFunction",
     "lambda:UpdateFunctionCode",
@@ -94,53 +97,10 @@ OPEN_WEIGHT_CREATE_ACTIONS = ["bedrock-mantle:CreateFineTuningJob"]
 OPEN_WEIGHT_INFERENCE_ACTIONS = ["bedrock-mantle:CreateInference", "bedrock-mantle:ListModels"]
 CHAMPION_ACTIONS = ["ssm:GetParameter", "ssm:PutParameter", "ssm:GetParameterHistory"]
 CHAMPION_PARAMETER_PATH = "bedrock-rft/champion"
-_GEO_PREFIXES = ("us.", "eu.", "apac.", "us-gov.", "ca.", "jp.", "au.", "global.")
-_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}")
-_MODEL_ID = re.compile(r"[a-z0-9][a-z0-9.:_-]{0,199}")
-_MODEL_ARN = re.compile(
-    r"arn:aws[a-z-]*:bedrock:[a-z0-9-]+:(?:\d{12})?:(?:foundation-model|inference-profile|"
-    r"application-inference-profile|custom-model-deployment|provisioned-model|imported-model)/[A-Za-z0-9.:_/-]+"
-)
-_ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")
-_WILDCARDS = ("*", "?", "${")
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Where the resources live."""
-
-    account: str = ACCOUNT_PLACEHOLDER
-    region: str = "us-east-1"
-    partition: str = "aws"
 
 
 def _statement(sid: str, actions: Sequence[str], resources: Sequence[str], **extra: Any) -> dict[str, Any]:
     return {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": list(resources), **extra}
-
-
-def _refuse_wildcards(field: str, value: str) -> None:
-    """No input may widen a policy: ``*``/``?`` are IAM wildcards and ``${...}`` a policy variable."""
-    found = [w for w in _WILDCARDS if w in value]
-    if found:
-        raise ValueError(
-            f"{field} {value!r} contains {found[0]!r}: wildcards and policy variables are not allowed here; "
-            f"name the exact {field}"
-        )
-
-
-def function_arn(reward_function: str, scope: Scope) -> tuple[str, Scope]:
-    """The unqualified ARN of a grader given by name or ARN, and the scope an ARN implies."""
-    _refuse_wildcards("reward function", reward_function)
-    match = _FUNCTION_ARN.fullmatch(reward_function)
-    if match:
-        scope = Scope(match["account"], match["region"], match["partition"])
-        return (
-            f"arn:{scope.partition}:lambda:{scope.region}:{scope.account}:function:{match['name']}",
-            scope,
-        )
-    if not re.fullmatch(r"[\w-]{1,64}", reward_function):
-        raise ValueError(f"reward function {reward_function!r} is neither a function name nor a function ARN")
-    return f"arn:{scope.partition}:lambda:{scope.region}:{scope.account}:function:{reward_function}", scope
 
 
 def bedrock_service_role_trust_policy(scope: Scope) -> dict[str, Any]:
@@ -165,15 +125,6 @@ def bedrock_service_role_trust_policy(scope: Scope) -> dict[str, Any]:
     }
 
 
-def _prefix(field: str, prefix: str) -> str:
-    """``a/b/`` for ``/a/b``; refuses wildcards, policy variables and control characters."""
-    _refuse_wildcards(field, prefix)
-    if any(ord(c) < 32 for c in prefix) or len(prefix) > 1024:
-        raise ValueError(f"{field} {prefix!r} is not an S3 key prefix (at most 1024 printable characters)")
-    prefix = prefix.strip("/")
-    return f"{prefix}/" if prefix else ""
-
-
 def _listing(bucket_arn: str, prefixes: Iterable[str]) -> dict[str, Any]:
     """``s3:ListBucket`` below ``prefixes`` (a real ``s3:prefix`` condition), or on the whole bucket."""
     given = set(prefixes)
@@ -195,7 +146,7 @@ def bedrock_service_role_permissions(
     An empty prefix means the whole bucket (stated as such: no ``s3:prefix`` condition).
     """
     bucket_arn = f"arn:{scope.partition}:s3:::{bucket}"
-    data, output = _prefix("data prefix", data_prefix), _prefix("output prefix", output_prefix)
+    data, output = key_prefix("data prefix", data_prefix), key_prefix("output prefix", output_prefix)
     return {
         "Version": VERSION,
         "Statement": [
@@ -205,28 +156,6 @@ def bedrock_service_role_permissions(
             _statement("InvokeGrader", ["lambda:InvokeFunction"], [grader_arn, f"{grader_arn}:*"]),
         ],
     }
-
-
-def judge_model_arns(model_id: str, scope: Scope) -> list[str]:
-    """ARNs a judge call on ``model_id`` needs: the foundation model, or an inference profile and models.
-
-    A cross-region inference profile (``us.``, ``eu.``, ...) routes to the model in any region of its
-    geography, so the foundation-model ARN of such a profile has a ``*`` region (never an account).
-    """
-    _refuse_wildcards("judge model", model_id)
-    if model_id.startswith("arn:"):
-        if not _MODEL_ARN.fullmatch(model_id):
-            raise ValueError(f"judge model {model_id!r} is not a Bedrock model or inference-profile ARN")
-        return [model_id]
-    if not _MODEL_ID.fullmatch(model_id):
-        raise ValueError(f"judge model {model_id!r} is not a Bedrock model id (e.g. amazon.nova-lite-v1:0)")
-    if model_id.startswith(_GEO_PREFIXES):
-        base = model_id.split(".", 1)[1]
-        return [
-            f"arn:{scope.partition}:bedrock:{scope.region}:{scope.account}:inference-profile/{model_id}",
-            f"arn:{scope.partition}:bedrock:*::foundation-model/{base}",
-        ]
-    return [f"arn:{scope.partition}:bedrock:{scope.region}::foundation-model/{model_id}"]
 
 
 def grader_trust_policy() -> dict[str, Any]:
@@ -255,7 +184,13 @@ def grader_permissions(function_name: str, scope: Scope, judge_models: Sequence[
 
 
 def airflow_caller_permissions(
-    bucket: str, grader_arn: str, scope: Scope, role_names: Sequence[str], *, open_weight: bool = False
+    bucket: str,
+    grader_arn: str,
+    scope: Scope,
+    role_names: Sequence[str],
+    *,
+    open_weight: bool = False,
+    notify_topics: Sequence[str] = (),
 ) -> dict[str, Any]:
     """What the Airflow AWS connection needs for everything the provider's tasks call.
 
@@ -263,6 +198,7 @@ def airflow_caller_permissions(
     delete the tuned model; evaluate the base model; keep the champion in SSM; read and write the bucket.
     ``role_names`` are ``(service role, grader role)``: each may be passed to its own service only.
     ``open_weight`` adds :func:`open_weight_statements` (off by default: a Nova-only setup needs none).
+    ``notify_topics`` (names or ARNs) adds ``sns:Publish`` on exactly those topics.
     """
     bucket_arn = f"arn:{scope.partition}:s3:::{bucket}"
     bedrock = f"arn:{scope.partition}:bedrock:{scope.region}:{scope.account}"
@@ -306,11 +242,17 @@ def airflow_caller_permissions(
             ),
             _statement("ListRFTJobs", LIST_ACTIONS, ["*"]),
             *(open_weight_statements() if open_weight else []),
+            *(_notify_statements(notify_topics, scope)),
             _statement("KeepTheChampion", CHAMPION_ACTIONS, [parameters]),
             _statement("DataAndOutput", ["s3:GetObject", "s3:PutObject"], [f"{bucket_arn}/*"]),
             _statement("ListBucket", ["s3:ListBucket"], [bucket_arn]),
         ],
     }
+
+
+def _notify_statements(topics: Sequence[str], scope: Scope) -> list[dict[str, Any]]:
+    arns = sorted({topic_arn(topic, scope) for topic in topics})
+    return [_statement("PublishNotifications", ["sns:Publish"], arns)] if arns else []
 
 
 def open_weight_statements() -> list[dict[str, Any]]:
@@ -330,23 +272,6 @@ def open_weight_statements() -> list[dict[str, Any]]:
     ]
 
 
-def _check_inputs(bucket: str, account: str | None, region: str, role_names: Sequence[str]) -> None:
-    _refuse_wildcards("bucket", bucket)
-    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket):
-        raise ValueError(f"bucket {bucket!r} is not a valid S3 bucket name")
-    if account is not None:
-        _refuse_wildcards("account", account)
-        if not re.fullmatch(r"\d{12}", account):
-            raise ValueError(f"account {account!r} must be a 12-digit AWS account id")
-    _refuse_wildcards("region", region)
-    if not _REGION.fullmatch(region):
-        raise ValueError(f"region {region!r} is not an AWS region name (e.g. us-east-1)")
-    for name in role_names:
-        _refuse_wildcards("role name", name)
-        if not _ROLE_NAME.fullmatch(name):
-            raise ValueError(f"role name {name!r} is not an IAM role name (1-64 of letters, digits, +=,.@_-)")
-
-
 def policy_bundle(
     *,
     bucket: str,
@@ -359,13 +284,14 @@ def policy_bundle(
     service_role_name: str = "BedrockRFTServiceRole",
     grader_role_name: str = "BedrockRFTGraderRole",
     open_weight: bool = False,
+    notify_topics: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Every policy an RFT setup needs, keyed by role: trust and permission documents.
 
     Raises ValueError naming the input for anything that is not a plain name, id or prefix
     (wildcards included); nothing is built from an input that failed.
     """
-    _check_inputs(bucket, account, region, (service_role_name, grader_role_name))
+    check_inputs(bucket, account, region, (service_role_name, grader_role_name))
     grader_arn, scope = function_arn(reward_function, Scope(account or ACCOUNT_PLACEHOLDER, region))
     if account is not None and scope.account != account:
         raise ValueError(f"account {account} differs from the reward function ARN's account {scope.account}")
@@ -385,7 +311,12 @@ def policy_bundle(
         },
         "airflow_caller": {
             "permissions_policy": airflow_caller_permissions(
-                bucket, grader_arn, scope, [service_role_name, grader_role_name], open_weight=open_weight
+                bucket,
+                grader_arn,
+                scope,
+                [service_role_name, grader_role_name],
+                open_weight=open_weight,
+                notify_topics=notify_topics,
             ),
         },
     }

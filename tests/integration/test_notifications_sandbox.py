@@ -8,8 +8,11 @@ from typing import Any
 import pytest
 
 from bedrock_rft_provider.evaluation.brief import evaluation_brief, is_budget_stop, subject
+from bedrock_rft_provider.iam import policy_bundle
 from bedrock_rft_provider.notifications import BedrockRFTNotifier
 from bedrock_rft_provider.sandbox.server import Sandbox
+from support.caller_policy import recording_calls
+from unit.test_iam_policy import allows, iam_action
 
 pytestmark = pytest.mark.integration
 
@@ -128,12 +131,22 @@ def test_a_promotion_reaches_the_topic_with_the_brief(bedrock_rft_sandbox_airflo
     notifier = BedrockRFTNotifier(
         event="promotion", topic_arn="{{ params.topic }}", family="{{ params.family }}", report_uri="s3://r"
     )
-    notifier({**context("promote"), "params": {"topic": topic, "family": "gsm8k"}})
+    with recording_calls(set()) as calls:
+        notifier({**context("promote"), "params": {"topic": topic, "family": "gsm8k"}})
     messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=5)
     envelopes = [json.loads(m["Body"]) for m in messages.get("Messages", [])]
     assert [e["Subject"] for e in envelopes] == ["Bedrock RFT gsm8k: promotion - version 3"]
     assert "95% CI [+0.0500, +0.1300]" in envelopes[0]["Message"]
     assert "Report: s3://r" in envelopes[0]["Message"]
+    # `bedrock-rft iam-policy --notify-topic` grants exactly the call the notifier made, on that topic.
+    assert {iam_action(*call) for call in calls} == {"sns:Publish"}
+    caller = policy_bundle(bucket="my-rft-bucket", reward_function="grader", notify_topics=[topic])
+    publish = [
+        s
+        for s in caller["airflow_caller"]["permissions_policy"]["Statement"]
+        if allows({"Statement": [s]}, "sns:Publish")
+    ]
+    assert [s["Resource"] for s in publish] == [[topic]]
 
 
 def test_a_topic_that_cannot_be_published_to_logs_one_error_and_raises_nothing(
@@ -144,3 +157,52 @@ def test_a_topic_that_cannot_be_published_to_logs_one_error_and_raises_nothing(
     out = capsys.readouterr().out
     assert f"Could not send 'Bedrock RFT gsm8k: promotion - version 3' to {gone}:" in out
     assert "NotFound" in out and "Sent " not in out
+
+
+def _refuse_aws_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.client import BaseClient
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("an AWS call was made without the named connection")
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", refuse)
+
+
+def test_a_missing_connection_logs_one_line_naming_it_and_sends_nothing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not the amazon hook's silent fallback to the worker's own credentials, and no traceback."""
+    _refuse_aws_calls(monkeypatch)
+    topic = "arn:aws:sns:us-east-1:123456789012:rft"
+    notifier = BedrockRFTNotifier(
+        event="promotion", topic_arn=topic, family="gsm8k", aws_conn_id="no_such_conn"
+    )
+    notifier(context("promote"))  # as the task runner calls a callback; raises nothing
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert (
+        f"Could not send 'Bedrock RFT gsm8k: promotion - version 3' to {topic}: "
+        "AWS connection 'no_such_conn' is not defined (aws_conn_id)"
+    ) in lines[0]
+
+
+def test_a_missing_connection_reported_the_task_sdk_3_0_way_is_one_line_too(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Airflow 3.0's Task SDK raised AirflowRuntimeError(CONNECTION_NOT_FOUND), past the amazon hook."""
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowRuntimeError, ErrorType
+    from airflow.sdk.execution_time.comms import ErrorResponse
+
+    def not_found(conn_id: str) -> None:
+        raise AirflowRuntimeError(
+            ErrorResponse(error=ErrorType.CONNECTION_NOT_FOUND, detail={"conn_id": conn_id})
+        )
+
+    _refuse_aws_calls(monkeypatch)
+    monkeypatch.setattr(BaseHook, "get_connection", classmethod(lambda cls, conn_id: not_found(conn_id)))
+    BedrockRFTNotifier(
+        event="gate_decision", topic_arn="arn:aws:sns:us-east-1:123456789012:rft", aws_conn_id="gone"
+    )(context("quality_gate"))
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and "AWS connection 'gone' is not defined (aws_conn_id)" in lines[0], lines

@@ -161,6 +161,27 @@ def test_the_caller_policy_allows_every_call_in_the_hooks_code() -> None:
     assert missing == []
 
 
+def test_a_notify_topic_gets_sns_publish_on_that_topic_and_nothing_else_in_sns(capsys: Any) -> None:
+    topic_arn = "arn:aws:sns:eu-west-1:444455556666:rft-alerts"
+    args = [*BASE_ARGS, "--account", "111122223333", "--notify-topic", "bedrock-rft-retraining"]
+    assert main([*args, "--notify-topic", topic_arn]) == 0
+    caller = json.loads(capsys.readouterr().out)["airflow_caller"]["permissions_policy"]["Statement"]
+    sns = [s for s in caller if any(a.startswith("sns:") for a in s["Action"])]
+    assert sns == [
+        {
+            "Sid": "PublishNotifications",
+            "Effect": "Allow",
+            "Action": ["sns:Publish"],
+            "Resource": [topic_arn, "arn:aws:sns:us-east-1:111122223333:bedrock-rft-retraining"],
+        }
+    ]
+
+
+def test_without_a_notify_topic_the_caller_may_not_publish_anywhere() -> None:
+    policy = policy_bundle(bucket="my-rft-bucket", reward_function="grader")["airflow_caller"]
+    assert not allows(policy["permissions_policy"], "sns:Publish")
+
+
 @pytest.mark.parametrize(
     ("flag", "value", "named"),
     [
@@ -179,6 +200,10 @@ def test_the_caller_policy_allows_every_call_in_the_hooks_code() -> None:
         ("--bucket", "*", "bucket"),
         ("--reward-function", "grader*", "reward function"),
         ("--reward-function", "arn:aws:lambda:us-east-1:111122223333:function:*", "reward function"),
+        ("--notify-topic", "bedrock-rft-*", "notify topic"),
+        ("--notify-topic", "arn:aws:sns:us-east-1:111122223333:*", "notify topic"),
+        ("--notify-topic", "arn:aws:sns:us-east-1:111122223333:${aws:username}", "notify topic"),
+        ("--notify-topic", "alerts.fifo", "notify topic"),  # the notifier sends no message group id
     ],
 )
 def test_wildcards_and_malformed_inputs_exit_2_with_one_line_naming_the_input(
@@ -253,8 +278,9 @@ def _inherent(finding: Any, kind: str, placeholder: bool = False) -> bool:
         {"judge_models": ["amazon.nova-lite-v1:0", "us.anthropic.claude-3-haiku-20240307-v1:0"]},
         {"reward_function": "arn:aws:lambda:eu-west-1:444455556666:function:grader:live"},
         {"region": "us-west-2", "open_weight": True},
+        {"account": "111122223333", "notify_topics": ["bedrock-rft-retraining"]},
     ],
-    ids=["defaults", "prefixes", "judges", "function-arn", "open-weight"],
+    ids=["defaults", "prefixes", "judges", "function-arn", "open-weight", "notify-topic"],
 )
 def test_policies_are_clean_for_the_parliament_linter_apart_from_inherent_findings(
     options: dict[str, Any],

@@ -77,6 +77,13 @@ def register(subparsers: Any) -> None:
         help="also let the caller train open-weight models (gpt-oss, Qwen3, Nemotron) through "
         "Bedrock's OpenAI-compatible API (bedrock-mantle actions; they take no resource ARNs)",
     )
+    iam.add_argument(
+        "--notify-topic",
+        action="append",
+        default=[],
+        metavar="NAME_OR_ARN",
+        help="SNS topic the notifier publishes to (the DAG's notify_topic_arn): adds sns:Publish on it",
+    )
     iam.set_defaults(handler=run_iam_policy)
 
 
@@ -229,6 +236,7 @@ def run_iam_policy(args: argparse.Namespace) -> int:
             data_prefix=args.data_prefix,
             output_prefix=args.output_prefix,
             open_weight=args.open_weight,
+            notify_topics=args.notify_topic,
         )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -29,6 +29,11 @@ class ChampionChangedError(BedrockRFTError):
     """The champion changed after the challenger was evaluated against it; nothing was promoted."""
 
 
+class StaleChampionRecordError(BedrockRFTError):
+    """The champion deployment serves the new model but its record could not be written: the record
+    names the model it replaced until the task is retried or cleared (which writes it, nothing else)."""
+
+
 @dataclass(frozen=True)
 class ServingPlan:
     """How the new champion gets served.
@@ -179,6 +184,22 @@ def champion_moved(
     return (
         f"the champion is now {now}, but {model} was evaluated against {against}: not replacing a "
         "model it was never compared with; re-run the evaluation (trigger the DAG again)"
+    )
+
+
+def stale_record(
+    parameter: str, deployment_arn: str, model: str, current: ChampionVersion | None, error: object
+) -> str:
+    """One line for a record left behind by its deployment: what serves now, what the record still says."""
+    if current is None:
+        says = "does not exist yet"
+    else:
+        named = current.record.get("custom_model_arn") or current.record.get("model_id")
+        says = f"still names {named} (version {current.version})"
+    return (
+        f"deployment {deployment_arn} now serves {model}, but writing the champion record {parameter} "
+        f"failed ({' '.join(str(error).split())}): the record is stale, it {says}; retry or clear this task "
+        "to write it (the deployment is not updated again)"
     )
 
 

@@ -13,16 +13,20 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from bedrock_rft_provider.evaluation.champion import ChampionVersion
 from bedrock_rft_provider.evaluation.promotion import (
     ADOPT,
     UPDATE,
+    StaleChampionRecordError,
     champion_deployment,
     fallback,
     not_adoptable,
     plan_serving,
     promotion_by_run,
     rollback_by_run,
+    stale_record,
 )
 from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 from bedrock_rft_provider.hooks.deployment import (
@@ -103,7 +107,12 @@ class ChampionServing:
             record["previous_model_arn"] = current["custom_model_arn"]
         if plan.replaced_arn:
             record["replaced_deployment_arn"] = plan.replaced_arn
-        version = self.champions.promote(family, record)
+        if plan.action == UPDATE and plan.serving_arn:  # the deployment already serves model_arn
+            version = self._record_after_repoint(
+                family, plan.serving_arn, model_arn, history, lambda: self.champions.promote(family, record)
+            )
+        else:
+            version = self.champions.promote(family, record)
         self._delete_replaced(plan.replaced_arn)
         return version
 
@@ -143,7 +152,31 @@ class ChampionServing:
         if serving and model_arn:
             self._point(serving, str(model_arn))
             record.update(deployment_arn=serving, model_id=serving)
+            return self._record_after_repoint(
+                family, serving, str(model_arn), versions, lambda: self.champions.put(family, record)
+            )
         return self.champions.put(family, record)
+
+    def _record_after_repoint(
+        self,
+        family: str,
+        deployment_arn: str,
+        model_arn: str,
+        history: list[ChampionVersion],
+        write: Callable[[], ChampionVersion],
+    ) -> ChampionVersion:
+        """``write()`` the record of a deployment already re-pointed at ``model_arn``.
+
+        A failed write leaves the record naming the model the deployment served before: that is said in
+        one line (StaleChampionRecordError). A retry converges: ``point_at`` finds the deployment serving
+        ``model_arn`` (no second update) and the write is made again.
+        """
+        try:
+            return write()
+        except (BotoCoreError, ClientError) as exc:
+            current = history[-1] if history else None
+            message = stale_record(self.champions.parameter(family), deployment_arn, model_arn, current, exc)
+            raise StaleChampionRecordError(message) from exc
 
     def _check_adoptable(self, arn: str, model_arn: str, replaced_arn: str | None) -> None:
         """Raise before anything is written when ``arn`` cannot serve ``model_arn`` as champion."""

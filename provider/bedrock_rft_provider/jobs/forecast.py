@@ -24,7 +24,7 @@ from bedrock_rft_provider.errors import ConfigError
 from bedrock_rft_provider.jobs.backends import NATIVE, OPEN_WEIGHT
 from bedrock_rft_provider.jobs.hyperparameters import RFTHyperParameters
 from bedrock_rft_provider.jobs.openweight import OpenWeightHyperParameters
-from bedrock_rft_provider.jobs.prices import PRICE_UNITS, PriceTable
+from bedrock_rft_provider.jobs.prices import PriceTable, format_money, price_quantities
 
 # The user guide's example values; the service's own defaults for omitted fields are undocumented.
 NATIVE_EXAMPLE_DEFAULTS = {
@@ -34,6 +34,17 @@ NATIVE_EXAMPLE_DEFAULTS = {
     "eval_interval": 10,
     "inference_max_tokens": 8192,
 }
+__all__ = [  # price_quantities and format_money live in jobs.prices; also importable from here
+    "ForecastAssumptions",
+    "ForecastInputs",
+    "SpendForecast",
+    "TrainingPlan",
+    "forecast_spend",
+    "format_money",
+    "plan_mismatch",
+    "price_quantities",
+    "training_plan",
+]
 # The open-weight API's one documented example (n_epochs 1, batch_size 4) is not a default either.
 OPEN_WEIGHT_ASSUMED_DEFAULTS = {"n_epochs": 2, "batch_size": 64}
 MB_PER_GB = 1024
@@ -340,31 +351,6 @@ def forecast_spend(
     )
 
 
-def price_quantities(
-    quantities: Mapping[str, float | None], prices: PriceTable
-) -> tuple[dict[str, float], tuple[str, ...], tuple[str, ...]]:
-    """``(money, unpriced, unquantified)``: money per component with a price and a known amount
-    (rounded to 1e-6), the components without a price, and those priced whose amount is unknown.
-
-    ``quantities`` maps ``PRICE_UNITS`` keys to amounts in those units (None = not known). Used for
-    the forecast and for pricing the actual spend the same way.
-    """
-    money: dict[str, float] = {}
-    unpriced: list[str] = []
-    unquantified: list[str] = []
-    for key in PRICE_UNITS:
-        price, amount = prices.price(key), quantities.get(key)
-        if price is None:
-            unpriced.append(key)
-        elif amount is None:
-            unquantified.append(key)
-        else:
-            money[key] = round(price * amount, 6)
-            if not math.isfinite(money[key]):
-                raise ConfigError(f"prices.{key}", f"= {price!r} makes this component's money infinite")
-    return money, tuple(unpriced), tuple(unquantified)
-
-
 def _output_tokens(inputs: ForecastInputs, assumptions: ForecastAssumptions) -> int:
     if assumptions.eval_output_tokens is not None:
         return assumptions.eval_output_tokens
@@ -378,11 +364,6 @@ def _output_tokens(inputs: ForecastInputs, assumptions: ForecastAssumptions) -> 
 def _positive_int(name: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError(name, f"must be a whole number >= 1, got {value!r}")
-
-
-def format_money(amount: float) -> str:
-    """Two decimals, or four significant digits below 0.01 (a grader's cents still show)."""
-    return f"{amount:,.2f}" if amount >= 0.01 or amount == 0 else f"{amount:.4g}"
 
 
 def _or_unknown(value: float | None, fmt: str) -> str:

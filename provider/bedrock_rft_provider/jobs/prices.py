@@ -3,11 +3,12 @@
 Bedrock RFT training prices are not in any public document we could find, and Lambda and inference
 prices vary by region and change; so every price comes from the user (the ``prices`` DAG param, the
 ``bedrock_rft_prices`` Airflow Variable or ``bedrock-rft forecast --prices``). A component without a
-price is forecast in units only.
+price is forecast in units only. :func:`price_quantities` prices the forecast and the actual spend alike.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -89,3 +90,33 @@ def _check_price(name: str, value: Any) -> Any:
         return as_float(field, value, minimum=0)
     except ConfigError as exc:
         raise ConfigError(field, f"{exc.message} ({PRICE_UNITS[name]})") from None
+
+
+def price_quantities(
+    quantities: Mapping[str, float | None], prices: PriceTable
+) -> tuple[dict[str, float], tuple[str, ...], tuple[str, ...]]:
+    """``(money, unpriced, unquantified)``: money per component with a price and a known amount
+    (rounded to 1e-6), the components without a price, and those priced whose amount is unknown.
+
+    ``quantities`` maps ``PRICE_UNITS`` keys to amounts in those units (None = not known). Used for
+    the forecast and for pricing the actual spend the same way.
+    """
+    money: dict[str, float] = {}
+    unpriced: list[str] = []
+    unquantified: list[str] = []
+    for key in PRICE_UNITS:
+        price, amount = prices.price(key), quantities.get(key)
+        if price is None:
+            unpriced.append(key)
+        elif amount is None:
+            unquantified.append(key)
+        else:
+            money[key] = round(price * amount, 6)
+            if not math.isfinite(money[key]):
+                raise ConfigError(f"prices.{key}", f"= {price!r} makes this component's money infinite")
+    return money, tuple(unpriced), tuple(unquantified)
+
+
+def format_money(amount: float) -> str:
+    """Two decimals, or four significant digits below 0.01 (a grader's cents still show)."""
+    return f"{amount:,.2f}" if amount >= 0.01 or amount == 0 else f"{amount:.4g}"

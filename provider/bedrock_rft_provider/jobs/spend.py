@@ -14,9 +14,9 @@ from typing import Any
 
 from bedrock_rft_provider.errors import ConfigError
 from bedrock_rft_provider.evaluation.replies import token_count
-from bedrock_rft_provider.jobs.forecast import MB_PER_GB, ForecastInputs, price_quantities
+from bedrock_rft_provider.jobs.forecast import MB_PER_GB, ForecastInputs
 from bedrock_rft_provider.jobs.metrics import TrainingMetrics
-from bedrock_rft_provider.jobs.prices import PriceTable
+from bedrock_rft_provider.jobs.prices import PriceTable, price_quantities
 
 TRAIN_REWARD = "critic/rewards/mean"
 VALIDATION_REWARD = "val-score/rewards/mean@1"

@@ -34,7 +34,8 @@ class BedrockRFTNotifier(BaseNotifier):
     :param report_uri: where the evaluation ``report.html`` is (templated).
     :param summary_task_id: the task whose return value is the evaluation summary (default ``evaluate``).
     :param gate_task_id: the task that pushed the ``gate_decision`` XCom (default ``quality_gate``).
-    :param aws_conn_id: the AWS connection (default ``aws_default``).
+    :param aws_conn_id: the AWS connection (default ``aws_default``; None = boto3's default credential
+        chain). A connection id that is not defined sends nothing and logs one error line naming it.
     :param region_name: optional region override.
     :raises ValueError: an unknown ``event`` (at DAG parse time).
     """
@@ -113,6 +114,12 @@ class BedrockRFTNotifier(BaseNotifier):
         from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
         from botocore.exceptions import BotoCoreError, ClientError
 
+        unusable = _connection_problem(self.aws_conn_id)
+        if unusable:
+            # Not the amazon hook's fallback to the worker's own credentials: a named connection that is
+            # not there is a misconfiguration, and one line naming it is all the log should get.
+            self.log.error("Could not send %r to %s: %s", title, self.topic_arn, unusable)
+            return
         try:
             # notify(), not __call__: the body holds evaluation text and must not be rendered as Jinja.
             SnsNotifier(
@@ -127,3 +134,22 @@ class BedrockRFTNotifier(BaseNotifier):
             self.log.error("Could not send %r to %s: %s", title, self.topic_arn, " ".join(str(exc).split()))
             return
         self.log.info("Sent %r to %s", title, self.topic_arn)
+
+
+def _connection_problem(conn_id: str | None) -> str | None:
+    """Why the Airflow connection ``conn_id`` cannot be used, or None (also for None: boto3's chain)."""
+    if is_unset(conn_id):
+        return None
+    from airflow.exceptions import AirflowNotFoundException
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowRuntimeError, ErrorType
+
+    try:
+        BaseHook.get_connection(str(conn_id))
+    except AirflowNotFoundException:
+        return f"AWS connection {conn_id!r} is not defined (aws_conn_id)"
+    except AirflowRuntimeError as exc:  # what the Task SDK raised instead before apache/airflow#52880
+        if exc.error.error == ErrorType.CONNECTION_NOT_FOUND:
+            return f"AWS connection {conn_id!r} is not defined (aws_conn_id)"
+        return f"AWS connection {conn_id!r} could not be read (aws_conn_id): {exc}"
+    return None

@@ -87,8 +87,10 @@ class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampion
         stays the same; the first champion of a family, or one whose deployment cannot be updated,
         is served from ``deployment_arn`` instead (the old champion deployment is then deleted after
         the record moved). The record's ``deployment_arn`` is the serving deployment;
-        ``previous_model_arn`` and ``replaced_deployment_arn`` say what it replaced. Default False: the
-        record takes ``deployment_arn`` as given.
+        ``previous_model_arn`` and ``replaced_deployment_arn`` say what it replaced. A record write that
+        fails after the re-pointing fails the task with ``StaleChampionRecordError`` (what serves now, what
+        the record still names); its retry or clear writes the record without updating the deployment
+        again. Default False: the record takes ``deployment_arn`` as given.
     :param baseline_version: the champion's SSM version the challenger was evaluated against (0 = there
         was no champion; templated). When the champion has changed since (another run promoted, or a
         rollback, while e.g. an approval waited), the task fails with ``ChampionChangedError`` before

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +30,6 @@ if TYPE_CHECKING:
     from bedrock_rft_provider.jobs.hyperparameters import RFTHyperParameters
     from bedrock_rft_provider.jobs.spec import RFTJobSpec
     from bedrock_rft_provider.jobs.spend_guard import WaitGuard
-    from bedrock_rft_provider.jobs.training_key import TrainingKey
     from bedrock_rft_provider.lineage import TaskLineage
 
 
@@ -198,28 +196,10 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
         self._task_instance: Any = None
 
     def build_spec(self, context: Context) -> RFTJobSpec:
-        """The validated job request for this run; raises before any AWS call on bad input."""
-        from bedrock_rft_provider.jobs.submission_checks import NATIVE_SPEC_ARGS, native_job_spec
-        from bedrock_rft_provider.namespace import resolve_namespace
+        """The validated native job request for this run; raises before any AWS call on bad input."""
+        from bedrock_rft_provider.operators import native_job
 
-        ti = context["ti"]
-        return native_job_spec(
-            dag_id=ti.dag_id,
-            run_id=ti.run_id,
-            task_id=ti.task_id,
-            namespace=resolve_namespace(self.namespace),
-            **{name: getattr(self, name) for name in NATIVE_SPEC_ARGS},
-        )
-
-    def training_key(self, spec: RFTJobSpec) -> TrainingKey | None:
-        """The job's training key, or None (reuse off, with a warning) when its inputs cannot be read."""
-        from bedrock_rft_provider.jobs.submission_checks import reuse_key
-
-        key, why_not = reuse_key(spec, self.hook)
-        if key is None:  # invocation logs are expected; an unreadable input is worth a warning
-            log = self.log.info if spec.invocation_logs else self.log.warning
-            log("Data-level reuse is off: %s", why_not)
-        return key
+        return native_job.build_spec(self, context)
 
     def guard(self) -> WaitGuard:
         """The rendered ``spend_guard`` with this operator's caps (see ``spend_guard_with_caps``)."""
@@ -235,10 +215,8 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
     def execute(self, context: Context) -> dict[str, Any]:
         from bedrock_rft_provider.jobs.backends import OPEN_WEIGHT
         from bedrock_rft_provider.jobs.submission_checks import check_submission
-        from bedrock_rft_provider.jobs.training_key import key_tags
+        from bedrock_rft_provider.operators import native_job
         from bedrock_rft_provider.operators.forecast import refuse_over_caps
-        from bedrock_rft_provider.operators.invocation_logs import preview_before_training
-        from bedrock_rft_provider.operators.run_spend_check import guard_for_this_try
         from bedrock_rft_provider.triggers.rft_job import BedrockRFTJobTrigger
 
         checked = check_submission(
@@ -263,27 +241,9 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
         # Airflow reads the link's XCom when every try ends, also one that fails before a job exists;
         # without it the supervisor logs "XCom not found ... key='bedrock_rft_job'". An empty link first.
         self._persist_job_link(context, job_arn="")
-        key = self.training_key(spec)
-        job = None
-        if key is not None:
-            spec = dataclasses.replace(spec, job_tags=spec.job_tags + key_tags(key))
-            if force:
-                self.log.warning(
-                    "force_retrain is set: training even if %s was trained before", key.describe()
-                )
-            else:
-                job = self.hook.reusable_job(spec, key, context["ti"].try_number)
-        self._reused = job is not None
-        self._training_key = key.digest if key else None
-        if job is None:
-            # The caps bound the run: an attempt after a stopped job gets only what earlier ones left.
-            guard = guard_for_this_try(self.hook, spec, context["ti"].try_number, guard)
-            logs = spec.invocation_logs  # checked before a new job only: a clear reattaches regardless
-            job = self.hook.start_or_reattach(
-                spec,
-                attempt=context["ti"].try_number,
-                before_create=(lambda: preview_before_training(self, logs)) if logs else None,
-            )
+        job, guard, self._reused, self._training_key = native_job.reuse_or_start(
+            self, context, spec, guard, force=force
+        )
         # Names are unique per account and region, and every Bedrock API takes a name or an ARN.
         # A reused job belongs to the run that started it, so this task never stops it.
         self._job_name = None if self._reused else job.job_name
@@ -321,25 +281,12 @@ class BedrockRFTJobOperator(LineageMixin, AwsBaseOperator[BedrockRFTHook]):
                 timeout=limit.defer_timeout,
             )
         if guard.active and not self._reused:
-            final = self._guarded_wait(context, job.job_name, guard, limit.waiter_max_attempts)
+            final = native_job.guarded_wait(self, context, job.job_name, guard, limit.waiter_max_attempts)
         else:
             final = self.hook.wait_for_job(
                 job.job_name, waiter_delay=self.waiter_delay, waiter_max_attempts=limit.waiter_max_attempts
             )
         return self._finish(final, reattached=job.reattached)
-
-    def _guarded_wait(
-        self, context: Context, job_name: str, guard: WaitGuard, attempts: int
-    ) -> dict[str, Any]:
-        """Poll like the trigger does, stopping the job (and failing) when the guard says so."""
-        from bedrock_rft_provider.triggers import spend_watch
-
-        watch = spend_watch.NativeWatch(self.hook, job_name, guard, self.log)
-        check = spend_watch.poll_until_done(watch, self.waiter_delay, attempts, self.log)
-        if check.outcome == spend_watch.GUARD_STOP:
-            assert check.verdict is not None
-            raise spend_watch.fail_stopped(context, watch, check.verdict.as_dict(), self.log)
-        return check.job
 
     def execute_complete(
         self,

@@ -4,7 +4,7 @@ Use one directly (``bedrock_rft_provider.rewards.builtin:math_answer``) or combi
 :func:`composite`. Factories (``llm_judge``, ``composite``, ``format_check``, ``length_penalty``)
 return such functions. Every reward here grades ``sample.response``, the final answer with the model's
 reasoning removed (the rule is in :mod:`bedrock_rft_provider.rewards.contract`); numbers compare exactly
-(:mod:`bedrock_rft_provider.rewards.numeric`).
+(:mod:`bedrock_rft_provider.rewards.written_numbers`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Final-answer extraction and numeric comparison for GSM8K-style math rewards.
+"""Final-answer extraction for GSM8K-style math rewards: which number of a response is its answer.
 
 The extraction rules, strongest signal first (the first rule that finds a number decides):
 ``hash`` (``#### N``), ``boxed`` (``\\boxed{N}``), ``answer_is`` ("The (final) answer is N", "Answer: N"),
@@ -6,42 +6,46 @@ The extraction rules, strongest signal first (the first rule that finds a number
 ``last_number`` (the last number anywhere). Within a rule the last occurrence wins, since a model that
 corrects itself states its final answer last; ``conflicting`` reports that the rule saw different values.
 
-Numbers compare exactly (:func:`same_number`): every value is held as a :class:`~fractions.Fraction` of
-what was written, so ``1000000000`` never equals ``1000000001`` and ``2.50`` equals ``2.5``. The only
-tolerance is for a value that is genuinely inexact as written: a fraction with no finite decimal form
-(``1/3``, ``\\frac{2}{3}``) matches a decimal of at least two places that equals it rounded to that many
-places (``0.33``, ``0.667``). A percent sign or scale word on one side only also allows the other reading
-(``50%`` matches ``0.5`` and ``50``).
+Numbers are read and compared exactly by ``written_numbers`` (:func:`same_number`: ``2.50`` equals
+``2.5``, ``1000000000`` never equals ``1000000001``); its names are re-exported here.
 """
 
 from __future__ import annotations
 
 import functools
-import math
 import re
 from dataclasses import dataclass
-from fractions import Fraction
+
+from bedrock_rft_provider.rewards.written_numbers import (
+    NUMBER,
+    Number,
+    has_finite_decimal,
+    numbers_in,
+    read_number,
+    same_number,
+    to_number,
+    word_number,
+)
+
+__all__ = [
+    "NOT_FOUND",
+    "RULES",
+    "Extraction",
+    "Number",
+    "clause_answer",
+    "extract_answer",
+    "extract_by_rules",
+    "has_finite_decimal",
+    "line_answer",
+    "normalize_text",
+    "numbers_in",
+    "parse_reference",
+    "same_number",
+    "word_number",
+]
 
 RULES = ("hash", "boxed", "answer_is", "label", "final_line", "last_number")
 
-_NUMBER = re.compile(
-    r"(?<![\w.])(?P<sign>[-+])?[ \t]?(?P<cur>[$€£¥₹])?[ \t]?(?P<sign2>[-+])?"
-    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(?![\d])"
-    r"(?:[ \t]?/[ \t]?(?P<den>\d+(?:\.\d+)?)(?![\d.]\d))?"
-    r"(?P<scale>[ \t]+(?:thousand|million|billion)\b)?"
-    r"(?P<pct>[ \t]?(?:%|percent\b))?",
-    re.IGNORECASE,
-)
-_SCALES = {"thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
-_WORD = re.compile(r"[a-z]+")
-_UNIT_WORDS = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen"
-)
-_TENS_WORDS = "twenty thirty forty fifty sixty seventy eighty ninety"
-_WORD_VALUES = {word: value for value, word in enumerate(_UNIT_WORDS.split())}
-_WORD_VALUES.update({word: 10 * value for value, word in enumerate(_TENS_WORDS.split(), start=2)})
-_WORD_SCALES = {"thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
 _SPACED_THOUSANDS = re.compile(r"(?<=\d)[\u00a0\u202f\u2009](?=\d{3}(?!\d))")
 _CALCULATOR = re.compile(r"<<[^<>]*>>")
 _LATEX_FRAC = re.compile(r"\\[dt]?frac\s*\{\s*([-+]?[\d.,]+)\s*\}\s*\{\s*([\d.,]+)\s*\}")
@@ -58,21 +62,6 @@ _ANSWER_IS = re.compile(
 _LABEL = re.compile(r"^[ \t>*_#-]*(?:a|ans)\.?\**[ \t]*:\**[ \t]*([^\n]*)", re.IGNORECASE | re.MULTILINE)
 _CLAUSE_END = re.compile(r"\.(?:\s|$)|;")
 _OPERATOR_NEXT = re.compile(r"[ \t]*[-+*/\u00d7x\u00f7][ \t]*[$(]?[ \t]*\d")
-
-
-@dataclass(frozen=True)
-class Number:
-    """A number read from text, exactly as written.
-
-    ``value`` is exact (``Fraction("0.1")`` is one tenth, not the nearest float); ``percent`` when written
-    with ``%``; ``scale`` from "thousand", "million", "billion"; ``places`` is the count of decimal places
-    written (``None`` for a fraction such as ``1/3``, which names an exact value of its own).
-    """
-
-    value: Fraction
-    percent: bool = False
-    scale: int = 1
-    places: int | None = 0
 
 
 @dataclass(frozen=True)
@@ -118,57 +107,9 @@ def _mixed_to_fraction(match: re.Match[str]) -> str:
     return match.group(0)
 
 
-def _places(digits: str) -> int:
-    point = digits.find(".")
-    return 0 if point < 0 else len(digits) - point - 1
-
-
-def _to_number(match: re.Match[str]) -> Number | None:
-    # Short numbers repeat (answers, references, "2 steps"): each is read once; long ones are not kept.
-    if match.end() - match.start() <= 32:
-        return _read_number(match.groups())
-    return _read_number.__wrapped__(match.groups())
-
-
-@functools.lru_cache(maxsize=4096)
-def _read_number(groups: tuple[str | None, ...]) -> Number | None:
-    sign, _currency, sign2, digits, denominator, scale, percent = groups
-    assert digits is not None  # the one group _NUMBER always fills
-    if "," in digits:
-        digits = digits.replace(",", "")
-    places: int | None = _places(digits)
-    # Fraction(int) skips Fraction(str)'s regex parse, the costliest step of grading a plain answer.
-    if places:
-        value = Fraction(int(digits.replace(".", "")), 10**places)
-    else:
-        value = Fraction(int(digits.rstrip(".")))
-    if denominator is not None:
-        divisor = Fraction(denominator)
-        if divisor == 0:
-            return None
-        value /= divisor
-        places = None
-    factor = _SCALES[scale.strip().lower()] if scale else 1
-    if sign == "-" or sign2 == "-":
-        value = -value
-    if factor != 1:
-        value *= factor
-    return Number(value, percent=bool(percent), scale=factor, places=places)
-
-
-def numbers_in(text: str) -> list[Number]:
-    """Every number in ``text``, in order (thousands separators, currency, signs, fractions, percent)."""
-    found = []
-    for match in _NUMBER.finditer(text):
-        number = _to_number(match)
-        if number is not None:
-            found.append(number)
-    return found
-
-
 def _first(text: str) -> tuple[Number, int] | None:
-    for match in _NUMBER.finditer(text):
-        number = _to_number(match)
+    for match in NUMBER.finditer(text):
+        number = to_number(match)
         if number is not None:
             return number, match.end()
     return None
@@ -192,27 +133,6 @@ def clause_answer(clause: str) -> Number | None:
     return number
 
 
-def word_number(text: str) -> Number | None:
-    """The first number written in words (``eighteen``, ``twenty-five``, ``one hundred and five``)."""
-    total = current = 0
-    seen = False
-    for word in _WORD.findall(text.lower()):
-        if word in _WORD_VALUES:
-            current += _WORD_VALUES[word]
-        elif word == "hundred" and seen:
-            current *= 100
-        elif word in _WORD_SCALES and seen:
-            total, current = total + current * _WORD_SCALES[word], 0
-        elif word == "and" and seen:
-            continue
-        elif seen:
-            break
-        else:
-            continue
-        seen = True
-    return Number(Fraction(total + current)) if seen else None
-
-
 def line_answer(line: str) -> Number | None:
     """The number a last line states: the one after its last ``=``, else its only number."""
     line = _mixed_numbers(line)
@@ -221,8 +141,8 @@ def line_answer(line: str) -> Number | None:
         if found is not None:
             return found[0]
     numbers = []
-    for match in _NUMBER.finditer(line):  # converted lazily: a line of 200,000 numbers stops at two
-        number = _to_number(match)
+    for match in NUMBER.finditer(line):  # converted lazily: a line of 200,000 numbers stops at two
+        number = to_number(match)
         if number is not None:
             numbers.append(number)
             if len(numbers) > 1:
@@ -301,9 +221,9 @@ _CLAUSE_PLAIN = re.compile(r"(-?\d{1,18})[ \t]*(?:\.(?:\s|$)|;|(?![^\n]))")
 
 @functools.lru_cache(maxsize=4096)  # final answers repeat (GSM8K's 8,792 solutions have 983 distinct)
 def _plain_extraction(digits: str, rule: str) -> Extraction:
-    # The number as _NUMBER would read it, from the same cache: a reference "18" is then the same object.
+    # The number as NUMBER would read it, from the same cache: a reference "18" is then the same object.
     sign = "-" if digits[0] == "-" else None
-    return Extraction(_read_number((sign, None, None, digits.lstrip("-"), None, None, None)), rule)
+    return Extraction(read_number((sign, None, None, digits.lstrip("-"), None, None, None)), rule)
 
 
 def _stated_once(text: str) -> Extraction | None:
@@ -346,8 +266,8 @@ def extract_by_rules(text: str) -> Extraction:
     number = line_answer(last_line)
     if number is not None:
         return Extraction(number, "final_line")
-    for match in reversed(list(_NUMBER.finditer(text))):  # only the last number is converted
-        number = _to_number(match)
+    for match in reversed(list(NUMBER.finditer(text))):  # only the last number is converted
+        number = to_number(match)
         if number is not None:
             return Extraction(number, "last_number")
     return NOT_FOUND
@@ -357,73 +277,7 @@ def extract_by_rules(text: str) -> Extraction:
 def parse_reference(text: str) -> Number | None:
     """The numeric answer of a reference: a bare number, a GSM8K solution ending ``#### N``, or prose."""
     stripped = text.strip()
-    match = _NUMBER.fullmatch(stripped)
+    match = NUMBER.fullmatch(stripped)
     if match:
-        return _to_number(match)
+        return to_number(match)
     return extract_answer(stripped).number
-
-
-def has_finite_decimal(value: Fraction) -> bool:
-    """True when ``value`` can be written exactly with finitely many decimal places (1/4 yes, 1/3 no)."""
-    denominator = value.denominator
-    for prime in (2, 5):
-        while denominator % prime == 0:
-            denominator //= prime
-    return denominator == 1
-
-
-def _rounds_to(exact: Fraction, decimal: Fraction, places: int) -> bool:
-    """True when ``exact`` rounded half away from zero to ``places`` decimal places is ``decimal``."""
-    scaled = abs(exact) * 10**places
-    units = math.floor(scaled + Fraction(1, 2))
-    return Fraction(units if exact >= 0 else -units, 10**places) == decimal
-
-
-def _equal(a: Fraction, a_places: int | None, b: Fraction, b_places: int | None) -> bool:
-    if a == b:
-        return True
-    # The one tolerance: a value with no finite decimal form, against a decimal rounding of it.
-    if a_places is None and b_places is not None and b_places >= 2 and not has_finite_decimal(a):
-        return _rounds_to(a, b, b_places)
-    if b_places is None and a_places is not None and a_places >= 2 and not has_finite_decimal(b):
-        return _rounds_to(b, a, a_places)
-    return False
-
-
-def _alternative(number: Number, other: Number) -> Fraction | None:
-    """The other reading of a number when only it carries a percent sign or a scale word."""
-    if number.percent and not other.percent:
-        return number.value / 100
-    if number.scale != 1 and other.scale == 1:
-        return number.value / number.scale
-    return None
-
-
-def _alternative_places(number: Number, other: Number) -> int | None:
-    """Decimal places of :func:`_alternative`'s reading (a percent moves the point two places)."""
-    if number.places is None:
-        return None
-    return number.places + 2 if number.percent and not other.percent else number.places
-
-
-def same_number(answer: Number, reference: Number) -> bool:
-    """Exact numeric equality (see the module doc for the one tolerance and for percent/scale readings).
-
-    ``50%`` matches ``0.5`` and ``50``; ``$4 million`` matches ``4000000`` and ``4``; ``1000000000`` does
-    not match ``1000000001``.
-    """
-    if answer is reference:  # plain answers and references share their Number objects (_read_number)
-        return True
-    plain = answer.scale == reference.scale == 1 and not (answer.percent or reference.percent)
-    if plain and answer.places is not None and reference.places is not None:
-        return answer.value == reference.value  # two plain decimals: no tolerance, no other reading
-    if _equal(answer.value, answer.places, reference.value, reference.places):
-        return True
-    answer_alt, reference_alt = _alternative(answer, reference), _alternative(reference, answer)
-    if answer_alt is not None and _equal(
-        answer_alt, _alternative_places(answer, reference), reference.value, reference.places
-    ):
-        return True
-    return reference_alt is not None and _equal(
-        answer.value, answer.places, reference_alt, _alternative_places(reference, answer)
-    )

@@ -44,6 +44,7 @@ EXECUTE_TIME_ONLY = (
     "bedrock_rft_provider.evaluation.scoring",
     "bedrock_rft_provider.evaluation.statistics",
     "bedrock_rft_provider.evaluation.promotion",
+    "bedrock_rft_provider.operators.native_job",
     "bedrock_rft_provider.jobs.budget",
     "bedrock_rft_provider.jobs.events",
     "bedrock_rft_provider.jobs.forecast",

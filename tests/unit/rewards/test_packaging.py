@@ -95,6 +95,8 @@ def test_package_contents(reward_fixtures: Path) -> None:
         package.files
     )
     assert "bedrock_rft_provider/rewards/handler.py" in package.files
+    runtime = Path(packaging.__file__).parent
+    assert {f"bedrock_rft_provider/rewards/{p.name}" for p in runtime.glob("*.py")} <= set(package.files)
     assert not any("__pycache__" in name for name in package.files)
     outside_rewards = [
         n for n in package.files if n.startswith("bedrock_rft_provider/") and "/rewards/" not in n
