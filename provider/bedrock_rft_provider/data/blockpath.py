@@ -12,7 +12,6 @@ per-record path whole, with no state changed, so the output and every message ar
 
 from __future__ import annotations
 
-import codecs
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import compress
@@ -28,8 +27,7 @@ from bedrock_rft_provider.data.splitfiles import SplitWriter
 #: False sends every block through the per-record path (tests compare the two).
 ENABLED = True
 CHUNK_LINES = 256  # lines per block taken: small enough that its working set stays in CPU caches
-_encoder = msgspec.json.Encoder()
-_encode, _encode_lines = _encoder.encode, _encoder.encode_lines  # encode_lines: a line and LF per item
+_encode_lines = msgspec.json.Encoder().encode_lines  # a line and LF per item
 
 
 @dataclass
@@ -67,11 +65,10 @@ class BlockPath:
         max_train = self.max_train
         if max_train is not None and self.writer.counts["train"] + splits.count("train") > max_train:
             return False
-        parts = []  # per split: its records as LF-terminated lines, and how many
+        parts = []  # per split: its records as LF-terminated ASCII lines, and how many
         for split in SPLITS:
             records = list(compress(block.records, map(split.__eq__, splits)))
-            odd = [splits[:index].count(split) for index in block.non_ascii if splits[index] == split]
-            encoded = _ascii_lines(records, odd) if odd else _encode_lines(records)
+            encoded = _encode_lines(records)
             if (
                 self.max_bytes is not None
                 and len(encoded) > self.max_bytes  # else no line in it can be too long
@@ -84,34 +81,3 @@ class BlockPath:
         for split, encoded, count in parts:
             self.writer.write_lines(split, encoded, count)
         return True
-
-
-def _ascii_lines(records: list[gsm8k.RecordStruct], non_ascii: list[int]) -> bytes:
-    """``_encode_lines(records)`` with the lines of ``records[i]`` for each ``i`` in ``non_ascii``
-    (ascending) as :func:`ascii_line` writes them; the runs between are encoded one call each."""
-    parts, start = [], 0
-    for index in non_ascii:
-        parts.append(_encode_lines(records[start:index]))
-        parts.append(ascii_line(_encode(records[index])) + b"\n")
-        start = index + 1
-    parts.append(_encode_lines(records[start:]))
-    return b"".join(parts)
-
-
-def _json_escape(error: UnicodeError) -> tuple[str, int]:
-    """Codec error handler: non-ASCII characters as the JSON escapes ``json.dumps`` writes."""
-    if not isinstance(error, UnicodeEncodeError):
-        raise error
-    text = error.object[error.start : error.end]
-    escaped = text.encode("utf-16-be").hex()  # astral characters become their surrogate pairs
-    return "".join(f"\\u{escaped[i : i + 4]}" for i in range(0, len(escaped), 4)), error.end
-
-
-codecs.register_error("bedrock-rft-json-escape", _json_escape)
-
-
-def ascii_line(line: bytes) -> bytes:
-    """A msgspec line of a strings-only record (a GSM8K record) with non-ASCII text, as
-    :func:`encode_line` writes it (the stdlib's ``\\uXXXX`` escapes, DEL too), without re-encoding."""
-    text = line.decode("utf-8")
-    return text.encode("ascii", "bedrock-rft-json-escape").replace(b"\x7f", b"\\u007f")
