@@ -11,7 +11,6 @@ Encodings and line endings accepted, per source (anything else is a ``file:line`
 
 from __future__ import annotations
 
-import csv
 import functools
 import hashlib
 import json
@@ -20,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, NamedTuple
 
-from bedrock_rft_provider.data import gsm8k, moderation, synthetic, toolcalls
+from bedrock_rft_provider.data import gsm8k
 from bedrock_rft_provider.data.decoding import (
     FAST_DECODE_REFUSALS,
     UTF8_BOM,
@@ -202,6 +201,8 @@ class SourceReader:
             raise DatasetValidationError([Problem(self.display_name, line, p) for p in problems])
 
     def _csv(self) -> Iterator[SourceItem]:
+        import csv  # each reader imports what only it needs: prepare-data on JSON lines is startup-bound
+
         # A prompt may be long; the csv module's default cell limit (128 KiB) is not a dataset rule.
         csv.field_size_limit(max(csv.field_size_limit(), MAX_RECORD_BYTES))
         with open_binary(self.input_uri, self.s3_client) as stream:
@@ -298,14 +299,20 @@ class SourceReader:
         return count
 
     def _moderation(self) -> Iterator[SourceItem]:
+        from bedrock_rft_provider.data import moderation
+
         for index, record in enumerate(moderation.generate(self._generated_count(), self.seed), start=1):
             yield SourceItem(index, record=record)
 
     def _synthetic_tools(self) -> Iterator[SourceItem]:
+        from bedrock_rft_provider.data import toolcalls
+
         for index, record in enumerate(toolcalls.generate(self._generated_count(), self.seed), start=1):
             yield SourceItem(index, record=record)
 
     def _synthetic(self) -> Iterator[SourceItem]:
+        from bedrock_rft_provider.data import synthetic
+
         count = self._generated_count()
         for index, raw in enumerate(synthetic.generate(count, self.seed), start=1):
             yield SourceItem(index, record=gsm8k.to_rft_record(raw))

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import io
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -95,6 +93,9 @@ def local_copy(uri: str, s3_client: Any = None) -> Iterator[Path]:
             raise _cannot_read(uri, reason)
         yield Path(uri)
         return
+    import shutil  # S3 only: a local prepare-data run does not pay for these imports
+    import tempfile
+
     tmp_dir = Path(tempfile.mkdtemp(prefix="bedrock-rft-input-"))
     try:
         target = tmp_dir / (Path(parse_s3_uri(uri)[1]).name or "input")
