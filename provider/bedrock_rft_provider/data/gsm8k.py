@@ -120,8 +120,9 @@ class Block(NamedTuple):
     prompts: list[str]
 
 
-def convert_block(lines: list[bytes], id_prefix: str = "gsm8k") -> Block | None:
-    """:func:`to_rft_record` over a block of raw JSON lines, or None unless every line is a plain,
+def convert_block(run: bytes, id_prefix: str = "gsm8k") -> Block | None:
+    """:func:`to_rft_record` over a block of raw JSON lines (``run``: LF-separated, no final LF, as
+    :func:`~bedrock_rft_provider.data.uris.iter_line_runs` gives them), or None unless every line is a plain,
     valid record: an object with string ``question`` and ``answer``, an optional string ``id`` (not
     blank) and no other field, in strict JSON (msgspec's rules, as :mod:`.sources`).
 
@@ -129,11 +130,11 @@ def convert_block(lines: list[bytes], id_prefix: str = "gsm8k") -> Block | None:
     this takes, the records equal :func:`to_rft_record`'s (a test compares the two). Each step runs
     over the whole block in C (``map``), not per record in Python: the same rules, column by column.
     """
-    try:  # one C pass over the block; a line holding two values or none changes the count
-        raws = _decode_block(b"[" + b",".join(lines) + b"]")
+    try:  # one C pass over the block; a line holding two values, or none, fails or changes the count
+        raws = _decode_block(b"[" + run.replace(b"\n", b",") + b"]")
     except (msgspec.MsgspecError, UnicodeDecodeError, RecursionError):
         return None
-    if len(raws) != len(lines) or not raws:
+    if len(raws) != run.count(b"\n") + 1:
         return None
     questions = list(map(str.strip, map(_get_question, raws)))
     steps, markers, ends = zip(*map(_split_at_marker, map(_get_answer, raws)), strict=True)

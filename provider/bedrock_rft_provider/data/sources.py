@@ -36,6 +36,7 @@ from bedrock_rft_provider.data.uris import (
     MAX_RECORD_BYTES,
     OversizedLine,
     iter_line_blocks,
+    iter_line_runs,
     local_copy,
     open_binary,
 )
@@ -143,6 +144,12 @@ class SourceReader:
         """A JSONL/GSM8K input's raw lines in blocks, ``(first line number, lines)``, hashed into the
         fingerprint as read; :meth:`block_items` turns a block into items."""
         return iter_line_blocks(self.input_uri, self.s3_client, self.max_line_bytes, self._hash.update)
+
+    def line_runs(self, block_bytes: int) -> Iterator[tuple[int, bytes | list[bytes]]]:
+        """:meth:`line_blocks` as runs (:func:`iter_line_runs`), ``block_bytes`` of input at a time."""
+        return iter_line_runs(
+            self.input_uri, self.s3_client, self.max_line_bytes, self._hash.update, block_bytes
+        )
 
     def block_items(self, first: int, lines: list[bytes], convert: Any) -> Iterator[SourceItem]:
         """One block of raw lines as items, each decoded and (when ``convert`` is given) converted."""

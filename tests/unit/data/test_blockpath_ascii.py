@@ -25,7 +25,7 @@ text = st.text(
 
 def _block_lines(raws: list[dict[str, str]]) -> bytes:
     """What the block path writes for ``raws``: convert_block's records, one msgspec call."""
-    block = gsm8k.convert_block([json.dumps(raw).encode() for raw in raws])
+    block = gsm8k.convert_block(b"\n".join(json.dumps(raw).encode() for raw in raws))
     assert block is not None
     return msgspec.json.Encoder().encode_lines(block.records)
 
