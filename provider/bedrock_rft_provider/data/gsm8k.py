@@ -166,13 +166,16 @@ def convert_block(run: bytes, id_prefix: str = "gsm8k") -> Block | None:
 
 
 def _escaped_record(record_id: str, prompt: str, final: str, steps: str) -> RecordStruct:
-    """A record with non-ASCII text as the stdlib writes it (``encode_line``: ``\\uXXXX`` escapes, surrogate
-    pairs, DEL escaped too): every string pre-encoded by the stdlib encoder's own C function."""
+    """A record with non-ASCII text as the stdlib writes it (``encode_line``: ``\\uXXXX`` escapes,
+    surrogate pairs, and DEL escaped too, unlike msgspec): each string that differs between the two
+    pre-encoded by the stdlib encoder's own C function; the others msgspec writes as the stdlib would."""
     raw = _stdlib_literal
     return RecordStruct(raw(record_id), (_Message("user", raw(prompt)),), _Reference(raw(final), raw(steps)))
 
 
-def _stdlib_literal(text: str) -> msgspec.Raw:
+def _stdlib_literal(text: str) -> Text:
+    if text.isascii() and "\x7f" not in text:
+        return text
     return msgspec.Raw(encode_basestring_ascii(text).encode("ascii"))
 
 

@@ -57,6 +57,7 @@ def test_awkward_text_encodes_as_the_per_record_path_writes_it(question: str) ->
         {"id": "r1", "question": question, "answer": "x\n#### 1"},
         {"id": "r2", "question": "plain", "answer": "y\n#### 2"},
         {"id": "r\u00e9", "question": "plain id not", "answer": "z <<1+1=2>>\n#### \u0663"},  # Arabic 3
+        {"id": "del\x7f", "question": "caf\u00e9", "answer": "w\n#### 4"},  # DEL beside non-ASCII: escaped
     ]
     assert _block_lines(raws) == _per_record_lines(raws)
 
