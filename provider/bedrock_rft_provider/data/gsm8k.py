@@ -131,7 +131,7 @@ def convert_block(run: bytes, id_prefix: str = "gsm8k") -> Block | None:
     over the whole block in C (``map``), not per record in Python: the same rules, column by column.
     """
     try:  # one C pass over the block; a line holding two values, or none, fails or changes the count
-        raws = _decode_block(b"[" + run.replace(b"\n", b",") + b"]")
+        raws = _decode_block(b"".join((b"[", run.replace(b"\n", b","), b"]")))  # one copy, not two
     except (msgspec.MsgspecError, UnicodeDecodeError, RecursionError):
         return None
     if len(raws) != run.count(b"\n") + 1:
