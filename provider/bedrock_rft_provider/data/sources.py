@@ -35,7 +35,6 @@ from bedrock_rft_provider.data.tabular import ColumnMapping
 from bedrock_rft_provider.data.uris import (
     MAX_RECORD_BYTES,
     OversizedLine,
-    iter_line_blocks,
     iter_line_runs,
     local_copy,
     open_binary,
@@ -137,16 +136,11 @@ class SourceReader:
         return raw
 
     def _json_lines(self, convert: Any) -> Iterator[SourceItem]:
-        for first, lines in self.line_blocks():
-            yield from self.block_items(first, lines, convert)
+        for first, run in self.line_runs():
+            yield from self.block_items(first, run.split(b"\n") if isinstance(run, bytes) else run, convert)
 
-    def line_blocks(self) -> Iterator[tuple[int, list[bytes]]]:
-        """A JSONL/GSM8K input's raw lines in blocks, ``(first line number, lines)``, hashed into the
-        fingerprint as read; :meth:`block_items` turns a block into items."""
-        return iter_line_blocks(self.input_uri, self.s3_client, self.max_line_bytes, self._hash.update)
-
-    def line_runs(self, block_bytes: int) -> Iterator[tuple[int, bytes | list[bytes]]]:
-        """:meth:`line_blocks` as runs (:func:`iter_line_runs`), ``block_bytes`` of input at a time."""
+    def line_runs(self, block_bytes: int | None = None) -> Iterator[tuple[int, bytes | list[bytes]]]:
+        """A JSONL/GSM8K input's raw lines (:func:`iter_line_runs`), hashed into the fingerprint as read."""
         return iter_line_runs(
             self.input_uri, self.s3_client, self.max_line_bytes, self._hash.update, block_bytes
         )
