@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import uuid
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
@@ -79,7 +78,7 @@ def staged_dir(target: str | Path, owned: Collection[str]) -> Iterator[Path]:
         done = True
     finally:
         if not done:
-            shutil.rmtree(staging, ignore_errors=True)
+            _remove_tree(staging)
             _remove_created(created)
 
 
@@ -98,7 +97,13 @@ def swap_in(staging: Path, target: Path) -> None:
     if retired.is_symlink():  # --output was a link to a folder: the link is replaced, its target kept
         retired.unlink()
     else:
-        shutil.rmtree(retired, ignore_errors=True)
+        _remove_tree(retired)
+
+
+def _remove_tree(folder: Path) -> None:
+    import shutil  # only when something is left to delete: a first run into a new folder never is
+
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def write_file_atomic(target: str | Path, text: str) -> None:

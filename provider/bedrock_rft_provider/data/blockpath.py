@@ -1,10 +1,11 @@
 """``prepare``'s fast path for GSM8K: whole blocks of plain, valid records, a few C calls per block.
 
 The per-record path (decode, convert, check, encode, split, write: a dozen Python calls per record)
-stays the one that explains problems. This path takes a block of raw lines (256) only when
-every line is a plain record and nothing in the block needs explaining: it decodes the block in one
-msgspec call, converts it with :func:`gsm8k.convert_block`, counts it in with
-:meth:`RecordChecker.accept_block` (no repeated prompt or id) and writes it per split. Any other block
+stays the one that explains problems. This path takes a block of raw lines (128 KiB of input, as
+read) only when every line is a plain record and nothing in the block needs explaining: it decodes
+the block in one msgspec call (no object per raw line), converts it with
+:func:`gsm8k.convert_block`, counts it in with :meth:`RecordChecker.accept_block` (no repeated
+prompt or id) and writes it per split. Any other block
 (a bad line, a duplicate, an oversized record, the ``max_records`` bound crossed) goes to the
 per-record path whole, with no state changed, so the output and every message are the same either way
 (tests compare both paths, and both with digests of the per-record implementation).
@@ -12,7 +13,6 @@ per-record path whole, with no state changed, so the output and every message ar
 
 from __future__ import annotations
 
-import codecs
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import compress
@@ -27,9 +27,8 @@ from bedrock_rft_provider.data.splitfiles import SplitWriter
 
 #: False sends every block through the per-record path (tests compare the two).
 ENABLED = True
-CHUNK_LINES = 256  # lines per block taken: small enough that its working set stays in CPU caches
-_encoder = msgspec.json.Encoder()
-_encode, _encode_lines = _encoder.encode, _encoder.encode_lines  # encode_lines: a line and LF per item
+CHUNK_BYTES = 128 << 10  # input per block (~220 GSM8K lines): its working set stays in CPU caches
+_encode_lines = msgspec.json.Encoder().encode_lines  # a line and LF per item
 
 
 @dataclass
@@ -47,31 +46,30 @@ class BlockPath:
     ) -> Iterator[SourceItem]:
         """``reader.items()`` for a GSM8K source, minus the blocks this path took (checked, written
         and reported to ``progress`` here); the caller runs the items it gets per record."""
-        for first, block in reader.line_blocks():
-            for start in range(0, len(block), CHUNK_LINES):
-                lines = block[start : start + CHUNK_LINES]
-                before = self.checker.read
-                if ENABLED and self.take(lines):
-                    if progress is not None:  # the calls one per record would give: every ``every``
-                        for read in range((before // every + 1) * every, self.checker.read + 1, every):
-                            progress(read)
-                else:
-                    yield from reader.block_items(first + start, lines, gsm8k.to_rft_record)
+        for first, run in reader.line_runs(CHUNK_BYTES):
+            before = self.checker.read
+            if ENABLED and isinstance(run, bytes) and self.take(run):
+                if progress is not None:  # the calls one per record would give: every ``every``
+                    for read in range((before // every + 1) * every, self.checker.read + 1, every):
+                        progress(read)
+            else:
+                lines = run.split(b"\n") if isinstance(run, bytes) else run
+                yield from reader.block_items(first, lines, gsm8k.to_rft_record)
 
-    def take(self, lines: list[bytes]) -> bool:
-        """Check, encode and write the block; False (nothing changed) when it needs the per-record path."""
-        block = gsm8k.convert_block(lines)
+    def take(self, run: bytes) -> bool:
+        """Check, encode and write the block (LF-separated raw lines); False (nothing changed) when it
+        needs the per-record path."""
+        block = gsm8k.convert_block(run)
         if block is None:
             return False
         splits = self.split_many(block.ids)
         max_train = self.max_train
         if max_train is not None and self.writer.counts["train"] + splits.count("train") > max_train:
             return False
-        parts = []  # per split: its records as LF-terminated lines, and how many
+        parts = []  # per split: its records as LF-terminated ASCII lines, and how many
         for split in SPLITS:
             records = list(compress(block.records, map(split.__eq__, splits)))
-            odd = [splits[:index].count(split) for index in block.non_ascii if splits[index] == split]
-            encoded = _ascii_lines(records, odd) if odd else _encode_lines(records)
+            encoded = _encode_lines(records)
             if (
                 self.max_bytes is not None
                 and len(encoded) > self.max_bytes  # else no line in it can be too long
@@ -84,34 +82,3 @@ class BlockPath:
         for split, encoded, count in parts:
             self.writer.write_lines(split, encoded, count)
         return True
-
-
-def _ascii_lines(records: list[gsm8k.RecordStruct], non_ascii: list[int]) -> bytes:
-    """``_encode_lines(records)`` with the lines of ``records[i]`` for each ``i`` in ``non_ascii``
-    (ascending) as :func:`ascii_line` writes them; the runs between are encoded one call each."""
-    parts, start = [], 0
-    for index in non_ascii:
-        parts.append(_encode_lines(records[start:index]))
-        parts.append(ascii_line(_encode(records[index])) + b"\n")
-        start = index + 1
-    parts.append(_encode_lines(records[start:]))
-    return b"".join(parts)
-
-
-def _json_escape(error: UnicodeError) -> tuple[str, int]:
-    """Codec error handler: non-ASCII characters as the JSON escapes ``json.dumps`` writes."""
-    if not isinstance(error, UnicodeEncodeError):
-        raise error
-    text = error.object[error.start : error.end]
-    escaped = text.encode("utf-16-be").hex()  # astral characters become their surrogate pairs
-    return "".join(f"\\u{escaped[i : i + 4]}" for i in range(0, len(escaped), 4)), error.end
-
-
-codecs.register_error("bedrock-rft-json-escape", _json_escape)
-
-
-def ascii_line(line: bytes) -> bytes:
-    """A msgspec line of a strings-only record (a GSM8K record) with non-ASCII text, as
-    :func:`encode_line` writes it (the stdlib's ``\\uXXXX`` escapes, DEL too), without re-encoding."""
-    text = line.decode("utf-8")
-    return text.encode("ascii", "bedrock-rft-json-escape").replace(b"\x7f", b"\\u007f")

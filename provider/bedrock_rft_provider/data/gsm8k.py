@@ -6,6 +6,7 @@ import functools
 import operator
 import re
 from itertools import compress, count, repeat
+from json.encoder import encode_basestring_ascii
 from typing import Any, NamedTuple
 
 import msgspec
@@ -82,21 +83,27 @@ class _PlainRaw(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     id: str | None = None
 
 
+#: A string field: the text, or (records with non-ASCII text) the stdlib's ASCII JSON literal of it.
+Text = str | msgspec.Raw
+
+
 class _Message(msgspec.Struct, gc=False):
     role: str
-    content: str
+    content: Text
 
 
 class _Reference(msgspec.Struct, gc=False):
-    final_answer: str
-    steps: str
+    final_answer: Text
+    steps: Text
 
 
 class RecordStruct(msgspec.Struct, gc=False):
-    """:func:`to_rft_record`'s record as a struct: msgspec encodes it to the same JSON as the dict
-    (fields in the same order; ``msgspec.to_builtins`` gives the dict). Not tracked by the cyclic GC."""
+    """:func:`to_rft_record`'s record as a struct: msgspec encodes it to the line
+    :func:`~bedrock_rft_provider.data.splitfiles.encode_line` writes for the dict (fields in the same
+    order; a record with non-ASCII text holds its strings pre-encoded, see :func:`_escaped_record`).
+    Not tracked by the cyclic GC."""
 
-    id: str
+    id: Text
     messages: tuple[_Message]
     reference_answer: _Reference
 
@@ -106,17 +113,16 @@ _strip_notes = functools.partial(_CALCULATOR_NOTE.sub, "")  # "<<" absent: the s
 
 
 class Block(NamedTuple):
-    """A converted block: the RFT records, and their ids and prompt texts, in line order, and the
-    indexes (ascending) of the records holding non-ASCII text (usually none)."""
+    """A converted block: the RFT records, and their ids and prompt texts, in line order."""
 
     records: list[RecordStruct]
     ids: list[str]
     prompts: list[str]
-    non_ascii: list[int]
 
 
-def convert_block(lines: list[bytes], id_prefix: str = "gsm8k") -> Block | None:
-    """:func:`to_rft_record` over a block of raw JSON lines, or None unless every line is a plain,
+def convert_block(run: bytes, id_prefix: str = "gsm8k") -> Block | None:
+    """:func:`to_rft_record` over a block of raw JSON lines (``run``: LF-separated, no final LF, as
+    :func:`~bedrock_rft_provider.data.uris.iter_line_runs` gives them), or None unless every line is a plain,
     valid record: an object with string ``question`` and ``answer``, an optional string ``id`` (not
     blank) and no other field, in strict JSON (msgspec's rules, as :mod:`.sources`).
 
@@ -124,11 +130,11 @@ def convert_block(lines: list[bytes], id_prefix: str = "gsm8k") -> Block | None:
     this takes, the records equal :func:`to_rft_record`'s (a test compares the two). Each step runs
     over the whole block in C (``map``), not per record in Python: the same rules, column by column.
     """
-    try:  # one C pass over the block; a line holding two values or none changes the count
-        raws = _decode_block(b"[" + b",".join(lines) + b"]")
+    try:  # one C pass over the block; a line holding two values, or none, fails or changes the count
+        raws = _decode_block(b"".join((b"[", run.replace(b"\n", b","), b"]")))  # one copy, not two
     except (msgspec.MsgspecError, UnicodeDecodeError, RecursionError):
         return None
-    if len(raws) != len(lines) or not raws:
+    if len(raws) != run.count(b"\n") + 1:
         return None
     questions = list(map(str.strip, map(_get_question, raws)))
     steps, markers, ends = zip(*map(_split_at_marker, map(_get_answer, raws)), strict=True)
@@ -150,13 +156,27 @@ def convert_block(lines: list[bytes], id_prefix: str = "gsm8k") -> Block | None:
         return None
     prompts = list(map(str.__add__, questions, repeat(INSTRUCTION)))
     notes_stripped = list(map(_strip_notes, map(str.strip, steps)))
-    non_ascii: set[int] = set()  # str.isascii takes constant time: these are four C loops over flags
-    for texts in (ids, prompts, finals, notes_stripped):
-        non_ascii.update(compress(count(), map(operator.not_, map(str.isascii, texts))))
     messages = zip(map(_Message, repeat("user"), prompts))  # one-message tuples
     references = map(_Reference, finals, notes_stripped)
     records = list(map(RecordStruct, ids, messages, references))
-    return Block(records, ids, prompts, sorted(non_ascii))
+    texts = map("".join, zip(ids, prompts, finals, notes_stripped, strict=True))  # isascii: a flag test
+    for index in compress(count(), map(operator.not_, map(str.isascii, texts))):  # usually a few
+        records[index] = _escaped_record(ids[index], prompts[index], finals[index], notes_stripped[index])
+    return Block(records, ids, prompts)
+
+
+def _escaped_record(record_id: str, prompt: str, final: str, steps: str) -> RecordStruct:
+    """A record with non-ASCII text as the stdlib writes it (``encode_line``: ``\\uXXXX`` escapes,
+    surrogate pairs, and DEL escaped too, unlike msgspec): each string that differs between the two
+    pre-encoded by the stdlib encoder's own C function; the others msgspec writes as the stdlib would."""
+    raw = _stdlib_literal
+    return RecordStruct(raw(record_id), (_Message("user", raw(prompt)),), _Reference(raw(final), raw(steps)))
+
+
+def _stdlib_literal(text: str) -> Text:
+    if text.isascii() and "\x7f" not in text:
+        return text
+    return msgspec.Raw(encode_basestring_ascii(text).encode("ascii"))
 
 
 _get_question, _get_answer, _get_id = (operator.attrgetter(name) for name in ("question", "answer", "id"))

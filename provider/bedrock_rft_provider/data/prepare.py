@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -125,6 +123,9 @@ OWNED_FILES = (*FILES.values(), REPORT_FILE)
 def _staging(output_uri: str) -> Iterator[Path]:
     """A private folder to write into: swapped in whole locally, a temporary folder for S3."""
     if is_s3_uri(output_uri):
+        import shutil  # S3 only: a local run does not pay for these imports
+        import tempfile
+
         staging = Path(tempfile.mkdtemp(prefix="bedrock-rft-dataset-"))
         try:
             yield staging

@@ -11,7 +11,6 @@ Encodings and line endings accepted, per source (anything else is a ``file:line`
 
 from __future__ import annotations
 
-import csv
 import functools
 import hashlib
 import json
@@ -20,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, NamedTuple
 
-from bedrock_rft_provider.data import gsm8k, moderation, synthetic, toolcalls
+from bedrock_rft_provider.data import gsm8k
 from bedrock_rft_provider.data.decoding import (
     FAST_DECODE_REFUSALS,
     UTF8_BOM,
@@ -36,7 +35,7 @@ from bedrock_rft_provider.data.tabular import ColumnMapping
 from bedrock_rft_provider.data.uris import (
     MAX_RECORD_BYTES,
     OversizedLine,
-    iter_line_blocks,
+    iter_line_runs,
     local_copy,
     open_binary,
 )
@@ -137,13 +136,14 @@ class SourceReader:
         return raw
 
     def _json_lines(self, convert: Any) -> Iterator[SourceItem]:
-        for first, lines in self.line_blocks():
-            yield from self.block_items(first, lines, convert)
+        for first, run in self.line_runs():
+            yield from self.block_items(first, run.split(b"\n") if isinstance(run, bytes) else run, convert)
 
-    def line_blocks(self) -> Iterator[tuple[int, list[bytes]]]:
-        """A JSONL/GSM8K input's raw lines in blocks, ``(first line number, lines)``, hashed into the
-        fingerprint as read; :meth:`block_items` turns a block into items."""
-        return iter_line_blocks(self.input_uri, self.s3_client, self.max_line_bytes, self._hash.update)
+    def line_runs(self, block_bytes: int | None = None) -> Iterator[tuple[int, bytes | list[bytes]]]:
+        """A JSONL/GSM8K input's raw lines (:func:`iter_line_runs`), hashed into the fingerprint as read."""
+        return iter_line_runs(
+            self.input_uri, self.s3_client, self.max_line_bytes, self._hash.update, block_bytes
+        )
 
     def block_items(self, first: int, lines: list[bytes], convert: Any) -> Iterator[SourceItem]:
         """One block of raw lines as items, each decoded and (when ``convert`` is given) converted."""
@@ -202,6 +202,8 @@ class SourceReader:
             raise DatasetValidationError([Problem(self.display_name, line, p) for p in problems])
 
     def _csv(self) -> Iterator[SourceItem]:
+        import csv  # each reader imports what only it needs: prepare-data on JSON lines is startup-bound
+
         # A prompt may be long; the csv module's default cell limit (128 KiB) is not a dataset rule.
         csv.field_size_limit(max(csv.field_size_limit(), MAX_RECORD_BYTES))
         with open_binary(self.input_uri, self.s3_client) as stream:
@@ -298,14 +300,20 @@ class SourceReader:
         return count
 
     def _moderation(self) -> Iterator[SourceItem]:
+        from bedrock_rft_provider.data import moderation
+
         for index, record in enumerate(moderation.generate(self._generated_count(), self.seed), start=1):
             yield SourceItem(index, record=record)
 
     def _synthetic_tools(self) -> Iterator[SourceItem]:
+        from bedrock_rft_provider.data import toolcalls
+
         for index, record in enumerate(toolcalls.generate(self._generated_count(), self.seed), start=1):
             yield SourceItem(index, record=record)
 
     def _synthetic(self) -> Iterator[SourceItem]:
+        from bedrock_rft_provider.data import synthetic
+
         count = self._generated_count()
         for index, raw in enumerate(synthetic.generate(count, self.seed), start=1):
             yield SourceItem(index, record=gsm8k.to_rft_record(raw))

@@ -51,23 +51,46 @@ def splitter(seed: int = 0, val_fraction: float = 0.1, test_fraction: float = 0.
 def block_splitter(
     seed: int = 0, val_fraction: float = 0.1, test_fraction: float = 0.1
 ) -> Callable[[Iterable[str]], list[str]]:
-    """:func:`splitter` for many ids in one call: ids -> their splits, in order."""
-    seeded, scale, from_bytes = _seeded(seed), _SCALE, int.from_bytes
-    test_below, validation_below = test_fraction, test_fraction + val_fraction
+    """:func:`splitter` for many ids in one call: ids -> their splits, in order.
+
+    :func:`split_point` compares ``digest / 2**64`` (a float) with the fractions; here each fraction is
+    turned once into the 8-byte digest it starts at, so a record's split is two byte-string comparisons
+    of its blake2b-64 digest (no int or float per record): the same splits, exactly.
+    """
+    seeded, names = _seeded(seed), _BY_BOUNDS_BELOW
+    test_below, validation_below = _digest_bound(test_fraction), _digest_bound(test_fraction + val_fraction)
 
     def split_many(record_ids: Iterable[str]) -> list[str]:
-        splits = []
-        for record_id in record_ids:
-            hasher = seeded.copy()
-            hasher.update(record_id.encode())
-            point = from_bytes(hasher.digest(), "big") / scale
-            if point < test_below:
-                splits.append("test")
-            else:
-                splits.append("validation" if point < validation_below else "train")
+        splits: list[str] = []
+        append, copy = splits.append, seeded.copy
+        for data in map(str.encode, record_ids):
+            hasher = copy()  # copying the salted state is cheaper than a new salted hasher
+            hasher.update(data)
+            digest = hasher.digest()
+            append(names[(test_below > digest) + (validation_below > digest)])
         return splits
 
     return split_many
+
+
+_BY_BOUNDS_BELOW = ("train", "validation", "test")  # how many of the two bounds a digest is below
+
+
+def _digest_bound(fraction: float) -> bytes:
+    """The 8 bytes ``b`` such that a digest ``d`` has ``split_point < fraction`` exactly when ``d < b``.
+
+    ``split_point`` is monotonic in the digest, so the digests below ``fraction`` are those under the
+    smallest one at or above it (a binary search over the 2**64 digests, with split_point's own
+    arithmetic); when every digest is below, a 9-byte string above them all.
+    """
+    low, high = 0, 1 << 64  # the answer lies in [low, high]
+    while low < high:
+        middle = (low + high) // 2
+        if middle / _SCALE < fraction:
+            low = middle + 1
+        else:
+            high = middle
+    return low.to_bytes(8, "big") if low < 1 << 64 else b"\xff" * 8 + b"\x00"
 
 
 def assign_split(record_id: str, seed: int = 0, val_fraction: float = 0.1, test_fraction: float = 0.1) -> str:

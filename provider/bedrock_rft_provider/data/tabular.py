@@ -13,10 +13,8 @@ Anything else is ``file:row: column X holds a list; expected text``.
 from __future__ import annotations
 
 import math
-import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from bedrock_rft_provider.data.records import content_id
@@ -39,6 +37,8 @@ def _kind(value: Any) -> str:
 def _number_text(value: int | float) -> str:
     if isinstance(value, int) or value.is_integer():
         return str(int(value))
+    from decimal import Decimal  # here: prepare-data on JSON lines never needs it
+
     return format(Decimal(repr(value)), "f")
 
 
@@ -92,6 +92,8 @@ class ColumnMapping:
         """Columns the prompt template refers to (ValueError on a malformed template)."""
         if self.prompt_template is None:
             return []
+        import string  # here, as Decimal: not needed to prepare JSON lines
+
         names = [
             field for _, field, _, _ in string.Formatter().parse(self.prompt_template) if field is not None
         ]

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import io
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -95,6 +93,9 @@ def local_copy(uri: str, s3_client: Any = None) -> Iterator[Path]:
             raise _cannot_read(uri, reason)
         yield Path(uri)
         return
+    import shutil  # S3 only: a local prepare-data run does not pay for these imports
+    import tempfile
+
     tmp_dir = Path(tempfile.mkdtemp(prefix="bedrock-rft-input-"))
     try:
         target = tmp_dir / (Path(parse_s3_uri(uri)[1]).name or "input")
@@ -143,22 +144,45 @@ def iter_line_blocks(
     max_line_bytes: int | None = None,
     on_block: Callable[[bytes], object] | None = None,
 ) -> Iterator[tuple[int, list[bytes]]]:
-    """Yield ``(first_line_no, lines)`` per 1 MiB block of ``uri``: its LF-terminated lines (1-based,
-    without the LF; a CR before it stays), streaming; ``on_block`` sees every block read, in order (to
-    hash the input once per block rather than once per line). Lists, not single lines: one generator
-    step per block keeps the per-line cost to the caller's own loop.
+    """Yield ``(first_line_no, lines)`` per 1 MiB block of ``uri``: :func:`iter_line_runs` as lists of
+    lines. Lists, not single lines: one generator step per block keeps the per-line cost to the caller's
+    own loop."""
+    for first, run in iter_line_runs(uri, s3_client, max_line_bytes, on_block):
+        yield first, run.split(b"\n") if isinstance(run, bytes) else run
 
-    A line whose content is longer than ``max_line_bytes`` is never held in memory: it is read through
-    and given as an empty :class:`OversizedLine` carrying its length (LF included).
+
+def iter_line_runs(
+    uri: str,
+    s3_client: Any = None,
+    max_line_bytes: int | None = None,
+    on_block: Callable[[bytes], object] | None = None,
+    block_bytes: int | None = None,
+) -> Iterator[tuple[int, bytes | list[bytes]]]:
+    """Yield ``(first_line_no, run)`` per block of ``uri`` (``block_bytes``, default 1 MiB): the lines
+    that end in it, LF-terminated (1-based, without the LF; a CR before it stays), streaming;
+    ``on_block`` sees every block read, in order (to hash the input once per block, not per line).
+
+    ``run`` is usually those lines as one bytes object, LF-separated (``run.split(b"\\n")`` gives them):
+    a caller taking a block whole needs no object per line. A block holding a line longer than
+    ``max_line_bytes`` gives the list of lines instead, that line never held in memory: it is read
+    through and given as an empty :class:`OversizedLine` carrying its length (LF included).
     """
     limit = max_line_bytes if max_line_bytes is not None else sys.maxsize
     line_no = 1  # of the next line
     carry = b""  # the start of a line that continues in the next block
     skipping = 0  # > 0 while reading through an oversized line: its bytes so far
     with open_binary(uri, s3_client) as stream:
-        while block := stream.read(_BLOCK_BYTES):
+        while block := stream.read(block_bytes or _BLOCK_BYTES):
             if on_block is not None:
                 on_block(block)
+            cut = block.rfind(b"\n")
+            if cut >= 0 and not skipping and len(carry) + cut <= limit:  # no line in it is too long
+                yield line_no, carry + block[:cut] if carry else block[:cut]
+                line_no += block.count(b"\n", 0, cut) + 1
+                carry = block[cut + 1 :]
+                if len(carry) > limit:
+                    skipping, carry = len(carry), b""
+                continue
             lines = block.split(b"\n")
             tail = lines.pop()  # after the block's last LF: a line's start (b"" when the block ends in LF)
             if skipping:
@@ -185,7 +209,7 @@ def iter_line_blocks(
     if skipping:
         yield line_no, [_oversized(skipping)]
     elif carry:
-        yield line_no, [carry]
+        yield line_no, carry
 
 
 def stable_prefix(uri: str) -> str | None:

@@ -1,4 +1,4 @@
-"""The block path's non-ASCII lines: msgspec's UTF-8 line re-escaped equals the stdlib's line."""
+"""The block path's records with non-ASCII text encode to the line the per-record path writes."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bedrock_rft_provider.data import PrepareOptions, blockpath, gsm8k, prepare_dataset
-from bedrock_rft_provider.data.blockpath import ascii_line
 from bedrock_rft_provider.data.split import SPLITS
 from bedrock_rft_provider.data.splitfiles import encode_line
 
@@ -24,14 +23,43 @@ text = st.text(
 )
 
 
-@given(text, text, text)
-def test_non_ascii_record_lines_equal_the_stdlib_encoding(record_id: str, content: str, steps: str) -> None:
-    record = {
-        "id": record_id,
-        "messages": [{"role": "user", "content": content}],
-        "reference_answer": {"final_answer": "12", "steps": steps},
-    }
-    assert ascii_line(msgspec.json.encode(record)) == encode_line(record, strict_json=False)
+def _block_lines(raws: list[dict[str, str]]) -> bytes:
+    """What the block path writes for ``raws``: convert_block's records, one msgspec call."""
+    block = gsm8k.convert_block(b"\n".join(json.dumps(raw).encode() for raw in raws))
+    assert block is not None
+    return msgspec.json.Encoder().encode_lines(block.records)
+
+
+def _per_record_lines(raws: list[dict[str, str]]) -> bytes:
+    return b"".join(encode_line(gsm8k.to_rft_record(raw), strict_json=True) + b"\n" for raw in raws)
+
+
+@given(st.lists(st.tuples(text, text, text), min_size=1, max_size=5))
+def test_any_text_encodes_as_the_per_record_path_writes_it(fields: list[tuple[str, str, str]]) -> None:
+    raws = [
+        {"id": f"i{record_id}", "question": f"q{question}", "answer": f"{steps}\n#### 12"}
+        for record_id, question, steps in fields
+    ]
+    assert _block_lines(raws) == _per_record_lines(raws)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "caf\u00e9 \x7f",  # DEL in a non-ASCII record: escaped
+        "plain \x7f",  # DEL in an ASCII record: written raw, as msgspec (and encode_line) writes it
+        "\U0001f600 and \u2028",  # astral: a surrogate pair
+        'back\\slash \u00ff \u0100 "quoted" \x00',
+    ],
+)
+def test_awkward_text_encodes_as_the_per_record_path_writes_it(question: str) -> None:
+    raws = [
+        {"id": "r1", "question": question, "answer": "x\n#### 1"},
+        {"id": "r2", "question": "plain", "answer": "y\n#### 2"},
+        {"id": "r\u00e9", "question": "plain id not", "answer": "z <<1+1=2>>\n#### \u0663"},  # Arabic 3
+        {"id": "del\x7f", "question": "caf\u00e9", "answer": "w\n#### 4"},  # DEL beside non-ASCII: escaped
+    ]
+    assert _block_lines(raws) == _per_record_lines(raws)
 
 
 @pytest.mark.parametrize(

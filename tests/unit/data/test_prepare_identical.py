@@ -115,7 +115,7 @@ def test_convert_block_gives_to_rft_record_or_declines(seed: int) -> None:
     more than a plain record); a block with any declined line is declined whole."""
     lines = corpus_lines(400, seed=seed)
     for line in lines:
-        block = gsm8k.convert_block([line])
+        block = gsm8k.convert_block(line)
         if block is None:
             continue
         expected = gsm8k.to_rft_record(json.loads(line))
@@ -123,10 +123,10 @@ def test_convert_block_gives_to_rft_record_or_declines(seed: int) -> None:
         assert block.ids == [expected["id"]]
         assert block.prompts == [expected["messages"][0]["content"]]
     for odd in ODD_LINES:
-        alone = gsm8k.convert_block([odd])
+        alone = gsm8k.convert_block(odd)
         if not _plain_valid(odd):
             assert alone is None, odd
-        assert (gsm8k.convert_block([lines[0], odd]) is None) == (alone is None), odd
+        assert (gsm8k.convert_block(lines[0] + b"\n" + odd) is None) == (alone is None), odd
 
 
 def _plain_valid(line: bytes) -> bool:

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bedrock_rft_provider.data import PrepareOptions, assign_split, prepare_dataset
-from bedrock_rft_provider.data.split import check_fractions
+from bedrock_rft_provider.data.split import _digest_bound, block_splitter, check_fractions, split_point
 from tests.unit.data.helpers import read_jsonl, rft_record, write_jsonl
 
 ids = st.text(min_size=1, max_size=30)
@@ -97,3 +97,26 @@ def test_written_files_hold_the_assigned_split(tmp_path: Path) -> None:
     for split, members in splits.items():
         assert all(assign_split(member, 9) == split for member in members)
     assert json.loads((tmp_path / "out" / "report.json").read_text())["options"]["seed"] == 9
+
+
+def _split_by_point(record_id: str, seed: int, val_fraction: float, test_fraction: float) -> str:
+    """The rule as split_point states it: the float position against the fractions."""
+    point = split_point(record_id, seed)
+    if point < test_fraction:
+        return "test"
+    return "validation" if point < test_fraction + val_fraction else "train"
+
+
+@given(st.lists(ids, max_size=40), st.integers(0, 2**32), fractions)
+def test_block_splitter_gives_the_split_point_rule(
+    record_ids: list[str], seed: int, fracs: tuple[float, float]
+) -> None:
+    expected = [_split_by_point(record_id, seed, *fracs) for record_id in record_ids]
+    assert block_splitter(seed, *fracs)(record_ids) == expected
+
+
+@pytest.mark.parametrize("fraction", [0.0, 5e-324, 1e-17, 0.1, 0.5, 0.9999999999999999])
+def test_digest_bounds_sit_exactly_where_split_point_crosses_the_fraction(fraction: float) -> None:
+    bound = int.from_bytes(_digest_bound(fraction)[:8], "big")
+    assert not bound / 2.0**64 < fraction or len(_digest_bound(fraction)) == 9
+    assert bound == 0 or (bound - 1) / 2.0**64 < fraction

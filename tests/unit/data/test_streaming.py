@@ -1,7 +1,8 @@
 """The streaming pieces prepare-data's speed rests on give exactly what the simple versions give.
 
 - ``iter_lines`` reads 1 MiB blocks: lines, numbers and oversized-line sizes match a plain split at
-  every block boundary, and the blocks it hands to ``on_block`` are the whole input, in order;
+  every block boundary, and the blocks it hands to ``on_block`` are the whole input, in order; so do
+  the runs of ``iter_line_runs`` (LF-joined lines, or a list when one is oversized) at any block size;
 - ``encode_line``: msgspec for strict-JSON records, the stdlib otherwise; always ASCII, always the
   same value back;
 - ``splitter`` / ``assign_split``: the documented formula (salted blake2b-64 of the id).
@@ -21,7 +22,7 @@ from hypothesis import strategies as st
 from bedrock_rft_provider.data import PrepareOptions, prepare_dataset, uris
 from bedrock_rft_provider.data.prepare import encode_line
 from bedrock_rft_provider.data.split import assign_split, splitter
-from bedrock_rft_provider.data.uris import OversizedLine, iter_lines
+from bedrock_rft_provider.data.uris import OversizedLine, iter_line_runs, iter_lines
 
 LINE_BYTES = st.binary(max_size=12).map(lambda b: b.replace(b"\n", b"x"))
 
@@ -63,6 +64,38 @@ def test_block_reader_matches_a_plain_split_at_every_boundary(
         (number, line.size if isinstance(line, OversizedLine) else line)
         for number, line in iter_lines(str(path), max_line_bytes=limit, on_block=seen.append)
     ]
+    assert got == _reference(data, limit)
+    assert b"".join(seen) == data
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    lines=st.lists(LINE_BYTES, max_size=12),
+    final_lf=st.booleans(),
+    block=st.integers(1, 40),
+    limit=st.one_of(st.none(), st.integers(0, 10)),
+)
+def test_line_runs_are_the_plain_split_at_any_block_size(
+    tmp_path_factory: pytest.TempPathFactory,
+    *,
+    lines: list[bytes],
+    final_lf: bool,
+    block: int,
+    limit: int | None,
+) -> None:
+    data = b"\n".join(lines) + (b"\n" if final_lf and lines else b"")
+    path = tmp_path_factory.mktemp("runs") / "in.jsonl"
+    path.write_bytes(data)
+    seen: list[bytes] = []
+    got: list[tuple[int, bytes | int]] = []
+    for first, run in iter_line_runs(
+        str(path), max_line_bytes=limit, on_block=seen.append, block_bytes=block
+    ):
+        assert first == len(got) + 1
+        if isinstance(run, bytes):  # a run is joined only when none of its lines is oversized
+            got.extend(enumerate(run.split(b"\n"), start=first))
+        else:
+            got.extend((first + i, x.size if isinstance(x, OversizedLine) else x) for i, x in enumerate(run))
     assert got == _reference(data, limit)
     assert b"".join(seen) == data
 
