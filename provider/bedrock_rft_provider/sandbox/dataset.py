@@ -74,6 +74,9 @@ class AnswerIndex:
     """Prompts the sandbox has seen in JSONL datasets in its S3, mapped to their reference answers.
 
     The simulated model can only be right about prompts whose answer some dataset in the sandbox holds.
+    When several datasets hold the same prompt (with different references or tools), the one indexed
+    last wins: a dataset written (or rewritten) later is what the model "learned" most recently, and a
+    caller that uploads its records and then asks sees its own, whatever else the sandbox holds.
     """
 
     def __init__(self) -> None:
@@ -88,13 +91,14 @@ class AnswerIndex:
                 if task.answer is not None:
                     tasks[task.key] = task
         with self._lock:
+            self._by_object.pop(source, None)  # a rewritten object moves to the newest place
             self._by_object[source] = (version, tasks)
 
     def lookup(self, prompt_text: str) -> Task | None:
         key = prompt_key(prompt_text)
         with self._lock:
             indexed = list(self._by_object.values())
-        for _, tasks in indexed:
+        for _, tasks in reversed(indexed):  # newest first
             if key in tasks:
                 return tasks[key]
         return None

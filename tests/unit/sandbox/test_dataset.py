@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from bedrock_rft_provider.sandbox.dataset import AnswerIndex, grader_metadata, parse_dataset
 from unit.sandbox.sandbox_helpers import jsonl, numeric_records
@@ -56,3 +57,21 @@ def test_answer_index_recognises_a_prompt_despite_whitespace() -> None:
     found = index.lookup("Ann has 1 marbles and wins 8 more.   How many now? (1)\n")
     assert found is not None and found.answer == "9"
     assert index.lookup("something else") is None
+
+
+def _with_answer(records: list[dict[str, Any]], answer: str) -> list[dict[str, Any]]:
+    return [{**r, "reference_answer": f"#### {answer}"} for r in records]
+
+
+def test_answer_index_prefers_the_dataset_indexed_last_for_a_shared_prompt() -> None:
+    # A shared sandbox holds other callers' datasets: one that uploads its records and then asks must
+    # get its own reference back, not an older dataset's for the same prompt text.
+    index = AnswerIndex()
+    prompt = "Ann has 1 marbles and wins 8 more. How many now? (1)"
+    index.add_records("s3://b/old.jsonl", "v1", _with_answer(numeric_records(3), "41"))
+    index.add_records("s3://b/new.jsonl", "v1", _with_answer(numeric_records(3), "42"))
+    found = index.lookup(prompt)
+    assert found is not None and found.answer == "42"
+    index.add_records("s3://b/old.jsonl", "v2", _with_answer(numeric_records(3), "43"))  # rewritten
+    found = index.lookup(prompt)
+    assert found is not None and found.answer == "43"
