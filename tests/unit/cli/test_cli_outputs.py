@@ -122,9 +122,16 @@ def test_console_script_bad_input_has_no_traceback(tmp_path: Path) -> None:
 @pytest.mark.skipif(os.name != "posix", reason="SIGINT delivery to a child process is POSIX-only")
 def test_ctrl_c_exits_130_with_a_message_and_writes_nothing(tmp_path: Path) -> None:
     out = tmp_path / "out"
+    # Ctrl-C at a terminal: Python's own SIGINT handler. Set it explicitly: a child inherits an ignored
+    # SIGINT from whatever started it (nohup, `cmd &` in a script, a test runner's worker) and Python then
+    # keeps ignoring it, as Unix expects; once, under load, this test's child ran on for minutes.
+    script = (
+        "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "from bedrock_rft_provider.cli import main; sys.exit(main())"
+    )
     proc = subprocess.Popen(
-        _console("prepare-data", "--source", "synthetic", "--input", "100000000", "--output", str(out),
-                 "--max-records", "none"),
+        [sys.executable, "-c", script, "prepare-data", "--source", "synthetic", "--input", "100000000",
+         "--output", str(out), "--max-records", "none"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert proc.stderr is not None
@@ -135,7 +142,14 @@ def test_ctrl_c_exits_130_with_a_message_and_writes_nothing(tmp_path: Path) -> N
         line = proc.stderr.readline()
         assert line or proc.poll() is None, "prepare-data ended before it could be interrupted"
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
+    try:
+        _, err = proc.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        status = Path(f"/proc/{proc.pid}/status")
+        state = [x for x in status.read_text().splitlines() if x.startswith(("State", "Sig"))]
+        proc.kill()
+        _, err = proc.communicate()
+        pytest.fail(f"prepare-data still running 300 s after SIGINT: {state}; stderr: {err[-2000:]}")
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     assert "bedrock-rft prepare-data: interrupted; nothing was written" in err
