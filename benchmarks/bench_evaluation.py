@@ -10,6 +10,10 @@ same round (what one request costs on this machine under its current load). Each
 load average next to it, the CPU milliseconds per request spent by this process (the client: botocore,
 the runner, the output file) and by the sandbox child, the mean latency the client saw per request, and
 the share of the run the slots spent inside a request (the rest: between requests, start-up and tail).
+Under each row at 8 and 32, and for the medians at the end, it says where the shortfall went:
+``ratio = slots busy x 100 ms / mean latency``, the latency over 100 ms split into the request path
+alone (the mean latency at concurrency 1 in the same round) and the contention at that concurrency,
+and the idle slot time split into start, stagger, between, tail and close (``slot_time.py``).
 
 Targets (issue 17): >= 97% of the nominal bound at 8 and 32; with throttling, every prompt answered once.
 A missed ratio target is reported, not a failure: on a loaded machine the client and the sandbox get a
