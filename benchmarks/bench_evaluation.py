@@ -10,6 +10,10 @@ same round (what one request costs on this machine under its current load). Each
 load average next to it, the CPU milliseconds per request spent by this process (the client: botocore,
 the runner, the output file) and by the sandbox child, the mean latency the client saw per request, and
 the share of the run the slots spent inside a request (the rest: between requests, start-up and tail).
+Under each row at 8 and 32, and for the medians at the end, it says where the shortfall went:
+``ratio = slots busy x 100 ms / mean latency``, the latency over 100 ms split into the request path
+alone (the mean latency at concurrency 1 in the same round) and the contention at that concurrency,
+and the idle slot time split into start, stagger, between, tail and close (``slot_time.py``).
 
 Targets (issue 17): >= 97% of the nominal bound at 8 and 32; with throttling, every prompt answered once.
 A missed ratio target is reported, not a failure: on a loaded machine the client and the sandbox get a
@@ -41,9 +45,10 @@ from typing import Any
 
 import psutil
 
-from bedrock_rft_provider.evaluation.inference import ConverseRunner, InferenceStats, converse_client_config
+from bedrock_rft_provider.evaluation.inference import InferenceStats, converse_client_config, reuse_user_agent
 from bedrock_rft_provider.evaluation.records import EvalRecord
 from rows import emit  # benchmarks/ is on sys.path: these files run as scripts
+from slot_time import IDLE_PARTS, StampedConverseRunner, split_idle
 
 LATENCY_S = 0.100
 TARGET_RATIO = 0.97
@@ -116,9 +121,10 @@ def runtime_client(endpoint: str, concurrency: int) -> Any:
     session = boto3.Session(
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
     )
-    # The same client settings the evaluation hook uses: no botocore retries, a pool per worker.
+    # The same client the evaluation hook makes: no botocore retries, a pool per worker, the User-Agent
+    # header built once per feature set.
     config = converse_client_config(read_timeout=30, max_pool_connections=concurrency + 2)
-    return session.client("bedrock-runtime", endpoint_url=endpoint, config=config)
+    return reuse_user_agent(session.client("bedrock-runtime", endpoint_url=endpoint, config=config))
 
 
 def _cpu_s(pid: int) -> float:
@@ -137,11 +143,12 @@ def run(
     warm_up = {"modelId": MODEL_ID, "messages": [{"role": "user", "content": [{"text": "warm up"}]}]}
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         list(pool.map(lambda _: client.converse(**warm_up), range(concurrency)))
-    runner = ConverseRunner(
+    runner = StampedConverseRunner(
         client, MODEL_ID, concurrency=concurrency, max_attempts=30, base_delay_s=0.05, max_delay_s=2.0, seed=0
     )
     client_before, sandbox_before = _cpu_s(os.getpid()), _cpu_s(sandbox_pid)
     stats = runner.run(records(n, tag), out)
+    returned = time.monotonic()
     calls = max(1, n + stats.retries)
     latencies = [json.loads(line).get("latency_ms") for line in out.read_text().splitlines()]
     answered = [float(ms) for ms in latencies if ms is not None]
@@ -151,6 +158,7 @@ def run(
         # Where a slot's time goes: in a request (the client's mean latency) or between requests.
         "mean_latency_ms": sum(answered) / max(1, len(answered)),
         "slot_busy_share": sum(answered) / 1000 / max(1e-9, stats.elapsed_s * concurrency),
+        **{f"idle_{part}": share for part, share in split_idle(runner.spans, stats, returned).items()},
     }
     return stats, out, cpu
 
@@ -175,13 +183,34 @@ def explained_floor(load: float) -> float:
     return FLOOR * min(1.0, cores / max(load, 1e-9))
 
 
+def explain(concurrency: int, row: dict[str, float], per_slot: int) -> str:
+    """Where the shortfall from the bound went in one row (or the medians): the ratio is ``slots busy x
+    100 ms / mean latency``; the latency over 100 ms splits into the request path alone (the mean latency
+    at concurrency 1 in the same round: client CPU, loopback, the sandbox's answer) and the contention
+    at this concurrency (the client's one interpreter lock, CPU on shared cores); the idle slot time
+    into ``slot_time.IDLE_PARTS``. The ceiling: the c=1 latency with this run's idle slot time."""
+    latency, path = row["mean_latency_ms"], row["c1_mean_latency_ms"]
+    nominal = LATENCY_S * 1000
+    idle = ", ".join(f"{part} {row.get(f'idle_{part}', 0.0):.1%}" for part in IDLE_PARTS)
+    ceiling = row["slot_busy_share"] * nominal / path
+    return (
+        f"c={concurrency}: {row['ratio_to_bound']:.1%} = slots busy {row['slot_busy_share']:.1%} x "
+        f"{nominal:.0f} ms / mean latency {latency:.1f} ms. Latency: +{path - nominal:.1f} ms the request "
+        "path alone (c=1), "
+        f"{latency - path:+.1f} ms contention at c={concurrency}. Idle slot time "
+        f"{1 - row['slot_busy_share']:.1%}: {idle} (a tail of half a request per slot is "
+        f"{1 / (2 * per_slot):.1%} at {per_slot} per slot). At the c=1 latency with this idle time: "
+        f"{ceiling:.1%}"
+    )
+
+
 def measure_rounds(
     endpoint: str, sandbox_pid: int, rounds: int, per_slot: int, out_dir: Path
 ) -> dict[str, Any]:
     """Every concurrency once per round (interleaved); the per-round figures and their medians."""
     per_round: dict[int, list[dict[str, float]]] = {c: [] for c in CONCURRENCIES}
     for round_no in range(1, rounds + 1):
-        measured_latency = LATENCY_S
+        measured_latency, path_latency_ms = LATENCY_S, LATENCY_S * 1000
         for concurrency in CONCURRENCIES:
             n = max(20, concurrency * per_slot)
             load_before = load_1min()
@@ -191,6 +220,7 @@ def measure_rounds(
             load = max(load_before, load_1min())
             if concurrency == 1:
                 measured_latency = 1 / stats.requests_per_s
+                path_latency_ms = cpu["mean_latency_ms"]
             bound = concurrency / LATENCY_S
             figures = {
                 "requests": n,
@@ -198,6 +228,7 @@ def measure_rounds(
                 "ratio_to_bound": stats.requests_per_s / bound,
                 "ratio_to_measured_latency_bound": stats.requests_per_s * measured_latency / concurrency,
                 "load_1min": load,
+                "c1_mean_latency_ms": path_latency_ms,
                 **cpu,
             }
             per_round[concurrency].append(figures)
@@ -210,6 +241,8 @@ def measure_rounds(
                 f"slots busy {cpu['slot_busy_share']:.1%}; load {load:.1f}",
                 flush=True,
             )
+            if concurrency > 1:
+                print(f"      {explain(concurrency, figures, per_slot)}", flush=True)
     return {
         f"c{c}": {
             "rounds": [{k: round(v, 4) for k, v in figures.items()} for figures in per_round[c]],
@@ -304,6 +337,9 @@ def main() -> int:
         "0 lost",
         complete,
     )
+    print("what limits it (medians):")
+    for concurrency in (8, 32):
+        print(f"  {explain(concurrency, results[f'c{concurrency}'], args.requests_per_slot)}")
     print(load_note())
     for failure in failures:
         print(f"FAILED: {failure}")

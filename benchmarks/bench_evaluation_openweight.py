@@ -22,6 +22,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -38,17 +39,32 @@ LATENCY = f"Converse={LATENCY_S * 1000:.0f},CreateChatCompletion={LATENCY_S * 10
 RUNNER_OPTIONS: dict[str, Any] = {"max_attempts": 30, "base_delay_s": 0.05, "max_delay_s": 2.0, "seed": 0}
 
 
+def warm_up(call: Callable[[], Any], concurrency: int) -> None:
+    """``concurrency`` overlapping calls, outside the timing: every pooled connection (and the sandbox's
+    thread for it) is open before the run, as in ``bench_evaluation``, so that the figure is the steady
+    state of a long evaluation rather than the TCP set-up of the first requests at 32."""
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        for future in [pool.submit(call) for _ in range(concurrency)]:
+            future.result()
+
+
 def chat_runner(endpoint: str, concurrency: int) -> InferenceRunner:
     import openai
 
     client = openai.OpenAI(api_key=SANDBOX_API_KEY, base_url=f"{endpoint}/v1", timeout=30.0)
-    client.chat.completions.create(model=OPEN_WEIGHT_MODEL, messages=[{"role": "user", "content": "warm up"}])
+    warm_up(
+        lambda: client.chat.completions.create(
+            model=OPEN_WEIGHT_MODEL, messages=[{"role": "user", "content": "warm up"}]
+        ),
+        concurrency,
+    )
     return ChatCompletionsRunner(client, OPEN_WEIGHT_MODEL, concurrency=concurrency, **RUNNER_OPTIONS)
 
 
 def converse_runner(endpoint: str, concurrency: int) -> InferenceRunner:
     client = runtime_client(endpoint, concurrency)
-    client.converse(modelId=MODEL_ID, messages=[{"role": "user", "content": [{"text": "warm up"}]}])
+    message = {"role": "user", "content": [{"text": "warm up"}]}
+    warm_up(lambda: client.converse(modelId=MODEL_ID, messages=[message]), concurrency)
     return ConverseRunner(client, MODEL_ID, concurrency=concurrency, **RUNNER_OPTIONS)
 
 

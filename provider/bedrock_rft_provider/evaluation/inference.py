@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import Any, Protocol
 
 from botocore.config import Config
+from botocore.context import get_context
 from botocore.exceptions import (
     ClientError,
     ConnectionClosedError,
@@ -48,6 +49,7 @@ __all__ = [
     "converse_request",
     "finished_keys",
     "response_text",
+    "reuse_user_agent",
 ]
 
 THROTTLE_CODES = frozenset({"ThrottlingException", "TooManyRequestsException"})
@@ -95,6 +97,39 @@ def converse_client_config(*, read_timeout: float, max_pool_connections: int) ->
         max_pool_connections=max_pool_connections,
         parameter_validation=False,
     )
+
+
+def reuse_user_agent(client: Any) -> Any:
+    """Have a botocore client build its ``User-Agent`` header once per feature set, not twice per request.
+
+    botocore assembles the header from ~30 components, each sanitised character by character, when it
+    renders a request and again after signing (~0.1 ms a request together, a quarter of its work before
+    the request is sent). The only input that changes between requests is the set of feature ids in
+    the request's context (and the client's own), so the string is kept per set: the header sent is
+    the one botocore would build. A client without botocore's user-agent builder (a fake, or another
+    botocore version) is returned as it is.
+
+    :returns: ``client`` (changed in place).
+    """
+    creator: Any = getattr(client, "_user_agent_creator", None)
+    build = getattr(creator, "to_string", None)
+    if build is None or not hasattr(creator, "_client_features"):
+        return client
+    built: dict[tuple[frozenset[str], frozenset[str]], str] = {}
+
+    def to_string() -> str:
+        context = get_context()
+        key = (
+            frozenset(context.features) if context is not None else frozenset(),
+            frozenset(creator._client_features or ()),
+        )
+        header = built.get(key)
+        if header is None:
+            header = built[key] = build()  # two threads may both build it: the same string
+        return header
+
+    creator.to_string = to_string
+    return client
 
 
 def converse_request(

@@ -40,6 +40,7 @@ from bedrock_rft_provider.evaluation.replies import (
     bounded,
     token_count,
 )
+from bedrock_rft_provider.evaluation.switch_interval import longer_switch_interval
 
 __all__ = [
     "MAX_PROBLEM_CHARS",
@@ -250,7 +251,9 @@ class _Run:
                 self.answer(*item)
 
         concurrency = self.runner.concurrency
-        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=self.runner.thread_name) as pool:
+        prefix = self.runner.thread_name
+        # A longer interpreter switch interval while the workers answer (evaluation/switch_interval.py).
+        with longer_switch_interval(), ThreadPoolExecutor(concurrency, thread_name_prefix=prefix) as pool:
             workers = [pool.submit(worker) for _ in range(min(concurrency, len(todo)))]
             gate.set()
             for future in workers:

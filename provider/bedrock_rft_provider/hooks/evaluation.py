@@ -31,14 +31,18 @@ class BedrockRFTEvaluationHook(BedrockRuntimeHook):
     def runtime_client(self, *, read_timeout: float, max_pool_connections: int) -> Any:
         """A ``bedrock-runtime`` client for ``ConverseRunner``, made once per run and shared by its workers:
         per-request timeout, no botocore retries, a connection per worker
-        (:func:`~bedrock_rft_provider.evaluation.inference.converse_client_config` says why)."""
-        from bedrock_rft_provider.evaluation.inference import converse_client_config
+        (:func:`~bedrock_rft_provider.evaluation.inference.converse_client_config` says why), and its
+        ``User-Agent`` header built once per feature set
+        (:func:`~bedrock_rft_provider.evaluation.inference.reuse_user_agent`)."""
+        from bedrock_rft_provider.evaluation.inference import converse_client_config, reuse_user_agent
 
         own = converse_client_config(read_timeout=read_timeout, max_pool_connections=max_pool_connections)
         config = self.config.merge(own) if self.config else own
-        return BedrockRuntimeHook(
-            aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify, config=config
-        ).conn
+        return reuse_user_agent(
+            BedrockRuntimeHook(
+                aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify, config=config
+            ).conn
+        )
 
     @cached_property
     def openweight(self) -> BedrockOpenWeightHook:
