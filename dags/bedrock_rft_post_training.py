@@ -62,7 +62,11 @@ from bedrock_rft_provider.operators.deployment import (
 from bedrock_rft_provider.operators.evaluation import BedrockRFTEvaluationOperator
 from bedrock_rft_provider.operators.gate import BedrockRFTQualityGateOperator
 from bedrock_rft_provider.operators.promote import BedrockRFTPromoteOperator
-from bedrock_rft_provider.triggers.job_events import EventsUnavailableError, job_events_asset
+from bedrock_rft_provider.triggers.job_events import (
+    JOB_PARAM_PATTERN,
+    EventsUnavailableError,
+    job_events_asset,
+)
 
 DAG_ID = "bedrock_rft_post_training"
 EVENTS_DAG_ID = "bedrock_rft_post_training_events"
@@ -101,8 +105,9 @@ with DAG(
     doc_md=__doc__,
     tags=["bedrock", "rft", "events"],
     params={
-        # Required (no default, which schedule None allows): a run without it is refused when triggered.
-        "job": Param(type="string", minLength=1, description="RFT job name or ARN"),
+        # Required (no default, which schedule None allows): a run without it, or with anything that is not
+        # a job name or ARN (whitespace, a URL), is refused when triggered, naming the param.
+        "job": Param(type="string", pattern=JOB_PARAM_PATTERN, description="RFT job name or ARN"),
         "bucket": Param(DEMO_BUCKET, type="string"),
         "model_family": Param(DEMO_FAMILY, type="string"),
         "reward": Param(DEMO_REWARD, type="string"),

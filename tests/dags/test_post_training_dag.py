@@ -111,7 +111,7 @@ def test_every_param_is_documented_at_the_top_of_the_file(monkeypatch: pytest.Mo
 
 def test_a_post_training_run_without_a_job_is_refused_naming_the_param(dagbag: Any) -> None:
     dag = dagbag.get_dag(DAG_ID)
-    for conf in ({}, {"job": ""}):
+    for conf in ({}, {"job": ""}, {"job": " rft-a"}, {"job": "rft-a\n"}, {"job": "s3://b/k"}):
         with pytest.raises(ParamValidationError, match="param job"):
             dag.test(logical_date=datetime(2026, 10, 12, tzinfo=timezone.utc), run_conf=conf)
 
@@ -140,6 +140,27 @@ def test_a_dispatcher_run_without_events_starts_nothing(monkeypatch: pytest.Monk
     job_runs = _parse(monkeypatch, None)[EVENTS_DAG_ID].get_task("job_runs").python_callable
     assert job_runs(triggering_asset_events=None) == []
     assert job_runs(triggering_asset_events={"asset": [_asset_event()]}) == []
+
+
+@pytest.mark.parametrize(
+    "job",
+    [
+        "rft-a",
+        "rft.2026-11-30+b",
+        "a" * 63,
+        "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/amazon.nova-2-lite-v1:0:256k/abcdefghijkl",
+        "arn:aws-cn:bedrock:cn-north-1:123456789012:model-customization-job/x",
+    ],
+)
+def test_a_job_name_or_arn_is_a_valid_job_param(job: str) -> None:
+    """Everything the dispatcher passes (an ARN jobs.events.JOB_ARN accepts) and every job name."""
+    import re
+
+    from bedrock_rft_provider.jobs.events import JOB_ARN, JOB_NAME
+    from bedrock_rft_provider.triggers.job_events import JOB_PARAM_PATTERN
+
+    assert JOB_ARN.fullmatch(job) or JOB_NAME.fullmatch(job)
+    assert re.search(JOB_PARAM_PATTERN, job)
 
 
 @pytest.mark.integration

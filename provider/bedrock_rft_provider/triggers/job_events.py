@@ -21,6 +21,14 @@ if TYPE_CHECKING:
 QUEUE_URL_ENV = "BEDROCK_RFT_EVENTS_QUEUE_URL"
 ASSET_NAME = "bedrock-rft-job-state-changes"
 MESSAGING_PACKAGE = "apache-airflow-providers-common-messaging"
+# A post-training run's ``job`` param (JSON Schema ``pattern``, checked when the run is triggered): a job
+# ARN as the dispatcher passes it (``jobs.events.JOB_ARN``) or a job name (``jobs.events.JOB_NAME``,
+# at most 63 characters). The lookahead refuses whitespace anywhere, a trailing newline included
+# (which ``$`` alone lets through); it and ``[\s\S]`` read the same in Python and in the UI's JavaScript.
+JOB_PARAM_PATTERN = (
+    r"^(?![\s\S]*\s)(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:model-customization-job/.{1,1000}"
+    r"|[a-zA-Z0-9][a-zA-Z0-9+.-]{0,62})$"
+)
 
 
 class EventsUnavailableError(BedrockRFTError):
