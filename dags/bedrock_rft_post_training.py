@@ -12,7 +12,10 @@ an EventBridge rule into an SQS queue. Two DAGs take it from there:
 - ``bedrock_rft_post_training`` (this DAG, schedule None, one run at a time so promotions stay serial)
   handles one job per run: it deploys the job's model, evaluates it against the champion on the test
   split, gates and promotes it, exactly like the retraining DAG. Trigger it by hand with ``job`` set
-  for a job whose event never came.
+  for a job whose event never came. Each job is handled once: the first run to reach it writes
+  ``s3://<bucket>/post-training/<job name>/handled-by.json``, and any other run for that job (its
+  event after a manual run, the job by ARN and by name, a replay after the dispatch run was deleted)
+  skips without deploying, naming that run; a retry or clear of that run handles it again.
 
 Why two DAGs: on Airflow 3.3.2 a DAG with ``max_active_runs`` whose last finished run was started by
 a ``TriggerDagRunOperator`` keeps counting as full until its file is parsed again
@@ -119,13 +122,33 @@ with DAG(
 ) as dag:
 
     @task.short_circuit
-    def completed_job(params: dict[str, Any]) -> dict[str, Any]:
-        """The job, re-read from Bedrock (an event is only a hint); skips the rest unless it Completed."""
+    def completed_job(params: dict[str, Any], ti: Any = None) -> dict[str, Any]:
+        """The job, re-read from Bedrock (an event is only a hint); skips the rest unless it Completed
+        and this run is the one that handles it (the first to claim it: see ``jobs.handling``)."""
+        from bedrock_rft_provider.errors import BedrockRFTError
         from bedrock_rft_provider.hooks.bedrock_rft import BedrockRFTHook
+        from bedrock_rft_provider.hooks.storage import StorageHook
+        from bedrock_rft_provider.jobs.handling import claim, claim_uri, handled_elsewhere
 
         job = BedrockRFTHook().describe_job(params["job"])
+        if ti.run_id.startswith("job__") and ti.run_id != f"job__{job['jobName']}":
+            # A dispatched run is the job's by its id; another job in it would leave that one unhandled.
+            raise BedrockRFTError(
+                f"run {ti.run_id} is for job {ti.run_id[5:]}, but job {params['job']} is {job['jobName']}: "
+                "a forged or mismatched event; nothing was handled"
+            )
         if job["status"] != "Completed" or not job.get("outputModelArn"):
             print(f"RFT job {job['jobName']} is {job['status']}, not Completed: nothing to deploy")
+            return {}
+        output_prefix = f"s3://{params['bucket']}/post-training/{job['jobName']}"
+        marker = claim_uri(output_prefix)
+        holder = StorageHook().create_once(marker, claim(ti.dag_id, ti.run_id))
+        other = handled_elsewhere(holder, ti.dag_id, ti.run_id)
+        if other:
+            print(
+                f"RFT job {job['jobName']} is handled by {other} ({marker}): not deploying it again; clear "
+                f"that run to redo it, or delete {marker} to let another run take it"
+            )
             return {}
         train_uri = job["trainingDataConfig"]["s3Uri"]
         validators = (job.get("validationDataConfig") or {}).get("validators") or []
@@ -138,7 +161,7 @@ with DAG(
             "train_uri": train_uri,
             "validation_uri": validators[0]["s3Uri"] if validators else "",
             "test_uri": test_uri,
-            "output_prefix": f"s3://{params['bucket']}/post-training/{job['jobName']}",
+            "output_prefix": output_prefix,
         }
 
     deploy_tuned = BedrockCustomModelDeploymentOperator(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -163,6 +164,70 @@ def test_a_job_name_or_arn_is_a_valid_job_param(job: str) -> None:
     assert re.search(JOB_PARAM_PATTERN, job)
 
 
+JOB_ARN = (
+    "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/amazon.nova-2-lite-v1:0:256k/abc123def456"
+)
+
+
+class _TI:
+    def __init__(self, run_id: str) -> None:
+        self.dag_id, self.run_id = DAG_ID, run_id
+
+
+@pytest.fixture
+def completed_job(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The post-training DAG's first task, on moto S3, with Bedrock answering for one Completed job
+    known by its ARN and its name (as GetModelCustomizationJob is)."""
+    import boto3
+    from moto import mock_aws
+
+    from bedrock_rft_provider.hooks.bedrock_rft import BedrockRFTHook
+
+    job = {
+        "jobName": "rft-a",
+        "jobArn": JOB_ARN,
+        "status": "Completed",
+        "outputModelArn": "arn:aws:bedrock:us-east-1:123456789012:custom-model/x/abc",
+        "trainingDataConfig": {"s3Uri": "s3://rft-data/d/train.jsonl"},
+    }
+
+    def describe(self: Any, identifier: str) -> dict[str, Any]:
+        assert identifier in (JOB_ARN, "rft-a"), identifier
+        return dict(job)
+
+    monkeypatch.setattr(BedrockRFTHook, "describe_job", describe)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        boto3.client("s3").create_bucket(Bucket="rft-post")
+        yield _parse(monkeypatch, None)[DAG_ID].get_task("completed_job").python_callable
+
+
+def _params(job: str) -> dict[str, Any]:
+    return {"job": job, "bucket": "rft-post", "test_data_uri": ""}
+
+
+def test_a_job_is_handled_by_one_run_and_a_clear_of_it_handles_it_again(
+    completed_job: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A manual run for a job whose event came after all (by name, the event's run used the ARN) or a
+    late duplicate event must not deploy and evaluate the model a second time: one paid deployment."""
+    first = completed_job(params=_params(JOB_ARN), ti=_TI("job__rft-a"))
+    assert first["job_name"] == "rft-a" and first["output_prefix"] == "s3://rft-post/post-training/rft-a"
+    assert completed_job(params=_params("rft-a"), ti=_TI("manual__2026-11-30T03:00:00+00:00")) == {}
+    out = capsys.readouterr().out
+    assert f"RFT job rft-a is handled by {DAG_ID}/job__rft-a (s3://rft-post/post-training/rft-a/" in out
+    assert completed_job(params=_params(JOB_ARN), ti=_TI("job__rft-a")) == first  # a clear is a rerun
+
+
+def test_a_dispatched_run_for_another_job_is_refused(completed_job: Any) -> None:
+    """A forged event (name of one job, ARN of another) would handle the wrong job under the first
+    one's run id, and that job's own event would then start nothing."""
+    from bedrock_rft_provider.errors import BedrockRFTError
+
+    with pytest.raises(BedrockRFTError, match=r"run job__rft-b is for job rft-b, but job .* is rft-a"):
+        completed_job(params=_params(JOB_ARN), ti=_TI("job__rft-b"))
+
+
 @pytest.mark.integration
 @pytest.mark.slow
 @pytest.mark.timeout(SLOW_TIMEOUT_S)
@@ -217,6 +282,15 @@ def test_a_completion_event_dispatches_a_post_training_run_that_promotes_the_job
         customModelDeploymentIdentifier=champion["deployment_arn"]
     )
     assert deployment["status"] == "Active"  # the champion's deployment is not torn down
+
+    # The same job by name in a manual run (its event came after all): nothing is deployed again.
+    again = run_example_dag(
+        dagbag, DAG_ID, datetime(2026, 10, 10, 2, tzinfo=timezone.utc), conf | {"job": job["jobName"]}
+    )
+    states = {ti.task_id: ti.state for ti in again.get_task_instances()}
+    assert states["completed_job"] == "success"
+    assert states["deploy_tuned"] == states["evaluate"] == states["promote"] == "skipped"
+    assert read_champion(sandbox_env, family) == champion
 
 
 @pytest.mark.integration
