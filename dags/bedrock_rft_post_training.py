@@ -66,6 +66,8 @@ from bedrock_rft_provider.operators.evaluation import BedrockRFTEvaluationOperat
 from bedrock_rft_provider.operators.gate import BedrockRFTQualityGateOperator
 from bedrock_rft_provider.operators.promote import BedrockRFTPromoteOperator
 from bedrock_rft_provider.triggers.job_events import (
+    HANDOVER_IN_RUN,
+    HANDOVER_TAG,
     JOB_PARAM_PATTERN,
     EventsUnavailableError,
     job_events_asset,
@@ -140,6 +142,15 @@ with DAG(
         if job["status"] != "Completed" or not job.get("outputModelArn"):
             print(f"RFT job {job['jobName']} is {job['status']}, not Completed: nothing to deploy")
             return {}
+        if ti.run_id.startswith("job__"):
+            handover = BedrockRFTHook().job_tags(job["jobArn"]).get(HANDOVER_TAG)
+            if handover == HANDOVER_IN_RUN:
+                print(
+                    f"RFT job {job['jobName']} is post-trained by the run that submitted it (tag "
+                    f"{HANDOVER_TAG}={handover}): nothing to do here; trigger {DAG_ID} with this job to "
+                    "handle it here instead"
+                )
+                return {}
         output_prefix = f"s3://{params['bucket']}/post-training/{job['jobName']}"
         marker = claim_uri(output_prefix)
         holder = StorageHook().create_once(marker, claim(ti.dag_id, ti.run_id))

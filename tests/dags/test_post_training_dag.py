@@ -169,6 +169,9 @@ JOB_ARN = (
 )
 
 
+JOB_TAGS: dict[str, str] = {}  # the Completed job's tags, as the tests set them
+
+
 class _TI:
     def __init__(self, run_id: str) -> None:
         self.dag_id, self.run_id = DAG_ID, run_id
@@ -196,6 +199,7 @@ def completed_job(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         return dict(job)
 
     monkeypatch.setattr(BedrockRFTHook, "describe_job", describe)
+    monkeypatch.setattr(BedrockRFTHook, "job_tags", lambda self, arn: dict(JOB_TAGS))
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     with mock_aws():
         boto3.client("s3").create_bucket(Bucket="rft-post")
@@ -217,6 +221,49 @@ def test_a_job_is_handled_by_one_run_and_a_clear_of_it_handles_it_again(
     out = capsys.readouterr().out
     assert f"RFT job rft-a is handled by {DAG_ID}/job__rft-a (s3://rft-post/post-training/rft-a/" in out
     assert completed_job(params=_params(JOB_ARN), ti=_TI("job__rft-a")) == first  # a clear is a rerun
+
+
+@pytest.mark.parametrize(
+    ("completion", "model", "queue", "tag"),
+    [
+        ("event", "amazon.nova-2-lite-v1:0:256k", True, "events"),
+        ("poll", "amazon.nova-2-lite-v1:0:256k", True, "in-run"),
+        ("event", "amazon.nova-2-lite-v1:0:256k", False, "in-run"),  # no queue: train waits after all
+        ("poll", "openai.gpt-oss-20b", True, None),  # open-weight jobs take no tags
+    ],
+)
+def test_the_retraining_job_is_tagged_with_who_post_trains_it(
+    dagbag: Any, monkeypatch: pytest.MonkeyPatch, *, completion: str, model: str, queue: bool, tag: str | None
+) -> None:
+    from bedrock_rft_provider.triggers.job_events import HANDOVER_TAG
+
+    if queue:
+        monkeypatch.setenv(QUEUE_URL_ENV, QUEUE_URL)
+    else:
+        monkeypatch.delenv(QUEUE_URL_ENV, raising=False)
+    dag = dagbag.get_dag("bedrock_rft_retraining")
+    train = dag.get_task("train")
+    params = {"completion": completion, "base_model_id": model}
+    tags = dag.get_template_env().from_string(train.tags).render(params=params)
+    assert tags == ({HANDOVER_TAG: tag} if tag else None)
+    waits = dag.get_template_env().from_string(train.wait_for_completion).render(params=params)
+    assert waits is (tag != "events")  # the tag says what train does
+
+
+def test_a_job_its_own_run_waits_for_is_not_post_trained_again_by_its_event(
+    completed_job: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With events set up, a completion=poll retraining run evaluates and promotes its job itself; the
+    job's event (the rule forwards every job's) would deploy it again and promote it with the
+    dispatcher's default family and reward."""
+    JOB_TAGS.update({"bedrock-rft-post-training": "in-run"})
+    try:
+        assert completed_job(params=_params(JOB_ARN), ti=_TI("job__rft-a")) == {}
+        assert "post-trained by the run that submitted it" in capsys.readouterr().out
+        # By hand it is handled: the user asked for it.
+        assert completed_job(params=_params("rft-a"), ti=_TI("manual__1"))["job_name"] == "rft-a"
+    finally:
+        JOB_TAGS.clear()
 
 
 def test_a_dispatched_run_for_another_job_is_refused(completed_job: Any) -> None:
