@@ -33,7 +33,9 @@ open-weight jobs keep the polling path.
 param                  meaning
 =====================  ===========================================================================
 job                    RFT job name or ARN to handle (required; the dispatcher sets the ARN); the
-                       dispatched run takes every other param from its defaults below
+                       dispatched run takes the others from the retraining run that handed the
+                       job over (``post-training-params.json`` next to the job's output), else
+                       (a job started elsewhere) from the defaults below
 bucket                 S3 bucket for the evaluation outputs (``post-training/<job name>/``)
 model_family           champion family; the champion record is SSM ``/bedrock-rft/champion/<family>``
 reward                 reward as ``module:function`` used to score the evaluation
@@ -281,7 +283,8 @@ with DAG(
 
     @task
     def job_runs(triggering_asset_events: Any = None) -> list[dict[str, Any]]:
-        """One run per completed job in the triggering events; malformed messages are logged, never used."""
+        """One run per completed job in the triggering events; malformed messages are logged, never used.
+        A job a retraining run handed over runs with that run's params (``jobs.handling``)."""
         from bedrock_rft_provider.triggers.job_events import job_state_changes
 
         events = [e for batch in (triggering_asset_events or {}).values() for e in batch]
@@ -291,9 +294,30 @@ with DAG(
         completed = {c.job_name: c.job_arn for c in changes if c.status == "Completed"}
         print(f"Completed jobs in {len(events)} asset event(s): {sorted(completed) or 'none'}")
         return [
-            {"trigger_run_id": f"job__{name}", "conf": {"job": arn}}
+            {"trigger_run_id": f"job__{name}", "conf": {**handed_over(arn), "job": arn}}
             for name, arn in sorted(completed.items())
         ]
+
+    def handed_over(job_arn: str) -> dict[str, Any]:
+        """The params the retraining run that submitted the job left for it; {} (the defaults) when
+        there are none or they cannot be read (said in one line)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from bedrock_rft_provider.hooks.bedrock_rft import BedrockRFTHook
+        from bedrock_rft_provider.hooks.storage import StorageHook
+        from bedrock_rft_provider.jobs.handling import handover_params, handover_uri
+
+        try:
+            output_uri = BedrockRFTHook().describe_job(job_arn)["outputDataConfig"]["s3Uri"]
+            storage, uri = StorageHook(), handover_uri(output_uri)
+            if not storage.exists(uri):
+                return {}
+            params, problem = handover_params(storage.read_bytes(uri))
+        except (BotoCoreError, ClientError, KeyError) as exc:
+            params, problem = {}, " ".join(str(exc).split())
+        if problem:
+            print(f"Ignored the handover of {job_arn} (the run takes the defaults): {problem}")
+        return params
 
     # The run id is the job's: a duplicate event, or a clear of this task, finds the run and skips.
     TriggerDagRunOperator.partial(

@@ -113,6 +113,7 @@ when the file is parsed; default 60, which keeps an hours-long RFT job to a few 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from datetime import timedelta
@@ -431,9 +432,10 @@ with DAG(
     )
 
     @task.short_circuit
-    def completes_here(job: dict[str, Any], params: dict[str, Any]) -> bool:
+    def completes_here(job: dict[str, Any], params: dict[str, Any], ti: Any = None) -> bool:
         """With ``completion=event`` the run ends after submitting: the job's completion event starts
-        ``bedrock_rft_post_training``. A job that already ended (a reused one) goes on here."""
+        ``bedrock_rft_post_training`` with this run's family, reward, bucket, test split and gate (left
+        next to the job's output, ``jobs.handling``). A job that already ended (a reused one) goes on here."""
         if job.get("status") in ("Failed", "Stopped"):
             raise RuntimeError(f"RFT job {job.get('job_name')} is {job['status']}: nothing to evaluate")
         if params["completion"] == "event" and not job_events_configured():
@@ -443,8 +445,18 @@ with DAG(
             )
         if params["completion"] != "event" or job.get("status") not in ("InProgress", "Stopping"):
             return True
+        from bedrock_rft_provider.hooks.bedrock_rft import BedrockRFTHook
+        from bedrock_rft_provider.hooks.storage import StorageHook
+        from bedrock_rft_provider.jobs.handling import HANDOVER_PARAMS, handover_uri
+
+        handover = {key: params[key] for key in HANDOVER_PARAMS if key in params}
+        handover["reward"] = params["evaluation_reward"] or params["reward"]
+        handover["test_data_uri"] = (ti.xcom_pull(task_ids="prepare_dataset") or {}).get("test_uri") or ""
+        output_uri = BedrockRFTHook().describe_job(job["job_arn"])["outputDataConfig"]["s3Uri"]
+        StorageHook().write_text(handover_uri(output_uri), json.dumps(handover, sort_keys=True))
         print(
-            f"RFT job {job.get('job_name')} submitted; bedrock_rft_post_training takes over when it completes"
+            f"RFT job {job.get('job_name')} submitted; bedrock_rft_post_training takes over when it "
+            f"completes, in family {handover['model_family']} ({handover_uri(output_uri)})"
         )
         return False
 

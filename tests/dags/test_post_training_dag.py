@@ -117,10 +117,29 @@ def test_a_post_training_run_without_a_job_is_refused_naming_the_param(dagbag: A
             dag.test(logical_date=datetime(2026, 10, 12, tzinfo=timezone.utc), run_conf=conf)
 
 
+@pytest.fixture
+def job_runs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The dispatcher's first task, on moto S3, with Bedrock describing any job: its output under
+    ``s3://rft-post/output/<job>/``."""
+    import boto3
+    from moto import mock_aws
+
+    from bedrock_rft_provider.hooks.bedrock_rft import BedrockRFTHook
+
+    def describe(self: Any, identifier: str) -> dict[str, Any]:
+        name = identifier.rsplit("/", 1)[-1]
+        return {"jobName": name, "outputDataConfig": {"s3Uri": f"s3://rft-post/output/{name}/"}}
+
+    monkeypatch.setattr(BedrockRFTHook, "describe_job", describe)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        boto3.client("s3").create_bucket(Bucket="rft-post")
+        yield _parse(monkeypatch, None)[EVENTS_DAG_ID].get_task("job_runs").python_callable
+
+
 def test_the_dispatcher_starts_one_run_per_completed_job_and_ignores_the_rest(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    job_runs: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    job_runs = _parse(monkeypatch, None)[EVENTS_DAG_ID].get_task("job_runs").python_callable
     events = {
         "asset": [
             _asset_event(_message("rft-b"), _message("rft-a"), {"MessageId": "x", "Body": "not json"}),
@@ -137,8 +156,31 @@ def test_the_dispatcher_starts_one_run_per_completed_job_and_ignores_the_rest(
     assert capsys.readouterr().out.count("Ignored: ") == 2  # the bad body and the foreign asset event
 
 
-def test_a_dispatcher_run_without_events_starts_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    job_runs = _parse(monkeypatch, None)[EVENTS_DAG_ID].get_task("job_runs").python_callable
+def test_a_job_handed_over_by_a_retraining_run_is_started_with_that_runs_params(
+    job_runs: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not with the post-training DAG's defaults (family gsm8k, math_answer, the demo bucket): a code
+    family's job would be scored with the math reward and promoted as the gsm8k champion."""
+    import boto3
+
+    handover = {"model_family": "code", "reward": "acme:tests", "bucket": "acme", "min_eval_samples": 20}
+    s3 = boto3.client("s3")
+    s3.put_object(
+        Bucket="rft-post",
+        Key="output/rft-a/post-training-params.json",
+        Body=json.dumps({**handover, "job": "rft-z", "unknown": 1}).encode(),
+    )
+    s3.put_object(Bucket="rft-post", Key="output/rft-b/post-training-params.json", Body=b"[1]")
+    runs = job_runs(triggering_asset_events={"asset": [_asset_event(_message("rft-a"), _message("rft-b"))]})
+    arn = "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/"
+    assert [run["conf"] for run in runs] == [{**handover, "job": arn + "rft-a"}, {"job": arn + "rft-b"}]
+    out = capsys.readouterr().out
+    assert (
+        f"Ignored the handover of {arn}rft-b (the run takes the defaults): the handover is not a JSON" in out
+    )
+
+
+def test_a_dispatcher_run_without_events_starts_nothing(job_runs: Any) -> None:
     assert job_runs(triggering_asset_events=None) == []
     assert job_runs(triggering_asset_events={"asset": [_asset_event()]}) == []
 
@@ -312,9 +354,11 @@ def test_a_completion_event_dispatches_a_post_training_run_that_promotes_the_job
     event = {"extra": {"from_trigger": True, "payload": {"status": "success", "message_batch": messages}}}
     dispatcher = dagbag.get_dag(EVENTS_DAG_ID)
     runs = dispatcher.get_task("job_runs").python_callable(triggering_asset_events={"a": [event]})
-    assert runs == [{"trigger_run_id": f"job__{job['jobName']}", "conf": {"job": job["jobArn"]}}]
-
-    conf = runs[0]["conf"] | PROMOTABLE | {"model_family": family, "min_eval_samples": 20}
+    assert [run["trigger_run_id"] for run in runs] == [f"job__{job['jobName']}"]
+    conf = runs[0]["conf"]  # the retraining run's params, handed over: not the post-training defaults
+    test_uri = retrain.get_task_instance("prepare_dataset").xcom_pull(task_ids="prepare_dataset")["test_uri"]
+    assert conf["job"] == job["jobArn"] and conf["model_family"] == family and conf["min_eval_samples"] == 20
+    assert conf["gate_guards"] == PROMOTABLE["gate_guards"] and conf["test_data_uri"] == test_uri
     with recording_calls(set()) as calls:
         post = run_example_dag(dagbag, DAG_ID, datetime(2026, 10, 10, 1, tzinfo=timezone.utc), conf)
     assert_caller_policy_allows(

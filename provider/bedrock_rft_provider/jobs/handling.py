@@ -1,4 +1,4 @@
-"""Which Airflow run handles (deploys, evaluates, promotes) a completed RFT job: the first to claim it.
+"""Which Airflow run handles (deploys, evaluates, promotes) a completed RFT job, and with which params.
 
 A job completes once but can reach post-training more than once: a duplicate delivered after its
 dispatch run was deleted, a manual run for a job whose event came after all, the job given by ARN in one
@@ -10,6 +10,7 @@ job; a retry or clear of that run finds its own claim and goes on; any other run
 from __future__ import annotations
 
 import json
+from typing import Any
 
 CLAIM_NAME = "handled-by.json"
 
@@ -38,3 +39,37 @@ def handled_elsewhere(stored: bytes, dag_id: str, run_id: str) -> str | None:
     if (holder["dag_id"], holder["run_id"]) == (dag_id, run_id):
         return None
     return f"{holder['dag_id'][:250]}/{holder['run_id'][:250]}"
+
+
+# What a retraining run that hands its job over to the event path leaves next to the job's output
+# (``<outputDataConfig.s3Uri>/post-training-params.json``), for the dispatcher to start the job's
+# post-training run with: the run's family, reward, bucket, test split and gate, not the defaults.
+HANDOVER_NAME = "post-training-params.json"
+HANDOVER_PARAMS = (
+    "bucket",
+    "model_family",
+    "reward",
+    "test_data_uri",
+    "min_improvement",
+    "min_eval_samples",
+    "gate_guards",
+    "eval_concurrency",
+    "sandbox",
+)
+
+
+def handover_uri(job_output_uri: str) -> str:
+    """Where the handover of the job whose ``outputDataConfig.s3Uri`` is ``job_output_uri`` lives."""
+    return f"{job_output_uri.rstrip('/')}/{HANDOVER_NAME}"
+
+
+def handover_params(stored: bytes) -> tuple[dict[str, Any], str | None]:
+    """The post-training params in a stored handover (unknown keys dropped; the run's Param schema
+    checks the values when it is triggered), and why none could be read (None when they could)."""
+    try:
+        params = json.loads(stored.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        params = None
+    if not isinstance(params, dict):
+        return {}, f"the handover is not a JSON object ({len(stored)} bytes)"
+    return {key: params[key] for key in HANDOVER_PARAMS if key in params}, None
