@@ -131,6 +131,7 @@ with DAG(
         and this run is the one that handles it (the first to claim it: see ``jobs.handling``)."""
         from bedrock_rft_provider.errors import BedrockRFTError
         from bedrock_rft_provider.hooks.bedrock_rft import BedrockRFTHook
+        from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
         from bedrock_rft_provider.hooks.storage import StorageHook
         from bedrock_rft_provider.jobs.handling import claim, claim_uri, handled_elsewhere
 
@@ -161,6 +162,18 @@ with DAG(
             print(
                 f"RFT job {job['jobName']} is handled by {other} ({marker}): not deploying it again; clear "
                 f"that run to redo it, or delete {marker} to let another run take it"
+            )
+            return {}
+        promoted = [
+            v.version
+            for v in BedrockRFTChampionHook().history(params["model_family"])
+            if v.record.get("job_arn") == job["jobArn"] and v.record.get("run_id") == ti.run_id
+        ]
+        if promoted:
+            # A clear of a run that promoted: deploying again would pay for a deployment whose model the
+            # champion deployment already serves, to evaluate it against itself.
+            print(
+                f"RFT job {job['jobName']} was promoted by this run (version {promoted[0]}): nothing to redo"
             )
             return {}
         train_uri = job["trainingDataConfig"]["s3Uri"]

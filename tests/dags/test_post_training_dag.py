@@ -249,7 +249,7 @@ def completed_job(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 def _params(job: str) -> dict[str, Any]:
-    return {"job": job, "bucket": "rft-post", "test_data_uri": ""}
+    return {"job": job, "bucket": "rft-post", "test_data_uri": "", "model_family": "post-family"}
 
 
 def test_a_job_is_handled_by_one_run_and_a_clear_of_it_handles_it_again(
@@ -306,6 +306,24 @@ def test_a_job_its_own_run_waits_for_is_not_post_trained_again_by_its_event(
         assert completed_job(params=_params("rft-a"), ti=_TI("manual__1"))["job_name"] == "rft-a"
     finally:
         JOB_TAGS.clear()
+
+
+def test_a_clear_of_a_run_that_promoted_its_job_deploys_nothing(
+    completed_job: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import datetime, timezone
+
+    from bedrock_rft_provider.evaluation.champion import build_record
+    from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
+
+    first = completed_job(params=_params(JOB_ARN), ti=_TI("job__rft-a"))
+    record = build_record(
+        family="post-family", custom_model_arn=first["custom_model_arn"], job_arn=JOB_ARN,
+        run_id="job__rft-a", promoted_at=datetime.now(timezone.utc),
+    )  # fmt: skip
+    BedrockRFTChampionHook(aws_conn_id=None).promote("post-family", record)  # what promote wrote
+    assert completed_job(params=_params(JOB_ARN), ti=_TI("job__rft-a")) == {}
+    assert "RFT job rft-a was promoted by this run (version 1): nothing to redo" in capsys.readouterr().out
 
 
 def test_a_dispatched_run_for_another_job_is_refused(completed_job: Any) -> None:
