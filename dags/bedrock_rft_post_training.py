@@ -12,7 +12,10 @@ an EventBridge rule into an SQS queue. Two DAGs take it from there:
 - ``bedrock_rft_post_training`` (this DAG, schedule None, one run at a time so promotions stay serial)
   handles one job per run: it deploys the job's model, evaluates it against the champion on the test
   split, gates and promotes it, exactly like the retraining DAG. Trigger it by hand with ``job`` set
-  for a job whose event never came.
+  for a job whose event never came. Each job is handled once: the first run to reach it writes
+  ``s3://<bucket>/post-training/<job name>/handled-by.json``, and any other run for that job (its
+  event after a manual run, the job by ARN and by name, a replay after the dispatch run was deleted)
+  skips without deploying, naming that run; a retry or clear of that run handles it again.
 
 Why two DAGs: on Airflow 3.3.2 a DAG with ``max_active_runs`` whose last finished run was started by
 a ``TriggerDagRunOperator`` keeps counting as full until its file is parsed again
@@ -30,7 +33,9 @@ open-weight jobs keep the polling path.
 param                  meaning
 =====================  ===========================================================================
 job                    RFT job name or ARN to handle (required; the dispatcher sets the ARN); the
-                       dispatched run takes every other param from its defaults below
+                       dispatched run takes the others from the retraining run that handed the
+                       job over (``post-training-params.json`` next to the job's output), else
+                       (a job started elsewhere) from the defaults below
 bucket                 S3 bucket for the evaluation outputs (``post-training/<job name>/``)
 model_family           champion family; the champion record is SSM ``/bedrock-rft/champion/<family>``
 reward                 reward as ``module:function`` used to score the evaluation
@@ -62,7 +67,13 @@ from bedrock_rft_provider.operators.deployment import (
 from bedrock_rft_provider.operators.evaluation import BedrockRFTEvaluationOperator
 from bedrock_rft_provider.operators.gate import BedrockRFTQualityGateOperator
 from bedrock_rft_provider.operators.promote import BedrockRFTPromoteOperator
-from bedrock_rft_provider.triggers.job_events import EventsUnavailableError, job_events_asset
+from bedrock_rft_provider.triggers.job_events import (
+    HANDOVER_IN_RUN,
+    HANDOVER_TAG,
+    JOB_PARAM_PATTERN,
+    EventsUnavailableError,
+    job_events_asset,
+)
 
 DAG_ID = "bedrock_rft_post_training"
 EVENTS_DAG_ID = "bedrock_rft_post_training_events"
@@ -101,8 +112,9 @@ with DAG(
     doc_md=__doc__,
     tags=["bedrock", "rft", "events"],
     params={
-        # Required (no default, which schedule None allows): a run without it is refused when triggered.
-        "job": Param(type="string", minLength=1, description="RFT job name or ARN"),
+        # Required (no default, which schedule None allows): a run without it, or with anything that is not
+        # a job name or ARN (whitespace, a URL), is refused when triggered, naming the param.
+        "job": Param(type="string", pattern=JOB_PARAM_PATTERN, description="RFT job name or ARN"),
         "bucket": Param(DEMO_BUCKET, type="string"),
         "model_family": Param(DEMO_FAMILY, type="string"),
         "reward": Param(DEMO_REWARD, type="string"),
@@ -114,13 +126,55 @@ with DAG(
 ) as dag:
 
     @task.short_circuit
-    def completed_job(params: dict[str, Any]) -> dict[str, Any]:
-        """The job, re-read from Bedrock (an event is only a hint); skips the rest unless it Completed."""
+    def completed_job(params: dict[str, Any], ti: Any = None) -> dict[str, Any]:
+        """The job, re-read from Bedrock (an event is only a hint); skips the rest unless it Completed
+        and this run is the one that handles it (the first to claim it: see ``jobs.handling``)."""
+        from bedrock_rft_provider.errors import BedrockRFTError
         from bedrock_rft_provider.hooks.bedrock_rft import BedrockRFTHook
+        from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
+        from bedrock_rft_provider.hooks.storage import StorageHook
+        from bedrock_rft_provider.jobs.handling import claim, claim_uri, handled_elsewhere
 
         job = BedrockRFTHook().describe_job(params["job"])
+        if ti.run_id.startswith("job__") and ti.run_id != f"job__{job['jobName']}":
+            # A dispatched run is the job's by its id; another job in it would leave that one unhandled.
+            raise BedrockRFTError(
+                f"run {ti.run_id} is for job {ti.run_id[5:]}, but job {params['job']} is {job['jobName']}: "
+                "a forged or mismatched event; nothing was handled"
+            )
         if job["status"] != "Completed" or not job.get("outputModelArn"):
             print(f"RFT job {job['jobName']} is {job['status']}, not Completed: nothing to deploy")
+            return {}
+        if ti.run_id.startswith("job__"):
+            handover = BedrockRFTHook().job_tags(job["jobArn"]).get(HANDOVER_TAG)
+            if handover == HANDOVER_IN_RUN:
+                print(
+                    f"RFT job {job['jobName']} is post-trained by the run that submitted it (tag "
+                    f"{HANDOVER_TAG}={handover}): nothing to do here; trigger {DAG_ID} with this job to "
+                    "handle it here instead"
+                )
+                return {}
+        output_prefix = f"s3://{params['bucket']}/post-training/{job['jobName']}"
+        marker = claim_uri(output_prefix)
+        holder = StorageHook().create_once(marker, claim(ti.dag_id, ti.run_id))
+        other = handled_elsewhere(holder, ti.dag_id, ti.run_id)
+        if other:
+            print(
+                f"RFT job {job['jobName']} is handled by {other} ({marker}): not deploying it again; clear "
+                f"that run to redo it, or delete {marker} to let another run take it"
+            )
+            return {}
+        promoted = [
+            v.version
+            for v in BedrockRFTChampionHook().history(params["model_family"])
+            if v.record.get("job_arn") == job["jobArn"] and v.record.get("run_id") == ti.run_id
+        ]
+        if promoted:
+            # A clear of a run that promoted: deploying again would pay for a deployment whose model the
+            # champion deployment already serves, to evaluate it against itself.
+            print(
+                f"RFT job {job['jobName']} was promoted by this run (version {promoted[0]}): nothing to redo"
+            )
             return {}
         train_uri = job["trainingDataConfig"]["s3Uri"]
         validators = (job.get("validationDataConfig") or {}).get("validators") or []
@@ -133,7 +187,7 @@ with DAG(
             "train_uri": train_uri,
             "validation_uri": validators[0]["s3Uri"] if validators else "",
             "test_uri": test_uri,
-            "output_prefix": f"s3://{params['bucket']}/post-training/{job['jobName']}",
+            "output_prefix": output_prefix,
         }
 
     deploy_tuned = BedrockCustomModelDeploymentOperator(
@@ -242,7 +296,8 @@ with DAG(
 
     @task
     def job_runs(triggering_asset_events: Any = None) -> list[dict[str, Any]]:
-        """One run per completed job in the triggering events; malformed messages are logged, never used."""
+        """One run per completed job in the triggering events; malformed messages are logged, never used.
+        A job a retraining run handed over runs with that run's params (``jobs.handling``)."""
         from bedrock_rft_provider.triggers.job_events import job_state_changes
 
         events = [e for batch in (triggering_asset_events or {}).values() for e in batch]
@@ -252,9 +307,30 @@ with DAG(
         completed = {c.job_name: c.job_arn for c in changes if c.status == "Completed"}
         print(f"Completed jobs in {len(events)} asset event(s): {sorted(completed) or 'none'}")
         return [
-            {"trigger_run_id": f"job__{name}", "conf": {"job": arn}}
+            {"trigger_run_id": f"job__{name}", "conf": {**handed_over(arn), "job": arn}}
             for name, arn in sorted(completed.items())
         ]
+
+    def handed_over(job_arn: str) -> dict[str, Any]:
+        """The params the retraining run that submitted the job left for it; {} (the defaults) when
+        there are none or they cannot be read (said in one line)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from bedrock_rft_provider.hooks.bedrock_rft import BedrockRFTHook
+        from bedrock_rft_provider.hooks.storage import StorageHook
+        from bedrock_rft_provider.jobs.handling import handover_params, handover_uri
+
+        try:
+            output_uri = BedrockRFTHook().describe_job(job_arn)["outputDataConfig"]["s3Uri"]
+            storage, uri = StorageHook(), handover_uri(output_uri)
+            if not storage.exists(uri):
+                return {}
+            params, problem = handover_params(storage.read_bytes(uri))
+        except (BotoCoreError, ClientError, KeyError) as exc:
+            params, problem = {}, " ".join(str(exc).split())
+        if problem:
+            print(f"Ignored the handover of {job_arn} (the run takes the defaults): {problem}")
+        return params
 
     # The run id is the job's: a duplicate event, or a clear of this task, finds the run and skips.
     TriggerDagRunOperator.partial(

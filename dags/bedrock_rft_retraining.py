@@ -88,7 +88,8 @@ completion             ``poll`` (default): ``train`` waits for the job and this 
                        ``bedrock_rft_post_training_events``, a ``bedrock_rft_post_training`` run
                        (set up with ``bedrock-rft events-setup``); open-weight jobs publish no
                        events, and without ``BEDROCK_RFT_EVENTS_QUEUE_URL`` nothing would hand
-                       over, so those always wait in ``train``
+                       over, so those always wait in ``train``; a job ``train`` waits for is
+                       tagged ``bedrock-rft-post-training=in-run`` and its event starts nothing
 =====================  ====================================================================
 ``spend_forecast`` logs the forecast (graded samples, grader invocations, Lambda GB-seconds,
 evaluation tokens, training hours, money) before ``train`` and fails the run, with what to change,
@@ -112,6 +113,7 @@ when the file is parsed; default 60, which keeps an hours-long RFT job to a few 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from datetime import timedelta
@@ -150,11 +152,24 @@ from bedrock_rft_provider.operators.reward import (
     BedrockRewardPreflightOperator,
 )
 from bedrock_rft_provider.operators.rft_job import BedrockRFTJobOperator
-from bedrock_rft_provider.triggers.job_events import QUEUE_URL_ENV
+from bedrock_rft_provider.triggers.job_events import (
+    HANDOVER_EVENTS,
+    HANDOVER_IN_RUN,
+    HANDOVER_TAG,
+    QUEUE_URL_ENV,
+)
 
 # The schedule: weekly (Monday 03:00 UTC) — edit the cron here — or on new raw data (the asset).
 RETRAIN_CRON = "0 3 * * 1"
 RAW_TRAINING_DATA = Asset(name="bedrock-rft-raw-training-data", uri="s3://bedrock-rft-demo/raw/gsm8k/")
+
+
+# Whether ``train`` waits for its job (rendered at run time): always but for completion=event on a
+# native job with the events queue set up.
+WAITS_HERE = (
+    "params.completion != 'event' or not job_events_configured() or "
+    "training_backend(params.base_model_id) == '" + OPEN_WEIGHT + "'"
+)
 
 
 def result(task_id: str, key: str) -> str:
@@ -395,10 +410,21 @@ with DAG(
         **CAPS,
         # Open-weight jobs publish no completion events, and without the events queue nothing would
         # pick the job up: both wait here (the polling path).
-        wait_for_completion=(
-            "{{ params.completion != 'event' or not job_events_configured() or "
-            "training_backend(params.base_model_id) == '" + OPEN_WEIGHT + "' }}"
-        ),
+        wait_for_completion="{{ " + WAITS_HERE + " }}",
+        # A job this run waits for is post-trained here: its completion event (the rule forwards every
+        # job's) must not start a second deployment and evaluation with the dispatcher's defaults.
+        # Open-weight jobs take no tags (and publish no events).
+        tags="{{ {'"
+        + HANDOVER_TAG
+        + "': '"
+        + HANDOVER_IN_RUN
+        + "' if ("
+        + WAITS_HERE
+        + ") else '"
+        + HANDOVER_EVENTS
+        + "'} if training_backend(params.base_model_id) != '"
+        + OPEN_WEIGHT
+        + "' else None }}",
         deferrable=True,
         waiter_delay=POLL_SECONDS,
         waiter_max_attempts=24 * 3600 // POLL_SECONDS,  # RFT takes hours: give up after 24 h
@@ -406,9 +432,10 @@ with DAG(
     )
 
     @task.short_circuit
-    def completes_here(job: dict[str, Any], params: dict[str, Any]) -> bool:
+    def completes_here(job: dict[str, Any], params: dict[str, Any], ti: Any = None) -> bool:
         """With ``completion=event`` the run ends after submitting: the job's completion event starts
-        ``bedrock_rft_post_training``. A job that already ended (a reused one) goes on here."""
+        ``bedrock_rft_post_training`` with this run's family, reward, bucket, test split and gate (left
+        next to the job's output, ``jobs.handling``). A job that already ended (a reused one) goes on here."""
         if job.get("status") in ("Failed", "Stopped"):
             raise RuntimeError(f"RFT job {job.get('job_name')} is {job['status']}: nothing to evaluate")
         if params["completion"] == "event" and not job_events_configured():
@@ -418,8 +445,18 @@ with DAG(
             )
         if params["completion"] != "event" or job.get("status") not in ("InProgress", "Stopping"):
             return True
+        from bedrock_rft_provider.hooks.bedrock_rft import BedrockRFTHook
+        from bedrock_rft_provider.hooks.storage import StorageHook
+        from bedrock_rft_provider.jobs.handling import HANDOVER_PARAMS, handover_uri
+
+        handover = {key: params[key] for key in HANDOVER_PARAMS if key in params}
+        handover["reward"] = params["evaluation_reward"] or params["reward"]
+        handover["test_data_uri"] = (ti.xcom_pull(task_ids="prepare_dataset") or {}).get("test_uri") or ""
+        output_uri = BedrockRFTHook().describe_job(job["job_arn"])["outputDataConfig"]["s3Uri"]
+        StorageHook().write_text(handover_uri(output_uri), json.dumps(handover, sort_keys=True))
         print(
-            f"RFT job {job.get('job_name')} submitted; bedrock_rft_post_training takes over when it completes"
+            f"RFT job {job.get('job_name')} submitted; bedrock_rft_post_training takes over when it "
+            f"completes, in family {handover['model_family']} ({handover_uri(output_uri)})"
         )
         return False
 

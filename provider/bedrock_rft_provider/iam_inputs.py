@@ -24,7 +24,7 @@ _MODEL_ARN = re.compile(
 )
 _ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")
 _TOPIC_NAME = r"[A-Za-z0-9_-]{1,256}"  # standard topics: the notifier sends no FIFO message group id
-_TOPIC_ARN = re.compile(rf"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{{12}}:{_TOPIC_NAME}")
+_TOPIC_ARN = re.compile(rf"arn:(?P<partition>aws[a-z-]*):sns:[a-z0-9-]+:\d{{12}}:{_TOPIC_NAME}")
 _WILDCARDS = ("*", "?", "${")
 
 
@@ -63,9 +63,16 @@ def function_arn(reward_function: str, scope: Scope) -> tuple[str, Scope]:
 
 
 def topic_arn(topic: str, scope: Scope) -> str:
-    """The ARN of a notification topic given by name (in ``scope``) or by ARN (taken as it is)."""
+    """The ARN of a notification topic given by name (in ``scope``) or by ARN (taken as it is: another
+    account or region may be meant, another partition cannot: an identity policy never reaches it)."""
     refuse_wildcards("notify topic", topic)
-    if _TOPIC_ARN.fullmatch(topic):
+    match = _TOPIC_ARN.fullmatch(topic)
+    if match:
+        if match["partition"] != scope.partition:
+            raise ValueError(
+                f"notify topic {topic!r} is in partition {match['partition']}, but the policies are for "
+                f"{scope.partition}: a policy cannot grant a topic of another partition"
+            )
         return topic
     if not re.fullmatch(_TOPIC_NAME, topic):
         raise ValueError(f"notify topic {topic!r} is neither a standard SNS topic name nor a topic ARN")

@@ -206,3 +206,54 @@ def test_a_missing_connection_reported_the_task_sdk_3_0_way_is_one_line_too(
     )(context("quality_gate"))
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 1 and "AWS connection 'gone' is not defined (aws_conn_id)" in lines[0], lines
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        ({"region_name": 5}, "is not usable (aws_conn_id): TypeError: expected string"),
+        (
+            {"region_name": "us-east-1", "config_kwargs": "nope"},
+            "is not usable (aws_conn_id): AttributeError",
+        ),
+        (
+            {
+                "region_name": "us-east-1",
+                "role_arn": "arn:aws:iam::123456789012:role/r",
+                "assume_role_method": "x",
+            },
+            "is not usable (aws_conn_id): NotImplementedError: Found assume_role_method='x'",
+        ),
+        ({"region_name": ""}, "is not usable (aws_conn_id): ValueError: Invalid endpoint"),
+    ],
+)
+def test_a_connection_the_aws_hook_cannot_use_is_one_line_and_sends_nothing(
+    extra: dict[str, Any], problem: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Broken shapes of a defined connection: the hook or botocore raises while building the client;
+    that was a callback traceback."""
+    _refuse_aws_calls(monkeypatch)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.setenv("AIRFLOW_CONN_BROKEN_AWS", json.dumps({"conn_type": "aws", "extra": extra}))
+    BedrockRFTNotifier(
+        event="promotion", topic_arn="arn:aws:sns:us-east-1:123456789012:rft", aws_conn_id="broken_aws"
+    )(context("promote"))
+    out = capsys.readouterr().out
+    sent = [line for line in out.splitlines() if "Could not send" in line]
+    assert len(sent) == 1 and f"AWS connection 'broken_aws' {problem}" in sent[0], out
+    assert "Traceback" not in out
+
+
+def test_a_connection_whose_extra_is_not_json_is_named_and_nothing_is_sent(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Airflow reads such an extra as {} (no endpoint, region or role): sending with it would go
+    somewhere else than the connection says."""
+    _refuse_aws_calls(monkeypatch)
+    monkeypatch.setenv("AIRFLOW_CONN_BROKEN_AWS", json.dumps({"conn_type": "aws", "extra": "{not json"}))
+    BedrockRFTNotifier(
+        event="promotion", topic_arn="arn:aws:sns:us-east-1:123456789012:rft", aws_conn_id="broken_aws"
+    )(context("promote"))
+    sent = [line for line in capsys.readouterr().out.splitlines() if "Could not send" in line]
+    assert len(sent) == 1, sent
+    assert "AWS connection 'broken_aws' has an extra that is not a JSON object (aws_conn_id)" in sent[0]

@@ -177,6 +177,14 @@ def test_a_notify_topic_gets_sns_publish_on_that_topic_and_nothing_else_in_sns(c
     ]
 
 
+def test_a_notify_topic_by_name_and_by_arn_is_granted_once(capsys: Any) -> None:
+    topic = "arn:aws:sns:us-east-1:111122223333:rft"
+    args = [*BASE_ARGS, "--account", "111122223333", "--notify-topic", "rft", "--notify-topic", topic]
+    assert main([*args, "--notify-topic", "rft"]) == 0
+    caller = json.loads(capsys.readouterr().out)["airflow_caller"]["permissions_policy"]["Statement"]
+    assert [s["Resource"] for s in caller if s["Action"] == ["sns:Publish"]] == [[topic]]
+
+
 def test_without_a_notify_topic_the_caller_may_not_publish_anywhere() -> None:
     policy = policy_bundle(bucket="my-rft-bucket", reward_function="grader")["airflow_caller"]
     assert not allows(policy["permissions_policy"], "sns:Publish")
@@ -204,6 +212,11 @@ def test_without_a_notify_topic_the_caller_may_not_publish_anywhere() -> None:
         ("--notify-topic", "arn:aws:sns:us-east-1:111122223333:*", "notify topic"),
         ("--notify-topic", "arn:aws:sns:us-east-1:111122223333:${aws:username}", "notify topic"),
         ("--notify-topic", "alerts.fifo", "notify topic"),  # the notifier sends no message group id
+        # A policy in the aws partition can never grant a topic of aws-cn: the notifier would be denied.
+        ("--notify-topic", "arn:aws-cn:sns:cn-north-1:111122223333:alerts", "notify topic"),
+        ("--notify-topic", "", "notify topic"),
+        ("--notify-topic", "alertes-été", "notify topic"),
+        ("--notify-topic", "a" * 257, "notify topic"),
     ],
 )
 def test_wildcards_and_malformed_inputs_exit_2_with_one_line_naming_the_input(

@@ -117,6 +117,35 @@ def update_state(described: Mapping[str, Any] | None, model_arn: str) -> str:
     return "other"
 
 
+def unrecorded_repoint(
+    record: Mapping[str, Any] | None, described: Mapping[str, Any] | None, model: str
+) -> str | None:
+    """Why the champion deployment must not be re-pointed at ``model`` now, or None.
+
+    ``record`` is the current champion record, ``described`` its deployment's
+    ``get_custom_model_deployment``. When the deployment serves a model that is neither the record's
+    nor ``model``, another promotion or rollback re-pointed it and has not written its record (yet, or
+    its write failed: StaleChampionRecordError); re-pointing over it would replace a model that was never
+    compared with ``model`` and leave that run's retry to re-point it back. Our own earlier try (serving
+    ``model``) and a running update (reported busy by ``point_at``) are not this case.
+    """
+    recorded = (record or {}).get("custom_model_arn")
+    if (
+        not recorded
+        or described is None
+        or (described.get("updateDetails") or {}).get("updateStatus") == UPDATE_RUNNING
+    ):
+        return None
+    served = described.get("modelArn")
+    if served in (recorded, model):
+        return None
+    return (
+        f"champion deployment {described.get('customModelDeploymentArn')} serves {served}, but the champion "
+        f"record names {recorded}: another promotion or rollback re-pointed it and has not recorded it; "
+        f"nothing changed; retry that run's task first (it records {served}), then this one"
+    )
+
+
 def promotion_by_run(
     history: Iterable[ChampionVersion], run_id: str, model: str | None
 ) -> ChampionVersion | None:

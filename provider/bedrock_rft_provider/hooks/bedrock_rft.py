@@ -151,6 +151,11 @@ class BedrockRFTHook(BedrockHook):
         )
         return job_from_description(existing, reattached=True)
 
+    def job_tags(self, job_arn: str) -> dict[str, str]:
+        """The job's tags (``ListTagsForResource``) as ``{key: value}``."""
+        tags = self.conn.list_tags_for_resource(resourceARN=job_arn).get("tags") or []
+        return {str(t.get("key")): str(t.get("value")) for t in tags}
+
     def find_job_by_training_key(self, digest: str) -> dict[str, Any] | None:
         """The newest InProgress or Completed RFT job tagged with training key ``digest``, or None.
 
@@ -169,8 +174,7 @@ class BedrockRFTHook(BedrockHook):
                     MAX_REUSE_CANDIDATES,
                 )
                 return None
-            tags = self.conn.list_tags_for_resource(resourceARN=summary["jobArn"]).get("tags") or []
-            if any(t.get("key") == TRAINING_KEY_TAG and t.get("value") == digest for t in tags):
+            if self.job_tags(summary["jobArn"]).get(TRAINING_KEY_TAG) == digest:
                 described = self.describe_job(summary["jobArn"])
                 # The summary may be stale: a job Stopping (or ended) by now is not one to wait for.
                 if described.get("status") in REUSABLE_STATES:

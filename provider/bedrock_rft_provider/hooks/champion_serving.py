@@ -27,10 +27,12 @@ from bedrock_rft_provider.evaluation.promotion import (
     promotion_by_run,
     rollback_by_run,
     stale_record,
+    unrecorded_repoint,
 )
 from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 from bedrock_rft_provider.hooks.deployment import (
     BedrockCustomModelDeploymentHook,
+    DeploymentBusyError,
     DeploymentUpdateImpossibleError,
 )
 
@@ -83,6 +85,7 @@ class ChampionServing:
         current = history[-1].record if history else None
         plan = plan_serving(current, challenger_deployment_arn)
         if plan.action == UPDATE and plan.serving_arn:
+            self._check_recorded(plan.serving_arn, current, model_arn)
             try:
                 self._point(plan.serving_arn, model_arn)
                 log.info("Champion deployment %s now serves %s (same ARN)", plan.serving_arn, model_arn)
@@ -150,6 +153,7 @@ class ChampionServing:
         record = dict(target, rollback_of_version=version, rollback_run_id=run_id)
         record.pop("replaced_deployment_arn", None)
         if serving and model_arn:
+            self._check_recorded(serving, current.record, str(model_arn))
             self._point(serving, str(model_arn))
             record.update(deployment_arn=serving, model_id=serving)
             return self._record_after_repoint(
@@ -177,6 +181,13 @@ class ChampionServing:
             current = history[-1] if history else None
             message = stale_record(self.champions.parameter(family), deployment_arn, model_arn, current, exc)
             raise StaleChampionRecordError(message) from exc
+
+    def _check_recorded(self, deployment_arn: str, record: dict[str, Any] | None, model_arn: str) -> None:
+        """DeploymentBusyError, before any change, when another run re-pointed the champion deployment
+        without recording it (``evaluation.promotion.unrecorded_repoint``)."""
+        reason = unrecorded_repoint(record, self.deployments.describe(deployment_arn), model_arn)
+        if reason:
+            raise DeploymentBusyError(reason)
 
     def _check_adoptable(self, arn: str, model_arn: str, replaced_arn: str | None) -> None:
         """Raise before anything is written when ``arn`` cannot serve ``model_arn`` as champion."""

@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+from botocore.exceptions import ClientError
 
 from bedrock_rft_provider.data.uris import is_s3_uri, join_uri, parse_s3_uri
+from bedrock_rft_provider.errors import aws_error_code
 
 if TYPE_CHECKING:
     from bedrock_rft_provider.jobs.metrics import TrainingMetrics
@@ -81,6 +83,28 @@ class StorageHook(S3Hook):
 
     def write_text(self, uri: str, text: str) -> None:
         self.write_bytes(uri, text.encode("utf-8"))
+
+    def create_once(self, uri: str, data: bytes) -> bytes:
+        """Write ``data`` only if nothing is at ``uri`` yet; return what is there now (``data`` when this
+        call wrote it, else the earlier writer's bytes). Atomic: of two racing callers exactly one writes
+        (S3 conditional write ``If-None-Match: *``, locally an exclusive create)."""
+        if is_s3_uri(uri):
+            bucket, key = parse_s3_uri(uri)
+            try:
+                self.get_conn().put_object(Bucket=bucket, Key=key, Body=data, IfNoneMatch="*")
+                return data
+            except ClientError as exc:
+                if aws_error_code(exc) != "PreconditionFailed":
+                    raise
+            return self.read_bytes(uri)
+        path = Path(uri)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with path.open("xb") as handle:
+                handle.write(data)
+            return data
+        except FileExistsError:
+            return path.read_bytes()
 
     def _chunks(self, uri: str) -> Iterator[bytes]:
         if is_s3_uri(uri):

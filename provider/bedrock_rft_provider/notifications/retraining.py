@@ -7,6 +7,7 @@ it sends nothing and logs one line, so a DAG can carry the callbacks whether or 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -35,7 +36,9 @@ class BedrockRFTNotifier(BaseNotifier):
     :param summary_task_id: the task whose return value is the evaluation summary (default ``evaluate``).
     :param gate_task_id: the task that pushed the ``gate_decision`` XCom (default ``quality_gate``).
     :param aws_conn_id: the AWS connection (default ``aws_default``; None = boto3's default credential
-        chain). A connection id that is not defined sends nothing and logs one error line naming it.
+        chain). A connection id that is not defined, or one the AWS hook cannot use (an extra that is not a
+        JSON object, a region that is not text, an unknown ``assume_role_method``, ...), sends nothing and
+        logs one error line naming it.
     :param region_name: optional region override.
     :raises ValueError: an unknown ``event`` (at DAG parse time).
     """
@@ -133,6 +136,19 @@ class BedrockRFTNotifier(BaseNotifier):
             # A message is a courtesy: the task's outcome (a promotion already made) stands.
             self.log.error("Could not send %r to %s: %s", title, self.topic_arn, " ".join(str(exc).split()))
             return
+        except (TypeError, ValueError, AttributeError, NotImplementedError) as exc:
+            # What the amazon hook and botocore raise on a connection they cannot use (a region that is
+            # not text, config_kwargs that is not an object, an unknown assume_role_method, an endpoint
+            # they cannot build): a misconfiguration, said in one line like the others, not a traceback.
+            problem = " ".join(f"{type(exc).__name__}: {exc}".split())[:500]
+            self.log.error(
+                "Could not send %r to %s: AWS connection %r is not usable (aws_conn_id): %s",
+                title,
+                self.topic_arn,
+                self.aws_conn_id,
+                problem,
+            )
+            return
         self.log.info("Sent %r to %s", title, self.topic_arn)
 
 
@@ -145,11 +161,20 @@ def _connection_problem(conn_id: str | None) -> str | None:
     from airflow.sdk.exceptions import AirflowRuntimeError, ErrorType
 
     try:
-        BaseHook.get_connection(str(conn_id))
+        connection = BaseHook.get_connection(str(conn_id))
     except AirflowNotFoundException:
         return f"AWS connection {conn_id!r} is not defined (aws_conn_id)"
     except AirflowRuntimeError as exc:  # what the Task SDK raised instead before apache/airflow#52880
         if exc.error.error == ErrorType.CONNECTION_NOT_FOUND:
             return f"AWS connection {conn_id!r} is not defined (aws_conn_id)"
         return f"AWS connection {conn_id!r} could not be read (aws_conn_id): {exc}"
+    if connection.extra:
+        # Read before the hook does: Airflow logs a traceback for an extra that is not JSON, then goes
+        # on with no extra at all (no endpoint, region or role), which is not what the connection says.
+        try:
+            extra = json.loads(connection.extra)
+        except ValueError:
+            extra = None
+        if not isinstance(extra, dict):
+            return f"AWS connection {conn_id!r} has an extra that is not a JSON object (aws_conn_id)"
     return None

@@ -90,7 +90,9 @@ class BedrockRFTPromoteOperator(LineageMixin, AwsBaseOperator[BedrockRFTChampion
         ``previous_model_arn`` and ``replaced_deployment_arn`` say what it replaced. A record write that
         fails after the re-pointing fails the task with ``StaleChampionRecordError`` (what serves now, what
         the record still names); its retry or clear writes the record without updating the deployment
-        again. Default False: the record takes ``deployment_arn`` as given.
+        again, and until then other promotions and rollbacks of the family fail with
+        ``DeploymentBusyError`` without changing anything. Default False: the record takes
+        ``deployment_arn`` as given.
     :param baseline_version: the champion's SSM version the challenger was evaluated against (0 = there
         was no champion; templated). When the champion has changed since (another run promoted, or a
         rollback, while e.g. an approval waited), the task fails with ``ChampionChangedError`` before

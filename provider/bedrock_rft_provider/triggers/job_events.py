@@ -21,6 +21,20 @@ if TYPE_CHECKING:
 QUEUE_URL_ENV = "BEDROCK_RFT_EVENTS_QUEUE_URL"
 ASSET_NAME = "bedrock-rft-job-state-changes"
 MESSAGING_PACKAGE = "apache-airflow-providers-common-messaging"
+# The job tag that says who post-trains a job: HANDOVER_EVENTS (its completion event, through the
+# dispatcher) or HANDOVER_IN_RUN (the run that submitted it waits for it and goes on itself; a dispatched
+# run skips such a job). Jobs without the tag (started outside these DAGs) are dispatched.
+HANDOVER_TAG = "bedrock-rft-post-training"
+HANDOVER_EVENTS = "events"
+HANDOVER_IN_RUN = "in-run"
+# A post-training run's ``job`` param (JSON Schema ``pattern``, checked when the run is triggered): a job
+# ARN as the dispatcher passes it (``jobs.events.JOB_ARN``) or a job name (``jobs.events.JOB_NAME``,
+# at most 63 characters). The lookahead refuses whitespace anywhere, a trailing newline included
+# (which ``$`` alone lets through); it and ``[\s\S]`` read the same in Python and in the UI's JavaScript.
+JOB_PARAM_PATTERN = (
+    r"^(?![\s\S]*\s)(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:model-customization-job/.{1,1000}"
+    r"|[a-zA-Z0-9][a-zA-Z0-9+.-]{0,62})$"
+)
 
 
 class EventsUnavailableError(BedrockRFTError):

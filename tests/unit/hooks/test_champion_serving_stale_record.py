@@ -108,3 +108,46 @@ def test_the_promote_task_fails_loudly_then_its_retry_records_and_announces_the_
     assert results[1]["version"] == 2 and results[1]["record"]["deployment_arn"] == champion
     assert operator.already_written is None  # the first try announced nothing: the retry's notice goes out
     assert bedrock.calls == [("update", champion)]
+
+
+def test_another_promotion_is_refused_while_a_repoint_is_unrecorded_and_the_retry_still_converges(
+    world: Any,
+) -> None:
+    """Run 2 re-pointed the champion deployment at B and could not record it; run 3 (C, evaluated
+    against the record's A) used to re-point it at C over B, which B's retry then re-pointed back:
+    two extra paid updates and a champion C never compared with B, then B never compared with C."""
+    from bedrock_rft_provider.hooks.deployment import DeploymentBusyError
+    from unit.breakwave4.fakes import MODEL_C
+
+    serving, bedrock, champion = world
+    fail_next_put(serving)
+    with pytest.raises(StaleChampionRecordError):
+        serving.promote("gsm8k", MODEL_B, None, maker(MODEL_B, "run-2"))
+    challenger = bedrock.add("challenger-c", MODEL_C)
+    with pytest.raises(DeploymentBusyError) as raised:
+        serving.promote("gsm8k", MODEL_C, challenger, maker(MODEL_C, "run-3"))
+    assert str(raised.value) == (
+        f"champion deployment {champion} serves {MODEL_B}, but the champion record names {MODEL_A}: another "
+        "promotion or rollback re-pointed it and has not recorded it; nothing changed; retry that run's task "
+        f"first (it records {MODEL_B}), then this one"
+    )
+    assert bedrock.calls == [("update", champion)]  # nothing more: no update to C, nothing deleted
+    assert challenger in bedrock.deployments
+    assert serving.promote("gsm8k", MODEL_B, None, maker(MODEL_B, "run-2")).version == 2  # B's retry
+    assert serving.promote("gsm8k", MODEL_C, challenger, maker(MODEL_C, "run-3")).version == 3
+    assert bedrock.calls == [("update", champion), ("update", champion)]
+    assert bedrock.deployments[champion]["modelArn"] == MODEL_C
+
+
+def test_a_rollback_is_refused_while_a_repoint_is_unrecorded(world: Any) -> None:
+    from bedrock_rft_provider.hooks.deployment import DeploymentBusyError
+
+    serving, bedrock, champion = world
+    serving.promote("gsm8k", MODEL_B, None, maker(MODEL_B, "run-2"))  # version 2
+    bedrock.deployments[champion]["modelArn"] = MODEL_A  # a rollback to 1 that failed to record...
+    bedrock.deployments[champion]["updateDetails"] = {"modelArn": MODEL_A, "updateStatus": "UpdateCompleted"}
+    with pytest.raises(
+        DeploymentBusyError, match=f"serves {MODEL_A}, but the champion record names {MODEL_B}"
+    ):
+        serving.rollback("gsm8k", 2, run_id="another-rollback")  # ...and another one, to 2, meanwhile
+    assert bedrock.calls == [("update", champion)]

@@ -65,3 +65,12 @@ def test_every_operator_reaches_files_through_the_storage_hook() -> None:
         if needle in path.read_text(encoding="utf-8")
     ]
     assert offenders == []
+
+
+def test_create_once_writes_only_the_first_time_and_returns_what_is_stored(
+    base: str, storage: StorageHook
+) -> None:
+    uri = join_uri(base, "job/handled-by.json")
+    assert storage.create_once(uri, b"first") == b"first"
+    assert storage.create_once(uri, b"second") == b"first"  # the earlier writer's claim stands
+    assert storage.read_bytes(uri) == b"first"
