@@ -12,6 +12,7 @@ from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
 from bedrock_rft_provider.hooks.champion_serving import ChampionServing
 from bedrock_rft_provider.hooks.deployment import (
     BedrockCustomModelDeploymentHook,
+    DeploymentBusyError,
     DeploymentUpdateImpossibleError,
 )
 from bedrock_rft_provider.sandbox.server import Sandbox
@@ -115,6 +116,37 @@ def test_point_at_waits_until_served_and_reports_impossible_updates(
     hook.delete(arn)
     with pytest.raises(DeploymentUpdateImpossibleError, match="gone"):
         hook.point_at(arn, models["a"], waiter_delay=0.2, waiter_max_attempts=10)
+
+
+def test_point_at_fails_at_once_when_another_update_lands_while_it_waits(
+    bedrock_rft_sandbox_airflow_conn: Sandbox, models: dict[str, str]
+) -> None:
+    sandbox = bedrock_rft_sandbox_airflow_conn
+    hook = BedrockCustomModelDeploymentHook(aws_conn_id="aws_default")
+    arn = deploy(sandbox, models["a"])
+    checks: list[str] = []
+
+    def another_update_lands(**_: Any) -> None:
+        # Ours (to b) completes, then another promotion re-points the deployment back at a and that
+        # update completes too, all before our first check.
+        record = sandbox.app.deployments.records[arn]
+        record.update_ready_at = 0.0
+        sandbox.client("bedrock").update_custom_model_deployment(
+            customModelDeploymentIdentifier=arn, modelArn=models["a"]
+        )
+        record.update_ready_at = 0.0
+
+    events = hook.conn.meta.events
+    events.register("after-call.bedrock.UpdateCustomModelDeployment", another_update_lands)
+    events.register("before-call.bedrock.GetCustomModelDeployment", lambda **_: checks.append("get"))
+    with pytest.raises(DeploymentBusyError) as raised:
+        hook.point_at(arn, models["b"], waiter_delay=0.2, waiter_max_attempts=300)
+    message = str(raised.value)
+    assert "\n" not in message
+    assert f"deployment {arn} now serves {models['a']}, not {models['b']}: another update" in message
+    assert len(checks) == 2  # the check before the request and the first one after: no polling on
+    assert hook.describe(arn)["modelArn"] == models["a"]  # type: ignore[index]
+    hook.delete(arn)
 
 
 def test_promotions_keep_one_stable_arn_retries_change_nothing_and_rollback_repoints(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from airflow.providers.amazon.aws.hooks.ssm import SsmHook
+from botocore.exceptions import BotoCoreError, ClientError
 
 from bedrock_rft_provider.evaluation.champion import (
     PARAMETER_PREFIX,
@@ -94,15 +95,32 @@ class BedrockRFTChampionHook(SsmHook):
         return self.put(family, record)
 
     def put(self, family: str, record: dict[str, Any]) -> ChampionVersion:
-        """Write ``record`` as the champion's next version (no retry check: callers do that)."""
+        """Write ``record`` as the champion's next version (no retry check: callers do that).
+
+        The version is read back for SSM's timestamp; when only that read fails, the write stands and
+        ``since`` is this host's clock (logged as a warning).
+        """
         value, _tier = encode_record(record)
         name = self.parameter(family)
         # Intelligent-Tiering: Standard while the value fits, Advanced only when needed (no downgrade error).
         response = self.conn.put_parameter(
             Name=name, Value=value, Type="String", Overwrite=True, Tier="Intelligent-Tiering"
         )
-        param = self.conn.get_parameter(Name=f"{name}:{response['Version']}")["Parameter"]
-        stored = ChampionVersion(int(param["Version"]), param["LastModifiedDate"], json.loads(param["Value"]))
+        try:
+            param = self.conn.get_parameter(Name=f"{name}:{response['Version']}")["Parameter"]
+            stored = ChampionVersion(
+                int(param["Version"]), param["LastModifiedDate"], json.loads(param["Value"])
+            )
+        except (BotoCoreError, ClientError) as exc:
+            # The write is done (SSM gave its version): failing here would call the record stale and a
+            # retry would find it anyway. Only SSM's timestamp is missing; this host's clock stands in.
+            self.log.warning(
+                "wrote %s version %s but reading it back failed (%s); the write stands",
+                name,
+                response["Version"],
+                " ".join(str(exc).split()),
+            )
+            stored = ChampionVersion(int(response["Version"]), datetime.now(timezone.utc), json.loads(value))
         self.log.info(
             "champion of %s is now %s (version %d)",
             family,

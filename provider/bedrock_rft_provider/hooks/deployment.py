@@ -144,9 +144,7 @@ class BedrockCustomModelDeploymentHook(BedrockHook):
             ours while we waited.
         :raises TimeoutError: still updating after ``waiter_max_attempts`` checks.
         """
-        from bedrock_rft_provider.evaluation.promotion import update_state
-
-        state = self._not_busy(identifier, model_arn, update_state(self.describe(identifier), model_arn))
+        state = self._not_busy(identifier, model_arn, self.describe(identifier), requested=False)
         if state == "other":
             try:
                 self.conn.update_custom_model_deployment(
@@ -176,22 +174,35 @@ class BedrockCustomModelDeploymentHook(BedrockHook):
                 "Deployment %s: update to %s %s (check %d)", identifier, model_arn, state, attempt + 1
             )
             time.sleep(waiter_delay)
-            state = self._not_busy(identifier, model_arn, update_state(self.describe(identifier), model_arn))
+            state = self._not_busy(identifier, model_arn, self.describe(identifier), requested=True)
         raise TimeoutError(
             f"deployment {identifier} still not serving {model_arn} after {waiter_max_attempts} checks "
             f"of {waiter_delay} s"
         )
 
-    def _not_busy(self, identifier: str, model_arn: str, state: str) -> str:
-        """``state``, unless another update of the deployment runs (then DeploymentBusyError)."""
-        if state != "busy":
-            return state
-        described = self.describe(identifier) or {}
-        other = (described.get("updateDetails") or {}).get("modelArn")
-        raise DeploymentBusyError(
-            f"deployment {identifier} is being updated to {other} (another promotion?), not to {model_arn}: "
-            "nothing changed; retry once that update has ended"
-        )
+    def _not_busy(
+        self, identifier: str, model_arn: str, described: dict[str, Any] | None, *, requested: bool
+    ) -> str:
+        """``update_state`` of ``described``, unless another update of the deployment runs, or (once ours
+        was ``requested``) landed after ours: then DeploymentBusyError naming what it serves now."""
+        from bedrock_rft_provider.evaluation.promotion import update_state
+
+        state = update_state(described, model_arn)
+        if state == "busy":
+            other = ((described or {}).get("updateDetails") or {}).get("modelArn")
+            raise DeploymentBusyError(
+                f"deployment {identifier} is being updated to {other} (another promotion?), not to "
+                f"{model_arn}: nothing changed; retry once that update has ended"
+            )
+        if state == "other" and requested:
+            # Bedrock takes one update at a time: a stable deployment serving another model means a
+            # later update (another promotion or a rollback) replaced ours; waiting would only time out.
+            raise DeploymentBusyError(
+                f"deployment {identifier} now serves {(described or {}).get('modelArn')}, not {model_arn}: "
+                "another update (another promotion or rollback?) landed while we waited for ours; "
+                "this task wrote no record; retry it once that run has recorded its champion"
+            )
+        return state
 
     def delete(self, identifier: str) -> bool:
         """Delete the deployment; False (and no error) when it is already gone."""

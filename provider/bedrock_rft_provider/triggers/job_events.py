@@ -102,9 +102,15 @@ def job_events_asset(
     return Asset(name=name, watchers=[AssetWatcher(name=f"{name}-sqs", trigger=trigger)])
 
 
-def job_state_changes(asset_events: Iterable[Any]) -> tuple[list[JobStateChange], list[str]]:
+def job_state_changes(
+    asset_events: Iterable[Any], *, account_id: str | None = None, region: str | None = None
+) -> tuple[list[JobStateChange], list[str]]:
     """The job state changes carried by asset events (a run's ``triggering_asset_events`` values,
-    flattened), and one line per message that is not one (it is logged and skipped, never trusted)."""
+    flattened), and one line per message that is not one (it is logged and skipped, never trusted).
+
+    ``account_id`` / ``region`` (the Airflow connection's, see :func:`connection_scope`; None = unknown,
+    not checked) drop events of jobs elsewhere, each with a line (:func:`jobs_in_scope`).
+    """
     # The event parser is needed when a run reads its events, not when a DAG file is parsed.
     from bedrock_rft_provider.jobs.events import state_changes
 
@@ -121,4 +127,46 @@ def job_state_changes(asset_events: Iterable[Any]) -> tuple[list[JobStateChange]
             continue
         bodies.extend(m.get("Body") if isinstance(m, Mapping) else m for m in batch)
     changes, bad = state_changes(bodies)
-    return changes, problems + bad
+    changes, foreign = jobs_in_scope(changes, account_id=account_id, region=region)
+    return changes, problems + bad + foreign
+
+
+def job_arn_scope(job_arn: str) -> tuple[str, str]:
+    """``(account id, region)`` of a job ARN ``arn:<partition>:bedrock:<region>:<account>:...``."""
+    parts = job_arn.split(":", 5)
+    return parts[4], parts[3]
+
+
+def jobs_in_scope(
+    changes: Iterable[JobStateChange], *, account_id: str | None, region: str | None
+) -> tuple[list[JobStateChange], list[str]]:
+    """The changes whose job ARN is in ``account_id`` and ``region``, and one line per change dropped.
+
+    A job of another account or region cannot be described through the connection: its run would fail
+    at ``describe_job`` and use up the job's ``job__<name>`` run id. None for either means unknown: that
+    part is not checked. Pure: the caller logs the lines.
+    """
+    kept: list[JobStateChange] = []
+    dropped: list[str] = []
+    for change in changes:
+        job_account, job_region = job_arn_scope(change.job_arn)
+        wrong = [
+            f"{what} {got}, not the connection's {expected}"
+            for what, got, expected in (("account", job_account, account_id), ("region", job_region, region))
+            if expected is not None and got != expected
+        ]
+        if wrong:
+            dropped.append(f"job {change.job_name} ({change.job_arn}) is in {' and '.join(wrong)}: skipped")
+        else:
+            kept.append(change)
+    return kept, dropped
+
+
+def connection_scope(aws_conn_id: str | None = "aws_default") -> dict[str, str | None]:
+    """``{"account_id": ..., "region": ...}`` of an Airflow AWS connection, for :func:`job_state_changes`:
+    the region its Bedrock client uses and the account STS GetCallerIdentity names (needs no IAM grant).
+    """
+    from bedrock_rft_provider.hooks.bedrock_rft import BedrockRFTHook
+
+    hook = BedrockRFTHook(aws_conn_id=aws_conn_id)
+    return {"account_id": hook.account_id or None, "region": hook.conn_region_name or None}

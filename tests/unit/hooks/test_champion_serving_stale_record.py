@@ -151,3 +151,43 @@ def test_a_rollback_is_refused_while_a_repoint_is_unrecorded(world: Any) -> None
     ):
         serving.rollback("gsm8k", 2, run_id="another-rollback")  # ...and another one, to 2, meanwhile
     assert bedrock.calls == [("update", champion)]
+
+
+def fail_read_back(serving: ChampionServing) -> list[str]:
+    """Make GetParameter of a ``name:version`` (the read-back after PutParameter) fail; the names refused."""
+    failures: list[str] = []
+
+    def throttle(**kwargs: Any) -> None:
+        if ":" in kwargs["params"]["Name"]:
+            failures.append(kwargs["params"]["Name"])
+            raise ClientError(
+                {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "GetParameter"
+            )
+
+    serving.champions.conn.meta.events.register("before-parameter-build.ssm.GetParameter", throttle)
+    return failures
+
+
+def test_a_failed_read_back_after_a_successful_write_is_not_called_a_stale_record(
+    world: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """PutParameter succeeded: the record names the new champion, so the task succeeds with SSM's version
+    instead of StaleChampionRecordError saying the record still names the old one."""
+    serving, bedrock, champion = world
+    monkeypatch.setattr("bedrock_rft_provider.operators.promote.champion_serving", lambda *a: serving)
+    failures = fail_read_back(serving)
+    operator = BedrockRFTPromoteOperator(
+        task_id="promote", family="gsm8k", custom_model_arn=MODEL_B, stable_deployment=True,
+        baseline_version=1, tag_model=False, aws_conn_id=None, region_name="us-east-1",
+    )  # fmt: skip
+    result = operator.execute({"run_id": "run-2"})  # type: ignore[arg-type]
+    assert failures == ["/bedrock-rft/champion/gsm8k:2"]
+    assert result["version"] == 2 and result["record"]["custom_model_arn"] == MODEL_B
+    assert operator.already_written is None  # this try wrote it: its notice goes out
+    assert "wrote /bedrock-rft/champion/gsm8k version 2 but reading it back failed" in capsys.readouterr().out
+    stored = serving.champions.history("gsm8k")[-1]
+    assert (stored.version, stored.record) == (
+        2,
+        result["record"],
+    )  # what the task returned is what SSM holds
+    assert bedrock.calls == [("update", champion)]
