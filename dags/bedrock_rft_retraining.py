@@ -171,6 +171,15 @@ WAITS_HERE = (
 )
 
 
+# A job this run waits for is post-trained here: its completion event (the rule forwards every job's)
+# must not start a second deployment and evaluation with the dispatcher's defaults. Open-weight jobs
+# take no tags (and publish no events).
+TRAIN_TAGS = (
+    f"{{{{ {{'{HANDOVER_TAG}': '{HANDOVER_IN_RUN}' if ({WAITS_HERE}) else '{HANDOVER_EVENTS}'}}"
+    f" if training_backend(params.base_model_id) != '{OPEN_WEIGHT}' else None }}}}"
+)
+
+
 def result(task_id: str, key: str) -> str:
     """A template for one field of a task's returned dict (rendered at run time)."""
     return f"{{{{ ti.xcom_pull(task_ids='{task_id}')['{key}'] }}}}"
@@ -390,20 +399,7 @@ with DAG(
         # Open-weight jobs publish no completion events, and without the events queue nothing would
         # pick the job up: both wait here (the polling path).
         wait_for_completion="{{ " + WAITS_HERE + " }}",
-        # A job this run waits for is post-trained here: its completion event (the rule forwards every
-        # job's) must not start a second deployment and evaluation with the dispatcher's defaults.
-        # Open-weight jobs take no tags (and publish no events).
-        tags="{{ {'"
-        + HANDOVER_TAG
-        + "': '"
-        + HANDOVER_IN_RUN
-        + "' if ("
-        + WAITS_HERE
-        + ") else '"
-        + HANDOVER_EVENTS
-        + "'} if training_backend(params.base_model_id) != '"
-        + OPEN_WEIGHT
-        + "' else None }}",
+        tags=TRAIN_TAGS,
         deferrable=True,
         waiter_delay=POLL_SECONDS,
         waiter_max_attempts=24 * 3600 // POLL_SECONDS,  # RFT takes hours: give up after 24 h
