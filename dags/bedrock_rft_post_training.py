@@ -68,8 +68,6 @@ from bedrock_rft_provider.operators.evaluation import BedrockRFTEvaluationOperat
 from bedrock_rft_provider.operators.gate import BedrockRFTQualityGateOperator
 from bedrock_rft_provider.operators.promote import BedrockRFTPromoteOperator
 from bedrock_rft_provider.triggers.job_events import (
-    HANDOVER_IN_RUN,
-    HANDOVER_TAG,
     JOB_PARAM_PATTERN,
     EventsUnavailableError,
     job_events_asset,
@@ -129,66 +127,9 @@ with DAG(
     def completed_job(params: dict[str, Any], ti: Any = None) -> dict[str, Any]:
         """The job, re-read from Bedrock (an event is only a hint); skips the rest unless it Completed
         and this run is the one that handles it (the first to claim it: see ``jobs.handling``)."""
-        from bedrock_rft_provider.errors import BedrockRFTError
-        from bedrock_rft_provider.hooks.bedrock_rft import BedrockRFTHook
-        from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
-        from bedrock_rft_provider.hooks.storage import StorageHook
-        from bedrock_rft_provider.jobs.handling import claim, claim_uri, handled_elsewhere
+        from bedrock_rft_provider.dag_tasks import post_training
 
-        job = BedrockRFTHook().describe_job(params["job"])
-        if ti.run_id.startswith("job__") and ti.run_id != f"job__{job['jobName']}":
-            # A dispatched run is the job's by its id; another job in it would leave that one unhandled.
-            raise BedrockRFTError(
-                f"run {ti.run_id} is for job {ti.run_id[5:]}, but job {params['job']} is {job['jobName']}: "
-                "a forged or mismatched event; nothing was handled"
-            )
-        if job["status"] != "Completed" or not job.get("outputModelArn"):
-            print(f"RFT job {job['jobName']} is {job['status']}, not Completed: nothing to deploy")
-            return {}
-        if ti.run_id.startswith("job__"):
-            handover = BedrockRFTHook().job_tags(job["jobArn"]).get(HANDOVER_TAG)
-            if handover == HANDOVER_IN_RUN:
-                print(
-                    f"RFT job {job['jobName']} is post-trained by the run that submitted it (tag "
-                    f"{HANDOVER_TAG}={handover}): nothing to do here; trigger {DAG_ID} with this job to "
-                    "handle it here instead"
-                )
-                return {}
-        output_prefix = f"s3://{params['bucket']}/post-training/{job['jobName']}"
-        marker = claim_uri(output_prefix)
-        holder = StorageHook().create_once(marker, claim(ti.dag_id, ti.run_id))
-        other = handled_elsewhere(holder, ti.dag_id, ti.run_id)
-        if other:
-            print(
-                f"RFT job {job['jobName']} is handled by {other} ({marker}): not deploying it again; clear "
-                f"that run to redo it, or delete {marker} to let another run take it"
-            )
-            return {}
-        promoted = [
-            v.version
-            for v in BedrockRFTChampionHook().history(params["model_family"])
-            if v.record.get("job_arn") == job["jobArn"] and v.record.get("run_id") == ti.run_id
-        ]
-        if promoted:
-            # A clear of a run that promoted: deploying again would pay for a deployment whose model the
-            # champion deployment already serves, to evaluate it against itself.
-            print(
-                f"RFT job {job['jobName']} was promoted by this run (version {promoted[0]}): nothing to redo"
-            )
-            return {}
-        train_uri = job["trainingDataConfig"]["s3Uri"]
-        validators = (job.get("validationDataConfig") or {}).get("validators") or []
-        test_uri = params["test_data_uri"] or train_uri.rsplit("/", 1)[0] + "/test.jsonl"
-        print(f"RFT job {job['jobName']} completed: model {job['outputModelArn']}, test split {test_uri}")
-        return {
-            "job_arn": job["jobArn"],
-            "job_name": job["jobName"],
-            "custom_model_arn": job["outputModelArn"],
-            "train_uri": train_uri,
-            "validation_uri": validators[0]["s3Uri"] if validators else "",
-            "test_uri": test_uri,
-            "output_prefix": output_prefix,
-        }
+        return post_training.completed_job(params, ti.dag_id, ti.run_id)
 
     deploy_tuned = BedrockCustomModelDeploymentOperator(
         task_id="deploy_tuned",
@@ -201,17 +142,11 @@ with DAG(
     def current_champion(params: dict[str, Any], ti: Any = None) -> str:
         """The champion's deployment to beat, or the tuned model's base model when there is none; its
         SSM version (0 = none) is the XCom ``champion_version`` (promote refuses if it changed since)."""
-        from bedrock_rft_provider.hooks.bedrock_rft import BedrockRFTHook
-        from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
+        from bedrock_rft_provider.dag_tasks import post_training
 
-        champion = BedrockRFTChampionHook().current(params["model_family"])
-        ti.xcom_push(key="champion_version", value=champion.version if champion else 0)
-        if champion and champion.record.get("deployment_arn"):
-            print(f"Baseline: champion v{champion.version} {champion.record['deployment_arn']}")
-            return str(champion.record["deployment_arn"])
-        base = BedrockRFTHook().describe_job(params["job"])["baseModelArn"].rsplit("/", 1)[-1]
-        print(f"Baseline: no champion yet for {params['model_family']}; comparing with {base}")
-        return str(base)
+        model_id, version = post_training.current_champion(params)
+        ti.xcom_push(key="champion_version", value=version)
+        return model_id
 
     champion = current_champion()
     evaluate = BedrockRFTEvaluationOperator(
@@ -262,15 +197,11 @@ with DAG(
     @task(trigger_rule="all_done")
     def deployment_to_tear_down(params: dict[str, Any], ti: Any = None) -> str:
         """The tuned deployment, unless it is now the champion's; "" = nothing to delete."""
-        from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
+        from bedrock_rft_provider.dag_tasks import post_training
 
-        deployment_arn = str(ti.xcom_pull(task_ids="deploy_tuned") or "")
-        if deployment_arn and BedrockRFTChampionHook().serves_champion(
-            params["model_family"], deployment_arn
-        ):
-            print(f"Keeping {deployment_arn}: it serves the champion")
-            return ""
-        return deployment_arn
+        return post_training.deployment_to_tear_down(
+            ti.xcom_pull(task_ids="deploy_tuned"), params["model_family"]
+        )
 
     to_tear_down = deployment_to_tear_down()
     tear_down = BedrockCustomModelDeploymentDeleteOperator(
@@ -298,39 +229,9 @@ with DAG(
     def job_runs(triggering_asset_events: Any = None) -> list[dict[str, Any]]:
         """One run per completed job in the triggering events; malformed messages are logged, never used.
         A job a retraining run handed over runs with that run's params (``jobs.handling``)."""
-        from bedrock_rft_provider.triggers.job_events import job_state_changes
+        from bedrock_rft_provider.dag_tasks import post_training
 
-        events = [e for batch in (triggering_asset_events or {}).values() for e in batch]
-        changes, problems = job_state_changes(events)
-        for problem in problems:
-            print(f"Ignored: {problem}")
-        completed = {c.job_name: c.job_arn for c in changes if c.status == "Completed"}
-        print(f"Completed jobs in {len(events)} asset event(s): {sorted(completed) or 'none'}")
-        return [
-            {"trigger_run_id": f"job__{name}", "conf": {**handed_over(arn), "job": arn}}
-            for name, arn in sorted(completed.items())
-        ]
-
-    def handed_over(job_arn: str) -> dict[str, Any]:
-        """The params the retraining run that submitted the job left for it; {} (the defaults) when
-        there are none or they cannot be read (said in one line)."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        from bedrock_rft_provider.hooks.bedrock_rft import BedrockRFTHook
-        from bedrock_rft_provider.hooks.storage import StorageHook
-        from bedrock_rft_provider.jobs.handling import handover_params, handover_uri
-
-        try:
-            output_uri = BedrockRFTHook().describe_job(job_arn)["outputDataConfig"]["s3Uri"]
-            storage, uri = StorageHook(), handover_uri(output_uri)
-            if not storage.exists(uri):
-                return {}
-            params, problem = handover_params(storage.read_bytes(uri))
-        except (BotoCoreError, ClientError, KeyError) as exc:
-            params, problem = {}, " ".join(str(exc).split())
-        if problem:
-            print(f"Ignored the handover of {job_arn} (the run takes the defaults): {problem}")
-        return params
+        return post_training.job_runs(triggering_asset_events)
 
     # The run id is the job's: a duplicate event, or a clear of this task, finds the run and skips.
     TriggerDagRunOperator.partial(

@@ -113,7 +113,6 @@ when the file is parsed; default 60, which keeps an hours-long RFT job to a few 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from datetime import timedelta
@@ -156,7 +155,7 @@ from bedrock_rft_provider.triggers.job_events import (
     HANDOVER_EVENTS,
     HANDOVER_IN_RUN,
     HANDOVER_TAG,
-    QUEUE_URL_ENV,
+    events_configured,
 )
 
 # The schedule: weekly (Monday 03:00 UTC) — edit the cron here — or on new raw data (the asset).
@@ -172,14 +171,18 @@ WAITS_HERE = (
 )
 
 
+# A job this run waits for is post-trained here: its completion event (the rule forwards every job's)
+# must not start a second deployment and evaluation with the dispatcher's defaults. Open-weight jobs
+# take no tags (and publish no events).
+TRAIN_TAGS = (
+    f"{{{{ {{'{HANDOVER_TAG}': '{HANDOVER_IN_RUN}' if ({WAITS_HERE}) else '{HANDOVER_EVENTS}'}}"
+    f" if training_backend(params.base_model_id) != '{OPEN_WEIGHT}' else None }}}}"
+)
+
+
 def result(task_id: str, key: str) -> str:
     """A template for one field of a task's returned dict (rendered at run time)."""
     return f"{{{{ ti.xcom_pull(task_ids='{task_id}')['{key}'] }}}}"
-
-
-def job_events_configured() -> bool:
-    """Whether this component sees ``BEDROCK_RFT_EVENTS_QUEUE_URL``, i.e. the event path is set up."""
-    return bool(os.environ.get(QUEUE_URL_ENV))
 
 
 def training_backend(base_model_id: str) -> str:
@@ -293,7 +296,7 @@ with DAG(
     user_defined_macros={
         "training_backend": training_backend,
         "evaluation_brief": evaluation_brief,
-        "job_events_configured": job_events_configured,
+        "job_events_configured": events_configured,
     },
 ) as dag:
     prepare_dataset = BedrockRFTDatasetOperator(
@@ -355,24 +358,9 @@ with DAG(
 
         Also reads the quality gate's params now: a bad gate policy must fail before paid training,
         not after it (the gate runs once the tuned model is evaluated)."""
-        from bedrock_rft_provider.evaluation.gate import GatePolicy
-        from bedrock_rft_provider.jobs.health import baseline_verdict
+        from bedrock_rft_provider.dag_tasks import retraining
 
-        GatePolicy.from_dict(
-            {
-                "min_improvement": params["min_improvement"],
-                "min_samples": params["min_eval_samples"],
-                "guards": params["gate_guards"],
-            }
-        )
-
-        verdict = baseline_verdict(
-            summary["mean_reward"],
-            skip_above=params["baseline_skip_above"],
-            skip_below=params["baseline_skip_below"],
-        )
-        print(verdict.message)
-        return verdict.train
+        return retraining.worth_training(summary, params)
 
     spend_forecast = BedrockRFTSpendForecastOperator(
         task_id="spend_forecast",
@@ -411,20 +399,7 @@ with DAG(
         # Open-weight jobs publish no completion events, and without the events queue nothing would
         # pick the job up: both wait here (the polling path).
         wait_for_completion="{{ " + WAITS_HERE + " }}",
-        # A job this run waits for is post-trained here: its completion event (the rule forwards every
-        # job's) must not start a second deployment and evaluation with the dispatcher's defaults.
-        # Open-weight jobs take no tags (and publish no events).
-        tags="{{ {'"
-        + HANDOVER_TAG
-        + "': '"
-        + HANDOVER_IN_RUN
-        + "' if ("
-        + WAITS_HERE
-        + ") else '"
-        + HANDOVER_EVENTS
-        + "'} if training_backend(params.base_model_id) != '"
-        + OPEN_WEIGHT
-        + "' else None }}",
+        tags=TRAIN_TAGS,
         deferrable=True,
         waiter_delay=POLL_SECONDS,
         waiter_max_attempts=24 * 3600 // POLL_SECONDS,  # RFT takes hours: give up after 24 h
@@ -436,70 +411,32 @@ with DAG(
         """With ``completion=event`` the run ends after submitting: the job's completion event starts
         ``bedrock_rft_post_training`` with this run's family, reward, bucket, test split and gate (left
         next to the job's output, ``jobs.handling``). A job that already ended (a reused one) goes on here."""
-        if job.get("status") in ("Failed", "Stopped"):
-            raise RuntimeError(f"RFT job {job.get('job_name')} is {job['status']}: nothing to evaluate")
-        if params["completion"] == "event" and not job_events_configured():
-            print(
-                f"completion=event, but {QUEUE_URL_ENV} is not set: train waited for the job (the polling "
-                "path). Run `bedrock-rft events-setup` and set it on every Airflow component to hand over."
-            )
-        if params["completion"] != "event" or job.get("status") not in ("InProgress", "Stopping"):
-            return True
-        from bedrock_rft_provider.hooks.bedrock_rft import BedrockRFTHook
-        from bedrock_rft_provider.hooks.storage import StorageHook
-        from bedrock_rft_provider.jobs.handling import HANDOVER_PARAMS, handover_uri
+        from bedrock_rft_provider.dag_tasks import retraining
 
-        handover = {key: params[key] for key in HANDOVER_PARAMS if key in params}
-        handover["reward"] = params["evaluation_reward"] or params["reward"]
-        handover["test_data_uri"] = (ti.xcom_pull(task_ids="prepare_dataset") or {}).get("test_uri") or ""
-        output_uri = BedrockRFTHook().describe_job(job["job_arn"])["outputDataConfig"]["s3Uri"]
-        StorageHook().write_text(handover_uri(output_uri), json.dumps(handover, sort_keys=True))
-        print(
-            f"RFT job {job.get('job_name')} submitted; bedrock_rft_post_training takes over when it "
-            f"completes, in family {handover['model_family']} ({handover_uri(output_uri)})"
-        )
-        return False
+        return retraining.completes_here(job, params, ti.xcom_pull(task_ids="prepare_dataset"))
 
     @task
     def training_health(job: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         """Read the job's metrics and check for flat reward, length explosion, overfitting and (open-weight
         metric events) entropy collapse and grad-norm blow-up."""
-        from bedrock_rft_provider.jobs.health import HealthPolicy, assess_training
+        from bedrock_rft_provider.dag_tasks import retraining
 
-        if job.get("backend") == OPEN_WEIGHT:
-            from bedrock_rft_provider.hooks.openweight import BedrockOpenWeightHook
-
-            metrics = BedrockOpenWeightHook().read_training_metrics(job["job_id"])
-        else:
-            from bedrock_rft_provider.hooks.bedrock_rft import BedrockRFTHook
-
-            hook = BedrockRFTHook()
-            metrics = hook.read_training_metrics(hook.describe_job(job["job_name"]))
-        report = assess_training(metrics, HealthPolicy(on_finding=params["health_policy"]))
-        for line in report.notes + report.findings:
-            print(line)
-        if report.failed:
-            raise RuntimeError("training health check failed:\n" + "\n".join(report.findings))
-        return report.as_dict()
+        return retraining.training_health(job, params)
 
     @task
     def training_spend(job: dict[str, Any], forecast: dict[str, Any]) -> dict[str, Any]:
         """What training actually used (hours, graded samples, invocations, GB-s, money) vs the forecast."""
-        from bedrock_rft_provider.jobs.spend import describe_spend
-        from bedrock_rft_provider.operators.forecast import measure_training_spend
+        from bedrock_rft_provider.dag_tasks import retraining
 
-        spend = measure_training_spend(job, forecast)
-        print(f"Training spend, {describe_spend(spend)} (evaluation tokens: after the evaluation)")
-        return spend
+        return retraining.training_spend(job, forecast)
 
     @task.branch
     def deployment_needed(job: dict[str, Any]) -> str:
         """Nova custom models answer only through a deployment; fine-tuned open-weight models answer on
         the OpenAI-compatible endpoint as they are, so their runs skip ``deploy_tuned``."""
-        if job.get("backend") == OPEN_WEIGHT:
-            print(f"{job['fine_tuned_model']} answers without a deployment: skipping deploy_tuned")
-            return "tuned_model"
-        return "deploy_tuned"
+        from bedrock_rft_provider.dag_tasks import retraining
+
+        return retraining.deployment_needed(job)
 
     deploy_tuned = BedrockCustomModelDeploymentOperator(
         task_id="deploy_tuned",
@@ -520,19 +457,11 @@ with DAG(
         """The model to beat: the champion's deployment (Nova) or fine-tuned model (open-weight, no
         deployment), or the base model when there is no champion yet. Its SSM version (0 = none) is
         the XCom ``champion_version``: promote refuses if the champion changed since."""
-        from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
+        from bedrock_rft_provider.dag_tasks import retraining
 
-        champion = BedrockRFTChampionHook().current(params["model_family"])
-        ti.xcom_push(key="champion_version", value=champion.version if champion else 0)
-        record = champion.record if champion else {}
-        serving = record.get("deployment_arn")
-        if not serving and training_backend(params["base_model_id"]) == OPEN_WEIGHT:
-            serving = record.get("model_id")
-        if champion and serving:
-            print(f"Baseline: champion v{champion.version} {serving}")
-            return str(serving)
-        print(f"Baseline: no champion yet for {params['model_family']}; comparing with the base model")
-        return str(params["base_model_id"])
+        model_id, version = retraining.current_champion(params)
+        ti.xcom_push(key="champion_version", value=version)
+        return model_id
 
     tuned = tuned_model()
     evaluate = BedrockRFTEvaluationOperator(
@@ -602,32 +531,20 @@ with DAG(
     @task(trigger_rule="all_done")
     def deployment_to_tear_down(params: dict[str, Any], ti: Any = None) -> str:
         """The tuned deployment, unless it is now the champion's (champions stay deployed); "" = none."""
-        from bedrock_rft_provider.hooks.champion import BedrockRFTChampionHook
+        from bedrock_rft_provider.dag_tasks import retraining
 
-        deployment_arn = ti.xcom_pull(task_ids="deploy_tuned")
-        if not deployment_arn:
-            return ""
-        champion = BedrockRFTChampionHook().current(params["model_family"])
-        if champion and champion.record.get("deployment_arn") == deployment_arn:
-            print(f"Keeping {deployment_arn}: it serves the champion")
-            return ""
-        return str(deployment_arn)
+        return retraining.deployment_to_tear_down(
+            ti.xcom_pull(task_ids="deploy_tuned"), params["model_family"]
+        )
 
     @task(trigger_rule="none_failed")
     def outcome(ti: Any = None) -> str:
         """The run's verdict. It fails (upstream_failed) when any step failed, so the run does too,
         even though the always-run tear-down succeeded."""
+        from bedrock_rft_provider.dag_tasks import retraining
+
         decision = ti.xcom_pull(task_ids="quality_gate", key="gate_decision")
-        if decision is None:
-            verdict = "training skipped (see worth_training)"
-        elif not decision["promote"]:
-            verdict = "rejected; champion unchanged"
-        elif ti.xcom_pull(task_ids="promote", key="version") is None:
-            verdict = "not approved (rejected or timed out); champion unchanged"
-        else:
-            verdict = "promoted"
-        print(f"Retraining outcome: {verdict}")
-        return verdict
+        return retraining.outcome(decision, ti.xcom_pull(task_ids="promote", key="version"))
 
     to_tear_down = deployment_to_tear_down()
     tear_down = BedrockCustomModelDeploymentDeleteOperator(

@@ -37,6 +37,11 @@ JOB_PARAM_PATTERN = (
 )
 
 
+def events_configured() -> bool:
+    """Whether this component sees ``BEDROCK_RFT_EVENTS_QUEUE_URL``, i.e. the event path is set up."""
+    return bool(os.environ.get(QUEUE_URL_ENV))
+
+
 class EventsUnavailableError(BedrockRFTError):
     """The event-driven path cannot be set up here; the message says which piece is missing."""
 

@@ -28,6 +28,7 @@ EXECUTE_TIME_ONLY = (
     "pyarrow",
     "moto",
     "bedrock_rft_provider.sandbox",
+    "bedrock_rft_provider.dag_tasks",
     "bedrock_rft_provider.lineage",
     "bedrock_rft_provider.namespace",
     "bedrock_rft_provider.data.prepare",
@@ -164,3 +165,10 @@ def test_the_check_sees_a_client_created_at_import(tmp_path: Path) -> None:
     eager = tmp_path / "eager_client.py"
     eager.write_text("import boto3\nboto3.client('s3', region_name='us-east-1')\n")
     assert _run_child([str(eager)])["clients"] == ["s3"]
+
+
+def test_parsing_the_post_training_dags_does_not_import_their_task_logic() -> None:
+    """Its tasks import ``dag_tasks.post_training`` when they run; the file itself must not."""
+    modules = _run_child([str(ROOT / "dags" / "bedrock_rft_post_training.py")])["modules"]
+    assert "bedrock_rft_provider.operators.promote" in modules  # the DAG file really ran
+    assert not any(name.startswith("bedrock_rft_provider.dag_tasks") for name in modules)
