@@ -18,6 +18,11 @@ if TYPE_CHECKING:
 WAITER_CONFIG = {"Delay": 2, "MaxAttempts": 300}
 
 
+# A create that lost a race to another run (two DAG runs deploying the same grader): Lambda's model names
+# ResourceConflictException; moto, behind the sandbox, answers CreateAlias with ConflictException.
+ALREADY_EXISTS = frozenset({"ResourceConflictException", "ConflictException"})
+
+
 class GraderInvocationError(BedrockRFTError):
     """The grader Lambda answered with a ``FunctionError`` (it raised, timed out or ran out of memory)."""
 
@@ -171,7 +176,7 @@ class RewardLambdaHook(LambdaHook):
                 **settings.request(),
             )
         except ClientError as exc:
-            if aws_error_code(exc) != "ResourceConflictException":
+            if aws_error_code(exc) not in ALREADY_EXISTS:
                 raise
             existing = self.get_configuration(function_name)  # created by a concurrent or earlier try
             if existing is None:
@@ -210,7 +215,7 @@ class RewardLambdaHook(LambdaHook):
                     FunctionName=function_name, Name=alias, FunctionVersion=version
                 )
             except ClientError as conflict:
-                if aws_error_code(conflict) != "ResourceConflictException":
+                if aws_error_code(conflict) not in ALREADY_EXISTS:
                     raise
                 current = self.conn.get_alias(FunctionName=function_name, Name=alias)
             else:
