@@ -157,14 +157,24 @@ def job_runs(
     """One ``{"trigger_run_id": "job__<job name>", "conf": {...params, "job": <job ARN>}}`` per
     completed job in a dispatcher run's triggering asset events (asset -> events); malformed messages
     are printed, never used. A job a retraining run handed over runs with that run's params
-    (:func:`handed_over`)."""
-    from bedrock_rft_provider.triggers.job_events import job_state_changes
+    (:func:`handed_over`). A job of another account or region than the Bedrock connection's is
+    dropped with a line: it could not be described there, and its run would use up its run id."""
+    from bedrock_rft_provider.triggers.job_events import job_state_changes, jobs_in_scope
 
     events = [e for batch in (triggering_asset_events or {}).values() for e in batch]
     changes, problems = job_state_changes(events)
+    completed_changes = [c for c in changes if c.status == "Completed"]
+    if completed_changes:
+        bedrock = _bedrock(bedrock)
+        completed_changes, foreign = jobs_in_scope(
+            completed_changes,
+            account_id=bedrock.account_id or None,  # STS GetCallerIdentity: needs no IAM grant
+            region=bedrock.conn_region_name or None,
+        )
+        problems = [*problems, *foreign]
     for problem in problems:
         print(f"Ignored: {problem}")
-    completed = {c.job_name: c.job_arn for c in changes if c.status == "Completed"}
+    completed = {c.job_name: c.job_arn for c in completed_changes}
     print(f"Completed jobs in {len(events)} asset event(s): {sorted(completed) or 'none'}")
     if not completed:
         return []

@@ -36,6 +36,9 @@ def _job(**changes: Any) -> dict[str, Any]:
 
 
 class FakeBedrock:
+    account_id = "123456789012"
+    conn_region_name = "us-east-1"
+
     def __init__(self, job: dict[str, Any] | None = None, tags: dict[str, str] | None = None) -> None:
         self.job = job or _job()
         self.tags = tags or {}
@@ -192,6 +195,19 @@ def test_job_runs_start_one_run_per_completed_job_with_its_handover(capsys: Any)
     }
     out = capsys.readouterr().out
     assert "Ignored: " in out and "Completed jobs in 1 asset event(s): ['rft-a', 'rft-b']" in out
+
+
+def test_job_runs_drop_jobs_of_another_account_or_region(capsys: Any) -> None:
+    events = _asset_events(("rft-a", "Completed"), ("rft-b", "Completed"), ("rft-c", "Completed"))
+    messages = events["asset"][0]["extra"]["payload"]["message_batch"]
+    for message, arn in ((messages[2], "us-east-1:999999999999"), (messages[3], "eu-west-1:123456789012")):
+        message["Body"] = message["Body"].replace("us-east-1:123456789012", arn)
+    runs = post_training.job_runs(events, bedrock=FakeBedrock(), storage=FakeStorage())
+    assert [r["trigger_run_id"] for r in runs] == ["job__rft-a"]
+    out = capsys.readouterr().out
+    assert "account 999999999999, not the connection's 123456789012" in out
+    assert "region eu-west-1" in out
+    assert "Completed jobs in 1 asset event(s): ['rft-a']" in out
 
 
 def test_job_runs_without_completed_jobs_start_nothing(capsys: Any) -> None:
