@@ -8,6 +8,7 @@ Split from ``data.sources`` (the readers); the JSONL and GSM8K readers decode ev
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator
 from typing import IO, Any
@@ -22,7 +23,16 @@ def reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON (RFC 8259 has no NaN or Infinity)")
 
 
-_decode = json.JSONDecoder(parse_constant=reject_constant).decode
+def finite_float(text: str) -> float:
+    """``parse_float`` hook: a number too large for a double (``1e400``) would become inf, which the
+    split files could only write as ``Infinity`` (not JSON, refused by validate-data and parsers)."""
+    value = float(text)
+    if value in (math.inf, -math.inf):
+        raise ValueError(f"number {text[:40]} is too large (beyond a double's range: it would be Infinity)")
+    return value
+
+
+_decode = json.JSONDecoder(parse_constant=reject_constant, parse_float=finite_float).decode
 fast_decoder = msgspec.json.Decoder()
 _UNDECODED = object()
 # What msgspec refuses (the line then takes the stdlib path): see :func:`fast_decode`.
@@ -32,8 +42,8 @@ FAST_DECODE_REFUSALS = (msgspec.MsgspecError, UnicodeDecodeError, RecursionError
 def fast_decode(raw: bytes) -> Any:
     """A JSON line decoded by msgspec (UTF-8 check and parse in one C pass, ~4x ``json.loads``), or
     ``_UNDECODED`` when msgspec refuses it. It refuses what the stdlib rejects (invalid UTF-8 or JSON,
-    NaN) and a few inputs the stdlib reads differently (lone surrogate escapes, ``1e400`` -> inf); those
-    lines take the stdlib path, so every line decodes — or fails, with the same message — as before.
+    NaN, ``1e400``) and a few inputs the stdlib reads differently (lone surrogate escapes); those lines
+    take the stdlib path, so every line decodes — or fails, with the same message — as before.
     """
     try:
         return fast_decoder.decode(raw)
