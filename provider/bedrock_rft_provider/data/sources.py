@@ -14,15 +14,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from bedrock_rft_provider.data import gsm8k
 from bedrock_rft_provider.data.decoding import (
     FAST_DECODE_REFUSALS,
     UTF8_BOM,
+    csv_text_lines,
     fast_decode,
     fast_decoder,
     reject_constant,
@@ -41,7 +41,6 @@ from bedrock_rft_provider.data.uris import (
 )
 
 _BATCH_ROWS = 2048
-_CR_LINES = re.compile(r".*?(?:\r\n|\r|\n)|.+", re.DOTALL)
 # Decoding lives in data.decoding; these names stay importable from here.
 __all__ = ["SOURCES", "SourceItem", "SourceReader", "fast_decode", "reject_constant"]
 
@@ -207,7 +206,7 @@ class SourceReader:
         # A prompt may be long; the csv module's default cell limit (128 KiB) is not a dataset rule.
         csv.field_size_limit(max(csv.field_size_limit(), MAX_RECORD_BYTES))
         with open_binary(self.input_uri, self.s3_client) as stream:
-            reader = csv.reader(self._decoded_lines(stream))
+            reader = csv.reader(csv_text_lines(stream, self._hash, self.display_name))
             try:
                 header = next(reader)
             except StopIteration:
@@ -237,29 +236,6 @@ class SourceReader:
                     )
                     continue
                 yield self._mapped(start, dict(zip(header, cells, strict=True)))
-
-    def _decoded_lines(self, stream: IO[bytes]) -> Iterator[str]:
-        """Text lines split the way the csv module expects (``newline=''``): LF, CRLF or CR-only."""
-        for line_no, raw in enumerate(stream, start=1):
-            self._hash.update(raw)
-            if line_no == 1 and (wide := wide_encoding(raw)):
-                raise DatasetValidationError(
-                    [
-                        Problem(
-                            self.display_name, 1, f"file is {wide} encoded (byte order mark); expected UTF-8"
-                        )
-                    ]
-                )
-            try:
-                text = raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
-            except UnicodeDecodeError:  # fatal: a CSV record may span lines, so skipping is unsafe
-                raise DatasetValidationError(
-                    [Problem(self.display_name, line_no, "line is not valid UTF-8")]
-                ) from None
-            if "\r" in text.rstrip("\r\n"):  # CR-only line endings: split like universal newlines
-                yield from _CR_LINES.findall(text)
-            else:
-                yield text
 
     def _parquet(self) -> Iterator[SourceItem]:
         try:

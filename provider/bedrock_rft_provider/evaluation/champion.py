@@ -26,6 +26,12 @@ ADVANCED_TIER_LIMIT = 8192
 KEY_METRICS = ("n", "mean_reward", "accuracy", "ci95", "delta", "delta_ci95", "p_value")
 
 
+def named_model(record: Mapping[str, Any]) -> Any:
+    """The model a champion record names: its ``custom_model_arn`` (native), else its ``model_id``
+    (open-weight, or a record without an ARN); None when it holds neither."""
+    return record.get("custom_model_arn") or record.get("model_id")
+
+
 def check_family(field: str, family: Any) -> str:
     """``family`` if it is a valid model family name (it becomes part of an SSM parameter name)."""
     if not isinstance(family, str) or not FAMILY_PATTERN.fullmatch(family):

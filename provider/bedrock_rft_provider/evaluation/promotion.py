@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bedrock_rft_provider.errors import BedrockRFTError
-from bedrock_rft_provider.evaluation.champion import ChampionVersion
+from bedrock_rft_provider.evaluation.champion import ChampionVersion, named_model
 from bedrock_rft_provider.evaluation.model_backend import OPEN_WEIGHT
 
 UPDATE = "update"
@@ -208,7 +208,7 @@ def champion_moved(
     if current is None:
         now = "no champion (the evaluated champion's history is gone)"
     else:
-        model_now = current.record.get("custom_model_arn") or current.record.get("model_id")
+        model_now = named_model(current.record)
         now = f"version {current.version} ({model_now})"
     return (
         f"the champion is now {now}, but {model} was evaluated against {against}: not replacing a "
@@ -223,7 +223,7 @@ def stale_record(
     if current is None:
         says = "does not exist yet"
     else:
-        named = current.record.get("custom_model_arn") or current.record.get("model_id")
+        named = named_model(current.record)
         says = f"still names {named} (version {current.version})"
     return (
         f"deployment {deployment_arn} now serves {model}, but writing the champion record {parameter} "

@@ -248,7 +248,11 @@ class _Run:
                     item = work.get_nowait()
                 except queue.Empty:
                     return
-                self.answer(*item)
+                try:
+                    self.answer(*item)
+                except BaseException:  # a bug, not an API error: stop the others sending paid requests
+                    self.stop.set()
+                    raise
 
         concurrency = self.runner.concurrency
         prefix = self.runner.thread_name
@@ -256,8 +260,12 @@ class _Run:
         with longer_switch_interval(), ThreadPoolExecutor(concurrency, thread_name_prefix=prefix) as pool:
             workers = [pool.submit(worker) for _ in range(min(concurrency, len(todo)))]
             gate.set()
-            for future in workers:
-                future.result()
+            try:
+                for future in workers:
+                    future.result()
+            except BaseException:  # Ctrl-C here: the workers stop after their request in flight
+                self.stop.set()
+                raise
 
     def answer(self, record_id: str, sample: int, request: dict[str, Any]) -> None:
         runner = self.runner

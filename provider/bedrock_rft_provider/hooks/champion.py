@@ -15,6 +15,7 @@ from bedrock_rft_provider.evaluation.champion import (
     champion_as_of,
     earlier_promotion,
     encode_record,
+    named_model,
     parameter_name,
 )
 
@@ -78,7 +79,7 @@ class BedrockRFTChampionHook(SsmHook):
             self.log.info(
                 "%s was already promoted to champion of %s by this run (version %d); current champion is "
                 "version %d, left unchanged",
-                record.get("custom_model_arn") or record.get("model_id"),
+                named_model(record),
                 family,
                 earlier.version,
                 current.version if current is not None else earlier.version,
@@ -124,7 +125,7 @@ class BedrockRFTChampionHook(SsmHook):
         self.log.info(
             "champion of %s is now %s (version %d)",
             family,
-            record.get("custom_model_arn") or record.get("model_id"),
+            named_model(record),
             stored.version,
         )
         return stored

@@ -36,8 +36,10 @@ MAX_MESSAGE_BYTES = 256 * 1024
 RULE_NAME = re.compile(r"[.\-_A-Za-z0-9]{1,64}")  # PutRule.Name
 QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")  # CreateQueue.QueueName (standard queues)
 JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9+\-.])*")  # CreateModelCustomizationJob.jobName
+# Printable ASCII only after the prefix (Bedrock's own pattern is stricter still): a control character,
+# NUL or non-ASCII text in a queued message's ARN is not a job's, and never reaches a run's conf.
 JOB_ARN = re.compile(
-    r"arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:model-customization-job/[^\s]{1,1000}"
+    r"arn:aws(-[a-z0-9-]{1,20})?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:model-customization-job/[!-~]{1,1000}"
 )
 
 
@@ -227,7 +229,8 @@ def _decode(body: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
         return dict(body)
     if not isinstance(body, (str, bytes)):
         raise EventError(f"message body is a {type(body).__name__}, not text")
-    size = len(body.encode() if isinstance(body, str) else body)
+    # surrogatepass: a str body may hold lone surrogates (from JSON escapes); count them, don't raise
+    size = len(body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body)
     if size > MAX_MESSAGE_BYTES:
         raise EventError(f"message body is {size} bytes, above SQS's {MAX_MESSAGE_BYTES}")
     try:

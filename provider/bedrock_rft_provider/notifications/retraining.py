@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from airflow.sdk import BaseNotifier
 
 from bedrock_rft_provider.evaluation.brief import evaluation_brief, is_budget_stop, sns_message, subject
+from bedrock_rft_provider.evaluation.champion import named_model
 from bedrock_rft_provider.templated import is_unset
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ class BedrockRFTNotifier(BaseNotifier):
             return subject("gate decision", family, verdict), f"{where}\n\n{brief}"
         result = ti.xcom_pull(task_ids=ti.task_id) or {}
         record = (result.get("record") or {}) if isinstance(result, Mapping) else {}
-        served = record.get("custom_model_arn") or record.get("model_id") or "?"
+        served = named_model(record) or "?"
         if self.event == "rollback":
             detail = f"back to version {record.get('rollback_of_version')}"
             return subject("rollback", family, detail), (

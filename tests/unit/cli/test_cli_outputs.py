@@ -122,11 +122,13 @@ def test_console_script_bad_input_has_no_traceback(tmp_path: Path) -> None:
 @pytest.mark.skipif(os.name != "posix", reason="SIGINT delivery to a child process is POSIX-only")
 def test_ctrl_c_exits_130_with_a_message_and_writes_nothing(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    # Ctrl-C at a terminal: Python's own SIGINT handler. Set it explicitly: a child inherits an ignored
-    # SIGINT from whatever started it (nohup, `cmd &` in a script, a test runner's worker) and Python then
-    # keeps ignoring it, as Unix expects; once, under load, this test's child ran on for minutes.
+    # Ctrl-C at a terminal: Python's own SIGINT handler, the signal not blocked. Set both explicitly: a
+    # child inherits an ignored SIGINT (and a blocked one) from whatever started it (nohup, `cmd &` in a
+    # script, a test runner's worker) and then keeps ignoring it, as Unix expects; once, under load, this
+    # test's child ran on for minutes.
     script = (
         "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT}); "
         "from bedrock_rft_provider.cli import main; sys.exit(main())"
     )
     proc = subprocess.Popen(

@@ -210,6 +210,22 @@ def test_job_runs_drop_jobs_of_another_account_or_region(capsys: Any) -> None:
     assert "Completed jobs in 1 asset event(s): ['rft-a']" in out
 
 
+def test_job_runs_refuse_odd_characters_in_a_message_with_one_line_each(capsys: Any) -> None:
+    """A lone surrogate in a body used to raise (UnicodeEncodeError while sizing it); a NUL, control or
+    non-ASCII character in a job ARN used to reach a run's conf."""
+    events = _asset_events(("rft-a", "Completed"), ("rft-b", "Completed"), ("rft-c", "Completed"))
+    messages = events["asset"][0]["extra"]["payload"]["message_batch"]
+    messages[1]["Body"] = messages[1]["Body"].replace("/rft-a", "/rft-a\ud800")  # lone surrogate
+    messages[2]["Body"] = messages[2]["Body"].replace("/rft-b", "/rft-b\\u0000")  # escaped NUL
+    messages[3]["Body"] = messages[3]["Body"].replace("/rft-c", "/rft-\u00e9")  # non-ASCII
+    messages.append({"Body": "\ud800" + messages[3]["Body"]})  # not JSON either
+    assert post_training.job_runs(events, bedrock=FakeBedrock(), storage=FakeStorage()) == []
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 6 and lines[-1].endswith("none")
+    assert sum("jobArn" in line and "malformed" in line for line in lines) == 3
+    assert "message 4: message body is not JSON" in lines[4]
+
+
 def test_job_runs_without_completed_jobs_start_nothing(capsys: Any) -> None:
     assert post_training.job_runs(None) == []
     assert post_training.job_runs(_asset_events(("rft-a", "Failed"))) == []  # no hook needed

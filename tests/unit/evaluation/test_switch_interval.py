@@ -63,6 +63,31 @@ def test_the_interval_is_put_back_when_the_run_raises(tmp_path: Path) -> None:
     assert sys.getswitchinterval() == _about(0.005)
 
 
+class _FailsOnce:
+    """Answers, except that the third call raises an error that is not an API error (a bug)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.lock = threading.Lock()
+
+    def converse(self, **_: Any) -> dict[str, Any]:
+        with self.lock:
+            self.calls += 1
+            call = self.calls
+        if call == 3:
+            raise RuntimeError("a bug in the client, not an API error")
+        return {"output": {"message": {"role": "assistant", "content": [{"text": "4"}]}}}
+
+
+def test_a_worker_that_raises_stops_the_others_sending_requests(tmp_path: Path) -> None:
+    """It used to raise only after the other workers had sent every remaining (paid) request."""
+    client = _FailsOnce()
+    with pytest.raises(RuntimeError):
+        ConverseRunner(client, "m", concurrency=4).run(_records(200), tmp_path / "out.jsonl")
+    assert client.calls <= 3 + 4  # at most one more request per worker, in flight when it failed
+    assert sys.getswitchinterval() == _about(0.005)
+
+
 def test_overlapping_runs_keep_it_raised_until_the_last_one_ends() -> None:
     first_done, second_entered = threading.Event(), threading.Event()
     during_second: list[float] = []
