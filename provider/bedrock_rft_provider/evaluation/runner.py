@@ -22,11 +22,10 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bedrock_rft_provider.errors import BedrockRFTError, ConfigError
+from bedrock_rft_provider.errors import ConfigError
 from bedrock_rft_provider.evaluation.appender import LineAppender
 from bedrock_rft_provider.evaluation.limiter import AdaptiveLimiter
 from bedrock_rft_provider.evaluation.records import EvalRecord, finished_keys
@@ -39,6 +38,11 @@ from bedrock_rft_provider.evaluation.replies import (
     Reply,
     bounded,
     token_count,
+)
+from bedrock_rft_provider.evaluation.run_outcome import (
+    InferenceAbortedError,
+    InferenceIncompleteError,
+    InferenceStats,
 )
 from bedrock_rft_provider.evaluation.switch_interval import longer_switch_interval
 
@@ -57,36 +61,6 @@ __all__ = [
 
 # The runners' one log (named for the module that has always held the Converse runner).
 log = logging.getLogger("bedrock_rft_provider.evaluation.inference")
-
-
-class InferenceIncompleteError(BedrockRFTError):
-    """Some prompts still have no answer after all retries; a re-run resumes from the output file."""
-
-
-class InferenceAbortedError(BedrockRFTError):
-    """A non-retryable error (access, unknown model) made every further request pointless."""
-
-
-@dataclass
-class InferenceStats:
-    """What a run did: counts, retries, throttles, tokens and the throughput it achieved."""
-
-    total: int
-    already_done: int
-    completed: int
-    errors: int
-    unfinished: int
-    retries: int
-    throttles: int
-    elapsed_s: float
-    requests_per_s: float
-    final_concurrency_limit: int
-    lowest_concurrency_limit: int
-    input_tokens: int = 0
-    output_tokens: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 class InferenceRunner(ABC):
